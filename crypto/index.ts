@@ -1,0 +1,8 @@
+/** The crypto core of tlschart: everything synchronous, Uint8Array in and out, behind one CryptoProvider. */
+export * from './bytes.js';
+export * from './suites.js';
+export type * from './provider.js';
+export * from './noble.js';
+export * from './keyschedule.js';
+export * from './transcript.js';
+export * from './kex.js';
