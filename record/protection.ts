@@ -1,0 +1,203 @@
+/**
+ * Record protection (RFC 8446 §5.2–§5.4) for one key epoch and one direction.
+ *
+ *   struct {
+ *       opaque content[TLSPlaintext.length];
+ *       ContentType type;
+ *       uint8 zeros[length_of_padding];
+ *   } TLSInnerPlaintext;
+ *
+ * The inner plaintext is sealed with the suite's AEAD; the nonce is the
+ * write IV XOR the 64-bit record sequence number left-padded to the IV length
+ * (§5.3), and the additional data is the 5-byte TLSCiphertext header (§5.2).
+ * A new RecordProtector / RecordDeprotector is made for every key change, so
+ * the sequence number restarts at 0 with each epoch.
+ */
+import type { CryptoProvider } from '../crypto/provider.js';
+import { defaultProvider } from '../crypto/noble.js';
+import type { SuiteInfo } from '../crypto/suites.js';
+import { TlsError } from '../wire/alerts.js';
+import { ContentType, TLS12 } from '../wire/types.js';
+import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, recordHeader } from './framing.js';
+
+/** The write key and IV of one traffic secret (RFC 8446 §7.3), already derived. */
+export interface TrafficKeys {
+  readonly key: Uint8Array;
+  readonly iv: Uint8Array;
+}
+
+/** The last usable sequence number; a record after it would need the counter to wrap (§5.3). */
+export const MAX_SEQUENCE_NUMBER = 2n ** 64n - 1n;
+
+/** Largest TLSInnerPlaintext: 2^14 bytes of content and padding plus the type byte (§5.4). */
+export const MAX_INNER_PLAINTEXT_LENGTH = MAX_PLAINTEXT_LENGTH + 1;
+
+export interface ProtectionOptions {
+  provider?: CryptoProvider;
+  /**
+   * Sequence number of the first record (default 0, as §5.3 requires after
+   * every key change). Only useful to exercise the 2^64 limit in tests.
+   */
+  initialSequence?: bigint;
+}
+
+/**
+ * Per-record nonce (RFC 8446 §5.3): the 64-bit sequence number in network
+ * order, left-padded with zeros to the IV length, XORed with the static IV.
+ */
+export function recordNonce(iv: Uint8Array, sequence: bigint): Uint8Array {
+  if (sequence < 0n || sequence > MAX_SEQUENCE_NUMBER) throw new RangeError(`sequence number ${sequence} is outside 0..2^64-1`);
+  if (iv.length < 8) throw new RangeError(`the IV must be at least 8 bytes, got ${iv.length}`);
+  const nonce = iv.slice();
+  let s = sequence;
+  for (let i = nonce.length - 1; i >= nonce.length - 8; i--) {
+    nonce[i] = (nonce[i] as number) ^ Number(s & 0xffn);
+    s >>= 8n;
+  }
+  return nonce;
+}
+
+function checkKeys(suite: SuiteInfo, keys: TrafficKeys): void {
+  if (keys.key.length !== suite.keyLen) {
+    throw new RangeError(`${suite.name}: the record key must be ${suite.keyLen} bytes, got ${keys.key.length}`);
+  }
+  if (keys.iv.length !== suite.ivLen) {
+    throw new RangeError(`${suite.name}: the record IV must be ${suite.ivLen} bytes, got ${keys.iv.length}`);
+  }
+}
+
+function checkInitialSequence(seq: bigint): bigint {
+  if (seq < 0n || seq > MAX_SEQUENCE_NUMBER + 1n) throw new RangeError(`initial sequence number ${seq} is outside 0..2^64`);
+  return seq;
+}
+
+/** Seals records for one write epoch. */
+export class RecordProtector {
+  private readonly key: Uint8Array;
+  private readonly iv: Uint8Array;
+  private readonly provider: CryptoProvider;
+  private seq: bigint;
+
+  constructor(
+    readonly suite: SuiteInfo,
+    keys: TrafficKeys,
+    options: ProtectionOptions = {},
+  ) {
+    checkKeys(suite, keys);
+    this.key = keys.key.slice();
+    this.iv = keys.iv.slice();
+    this.provider = options.provider ?? defaultProvider();
+    this.seq = checkInitialSequence(options.initialSequence ?? 0n);
+  }
+
+  /** Sequence number the next sealed record will use. */
+  get sequence(): bigint {
+    return this.seq;
+  }
+
+  /**
+   * Seal one record and return it whole (header and encrypted_record).
+   *
+   * Throws RangeError for a caller mistake (content type 0, content plus
+   * padding above 2^14) and TlsError `internal_error` (reason
+   * SequenceNumberExhausted) when the sequence number would wrap: the
+   * connection must be rekeyed or closed before that (§5.3).
+   */
+  protect(contentType: number, content: Uint8Array, paddingLength = 0): Uint8Array {
+    if (!Number.isInteger(contentType) || contentType < 1 || contentType > 255) {
+      throw new RangeError(`inner content type must be 1..255, got ${contentType}`);
+    }
+    if (!Number.isInteger(paddingLength) || paddingLength < 0) throw new RangeError(`padding length must be a non-negative integer, got ${paddingLength}`);
+    if (content.length + paddingLength > MAX_PLAINTEXT_LENGTH) {
+      throw new RangeError(`content (${content.length}) plus padding (${paddingLength}) exceeds ${MAX_PLAINTEXT_LENGTH} bytes (RFC 8446 §5.4)`);
+    }
+    if (this.seq > MAX_SEQUENCE_NUMBER) {
+      throw new TlsError('internal_error', 'SequenceNumberExhausted', 'the write sequence number would wrap; the keys must be updated first');
+    }
+    const inner = new Uint8Array(content.length + 1 + paddingLength); // padding bytes are already zero
+    inner.set(content, 0);
+    inner[content.length] = contentType;
+    const header = recordHeader(ContentType.application_data, TLS12, inner.length + this.suite.tagLen);
+    const sealed = this.provider.aeadSeal(this.suite.aead, this.key, recordNonce(this.iv, this.seq), header, inner);
+    this.seq += 1n;
+    const out = new Uint8Array(header.length + sealed.length);
+    out.set(header, 0);
+    out.set(sealed, header.length);
+    return out;
+  }
+}
+
+/** A record opened successfully, or why it was not. */
+export type Unprotected =
+  | { ok: true; contentType: number; content: Uint8Array; paddingLength: number }
+  | { ok: false; error: TlsError };
+
+/** Opens records for one read epoch. */
+export class RecordDeprotector {
+  private readonly key: Uint8Array;
+  private readonly iv: Uint8Array;
+  private readonly provider: CryptoProvider;
+  private seq: bigint;
+
+  constructor(
+    readonly suite: SuiteInfo,
+    keys: TrafficKeys,
+    options: ProtectionOptions = {},
+  ) {
+    checkKeys(suite, keys);
+    this.key = keys.key.slice();
+    this.iv = keys.iv.slice();
+    this.provider = options.provider ?? defaultProvider();
+    this.seq = checkInitialSequence(options.initialSequence ?? 0n);
+  }
+
+  /** Sequence number the next record is expected to carry. */
+  get sequence(): bigint {
+    return this.seq;
+  }
+
+  /**
+   * Open one TLSCiphertext given its received header (the AAD) and
+   * encrypted_record. The sequence number advances only when the record
+   * authenticates, so a record that fails (for example skipped early data)
+   * does not consume a number.
+   *
+   * Failures, in the order they are checked:
+   * - outer type not application_data → unexpected_message;
+   * - encrypted_record above 2^14 + 256 → record_overflow (§5.2);
+   * - sequence number exhausted → internal_error;
+   * - authentication failure → bad_record_mac (§5.2);
+   * - TLSInnerPlaintext above 2^14 + 1 → record_overflow (§5.2, §5.4);
+   * - no non-zero byte (no content type) → unexpected_message (§5.4).
+   */
+  unprotect(header: Uint8Array, encryptedRecord: Uint8Array): Unprotected {
+    if (header[0] !== ContentType.application_data) {
+      return fail('unexpected_message', 'UnprotectedRecord', `expected a protected record (opaque type 23), got type ${header[0]}`);
+    }
+    if (encryptedRecord.length > MAX_CIPHERTEXT_LENGTH) {
+      return fail('record_overflow', 'RecordOverflow', `received a protected record of ${encryptedRecord.length} bytes; the limit is ${MAX_CIPHERTEXT_LENGTH}`);
+    }
+    if (this.seq > MAX_SEQUENCE_NUMBER) {
+      return fail('internal_error', 'SequenceNumberExhausted', 'the read sequence number would wrap; the peer did not update its keys');
+    }
+    const inner = this.provider.aeadOpen(this.suite.aead, this.key, recordNonce(this.iv, this.seq), header, encryptedRecord);
+    if (inner === undefined) {
+      return fail('bad_record_mac', 'BadRecordMac', `a protected record failed authentication (sequence number ${this.seq})`);
+    }
+    this.seq += 1n;
+    if (inner.length > MAX_INNER_PLAINTEXT_LENGTH) {
+      return fail('record_overflow', 'RecordOverflow', `decrypted a record of ${inner.length - 1} content and padding bytes; the limit is ${MAX_PLAINTEXT_LENGTH}`);
+    }
+    // §5.4: the content type is the last non-zero byte; everything after it is padding.
+    let i = inner.length - 1;
+    while (i >= 0 && inner[i] === 0) i--;
+    if (i < 0) {
+      return fail('unexpected_message', 'NoInnerContentType', 'a protected record decrypted to all zeros (no inner content type)');
+    }
+    return { ok: true, contentType: inner[i] as number, content: inner.subarray(0, i), paddingLength: inner.length - 1 - i };
+  }
+}
+
+function fail(alert: TlsError['alert'], reason: string, message: string): Unprotected {
+  return { ok: false, error: new TlsError(alert, reason, message) };
+}
