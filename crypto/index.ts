@@ -6,3 +6,6 @@ export * from './noble.js';
 export * from './keyschedule.js';
 export * from './transcript.js';
 export * from './kex.js';
+export * from './signature.js';
+export * from './witness.js';
+export type { KeyKind } from './spki.js';

@@ -1,0 +1,169 @@
+/**
+ * Handshake signatures (RFC 8446 §4.2.3 SignatureScheme, §4.4.3
+ * CertificateVerify): ECDSA P-256/P-384 and Ed25519 through @noble, RSA-PSS
+ * (rsa_pss_rsae_*) through node:crypto. Everything synchronous.
+ */
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  sign as nodeSign,
+  verify as nodeVerify,
+  type KeyObject,
+} from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { p256, p384 } from '@noble/curves/nist.js';
+import { SignatureScheme } from '../wire/types.js';
+import { concat, utf8 } from './bytes.js';
+import { fromB64u, keyKind, parseSpki, type KeyKind } from './spki.js';
+
+/** A private key the handshake can sign CertificateVerify with. Never serialises its secret. */
+export interface SigningKey {
+  readonly kind: KeyKind;
+  /** The SignatureSchemes this key can produce, in preference order. */
+  readonly schemes: readonly number[];
+  /** DER SubjectPublicKeyInfo of the matching public key. */
+  readonly spki: Uint8Array;
+  /** Sign `message` (the full §4.4.3 content, not a digest). Throws if `scheme` is not one of `schemes`. */
+  sign(scheme: number, message: Uint8Array): Uint8Array;
+}
+
+interface SchemeInfo {
+  kind: KeyKind;
+  hash: 'sha256' | 'sha384' | 'sha512' | undefined;
+  saltLength: number;
+}
+
+const SCHEMES = new Map<number, SchemeInfo>([
+  [SignatureScheme.ecdsa_secp256r1_sha256, { kind: 'ecdsa-p256', hash: 'sha256', saltLength: 0 }],
+  [SignatureScheme.ecdsa_secp384r1_sha384, { kind: 'ecdsa-p384', hash: 'sha384', saltLength: 0 }],
+  [SignatureScheme.ed25519, { kind: 'ed25519', hash: undefined, saltLength: 0 }],
+  [SignatureScheme.rsa_pss_rsae_sha256, { kind: 'rsa', hash: 'sha256', saltLength: 32 }],
+  [SignatureScheme.rsa_pss_rsae_sha384, { kind: 'rsa', hash: 'sha384', saltLength: 48 }],
+  [SignatureScheme.rsa_pss_rsae_sha512, { kind: 'rsa', hash: 'sha512', saltLength: 64 }],
+]);
+
+/** Every SignatureScheme tlschart signs and verifies, in the order it offers them. */
+export const SUPPORTED_SIGNATURE_SCHEMES: readonly number[] = [...SCHEMES.keys()];
+
+const SCHEMES_BY_KIND: Record<KeyKind, readonly number[]> = {
+  'ecdsa-p256': [SignatureScheme.ecdsa_secp256r1_sha256],
+  'ecdsa-p384': [SignatureScheme.ecdsa_secp384r1_sha384],
+  ed25519: [SignatureScheme.ed25519],
+  rsa: [SignatureScheme.rsa_pss_rsae_sha256, SignatureScheme.rsa_pss_rsae_sha384, SignatureScheme.rsa_pss_rsae_sha512],
+};
+
+/** Smallest RSA modulus tlschart will sign with. */
+const MIN_RSA_BITS = 2048;
+
+const pssOptions = (key: KeyObject, info: SchemeInfo) => ({
+  key,
+  padding: constants.RSA_PKCS1_PSS_PADDING,
+  // RFC 8446 §4.2.3: salt length = digest length; MGF1 uses the same hash (node's default).
+  saltLength: info.saltLength,
+});
+
+/**
+ * Load a private key from PEM (PKCS#8, SEC1 "EC PRIVATE KEY" or PKCS#1
+ * "RSA PRIVATE KEY"). ECDSA signatures are DER-encoded and deterministic
+ * (RFC 6979); RSA keys must have at least 2048 bits.
+ */
+export function signingKeyFromPem(pem: string): SigningKey {
+  if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw new TypeError('expected a PEM private key');
+  const key = createPrivateKey(pem);
+  const kind = keyKind(key);
+  if (kind === undefined) {
+    const what = key.asymmetricKeyType === 'ec' ? `curve ${key.asymmetricKeyDetails?.namedCurve}` : key.asymmetricKeyType;
+    throw new TypeError(`unsupported signing key: ${what}`);
+  }
+  const spki = new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  const schemes = SCHEMES_BY_KIND[kind];
+  let signRaw: (info: SchemeInfo, message: Uint8Array) => Uint8Array;
+  if (kind === 'rsa') {
+    const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+    if (bits < MIN_RSA_BITS) throw new RangeError(`RSA key has ${bits} bits; at least ${MIN_RSA_BITS} are required`);
+    signRaw = (info, message) => new Uint8Array(nodeSign(info.hash ?? 'sha256', message, pssOptions(key, info)));
+  } else {
+    const d = fromB64u(key.export({ format: 'jwk' }).d);
+    if (kind === 'ed25519') {
+      signRaw = (_info, message) => ed25519.sign(message, d);
+    } else {
+      const curve = kind === 'ecdsa-p256' ? p256 : p384;
+      // prehash: noble hashes the message with the curve's hash (SHA-256 / SHA-384), as the scheme requires.
+      signRaw = (_info, message) => curve.sign(message, d, { format: 'der', prehash: true });
+    }
+  }
+  const signingKey: SigningKey = {
+    kind,
+    schemes,
+    spki,
+    sign(scheme: number, message: Uint8Array): Uint8Array {
+      const info = SCHEMES.get(scheme);
+      if (info === undefined || info.kind !== kind) {
+        throw new TypeError(`a ${kind} key cannot sign with scheme 0x${scheme.toString(16).padStart(4, '0')}`);
+      }
+      if (!(message instanceof Uint8Array)) throw new TypeError('message must be a Uint8Array');
+      return signRaw(info, message);
+    },
+  };
+  return Object.freeze(signingKey);
+}
+
+/** The SignatureSchemes a certificate's public key can verify (empty for unsupported keys). */
+export function schemesForSpki(spki: Uint8Array): number[] {
+  const parsed = parseSpki(spki);
+  return parsed === undefined ? [] : [...SCHEMES_BY_KIND[parsed.kind]];
+}
+
+/**
+ * Verify `signature` over `message` with the key in `spki` under `scheme`.
+ * The scheme must match the key: ecdsa_secp256r1_sha256 only with a P-256 key,
+ * ecdsa_secp384r1_sha384 only with P-384, ed25519 only with Ed25519,
+ * rsa_pss_rsae_* only with an rsaEncryption key (RFC 8446 §4.2.3). ECDSA
+ * signatures are DER and may have a high S (OpenSSL does not normalise).
+ * Never throws: anything malformed is `false`.
+ */
+export function verifySignature(scheme: number, spki: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  const info = SCHEMES.get(scheme);
+  if (info === undefined) return false;
+  if (!(message instanceof Uint8Array) || !(signature instanceof Uint8Array) || signature.length === 0) return false;
+  const pub = parseSpki(spki);
+  if (pub === undefined || pub.kind !== info.kind) return false;
+  try {
+    switch (pub.kind) {
+      case 'ecdsa-p256':
+      case 'ecdsa-p384': {
+        const curve = pub.kind === 'ecdsa-p256' ? p256 : p384;
+        return curve.verify(signature, message, pub.point, { format: 'der', lowS: false, prehash: true });
+      }
+      case 'ed25519':
+        // RFC 8032 strict verification (no ZIP-215 leniency).
+        return ed25519.verify(signature, message, pub.raw, { zip215: false });
+      case 'rsa':
+        return nodeVerify(info.hash ?? 'sha256', message, pssOptions(pub.key, info), signature);
+    }
+  } catch (e) {
+    // A malformed signature or key makes the verifier throw; that is a failed verification.
+    void e;
+    return false;
+  }
+}
+
+const PAD = new Uint8Array(64).fill(0x20);
+const CONTEXT = {
+  server: utf8('TLS 1.3, server CertificateVerify'),
+  client: utf8('TLS 1.3, client CertificateVerify'),
+} as const;
+
+/**
+ * The content a CertificateVerify signs (RFC 8446 §4.4.3): 64 spaces, the
+ * context string for the signer's role, a zero byte, then
+ * Transcript-Hash(Handshake Context, Certificate).
+ */
+export function certificateVerifyInput(role: 'server' | 'client', transcriptHash: Uint8Array): Uint8Array {
+  if (role !== 'server' && role !== 'client') throw new TypeError(`role must be 'server' or 'client'`);
+  if (!(transcriptHash instanceof Uint8Array) || (transcriptHash.length !== 32 && transcriptHash.length !== 48)) {
+    throw new RangeError('transcriptHash must be a 32- or 48-byte hash');
+  }
+  return concat(PAD, CONTEXT[role], new Uint8Array([0]), transcriptHash);
+}
