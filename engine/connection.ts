@@ -1,0 +1,479 @@
+/**
+ * Sans-IO TLS 1.3 connections: bytes in, bytes out, events. The engine glues
+ * the record layer, the codec, the ticket store and the statecharts:
+ *
+ *   receive(bytes) → RecordLayer → decodeHandshake → (server: resolve tickets) → actor.send(event)
+ *   actor outbox  → RecordLayer writes / key changes → 'output' bytes
+ *
+ * Everything runs on one serial queue so nothing is reordered, also while an
+ * async ticket store is consulted.
+ */
+import { EventEmitter } from 'node:events';
+import { createActor, type Actor, type AnyActorLogic, type InspectionEvent } from 'xstate';
+import { toHex } from '../crypto/bytes.js';
+import { exportKeyingMaterial, trafficKeys } from '../crypto/keyschedule.js';
+import { NamedGroup } from '../wire/types.js';
+import { RecordLayer } from '../record/layer.js';
+import { AlertDescription, alertName, TlsError } from '../wire/alerts.js';
+import { decodeHandshake } from '../wire/handshake.js';
+import { findExtension } from '../wire/extensions.js';
+import type { HandshakeMessage } from '../wire/types.js';
+import type { ClientContext } from '../machines/client/context.js';
+import { clientMachine } from '../machines/client/machine.js';
+import type { ServerContext } from '../machines/server/context.js';
+import { serverMachine } from '../machines/server/machine.js';
+import type { ClientConfig, Command, Environment, HandshakeEvent, ServerConfig, TlsEvent } from '../machines/types.js';
+import type { ClientSession, ServerSessionState, TicketStore } from '../tickets/types.js';
+
+export interface HandshakeInfo {
+  resumed: boolean;
+  suite: string;
+  group: string;
+  alpn: string | undefined;
+  serverName: string | undefined;
+  peerCertificates: Uint8Array[];
+}
+
+/** One observable step of a connection, without secrets (for traces and tests). */
+export type TraceEntry =
+  | { kind: 'record'; direction: 'in' | 'out'; contentType: number; epoch: string; length: number }
+  | { kind: 'message'; direction: 'in' | 'out'; name: string; raw: Uint8Array; msg?: HandshakeMessage; encrypted: boolean }
+  | { kind: 'ccs'; direction: 'in' | 'out' }
+  | { kind: 'alert'; direction: 'in' | 'out'; level: number; alert: string }
+  | { kind: 'appdata'; direction: 'in' | 'out'; length: number }
+  | { kind: 'earlyDataSkipped'; bytes: number }
+  | { kind: 'state'; from: string; to: string; event: string }
+  | { kind: 'guard'; state: string; guard: string; result: boolean; event: string }
+  | { kind: 'transition'; source: string; targets: string[]; event: string; guard: string | undefined; index: number };
+
+export interface ConnectionEvents {
+  output: [bytes: Uint8Array];
+  handshake: [info: HandshakeInfo];
+  session: [session: ClientSession];
+  data: [data: Uint8Array];
+  alert: [info: { alert: string; direction: 'sent' | 'received'; level: number }];
+  end: [];
+  error: [error: TlsError];
+  keylog: [line: string];
+  trace: [entry: TraceEntry];
+}
+
+export const GROUP_NAMES: Record<number, string> = {
+  [NamedGroup.x25519]: 'x25519',
+  [NamedGroup.secp256r1]: 'secp256r1',
+  [NamedGroup.secp384r1]: 'secp384r1',
+};
+
+const MESSAGE_EVENTS: Record<HandshakeMessage['type'], HandshakeEvent['type']> = {
+  client_hello: 'recv.ClientHello',
+  server_hello: 'recv.ServerHello',
+  encrypted_extensions: 'recv.EncryptedExtensions',
+  certificate: 'recv.Certificate',
+  certificate_request: 'recv.CertificateRequest',
+  certificate_verify: 'recv.CertificateVerify',
+  finished: 'recv.Finished',
+  new_session_ticket: 'recv.NewSessionTicket',
+  key_update: 'recv.KeyUpdate',
+  end_of_early_data: 'recv.EndOfEarlyData',
+};
+
+type AnyCtx = ClientContext | ServerContext;
+
+const OUTBOX_COMPACT_AT = 64;
+
+abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvents> {
+  readonly actor: Actor<AnyActorLogic>;
+  protected readonly layer: RecordLayer;
+  private consumed = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private pendingWrites: Uint8Array[] = [];
+  private finished = false;
+  private lastState = '';
+  private readEpoch = 'plaintext';
+  private writeEpoch = 'plaintext';
+  /** Set when the handshake completed: what the peer and we agreed on. */
+  info: HandshakeInfo | undefined;
+  /** The error that ended the connection, if any. */
+  error: TlsError | undefined;
+
+  protected constructor(role: 'client' | 'server', logic: AnyActorLogic, input: unknown) {
+    super();
+    this.layer = new RecordLayer({ role });
+    const inspect = (ev: InspectionEvent) => this.inspect(ev);
+    this.actor = createActor(logic, { input, inspect });
+  }
+
+  /** The machine's context right now. */
+  get context(): C {
+    return this.actor.getSnapshot().context as C;
+  }
+
+  /** The machine's state name right now. */
+  get state(): string {
+    const v = this.actor.getSnapshot().value;
+    return typeof v === 'string' ? v : JSON.stringify(v);
+  }
+
+  get isConnected(): boolean {
+    return this.state === 'connected';
+  }
+
+  protected start(): void {
+    this.lastState = this.state;
+    this.actor.start();
+    this.run(async () => this.afterEvent());
+  }
+
+  /** Feed bytes received from the peer. Resolves when they have been processed. */
+  receive(bytes: Uint8Array): Promise<void> {
+    return this.run(async () => {
+      if (this.finished) return;
+      this.layer.receive(bytes);
+      await this.pump();
+    });
+  }
+
+  /** Queue application data; sent once the handshake is complete. */
+  write(data: Uint8Array): Promise<void> {
+    return this.run(async () => {
+      if (this.finished) throw new TlsError('internal_error', 'WriteAfterClose', 'write after the connection ended');
+      if (!this.isConnected) {
+        this.pendingWrites.push(data);
+        return;
+      }
+      await this.send({ type: 'app.write', data });
+    });
+  }
+
+  /** Send close_notify. */
+  close(): Promise<void> {
+    return this.run(async () => {
+      if (this.finished) return;
+      await this.send({ type: 'app.close' });
+    });
+  }
+
+  /** Update our traffic keys (RFC 8446 §4.6.3), optionally asking the peer to update too. */
+  keyUpdate(requestPeerUpdate = false): Promise<void> {
+    return this.run(async () => {
+      if (!this.isConnected) throw new TlsError('internal_error', 'KeyUpdateBeforeHandshake', 'KeyUpdate before the handshake completed');
+      await this.send({ type: 'app.keyUpdate', requestPeerUpdate });
+    });
+  }
+
+  /** RFC 8446 §7.5 exporter; available once connected. */
+  exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
+    const ctx = this.context;
+    if (!ctx.suite || !ctx.exporterSecret || !this.isConnected) {
+      throw new TlsError('internal_error', 'ExporterBeforeHandshake', 'keying material can be exported only after the handshake');
+    }
+    return exportKeyingMaterial(ctx.suite, ctx.exporterSecret, label, context, length);
+  }
+
+  /** Wait until everything queued so far has been processed. */
+  settled(): Promise<void> {
+    return this.run(async () => undefined);
+  }
+
+  private run(job: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(job);
+    this.queue = next.catch((e: unknown) => this.crash(e));
+    return next;
+  }
+
+  /** An exception from the machine or the engine: a bug, reported as internal_error. */
+  private crash(e: unknown): void {
+    if (this.finished) return;
+    const error =
+      e instanceof TlsError ? e : new TlsError('internal_error', 'InternalError', e instanceof Error ? e.message : String(e));
+    this.fatal(error);
+  }
+
+  private fatal(error: TlsError): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.error = error;
+    if (!error.remote) {
+      const desc = AlertDescription[error.alert];
+      this.emitOutput(this.layer.writeAlert(2, desc), 21);
+      this.emit('alert', { alert: error.alert, direction: 'sent', level: 2 });
+    }
+    this.actor.stop();
+    this.emit('error', error);
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      if (this.finished) return;
+      const item = this.layer.next();
+      if (!item) return;
+      switch (item.kind) {
+        case 'handshake':
+          await this.onHandshakeMessage(item.raw, item.encrypted);
+          break;
+        case 'alert':
+          this.trace({ kind: 'alert', direction: 'in', level: item.level, alert: alertName(item.description) });
+          this.emit('alert', { alert: alertName(item.description), direction: 'received', level: item.level });
+          await this.send({ type: 'recv.Alert', level: item.level, description: item.description });
+          break;
+        case 'application_data':
+          this.trace({ kind: 'appdata', direction: 'in', length: item.data.length });
+          await this.send({ type: 'recv.ApplicationData', data: item.data });
+          break;
+        case 'change_cipher_spec':
+          this.trace({ kind: 'ccs', direction: 'in' });
+          await this.send({ type: 'recv.ChangeCipherSpec' });
+          break;
+        case 'early_data_skipped':
+          this.trace({ kind: 'earlyDataSkipped', bytes: item.bytes });
+          break;
+        case 'error':
+          await this.send({ type: 'recv.Malformed', error: item.error });
+          return;
+      }
+    }
+  }
+
+  private async onHandshakeMessage(raw: Uint8Array, encrypted: boolean): Promise<void> {
+    const hashLen = this.context.suite?.hashLen;
+    const decoded = decodeHandshake(raw, hashLen === undefined ? {} : { hashLen });
+    if (!decoded.ok) {
+      const f = decoded.error;
+      await this.send({ type: 'recv.Malformed', error: new TlsError(f.alert, 'DecodeError', f.message) });
+      return;
+    }
+    const msg = decoded.value;
+    this.trace({ kind: 'message', direction: 'in', name: msg.type, raw, msg, encrypted });
+    await this.send(await this.eventFor(msg));
+  }
+
+  /** The event for a decoded message; the server overrides this to resolve tickets. */
+  protected async eventFor(msg: HandshakeMessage): Promise<TlsEvent> {
+    return { type: MESSAGE_EVENTS[msg.type], msg } as TlsEvent;
+  }
+
+  protected async send(event: TlsEvent): Promise<void> {
+    if (this.finished) return;
+    this.actor.send(event);
+    await this.afterEvent(event.type);
+  }
+
+  /** Carry out the commands the machine left, then report state changes and the end. */
+  private async afterEvent(eventType = 'init'): Promise<void> {
+    const snap = this.actor.getSnapshot();
+    if (snap.status === 'error') throw snap.error;
+    const ctx = snap.context as C;
+    const cmds = ctx.outbox.slice(this.consumed);
+    this.consumed = ctx.outbox.length;
+    const now = this.state;
+    if (now !== this.lastState) {
+      this.trace({ kind: 'state', from: this.lastState, to: now, event: eventType });
+      this.lastState = now;
+    }
+    for (const cmd of cmds) await this.execute(cmd, ctx);
+    if (now === 'failed') {
+      const error = ctx.error ?? new TlsError('internal_error', 'Failed', 'the handshake failed');
+      this.finished = true;
+      this.error = error;
+      this.emit('error', error);
+      return;
+    }
+    if (now === 'closed') {
+      if (!this.finished) {
+        this.finished = true;
+        this.emit('end');
+      }
+      return;
+    }
+    if (ctx.outbox.length > OUTBOX_COMPACT_AT && snap.status === 'active') {
+      // Commands already carried out are dropped so a long connection does not grow.
+      this.actor.send({ type: 'engine.drained' });
+      this.consumed = 0;
+    }
+  }
+
+  private async execute(cmd: Command, ctx: C): Promise<void> {
+    switch (cmd.kind) {
+      case 'sendHandshake':
+        this.trace({ kind: 'message', direction: 'out', name: cmd.name, raw: cmd.raw, encrypted: this.writeEpoch !== 'plaintext' });
+        this.emitOutput(this.layer.writeHandshake(cmd.raw), 22);
+        break;
+      case 'sendChangeCipherSpec':
+        this.trace({ kind: 'ccs', direction: 'out' });
+        this.emitOutput(this.layer.writeChangeCipherSpec(), 20);
+        break;
+      case 'sendAlert':
+        this.trace({ kind: 'alert', direction: 'out', level: cmd.level, alert: cmd.alert });
+        this.emitOutput(this.layer.writeAlert(cmd.level, AlertDescription[cmd.alert]), 21);
+        this.emit('alert', { alert: cmd.alert, direction: 'sent', level: cmd.level });
+        break;
+      case 'sendApplicationData':
+        this.trace({ kind: 'appdata', direction: 'out', length: cmd.data.length });
+        this.emitOutput(this.layer.writeApplicationData(cmd.data), 23);
+        break;
+      case 'setReadKeys':
+        this.layer.setReadKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret), cmd.epoch);
+        this.readEpoch = cmd.epoch;
+        break;
+      case 'setWriteKeys':
+        this.layer.setWriteKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret), cmd.epoch);
+        this.writeEpoch = cmd.epoch;
+        break;
+      case 'skipEarlyData':
+        this.layer.skipEarlyData(cmd.limit);
+        break;
+      case 'stopSkippingEarlyData':
+        this.layer.stopSkippingEarlyData();
+        break;
+      case 'deliver':
+        this.emit('data', cmd.data);
+        break;
+      case 'storeTicket':
+        await this.storeTicket(cmd.ticket, cmd.state);
+        this.trace({ kind: 'message', direction: 'out', name: 'new_session_ticket', raw: cmd.raw, encrypted: true });
+        this.emitOutput(this.layer.writeHandshake(cmd.raw), 22);
+        break;
+      case 'sessionTicket':
+        this.emit('session', cmd.session);
+        break;
+      case 'handshakeComplete':
+        this.info = this.handshakeInfo(ctx);
+        this.emit('handshake', this.info);
+        await this.flushPendingWrites();
+        break;
+      case 'peerClosed':
+        this.emit('end');
+        break;
+      case 'keylog':
+        this.emit('keylog', `${cmd.label} ${toHex(ctx.clientRandom)} ${toHex(cmd.secret)}\n`);
+        break;
+    }
+  }
+
+  private async flushPendingWrites(): Promise<void> {
+    const writes = this.pendingWrites;
+    this.pendingWrites = [];
+    for (const data of writes) await this.send({ type: 'app.write', data });
+  }
+
+  protected async storeTicket(_ticket: Uint8Array, _state: ServerSessionState): Promise<void> {
+    throw new Error('this connection cannot store tickets');
+  }
+
+  protected abstract handshakeInfo(ctx: C): HandshakeInfo;
+
+  private emitOutput(bytes: Uint8Array, contentType: number): void {
+    if (bytes.length === 0) return;
+    this.trace({ kind: 'record', direction: 'out', contentType, epoch: this.writeEpoch, length: bytes.length });
+    this.emit('output', bytes);
+  }
+
+  protected trace(entry: TraceEntry): void {
+    if (this.listenerCount('trace') > 0) this.emit('trace', entry);
+  }
+
+  private inspect(ev: InspectionEvent): void {
+    if (ev.type !== '@xstate.microstep' || this.listenerCount('trace') === 0) return;
+    const transitions = (ev as unknown as { _transitions: Array<{ source: { id: string; path: string[] }; target?: Array<{ id: string }>; guard?: unknown; eventType: string }> })._transitions;
+    for (const t of transitions) {
+      const source = t.source.path.join('.') || '(root)';
+      const candidates = (t.source as unknown as { on?: Record<string, unknown[]> }).on?.[t.eventType] ?? [];
+      this.trace({
+        kind: 'transition',
+        source,
+        targets: (t.target ?? []).map((x) => x.id),
+        event: ev.event.type,
+        guard: guardName(t.guard),
+        index: candidates.indexOf(t),
+      });
+    }
+  }
+}
+
+export function guardName(g: unknown): string | undefined {
+  if (g === undefined) return undefined;
+  if (typeof g === 'string') return g;
+  if (typeof g === 'object' && g !== null && 'type' in g) {
+    const o = g as { type: string; params?: unknown };
+    return o.type;
+  }
+  if (typeof g === 'function') {
+    const f = g as { check?: unknown; guards?: unknown[]; name?: string };
+    if (Array.isArray(f.guards)) return f.guards.map(guardName).join('&');
+    return f.name;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- client
+
+export interface ClientOptions extends ClientConfig {
+  env: Environment;
+}
+
+export class ClientConnection extends Connection<ClientContext> {
+  constructor(options: ClientOptions) {
+    const { env, ...config } = options;
+    super('client', clientMachine, { config, env });
+    this.start();
+  }
+
+  protected handshakeInfo(ctx: ClientContext): HandshakeInfo {
+    return {
+      resumed: ctx.resumed,
+      suite: ctx.suite?.name ?? '',
+      group: GROUP_NAMES[ctx.group ?? -1] ?? String(ctx.group),
+      alpn: ctx.alpn,
+      serverName: ctx.config.serverName,
+      peerCertificates: ctx.peerChain,
+    };
+  }
+}
+
+// ---------------------------------------------------------------- server
+
+export interface ServerOptions extends ServerConfig {
+  env: Environment;
+  ticketStore: TicketStore;
+}
+
+export class ServerConnection extends Connection<ServerContext> {
+  private readonly store: TicketStore;
+  /** Tickets taken from the store for this connection, by identity (hex), kept across a HelloRetryRequest. */
+  private readonly resolved = new Map<string, ServerSessionState | undefined>();
+
+  constructor(options: ServerOptions) {
+    const { env, ticketStore, ...config } = options;
+    super('server', serverMachine, { config, env });
+    this.store = ticketStore;
+    this.start();
+  }
+
+  /** Before the ClientHello reaches the machine, look its identities up (and take them: single use). */
+  protected override async eventFor(msg: HandshakeMessage): Promise<TlsEvent> {
+    if (msg.type !== 'client_hello') return super.eventFor(msg);
+    const psk = findExtension(msg.extensions, 'pre_shared_key_client');
+    const tickets: (ServerSessionState | undefined)[] = [];
+    for (const id of psk?.identities ?? []) {
+      const key = toHex(id.identity);
+      if (!this.resolved.has(key)) this.resolved.set(key, await this.store.take(id.identity));
+      tickets.push(this.resolved.get(key));
+    }
+    return { type: 'recv.ClientHello', msg, tickets };
+  }
+
+  protected override async storeTicket(ticket: Uint8Array, state: ServerSessionState): Promise<void> {
+    await this.store.put(ticket, state);
+  }
+
+  protected handshakeInfo(ctx: ServerContext): HandshakeInfo {
+    return {
+      resumed: ctx.resumed,
+      suite: ctx.suite?.name ?? '',
+      group: GROUP_NAMES[ctx.group ?? -1] ?? String(ctx.group),
+      alpn: ctx.alpn,
+      serverName: ctx.serverName,
+      peerCertificates: ctx.peerChain,
+    };
+  }
+}

@@ -1,0 +1,47 @@
+/** Environments: where randomness and time come from (injected so handshakes can replay). */
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concat, utf8 } from '../crypto/bytes.js';
+import type { Environment } from '../machines/types.js';
+
+export function systemEnvironment(): Environment {
+  return { random: (n) => new Uint8Array(randomBytes(n)), now: () => Date.now() };
+}
+
+export interface SeededEnvironment extends Environment {
+  /** Move the clock forward. */
+  advance(ms: number): void;
+  /** Set the clock. */
+  setTime(ms: number): void;
+}
+
+/**
+ * A deterministic environment for tests and golden traces: random bytes from
+ * SHA-256(seed ‖ counter), and a clock that moves only when told to.
+ * Not for production use.
+ */
+export function seededEnvironment(seed: string, startMs = Date.UTC(2026, 0, 1)): SeededEnvironment {
+  const seedBytes = utf8(seed);
+  let counter = 0;
+  let pool: Uint8Array = new Uint8Array(0);
+  let t = startMs;
+  return {
+    random(n) {
+      while (pool.length < n) {
+        const c = new Uint8Array(8);
+        new DataView(c.buffer).setBigUint64(0, BigInt(counter++));
+        pool = concat(pool, sha256(concat(seedBytes, c)));
+      }
+      const out = pool.slice(0, n);
+      pool = pool.slice(n);
+      return out;
+    },
+    now: () => t,
+    advance(ms) {
+      t += ms;
+    },
+    setTime(ms) {
+      t = ms;
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/** What the client statechart remembers between events. */
+import type { KeyPair } from '../../crypto/kex.js';
+import type { EarlySecret, HandshakeSecret, MasterSecret } from '../../crypto/keyschedule.js';
+import type { SuiteInfo } from '../../crypto/suites.js';
+import type { FinishedVerified, SignatureVerified } from '../../crypto/witness.js';
+import type { ClientSession } from '../../tickets/types.js';
+import type { CertificateRequest, ClientHello, ServerHello } from '../../wire/types.js';
+import { commonDefaults, type CommonContext } from '../common.js';
+import type { ClientConfig, Environment } from '../types.js';
+
+export interface ClientInput {
+  config: ClientConfig;
+  env: Environment;
+}
+
+/** The ticket offered in the ClientHello most recently sent. */
+export interface OfferedPsk {
+  session: ClientSession;
+  suite: SuiteInfo;
+}
+
+export interface ClientContext extends CommonContext {
+  config: ClientConfig;
+  clientRandom: Uint8Array;
+  legacySessionId: Uint8Array;
+  keyShares: KeyPair[];
+  clientHello: ClientHello | undefined;
+  clientHello1: ClientHello | undefined;
+  helloRetryRequest: ServerHello | undefined;
+  offeredPsk: OfferedPsk | undefined;
+  /** true once a ServerHello selected our PSK. */
+  resumed: boolean;
+  group: number | undefined;
+  earlySecret: EarlySecret | undefined;
+  handshakeSecret: HandshakeSecret | undefined;
+  masterSecret: MasterSecret | undefined;
+  clientHandshakeSecret: Uint8Array | undefined;
+  serverHandshakeSecret: Uint8Array | undefined;
+  exporterSecret: Uint8Array | undefined;
+  resumptionSecret: Uint8Array | undefined;
+  alpn: string | undefined;
+  certificateRequest: CertificateRequest | undefined;
+  peerChain: Uint8Array[];
+  peerSpki: Uint8Array | undefined;
+  ccsSent: boolean;
+  /** Witnesses: values only the verifying functions can mint. */
+  serverSignature: SignatureVerified | undefined;
+  serverFinished: FinishedVerified | undefined;
+  ticketsReceived: number;
+}
+
+export function initialClientContext(input: ClientInput): ClientContext {
+  return {
+    ...commonDefaults(input.env),
+    config: input.config,
+    clientRandom: new Uint8Array(0),
+    legacySessionId: new Uint8Array(0),
+    keyShares: [],
+    clientHello: undefined,
+    clientHello1: undefined,
+    helloRetryRequest: undefined,
+    offeredPsk: undefined,
+    resumed: false,
+    group: undefined,
+    earlySecret: undefined,
+    handshakeSecret: undefined,
+    masterSecret: undefined,
+    clientHandshakeSecret: undefined,
+    serverHandshakeSecret: undefined,
+    exporterSecret: undefined,
+    resumptionSecret: undefined,
+    alpn: undefined,
+    certificateRequest: undefined,
+    peerChain: [],
+    peerSpki: undefined,
+    ccsSent: false,
+    serverSignature: undefined,
+    serverFinished: undefined,
+    ticketsReceived: 0,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * Pieces both statecharts share: failing with an exact alert, the one dummy
+ * ChangeCipherSpec of middlebox compatibility, KeyUpdate, application data,
+ * alerts and close_notify. Each function is pure: (context, event) → the part of
+ * the context that changes; the commands it produces are appended to the outbox.
+ */
+import { nextApplicationTrafficSecret } from '../crypto/keyschedule.js';
+import type { SuiteInfo } from '../crypto/suites.js';
+import { AlertDescription, alertName, TlsError, type AlertName } from '../wire/alerts.js';
+import { encodeHandshake } from '../wire/handshake.js';
+import type { HandshakeMessage, KeyUpdate, Unencoded } from '../wire/types.js';
+import type { Command, Environment, TlsEvent } from './types.js';
+
+/** The fields every connection context has. */
+export interface CommonContext {
+  env: Environment;
+  /** Commands for the engine, drained after every event. */
+  outbox: Command[];
+  /** Raw handshake messages hashed into the transcript so far. */
+  transcript: Uint8Array[];
+  suite: SuiteInfo | undefined;
+  /** Traffic secrets of the current read and write epochs (after the handshake). */
+  readSecret: Uint8Array | undefined;
+  writeSecret: Uint8Array | undefined;
+  readGeneration: number;
+  writeGeneration: number;
+  /** A dummy ChangeCipherSpec was received (at most one is allowed, RFC 8446 §5). */
+  ccsReceived: boolean;
+  /** Our KeyUpdate with update_requested is still unanswered. */
+  keyUpdatePending: boolean;
+  closeNotifySent: boolean;
+  error: TlsError | undefined;
+}
+
+export const commonDefaults = (env: Environment): CommonContext => ({
+  env,
+  outbox: [],
+  transcript: [],
+  suite: undefined,
+  readSecret: undefined,
+  writeSecret: undefined,
+  readGeneration: 0,
+  writeGeneration: 0,
+  ccsReceived: false,
+  keyUpdatePending: false,
+  closeNotifySent: false,
+  error: undefined,
+});
+
+/** Encode a handshake message and queue it; returns the encoded message too. */
+export function handshakeCommand<M extends HandshakeMessage>(body: Unencoded<M>): { msg: M; cmd: Command } {
+  const msg = encodeHandshake(body) as M;
+  return { msg, cmd: { kind: 'sendHandshake', raw: msg.raw, name: body.type } };
+}
+
+/** Enter `failed`: record the error and (unless the peer sent the alert) send it. */
+export function failWith(ctx: CommonContext, error: TlsError): Partial<CommonContext> {
+  const outbox = error.remote ? ctx.outbox : [...ctx.outbox, { kind: 'sendAlert', alert: error.alert, level: 2 } as Command];
+  return { error, outbox };
+}
+
+export function failAlert(ctx: CommonContext, alert: AlertName, reason: string, message: string): Partial<CommonContext> {
+  return failWith(ctx, new TlsError(alert, reason, message));
+}
+
+/** The event named a message that is not allowed in the current state. */
+export function unexpected(ctx: CommonContext, event: TlsEvent, state: string): Partial<CommonContext> {
+  const what = event.type.startsWith('recv.') ? event.type.slice(5) : event.type;
+  return failAlert(ctx, 'unexpected_message', 'UnexpectedMessage', `${what} is not allowed while ${state}`);
+}
+
+/** RFC 8446 §5: one unencrypted ChangeCipherSpec may arrive during the handshake, no more. */
+export const mayAcceptChangeCipherSpec = (ctx: CommonContext): boolean => !ctx.ccsReceived;
+
+export const noteChangeCipherSpec = (): Partial<CommonContext> => ({ ccsReceived: true });
+
+/** A received alert: close_notify closes; anything else is fatal in TLS 1.3 (§6). */
+export function isCloseNotify(event: TlsEvent): boolean {
+  return event.type === 'recv.Alert' && event.description === AlertDescription.close_notify;
+}
+
+/** user_canceled is followed by close_notify (§6.1); it is noted, not fatal. */
+export function isUserCanceled(event: TlsEvent): boolean {
+  return event.type === 'recv.Alert' && event.description === AlertDescription.user_canceled;
+}
+
+export function failFromPeerAlert(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
+  if (event.type !== 'recv.Alert') return {};
+  const name = alertName(event.description);
+  const alert = (name in AlertDescription ? name : 'internal_error') as AlertName;
+  return failWith(ctx, new TlsError(alert, 'PeerAlert', `the peer sent a fatal ${name} alert`, true));
+}
+
+export function peerClosed(ctx: CommonContext): Partial<CommonContext> {
+  const outbox: Command[] = [...ctx.outbox, { kind: 'peerClosed' }];
+  if (!ctx.closeNotifySent) outbox.push({ kind: 'sendAlert', alert: 'close_notify', level: 1 });
+  return { outbox, closeNotifySent: true };
+}
+
+export function sendCloseNotify(ctx: CommonContext): Partial<CommonContext> {
+  if (ctx.closeNotifySent) return {};
+  return { outbox: [...ctx.outbox, { kind: 'sendAlert', alert: 'close_notify', level: 1 }], closeNotifySent: true };
+}
+
+export function failMalformed(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
+  if (event.type !== 'recv.Malformed') return {};
+  return failWith(ctx, event.error);
+}
+
+/** Application data reaches the application only in `connected` (the peer's Finished was verified). */
+export function deliverApplicationData(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
+  if (event.type !== 'recv.ApplicationData') return {};
+  return { outbox: [...ctx.outbox, { kind: 'deliver', data: event.data }] };
+}
+
+export function sendApplicationData(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
+  if (event.type !== 'app.write' || ctx.closeNotifySent) return {};
+  return { outbox: [...ctx.outbox, { kind: 'sendApplicationData', data: event.data }] };
+}
+
+function requireSuite(ctx: CommonContext): SuiteInfo {
+  if (!ctx.suite) throw new Error('no cipher suite negotiated');
+  return ctx.suite;
+}
+
+/** Send a KeyUpdate and move our write side to the next generation (RFC 8446 §4.6.3, §7.2). */
+function updateWrite(ctx: CommonContext, requestUpdate: 0 | 1, outbox: Command[]): Partial<CommonContext> {
+  const suite = requireSuite(ctx);
+  if (!ctx.writeSecret) throw new Error('no application write secret');
+  const { cmd } = handshakeCommand<KeyUpdate>({ type: 'key_update', requestUpdate });
+  const next = nextApplicationTrafficSecret(suite, ctx.writeSecret);
+  const gen = ctx.writeGeneration + 1;
+  return {
+    outbox: [...outbox, cmd, { kind: 'setWriteKeys', suite, secret: next, epoch: `application+${gen}` }],
+    writeSecret: next,
+    writeGeneration: gen,
+  };
+}
+
+/** The application asked for a KeyUpdate. */
+export function initiateKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
+  if (event.type !== 'app.keyUpdate') return {};
+  const req = event.requestPeerUpdate ? 1 : 0;
+  return { ...updateWrite(ctx, req, ctx.outbox), keyUpdatePending: ctx.keyUpdatePending || req === 1 };
+}
+
+/**
+ * The peer sent a KeyUpdate: our read side moves on; when it asked for an update
+ * we answer with update_not_requested (unless ours is already on its way).
+ */
+export function acceptKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
+  if (event.type !== 'recv.KeyUpdate') return {};
+  const suite = requireSuite(ctx);
+  if (!ctx.readSecret) throw new Error('no application read secret');
+  const next = nextApplicationTrafficSecret(suite, ctx.readSecret);
+  const gen = ctx.readGeneration + 1;
+  const outbox: Command[] = [...ctx.outbox, { kind: 'setReadKeys', suite, secret: next, epoch: `application+${gen}` }];
+  // Any KeyUpdate from the peer answers a request of ours; a request from the peer is
+  // answered even when ours crossed it in flight (both sides then move two generations).
+  const base: Partial<CommonContext> = { readSecret: next, readGeneration: gen, outbox, keyUpdatePending: false };
+  if (event.msg.requestUpdate === 1 && !ctx.closeNotifySent) {
+    return { ...base, ...updateWrite({ ...ctx, ...base } as CommonContext, 0, outbox) };
+  }
+  return base;
+}

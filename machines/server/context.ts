@@ -1,0 +1,89 @@
+/** What the server statechart remembers between events. */
+import type { KeyPair } from '../../crypto/kex.js';
+import type { HandshakeSecret, MasterSecret } from '../../crypto/keyschedule.js';
+import type { BinderVerified, FinishedVerified, SignatureVerified } from '../../crypto/witness.js';
+import type { ServerSessionState } from '../../tickets/types.js';
+import type { ClientHello, ServerHello } from '../../wire/types.js';
+import { commonDefaults, type CommonContext } from '../common.js';
+import type { CertifiedKey, Environment, ServerConfig } from '../types.js';
+
+export interface ServerInput {
+  config: ServerConfig;
+  env: Environment;
+}
+
+export interface SelectedPsk {
+  index: number;
+  state: ServerSessionState;
+}
+
+export interface ServerContext extends CommonContext {
+  config: ServerConfig;
+  clientRandom: Uint8Array;
+  clientHello1: ClientHello | undefined;
+  clientHello: ClientHello | undefined;
+  helloRetryRequest: ServerHello | undefined;
+  cookie: Uint8Array | undefined;
+  group: number | undefined;
+  keyPair: KeyPair | undefined;
+  selectedPsk: SelectedPsk | undefined;
+  resumed: boolean;
+  /** The client offered psk_dhe_ke: only then are tickets sent (a psk_ke-only client could not use them). */
+  offersPskDheKe: boolean;
+  earlyDataOffered: boolean;
+  serverName: string | undefined;
+  alpn: string | undefined;
+  handshakeSecret: HandshakeSecret | undefined;
+  masterSecret: MasterSecret | undefined;
+  clientHandshakeSecret: Uint8Array | undefined;
+  serverHandshakeSecret: Uint8Array | undefined;
+  clientApplicationSecret: Uint8Array | undefined;
+  exporterSecret: Uint8Array | undefined;
+  resumptionSecret: Uint8Array | undefined;
+  certificate: CertifiedKey | undefined;
+  clientCertificateRequested: boolean;
+  peerChain: Uint8Array[];
+  peerSpki: Uint8Array | undefined;
+  ccsSent: boolean;
+  ticketsIssued: number;
+  /** Witnesses: values only the verifying functions can mint. */
+  binder: BinderVerified | undefined;
+  clientSignature: SignatureVerified | undefined;
+  clientFinished: FinishedVerified | undefined;
+}
+
+export function initialServerContext(input: ServerInput): ServerContext {
+  return {
+    ...commonDefaults(input.env),
+    config: input.config,
+    clientRandom: new Uint8Array(0),
+    clientHello1: undefined,
+    clientHello: undefined,
+    helloRetryRequest: undefined,
+    cookie: undefined,
+    group: undefined,
+    keyPair: undefined,
+    selectedPsk: undefined,
+    resumed: false,
+    offersPskDheKe: false,
+    earlyDataOffered: false,
+    serverName: undefined,
+    alpn: undefined,
+    handshakeSecret: undefined,
+    masterSecret: undefined,
+    clientHandshakeSecret: undefined,
+    serverHandshakeSecret: undefined,
+    clientApplicationSecret: undefined,
+    exporterSecret: undefined,
+    resumptionSecret: undefined,
+    certificate: undefined,
+    clientCertificateRequested: false,
+    peerChain: [],
+    peerSpki: undefined,
+    ccsSent: false,
+    ticketsIssued: 0,
+    binder: undefined,
+    clientSignature: undefined,
+    clientFinished: undefined,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The server's guards, by name. The binder, CertificateVerify and Finished
+ * guards recompute from the transcript and compare in constant time.
+ */
+import { EarlySecret } from '../../crypto/keyschedule.js';
+import { schemesForSpki } from '../../crypto/signature.js';
+import { transcriptHash } from '../../crypto/transcript.js';
+import { verifyBinder, verifyCertificateVerify, verifyFinished } from '../../crypto/witness.js';
+import { findExtension } from '../../wire/extensions.js';
+import type { TlsEvent } from '../types.js';
+import type { ServerContext } from './context.js';
+import * as logic from './logic.js';
+
+const th = (ctx: ServerContext) => {
+  if (!ctx.suite) throw new Error('no suite yet');
+  return transcriptHash(ctx.suite.hash, ctx.transcript);
+};
+
+export const guards = {
+  hasClientHelloProblem: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.ClientHello' && logic.clientHelloProblem(ctx, e.msg, e.tickets) !== undefined,
+  needsHelloRetry: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.ClientHello' && logic.needsHelloRetry(ctx, e.msg),
+  /** A stored ticket is usable and the client offered psk_dhe_ke (psk_ke alone is ignored). */
+  hasResumableTicket: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.ClientHello' && logic.selectPsk(ctx, e.msg, e.tickets) !== undefined,
+  /** §4.2.11.2: the selected identity's binder, recomputed over the (truncated) transcript. */
+  hasValidBinder: (ctx: ServerContext, e: TlsEvent) => {
+    if (e.type !== 'recv.ClientHello') return false;
+    const selected = logic.selectPsk(ctx, e.msg, e.tickets);
+    const suite = logic.chooseSuite(ctx, e.msg, e.tickets);
+    const received = findExtension(e.msg.extensions, 'pre_shared_key_client')?.binders[selected?.index ?? -1];
+    if (!selected || !suite || !received) return false;
+    const partial = logic.partialHelloHash(ctx, e.msg, suite);
+    if (!partial) return false;
+    const binderKey = EarlySecret.create(suite, selected.state.psk).resumptionBinderKey();
+    return verifyBinder(suite, binderKey, partial, received) !== undefined;
+  },
+  requestsClientCertificate: (ctx: ServerContext) => ctx.config.requestClientCertificate,
+  isResumed: (ctx: ServerContext) => ctx.resumed,
+  hasClientCertificateContextProblem: (_: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.Certificate' && e.msg.certificateRequestContext.length !== 0,
+  isEmptyCertificate: (_: ServerContext, e: TlsEvent) => e.type === 'recv.Certificate' && e.msg.entries.length === 0,
+  requiresClientCertificate: (ctx: ServerContext) => ctx.config.requireClientCertificate,
+  isClientCertificateTrusted: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.Certificate' &&
+    ctx.config.verifyClientChain !== undefined &&
+    ctx.config.verifyClientChain(e.msg.entries.map((x) => x.certData), new Date(ctx.env.now())).ok,
+  isSignatureSchemeAcceptable: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.CertificateVerify' &&
+    ctx.peerSpki !== undefined &&
+    schemesForSpki(ctx.peerSpki).includes(e.msg.algorithm),
+  isClientSignatureValid: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.CertificateVerify' &&
+    ctx.peerSpki !== undefined &&
+    verifyCertificateVerify(e.msg.algorithm, ctx.peerSpki, 'client', th(ctx), e.msg.signature) !== undefined,
+  isClientFinishedValid: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.Finished' &&
+    ctx.suite !== undefined &&
+    ctx.clientHandshakeSecret !== undefined &&
+    verifyFinished(ctx.suite, ctx.clientHandshakeSecret, th(ctx), e.msg.verifyData) !== undefined,
+  /** §5 / D.4: one dummy ChangeCipherSpec, after the ClientHello and before the client's Finished. */
+  mayAcceptChangeCipherSpec: (ctx: ServerContext) =>
+    ctx.clientHello1 !== undefined && !ctx.ccsReceived && ctx.clientFinished === undefined,
+};

@@ -1,0 +1,144 @@
+/**
+ * Types shared by the client and server statecharts: configuration, the events
+ * the engine sends (message material, never verdicts) and the commands the
+ * machines leave in their outbox for the engine to carry out.
+ */
+import type { SigningKey } from '../crypto/signature.js';
+import type { SuiteInfo } from '../crypto/suites.js';
+import type { ClientSession, ServerSessionState } from '../tickets/types.js';
+import type { AlertName, TlsError } from '../wire/alerts.js';
+import type {
+  Certificate,
+  CertificateRequest,
+  CertificateVerify,
+  ClientHello,
+  EncryptedExtensions,
+  EndOfEarlyData,
+  Finished,
+  KeyUpdate,
+  NewSessionTicket,
+  ServerHello,
+} from '../wire/types.js';
+
+/** Randomness and the clock come in from outside so a handshake replays byte for byte. */
+export interface Environment {
+  /** n random bytes. */
+  random(n: number): Uint8Array;
+  /** milliseconds since the epoch. */
+  now(): number;
+}
+
+/** Result of checking a peer's certificate chain; the engine/net layer supplies the checker. */
+export type ChainVerdict =
+  | { ok: true; leafSpki: Uint8Array }
+  | { ok: false; error: TlsError };
+
+/** Checks a DER chain (leaf first) at a given time; synchronous, pure. */
+export type ChainVerifier = (chain: readonly Uint8Array[], now: Date) => ChainVerdict;
+
+export interface CertifiedKey {
+  /** DER certificates, leaf first. */
+  chain: Uint8Array[];
+  key: SigningKey;
+}
+
+export interface ClientConfig {
+  /** SNI and the name the certificate must match. */
+  serverName: string | undefined;
+  alpnProtocols: string[];
+  /** Supported groups in preference order. */
+  groups: number[];
+  /** Groups that get a key share in the first ClientHello (default: the first group). */
+  keyShareGroups: number[];
+  cipherSuites: number[];
+  signatureSchemes: number[];
+  /** Middlebox compatibility mode (RFC 8446 D.4): 32-byte legacy_session_id and one dummy CCS. */
+  compatibilityMode: boolean;
+  /**
+   * Checks the server's chain and names its key. With rejectUnauthorized: false the
+   * engine passes a checker that only parses the leaf; the CertificateVerify
+   * signature is verified either way.
+   */
+  verifyServerChain: ChainVerifier;
+  /** Used when the server sends a CertificateRequest. */
+  clientCertificate: CertifiedKey | undefined;
+  /** A ticket to offer (looked up by the engine before the machine starts). */
+  session: ClientSession | undefined;
+}
+
+export interface ServerConfig {
+  certificates: CertifiedKey[];
+  groups: number[];
+  cipherSuites: number[];
+  alpnProtocols: string[];
+  ticketsPerHandshake: number;
+  ticketLifetimeS: number;
+  requestClientCertificate: boolean;
+  requireClientCertificate: boolean;
+  verifyClientChain: ChainVerifier | undefined;
+  /** Always answer the first ClientHello with a HelloRetryRequest carrying a cookie. */
+  forceHelloRetry: boolean;
+  /** How many bytes of refused 0-RTT data are skipped before bad_record_mac (RFC 8446 §4.2.10). */
+  maxEarlyDataSkip: number;
+}
+
+// ------------------------------------------------------------------ events
+
+/** What the engine found in the ticket store for each offered identity, index by index. */
+export type ResolvedTickets = readonly (ServerSessionState | undefined)[];
+
+export type HandshakeEvent =
+  | { type: 'recv.ClientHello'; msg: ClientHello; tickets: ResolvedTickets }
+  | { type: 'recv.ServerHello'; msg: ServerHello }
+  | { type: 'recv.EncryptedExtensions'; msg: EncryptedExtensions }
+  | { type: 'recv.Certificate'; msg: Certificate }
+  | { type: 'recv.CertificateRequest'; msg: CertificateRequest }
+  | { type: 'recv.CertificateVerify'; msg: CertificateVerify }
+  | { type: 'recv.Finished'; msg: Finished }
+  | { type: 'recv.NewSessionTicket'; msg: NewSessionTicket }
+  | { type: 'recv.KeyUpdate'; msg: KeyUpdate }
+  | { type: 'recv.EndOfEarlyData'; msg: EndOfEarlyData };
+
+export type TlsEvent =
+  | HandshakeEvent
+  | { type: 'recv.ChangeCipherSpec' }
+  | { type: 'recv.ApplicationData'; data: Uint8Array }
+  | { type: 'recv.Alert'; level: number; description: number }
+  /** The record layer or the decoder failed: the error names the alert. */
+  | { type: 'recv.Malformed'; error: TlsError }
+  | { type: 'app.write'; data: Uint8Array }
+  | { type: 'app.keyUpdate'; requestPeerUpdate: boolean }
+  | { type: 'app.close' }
+  /** The engine carried out every command so far; the outbox can be emptied. */
+  | { type: 'engine.drained' };
+
+export type TlsEventType = TlsEvent['type'];
+
+// ------------------------------------------------------------------ commands
+
+/** Instructions the machine leaves for the engine, in order. */
+export type Command =
+  | { kind: 'sendHandshake'; raw: Uint8Array; name: string }
+  | { kind: 'sendChangeCipherSpec' }
+  | { kind: 'sendAlert'; alert: AlertName; level: 1 | 2 }
+  | { kind: 'sendApplicationData'; data: Uint8Array }
+  | { kind: 'setReadKeys'; suite: SuiteInfo; secret: Uint8Array; epoch: Epoch }
+  | { kind: 'setWriteKeys'; suite: SuiteInfo; secret: Uint8Array; epoch: Epoch }
+  | { kind: 'skipEarlyData'; limit: number }
+  | { kind: 'stopSkippingEarlyData' }
+  | { kind: 'deliver'; data: Uint8Array }
+  | { kind: 'storeTicket'; ticket: Uint8Array; state: ServerSessionState; raw: Uint8Array }
+  | { kind: 'sessionTicket'; session: ClientSession }
+  | { kind: 'handshakeComplete' }
+  | { kind: 'peerClosed' }
+  | { kind: 'keylog'; label: string; secret: Uint8Array };
+
+export type Epoch = 'handshake' | 'application' | `application+${number}`;
+
+/** Names of the NSS key log labels (SSLKEYLOGFILE format) tlschart emits. */
+export type KeyLogLabel =
+  | 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'
+  | 'SERVER_HANDSHAKE_TRAFFIC_SECRET'
+  | 'CLIENT_TRAFFIC_SECRET_0'
+  | 'SERVER_TRAFFIC_SECRET_0'
+  | 'EXPORTER_SECRET';
