@@ -1,0 +1,16 @@
+/** Session tickets: server store, client cache, session export/import (stateful tickets only). */
+export {
+  MAX_TICKET_LIFETIME_S,
+  type ServerSessionState,
+  type TicketStore,
+  type ClientSession,
+  type ClientTicketCache,
+} from './types.js';
+export { MemoryTicketStore, isServerStateExpired, type MemoryTicketStoreOptions } from './memory-store.js';
+export {
+  MemoryClientTicketCache,
+  isKeepableLifetime,
+  isClientSessionExpired,
+  type MemoryClientTicketCacheOptions,
+} from './client-cache.js';
+export { encodeClientSession, decodeClientSession } from './session-codec.js';
