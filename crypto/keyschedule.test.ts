@@ -1,4 +1,5 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey } from 'node:crypto';
+import { connect, createServer } from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { concat, fromHex, toHex, utf8 } from './bytes.js';
 import {
@@ -18,6 +19,7 @@ import {
 import { defaultProvider, nobleProvider } from './noble.js';
 import type { CryptoProvider } from './provider.js';
 import { suiteByName, type HashName, type SuiteInfo } from './suites.js';
+import { s2, s3 } from '../vectors/rfc8448.js';
 
 function suite(name: string): SuiteInfo {
   const s = suiteByName(name);
@@ -279,4 +281,61 @@ describe('exportKeyingMaterial (RFC 8446 §7.5)', () => {
       toHex(exportKeyingMaterial(AES256, ems, 'x', new Uint8Array([0]), 32)),
     );
   });
+});
+
+/** The RFC 8448 §2 server key and the certificate from the §3 Certificate message, as PEM for node:tls. */
+function rfc8448ServerPem(): { key: string; cert: string } {
+  const b64u = (hex: string) => Buffer.from(fromHex(hex)).toString('base64url');
+  const jwk = {
+    kty: 'RSA', n: b64u(s2.rsaModulus), e: b64u(s2.rsaPublicExponent), d: b64u(s2.rsaPrivateExponent),
+    p: b64u(s2.rsaPrime1), q: b64u(s2.rsaPrime2), dp: b64u(s2.rsaExponent1), dq: b64u(s2.rsaExponent2), qi: b64u(s2.rsaCoefficient),
+  };
+  const key = createPrivateKey({ key: jwk, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }).toString();
+  const msg = fromHex(s3.certificate);
+  const der = msg.subarray(11, 11 + ((msg[8] as number) << 16 | (msg[9] as number) << 8 | (msg[10] as number)));
+  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  return { key, cert: ['-----BEGIN CERTIFICATE-----', ...lines, '-----END CERTIFICATE-----', ''].join('\n') };
+}
+
+/** Run one TLS 1.3 handshake between node:tls peers and return the client's key log and exported values. */
+function nodeTlsExport(suiteName: string): Promise<{ exporterSecret: Uint8Array; withContext: Uint8Array; withoutContext: Uint8Array }> {
+  const { key, cert } = rfc8448ServerPem();
+  // The RFC 8448 key is 1024-bit RSA: allowed here only through SECLEVEL=0.
+  const ciphers = `${suiteName}:DEFAULT@SECLEVEL=0`;
+  return new Promise((resolve, reject) => {
+    const server = createServer({ key, cert, minVersion: 'TLSv1.3', ciphers }, (socket) => socket.end());
+    server.on('tlsClientError', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') return reject(new Error('no port'));
+      const keylog: string[] = [];
+      let exported: { withContext: Uint8Array; withoutContext: Uint8Array } | undefined;
+      const client = connect({ host: '127.0.0.1', port: address.port, rejectUnauthorized: false, minVersion: 'TLSv1.3', ciphers }, () => {
+        exported = {
+          withContext: new Uint8Array(client.exportKeyingMaterial(42, 'EXPORTER-tlschart', Buffer.from('context'))),
+          // No context at all (node passes use_context = 0 to OpenSSL when it is undefined).
+          withoutContext: new Uint8Array(client.exportKeyingMaterial(32, 'EXPORTER-tlschart', undefined as unknown as Buffer)),
+        };
+      });
+      client.on('keylog', (line) => keylog.push(line.toString().trim()));
+      client.on('error', reject);
+      client.on('close', () => {
+        server.close();
+        const line = keylog.find((l) => l.startsWith('EXPORTER_SECRET '));
+        if (exported === undefined || line === undefined) return reject(new Error('handshake did not complete'));
+        resolve({ exporterSecret: fromHex(line.split(' ')[2] ?? ''), ...exported });
+      });
+    });
+  });
+}
+
+describe('exportKeyingMaterial agrees with OpenSSL through node:tls (RFC 8446 §7.5)', () => {
+  for (const s of ALL) {
+    it(`gives what node's exportKeyingMaterial gives over ${s.name}`, async () => {
+      const got = await nodeTlsExport(s.name);
+      expect(got.exporterSecret).toHaveLength(s.hashLen);
+      expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', utf8('context'), 42))).toBe(toHex(got.withContext));
+      expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', undefined, 32))).toBe(toHex(got.withoutContext));
+    });
+  }
 });
