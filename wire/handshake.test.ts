@@ -10,6 +10,7 @@ import {
   encodeHandshake,
   hrrRandom,
   isHelloRetryRequestRandom,
+  isKnownHandshakeType,
   patchBinders,
   readHandshakeHeader,
   truncatedClientHello,
@@ -546,5 +547,12 @@ describe('PSK binders (§4.2.11.2)', () => {
   it('refuses to encode a PartialClientHello for a ClientHello without pre_shared_key', () => {
     const { raw: _raw, ...unencoded } = decoded(msg(1, chBody())) as ClientHello;
     expectEncodeError(() => encodeClientHelloWithoutBinders(unencoded), 'pre_shared_key');
+  });
+});
+
+describe('isKnownHandshakeType', () => {
+  it('knows the TLS 1.3 message types and nothing else', () => {
+    expect([1, 2, 4, 5, 8, 11, 13, 15, 20, 24].every(isKnownHandshakeType)).toBe(true);
+    expect([0, 3, 12, 14, 16, 254, 255].some(isKnownHandshakeType)).toBe(false);
   });
 });

@@ -87,6 +87,15 @@ const KNOWN_TYPES: ReadonlySet<number> = new Set<number>(
     .map(([, code]) => code),
 );
 
+/**
+ * Whether tlschart decodes this msg_type (message_hash is only synthesised in
+ * the transcript, §4.4.1). Reassembly can reject a bogus header before
+ * waiting for its announced length.
+ */
+export function isKnownHandshakeType(type: number): boolean {
+  return KNOWN_TYPES.has(type);
+}
+
 // ------------------------------------------------------------------ decoders
 
 type Body<M extends HandshakeMessage> = Unencoded<M>;
