@@ -44,7 +44,8 @@ export type TraceEntry =
   | { kind: 'earlyDataSkipped'; bytes: number }
   | { kind: 'state'; from: string; to: string; event: string }
   | { kind: 'guard'; state: string; guard: string; result: boolean; event: string }
-  | { kind: 'transition'; source: string; targets: string[]; event: string; guard: string | undefined; index: number };
+  /** A transition the machine took: `source` state, the `eventType` it is declared under, its branch `index`. */
+  | { kind: 'transition'; source: string; targets: string[]; event: string; eventType: string; guard: string | undefined; index: number };
 
 export interface ConnectionEvents {
   output: [bytes: Uint8Array];
@@ -99,6 +100,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   protected constructor(role: 'client' | 'server', logic: AnyActorLogic, input: unknown) {
     super();
     this.layer = new RecordLayer({ role });
+    this.layer.acceptPlaintextAlerts = true;
     const inspect = (ev: InspectionEvent) => this.inspect(ev);
     this.actor = createActor(logic, { input, inspect });
   }
@@ -337,13 +339,13 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         this.emit('session', cmd.session);
         break;
       case 'handshakeComplete':
+        this.layer.acceptPlaintextAlerts = false;
         this.info = this.handshakeInfo(ctx);
         this.emit('handshake', this.info);
         await this.flushPendingWrites();
         break;
       case 'peerClosed':
-        this.emit('end');
-        break;
+        break; // 'end' is emitted once the machine is in `closed`
       case 'keylog':
         this.emit('keylog', `${cmd.label} ${toHex(ctx.clientRandom)} ${toHex(cmd.secret)}\n`);
         break;
@@ -383,6 +385,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         source,
         targets: (t.target ?? []).map((x) => x.id),
         event: ev.event.type,
+        eventType: t.eventType,
         guard: guardName(t.guard),
         index: candidates.indexOf(t),
       });
@@ -409,12 +412,14 @@ export function guardName(g: unknown): string | undefined {
 
 export interface ClientOptions extends ClientConfig {
   env: Environment;
+  /** Another implementation of the client chart (`clientMachine.provide(...)`): for conformance probes and mutants. */
+  machine?: typeof clientMachine;
 }
 
 export class ClientConnection extends Connection<ClientContext> {
   constructor(options: ClientOptions) {
-    const { env, ...config } = options;
-    super('client', clientMachine, { config, env });
+    const { env, machine, ...config } = options;
+    super('client', machine ?? clientMachine, { config, env });
     this.start();
   }
 
@@ -435,6 +440,8 @@ export class ClientConnection extends Connection<ClientContext> {
 export interface ServerOptions extends ServerConfig {
   env: Environment;
   ticketStore: TicketStore;
+  /** Another implementation of the server chart (`serverMachine.provide(...)`): for conformance probes and mutants. */
+  machine?: typeof serverMachine;
 }
 
 export class ServerConnection extends Connection<ServerContext> {
@@ -443,8 +450,8 @@ export class ServerConnection extends Connection<ServerContext> {
   private readonly resolved = new Map<string, ServerSessionState | undefined>();
 
   constructor(options: ServerOptions) {
-    const { env, ticketStore, ...config } = options;
-    super('server', serverMachine, { config, env });
+    const { env, ticketStore, machine, ...config } = options;
+    super('server', machine ?? serverMachine, { config, env });
     this.store = ticketStore;
     this.start();
   }

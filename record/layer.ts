@@ -93,6 +93,13 @@ export class RecordLayer {
 
   private firstHandshakeWritten = false;
 
+  /**
+   * Accept plaintext alert records after read keys are set. The engine turns
+   * this on during the handshake only: a peer that fails before it has keys
+   * (a client rejecting the ServerHello) can only alert in plaintext.
+   */
+  acceptPlaintextAlerts = false;
+
   constructor(options: RecordLayerOptions) {
     this.role = options.role;
     this.provider = options.provider;
@@ -295,6 +302,10 @@ export class RecordLayer {
 
     if (!this.readProtection) return this.processPlaintext(record);
 
+    if (contentType === ContentType.alert && this.acceptPlaintextAlerts) {
+      // A peer that failed before it could derive keys (e.g. on our ServerHello) alerts in plaintext.
+      return this.processContent(contentType, fragment, false);
+    }
     if (contentType !== ContentType.application_data) {
       const what = contentType === ContentType.handshake ? 'handshake' : 'alert';
       return this.die(new TlsError('unexpected_message', 'UnprotectedRecord', `received a plaintext ${what} record after the read keys were set`));

@@ -7,8 +7,11 @@ import { signingKeyFromPem } from '../../crypto/signature.js';
 import type { CertifiedKey, ClientConfig, ServerConfig } from '../../machines/types.js';
 import { generateSelfSigned, type KeyType } from '../../pki/generate.js';
 import { pemToDerList } from '../../pki/pem.js';
+import { MemoryTicketStore } from '../../tickets/memory-store.js';
 import type { ClientSession, TicketStore } from '../../tickets/types.js';
 import { defaultClientConfig, defaultServerConfig } from '../config.js';
+import { clientMachine } from '../../machines/client/machine.js';
+import { serverMachine } from '../../machines/server/machine.js';
 import { ClientConnection, ServerConnection, type TraceEntry } from '../connection.js';
 import { seededEnvironment, type SeededEnvironment } from '../env.js';
 
@@ -30,7 +33,10 @@ export async function makeIdentity(keyType: KeyType = 'ecdsa-p256', dnsNames = [
 export interface PairOptions {
   client?: Partial<ClientConfig>;
   server?: Partial<ServerConfig>;
-  store: TicketStore;
+  clientMachine?: typeof clientMachine;
+  serverMachine?: typeof serverMachine;
+  /** Default: a MemoryTicketStore on the pair's clock. */
+  store?: TicketStore;
   identity: TestIdentity;
   env?: SeededEnvironment;
   tamper?: Tamper;
@@ -38,6 +44,7 @@ export interface PairOptions {
 }
 
 export interface Pair {
+  store: TicketStore;
   client: ClientConnection;
   server: ServerConnection;
   env: SeededEnvironment;
@@ -51,13 +58,19 @@ export interface Pair {
 }
 
 export function makePair(opts: PairOptions): Pair {
-  const env = opts.env ?? seededEnvironment(opts.seed ?? 'tlschart');
+  const env = opts.env ?? seededEnvironment(opts.seed ?? 'tlschart', Date.now());
+  const store = opts.store ?? new MemoryTicketStore({ now: () => env.now() });
   const server = new ServerConnection({
     ...defaultServerConfig({ certificates: [opts.identity.certified], ...opts.server }),
     env,
-    ticketStore: opts.store,
+    ticketStore: store,
+    ...(opts.serverMachine ? { machine: opts.serverMachine } : {}),
   });
-  const client = new ClientConnection({ ...defaultClientConfig({ serverName: 'localhost', ...opts.client }), env });
+  const client = new ClientConnection({
+    ...defaultClientConfig({ serverName: 'localhost', ...opts.client }),
+    env,
+    ...(opts.clientMachine ? { machine: opts.clientMachine } : {}),
+  });
   const pending: Array<[Direction, Uint8Array]> = [];
   const sessions: ClientSession[] = [];
   const clientTrace: TraceEntry[] = [];
@@ -91,5 +104,5 @@ export function makePair(opts: PairOptions): Pair {
     }
     throw new Error('pair did not settle');
   };
-  return { client, server, env, sessions, clientTrace, serverTrace, received, run };
+  return { store, client, server, env, sessions, clientTrace, serverTrace, received, run };
 }

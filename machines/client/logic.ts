@@ -85,11 +85,14 @@ export function buildClientHello(ctx: ClientContext, parts: HelloParts): ClientH
     legacyCompressionMethods: new Uint8Array([0]),
     extensions,
   };
-  const encoded = encodeHandshake(body);
-  if (!psk) return encoded;
-  const partialHash = transcriptHash(psk.suite.hash, [...parts.prefix, encodeClientHelloWithoutBinders(body)]);
+  return psk ? bindClientHello(body, psk, parts.prefix) : encodeHandshake(body);
+}
+
+/** Encode a ClientHello that offers `psk`, with its binder computed over prefix ‖ Truncate(ClientHello). */
+export function bindClientHello(body: Unencoded<ClientHello>, psk: OfferedPsk, prefix: Uint8Array[]): ClientHello {
+  const partialHash = transcriptHash(psk.suite.hash, [...prefix, encodeClientHelloWithoutBinders(body)]);
   const binderKey = EarlySecret.create(psk.suite, psk.session.psk).resumptionBinderKey();
-  return withBinders(encoded, [computeBinder(psk.suite, binderKey, partialHash)]);
+  return withBinders(encodeHandshake(body), [computeBinder(psk.suite, binderKey, partialHash)]);
 }
 
 // ------------------------------------------------------------ HelloRetryRequest

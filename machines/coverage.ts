@@ -1,0 +1,58 @@
+/**
+ * Transition coverage of the statecharts: every (state, event, branch) the
+ * definition contains, and which of them a set of runs actually took.
+ */
+import type { AnyStateMachine } from 'xstate';
+import type { TraceEntry } from '../engine/connection.js';
+
+interface NodeLike {
+  path: string[];
+  on?: Record<string, unknown[]>;
+  states?: Record<string, NodeLike>;
+}
+
+/** `state|event|branch` for every transition of the machine, plus `state` for every state. */
+export function allTransitions(machine: AnyStateMachine): { states: string[]; transitions: string[] } {
+  const states: string[] = [];
+  const transitions: string[] = [];
+  const walk = (n: NodeLike) => {
+    const name = n.path.join('.') || '(root)';
+    if (n.path.length > 0) states.push(name);
+    for (const [event, list] of Object.entries(n.on ?? {})) {
+      list.forEach((_, i) => transitions.push(`${name}|${event}|${i}`));
+    }
+    for (const c of Object.values(n.states ?? {})) walk(c);
+  };
+  walk((machine as unknown as { root: NodeLike }).root);
+  return { states, transitions };
+}
+
+/** Collects the transitions and states a connection's trace shows. */
+export class CoverageRecorder {
+  readonly transitions = new Set<string>();
+  readonly states = new Set<string>();
+
+  record(entry: TraceEntry, initialState?: string): void {
+    if (initialState) this.states.add(initialState);
+    if (entry.kind === 'state') {
+      this.states.add(entry.from);
+      this.states.add(entry.to);
+    }
+    if (entry.kind === 'transition' && entry.index >= 0) {
+      this.transitions.add(`${entry.source}|${entry.eventType}|${entry.index}`);
+    }
+  }
+
+  report(machine: AnyStateMachine) {
+    const all = allTransitions(machine);
+    const missingStates = all.states.filter((s) => !this.states.has(s));
+    const missingTransitions = all.transitions.filter((t) => !this.transitions.has(t));
+    const taken = all.transitions.length - missingTransitions.length;
+    const visited = all.states.length - missingStates.length;
+    return {
+      states: { total: all.states.length, visited, missing: missingStates },
+      transitions: { total: all.transitions.length, taken, missing: missingTransitions },
+      percent: (100 * (taken + visited)) / (all.transitions.length + all.states.length),
+    };
+  }
+}
