@@ -50,13 +50,22 @@ export function certificateRequestProblem(cr: CertificateRequest): TlsError | un
   return undefined;
 }
 
+/** §4.4.3: the scheme must be one the client offered and must fit the certificate's key. */
+function isSchemeAcceptable(ctx: ClientContext, e: TlsEvent): boolean {
+  return (
+    e.type === 'recv.CertificateVerify' &&
+    ctx.peerSpki !== undefined &&
+    ctx.config.signatureSchemes.includes(e.msg.algorithm) &&
+    schemesForSpki(ctx.peerSpki).includes(e.msg.algorithm)
+  );
+}
+
 export const guards = {
   isHelloRetryRequest: (_: ClientContext, e: TlsEvent) => e.type === 'recv.ServerHello' && e.msg.isHelloRetryRequest,
   isValidHelloRetryRequest: (ctx: ClientContext, e: TlsEvent) =>
-    e.type === 'recv.ServerHello' && logic.helloRetryProblem(ctx, e.msg) === undefined,
+    e.type === 'recv.ServerHello' && e.msg.isHelloRetryRequest && logic.helloRetryProblem(ctx, e.msg) === undefined,
   hasServerHelloProblem: (ctx: ClientContext, e: TlsEvent) =>
     e.type === 'recv.ServerHello' && logic.serverHelloProblem(ctx, e.msg) !== undefined,
-  selectsOfferedPsk: (_: ClientContext, e: TlsEvent) => e.type === 'recv.ServerHello' && logic.selectsPsk(e.msg),
   acceptsUnofferedEarlyData: (_: ClientContext, e: TlsEvent) =>
     e.type === 'recv.EncryptedExtensions' && logic.acceptsUnofferedEarlyData(e.msg),
   hasEncryptedExtensionsProblem: (ctx: ClientContext, e: TlsEvent) =>
@@ -67,15 +76,12 @@ export const guards = {
   hasServerCertificateProblem: (_: ClientContext, e: TlsEvent) =>
     e.type === 'recv.Certificate' && serverCertificateProblem(e.msg) !== undefined,
   isServerCertificateTrusted: (ctx: ClientContext, e: TlsEvent) => e.type === 'recv.Certificate' && chainVerdict(ctx, e.msg).ok,
-  /** §4.4.3: the scheme must be one the client offered and must fit the certificate's key. */
-  isSignatureSchemeAcceptable: (ctx: ClientContext, e: TlsEvent) =>
+  isSignatureSchemeAcceptable: isSchemeAcceptable,
+  /** The scheme is acceptable and the signature verifies over the transcript so far. */
+  isServerSignatureValid: (ctx: ClientContext, e: TlsEvent): boolean =>
     e.type === 'recv.CertificateVerify' &&
     ctx.peerSpki !== undefined &&
-    ctx.config.signatureSchemes.includes(e.msg.algorithm) &&
-    schemesForSpki(ctx.peerSpki).includes(e.msg.algorithm),
-  isServerSignatureValid: (ctx: ClientContext, e: TlsEvent) =>
-    e.type === 'recv.CertificateVerify' &&
-    ctx.peerSpki !== undefined &&
+    isSchemeAcceptable(ctx, e) &&
     verifyCertificateVerify(e.msg.algorithm, ctx.peerSpki, 'server', th(ctx), e.msg.signature) !== undefined,
   isServerFinishedValid: (ctx: ClientContext, e: TlsEvent) =>
     e.type === 'recv.Finished' &&

@@ -17,7 +17,7 @@
  * Guards and actions are referenced by name; their implementations live in
  * guards.ts / actions.ts beside this file.
  */
-import { and, assign, not, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import {
   acceptKeyUpdate,
   deliverApplicationData,
@@ -55,7 +55,6 @@ export const clientMachine = setup({
     isHelloRetryRequest: ({ context, event }) => G.isHelloRetryRequest(context, event),
     isValidHelloRetryRequest: ({ context, event }) => G.isValidHelloRetryRequest(context, event),
     hasServerHelloProblem: ({ context, event }) => G.hasServerHelloProblem(context, event),
-    selectsOfferedPsk: ({ context, event }) => G.selectsOfferedPsk(context, event),
     acceptsUnofferedEarlyData: ({ context, event }) => G.acceptsUnofferedEarlyData(context, event),
     hasEncryptedExtensionsProblem: ({ context, event }) => G.hasEncryptedExtensionsProblem(context, event),
     isResuming: ({ context }) => G.isResuming(context),
@@ -134,7 +133,7 @@ export const clientMachine = setup({
       on: {
         'recv.ServerHello': [
           {
-            guard: and(['isHelloRetryRequest', 'isValidHelloRetryRequest']),
+            guard: 'isValidHelloRetryRequest',
             target: 'expectServerHelloAfterRetry',
             actions: 'sendSecondClientHello',
           },
@@ -196,15 +195,15 @@ export const clientMachine = setup({
     expectCertificateVerify: {
       on: {
         'recv.CertificateVerify': [
-          {
-            guard: not('isSignatureSchemeAcceptable'),
-            target: 'failed',
-            actions: { type: 'fail', params: { alert: 'illegal_parameter', reason: 'UnofferedSignatureScheme', message: 'CertificateVerify uses a scheme that was not offered or does not fit the certificate key (RFC 8446 §4.4.3)' } },
-          },
           { guard: 'isServerSignatureValid', target: 'expectServerFinished', actions: 'acceptServerCertificateVerify' },
           {
+            guard: 'isSignatureSchemeAcceptable',
             target: 'failed',
             actions: { type: 'fail', params: { alert: 'decrypt_error', reason: 'BadSignature', message: 'the server CertificateVerify signature does not verify (RFC 8446 §4.4.3)' } },
+          },
+          {
+            target: 'failed',
+            actions: { type: 'fail', params: { alert: 'illegal_parameter', reason: 'UnofferedSignatureScheme', message: 'CertificateVerify uses a scheme that was not offered or does not fit the certificate key (RFC 8446 §4.4.3)' } },
           },
         ],
       },

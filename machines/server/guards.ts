@@ -16,6 +16,11 @@ const th = (ctx: ServerContext) => {
   return transcriptHash(ctx.suite.hash, ctx.transcript);
 };
 
+/** §4.4.3: the scheme must fit the client certificate's key. */
+function isSchemeAcceptable(ctx: ServerContext, e: TlsEvent): boolean {
+  return e.type === 'recv.CertificateVerify' && ctx.peerSpki !== undefined && schemesForSpki(ctx.peerSpki).includes(e.msg.algorithm);
+}
+
 export const guards = {
   hasClientHelloProblem: (ctx: ServerContext, e: TlsEvent) =>
     e.type === 'recv.ClientHello' && logic.clientHelloProblem(ctx, e.msg, e.tickets) !== undefined,
@@ -23,7 +28,10 @@ export const guards = {
   /** A stored ticket is usable and the client offered psk_dhe_ke (psk_ke alone is ignored). */
   hasResumableTicket: (ctx: ServerContext, e: TlsEvent) =>
     e.type === 'recv.ClientHello' && logic.selectPsk(ctx, e.msg, e.tickets) !== undefined,
-  /** §4.2.11.2: the selected identity's binder, recomputed over the (truncated) transcript. */
+  /**
+   * §4.2.11.2: there is a resumable ticket and the binder of the selected
+   * identity, recomputed over the (truncated) transcript, matches.
+   */
   hasValidBinder: (ctx: ServerContext, e: TlsEvent) => {
     if (e.type !== 'recv.ClientHello') return false;
     const selected = logic.selectPsk(ctx, e.msg, e.tickets);
@@ -36,22 +44,20 @@ export const guards = {
     return verifyBinder(suite, binderKey, partial, received) !== undefined;
   },
   requestsClientCertificate: (ctx: ServerContext) => ctx.config.requestClientCertificate,
-  isResumed: (ctx: ServerContext) => ctx.resumed,
   hasClientCertificateContextProblem: (_: ServerContext, e: TlsEvent) =>
     e.type === 'recv.Certificate' && e.msg.certificateRequestContext.length !== 0,
   isEmptyCertificate: (_: ServerContext, e: TlsEvent) => e.type === 'recv.Certificate' && e.msg.entries.length === 0,
-  requiresClientCertificate: (ctx: ServerContext) => ctx.config.requireClientCertificate,
+  lacksRequiredClientCertificate: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.Certificate' && e.msg.entries.length === 0 && ctx.config.requireClientCertificate,
   isClientCertificateTrusted: (ctx: ServerContext, e: TlsEvent) =>
     e.type === 'recv.Certificate' &&
     ctx.config.verifyClientChain !== undefined &&
     ctx.config.verifyClientChain(e.msg.entries.map((x) => x.certData), new Date(ctx.env.now())).ok,
-  isSignatureSchemeAcceptable: (ctx: ServerContext, e: TlsEvent) =>
+  isSignatureSchemeAcceptable: isSchemeAcceptable,
+  isClientSignatureValid: (ctx: ServerContext, e: TlsEvent): boolean =>
     e.type === 'recv.CertificateVerify' &&
     ctx.peerSpki !== undefined &&
-    schemesForSpki(ctx.peerSpki).includes(e.msg.algorithm),
-  isClientSignatureValid: (ctx: ServerContext, e: TlsEvent) =>
-    e.type === 'recv.CertificateVerify' &&
-    ctx.peerSpki !== undefined &&
+    isSchemeAcceptable(ctx, e) &&
     verifyCertificateVerify(e.msg.algorithm, ctx.peerSpki, 'client', th(ctx), e.msg.signature) !== undefined,
   isClientFinishedValid: (ctx: ServerContext, e: TlsEvent) =>
     e.type === 'recv.Finished' &&

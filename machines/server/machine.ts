@@ -9,7 +9,7 @@
  *        ▼ (Finished verified: tickets issued)
  *   connected ──► closed              any failure ──► failed
  */
-import { and, assign, not, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import {
   acceptKeyUpdate,
   deliverApplicationData,
@@ -48,7 +48,7 @@ export const serverMachine = setup({
     requestsClientCertificate: ({ context }) => G.requestsClientCertificate(context),
     hasClientCertificateContextProblem: ({ context, event }) => G.hasClientCertificateContextProblem(context, event),
     isEmptyCertificate: ({ context, event }) => G.isEmptyCertificate(context, event),
-    requiresClientCertificate: ({ context }) => G.requiresClientCertificate(context),
+    lacksRequiredClientCertificate: ({ context, event }) => G.lacksRequiredClientCertificate(context, event),
     isClientCertificateTrusted: ({ context, event }) => G.isClientCertificateTrusted(context, event),
     isSignatureSchemeAcceptable: ({ context, event }) => G.isSignatureSchemeAcceptable(context, event),
     isClientSignatureValid: ({ context, event }) => G.isClientSignatureValid(context, event),
@@ -108,12 +108,12 @@ export const serverMachine = setup({
         'recv.ClientHello': [
           { guard: 'hasClientHelloProblem', target: 'failed', actions: 'failClientHello' },
           { guard: 'needsHelloRetry', target: 'expectSecondClientHello', actions: 'sendHelloRetryRequest' },
+          { guard: 'hasValidBinder', target: 'expectClientFinished', actions: 'sendServerFlight' },
           {
-            guard: and(['hasResumableTicket', not('hasValidBinder')]),
+            guard: 'hasResumableTicket',
             target: 'failed',
             actions: { type: 'fail', params: { alert: 'decrypt_error', reason: 'IncorrectBinder', message: 'the PSK binder does not match the ClientHello (RFC 8446 §4.2.11.2)' } },
           },
-          { guard: 'hasResumableTicket', target: 'expectClientFinished', actions: 'sendServerFlight' },
           { guard: 'requestsClientCertificate', target: 'expectClientCertificate', actions: 'sendServerFlight' },
           { target: 'expectClientFinished', actions: 'sendServerFlight' },
         ],
@@ -123,12 +123,12 @@ export const serverMachine = setup({
       on: {
         'recv.ClientHello': [
           { guard: 'hasClientHelloProblem', target: 'failed', actions: 'failClientHello' },
+          { guard: 'hasValidBinder', target: 'expectClientFinished', actions: 'sendServerFlight' },
           {
-            guard: and(['hasResumableTicket', not('hasValidBinder')]),
+            guard: 'hasResumableTicket',
             target: 'failed',
             actions: { type: 'fail', params: { alert: 'decrypt_error', reason: 'IncorrectBinder', message: 'the PSK binder does not match the ClientHello (RFC 8446 §4.2.11.2)' } },
           },
-          { guard: 'hasResumableTicket', target: 'expectClientFinished', actions: 'sendServerFlight' },
           { guard: 'requestsClientCertificate', target: 'expectClientCertificate', actions: 'sendServerFlight' },
           { target: 'expectClientFinished', actions: 'sendServerFlight' },
         ],
@@ -143,7 +143,7 @@ export const serverMachine = setup({
             actions: { type: 'fail', params: { alert: 'illegal_parameter', reason: 'CertificateContext', message: 'the client Certificate has a certificate_request_context that was not sent (RFC 8446 §4.4.2)' } },
           },
           {
-            guard: and(['isEmptyCertificate', 'requiresClientCertificate']),
+            guard: 'lacksRequiredClientCertificate',
             target: 'failed',
             actions: { type: 'fail', params: { alert: 'certificate_required', reason: 'NoClientCertificate', message: 'a client certificate is required but the client sent none (RFC 8446 §4.4.2.4)' } },
           },
@@ -156,15 +156,15 @@ export const serverMachine = setup({
     expectClientCertificateVerify: {
       on: {
         'recv.CertificateVerify': [
-          {
-            guard: not('isSignatureSchemeAcceptable'),
-            target: 'failed',
-            actions: { type: 'fail', params: { alert: 'illegal_parameter', reason: 'UnofferedSignatureScheme', message: 'client CertificateVerify uses a scheme that does not fit its certificate key (RFC 8446 §4.4.3)' } },
-          },
           { guard: 'isClientSignatureValid', target: 'expectClientFinished', actions: 'acceptClientCertificateVerify' },
           {
+            guard: 'isSignatureSchemeAcceptable',
             target: 'failed',
             actions: { type: 'fail', params: { alert: 'decrypt_error', reason: 'BadSignature', message: 'the client CertificateVerify signature does not verify (RFC 8446 §4.4.3)' } },
+          },
+          {
+            target: 'failed',
+            actions: { type: 'fail', params: { alert: 'illegal_parameter', reason: 'UnofferedSignatureScheme', message: 'client CertificateVerify uses a scheme that does not fit its certificate key (RFC 8446 §4.4.3)' } },
           },
         ],
       },
