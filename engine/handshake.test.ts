@@ -24,14 +24,3 @@ describe('full handshake and resumption between tlschart client and server', () 
   });
 });
 
-describe('scratch resumption', () => {
-  it('resumes', async () => {
-    const p1 = makePair({ identity });
-    await p1.run();
-    const session = p1.sessions[0];
-    const p2 = makePair({ store: p1.store, identity, client: { session }, env: p1.env });
-    await p2.run();
-    console.log(p2.client.error, p2.server.error, p2.client.state, p2.server.state, p2.client.info, p2.sessions.length);
-    expect(p2.client.info?.resumed).toBe(true);
-  });
-});
