@@ -1,0 +1,148 @@
+/**
+ * tlschart's client side, shaped like node:tls `connect()`.
+ */
+import { connect as netConnect, isIP, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { chainVerifier, defaultClientConfig, parseLeafOnly } from '../engine/config.js';
+import { ClientConnection, type TraceEntry } from '../engine/connection.js';
+import { systemEnvironment } from '../engine/env.js';
+import type { CertifiedKey, ClientConfig, Environment } from '../machines/types.js';
+import { validateServerChain } from '../pki/validate.js';
+import { decodeClientSession } from '../tickets/session-codec.js';
+import type { ClientSession } from '../tickets/types.js';
+import { certifiedKey, parseAlpn, parseCipherSuites, parseGroups, pemStrings, type PemInput } from './options.js';
+import { TLSSocket, type KeylogSink } from './socket.js';
+
+export interface ConnectOptions {
+  /** Default 'localhost'. */
+  host?: string;
+  port?: number;
+  /** SNI and the name the certificate must match. Default: `host`, unless it is an IP address (then no SNI, and the IP is matched). */
+  servername?: string;
+  /** Trusted CA certificates (PEM). Default: Node's root store (tls.rootCertificates). */
+  ca?: PemInput;
+  /** Default true. false: the chain is not judged (authorized/authorizationError tell), the CertificateVerify signature still is. */
+  rejectUnauthorized?: boolean;
+  /** A Buffer from an earlier 'session' event; one that does not decode is ignored ('warning' event) and a full handshake is done. */
+  session?: Buffer | Uint8Array;
+  ALPNProtocols?: string[];
+  /** 'x25519' | 'P-256' | 'P-384' (also 'secp256r1', 'prime256v1', 'secp384r1'), in preference order; the first gets the key share. */
+  groups?: string | string[];
+  /** TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256: colon separated or an array. */
+  cipherSuites?: string | string[];
+  /** Client certificate chain (PEM) and key, sent when the server asks (CertificateRequest). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** An existing transport (a connected or connecting net.Socket, or any Duplex) instead of a new TCP connection. */
+  socket?: Duplex;
+  /** Receives every trace entry of the connection (messages, records, state changes, guards). */
+  trace?: (entry: TraceEntry) => void;
+  /** Receives key log lines (NSS format); the socket also emits 'keylog'. */
+  keylog?: KeylogSink;
+  /** Randomness and clock; default the system's. For reproducible traces in tests. */
+  env?: Environment;
+}
+
+interface Prepared {
+  config: ClientConfig;
+  session: ClientSession | undefined;
+  warning: string | undefined;
+  /** Name the certificate is checked against. */
+  checkName: string;
+  ca: string[] | undefined;
+  reject: boolean;
+}
+
+function clientCertificate(options: ConnectOptions): CertifiedKey | undefined {
+  if (options.cert === undefined && options.key === undefined) return undefined;
+  if (options.cert === undefined || options.key === undefined) throw new TypeError('connect: cert and key go together');
+  return certifiedKey(options.cert, options.key, 'connect');
+}
+
+/** Options to engine configuration; throws TypeError on a bad option. */
+export function prepareClient(options: ConnectOptions, now: number): Prepared {
+  const host = options.host ?? 'localhost';
+  const servername = options.servername !== undefined && options.servername !== '' ? options.servername : isIP(host) === 0 ? host : undefined;
+  const checkName = servername ?? host;
+  const ca = options.ca === undefined ? undefined : pemStrings(options.ca);
+  const reject = options.rejectUnauthorized !== false;
+  const verifyServerChain = reject
+    ? chainVerifier({ purpose: 'server', serverName: checkName, ...(ca !== undefined ? { ca } : {}) })
+    : parseLeafOnly;
+  const groups = options.groups === undefined ? undefined : parseGroups(options.groups);
+  const overrides: Partial<ClientConfig> = {
+    serverName: servername,
+    alpnProtocols: parseAlpn(options.ALPNProtocols ?? []),
+    verifyServerChain,
+    clientCertificate: clientCertificate(options),
+  };
+  if (groups) {
+    overrides.groups = groups;
+    overrides.keyShareGroups = groups.slice(0, 1);
+  }
+  if (options.cipherSuites !== undefined) overrides.cipherSuites = parseCipherSuites(options.cipherSuites);
+  const config = defaultClientConfig(overrides);
+
+  let session: ClientSession | undefined;
+  let warning: string | undefined;
+  if (options.session !== undefined) {
+    session = decodeClientSession(new Uint8Array(options.session));
+    if (!session) warning = 'the session does not decode as a tlschart session; doing a full handshake';
+    else if (reject) {
+      // A session made with rejectUnauthorized: false must not let a later, stricter connection skip validation.
+      const v = validateServerChain(session.peerCertificates, {
+        now: new Date(now),
+        purpose: 'server',
+        serverName: checkName,
+        ...(ca !== undefined ? { ca } : {}),
+      });
+      if (!v.ok) {
+        warning = `the session's server certificate is not trusted here (${v.error.reason}); doing a full handshake`;
+        session = undefined;
+      }
+    }
+  }
+  return { config, session, warning, checkName, ca, reject };
+}
+
+/**
+ * Open a TLS 1.3 connection. `secureConnectListener` is added to 'secureConnect'.
+ * Events: 'secureConnect', 'session' (Buffer, one per ticket), 'keylog' (Buffer),
+ * 'data', 'end', 'close', 'error' (TlsError with .alert and .reason, or a transport error), 'warning'.
+ */
+export function connect(options: ConnectOptions, secureConnectListener?: () => void): TLSSocket {
+  const env = options.env ?? systemEnvironment();
+  const prepared = prepareClient(options, env.now());
+  if (options.socket === undefined && options.port === undefined) throw new TypeError('connect: port is required');
+  const transport: Duplex = options.socket ?? netConnect({ host: options.host ?? 'localhost', port: options.port as number });
+
+  const socket = new TLSSocket({
+    role: 'client',
+    transport,
+    trace: options.trace,
+    keylog: options.keylog,
+    authorize: (info) => {
+      if (prepared.reject) return { authorized: true };
+      const v = validateServerChain(info.peerCertificates, {
+        now: new Date(env.now()),
+        purpose: 'server',
+        serverName: prepared.checkName,
+        ...(prepared.ca !== undefined ? { ca: prepared.ca } : {}),
+      });
+      return v.ok ? { authorized: true } : { authorized: false, error: v.error.reason };
+    },
+  });
+  if (secureConnectListener) socket.once('secureConnect', secureConnectListener);
+  if (prepared.warning !== undefined) {
+    const message = prepared.warning;
+    process.nextTick(() => socket.emit('warning', new Error(message)));
+  }
+
+  const start = () => {
+    if (socket.destroyed) return;
+    socket.attach(new ClientConnection({ ...prepared.config, session: prepared.session, env }));
+  };
+  if ((transport as Partial<Socket>).connecting === true) transport.once('connect', start);
+  else start();
+  return socket;
+}

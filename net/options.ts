@@ -1,0 +1,110 @@
+/**
+ * Option parsing shared by `connect()` and `createServer()`: names of groups
+ * and cipher suites as people write them, PEM inputs, certified keys. Errors
+ * are TypeErrors thrown synchronously, as node:tls does for bad options.
+ */
+import { X509Certificate } from 'node:crypto';
+import { signingKeyFromPem } from '../crypto/signature.js';
+import { suiteByName } from '../crypto/suites.js';
+import type { CertifiedKey } from '../machines/types.js';
+import { pemToDerList } from '../pki/pem.js';
+import { NamedGroup } from '../wire/types.js';
+
+/** PEM text, as a string or a Buffer, or several of them. */
+export type PemInput = string | Buffer | ReadonlyArray<string | Buffer>;
+
+const GROUP_ALIASES: Record<string, number> = {
+  x25519: NamedGroup.x25519,
+  'p-256': NamedGroup.secp256r1,
+  secp256r1: NamedGroup.secp256r1,
+  prime256v1: NamedGroup.secp256r1,
+  'p-384': NamedGroup.secp384r1,
+  secp384r1: NamedGroup.secp384r1,
+};
+
+/** What node:tls getEphemeralKeyInfo() reports for each group: name and size in bits. */
+export const EPHEMERAL_KEY_INFO: Record<number, { name: string; size: number }> = {
+  [NamedGroup.x25519]: { name: 'X25519', size: 253 },
+  [NamedGroup.secp256r1]: { name: 'prime256v1', size: 256 },
+  [NamedGroup.secp384r1]: { name: 'secp384r1', size: 384 },
+};
+
+/** Split "a:b,c" or ["a", "b"] into names. */
+function names(value: string | readonly string[], what: string): string[] {
+  const list = typeof value === 'string' ? value.split(/[:,]/) : [...value];
+  const out = list.map((s) => s.trim()).filter((s) => s.length > 0);
+  if (out.length === 0) throw new TypeError(`${what}: the list is empty`);
+  return out;
+}
+
+/**
+ * Group names in preference order ('x25519', 'P-256', 'P-384', also 'secp256r1',
+ * 'prime256v1', 'secp384r1'; case does not matter) to NamedGroup codes.
+ */
+export function parseGroups(value: string | readonly string[]): number[] {
+  const out: number[] = [];
+  for (const n of names(value, 'groups')) {
+    const code = GROUP_ALIASES[n.toLowerCase()];
+    if (code === undefined) throw new TypeError(`groups: unknown group ${JSON.stringify(n)} (known: x25519, P-256, P-384)`);
+    if (!out.includes(code)) out.push(code);
+  }
+  return out;
+}
+
+/** IANA cipher suite names (TLS_AES_128_GCM_SHA256, ...), colon or comma separated, to codes. */
+export function parseCipherSuites(value: string | readonly string[]): number[] {
+  const out: number[] = [];
+  for (const n of names(value, 'cipherSuites')) {
+    const info = suiteByName(n.toUpperCase());
+    if (!info) {
+      throw new TypeError(
+        `cipherSuites: unknown or unsupported suite ${JSON.stringify(n)} (known: TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256)`,
+      );
+    }
+    if (!out.includes(info.code)) out.push(info.code);
+  }
+  return out;
+}
+
+/** ALPN protocol names: each 1..255 bytes (RFC 7301 §3.1). */
+export function parseAlpn(value: readonly string[]): string[] {
+  for (const p of value) {
+    const len = Buffer.byteLength(p);
+    if (len < 1 || len > 255) throw new TypeError(`ALPNProtocols: ${JSON.stringify(p)} must be 1..255 bytes`);
+  }
+  return [...value];
+}
+
+/** PEM inputs as a list of strings. */
+export function pemStrings(value: PemInput): string[] {
+  const list = typeof value === 'string' || Buffer.isBuffer(value) ? [value] : [...value];
+  return list.map((v) => (typeof v === 'string' ? v : v.toString('utf8')));
+}
+
+/**
+ * A certificate chain (PEM, leaf first, intermediates may follow) and its
+ * private key as the engine needs them.
+ */
+export function certifiedKey(certPem: string | Buffer, keyPem: string | Buffer, what: string): CertifiedKey {
+  const [cert] = pemStrings(certPem);
+  const [key] = pemStrings(keyPem);
+  const chain = pemToDerList(cert ?? '');
+  if (chain.length === 0) throw new TypeError(`${what}: cert holds no CERTIFICATE block`);
+  let signing;
+  try {
+    signing = signingKeyFromPem(key ?? '');
+  } catch (e) {
+    throw new TypeError(`${what}: key: ${(e as Error).message}`);
+  }
+  const leafSpki = new X509Certificate(chain[0] as Uint8Array).publicKey.export({ type: 'spki', format: 'der' });
+  if (!Buffer.from(signing.spki).equals(leafSpki)) throw new TypeError(`${what}: the key does not belong to the certificate`);
+  return { chain, key: signing };
+}
+
+/** Several key/cert pairs (node:tls allows arrays, e.g. an RSA and an ECDSA certificate). */
+export function certifiedKeys(cert: PemInput, key: PemInput, what: string): CertifiedKey[] {
+  const certs = pemStrings(cert);
+  const keys = pemStrings(key);
+  if (certs.length !== keys.length) throw new TypeError(`${what}: ${certs.length} cert(s) but ${keys.length} key(s)`);
+  return certs.map((c, i) => certifiedKey(c, keys[i] as string, what));
+}

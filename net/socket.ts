@@ -1,0 +1,402 @@
+/**
+ * TLSSocket: a node:tls-style stream.Duplex over any transport Duplex (a TCP
+ * socket normally), driving one sans-IO engine connection.
+ *
+ *   transport 'data' ─► engine.receive ─► engine 'data' ─► push() (pauses the transport when full)
+ *   write()/end() ─► (after the handshake) engine.write / engine.close ─► engine 'output' ─► transport.write
+ *
+ * Nothing here decides anything about the protocol: errors are the engine's
+ * TlsError, or the transport's own error, or — when the transport closes
+ * before the handshake completed — a TlsError 'ConnectionClosedDuringHandshake'.
+ */
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import type { ClientConnection, HandshakeInfo, ServerConnection, TraceEntry } from '../engine/connection.js';
+import { encodeClientSession } from '../tickets/session-codec.js';
+import type { ClientSession } from '../tickets/types.js';
+import { TlsError } from '../wire/alerts.js';
+import { peerCertificateObject, type PeerCertificate } from './certificate.js';
+import { EPHEMERAL_KEY_INFO } from './options.js';
+import { NamedGroup } from '../wire/types.js';
+
+export type TlsConnection = ClientConnection | ServerConnection;
+
+/** Where key log lines (NSS SSLKEYLOGFILE format, one per secret) go: a function or a writable stream. */
+export type KeylogSink = ((line: Buffer) => void) | { write(chunk: Buffer): unknown };
+
+/** What node:tls getCipher() returns. */
+export interface CipherInfo {
+  name: string;
+  standardName: string;
+  version: 'TLSv1.3';
+}
+
+/** What node:tls getEphemeralKeyInfo() returns on a client. */
+export interface EphemeralKeyInfo {
+  type: 'ECDH';
+  name: string;
+  size: number;
+}
+
+/** How `authorized` is decided once the handshake completed (the engine already enforced what had to be enforced). */
+export type Authorizer = (info: HandshakeInfo) => { authorized: boolean; error?: string };
+
+/** Internal construction options: sockets come from connect() and createServer(). */
+export interface TLSSocketInit {
+  role: 'client' | 'server';
+  transport: Duplex;
+  authorize: Authorizer;
+  trace?: ((entry: TraceEntry) => void) | undefined;
+  keylog?: KeylogSink | undefined;
+}
+
+const GROUP_CODES: Record<string, number> = {
+  x25519: NamedGroup.x25519,
+  secp256r1: NamedGroup.secp256r1,
+  secp384r1: NamedGroup.secp384r1,
+};
+
+/** How long a transport may take to deliver our last alert and close after a TLS failure. */
+const LINGER_MS = 2000;
+
+/** The transport closed before the handshake completed. */
+export function closedDuringHandshake(): TlsError {
+  const e = new TlsError(
+    'handshake_failure',
+    'ConnectionClosedDuringHandshake',
+    'the peer closed the connection before the TLS handshake completed',
+  );
+  (e as TlsError & { code: string }).code = 'ECONNRESET';
+  return e;
+}
+
+function toBuffer(u8: Uint8Array): Buffer {
+  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+}
+
+export class TLSSocket extends Duplex {
+  readonly encrypted = true;
+  readonly role: 'client' | 'server';
+  /** Whether the peer's certificate chain was validated (client: the server's; server: the client's, when requested). */
+  authorized = false;
+  /** Why not: the reason name of the validation failure (e.g. 'UnknownCa', 'HostnameMismatch', 'NoPeerCertificate'). */
+  authorizationError: string | undefined = undefined;
+  /** The negotiated ALPN protocol, false when none was negotiated, null before the handshake. */
+  alpnProtocol: string | false | null = null;
+  /** What the engine reported when the handshake completed. */
+  handshakeInfo: HandshakeInfo | undefined = undefined;
+  /** NewSessionTicket messages that produced a session (client). */
+  ticketsReceived = 0;
+
+  readonly #transport: Duplex;
+  readonly #authorize: Authorizer;
+  readonly #trace: ((entry: TraceEntry) => void) | undefined;
+  readonly #keylog: KeylogSink | undefined;
+  #conn: TlsConnection | undefined;
+  #handshaken = false;
+  #readEnded = false;
+  #localClose = false;
+  #pausedTransport = false;
+  #lastSession: Buffer | undefined;
+  #secured: Promise<void>;
+  #resolveSecured!: () => void;
+  #rejectSecured!: (e: Error) => void;
+  #drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  #handshakeTimer: NodeJS.Timeout | undefined;
+
+  constructor(init: TLSSocketInit) {
+    super({ allowHalfOpen: false, decodeStrings: true });
+    this.role = init.role;
+    this.#transport = init.transport;
+    this.#authorize = init.authorize;
+    this.#trace = init.trace;
+    this.#keylog = init.keylog;
+    this.#secured = new Promise<void>((resolve, reject) => {
+      this.#resolveSecured = resolve;
+      this.#rejectSecured = reject;
+    });
+    // A failed handshake is reported through 'error'; writers waiting on it see it through their callbacks.
+    this.#secured.catch(() => undefined);
+
+    const t = this.#transport;
+    t.on('data', (chunk: Buffer) => this.#onTransportData(chunk));
+    t.on('end', () => void this.#afterEngine(() => this.#onTransportEnd()));
+    t.on('error', (err: Error) => void this.#afterEngine(() => this.destroy(err)));
+    t.on('close', () => void this.#afterEngine(() => this.#onTransportClose()));
+    t.on('drain', () => this.#settleDrain(undefined));
+    t.on('timeout', () => this.emit('timeout'));
+  }
+
+  /** The engine connection (client or server), once the transport is connected. */
+  get engine(): TlsConnection | undefined {
+    return this.#conn;
+  }
+
+  /** Whether the handshake completed. */
+  get secured(): boolean {
+    return this.#handshaken;
+  }
+
+  /** Server name: the SNI sent (client) or received (server); false when there was none. */
+  get servername(): string | false {
+    return this.handshakeInfo?.serverName ?? false;
+  }
+
+  /** @internal Start the engine connection; connect() and the server call this once the transport is up. */
+  attach(conn: TlsConnection): void {
+    if (this.#conn) throw new Error('TLSSocket: engine already attached');
+    this.#conn = conn;
+    conn.on('output', (bytes) => {
+      if (!this.#transport.destroyed && !this.#transport.writableEnded) this.#transport.write(toBuffer(bytes));
+    });
+    conn.on('data', (data) => {
+      if (this.#readEnded || this.destroyed) return;
+      if (!this.push(toBuffer(data)) && !this.#pausedTransport) {
+        this.#pausedTransport = true;
+        this.#transport.pause();
+      }
+    });
+    conn.on('handshake', (info) => this.#onHandshake(info));
+    conn.on('session', (s: ClientSession) => {
+      this.ticketsReceived++;
+      this.#lastSession = Buffer.from(encodeClientSession(s));
+      this.emit('session', this.#lastSession);
+    });
+    conn.on('keylog', (line) => {
+      const buf = Buffer.from(line, 'latin1');
+      this.emit('keylog', buf);
+      const sink = this.#keylog;
+      if (typeof sink === 'function') sink(buf);
+      else if (sink) sink.write(buf);
+    });
+    conn.on('end', () => {
+      // The engine ends on our own close_notify too; only the peer's ends the readable side.
+      if (!this.#localClose) this.#endReadable();
+    });
+    conn.on('error', (e) => this.destroy(e));
+    if (this.#trace) conn.on('trace', this.#trace);
+  }
+
+  /** @internal Fail the handshake if it has not completed within `ms` (server: node's handshakeTimeout). */
+  setHandshakeTimeout(ms: number): void {
+    if (ms <= 0 || this.#handshaken) return;
+    this.#handshakeTimer = setTimeout(() => {
+      if (this.#handshaken || this.destroyed) return;
+      this.destroy(new TlsError('handshake_failure', 'HandshakeTimeout', `the TLS handshake did not complete within ${ms} ms`));
+    }, ms);
+    this.#handshakeTimer.unref();
+  }
+
+  // ------------------------------------------------------------ node:tls methods
+
+  isSessionReused(): boolean {
+    return this.handshakeInfo?.resumed ?? false;
+  }
+
+  getProtocol(): 'TLSv1.3' | null {
+    return this.#handshaken ? 'TLSv1.3' : null;
+  }
+
+  getCipher(): CipherInfo | null {
+    const suite = this.handshakeInfo?.suite;
+    return suite ? { name: suite, standardName: suite, version: 'TLSv1.3' } : null;
+  }
+
+  /** The client's ephemeral key exchange; null on a server socket (as node:tls), {} before the handshake. */
+  getEphemeralKeyInfo(): EphemeralKeyInfo | Record<string, never> | null {
+    if (this.role === 'server') return null;
+    const code = GROUP_CODES[this.handshakeInfo?.group ?? ''];
+    const info = code === undefined ? undefined : EPHEMERAL_KEY_INFO[code];
+    return info ? { type: 'ECDH', name: info.name, size: info.size } : {};
+  }
+
+  /** The peer's certificate (on a resumed connection: the one of the original handshake); {} when there is none. */
+  getPeerCertificate(detailed = false): PeerCertificate | Record<string, never> {
+    return peerCertificateObject(this.handshakeInfo?.peerCertificates ?? [], detailed);
+  }
+
+  /** The newest session received (client), for `connect({ session })`. */
+  getSession(): Buffer | undefined {
+    return this.#lastSession;
+  }
+
+  /** RFC 8446 §7.5 / RFC 5705 exporter, node's argument order. */
+  exportKeyingMaterial(length: number, label: string, context?: Buffer | Uint8Array): Buffer {
+    if (!this.#conn || !this.#handshaken) throw new Error('exportKeyingMaterial: the TLS handshake has not completed');
+    return toBuffer(this.#conn.exportKeyingMaterial(label, context === undefined ? undefined : new Uint8Array(context), length));
+  }
+
+  // ------------------------------------------------------------ transport pass-through
+
+  #net(): Socket | undefined {
+    const t = this.#transport as Partial<Socket>;
+    return typeof t.setNoDelay === 'function' ? (this.#transport as Socket) : undefined;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#net()?.remoteAddress;
+  }
+  get remotePort(): number | undefined {
+    return this.#net()?.remotePort;
+  }
+  get remoteFamily(): string | undefined {
+    return this.#net()?.remoteFamily;
+  }
+  get localAddress(): string | undefined {
+    return this.#net()?.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.#net()?.localPort;
+  }
+  address(): ReturnType<Socket['address']> | Record<string, never> {
+    return this.#net()?.address() ?? {};
+  }
+  setTimeout(ms: number, callback?: () => void): this {
+    this.#net()?.setTimeout(ms);
+    if (callback) this.once('timeout', callback);
+    return this;
+  }
+  setNoDelay(noDelay = true): this {
+    this.#net()?.setNoDelay(noDelay);
+    return this;
+  }
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    this.#net()?.setKeepAlive(enable, initialDelay);
+    return this;
+  }
+  ref(): this {
+    this.#net()?.ref();
+    return this;
+  }
+  unref(): this {
+    this.#net()?.unref();
+    return this;
+  }
+
+  // ------------------------------------------------------------ stream.Duplex
+
+  override _read(): void {
+    if (this.#pausedTransport) {
+      this.#pausedTransport = false;
+      this.#transport.resume();
+    }
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (error?: Error | null) => void): void {
+    this.#send(chunk).then(() => cb(), (e: Error) => cb(e));
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (error?: Error | null) => void): void {
+    this.#send(Buffer.concat(chunks.map((c) => c.chunk))).then(() => cb(), (e: Error) => cb(e));
+  }
+
+  /** Application data waits for the handshake, then for the transport to drain: backpressure end to end. */
+  async #send(data: Buffer): Promise<void> {
+    await this.#secured;
+    const conn = this.#conn;
+    if (!conn) throw new Error('TLSSocket: no connection');
+    await conn.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    if (this.#transport.writableNeedDrain) {
+      await new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+    }
+  }
+
+  override _final(cb: (error?: Error | null) => void): void {
+    const finish = async () => {
+      // end() during the handshake closes once it completed (as node:tls); a failed one has nothing to close.
+      const ok = await this.#secured.then(() => true, () => false);
+      if (!ok || this.destroyed) return;
+      this.#localClose = true;
+      await this.#conn?.close();
+      this.#transport.end();
+    };
+    finish().then(() => cb(), (e: Error) => cb(e));
+  }
+
+  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
+    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    const reason = err ?? new Error('the socket was destroyed');
+    this.#rejectSecured(reason);
+    this.#settleDrain(reason);
+    const t = this.#transport;
+    if (err instanceof TlsError && err.reason !== 'ConnectionClosedDuringHandshake' && !t.destroyed) {
+      // Let the alert the engine just wrote reach the peer before the transport goes away.
+      t.end();
+      t.resume();
+      const timer = setTimeout(() => t.destroy(), LINGER_MS);
+      timer.unref();
+      t.once('close', () => clearTimeout(timer));
+    } else {
+      t.destroy();
+    }
+    cb(err);
+  }
+
+  // ------------------------------------------------------------ internals
+
+  #onTransportData(chunk: Buffer): void {
+    const conn = this.#conn;
+    if (!conn || this.destroyed) return;
+    // Failures surface as the engine's 'error' event; the promise only says when the bytes were processed.
+    conn.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).catch(() => undefined);
+  }
+
+  /** Run `f` once the engine processed every byte received so far (an alert just before a FIN wins over the FIN). */
+  async #afterEngine(f: () => void): Promise<void> {
+    if (this.#conn) await this.#conn.settled();
+    f();
+  }
+
+  #onHandshake(info: HandshakeInfo): void {
+    this.handshakeInfo = info;
+    this.alpnProtocol = info.alpn ?? false;
+    const verdict = this.#authorize(info);
+    this.authorized = verdict.authorized;
+    this.authorizationError = verdict.error;
+    this.#handshaken = true;
+    if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    this.#resolveSecured();
+    // Out of the engine's queue: a listener that throws must not turn into a TLS alert.
+    process.nextTick(() => {
+      if (!this.destroyed) this.emit(this.role === 'client' ? 'secureConnect' : 'secure');
+    });
+  }
+
+  #endReadable(): void {
+    if (this.#readEnded) return;
+    this.#readEnded = true;
+    this.push(null);
+  }
+
+  #onTransportEnd(): void {
+    if (this.destroyed) return;
+    if (!this.#handshaken) {
+      this.destroy(this.#conn?.error ?? closedDuringHandshake());
+      return;
+    }
+    // A FIN without close_notify ends the stream too (node:tls does not treat truncation as an error).
+    this.#endReadable();
+  }
+
+  #onTransportClose(): void {
+    this.#settleDrain(new Error('the connection closed'));
+    if (this.destroyed) return;
+    if (!this.#handshaken) {
+      this.destroy(this.#conn?.error ?? closedDuringHandshake());
+      return;
+    }
+    this.#endReadable();
+    // Nothing more can arrive or leave: close now, or once a reader took what is still buffered.
+    if (this.readableEnded || this.readableLength === 0) this.destroy();
+    else this.once('end', () => this.destroy());
+  }
+
+  #settleDrain(error: Error | undefined): void {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) {
+      if (error) w.reject(error);
+      else w.resolve();
+    }
+  }
+}

@@ -1,0 +1,220 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect as netConnect, createServer as netCreateServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TraceEntry } from '../engine/connection.js';
+import { connect, type ConnectOptions } from './connect.js';
+import type { ServerOptions } from './server.js';
+import type { TLSSocket } from './socket.js';
+import { collect, makePki, nextClientError, nextError, startServer, type Running, type TestPki } from './testing/fixtures.js';
+
+let pki: TestPki;
+const running: Running[] = [];
+const clients: TLSSocket[] = [];
+const rawServers: NetServer[] = [];
+
+beforeAll(async () => {
+  pki = await makePki('ecdsa-p256');
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  for (const r of running.splice(0)) await r.stop();
+  for (const s of rawServers.splice(0)) await new Promise<void>((resolve) => s.close(() => resolve()));
+});
+
+async function serve(options: Partial<ServerOptions> = {}, onSecure?: (s: TLSSocket) => void): Promise<Running> {
+  const r = await startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, ...options }, onSecure);
+  running.push(r);
+  return r;
+}
+
+function dial(port: number, options: Partial<ConnectOptions> = {}): TLSSocket {
+  const c = connect({ host: '127.0.0.1', servername: 'localhost', port, ca: pki.ca.certPem, ...options });
+  clients.push(c);
+  return c;
+}
+
+/** A plain TCP server whose connections `onConnection` handles. */
+async function rawServer(onConnection: (s: Socket) => void): Promise<number> {
+  const s = netCreateServer(onConnection);
+  rawServers.push(s);
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  return (s.address() as AddressInfo).port;
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Write `data` in `chunk`-sized pieces, waiting for 'drain' whenever write() says so; resolves when every callback fired. */
+async function writeAll(s: TLSSocket, data: Buffer, chunk: number): Promise<number> {
+  let callbacks = 0;
+  const done: Promise<void>[] = [];
+  for (let off = 0; off < data.length; off += chunk) {
+    done.push(new Promise<void>((resolve, reject) => s.write(data.subarray(off, off + chunk), (e) => (e ? reject(e) : resolve()))));
+    if (s.writableNeedDrain) await once(s, 'drain');
+  }
+  await Promise.all(done.map((p) => p.then(() => void callbacks++)));
+  return callbacks;
+}
+
+describe('streams: backpressure, order and half-close', () => {
+  it('carries 5 MB each way intact and in order, honouring backpressure, with every write callback fired', async () => {
+    const size = 5 * 1024 * 1024;
+    const up = randomBytes(size);
+    const down = randomBytes(size);
+    let atServer: Promise<Buffer> | undefined;
+    const r = await serve({}, (s) => {
+      // The server closes only once it has sent everything and received everything (tlschart's engine
+      // stops reading once it has sent close_notify, so neither side may close early).
+      const chunks: Buffer[] = [];
+      let got = 0;
+      let receivedAll!: () => void;
+      const everything = new Promise<void>((resolve) => (receivedAll = resolve));
+      s.on('data', (d: Buffer) => {
+        chunks.push(d);
+        got += d.length;
+        if (got >= size) receivedAll();
+      });
+      atServer = Promise.all([writeAll(s, down, 100_000), everything]).then(() => {
+        s.end();
+        return Buffer.concat(chunks);
+      });
+    });
+    const c = dial(r.port);
+    const clientGot = collect(c);
+    await once(c, 'secureConnect');
+    const callbacks = await writeAll(c, up, 65_536);
+    expect(callbacks).toBe(Math.ceil(size / 65_536));
+    const received = await clientGot;
+    expect(received.length).toBe(size);
+    expect(sha256(received)).toBe(sha256(down));
+    const upload = await (atServer as Promise<Buffer>);
+    expect(upload.length).toBe(size);
+    expect(sha256(upload)).toBe(sha256(up));
+  }, 60_000);
+
+  it('a slow reader pauses the sender instead of buffering without bound', async () => {
+    let serverSocket: TLSSocket | undefined;
+    const r = await serve({}, (s) => {
+      serverSocket = s;
+      s.pause();
+    });
+    const c = dial(r.port);
+    await once(c, 'secureConnect');
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    let accepted = 0;
+    // Keep writing until write() asks us to wait; with a paused reader that must happen.
+    while (c.write(chunk)) {
+      accepted += chunk.length;
+      expect(accepted).toBeLessThan(64 * 1024 * 1024);
+    }
+    expect(c.writableNeedDrain).toBe(true);
+    const drained = once(c, 'drain');
+    serverSocket?.resume();
+    await drained;
+  }, 30_000);
+
+  it('writes made before secureConnect are sent once the handshake is done, in order', async () => {
+    let got: Promise<Buffer> | undefined;
+    const r = await serve({}, (s) => (got = collect(s)));
+    const c = dial(r.port);
+    const parts = ['one ', 'two ', 'three ', 'four'];
+    for (const p of parts) c.write(p);
+    c.end();
+    await new Promise<void>((resolve) => c.once('close', () => resolve()));
+    expect((await (got as Promise<Buffer>)).toString()).toBe(parts.join(''));
+  });
+
+  it('end() sends close_notify, then the server sees the end and both sides close', async () => {
+    const serverTrace: TraceEntry[] = [];
+    const r = await serve({ trace: (e) => serverTrace.push(e) });
+    const serverSide = once(r.server, 'secureConnection') as Promise<[TLSSocket]>;
+    const c = dial(r.port);
+    await once(c, 'secureConnect');
+    const [s] = await serverSide;
+    const serverClosed = new Promise<void>((resolve) => s.once('close', () => resolve()));
+    const got = collect(s);
+    c.end('last words');
+    expect((await got).toString()).toBe('last words');
+    await serverClosed;
+    await new Promise<void>((resolve) => c.once('close', () => resolve()));
+    expect(serverTrace).toContainEqual({ kind: 'alert', direction: 'in', level: 1, alert: 'close_notify' });
+  });
+
+  it('a server that ends after writing: the client reads everything, then end', async () => {
+    const r = await serve({}, (s) => {
+      s.write('part 1, ');
+      s.end('part 2');
+    });
+    const c = dial(r.port);
+    expect((await collect(c)).toString()).toBe('part 1, part 2');
+  });
+});
+
+describe('transport failures give an error event, never a hang', () => {
+  it('a server that closes the TCP connection during the handshake', async () => {
+    const port = await rawServer((s) => s.once('data', () => s.end()));
+    const c = dial(port);
+    const closed = new Promise<void>((resolve) => c.once('close', () => resolve()));
+    const err = await nextError(c);
+    expect(err.reason).toBe('ConnectionClosedDuringHandshake');
+    expect(err.code).toBe('ECONNRESET');
+    await closed;
+  });
+
+  it('a server that resets the connection during the handshake', async () => {
+    const port = await rawServer((s) => s.once('data', () => s.resetAndDestroy()));
+    const err = await nextError(dial(port));
+    expect(err.code).toBe('ECONNRESET');
+  });
+
+  it('a server that does not speak TLS gets a fatal alert and the socket is destroyed', async () => {
+    let answer: Promise<Buffer> | undefined;
+    const port = await rawServer((s) => {
+      answer = collect(s);
+      s.once('data', () => s.write('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    });
+    const c = dial(port);
+    const err = await nextError(c);
+    expect(err.name).toBe('TlsError');
+    expect(err.remote).toBe(false);
+    // The alert record reached the peer before the connection closed: level 2, then the description.
+    const bytes = await (answer as Promise<Buffer>);
+    const alertAt = bytes.lastIndexOf(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02]));
+    expect(alertAt).toBeGreaterThan(0);
+    expect(c.destroyed).toBe(true);
+  });
+
+  it('a client that disappears during the handshake is a tlsClientError on the server', async () => {
+    const r = await serve();
+    const err = nextClientError(r.server);
+    const raw = netConnect(r.port, '127.0.0.1', () => raw.end(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40, 0x01])));
+    expect((await err).reason).toBe('ConnectionClosedDuringHandshake');
+  });
+
+  it('a client that never finishes the handshake is dropped after handshakeTimeout', async () => {
+    const r = await serve({ handshakeTimeout: 200 });
+    const err = nextClientError(r.server);
+    const raw = netConnect(r.port, '127.0.0.1');
+    const closedByServer = once(raw, 'close');
+    raw.on('error', () => undefined);
+    expect((await err).reason).toBe('HandshakeTimeout');
+    await closedByServer;
+  });
+
+  it('a connection refused is an error event with ECONNREFUSED', async () => {
+    const port = await rawServer(() => undefined);
+    await new Promise<void>((resolve) => (rawServers.pop() as NetServer).close(() => resolve()));
+    const err = await nextError(dial(port));
+    expect(err.code).toBe('ECONNREFUSED');
+  });
+
+  it('writes still pending when the handshake fails call back with the error', async () => {
+    const port = await rawServer((s) => s.once('data', () => s.end()));
+    const c = dial(port);
+    c.on('error', () => undefined);
+    const result = await new Promise<Error | null | undefined>((resolve) => c.write('never sent', (e) => resolve(e)));
+    expect(result).toBeInstanceOf(Error);
+  });
+});
