@@ -10,6 +10,7 @@ import { TlsError, type AlertName } from '../../wire/alerts.js';
 import { findDisallowedExtension, findExtension } from '../../wire/extensions.js';
 import { truncatedClientHello } from '../../wire/handshake.js';
 import { NamedGroup, PskKeyExchangeMode, TLS13, type ClientHello } from '../../wire/types.js';
+import type { ServerSessionState } from '../../tickets/types.js';
 import type { CertifiedKey, ResolvedTickets } from '../types.js';
 import type { SelectedPsk, ServerContext } from './context.js';
 
@@ -34,7 +35,9 @@ export function chooseSuite(ctx: ServerContext, ch: ClientHello, tickets: Resolv
   // Keep the resumed session's suite when the client still offers it (as OpenSSL does).
   if (offersPskDheKe(ch)) {
     for (const t of tickets) {
-      if (t && ch.cipherSuites.includes(t.suite) && ctx.config.cipherSuites.includes(t.suite)) return suiteInfo(t.suite);
+      if (t && isTicketUsableFor(ctx, ch, t) && ch.cipherSuites.includes(t.suite) && ctx.config.cipherSuites.includes(t.suite)) {
+        return suiteInfo(t.suite);
+      }
     }
   }
   const code = ctx.config.cipherSuites.find((c) => ch.cipherSuites.includes(c));
@@ -90,17 +93,19 @@ export function selectPsk(ctx: ServerContext, ch: ClientHello, tickets: Resolved
   if (!psk || !offersPskDheKe(ch)) return undefined;
   const suite = chooseSuite(ctx, ch, tickets);
   if (!suite) return undefined;
-  const sni = findExtension(ch.extensions, 'server_name')?.hostName;
-  const now = ctx.env.now();
   for (let index = 0; index < psk.identities.length; index++) {
     const state = tickets[index];
-    if (!state) continue;
-    if (suiteInfo(state.suite)?.hash !== suite.hash) continue;
-    if (state.serverName !== sni) continue;
-    if (now >= state.issuedAtMs + state.lifetimeS * 1000 || now < state.issuedAtMs) continue;
+    if (!state || suiteInfo(state.suite)?.hash !== suite.hash || !isTicketUsableFor(ctx, ch, state)) continue;
     return { index, state };
   }
   return undefined;
+}
+
+/** Same SNI as when it was issued, and within its lifetime (RFC 8446 §4.6.1). */
+function isTicketUsableFor(ctx: ServerContext, ch: ClientHello, state: ServerSessionState): boolean {
+  const sni = findExtension(ch.extensions, 'server_name')?.hostName;
+  const now = ctx.env.now();
+  return state.serverName === sni && now >= state.issuedAtMs && now < state.issuedAtMs + state.lifetimeS * 1000;
 }
 
 /** Transcript before the ClientHello being processed: empty, or message_hash(CH1) + HRR. */
