@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+/**
+ * The `tlschart` command: demo, serve, connect. `main(argv, io)` runs it
+ * in-process (the tests do); run as a program, it wires stdout/stderr and
+ * SIGINT/SIGTERM and sets the exit code.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { connectCommand } from './connect.js';
+import { demo } from './demo.js';
+import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
+import { serve } from './serve.js';
+
+export type { CliIo } from './io.js';
+
+export const MAIN_HELP = `Usage: tlschart <command> [options]
+
+A TLS 1.3 client and server whose handshakes are XState statecharts.
+
+Commands:
+  demo                 full handshake, then PSK resumption, printed as numbered flows
+  serve                run a TLS 1.3 server (throwaway certificate unless --cert/--key)
+  connect HOST:PORT    connect, print New/Reused, suite, group and tickets received
+
+Run 'tlschart <command> --help' for the options of a command.
+
+Exit status: 0 success, 1 the command failed (e.g. a handshake alert), 2 bad usage.
+`;
+
+const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = {
+  demo,
+  serve,
+  connect: connectCommand,
+};
+
+/** Run the CLI with `argv` (without node and the script path). Resolves with the exit status. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined) {
+    io.stderr(MAIN_HELP);
+    return 2;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
+    io.stdout(MAIN_HELP);
+    return 0;
+  }
+  const run = COMMANDS[command];
+  try {
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: demo, serve, connect; see tlschart --help)`);
+    return await run(rest, io);
+  } catch (e) {
+    const err = e as Error;
+    if (err instanceof UsageError) {
+      io.stderr(`tlschart: ${oneLine(err.message)}\n`);
+      return 2;
+    }
+    // Expected failures carry their own sentence; anything else is reported the same way, without a stack.
+    const text = err instanceof CommandError ? err.message : `${command}: ${err.message || String(err)}`;
+    io.stderr(`tlschart: ${oneLine(text)}\n`);
+    return 1;
+  }
+}
+
+/** True when this module is the program being run (also through the npm bin symlink). */
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    // The script path does not resolve: then it is not this file.
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const io: CliIo = {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    signal: controller.signal,
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
+    (e: unknown) => {
+      process.stderr.write(`tlschart: ${oneLine(String((e as Error)?.message ?? e))}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

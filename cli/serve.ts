@@ -1,0 +1,225 @@
+/**
+ * `tlschart serve`: a tlschart server that logs one line per connection,
+ * optionally answering HTTP requests like `openssl s_server -www`.
+ */
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TraceEntry } from '../engine/connection.js';
+import { createServer, type ServerOptions } from '../net/server.js';
+import type { TLSSocket } from '../net/socket.js';
+import { generateSelfSigned } from '../pki/generate.js';
+import { TlsError } from '../wire/alerts.js';
+import { intOption, listOption, parse, stringOption } from './args.js';
+import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
+import { writeTraceFile, type TraceConnection } from './trace-file.js';
+
+export const SERVE_HELP = `Usage: tlschart serve [options]
+
+Run a TLS 1.3 server until SIGINT or SIGTERM. One line per connection:
+full or resumed, cipher suite, group, SNI and ALPN, or the alert when the
+handshake failed. Without --www, application data is read and discarded.
+
+Options:
+  --host ADDR             address to listen on (default 127.0.0.1)
+  --port N                port (default 4433; 0 picks a free one)
+  --cert FILE --key FILE  certificate chain (PEM, leaf first) and its private key
+                          (ECDSA P-256/P-384, Ed25519 or RSA); without them a
+                          throwaway self-signed ECDSA P-256 certificate is made
+                          and its path printed
+  --tickets N             NewSessionTickets per handshake (default 2)
+  --ticket-lifetime S     ticket lifetime in seconds (default 7200, at most 604800)
+  --alpn LIST             ALPN protocols, comma separated, in preference order
+  --groups LIST           key exchange groups, comma separated (x25519,P-256,P-384)
+  --www                   answer each HTTP request with a small HTTP/1.0 page
+                          giving protocol, cipher and whether the session resumed
+  --trace FILE            on exit, write every connection's trace as JSON
+  --keylog FILE           append the secrets in NSS key log format (for Wireshark)
+  -h, --help              show this help
+`;
+
+/** How a failed connection is logged: the alert, who sent it, the reason. */
+export function describeFailure(err: Error): string {
+  if (err instanceof TlsError) {
+    if (err.reason === 'ConnectionClosedDuringHandshake' || err.reason === 'HandshakeTimeout') return `${err.reason}: ${err.message}`;
+    return `alert ${err.alert} ${err.remote ? 'received' : 'sent'} (${err.reason}): ${err.message}`;
+  }
+  const code = (err as Error & { code?: string }).code;
+  return code ? `${code}: ${err.message}` : err.message;
+}
+
+function wwwPage(s: TLSSocket): string {
+  const info = s.handshakeInfo;
+  const body = [
+    'tlschart serve',
+    `Protocol: ${s.getProtocol() ?? '-'}`,
+    `Cipher: ${info?.suite ?? '-'}`,
+    `Group: ${info?.group ?? '-'}`,
+    `Session resumed: ${s.isSessionReused() ? 'yes' : 'no'}`,
+    `SNI: ${info?.serverName ?? '-'}`,
+    `ALPN: ${info?.alpn ?? '-'}`,
+    '',
+  ].join('\n');
+  return `HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** Answer the first HTTP request (once its header is complete) and close. */
+function serveWww(s: TLSSocket): void {
+  let head = '';
+  const onData = (d: Buffer) => {
+    head += d.toString('latin1');
+    if (head.includes('\r\n\r\n') || head.includes('\n\n')) {
+      s.off('data', onData);
+      s.end(wwwPage(s));
+      s.resume();
+    } else if (head.length > 65536) {
+      s.off('data', onData);
+      s.end('HTTP/1.0 431 Request Header Fields Too Large\r\n\r\n');
+    }
+  };
+  s.on('data', onData);
+}
+
+async function throwawayCertificate(host: string, io: CliIo): Promise<{ cert: string; key: string }> {
+  const dnsNames = ['localhost'];
+  const ips = ['127.0.0.1'];
+  if (isIP(host) !== 0) {
+    if (!ips.includes(host) && host !== '0.0.0.0' && host !== '::') ips.push(host);
+  } else if (!dnsNames.includes(host)) dnsNames.push(host);
+  const { certPem, keyPem } = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames, ips });
+  const dir = mkdtempSync(join(tmpdir(), 'tlschart-'));
+  const certPath = join(dir, 'cert.pem');
+  writeFileSync(certPath, certPem);
+  writeFileSync(join(dir, 'key.pem'), keyPem, { mode: 0o600 });
+  io.stdout(`certificate: ${certPath} (throwaway, self-signed for ${[...dnsNames, ...ips].join(', ')}; clients trust it with --ca ${certPath})\n`);
+  return { cert: certPem, key: keyPem };
+}
+
+function readPem(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new CommandError(`serve: cannot read the ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export async function serve(argv: readonly string[], io: CliIo): Promise<number> {
+  const command = 'serve';
+  const { values } = parse(
+    command,
+    argv,
+    {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      tickets: { type: 'string' },
+      'ticket-lifetime': { type: 'string' },
+      alpn: { type: 'string' },
+      groups: { type: 'string' },
+      www: { type: 'boolean' },
+      trace: { type: 'string' },
+      keylog: { type: 'string' },
+    },
+    0,
+  );
+  if (values.help) {
+    io.stdout(SERVE_HELP);
+    return 0;
+  }
+  const host = stringOption(values, 'host') ?? '127.0.0.1';
+  const port = intOption(command, values, 'port', 0, 65535, 4433);
+  const tickets = intOption(command, values, 'tickets', 0, 100, 2);
+  const lifetime = intOption(command, values, 'ticket-lifetime', 0, 604800, 7200);
+  const certPath = stringOption(values, 'cert');
+  const keyPath = stringOption(values, 'key');
+  if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError(`${command}: --cert and --key go together`);
+  const tracePath = stringOption(values, 'trace');
+  const keylogPath = stringOption(values, 'keylog');
+  const alpn = listOption(values, 'alpn');
+  const groups = listOption(values, 'groups');
+
+  const identity =
+    certPath !== undefined && keyPath !== undefined
+      ? { cert: readPem(certPath, 'certificate'), key: readPem(keyPath, 'key') }
+      : await throwawayCertificate(host, io);
+
+  const traces = new Map<TLSSocket, TraceEntry[]>();
+  const finished: TraceConnection[] = [];
+  const options: ServerOptions = {
+    key: identity.key,
+    cert: identity.cert,
+    ticketsPerHandshake: tickets,
+    ticketLifetime: lifetime,
+    ...(alpn ? { ALPNProtocols: alpn } : {}),
+    ...(groups ? { groups } : {}),
+    ...(tracePath !== undefined
+      ? {
+          trace: (entry: TraceEntry, socket: TLSSocket) => {
+            let list = traces.get(socket);
+            if (!list) {
+              list = [];
+              traces.set(socket, list);
+              socket.once('close', () => finished.push({ role: 'server', entries: list as TraceEntry[] }));
+            }
+            list.push(entry);
+          },
+        }
+      : {}),
+  };
+  let server;
+  try {
+    server = createServer(options);
+  } catch (e) {
+    throw new CommandError(`${command}: ${(e as Error).message}`);
+  }
+  const keylog = keylogPath === undefined ? undefined : createWriteStream(keylogPath, { flags: 'a' });
+  if (keylog) server.on('keylog', (line: Buffer) => keylog.write(line));
+
+  // Connections are numbered in the order their handshake ended (completed or failed).
+  let count = 0;
+  const peerOf = (s: TLSSocket) => `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
+  server.on('secureConnection', (s: TLSSocket) => {
+    const info = s.handshakeInfo;
+    io.stdout(
+      `conn ${++count} ${peerOf(s)} ${s.isSessionReused() ? 'resumed' : 'full'} ${info?.suite ?? '-'} ${info?.group ?? '-'} sni=${info?.serverName ?? '-'} alpn=${info?.alpn ?? '-'}\n`,
+    );
+    s.on('error', (e: Error) => io.stdout(`conn ${peerOf(s)} error after the handshake: ${oneLine(describeFailure(e))}\n`));
+    if (values.www) serveWww(s);
+    else s.resume();
+  });
+  server.on('tlsClientError', (e: Error, s: TLSSocket) => {
+    io.stdout(`conn ${++count} ${peerOf(s)} failed: ${oneLine(describeFailure(e))}\n`);
+  });
+
+  server.listen(port, host);
+  try {
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e as Error))]);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new CommandError(`${command}: cannot listen on ${host}:${port}: ${err.code ?? err.message}`);
+  }
+  const addr = server.address() as AddressInfo;
+  io.stdout(`listening on ${addr.address}:${addr.port}\n`);
+
+  await new Promise<void>((resolve) => {
+    if (!io.signal) return;
+    if (io.signal.aborted) resolve();
+    else io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+  if (keylog) await new Promise<void>((resolve) => keylog.end(() => resolve()));
+  if (tracePath !== undefined) {
+    // Connections still open when the server stopped are written too.
+    for (const entries of traces.values()) if (!finished.some((c) => c.entries === entries)) finished.push({ role: 'server', entries });
+    writeTraceFile(tracePath, finished);
+    io.stdout(`trace of ${finished.length} connection(s) written to ${tracePath}\n`);
+  }
+  io.stdout('stopped\n');
+  return 0;
+}
