@@ -346,13 +346,17 @@ export function link(c: ClientConnection, srv: ServerConnection, tamper?: Tamper
   };
 }
 
-/** Run a scenario and record both sides of every handshake. */
-export async function runScenario(
-  scenario: Scenario,
-  fx?: Fixtures,
+export interface RunHooks {
+  fx?: Fixtures;
+  /** Sees each handshake's connections right after they are made (before any byte moves). */
+  onStart?: (client: ClientConnection, server: ServerConnection) => void;
   /** Sees each handshake's connections once they are done (tests inspect their contexts). */
-  onDone?: (client: ClientConnection, server: ServerConnection, state: ScenarioState) => void,
-): Promise<Trace> {
+  onDone?: (client: ClientConnection, server: ServerConnection, state: ScenarioState) => void;
+}
+
+/** Run a scenario and record both sides of every handshake. */
+export async function runScenario(scenario: Scenario, hooks: RunHooks = {}): Promise<Trace> {
+  const { fx, onStart, onDone } = hooks;
   const s = freshState(scenario, fx);
   const handshakes: Array<{ label: string; recorders: TraceRecorder[] }> = [];
   for (const [i, h] of scenario.handshakes.entries()) {
@@ -363,6 +367,7 @@ export async function runScenario(
     const rc = recordTo(c, 'client', {}, { sequencer, environment: { seed: seedOf(scenario.name, 'client'), startMs: GOLDEN_START_MS } });
     const rs = recordTo(srv, 'server', {}, { sequencer, environment: { seed: seedOf(scenario.name, 'server'), startMs: GOLDEN_START_MS } });
     c.on('session', (x) => s.sessions.push(x));
+    onStart?.(c, srv);
     const l = link(c, srv, h.tamper?.(s));
     await l.run();
     if (c.isConnected && srv.isConnected) {

@@ -1,0 +1,67 @@
+/**
+ * The trace format: every golden trace validates against trace.schema.json
+ * (ajv, draft-07), parseTrace agrees with the schema on broken documents, and
+ * the metadata says who recorded what.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parseTrace, tlschartVersion, TRACE_FORMAT, TRACE_VERSION } from './format.js';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const schema = JSON.parse(readFileSync(here('./trace.schema.json'), 'utf8')) as object;
+const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, validateFormats: false });
+const validate = ajv.compile(schema);
+const goldens = readdirSync(here('./golden/')).filter((f) => f.endsWith('.json'));
+const load = (f: string) => JSON.parse(readFileSync(here(`./golden/${f}`), 'utf8')) as Record<string, unknown>;
+
+describe('trace format', () => {
+  it('has golden traces to check', () => {
+    expect(goldens.length).toBeGreaterThanOrEqual(10);
+  });
+
+  for (const f of goldens) {
+    it(`${f} validates against the JSON Schema and parses`, () => {
+      const doc = load(f);
+      const ok = validate(doc);
+      expect(validate.errors ?? []).toEqual([]);
+      expect(ok).toBe(true);
+      expect(parseTrace(JSON.stringify(doc)).ok).toBe(true);
+    });
+  }
+
+  it('records the tlschart version from package.json, the role, the peer and an ISO time', () => {
+    const pkg = JSON.parse(readFileSync(here('../package.json'), 'utf8')) as { version: string };
+    expect(tlschartVersion()).toBe(pkg.version);
+    const doc = load('resumption.json') as { format: string; version: number; meta: Record<string, string> };
+    expect(doc.format).toBe(TRACE_FORMAT);
+    expect(doc.version).toBe(TRACE_VERSION);
+    expect(doc.meta).toMatchObject({ tlschart: pkg.version, role: 'pair', peer: 'in-memory', time: '2026-01-01T00:00:00.000Z' });
+  });
+
+  const broken: Array<[string, (d: any) => void]> = [
+    ['a wrong format name', (d) => (d.format = 'pcap')],
+    ['another version', (d) => (d.version = 2)],
+    ['no handshakes', (d) => (d.handshakes = [])],
+    ['a side without role', (d) => delete d.handshakes[0].sides[0].role],
+    ['a step with a bad direction', (d) => (d.handshakes[0].sides[0].steps[0].direction = 'sideways')],
+    ['a record whose hex is not hex', (d) => (d.handshakes[0].sides[0].steps[0].records[0].hex = 'zz')],
+    ['a handshake step without its message', (d) => delete d.handshakes[0].sides[0].steps[0].message],
+    ['a guard outcome that is not a boolean', (d) => (d.handshakes[0].sides[1].steps[0].guards[0].result = 'yes')],
+  ];
+  for (const [what, breakIt] of broken) {
+    it(`rejects ${what}, in the schema and in parseTrace alike`, () => {
+      const doc = load('full-handshake.json');
+      breakIt(doc);
+      expect(validate(doc)).toBe(false);
+      const parsed = parseTrace(JSON.stringify(doc));
+      expect(parsed.ok).toBe(false);
+    });
+  }
+
+  it('says why a file is not a trace', () => {
+    expect(parseTrace('{not json')).toMatchObject({ ok: false, error: expect.stringMatching(/not JSON/) });
+    expect(parseTrace('[]')).toMatchObject({ ok: false, error: expect.stringMatching(/not a JSON object/) });
+  });
+});
