@@ -45,7 +45,7 @@ describe('mutated traces are reported with the section and the alert', () => {
     expect(v.recorded).toMatch(/accepts it/);
   });
 
-  it('a skipped server Finished: the client sends its own Finished without having verified the server's', () => {
+  it('a skipped server Finished: the client sends its own Finished without having verified the server Finished', () => {
     const v = violationOf(skipReceived(golden('full-handshake'), 0, 'client', 'finished'));
     expect(v).toMatchObject({ role: 'client', state: 'expectServerFinished', message: 'sent finished', section: '§4.4.4', alert: null });
   });
