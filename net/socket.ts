@@ -103,6 +103,7 @@ export class TLSSocket extends Duplex {
   #rejectSecured!: (e: Error) => void;
   #drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   #handshakeTimer: NodeJS.Timeout | undefined;
+  #peer: { address: string | undefined; port: number | undefined; family: string | undefined } | undefined;
 
   constructor(init: TLSSocketInit) {
     super({ allowHalfOpen: false, decodeStrings: true });
@@ -146,6 +147,8 @@ export class TLSSocket extends Duplex {
   attach(conn: TlsConnection): void {
     if (this.#conn) throw new Error('TLSSocket: engine already attached');
     this.#conn = conn;
+    const net = this.#net();
+    if (net) this.#peer = { address: net.remoteAddress, port: net.remotePort, family: net.remoteFamily };
     conn.on('output', (bytes) => {
       if (!this.#transport.destroyed && !this.#transport.writableEnded) this.#transport.write(toBuffer(bytes));
     });
@@ -233,14 +236,15 @@ export class TLSSocket extends Duplex {
     return typeof t.setNoDelay === 'function' ? (this.#transport as Socket) : undefined;
   }
 
+  // The peer's address is remembered when the engine starts, so it can still be logged after the transport closed.
   get remoteAddress(): string | undefined {
-    return this.#net()?.remoteAddress;
+    return this.#peer?.address ?? this.#net()?.remoteAddress;
   }
   get remotePort(): number | undefined {
-    return this.#net()?.remotePort;
+    return this.#peer?.port ?? this.#net()?.remotePort;
   }
   get remoteFamily(): string | undefined {
-    return this.#net()?.remoteFamily;
+    return this.#peer?.family ?? this.#net()?.remoteFamily;
   }
   get localAddress(): string | undefined {
     return this.#net()?.localAddress;
