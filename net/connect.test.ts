@@ -1,5 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
+import { connect as netConnect } from 'node:net';
+import { Duplex } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEntry } from '../engine/connection.js';
 import { generateSelfSigned } from '../pki/generate.js';
@@ -185,6 +187,24 @@ describe('tlschart client and tlschart server over loopback sockets', () => {
     const hellos = trace.flatMap((e) => (e.kind === 'message' && e.msg?.type === 'server_hello' ? [e.msg.isHelloRetryRequest] : []));
     expect(hellos).toEqual([true, false]);
     expect(trace.filter((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'client_hello')).toHaveLength(2);
+  });
+
+  it('run over a transport the application opened: a connecting net.Socket, or any Duplex', async () => {
+    const r = await serve({}, greeter);
+    const tcp = netConnect(r.port, '127.0.0.1');
+    const overSocket = connect({ socket: tcp, servername: 'localhost', ca: pki.ca.certPem });
+    clients.push(overSocket);
+    const [hello] = (await once(overSocket, 'data')) as [Buffer];
+    expect(hello.toString()).toBe('hello stranger');
+
+    const tcp2 = netConnect(r.port, '127.0.0.1');
+    await once(tcp2, 'connect');
+    const wrapped = Duplex.from({ readable: tcp2, writable: tcp2 });
+    const overDuplex = connect({ socket: wrapped, servername: 'localhost', ca: pki.ca.certPem });
+    clients.push(overDuplex);
+    const [hello2] = (await once(overDuplex, 'data')) as [Buffer];
+    expect(hello2.toString()).toBe('hello stranger');
+    expect(overDuplex.remoteAddress).toBeUndefined();
   });
 
   it('throw a TypeError for an unknown group or suite name', () => {
