@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { main, type CliIo } from './main.js';
 
 interface Captured extends CliIo {
@@ -46,6 +46,7 @@ const stops: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const s of stops.splice(0)) await s();
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `tlschart serve` in-process, stopped after the test. */
 async function startServe(args: string[]): Promise<{ io: Captured; port: number; certPath: string | undefined }> {
@@ -58,6 +59,8 @@ async function startServe(args: string[]): Promise<{ io: Captured; port: number;
   });
   const [, port] = await io.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
   const certPath = /certificate: (\S+)/.exec(io.out)?.[1];
+  // The throwaway certificate's directory is serve's to create and the test's to remove.
+  if (certPath !== undefined) stops.push(async () => rmSync(dirname(certPath), { recursive: true, force: true }));
   return { io, port: Number(port), certPath };
 }
 
