@@ -34,6 +34,7 @@ import type { HandshakeMessage } from '../wire/types.js';
 import {
   clientConfigSummary,
   messageFields,
+  saveTrace,
   serverConfigSummary,
   tlschartVersion,
   TRACE_FORMAT,
@@ -394,4 +395,53 @@ export function combine(meta: Omit<TraceMeta, 'tlschart'> & { tlschart?: string 
   const hs: HandshakeTrace[] = handshakes.map((h) => ({ label: h.label, sides: h.recorders.map((r) => r.side()) }));
   const { tlschart, ...rest } = meta;
   return { format: TRACE_FORMAT, version: TRACE_VERSION, meta: { tlschart: tlschart ?? tlschartVersion(), ...rest }, handshakes: hs };
+}
+
+/**
+ * Collects recorded connections into one trace: one handshake per connection
+ * (a client or server talking to a real peer), or per in-process pair (both
+ * sides, steps interleaved). For `--trace FILE` on connect, serve and demo.
+ */
+export class TraceCollector {
+  private readonly entries: Array<{ label: string; recorders: TraceRecorder[] }> = [];
+  private readonly roles = new Set<Role>();
+
+  constructor(private readonly meta: { peer: string; scenario?: string; description?: string }) {}
+
+  /** Record one side of a connection with a real peer. Call right after constructing the connection. */
+  add(conn: AnyConnection, role: Role, label = `${role} connection ${this.entries.length + 1}`): TraceRecorder {
+    const r = recordTo(conn, role, { peer: this.meta.peer });
+    this.entries.push({ label, recorders: [r] });
+    this.roles.add(role);
+    return r;
+  }
+
+  /** Record both ends of an in-process connection as one handshake. */
+  pair(client: ClientConnection, server: ServerConnection, label = `handshake ${this.entries.length + 1}`): [TraceRecorder, TraceRecorder] {
+    const sequencer = new Sequencer();
+    const rc = recordTo(client, 'client', { peer: this.meta.peer }, { sequencer });
+    const rs = recordTo(server, 'server', { peer: this.meta.peer }, { sequencer });
+    this.entries.push({ label, recorders: [rc, rs] });
+    this.roles.add('client').add('server');
+    return [rc, rs];
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  trace(time: Date = new Date()): Trace {
+    if (this.entries.length === 0) throw new Error('no connection was recorded');
+    const role: TraceMeta['role'] = this.roles.size === 1 ? ([...this.roles][0] as Role) : 'pair';
+    const meta: Omit<TraceMeta, 'tlschart'> = { role, peer: this.meta.peer, time: time.toISOString() };
+    if (this.meta.scenario !== undefined) meta.scenario = this.meta.scenario;
+    if (this.meta.description !== undefined) meta.description = this.meta.description;
+    return combine(meta, this.entries);
+  }
+
+  /** Stop every recorder and write the trace. */
+  async save(path: string, time?: Date): Promise<void> {
+    for (const e of this.entries) for (const r of e.recorders) r.stop();
+    await saveTrace(path, this.trace(time));
+  }
 }
