@@ -172,7 +172,8 @@ export async function dotToSvg(dot: string): Promise<string> {
   const svg = v.renderString(dot, { format: 'svg' });
   // Keep only the <svg> element so it can be inlined in HTML.
   const start = svg.indexOf('<svg');
-  return start >= 0 ? svg.slice(start) : svg;
+  // Graphviz writes '-' as a character reference; plain '-' is valid XML and easier to search.
+  return (start >= 0 ? svg.slice(start) : svg).replace(/&#45;/g, '-');
 }
 
 /** The chart as an inline SVG whose state nodes carry ids `${idPrefix}state-<name>`. */

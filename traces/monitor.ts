@@ -90,6 +90,9 @@ interface Knowledge {
   ccsReceived: boolean;
   peerFinished: boolean;
   clientHelloSeen: boolean;
+  /** close_notify sent by the recorded side / received from the peer (RFC 8446 §6.1). */
+  closeNotifySent: boolean;
+  closeNotifyReceived: boolean;
 }
 
 interface Prediction {
@@ -355,7 +358,16 @@ type GuardFn = (args: { event: TlsEvent }) => boolean;
 
 export function checkSide(side: SideTrace, where: Where = { handshake: 0, label: 'handshake' }): CheckResult {
   const role = side.role;
-  const k: Knowledge = { clientHello: undefined, helloRetry: undefined, serverHello: undefined, ccsReceived: false, peerFinished: false, clientHelloSeen: false };
+  const k: Knowledge = {
+    clientHello: undefined,
+    helloRetry: undefined,
+    serverHello: undefined,
+    ccsReceived: false,
+    peerFinished: false,
+    clientHelloSeen: false,
+    closeNotifySent: false,
+    closeNotifyReceived: false,
+  };
   let current: TraceStep | undefined;
   let predicted: Prediction | undefined;
   const taken: Array<{ source: string; eventType: string; index: number }> = [];
@@ -436,13 +448,18 @@ export function checkSide(side: SideTrace, where: Where = { handshake: 0, label:
     mayAcceptChangeCipherSpec: () => k.clientHelloSeen && !k.ccsReceived && !k.peerFinished,
   };
 
+  const isCloseNotify = (e: TlsEvent) => e.type === 'recv.Alert' && e.description === AlertDescription.close_notify;
+  const commonGuards: Record<string, GuardFn> = {
+    isCloseNotifyAfterOurs: ({ event }) => isCloseNotify(event) && k.closeNotifySent,
+    hasPeerClosed: () => k.closeNotifyReceived,
+  };
   const base: AnyStateMachine = role === 'client' ? clientMachine : serverMachine;
-  const own = role === 'client' ? clientGuards : serverGuards;
+  const own = { ...commonGuards, ...(role === 'client' ? clientGuards : serverGuards) };
   const guards: Record<string, GuardFn> = {};
   for (const name of Object.keys(base.implementations.guards ?? {})) {
     const original = (base.implementations.guards as Record<string, GuardFn>)[name];
     // isCloseNotify, isUserCanceled and any guard on the event alone: the chart's own (pure, no secrets).
-    guards[name] = own[name] ?? (({ event }) => opaque(name, () => eventOnly(original, event, current)));
+    guards[name] = own[name] ?? (({ event }) => opaque(name, () => eventOnly(original, event, k, current)));
   }
 
   const fail = (alert: string, reason: string, fallback: string, remote = false) => {
@@ -521,6 +538,7 @@ export function checkSide(side: SideTrace, where: Where = { handshake: 0, label:
         sentLocal.add(ev.id);
         actor.send(localEvent(step));
       }
+      if (step.kind === 'alert' && step.alert?.description === 'close_notify') k.closeNotifySent = true;
       // What the side sends must fit the state it is in (tickets only after the client Finished, …).
       const now = stateOf();
       if (ev && now !== step.stateAfter) {
@@ -598,6 +616,7 @@ export function checkSide(side: SideTrace, where: Where = { handshake: 0, label:
         else k.serverHello = msg;
       }
       if (step.kind === 'change_cipher_spec') k.ccsReceived = true;
+      if (step.kind === 'alert' && step.alert?.description === 'close_notify') k.closeNotifyReceived = true;
       if (msg?.type === 'finished') k.peerFinished = true;
     }
   }
@@ -605,11 +624,15 @@ export function checkSide(side: SideTrace, where: Where = { handshake: 0, label:
   return { conforms: true, steps: checked };
 }
 
-/** A guard of the chart the monitor has no rule for: run it on the event alone, or follow the trace if it needs more. */
-function eventOnly(original: GuardFn | undefined, event: TlsEvent, step: TraceStep | undefined): boolean {
+/**
+ * A guard of the chart the monitor has no rule for: run it on the event and
+ * the little the monitor knows, or follow the trace if it needs more.
+ */
+function eventOnly(original: GuardFn | undefined, event: TlsEvent, k: Knowledge, step: TraceStep | undefined): boolean {
   if (!original) return false;
+  const context = { ccsReceived: k.ccsReceived, closeNotifySent: k.closeNotifySent, closeNotifyReceived: k.closeNotifyReceived };
   try {
-    return original({ event, context: {} } as never);
+    return original({ event, context } as never);
   } catch (e) {
     if (!(e instanceof TypeError)) throw e;
     return step?.stateAfter !== 'failed';

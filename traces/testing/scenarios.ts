@@ -370,10 +370,6 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks = {}): Pro
     onStart?.(c, srv);
     const l = link(c, srv, h.tamper?.(s));
     await l.run();
-    if (c.isConnected && srv.isConnected) {
-      await c.close();
-      await l.run();
-    }
     rc.stop();
     rs.stop();
     onDone?.(c, srv, s);
