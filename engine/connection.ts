@@ -53,10 +53,18 @@ export interface ConnectionEvents {
   session: [session: ClientSession];
   data: [data: Uint8Array];
   alert: [info: { alert: string; direction: 'sent' | 'received'; level: number }];
+  /** The peer sent close_notify: no more data will arrive (our side may still write, then close()). */
   end: [];
+  /** Both sides sent close_notify (or the handshake was abandoned with close_notify): the connection is over. */
+  close: [];
   error: [error: TlsError];
   keylog: [line: string];
   trace: [entry: TraceEntry];
+}
+
+/** The application used the connection wrongly (write after close, …); the connection itself is unharmed. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
 }
 
 export const GROUP_NAMES: Record<number, string> = {
@@ -89,6 +97,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private queue: Promise<void> = Promise.resolve();
   private pendingWrites: Uint8Array[] = [];
   private finished = false;
+  private ended = false;
   private lastState = '';
   private readEpoch = 'plaintext';
   private writeEpoch = 'plaintext';
@@ -138,7 +147,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   /** Queue application data; sent once the handshake is complete. */
   write(data: Uint8Array): Promise<void> {
     return this.run(async () => {
-      if (this.finished) throw new TlsError('internal_error', 'WriteAfterClose', 'write after the connection ended');
+      if (this.finished || this.context.closeNotifySent) throw new UsageError('write after close_notify was sent');
       if (!this.isConnected) {
         this.pendingWrites.push(data);
         return;
@@ -158,7 +167,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   /** Update our traffic keys (RFC 8446 §4.6.3), optionally asking the peer to update too. */
   keyUpdate(requestPeerUpdate = false): Promise<void> {
     return this.run(async () => {
-      if (!this.isConnected) throw new TlsError('internal_error', 'KeyUpdateBeforeHandshake', 'KeyUpdate before the handshake completed');
+      if (!this.isConnected) throw new UsageError('KeyUpdate before the handshake completed');
       await this.send({ type: 'app.keyUpdate', requestPeerUpdate });
     });
   }
@@ -172,6 +181,14 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     return exportKeyingMaterial(ctx.suite, ctx.exporterSecret, label, context, length);
   }
 
+  /**
+   * Deliver an event as if the engine had decoded it from the wire (for
+   * conformance probes and tests that need a message the codec cannot produce).
+   */
+  inject(event: TlsEvent): Promise<void> {
+    return this.run(async () => this.send(event));
+  }
+
   /** Wait until everything queued so far has been processed. */
   settled(): Promise<void> {
     return this.run(async () => undefined);
@@ -179,7 +196,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
 
   private run(job: () => Promise<void>): Promise<void> {
     const next = this.queue.then(job);
-    this.queue = next.catch((e: unknown) => this.crash(e));
+    // A misuse by the caller (write after close, …) rejects that call only; anything else is a bug.
+    this.queue = next.catch((e: unknown) => (e instanceof UsageError ? undefined : this.crash(e)));
     return next;
   }
 
@@ -283,7 +301,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     if (now === 'closed') {
       if (!this.finished) {
         this.finished = true;
-        this.emit('end');
+        this.emit('close');
       }
       return;
     }
@@ -345,11 +363,19 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         await this.flushPendingWrites();
         break;
       case 'peerClosed':
-        break; // 'end' is emitted once the machine is in `closed`
+        this.emitEnd();
+        break;
       case 'keylog':
         this.emit('keylog', `${cmd.label} ${toHex(ctx.clientRandom)} ${toHex(cmd.secret)}\n`);
         break;
     }
+  }
+
+  /** The peer's close_notify: nothing more will be read. Emitted at most once. */
+  private emitEnd(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.emit('end');
   }
 
   private async flushPendingWrites(): Promise<void> {

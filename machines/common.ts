@@ -29,6 +29,8 @@ export interface CommonContext {
   /** Our KeyUpdate with update_requested is still unanswered. */
   keyUpdatePending: boolean;
   closeNotifySent: boolean;
+  /** The peer sent close_notify: nothing more will be read (data after it is ignored, RFC 8446 §6.1). */
+  closeNotifyReceived: boolean;
   error: TlsError | undefined;
 }
 
@@ -44,6 +46,7 @@ export const commonDefaults = (env: Environment): CommonContext => ({
   ccsReceived: false,
   keyUpdatePending: false,
   closeNotifySent: false,
+  closeNotifyReceived: false,
   error: undefined,
 });
 
@@ -91,10 +94,12 @@ export function failFromPeerAlert(ctx: CommonContext, event: TlsEvent): Partial<
   return failWith(ctx, new TlsError(alert, 'PeerAlert', `the peer sent a fatal ${name} alert`, true));
 }
 
+/**
+ * The peer closed its write side (RFC 8446 §6.1). Ours stays open: the
+ * application may still write and then close (node's allowHalfOpen decides).
+ */
 export function peerClosed(ctx: CommonContext): Partial<CommonContext> {
-  const outbox: Command[] = [...ctx.outbox, { kind: 'peerClosed' }];
-  if (!ctx.closeNotifySent) outbox.push({ kind: 'sendAlert', alert: 'close_notify', level: 1 });
-  return { outbox, closeNotifySent: true };
+  return { outbox: [...ctx.outbox, { kind: 'peerClosed' }], closeNotifyReceived: true };
 }
 
 export function sendCloseNotify(ctx: CommonContext): Partial<CommonContext> {

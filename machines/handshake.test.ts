@@ -244,16 +244,66 @@ describe('the seed document, figure 1: a full handshake that establishes a PSK',
     expect(new TextDecoder().decode(p.received.server.at(-1))).toBe('me too');
   });
 
-  it('closes with close_notify on both sides', async () => {
+  it('closes with close_notify on both sides, each closing its own write side (RFC 8446 §6.1)', async () => {
     const p = pair({});
-    let ended = 0;
-    p.server.on('end', () => ended++);
+    let serverEnds = 0;
+    let clientCloses = 0;
+    p.server.on('end', () => serverEnds++);
+    p.client.on('close', () => clientCloses++);
     await p.run();
     await p.client.close();
     await p.run();
-    expect(p.client.state).toBe('closed');
-    expect(p.server.state).toBe('closed');
-    expect(ended).toBe(1);
+    // the server has read everything; its own write side is still open
+    expect(serverEnds).toBe(1);
+    expect([p.client.state, p.server.state]).toEqual(['connected', 'connected']);
+    await expect(p.client.write(utf8('too late'))).rejects.toThrow(/close_notify/);
+    await p.server.write(utf8('still coming'));
+    await p.server.close();
+    await p.run();
+    expect(new TextDecoder().decode(p.received.client.at(-1))).toBe('still coming');
+    expect([p.client.state, p.server.state]).toEqual(['closed', 'closed']);
+    expect(clientCloses).toBe(1);
+  });
+
+  it('ignores application data after the peer\'s close_notify', async () => {
+    const p = pair({});
+    await p.run();
+    await p.server.close();
+    await p.run();
+    await p.client.inject({ type: 'recv.ApplicationData', data: utf8('after close') });
+    expect(p.received.client).toHaveLength(0);
+    expect(p.client.state).toBe('connected');
+    const q = pair({});
+    await q.run();
+    await q.client.close();
+    await q.run();
+    await q.server.inject({ type: 'recv.ApplicationData', data: utf8('after close') });
+    expect(q.received.server).toHaveLength(0);
+  });
+
+  it('a close_notify during the handshake ends the connection on both sides', async () => {
+    const p = pair({ tamper: (dir, bytes, i) => (i === 0 ? [bytes] : dir === 'toServer' ? [bytes] : []) });
+    await p.run(); // the server's flight never arrives
+    await p.client.close();
+    await p.run();
+    expect([p.client.state, p.server.state]).toEqual(['closed', 'closed']);
+    const q = pair({ tamper: (dir, bytes, i) => (i === 0 ? [] : [bytes]) });
+    await q.run(); // the ClientHello never arrives
+    expect(q.client.state).toBe('expectServerHello');
+    await q.server.close();
+    await q.run();
+    expect([q.client.state, q.server.state]).toEqual(['closed', 'closed']);
+  });
+
+  it('a fatal alert after the handshake fails the connection with that alert', async () => {
+    const p = pair({});
+    await p.run();
+    await p.client.inject({ type: 'recv.Alert', level: 2, description: 40 });
+    expect(p.client.state).toBe('failed');
+    expect(p.client.error).toMatchObject({ alert: 'handshake_failure', remote: true });
+    await p.server.inject({ type: 'recv.Alert', level: 2, description: 80 });
+    expect(p.server.state).toBe('failed');
+    expect(p.server.error).toMatchObject({ alert: 'internal_error', remote: true });
   });
 
   it('keeps a long connection small: the outbox is emptied once carried out', async () => {
@@ -980,19 +1030,24 @@ describe('more failure branches, each with its exact alert', () => {
   });
   const serverAuth = () => ({ requestClientCertificate: true, verifyClientChain: chainVerifier({ ca: clientId.certPem, purpose: 'client' }) });
 
-  it('the server closes with close_notify and the client follows', async () => {
+  it('the server closes first; the client closes its side after reading everything', async () => {
     const p = pair({});
     await p.run();
     await p.server.close();
     await p.run();
+    expect([p.client.state, p.server.state]).toEqual(['connected', 'connected']);
+    await p.client.close();
+    await p.run();
     expect([p.client.state, p.server.state]).toEqual(['closed', 'closed']);
   });
 
-  it('user_canceled is noted and the connection goes on', async () => {
+  it('user_canceled is noted and the connection goes on, during and after the handshake', async () => {
     const p = pair({});
+    await p.client.inject({ type: 'recv.Alert', level: 1, description: 90 });
+    await p.server.inject({ type: 'recv.Alert', level: 1, description: 90 });
     await p.run();
-    p.client.actor.send({ type: 'recv.Alert', level: 1, description: 90 });
-    p.server.actor.send({ type: 'recv.Alert', level: 1, description: 90 });
+    await p.client.inject({ type: 'recv.Alert', level: 1, description: 90 });
+    await p.server.inject({ type: 'recv.Alert', level: 1, description: 90 });
     await p.client.write(utf8('still here'));
     await p.run();
     expect([p.client.state, p.server.state]).toEqual(['connected', 'connected']);

@@ -95,7 +95,6 @@ export class TLSSocket extends Duplex {
   #conn: TlsConnection | undefined;
   #handshaken = false;
   #readEnded = false;
-  #localClose = false;
   #pausedTransport = false;
   #lastSession: Buffer | undefined;
   #secured: Promise<void>;
@@ -172,10 +171,8 @@ export class TLSSocket extends Duplex {
       if (typeof sink === 'function') sink(buf);
       else if (sink) sink.write(buf);
     });
-    conn.on('end', () => {
-      // The engine ends on our own close_notify too; only the peer's ends the readable side.
-      if (!this.#localClose) this.#endReadable();
-    });
+    // The engine's 'end' is the peer's close_notify: our readable side ends, our writable side is ours to end.
+    conn.on('end', () => this.#endReadable());
     conn.on('error', (e) => this.destroy(e));
     if (this.#trace) conn.on('trace', this.#trace);
   }
@@ -310,7 +307,6 @@ export class TLSSocket extends Duplex {
       // end() during the handshake closes once it completed (as node:tls); a failed one has nothing to close.
       const ok = await this.#secured.then(() => true, () => false);
       if (!ok || this.destroyed) return;
-      this.#localClose = true;
       await this.#conn?.close();
       this.#transport.end();
     };

@@ -142,6 +142,19 @@ describe('streams: backpressure, order and half-close', () => {
     expect(serverTrace).toContainEqual({ kind: 'alert', direction: 'in', level: 1, alert: 'close_notify' });
   });
 
+  it('half-close: the client ends after its request and still reads the reply the server writes afterwards', async () => {
+    const r = await serve({}, (s) => {
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d));
+      // The reply is written only after the client's close_notify arrived (RFC 8446 §6.1).
+      s.on('end', () => s.end(`reply to ${Buffer.concat(parts).toString()}`));
+    });
+    const c = dial(r.port);
+    c.end('request');
+    const got = await collect(c);
+    expect(got.toString()).toBe('reply to request');
+  });
+
   it('a server that ends after writing: the client reads everything, then end', async () => {
     const r = await serve({}, (s) => {
       s.write('part 1, ');

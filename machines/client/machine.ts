@@ -66,6 +66,8 @@ export const clientMachine = setup({
     isServerFinishedValid: ({ context, event }) => G.isServerFinishedValid(context, event),
     mayAcceptChangeCipherSpec: ({ context }) => !context.ccsReceived && context.serverFinished === undefined,
     isCloseNotify: ({ event }) => isCloseNotify(event),
+    isCloseNotifyAfterOurs: ({ context, event }) => isCloseNotify(event) && context.closeNotifySent,
+    hasPeerClosed: ({ context }) => context.closeNotifyReceived,
     isUserCanceled: ({ event }) => isUserCanceled(event),
   },
   actions: {
@@ -87,6 +89,7 @@ export const clientMachine = setup({
     noteChangeCipherSpec: up(() => noteChangeCipherSpec()),
     clearOutbox: up(() => ({ outbox: [] })),
     sendCloseNotify: up((context) => sendCloseNotify(context)),
+    notePeerClosed: up((c) => peerClosed(c)),
     closeOnPeerNotify: up((context) => peerClosed(context)),
     failFromPeerAlert: up((context, event) => failFromPeerAlert(context, event)),
     failMalformed: up((context, event) => failMalformed(context, event)),
@@ -223,9 +226,21 @@ export const clientMachine = setup({
       on: {
         'recv.NewSessionTicket': { actions: 'acceptNewSessionTicket' },
         'recv.KeyUpdate': { actions: 'acceptKeyUpdate' },
-        'recv.ApplicationData': { actions: 'deliverApplicationData' },
+        // RFC 8446 §6.1: data after the peer's close_notify is ignored.
+        'recv.ApplicationData': [{ guard: 'hasPeerClosed' }, { actions: 'deliverApplicationData' }],
         'app.write': { actions: 'sendApplicationData' },
         'app.keyUpdate': { actions: 'initiateKeyUpdate' },
+        // Half-close (RFC 8446 §6.1): each side closes its own write side; `closed` once both have.
+        'recv.Alert': [
+          { guard: 'isCloseNotifyAfterOurs', target: 'closed', actions: 'notePeerClosed' },
+          { guard: 'isCloseNotify', actions: 'notePeerClosed' },
+          { guard: 'isUserCanceled' },
+          { target: 'failed', actions: 'failFromPeerAlert' },
+        ],
+        'app.close': [
+          { guard: 'hasPeerClosed', target: 'closed', actions: 'sendCloseNotify' },
+          { actions: 'sendCloseNotify' },
+        ],
       },
     },
     closed: { type: 'final' },

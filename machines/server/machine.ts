@@ -55,6 +55,8 @@ export const serverMachine = setup({
     isClientFinishedValid: ({ context, event }) => G.isClientFinishedValid(context, event),
     mayAcceptChangeCipherSpec: ({ context }) => G.mayAcceptChangeCipherSpec(context),
     isCloseNotify: ({ event }) => isCloseNotify(event),
+    isCloseNotifyAfterOurs: ({ context, event }) => isCloseNotify(event) && context.closeNotifySent,
+    hasPeerClosed: ({ context }) => context.closeNotifyReceived,
     isUserCanceled: ({ event }) => isUserCanceled(event),
   },
   actions: {
@@ -72,6 +74,7 @@ export const serverMachine = setup({
     noteChangeCipherSpec: up(() => ({ ccsReceived: true })),
     clearOutbox: up(() => ({ outbox: [] })),
     sendCloseNotify: up((c) => sendCloseNotify(c)),
+    notePeerClosed: up((c) => peerClosed(c)),
     closeOnPeerNotify: up((c) => peerClosed(c)),
     failFromPeerAlert: up((c, e) => failFromPeerAlert(c, e)),
     failMalformed: up((c, e) => failMalformed(c, e)),
@@ -183,9 +186,21 @@ export const serverMachine = setup({
     connected: {
       on: {
         'recv.KeyUpdate': { actions: 'acceptKeyUpdate' },
-        'recv.ApplicationData': { actions: 'deliverApplicationData' },
+        // RFC 8446 §6.1: data after the peer's close_notify is ignored.
+        'recv.ApplicationData': [{ guard: 'hasPeerClosed' }, { actions: 'deliverApplicationData' }],
         'app.write': { actions: 'sendApplicationData' },
         'app.keyUpdate': { actions: 'initiateKeyUpdate' },
+        // Half-close (RFC 8446 §6.1): each side closes its own write side; `closed` once both have.
+        'recv.Alert': [
+          { guard: 'isCloseNotifyAfterOurs', target: 'closed', actions: 'notePeerClosed' },
+          { guard: 'isCloseNotify', actions: 'notePeerClosed' },
+          { guard: 'isUserCanceled' },
+          { target: 'failed', actions: 'failFromPeerAlert' },
+        ],
+        'app.close': [
+          { guard: 'hasPeerClosed', target: 'closed', actions: 'sendCloseNotify' },
+          { actions: 'sendCloseNotify' },
+        ],
       },
     },
     closed: { type: 'final' },
