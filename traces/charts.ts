@@ -122,10 +122,19 @@ export function chartMermaid(machine: AnyStateMachine): string {
 
 const dotString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
+export interface DotOptions {
+  /** Prefix of the node ids (default `<machine id>-`). */
+  idPrefix?: string;
+  /** Label edges with event [guard] / alert (default true); the viewer draws a compact chart without. */
+  edgeLabels?: boolean;
+}
+
 /** Graphviz DOT; node ids are `${idPrefix}state-<name>` (and `${idPrefix}state-any` for root transitions). */
-export function chartDot(machine: AnyStateMachine, opts: { idPrefix?: string } = {}): string {
+export function chartDot(machine: AnyStateMachine, opts: DotOptions = {}): string {
   const m = chartModel(machine);
   const prefix = opts.idPrefix ?? `${m.id}-`;
+  const labelled = opts.edgeLabels ?? true;
+  const label = (labels: string[]) => (labelled ? `label=${dotString(labels.join('\n'))}` : `tooltip=${dotString(labels.join('; '))}`);
   const lines = [
     `digraph ${dotString(m.id)} {`,
     '  rankdir=TB; nodesep=0.35; ranksep=0.45;',
@@ -150,14 +159,14 @@ export function chartDot(machine: AnyStateMachine, opts: { idPrefix?: string } =
   for (const [key, labels] of grouped) {
     const [src, dst] = key.split('\u0000') as [string, string];
     const failing = dst === 'failed';
-    lines.push(`  ${dotString(src)} -> ${dotString(dst)} [label=${dotString(labels.join('\n'))}${failing ? ', style=dashed, color="#c98f8f"' : ''}];`);
+    lines.push(`  ${dotString(src)} -> ${dotString(dst)} [${label(labels)}${failing ? ', style=dashed, color="#c98f8f"' : ''}];`);
   }
   const anywhere = m.edges.filter((e) => e.source === undefined && e.target !== undefined);
   if (anywhere.length > 0) {
     lines.push(`  any [id=${dotString(`${prefix}state-any`)}, label="any state", shape=note, style=dashed, fillcolor="#ffffff"];`);
     const byTarget = new Map<string, string[]>();
     for (const e of anywhere) byTarget.set(e.target as string, [...(byTarget.get(e.target as string) ?? []), edgeLabel(e)]);
-    for (const [t, labels] of byTarget) lines.push(`  any -> ${dotString(t)} [label=${dotString(labels.join('\n'))}, style=dotted];`);
+    for (const [t, labels] of byTarget) lines.push(`  any -> ${dotString(t)} [${label(labels)}, style=dotted];`);
   }
   lines.push('}');
   return `${lines.join('\n')}\n`;
@@ -177,6 +186,6 @@ export async function dotToSvg(dot: string): Promise<string> {
 }
 
 /** The chart as an inline SVG whose state nodes carry ids `${idPrefix}state-<name>`. */
-export async function chartSvg(machine: AnyStateMachine, opts: { idPrefix?: string } = {}): Promise<string> {
+export async function chartSvg(machine: AnyStateMachine, opts: DotOptions = {}): Promise<string> {
   return dotToSvg(chartDot(machine, opts));
 }

@@ -103,7 +103,7 @@ main{display:grid;grid-template-columns:minmax(560px,660px) 1fr;gap:14px;padding
 #step-title{font-size:14px;font-weight:600;margin-bottom:6px}
 #detail pre{margin:0;font-size:11px;line-height:1.35;white-space:pre-wrap;word-break:break-all}
 #charts{display:flex;flex-direction:column;gap:14px}
-#charts svg{width:100%;height:auto;max-height:calc(50vh - 60px)}
+#charts svg{width:100%;height:calc(50vh - 100px)}
 .chart-panel .active-state{font-size:13px;margin-bottom:4px}
 .chart-panel .active-state b{color:#b35c00}
 g.node.active>path,g.node.active>polygon,g.node.active>ellipse{fill:#ffd166!important;stroke:#d35400!important;stroke-width:3px}
@@ -152,7 +152,7 @@ const SCRIPT = `
 
 /** The viewer page for a trace: self-contained HTML. */
 export async function viewerHtml(trace: Trace): Promise<string> {
-  const [client, server] = await Promise.all([chartSvg(clientMachine, { idPrefix: 'client-' }), chartSvg(serverMachine, { idPrefix: 'server-' })]);
+  const [client, server] = await Promise.all([chartSvg(clientMachine, { idPrefix: 'client-', edgeLabels: false }), chartSvg(serverMachine, { idPrefix: 'server-', edgeLabels: false })]);
   const steps = timeline(trace);
   const title = trace.meta.scenario ?? `${trace.meta.role} ↔ ${trace.meta.peer}`;
   const legend = `${bracketed('…', 'handshake')} handshake keys, ${bracketed('…', 'application')} application keys, ${bracketed('…', 'early')} 0-RTT keys`;
