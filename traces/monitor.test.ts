@@ -144,4 +144,21 @@ describe('mutated traces are reported with the section and the alert', () => {
     const t = rewriteReceived<EncryptedExtensions>(golden('full-handshake'), 0, 'client', 'encrypted_extensions', (ee) => ee);
     expect(checkTrace(t)).toMatchObject({ conforms: true });
   });
+
+  it('judges a one-sided trace without guard outcomes (as recorded against a real peer) from the bytes and the recorded reactions', () => {
+    const oneSided = (name: string, role: 'client' | 'server'): Trace => {
+      const t = golden(name);
+      return {
+        ...t,
+        meta: { ...t.meta, role, peer: 'example.test:443' },
+        handshakes: t.handshakes.map((h) => ({ ...h, sides: h.sides.filter((s) => s.role === role).map((s) => ({ ...s, steps: s.steps.map((x) => ({ ...x, guards: [] })) })) })),
+      };
+    };
+    for (const name of ['full-handshake', 'resumption', 'hello-retry-resumption', 'refuse-bad-finished', 'refuse-bad-binder', 'refuse-unoffered-early-data']) {
+      expect(checkTrace(oneSided(name, 'client')), `${name} client`).toMatchObject({ conforms: true });
+      expect(checkTrace(oneSided(name, 'server')), `${name} server`).toMatchObject({ conforms: true });
+    }
+    const v = violationOf(skipReceived(oneSided('resumption', 'client'), 1, 'client', 'encrypted_extensions'));
+    expect(v).toMatchObject({ handshake: 1, state: 'expectEncryptedExtensions', message: 'finished', section: '§4.3.1', alert: 'unexpected_message' });
+  });
 });
