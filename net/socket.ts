@@ -96,6 +96,7 @@ export class TLSSocket extends Duplex {
   #handshaken = false;
   #readEnded = false;
   #pausedTransport = false;
+  #corked = false;
   #lastSession: Buffer | undefined;
   #secured: Promise<void>;
   #resolveSecured!: () => void;
@@ -149,7 +150,19 @@ export class TLSSocket extends Duplex {
     const net = this.#net();
     if (net) this.#peer = { address: net.remoteAddress, port: net.remotePort, family: net.remoteFamily };
     conn.on('output', (bytes) => {
-      if (!this.#transport.destroyed && !this.#transport.writableEnded) this.#transport.write(toBuffer(bytes));
+      const t = this.#transport;
+      if (t.destroyed || t.writableEnded) return;
+      // A flight is several records written in one tick: cork them into one TCP segment
+      // so Nagle's algorithm and delayed ACKs do not stall the handshake.
+      if (!this.#corked) {
+        this.#corked = true;
+        t.cork();
+        setImmediate(() => {
+          this.#corked = false;
+          t.uncork();
+        });
+      }
+      t.write(toBuffer(bytes));
     });
     conn.on('data', (data) => {
       if (this.#readEnded || this.destroyed) return;

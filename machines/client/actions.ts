@@ -7,7 +7,7 @@ import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/key
 import { certificateVerifyInput } from '../../crypto/signature.js';
 import { suiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
-import { verifyCertificateVerify, verifyFinished } from '../../crypto/witness.js';
+import { verifyFinished } from '../../crypto/witness.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import type { Certificate, CertificateVerify, Finished } from '../../wire/types.js';
@@ -15,7 +15,7 @@ import { failWith, handshakeCommand } from '../common.js';
 import type { Command, TlsEvent } from '../types.js';
 import type { ClientContext } from './context.js';
 import * as logic from './logic.js';
-import { chainVerdict } from './guards.js';
+import { chainVerdict, serverSignatureWitness } from './guards.js';
 
 type Patch = Partial<ClientContext>;
 const th = (ctx: ClientContext, extra: Uint8Array[] = []) => {
@@ -126,7 +126,7 @@ export function acceptServerCertificate(ctx: ClientContext, event: TlsEvent): Pa
 
 export function acceptServerCertificateVerify(ctx: ClientContext, event: TlsEvent): Patch {
   if (event.type !== 'recv.CertificateVerify' || !ctx.peerSpki) return {};
-  const witness = verifyCertificateVerify(event.msg.algorithm, ctx.peerSpki, 'server', th(ctx), event.msg.signature);
+  const witness = serverSignatureWitness(ctx, event.msg);
   if (!witness) throw new Error('CertificateVerify accepted without a valid signature');
   return { transcript: [...ctx.transcript, event.msg.raw], serverSignature: witness };
 }

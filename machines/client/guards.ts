@@ -7,7 +7,9 @@ import { transcriptHash } from '../../crypto/transcript.js';
 import { verifyCertificateVerify, verifyFinished } from '../../crypto/witness.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
-import type { Certificate, CertificateRequest } from '../../wire/types.js';
+import type { Certificate, CertificateRequest, CertificateVerify } from '../../wire/types.js';
+import type { SignatureVerified } from '../../crypto/witness.js';
+import { memo } from '../memo.js';
 import type { ChainVerdict, TlsEvent } from '../types.js';
 import type { ClientContext } from './context.js';
 import * as logic from './logic.js';
@@ -18,10 +20,19 @@ const th = (ctx: ClientContext) => {
 };
 
 export function chainVerdict(ctx: ClientContext, cert: Certificate): ChainVerdict {
-  return ctx.config.verifyServerChain(
-    cert.entries.map((e) => e.certData),
-    new Date(ctx.env.now()),
+  return memo(ctx, cert, 'chain', () =>
+    ctx.config.verifyServerChain(
+      cert.entries.map((e) => e.certData),
+      new Date(ctx.env.now()),
+    ),
   );
+}
+
+/** The server's CertificateVerify, checked once per (context, message) for the guard and its action. */
+export function serverSignatureWitness(ctx: ClientContext, cv: CertificateVerify): SignatureVerified | undefined {
+  const spki = ctx.peerSpki;
+  if (!spki) return undefined;
+  return memo(ctx, cv, 'signature', () => verifyCertificateVerify(cv.algorithm, spki, 'server', th(ctx), cv.signature));
 }
 
 /** §4.4.2: the server's Certificate has an empty context and at least one entry. */
@@ -82,7 +93,7 @@ export const guards = {
     e.type === 'recv.CertificateVerify' &&
     ctx.peerSpki !== undefined &&
     isSchemeAcceptable(ctx, e) &&
-    verifyCertificateVerify(e.msg.algorithm, ctx.peerSpki, 'server', th(ctx), e.msg.signature) !== undefined,
+    serverSignatureWitness(ctx, e.msg) !== undefined,
   isServerFinishedValid: (ctx: ClientContext, e: TlsEvent) =>
     e.type === 'recv.Finished' &&
     ctx.suite !== undefined &&

@@ -9,6 +9,7 @@ import { computeBinder, EarlySecret, obfuscatedTicketAge } from '../../crypto/ke
 import { suiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
 import { TlsError } from '../../wire/alerts.js';
+import { memo } from '../memo.js';
 import { encodeClientHelloWithoutBinders, encodeHandshake, withBinders } from '../../wire/handshake.js';
 import { findExtension } from '../../wire/extensions.js';
 import {
@@ -209,10 +210,13 @@ export function serverHelloProblem(ctx: ClientContext, sh: ServerHello): TlsErro
   if (hrrKs && hrrKs.selectedGroup !== ks.share.group) {
     return err('illegal_parameter', 'GroupChangedAfterRetry', 'ServerHello group differs from the one the HelloRetryRequest selected');
   }
-  const shared = computeSharedSecret(mine.group, mine.privateKey, ks.share.keyExchange);
+  const shared = ecdhe(ctx, sh, mine.group, mine.privateKey, ks.share.keyExchange);
   if (!shared.ok) return shared.error;
   return undefined;
 }
+
+const ecdhe = (ctx: ClientContext, sh: ServerHello, group: number, priv: Uint8Array, pub: Uint8Array) =>
+  memo(ctx, sh, 'ecdhe', () => computeSharedSecret(group, priv, pub));
 
 export const selectsPsk = (sh: ServerHello): boolean => findExtension(sh.extensions, 'pre_shared_key_server') !== undefined;
 
@@ -221,7 +225,7 @@ export function sharedSecretOf(ctx: ClientContext, sh: ServerHello): Uint8Array 
   const ks = findExtension(sh.extensions, 'key_share_server');
   const mine = ks && ctx.keyShares.find((k) => k.group === ks.share.group);
   if (!ks || !mine) throw new Error('ServerHello was not checked');
-  const shared = computeSharedSecret(mine.group, mine.privateKey, ks.share.keyExchange);
+  const shared = ecdhe(ctx, sh, mine.group, mine.privateKey, ks.share.keyExchange);
   if (!shared.ok) throw shared.error;
   return shared.value;
 }

@@ -7,6 +7,7 @@ import { computeSharedSecret } from '../../crypto/kex.js';
 import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
 import { TlsError, type AlertName } from '../../wire/alerts.js';
+import { memo } from '../memo.js';
 import { findDisallowedExtension, findExtension } from '../../wire/extensions.js';
 import { truncatedClientHello } from '../../wire/handshake.js';
 import { NamedGroup, PskKeyExchangeMode, TLS13, type ClientHello } from '../../wire/types.js';
@@ -157,7 +158,7 @@ export function clientHelloProblem(ctx: ServerContext, ch: ClientHello, tickets:
     if (!groups.groups.includes(s.group)) {
       return err('illegal_parameter', 'ShareForUnlistedGroup', `key share for group ${s.group}, which supported_groups does not list`);
     }
-    if (ctx.config.groups.includes(s.group) && !isAcceptableShare(s.group, s.keyExchange)) {
+    if (ctx.config.groups.includes(s.group) && !memo(ctx, ch, `share:${s.group}`, () => isAcceptableShare(s.group, s.keyExchange))) {
       return err('illegal_parameter', 'InvalidKeyShare', `the key share for group ${s.group} is not a valid public key`);
     }
   }

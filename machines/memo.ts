@@ -1,0 +1,18 @@
+/**
+ * A guard and the action of the same transition often need the same expensive
+ * result (an ECDH, a signature check, a chain validation). Both are pure
+ * functions of (context, message), so the result is remembered for exactly that
+ * pair of objects and recomputed for any other: memoisation, not state.
+ */
+const cache = new WeakMap<object, WeakMap<object, Map<string, unknown>>>();
+
+export function memo<T>(context: object, message: object, key: string, compute: () => T): T {
+  let byMessage = cache.get(context);
+  if (!byMessage) cache.set(context, (byMessage = new WeakMap()));
+  let values = byMessage.get(message);
+  if (!values) byMessage.set(message, (values = new Map()));
+  if (values.has(key)) return values.get(key) as T;
+  const value = compute();
+  values.set(key, value);
+  return value;
+}
