@@ -70,7 +70,11 @@ export type AttackKind =
 export interface Expectation {
   /** The alerts the detecting side may send. */
   alerts: readonly AlertName[];
-  /** Whether the attack must make the handshake fail (false: it may also be absorbed, e.g. a dropped dummy CCS). */
+  /**
+   * Whether the attack must be refused: in a chart, the transition it aims at goes to failed;
+   * between two engines, once it took effect its victim never reaches connected. False where
+   * it may be absorbed (a dropped dummy CCS) or is tolerated by design (psk_ke-only, refused 0-RTT).
+   */
   mustFail: boolean;
   /** Where in RFC 8446 the answer comes from. */
   rfc: string;
@@ -88,27 +92,33 @@ export const ALERT_TABLE: Readonly<Record<AttackKind, Expectation>> = {
   // A lost or repeated protected record breaks the sequence number (§5.3): bad_record_mac; a lost
   // or repeated plaintext message leaves the peer with a message it cannot take now.
   drop: e(['bad_record_mac', 'unexpected_message'], false, '§5.3, §6.2'),
-  duplicate: e(['bad_record_mac', 'unexpected_message'], false, '§5.3, §6.2'),
+  // A repeated ClientHello after a HelloRetryRequest is judged as the second ClientHello (§4.1.2).
+  duplicate: e(['bad_record_mac', 'unexpected_message', ...HELLO_FIELDS], false, '§4.1.2, §5.3, §6.2'),
   reorder: e(['bad_record_mac', 'unexpected_message', ...HELLO_FIELDS], false, '§5.3, §6.2'),
   truncate: e(['bad_record_mac', 'unexpected_message', 'decode_error', 'record_overflow', 'protocol_version', ...HELLO_FIELDS], false, '§5.1, §5.2'),
   injectOtherSession: e([...HELLO_FIELDS], false, '§4.4.4, §5.2, §6.2'),
   // A replayed ClientHello cannot finish: the server waits for a Finished nobody can compute.
-  replayClientHello: e([...HELLO_FIELDS], false, '§8'),
+  replayClientHello: e([...HELLO_FIELDS], true, '§8, §8.1'),
   flippedFinished: e(['decrypt_error'], true, '§4.4.4'),
   flippedSignature: e(['decrypt_error'], true, '§4.4.3'),
   signatureSchemeMismatch: e(['illegal_parameter'], true, '§4.4.3'),
   untrustedCertificate: e(['unknown_ca', 'bad_certificate'], true, '§4.4.2.4'),
   emptyCertificate: e(['decode_error'], true, '§4.4.2.4'),
-  badBinder: e(['decrypt_error'], true, '§4.2.11.2'),
-  staleBinder: e(['decrypt_error'], true, '§4.2.11.2, §4.1.4'),
+  // The server that uses the PSK recomputes the binder: decrypt_error. A server that does not use it
+  // (unknown ticket) goes on in full over the altered ClientHello: the handshake keys of the two
+  // sides then differ (§7.1) and the first protected record fails (§5.2).
+  badBinder: e(['decrypt_error', 'bad_record_mac'], true, '§4.2.11.2, §5.2'),
+  staleBinder: e(['decrypt_error', 'bad_record_mac'], true, '§4.2.11.2, §4.1.4, §5.2'),
   missingCookie: e(['illegal_parameter'], true, '§4.2.2, §4.1.2'),
   pskNotLast: e(['illegal_parameter'], true, '§4.2.11'),
   pskWithoutModes: e(['missing_extension'], true, '§4.2.9'),
   // tlschart ignores a psk_ke-only offer and completes a full handshake.
   pskKeOnly: e([], false, '§4.2.9'),
-  // Rewriting the modes in flight changes the server's transcript: the client sees the server's
-  // CertificateVerify (or Finished) over a transcript it does not have.
-  stripPskDheKeOnWire: e(['decrypt_error'], true, '§4.4.3, §4.4.4'),
+  // Rewriting the modes in flight changes the server's transcript from the ClientHello on, so
+  // the two sides derive different handshake keys (§7.1): the first protected record fails.
+  // After a HelloRetryRequest the second ClientHello's binder covers message_hash of the first,
+  // which the server hashed as altered: decrypt_error (§4.2.11.2).
+  stripPskDheKeOnWire: e(['bad_record_mac', 'decrypt_error'], true, '§7.1, §5.2, §4.2.11.2'),
   // Refused 0-RTT is skipped up to a limit (§4.2.10) and never delivered.
   earlyData: e([], false, '§4.2.10'),
   earlyDataOverLimit: e(['bad_record_mac'], true, '§4.2.10'),

@@ -8,7 +8,11 @@
  */
 import { toHex } from '../../crypto/bytes.js';
 import { defaultClientConfig, defaultServerConfig } from '../../engine/config.js';
+import { assign } from 'xstate';
 import { clientHelloProbe } from '../../engine/testing/probes.js';
+import * as clientActions from '../../machines/client/actions.js';
+import type { ClientContext } from '../../machines/client/context.js';
+import { bindClientHello } from '../../machines/client/logic.js';
 import type { ClientInput } from '../../machines/client/context.js';
 import type { ServerInput } from '../../machines/server/context.js';
 import type { ClientConfig, ServerConfig, TlsEvent } from '../../machines/types.js';
@@ -158,11 +162,30 @@ function mustConnect(name: string, run: PureRun): PureRun {
   return run;
 }
 
-/** A client chart that offers psk_ke only (its binder stays honest). */
-export const pskKeOnlyClient: ClientChart = clientHelloProbe((ch) => ({
+const pskKeOnly = (ch: Unencoded<ClientHello>): Unencoded<ClientHello> => ({
   ...ch,
   extensions: mapExt(ch.extensions, 'psk_key_exchange_modes', () => ({ type: 'psk_key_exchange_modes', modes: [PskKeyExchangeMode.psk_ke] })),
-}));
+});
+
+/**
+ * A client chart that offers psk_ke only, in both ClientHellos (its binders
+ * stay honest: recomputed over the rewritten hellos).
+ */
+export const pskKeOnlyClient: ClientChart = clientHelloProbe(pskKeOnly).provide({
+  actions: {
+    sendSecondClientHello: assign(({ context, event }: { context: ClientContext; event: TlsEvent }) => {
+      const patch = clientActions.sendSecondClientHello(context, event);
+      const ch2 = patch.clientHello;
+      const transcript = patch.transcript;
+      if (!ch2 || !transcript) return patch;
+      const prefix = transcript.slice(0, -1);
+      const body = pskKeOnly(bodyOf(ch2));
+      const rewritten = patch.offeredPsk ? bindClientHello(body, patch.offeredPsk, prefix) : encodeHandshake(body);
+      const outbox = (patch.outbox ?? []).map((c) => (c.kind === 'sendHandshake' && c.raw === ch2.raw ? { ...c, raw: rewritten.raw } : c));
+      return { ...patch, clientHello: rewritten, transcript: [...prefix, rewritten.raw], outbox };
+    }),
+  },
+});
 
 /** A client chart that offers early_data (before pre_shared_key, which stays last). */
 export const earlyDataClient: ClientChart = clientHelloProbe((ch) => {

@@ -1,0 +1,180 @@
+/**
+ * What every command shares: opening a session with the model's prediction,
+ * keeping the model's tickets in step with what the world observed, the
+ * properties checked after every step, and tampering with a queued message.
+ */
+import { toHex } from '../../../crypto/bytes.js';
+import { findExtension } from '../../../wire/extensions.js';
+import { decodeHandshake } from '../../../wire/handshake.js';
+import type { HandshakeMessage } from '../../../wire/types.js';
+import type { AttackKind } from '../../support/alerts.js';
+import { joinRecords, splitRecords } from '../../support/records.js';
+import { CLIENT_VARIANT_ATTACK, SERVER_VARIANT_ATTACK, type ClientVariant, type ServerVariant } from '../../support/variants.js';
+import { checkSession } from '../invariants.js';
+import { predict, type Model, type ModelTicket } from '../model.js';
+import type { Session, ServerId, World } from '../world.js';
+import { concat } from '../../../crypto/bytes.js';
+
+export class PropertyViolation extends Error {
+  override readonly name = 'PropertyViolation';
+}
+
+export interface OpenOptions {
+  serverId: ServerId;
+  sni: string;
+  /** Index into the model's (and the world's) tickets. */
+  ticket?: number | undefined;
+  clientVariant?: ClientVariant;
+  serverVariant?: ServerVariant;
+  replacedClientHello?: Uint8Array;
+}
+
+/** Open a session; honest ones get a prediction, variants are recorded as attacks. */
+export async function openSession(m: Model, w: World, o: OpenOptions): Promise<Session> {
+  const clientVariant = o.clientVariant ?? 'honest';
+  const serverVariant = o.serverVariant ?? 'honest';
+  const ticket = o.ticket === undefined ? undefined : m.tickets[o.ticket];
+  const wallet = o.ticket === undefined ? undefined : w.wallet[o.ticket];
+  const forceHelloRetry = m.forceHelloRetryNext;
+  const tolerated = clientVariant === 'honest' || clientVariant === 'pskKeOnly';
+  const base = predict(m, o.serverId, o.sni, ticket, { forceHelloRetry, clientVariant });
+  const prediction = tolerated && serverVariant === 'honest' && !o.replacedClientHello ? base : undefined;
+  const configAlert = base.ok ? undefined : base.alert;
+  m.session = { serverId: o.serverId, sni: o.sni, ticket: o.ticket, prediction, configAlert, connected: false, closedBy: [] };
+  m.forceHelloRetryNext = false;
+  const s = await w.open({
+    serverId: o.serverId,
+    sni: o.sni,
+    ticket: wallet,
+    clientVariant,
+    serverVariant,
+    ...(o.replacedClientHello ? { replacedClientHello: o.replacedClientHello } : {}),
+  });
+  s.configAlert = configAlert;
+  const ca = CLIENT_VARIANT_ATTACK[clientVariant];
+  const sa = SERVER_VARIANT_ATTACK[serverVariant];
+  if (ca) s.attacks.add(ca);
+  if (sa) s.attacks.add(sa);
+  if (o.replacedClientHello) s.attacks.add('replayClientHello');
+  return s;
+}
+
+/** The model learns what the attacker let through: an attacked session has no prediction any more. */
+export function taint(m: Model, s: Session, attack: AttackKind, victim?: 'client' | 'server'): void {
+  s.attacks.add(attack);
+  if (victim) s.applied.push({ attack, victim });
+  if (m.session) {
+    m.session.prediction = undefined;
+    m.session.connected = false;
+  }
+}
+
+/** Keep the model's tickets in step with the world: new sessions in the wallet, tickets the servers took. */
+export function syncTickets(m: Model, w: World): void {
+  for (let i = m.tickets.length; i < w.wallet.length; i++) {
+    const e = w.wallet[i];
+    if (!e) continue;
+    const t: ModelTicket = {
+      serverId: e.serverId,
+      sni: e.sni,
+      suite: e.suite,
+      issuedAt: e.issuedAt,
+      receivedAt: e.session.receivedAtMs,
+      lifetimeS: e.lifetimeS,
+      status: 'fresh',
+    };
+    m.tickets.push(t);
+  }
+  // A server takes (and so uses up) every identity of every ClientHello it decodes.
+  for (const s of w.sessions) {
+    for (const e of s.serverTrace) {
+      if (e.kind !== 'message' || e.direction !== 'in' || e.msg?.type !== 'client_hello') continue;
+      for (const id of findExtension(e.msg.extensions, 'pre_shared_key_client')?.identities ?? []) {
+        const hex = toHex(id.identity);
+        w.wallet.forEach((entry, i) => {
+          const t = m.tickets[i];
+          if (t && toHex(entry.session.ticket) === hex && entry.serverId === s.options.serverId) t.status = 'used';
+        });
+      }
+    }
+  }
+}
+
+/** Whether a misbehaving variant really sent its altered message (a resumed handshake has no CertificateVerify to flip). */
+function noteVariantEffects(s: Session): void {
+  const out = (trace: Session['clientTrace'], name: string) => trace.some((e) => e.kind === 'message' && e.direction === 'out' && e.name === name);
+  const inn = (trace: Session['clientTrace'], name: string) => trace.some((e) => e.kind === 'message' && e.direction === 'in' && e.name === name);
+  const once = (attack: AttackKind | undefined, victim: 'client' | 'server', cond: boolean) => {
+    if (attack && cond && !s.applied.some((a) => a.attack === attack && a.victim === victim)) s.applied.push({ attack, victim });
+  };
+  const cv = s.options.clientVariant;
+  const c = s.clientTrace;
+  const cond: Record<ClientVariant, boolean> = {
+    honest: false,
+    pskKeOnly: false,
+    earlyData: false,
+    endOfEarlyData: out(c, 'end_of_early_data'),
+    appDataBeforeFinished: c.some((e) => e.kind === 'appdata' && e.direction === 'out'),
+    flippedFinished: out(c, 'finished'),
+    flippedSignature: out(c, 'certificate_verify'),
+    signatureSchemeMismatch: out(c, 'certificate_verify'),
+    skipCertificate: inn(c, 'certificate_request') && out(c, 'finished'),
+    untrustedCertificate: c.some((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'certificate' && e.raw.length > 12),
+  };
+  once(CLIENT_VARIANT_ATTACK[cv], 'server', cond[cv]);
+  const sv = s.options.serverVariant;
+  const t = s.serverTrace;
+  const full = out(t, 'finished') && !s.server.context.resumed;
+  const scond: Record<ServerVariant, boolean> = {
+    honest: false,
+    certificateAfterPsk: out(t, 'finished'),
+    flippedFinished: out(t, 'finished'),
+    flippedSignature: full,
+    signatureSchemeMismatch: full,
+    skipCertificateVerify: full,
+    skipCertificate: full,
+    acceptedEarlyData: out(t, 'encrypted_extensions'),
+    untrustedCertificate: full,
+  };
+  once(SERVER_VARIANT_ATTACK[sv], 'client', scond[sv]);
+}
+
+/** The properties, after every command: on the current session and on the world. */
+export function afterStep(m: Model, w: World, command: string): void {
+  w.log.push(command);
+  syncTickets(m, w);
+  const s = w.current;
+  const problems = [...w.violations];
+  if (s) {
+    noteVariantEffects(s);
+    const predicted = s.configAlert ? [s.configAlert] : [];
+    problems.push(...checkSession(s, { predicted }));
+  }
+  if (problems.length > 0) {
+    throw new PropertyViolation(`${problems.join('\n')}\n  after: ${w.log.join(' → ')}`);
+  }
+}
+
+/**
+ * Rewrite the first queued plaintext handshake message of `type` (going in
+ * `dir`) with `fn` on its raw bytes; true if one was found and changed.
+ */
+export function tamperQueued(s: Session, dir: 'toServer' | 'toClient', type: HandshakeMessage['type'], fn: (raw: Uint8Array, msg: HandshakeMessage) => Uint8Array | undefined, nth = 0): boolean {
+  let seen = 0;
+  for (const chunk of s.queue) {
+    if (chunk.dir !== dir) continue;
+    const { records, rest } = splitRecords(chunk.bytes);
+    for (const r of records) {
+      if (r.type !== 22) continue;
+      const d = decodeHandshake(r.body);
+      if (!d.ok || d.value.type !== type) continue;
+      if (seen++ < nth) continue;
+      const raw = fn(r.body, d.value);
+      if (!raw) return false;
+      r.body = raw;
+      chunk.bytes = concat(joinRecords(records), rest);
+      return true;
+    }
+  }
+  return false;
+}

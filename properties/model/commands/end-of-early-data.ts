@@ -1,0 +1,18 @@
+import type fc from 'fast-check';
+import type { Model } from '../model.js';
+import type { World } from '../world.js';
+import type { ServerId } from '../world.js';
+import { afterStep, openSession } from './common.js';
+
+/** A client that sends EndOfEarlyData although no early data was accepted: unexpected_message (RFC 8446 §4.5). */
+export class InjectEndOfEarlyDataCommand implements fc.AsyncCommand<Model, World> {
+  constructor(readonly serverId: ServerId) {}
+  check = (): boolean => true;
+  async run(m: Model, w: World): Promise<void> {
+    await openSession(m, w, { serverId: this.serverId, sni: 'localhost', clientVariant: 'endOfEarlyData' });
+    // A misbehaving peer's session is played to the end here; the wire stays untouched.
+    await w.current?.deliverAll();
+    afterStep(m, w, this.toString());
+  }
+  toString = (): string => `InjectEndOfEarlyData(→ ${this.serverId})`;
+}
