@@ -7,6 +7,7 @@ import type { TraceEntry } from '../engine/connection.js';
 
 interface NodeLike {
   path: string[];
+  type?: string;
   on?: Record<string, unknown[]>;
   states?: Record<string, NodeLike>;
 }
@@ -18,6 +19,9 @@ export function allTransitions(machine: AnyStateMachine): { states: string[]; tr
   const walk = (n: NodeLike) => {
     const name = n.path.join('.') || '(root)';
     if (n.path.length > 0) states.push(name);
+    // A final state's catch-all only absorbs events (the engine stops its actor there);
+    // properties/machines.test.ts checks that final states are absorbing.
+    if (n.type === 'final') return;
     for (const [event, list] of Object.entries(n.on ?? {})) {
       list.forEach((_, i) => transitions.push(`${name}|${event}|${i}`));
     }

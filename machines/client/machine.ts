@@ -243,8 +243,10 @@ export const clientMachine = setup({
         ],
       },
     },
-    closed: { type: 'final' },
-    failed: { type: 'final' },
+    // Final and absorbing: the catch-all keeps even a pure transition() on a stored
+    // snapshot from leaving (the root handlers would otherwise still match).
+    closed: { type: 'final', on: { '*': {} } },
+    failed: { type: 'final', on: { '*': {} } },
   },
 });
 
