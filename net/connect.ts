@@ -8,12 +8,19 @@ import { ClientConnection, type TraceEntry } from '../engine/connection.js';
 import { systemEnvironment } from '../engine/env.js';
 import type { CertifiedKey, ClientConfig, Environment } from '../machines/types.js';
 import { validateServerChain } from '../pki/validate.js';
+import { tracedClientMachine } from '../traces/recorder.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import type { ClientSession } from '../tickets/types.js';
 import { certifiedKey, parseAlpn, parseCipherSuites, parseGroups, pemStrings, type PemInput } from './options.js';
+import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
 import { TLSSocket, type KeylogSink } from './socket.js';
 
-export interface ConnectOptions {
+/**
+ * Besides node:tls's options: `traceCollector` records the connection as a
+ * tlschart trace (label: `traceLabel`), `inspect`/`inspector` show its
+ * statechart to an XState inspector, sanitised (see observe.ts).
+ */
+export interface ConnectOptions extends ObserveOptions {
   /** Default 'localhost'. */
   host?: string;
   port?: number;
@@ -37,6 +44,8 @@ export interface ConnectOptions {
   socket?: Duplex;
   /** Receives every trace entry of the connection (messages, records, state changes, guards). */
   trace?: (entry: TraceEntry) => void;
+  /** The label of this connection's handshake in the `traceCollector`'s trace. Default: the collector's. */
+  traceLabel?: string;
   /** Receives key log lines (NSS format); the socket also emits 'keylog'. */
   keylog?: KeylogSink;
   /** Randomness and clock; default the system's. For reproducible traces in tests. */
@@ -140,7 +149,14 @@ export function connect(options: ConnectOptions, secureConnectListener?: () => v
 
   const start = () => {
     if (socket.destroyed) return;
-    socket.attach(new ClientConnection({ ...prepared.config, session: prepared.session, env }));
+    const conn = new ClientConnection({
+      ...prepared.config,
+      session: prepared.session,
+      env,
+      ...(wantsTracedMachine(options) ? { machine: tracedClientMachine } : {}),
+    });
+    observe(socket, conn, options.traceLabel, options);
+    socket.attach(conn);
   };
   if ((transport as Partial<Socket>).connecting === true) transport.once('connect', start);
   else start();

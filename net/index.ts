@@ -9,5 +9,6 @@ export {
   type KeylogSink,
   type TlsConnection,
 } from './socket.js';
+export { type Inspect, type InspectorHandle, type ObserveOptions, type TraceCollectorLike } from './observe.js';
 export { peerCertificateObject, type PeerCertificate } from './certificate.js';
 export { parseGroups, parseCipherSuites, EPHEMERAL_KEY_INFO, type PemInput } from './options.js';

@@ -8,13 +8,21 @@ import { ServerConnection, type HandshakeInfo, type TraceEntry } from '../engine
 import { systemEnvironment } from '../engine/env.js';
 import type { Environment, ServerConfig } from '../machines/types.js';
 import { validateServerChain } from '../pki/validate.js';
+import { tracedServerMachine } from '../traces/recorder.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import type { TicketStore } from '../tickets/types.js';
 import type { TlsError } from '../wire/alerts.js';
 import { certifiedKeys, parseAlpn, parseCipherSuites, parseGroups, pemStrings, type PemInput } from './options.js';
+import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
 import { TLSSocket } from './socket.js';
 
-export interface ServerOptions {
+/**
+ * Besides node:tls's options: `traceCollector` records every connection as a
+ * handshake of a tlschart trace (labelled with the client's address),
+ * `inspect`/`inspector` show each connection's statechart to an XState
+ * inspector, sanitised (see observe.ts).
+ */
+export interface ServerOptions extends ObserveOptions {
   /** Private key(s), PEM: ECDSA P-256/P-384, Ed25519 or RSA (≥ 2048 bits). Arrays pair with `cert` by index. */
   key: PemInput;
   /** Certificate chain(s), PEM, leaf first; intermediates may follow in the same string. */
@@ -170,7 +178,14 @@ export class Server extends EventEmitter {
     });
     socket.setHandshakeTimeout(this.#options.handshakeTimeout ?? 120_000);
     const env = this.#options.env?.() ?? systemEnvironment();
-    socket.attach(new ServerConnection({ ...this.#config, env, ticketStore: this.ticketStore }));
+    const conn = new ServerConnection({
+      ...this.#config,
+      env,
+      ticketStore: this.ticketStore,
+      ...(wantsTracedMachine(this.#options) ? { machine: tracedServerMachine } : {}),
+    });
+    observe(socket, conn, `connection from ${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`, this.#options);
+    socket.attach(conn);
   }
 }
 
