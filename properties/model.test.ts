@@ -10,11 +10,11 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, it } from 'vitest';
-import { arbWorldSetup, type WorldSetup } from './arbitraries/config.js';
-import { allCommands, type Cmd } from './model/commands/index.js';
+import { arbWorldSetup } from './arbitraries/config.js';
+import { allCommands } from './model/commands/index.js';
 import { knownAttackExamples } from './model/known-attacks.js';
-import { initialModel } from './model/model.js';
-import { World, type WorldOptions } from './model/world.js';
+import { runWorld } from './model/run.js';
+import type { World } from './model/world.js';
 import { saveCounterexample } from './support/counterexample.js';
 import { identities, type Identities } from './support/identities.js';
 import { fcParameters, timeoutFor } from './settings.js';
@@ -23,14 +23,6 @@ let ids: Identities;
 beforeAll(async () => {
   ids = await identities();
 });
-
-/** Run a command sequence against a fresh world; the world is kept for the counterexample when it fails. */
-export async function runWorld(ids: Identities, setup: WorldSetup, seed: number, cmds: Iterable<Cmd>, options: WorldOptions = {}, keep?: (w: World) => void): Promise<void> {
-  const world = new World(setup, ids, `world-${seed}`, options);
-  keep?.(world);
-  const model = initialModel(setup, world.now);
-  await fc.asyncModelRun(() => ({ model, real: world }), cmds);
-}
 
 describe('the engine pair against an attacker on the wire (model-based)', () => {
   it('keeps properties 1-7 on both sides after every honest or attacking step', async () => {

@@ -75,6 +75,8 @@ function checkResumption(s: Session, out: string[]): void {
 export interface CheckContext {
   /** Alerts the configurations themselves call for (an honest mismatch), beyond the attacks'. */
   predicted: AlertName[];
+  /** Nothing is in flight any more: every refusal that will happen has happened. */
+  quiet: boolean;
 }
 
 /** Every property that can be checked on one session right now. */
@@ -138,11 +140,19 @@ export function checkSession(s: Session, cc: CheckContext): string[] {
       out.push('client went on after early_data in EncryptedExtensions');
     }
   }
-  // An attack that must be refused was refused: once it took effect, its victim never connected.
-  for (const { attack, victim } of s.applied) {
+  // An attack that must be refused was refused: once it took effect, its victim never connected;
+  // and when nothing else disturbed the session, the victim itself refused it, with an alert of the table.
+  const onlyApplied = attacks.every((a) => s.applied.some((x) => x.attack === a));
+  for (const { attack, victim, detect } of s.applied) {
     if (!ALERT_TABLE[attack].mustFail) continue;
     const conn = victim === 'server' ? s.server : s.client;
     if (conn.state === 'connected' || conn.info !== undefined) out.push(`the attack ${attack} was accepted: the ${victim} connected`);
+    if (detect && cc.quiet && onlyApplied && cc.predicted.length === 0) {
+      const err = conn.error;
+      if (!err || err.remote || !ALERT_TABLE[attack].alerts.includes(err.alert)) {
+        out.push(`the ${victim} did not refuse ${attack} itself with ${ALERT_TABLE[attack].alerts.join(' | ')} (it is ${conn.state}${err ? `, ${err.remote ? 'received' : 'sent'} ${err.alert}` : ''})`);
+      }
+    }
   }
   return out;
 }

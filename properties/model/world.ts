@@ -108,8 +108,11 @@ export class Session {
   /** The failure the configurations alone call for (from the model), allowed whatever else happens. */
   configAlert: AlertName | undefined;
   readonly startedAt: number;
-  /** Attacks that took effect, with the side that must then never connect. */
-  readonly applied: Array<{ attack: AttackKind; victim: 'client' | 'server' }> = [];
+  /**
+   * Attacks that took effect, with the side that must then never connect and
+   * whether that side must be the one that refuses it (with an alert of the table).
+   */
+  readonly applied: Array<{ attack: AttackKind; victim: 'client' | 'server'; detect: boolean }> = [];
   earlyMarker: Uint8Array | undefined;
 
   constructor(
@@ -160,6 +163,11 @@ export class Session {
     this.server.on('data', onData('server'));
     this.client.on('error', () => undefined);
     this.server.on('error', () => undefined);
+    // An exception thrown inside a chart is a property violation (6); observing it here also keeps
+    // xstate from rethrowing it as an uncaught exception (it does so for actors nobody observes).
+    for (const [side, conn] of [['client', this.client], ['server', this.server]] as const) {
+      conn.actor.subscribe({ error: (e: unknown) => this.exceptions.push(`${side}: an exception escaped the chart: ${e instanceof Error ? e.message : String(e)}`) });
+    }
   }
 
   /** Let both engines finish what they are doing (their first flight included). */

@@ -61,7 +61,7 @@ export interface SavedSession {
   takes: Array<{ identity: string; state: SavedState | null }>;
   received: Array<{ side: 'client' | 'server'; at: number; bytes: string }>;
   attacks: AttackKind[];
-  applied: Array<{ attack: AttackKind; victim: 'client' | 'server' }>;
+  applied: Array<{ attack: AttackKind; victim: 'client' | 'server'; detect: boolean }>;
   earlyMarker: string | null;
   configAlert: string | null;
   final: { client: { state: string; alert: string | null }; server: { state: string; alert: string | null } };
@@ -209,6 +209,9 @@ export async function replayCounterexample(f: CounterexampleFile): Promise<Repla
       earlyMarker: saved.earlyMarker ? fromHex(saved.earlyMarker) : undefined,
       options: { clientVariant: saved.clientVariant },
     };
+    for (const [side, conn] of [['client', client], ['server', server]] as const) {
+      conn.actor.subscribe({ error: (e: unknown) => replay.exceptions.push(`${side}: an exception escaped the chart: ${e instanceof Error ? e.message : String(e)}`) });
+    }
     client.on('trace', (e) => replay.clientTrace.push(e));
     server.on('trace', (e) => replay.serverTrace.push(e));
     for (const side of ['client', 'server'] as const) {
@@ -235,7 +238,7 @@ export async function replayCounterexample(f: CounterexampleFile): Promise<Repla
       await guard(server.settled());
     }
     const final = { client: sideOf(client), server: sideOf(server) };
-    const violations = checkSession(replay as unknown as Session, { predicted: saved.configAlert ? [saved.configAlert as AlertName] : [] });
+    const violations = checkSession(replay as unknown as Session, { predicted: saved.configAlert ? [saved.configAlert as AlertName] : [], quiet: true });
     results.push({ session: saved.index, same: JSON.stringify(final) === JSON.stringify(saved.final), final, violations });
   }
   return results;

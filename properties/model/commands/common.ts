@@ -60,9 +60,9 @@ export async function openSession(m: Model, w: World, o: OpenOptions): Promise<S
 }
 
 /** The model learns what the attacker let through: an attacked session has no prediction any more. */
-export function taint(m: Model, s: Session, attack: AttackKind, victim?: 'client' | 'server'): void {
+export function taint(m: Model, s: Session, attack: AttackKind, victim?: 'client' | 'server', detect = true): void {
   s.attacks.add(attack);
-  if (victim) s.applied.push({ attack, victim });
+  if (victim) s.applied.push({ attack, victim, detect });
   if (m.session) {
     m.session.prediction = undefined;
     m.session.connected = false;
@@ -105,7 +105,7 @@ function noteVariantEffects(s: Session): void {
   const out = (trace: Session['clientTrace'], name: string) => trace.some((e) => e.kind === 'message' && e.direction === 'out' && e.name === name);
   const inn = (trace: Session['clientTrace'], name: string) => trace.some((e) => e.kind === 'message' && e.direction === 'in' && e.name === name);
   const once = (attack: AttackKind | undefined, victim: 'client' | 'server', cond: boolean) => {
-    if (attack && cond && !s.applied.some((a) => a.attack === attack && a.victim === victim)) s.applied.push({ attack, victim });
+    if (attack && cond && !s.applied.some((a) => a.attack === attack && a.victim === victim)) s.applied.push({ attack, victim, detect: true });
   };
   const cv = s.options.clientVariant;
   const c = s.clientTrace;
@@ -148,7 +148,7 @@ export function afterStep(m: Model, w: World, command: string): void {
   if (s) {
     noteVariantEffects(s);
     const predicted = s.configAlert ? [s.configAlert] : [];
-    problems.push(...checkSession(s, { predicted }));
+    problems.push(...checkSession(s, { predicted, quiet: s.quiet }));
   }
   if (problems.length > 0) {
     throw new PropertyViolation(`${problems.join('\n')}\n  after: ${w.log.join(' → ')}`);

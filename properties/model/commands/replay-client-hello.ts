@@ -24,7 +24,8 @@ export class ReplayClientHelloCommand implements fc.AsyncCommand<Model, World> {
     if (from && hello) {
       await openSession(m, w, { serverId: this.serverId, sni: from.options.sni, replacedClientHello: hello.bytes.slice() });
       const s = w.current;
-      if (s) s.applied.push({ attack: 'replayClientHello', victim: 'server' });
+      // The server cannot tell a replay from a new hello; it must just never connect.
+      if (s) s.applied.push({ attack: 'replayClientHello', victim: 'server', detect: false });
       if (m.session) m.session.prediction = undefined;
     }
     // A misbehaving peer's session is played to the end here; the wire stays untouched.

@@ -34,8 +34,9 @@ export class StripPskDheKeCommand implements fc.AsyncCommand<Model, World> {
         return encodeHandshake({ ...body, extensions: ch.extensions.map((e) => (e.type === 'psk_key_exchange_modes' ? { type: 'psk_key_exchange_modes' as const, modes: [PskKeyExchangeMode.psk_ke] } : e)) }).raw;
       });
       if (done) {
-        taint(m, s, 'stripPskDheKeOnWire', 'client');
-        s.applied.push({ attack: 'stripPskDheKeOnWire', victim: 'server' });
+        // Whichever side notices first refuses it (the client's keys differ; after a retry the server's binder check fails).
+        taint(m, s, 'stripPskDheKeOnWire', 'client', false);
+        s.applied.push({ attack: 'stripPskDheKeOnWire', victim: 'server', detect: false });
       }
     }
     // A misbehaving peer's session is played to the end here; the wire stays untouched.

@@ -130,7 +130,10 @@ export class TamperHandshakeCommand implements fc.AsyncCommand<Model, World> {
         break;
       }
     }
-    if (done) taint(m, s, attack, victim);
+    // A binder is checked only by a server that would resume; otherwise the altered hello makes the keys differ.
+    const binderChecked = m.session?.prediction?.ok === true && m.session.prediction.resumed === true;
+    const detect = (this.kind !== 'badBinder' && this.kind !== 'staleBinder') || binderChecked;
+    if (done) taint(m, s, attack, victim, detect);
     afterStep(m, w, this.toString());
   }
   toString = (): string => `TamperHandshake(${this.kind})`;
