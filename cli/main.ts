@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `tlschart` command: demo, serve, connect. `main(argv, io)` runs it
+ * The `tlschart` command: demo, serve, connect, trace, chart. `main(argv, io)` runs it
  * in-process (the tests do); run as a program, it wires stdout/stderr and
  * SIGINT/SIGTERM and sets the exit code.
  */
@@ -10,6 +10,7 @@ import { connectCommand } from './connect.js';
 import { demo } from './demo.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
 import { serve } from './serve.js';
+import { chartCommand, traceCommand } from './traces.js';
 
 export type { CliIo } from './io.js';
 
@@ -21,16 +22,31 @@ Commands:
   demo                 full handshake, then PSK resumption, printed as numbered flows
   serve                run a TLS 1.3 server (throwaway certificate unless --cert/--key)
   connect HOST:PORT    connect, print New/Reused, suite, group and tickets received
+  trace check FILE     replay a trace (from --trace FILE) through the statecharts:
+                       it conforms to RFC 8446, or the first violation
+  trace render FILE    draw a trace as a message sequence chart
+                       (--format mermaid|svg|html, --out FILE)
+  trace view FILE      write a self-contained HTML page that steps through a trace
+  chart client|server  export a handshake statechart (--format mermaid|dot|json|svg)
 
-Run 'tlschart <command> --help' for the options of a command.
+demo, connect and serve take --trace FILE (a trace for the trace commands),
+--inspect (stream the statecharts, sanitised, to an XState inspector) and
+--keylog FILE (NSS key log, the only way secrets leave).
+
+Run 'tlschart <command> --help' (e.g. 'tlschart trace check --help') for the
+options of a command.
 
 Exit status: 0 success, 1 the command failed (e.g. a handshake alert), 2 bad usage.
+trace and chart: 0 success (trace check: the trace conforms), 1 the trace
+violates RFC 8446, 2 the file cannot be read as a trace, 64 bad usage.
 `;
 
 const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = {
   demo,
   serve,
   connect: connectCommand,
+  trace: traceCommand,
+  chart: chartCommand,
 };
 
 /** Run the CLI with `argv` (without node and the script path). Resolves with the exit status. */
@@ -46,7 +62,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const run = COMMANDS[command];
   try {
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: demo, serve, connect; see tlschart --help)`);
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: demo, serve, connect, trace, chart; see tlschart --help)`);
     return await run(rest, io);
   } catch (e) {
     const err = e as Error;
@@ -83,11 +99,15 @@ if (isEntryPoint()) {
     stderr: (t) => void process.stderr.write(t),
     signal: controller.signal,
   };
-  main(process.argv.slice(2), io).then(
+  const argv = process.argv.slice(2);
+  main(argv, io).then(
     (code) => {
       process.exitCode = code;
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      // A @statelyai/inspect WebSocket inspector whose server went away reconnects for ever
+      // (see inspect.ts); once the command is over, that must not keep the process alive.
+      if (argv.some((a) => a === '--inspect' || a.startsWith('--inspect-url'))) setTimeout(() => process.exit(), 2000).unref();
     },
     (e: unknown) => {
       process.stderr.write(`tlschart: ${oneLine(String((e as Error)?.message ?? e))}\n`);

@@ -1,0 +1,59 @@
+/**
+ * `tlschart trace check|render|view` and `tlschart chart`: the handlers of
+ * traces/cli-commands.ts, with their own help texts and exit codes (0 success
+ * or conforms, 1 violation, 2 unreadable file, 64 usage error) passed through
+ * unchanged.
+ */
+import { chartExport, EXIT, traceCheck, traceRender, traceView } from '../traces/cli-commands.js';
+import type { CliIo } from './io.js';
+
+export const TRACE_HELP = `Usage: tlschart trace check|render|view FILE [options]
+
+Work with a trace written by --trace FILE (demo, connect, serve): format
+tlschart-trace version 1, every handshake message with its records, the
+states and the guards evaluated; no secrets.
+
+Commands:
+  trace check FILE [--json]
+        replay the trace through the statecharts as a conformance monitor:
+        it conforms to RFC 8446, or the first violation (state, message,
+        section, the alert a conforming peer sends)
+  trace render FILE [--format mermaid|svg|html] [--out FILE]
+        draw the trace as a message sequence chart with client and server
+        lanes (default Mermaid sequenceDiagram text on standard output)
+  trace view FILE [--out FILE]
+        write one self-contained HTML page that steps through the trace
+        on the statecharts (default: FILE with .html instead of .json)
+
+Run 'tlschart trace <command> --help' for the options of each.
+
+Exit status: 0 success (check: the trace conforms), 1 the trace violates
+RFC 8446, 2 the file cannot be read as a trace, 64 usage error.
+`;
+
+const TRACE_COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
+  check: traceCheck,
+  render: traceRender,
+  view: traceView,
+};
+
+/** `tlschart trace <check|render|view> ...` */
+export async function traceCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h' || sub === 'help') {
+    io.stdout(TRACE_HELP);
+    return EXIT.ok;
+  }
+  const run = sub === undefined ? undefined : TRACE_COMMANDS[sub];
+  if (!run) {
+    const problem = sub === undefined ? 'trace needs a command: check, render or view' : `unknown trace command ${JSON.stringify(sub)} (check, render, view)`;
+    io.stderr(`tlschart: ${problem}\n\n${TRACE_HELP}`);
+    return EXIT.usage;
+  }
+  return run(rest, io);
+}
+
+/** `tlschart chart client|server ...` */
+export function chartCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  return chartExport([...argv], io);
+}
