@@ -3,14 +3,14 @@
  * connection, optionally send a request, save or reuse a session, reconnect.
  */
 import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
-import type { TraceEntry } from '../engine/connection.js';
 import { connect as tlsConnect, type ConnectOptions } from '../net/connect.js';
 import type { TLSSocket } from '../net/socket.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
+import { TraceCollector } from '../traces/recorder.js';
 import { intOption, listOption, parse, stringOption } from './args.js';
+import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
 import { describeFailure } from './serve.js';
-import { writeTraceFile, type TraceConnection } from './trace-file.js';
 
 export const CONNECT_HELP = `Usage: tlschart connect HOST:PORT [options]
 
@@ -33,7 +33,20 @@ Options:
   --suites LIST      cipher suites in preference order, comma separated
   --send TEXT        send TEXT once connected (\\r \\n \\t \\\\ are understood), then
                      print what arrives until the server closes or 1 s of quiet
-  --trace FILE       write every connection's trace as JSON
+  --trace FILE       write every connection as a tlschart trace (JSON, format
+                     tlschart-trace version 1; failed connections too): messages
+                     with their records, states, guards evaluated; no secrets.
+                     Then: tlschart trace check|render|view FILE
+  --inspect          stream each connection's statechart to an XState inspector
+                     over a WebSocket (@statelyai/inspect), at
+                     ${DEFAULT_INSPECT_URL} unless --inspect-url says otherwise.
+                     Something must listen there, e.g. the bridge of
+                     @statelyai/inspect/server (createInspectorServer), whose
+                     page shows the inspector UI hosted by Stately
+                     (https://stately.ai/inspect). Contexts and events are
+                     sanitised first: no secret, key or PSK is sent; public
+                     message bytes as hex, application data by length.
+  --inspect-url URL  the inspector's WebSocket URL (implies --inspect)
   --keylog FILE      append the secrets in NSS key log format (for Wireshark)
   -h, --help         show this help
 `;
@@ -57,9 +70,8 @@ export function unescapeSend(text: string): string {
   return text.replace(/\\([rnt\\])/g, (_, c: string) => ({ r: '\r', n: '\n', t: '\t', '\\': '\\' })[c] as string);
 }
 
-/** What one connection leaves behind, filled in as it goes (so a failed connection's trace is kept too). */
+/** What one connection leaves behind, filled in as it goes. */
 interface ConnectionRecord {
-  trace: TraceEntry[];
   sessions: Buffer[];
 }
 
@@ -91,7 +103,7 @@ async function oneConnection(
   io: CliIo,
   record: ConnectionRecord,
 ): Promise<TLSSocket> {
-  const socket = tlsConnect({ ...options, trace: (e: TraceEntry) => record.trace.push(e) });
+  const socket = tlsConnect(options);
   let failure: Error | undefined;
   const failed = new Promise<void>((resolve) =>
     socket.once('error', (e: Error) => {
@@ -166,6 +178,8 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
       send: { type: 'string' },
       trace: { type: 'string' },
       keylog: { type: 'string' },
+      inspect: { type: 'boolean' },
+      'inspect-url': { type: 'string' },
     },
     1,
   );
@@ -187,6 +201,8 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
   const alpn = listOption(values, 'alpn');
   const groups = listOption(values, 'groups');
   const suites = listOption(values, 'suites');
+  const inspectAt = stringOption(values, 'inspect-url');
+  const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
 
   let session: Buffer | undefined;
   if (sessIn !== undefined) {
@@ -203,20 +219,26 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
     ...(groups ? { groups } : {}),
     ...(suites ? { cipherSuites: suites } : {}),
   };
+  const inspection = url ? await startInspectSession(command, url, (line) => io.stderr(`tlschart ${line}\n`)) : undefined;
+  if (inspection) base.inspector = inspection.inspector;
+  const collector = tracePath === undefined ? undefined : new TraceCollector({ peer: target });
+  if (collector) base.traceCollector = collector;
   let keylog: WriteStream | undefined;
   if (keylogPath !== undefined) {
-    keylog = createWriteStream(keylogPath, { flags: 'a' });
+    keylog = createWriteStream(keylogPath, { flags: 'a', mode: 0o600 });
     const sink = keylog;
     base.keylog = (line) => sink.write(line);
   }
 
-  const traces: TraceConnection[] = [];
   let newest: Buffer | undefined;
   try {
     for (let i = 0; i <= reconnects; i++) {
-      const record: ConnectionRecord = { trace: [], sessions: [] };
-      traces.push({ role: 'client', entries: record.trace });
-      const options: ConnectOptions = { ...base, ...(session ? { session } : {}) };
+      const record: ConnectionRecord = { sessions: [] };
+      const options: ConnectOptions = {
+        ...base,
+        ...(session ? { session } : {}),
+        traceLabel: `connection ${i + 1} to ${target}${session ? ', offering a ticket' : ''}`,
+      };
       let s: TLSSocket;
       try {
         s = await oneConnection(options, send, sessOut !== undefined || i < reconnects, io, record);
@@ -240,7 +262,13 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
       const k = keylog;
       await new Promise<void>((resolve) => k.end(() => resolve()));
     }
-    if (tracePath !== undefined) writeTraceFile(tracePath, traces);
+    await inspection?.close();
+    if (collector && tracePath !== undefined) {
+      if (collector.size > 0) {
+        await collector.save(tracePath);
+        io.stderr(`tlschart connect: trace of ${collector.size} connection(s) written to ${tracePath}\n`);
+      } else io.stderr(`tlschart connect: no TLS connection started, ${tracePath} not written\n`);
+    }
   }
   return 0;
 }

@@ -2,44 +2,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { main, type CliIo } from './main.js';
-
-interface Captured extends CliIo {
-  out: string;
-  err: string;
-  /** Resolves with the first stdout match of `re` (waits for it). */
-  waitFor(re: RegExp, within?: number): Promise<RegExpExecArray>;
-}
-
-function capture(signal?: AbortSignal): Captured {
-  const waiters: Array<() => void> = [];
-  const io: Captured = {
-    out: '',
-    err: '',
-    stdout(t) {
-      io.out += t;
-      for (const w of waiters.splice(0)) w();
-    },
-    stderr(t) {
-      io.err += t;
-    },
-    waitFor(re, within = 10_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${re} in output: ${io.out}`)), within);
-        const check = () => {
-          const m = re.exec(io.out);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m);
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
-    ...(signal ? { signal } : {}),
-  };
-  return io;
-}
+import { loadTrace } from '../traces/format.js';
+import { main } from './main.js';
+import { capture, type Captured } from './testing/capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tlschart-cli-test-'));
 const stops: Array<() => Promise<unknown>> = [];
@@ -89,13 +54,30 @@ describe('tlschart demo', () => {
     expect(resumed).toMatch(/11\. application data/);
     expect(resumed).toMatch(/protocol TLSv1\.3, suite TLS_AES_128_GCM_SHA256, group x25519, resumed: yes/);
 
-    const trace = JSON.parse(readFileSync(tracePath, 'utf8')) as { version: number; connections: Array<{ role: string; entries: Array<Record<string, unknown>> }> };
-    expect(trace.version).toBe(1);
-    expect(trace.connections.map((c) => c.role)).toEqual(['client', 'server', 'client', 'server']);
-    const firstHello = trace.connections[0]?.entries.find((e) => e.kind === 'message' && e.name === 'client_hello');
-    expect(firstHello?.raw).toMatch(/^01[0-9a-f]+$/);
-    const serverSawPsk = trace.connections[3]?.entries.some((e) => e.kind === 'message' && e.name === 'client_hello' && JSON.stringify(e.msg).includes('pre_shared_key_client'));
-    expect(serverSawPsk).toBe(true);
+    expect(io.out).toContain(`trace of 2 handshake(s), both ends, written to ${tracePath}`);
+
+    // The trace: both handshakes, each from both ends, in the tlschart trace format.
+    const loaded = loadTrace(tracePath);
+    if (!loaded.ok) throw new Error(loaded.error);
+    const trace = loaded.trace;
+    expect(trace.meta).toMatchObject({ role: 'pair', scenario: 'demo' });
+    expect(trace.handshakes.map((h) => [h.label, h.sides.map((x) => `${x.role}:${x.outcome.state}`)])).toEqual([
+      ['full handshake, establishes a PSK', ['client:closed', 'server:closed']],
+      ['resumption with the PSK (psk_dhe_ke)', ['client:closed', 'server:closed']],
+    ]);
+    const firstHello = trace.handshakes[0]!.sides[0]!.steps[0]!;
+    expect(firstHello).toMatchObject({ seq: 0, direction: 'out', message: { type: 'client_hello' } });
+    expect(firstHello.message?.hex).toMatch(/^01[0-9a-f]+$/);
+    const serverSide = trace.handshakes[1]!.sides[1]!;
+    const received = serverSide.steps.find((x) => x.direction === 'in' && x.message?.type === 'client_hello');
+    expect(JSON.stringify(received?.message?.fields)).toContain('pre_shared_key_client');
+    // The resumed server sent no Certificate and no CertificateVerify.
+    expect(serverSide.steps.filter((x) => x.direction === 'out').map((x) => x.message?.type ?? x.kind)).not.toContain('certificate');
+
+    const check = capture();
+    expect(await main(['trace', 'check', tracePath], check)).toBe(0);
+    expect(check.out).toMatch(/: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\)\)\n$/);
+    expect(check.out.startsWith(tracePath)).toBe(true);
   });
 });
 
@@ -127,6 +109,38 @@ describe('tlschart serve and tlschart connect', () => {
     expect(srv.io.out).toMatch(/^conn 3 127\.0\.0\.1:\d+ resumed /m);
   });
 
+  it('connect --trace against serve --trace writes traces of both ends that tlschart trace check accepts', async () => {
+    const serverTrace = join(dir, 'serve-both.json');
+    const clientTrace = join(dir, 'connect-both.json');
+    const controller = new AbortController();
+    const srvIo = capture(controller.signal);
+    const done = main(['serve', '--port', '0', '--trace', serverTrace], srvIo);
+    const [, port] = await srvIo.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    const certPath = /certificate: (\S+)/.exec(srvIo.out)?.[1] as string;
+    stops.push(async () => rmSync(dirname(certPath), { recursive: true, force: true }));
+    const io = capture();
+    expect(await main(['connect', `127.0.0.1:${port}`, '--ca', certPath, '--servername', 'localhost', '--reconnect', '1', '--trace', clientTrace], io)).toBe(0);
+    expect(io.out).toMatch(/^Reused, TLSv1\.3/m);
+    expect(io.err).toBe(`tlschart connect: trace of 2 connection(s) written to ${clientTrace}\n`);
+    await srvIo.waitFor(/conn 2 /);
+    controller.abort();
+    expect(await done).toBe(0);
+    expect(srvIo.out).toContain(`trace of 2 connection(s) written to ${serverTrace}`);
+
+    const client = loadTrace(clientTrace);
+    if (!client.ok) throw new Error(client.error);
+    expect(client.trace.meta).toMatchObject({ role: 'client', peer: `127.0.0.1:${port}` });
+    expect(client.trace.handshakes.map((h) => h.label)).toEqual([`connection 1 to 127.0.0.1:${port}`, `connection 2 to 127.0.0.1:${port}, offering a ticket`]);
+    const resumed = client.trace.handshakes[1]!.sides[0]!;
+    expect(resumed.steps.filter((x) => x.direction === 'in').map((x) => x.message?.type ?? x.kind)).not.toContain('certificate');
+    expect(resumed.outcome.state).toBe('closed');
+    for (const file of [clientTrace, serverTrace]) {
+      const check = capture();
+      expect(await main(['trace', 'check', file], check)).toBe(0);
+      expect(check.out).toMatch(/conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 2 side\(s\)\)/);
+    }
+  });
+
   it('connect fails with exit 1 and the alert name when the certificate is not trusted, and serve logs the alert', async () => {
     const srv = await startServe([]);
     const io = capture();
@@ -156,8 +170,15 @@ describe('tlschart serve and tlschart connect', () => {
     await srvIo.waitFor(/conn 1 .* full TLS_AES_128_GCM_SHA256 secp384r1 sni=localhost alpn=http\/1\.1/);
     controller.abort();
     expect(await done).toBe(0);
-    const trace = JSON.parse(readFileSync(serverTrace, 'utf8')) as { connections: unknown[] };
-    expect(trace.connections).toHaveLength(1);
+    expect(srvIo.out).toContain(`trace of 1 connection(s) written to ${serverTrace}`);
+    const trace = loadTrace(serverTrace);
+    if (!trace.ok) throw new Error(trace.error);
+    expect(trace.trace.meta).toMatchObject({ role: 'server', peer: `clients of tlschart serve on 127.0.0.1:${port}` });
+    expect(trace.trace.handshakes).toHaveLength(1);
+    expect(trace.trace.handshakes[0]!.sides[0]!.config).toMatchObject({ groups: ['secp384r1'], alpnProtocols: ['h2', 'http/1.1'], ticketsPerHandshake: 1 });
+    const check = capture();
+    expect(await main(['trace', 'check', serverTrace], check)).toBe(0);
+    expect(check.out).toContain('conforms to RFC 8446');
     const lines = readFileSync(keylog, 'utf8').trim().split('\n');
     expect(lines.map((l) => l.split(' ')[0]).sort()).toEqual([
       'CLIENT_HANDSHAKE_TRAFFIC_SECRET',

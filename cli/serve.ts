@@ -7,14 +7,14 @@ import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { isIP, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TraceEntry } from '../engine/connection.js';
 import { createServer, type ServerOptions } from '../net/server.js';
 import type { TLSSocket } from '../net/socket.js';
 import { generateSelfSigned } from '../pki/generate.js';
+import { TraceCollector } from '../traces/recorder.js';
 import { TlsError } from '../wire/alerts.js';
 import { intOption, listOption, parse, stringOption } from './args.js';
+import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
-import { writeTraceFile, type TraceConnection } from './trace-file.js';
 
 export const SERVE_HELP = `Usage: tlschart serve [options]
 
@@ -35,7 +35,22 @@ Options:
   --groups LIST           key exchange groups, comma separated (x25519,P-256,P-384)
   --www                   answer each HTTP request with a small HTTP/1.0 page
                           giving protocol, cipher and whether the session resumed
-  --trace FILE            on exit, write every connection's trace as JSON
+  --trace FILE            on exit, write every connection as a tlschart trace
+                          (JSON, format tlschart-trace version 1; failed
+                          handshakes too): messages with their records, states,
+                          guards evaluated; no secrets.
+                          Then: tlschart trace check|render|view FILE
+  --inspect               stream each connection's statechart to an XState
+                          inspector over a WebSocket (@statelyai/inspect), at
+                          ${DEFAULT_INSPECT_URL} unless --inspect-url says
+                          otherwise. Something must listen there, e.g. the
+                          bridge of @statelyai/inspect/server
+                          (createInspectorServer), whose page shows the
+                          inspector UI hosted by Stately
+                          (https://stately.ai/inspect). Contexts and events are
+                          sanitised first: no secret, key or PSK is sent; public
+                          message bytes as hex, application data by length.
+  --inspect-url URL       the inspector's WebSocket URL (implies --inspect)
   --keylog FILE           append the secrets in NSS key log format (for Wireshark)
   -h, --help              show this help
 `;
@@ -122,6 +137,8 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       www: { type: 'boolean' },
       trace: { type: 'string' },
       keylog: { type: 'string' },
+      inspect: { type: 'boolean' },
+      'inspect-url': { type: 'string' },
     },
     0,
   );
@@ -140,14 +157,17 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const keylogPath = stringOption(values, 'keylog');
   const alpn = listOption(values, 'alpn');
   const groups = listOption(values, 'groups');
+  const inspectAt = stringOption(values, 'inspect-url');
+  const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
 
+  const inspection = url ? await startInspectSession(command, url, (line) => io.stderr(`tlschart ${line}\n`)) : undefined;
   const identity =
     certPath !== undefined && keyPath !== undefined
       ? { cert: readPem(certPath, 'certificate'), key: readPem(keyPath, 'key') }
       : await throwawayCertificate(host, io);
 
-  const traces = new Map<TLSSocket, TraceEntry[]>();
-  const finished: TraceConnection[] = [];
+  // Made once listening, so that the trace names the real port; no connection can come before.
+  let collector: TraceCollector | undefined;
   const options: ServerOptions = {
     key: identity.key,
     cert: identity.cert,
@@ -155,19 +175,8 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     ticketLifetime: lifetime,
     ...(alpn ? { ALPNProtocols: alpn } : {}),
     ...(groups ? { groups } : {}),
-    ...(tracePath !== undefined
-      ? {
-          trace: (entry: TraceEntry, socket: TLSSocket) => {
-            let list = traces.get(socket);
-            if (!list) {
-              list = [];
-              traces.set(socket, list);
-              socket.once('close', () => finished.push({ role: 'server', entries: list as TraceEntry[] }));
-            }
-            list.push(entry);
-          },
-        }
-      : {}),
+    ...(tracePath !== undefined ? { traceCollector: { add: (conn, role, label) => collector?.add(conn, role, label) } } : {}),
+    ...(inspection ? { inspector: inspection.inspector } : {}),
   };
   let server;
   try {
@@ -175,7 +184,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   } catch (e) {
     throw new CommandError(`${command}: ${(e as Error).message}`);
   }
-  const keylog = keylogPath === undefined ? undefined : createWriteStream(keylogPath, { flags: 'a' });
+  const keylog = keylogPath === undefined ? undefined : createWriteStream(keylogPath, { flags: 'a', mode: 0o600 });
   if (keylog) server.on('keylog', (line: Buffer) => keylog.write(line));
 
   // Connections are numbered in the order their handshake ended (completed or failed).
@@ -203,6 +212,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   }
   const addr = server.address() as AddressInfo;
   io.stdout(`listening on ${addr.address}:${addr.port}\n`);
+  if (tracePath !== undefined) collector = new TraceCollector({ peer: `clients of tlschart serve on ${addr.address}:${addr.port}` });
 
   await new Promise<void>((resolve) => {
     if (!io.signal) return;
@@ -214,11 +224,13 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   server.closeAllConnections();
   await closed;
   if (keylog) await new Promise<void>((resolve) => keylog.end(() => resolve()));
-  if (tracePath !== undefined) {
-    // Connections still open when the server stopped are written too.
-    for (const entries of traces.values()) if (!finished.some((c) => c.entries === entries)) finished.push({ role: 'server', entries });
-    writeTraceFile(tracePath, finished);
-    io.stdout(`trace of ${finished.length} connection(s) written to ${tracePath}\n`);
+  await inspection?.close();
+  if (collector && tracePath !== undefined) {
+    // Connections still open when the server stopped are written too, as far as they got.
+    if (collector.size > 0) {
+      await collector.save(tracePath);
+      io.stdout(`trace of ${collector.size} connection(s) written to ${tracePath}\n`);
+    } else io.stdout(`no connection to trace, ${tracePath} not written\n`);
   }
   io.stdout('stopped\n');
   return 0;
