@@ -22,7 +22,7 @@ import type { ClientContext } from '../machines/client/context.js';
 import { clientMachine } from '../machines/client/machine.js';
 import type { ServerContext } from '../machines/server/context.js';
 import { serverMachine } from '../machines/server/machine.js';
-import type { ClientConfig, Command, Environment, HandshakeEvent, ServerConfig, TlsEvent } from '../machines/types.js';
+import { MESSAGE_EVENTS, type ClientConfig, type Command, type Environment, type ServerConfig, type TlsEvent } from '../machines/types.js';
 import type { ClientSession, ServerSessionState, TicketStore } from '../tickets/types.js';
 
 export interface HandshakeInfo {
@@ -73,18 +73,6 @@ export const GROUP_NAMES: Record<number, string> = {
   [NamedGroup.secp384r1]: 'secp384r1',
 };
 
-const MESSAGE_EVENTS: Record<HandshakeMessage['type'], HandshakeEvent['type']> = {
-  client_hello: 'recv.ClientHello',
-  server_hello: 'recv.ServerHello',
-  encrypted_extensions: 'recv.EncryptedExtensions',
-  certificate: 'recv.Certificate',
-  certificate_request: 'recv.CertificateRequest',
-  certificate_verify: 'recv.CertificateVerify',
-  finished: 'recv.Finished',
-  new_session_ticket: 'recv.NewSessionTicket',
-  key_update: 'recv.KeyUpdate',
-  end_of_early_data: 'recv.EndOfEarlyData',
-};
 
 type AnyCtx = ClientContext | ServerContext;
 

@@ -15,6 +15,7 @@ import type {
   EncryptedExtensions,
   EndOfEarlyData,
   Finished,
+  HandshakeMessage,
   KeyUpdate,
   NewSessionTicket,
   ServerHello,
@@ -113,6 +114,20 @@ export type TlsEvent =
   | { type: 'engine.drained' };
 
 export type TlsEventType = TlsEvent['type'];
+
+/** The event that carries each kind of received handshake message. */
+export const MESSAGE_EVENTS: Readonly<Record<HandshakeMessage['type'], HandshakeEvent['type']>> = {
+  client_hello: 'recv.ClientHello',
+  server_hello: 'recv.ServerHello',
+  encrypted_extensions: 'recv.EncryptedExtensions',
+  certificate: 'recv.Certificate',
+  certificate_request: 'recv.CertificateRequest',
+  certificate_verify: 'recv.CertificateVerify',
+  finished: 'recv.Finished',
+  new_session_ticket: 'recv.NewSessionTicket',
+  key_update: 'recv.KeyUpdate',
+  end_of_early_data: 'recv.EndOfEarlyData',
+};
 
 // ------------------------------------------------------------------ commands
 

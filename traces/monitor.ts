@@ -34,7 +34,7 @@ import { seededEnvironment } from '../engine/env.js';
 import { clientMachine } from '../machines/client/machine.js';
 import { certificateRequestProblem, serverCertificateProblem } from '../machines/client/guards.js';
 import { serverMachine } from '../machines/server/machine.js';
-import type { TlsEvent } from '../machines/types.js';
+import { MESSAGE_EVENTS, type TlsEvent } from '../machines/types.js';
 import { AlertDescription, TlsError, type AlertName } from '../wire/alerts.js';
 import { findDisallowedExtension, findExtension } from '../wire/extensions.js';
 import { decodeHandshake } from '../wire/handshake.js';
@@ -335,24 +335,12 @@ function eventFor(step: TraceStep, k: Knowledge): { event: TlsEvent; msg?: Hands
       const d = decode(step.message?.hex ?? '', hashLen);
       if (!d.ok) return { event: { type: 'recv.Malformed', error: new TlsError(d.error.alert, 'DecodeError', d.error.message) } };
       const msg = d.value;
-      const type = EVENT_OF[msg.type];
+      const type = MESSAGE_EVENTS[msg.type];
       return msg.type === 'client_hello' ? { event: { type: 'recv.ClientHello', msg, tickets: [] }, msg } : { event: { type, msg } as TlsEvent, msg };
     }
   }
 }
 
-const EVENT_OF: Record<HandshakeMessage['type'], TlsEvent['type']> = {
-  client_hello: 'recv.ClientHello',
-  server_hello: 'recv.ServerHello',
-  encrypted_extensions: 'recv.EncryptedExtensions',
-  certificate: 'recv.Certificate',
-  certificate_request: 'recv.CertificateRequest',
-  certificate_verify: 'recv.CertificateVerify',
-  finished: 'recv.Finished',
-  new_session_ticket: 'recv.NewSessionTicket',
-  key_update: 'recv.KeyUpdate',
-  end_of_early_data: 'recv.EndOfEarlyData',
-};
 
 type GuardFn = (args: { event: TlsEvent }) => boolean;
 
