@@ -15,7 +15,7 @@ import { failWith, handshakeCommand } from '../common.js';
 import type { Command, TlsEvent } from '../types.js';
 import type { ClientContext } from './context.js';
 import * as logic from './logic.js';
-import { chainVerdict, serverSignatureWitness } from './guards.js';
+import { certificateRequestProblem, chainVerdict, serverCertificateProblem, serverSignatureWitness } from './guards.js';
 
 type Patch = Partial<ClientContext>;
 const th = (ctx: ClientContext, extra: Uint8Array[] = []) => {
@@ -242,6 +242,16 @@ export function failServerHello(ctx: ClientContext, event: TlsEvent): Patch {
 export function failEncryptedExtensions(ctx: ClientContext, event: TlsEvent): Patch {
   if (event.type !== 'recv.EncryptedExtensions') return {};
   return failWith(ctx, logic.encryptedExtensionsProblem(ctx, event.msg) ?? internal('EncryptedExtensions'));
+}
+
+export function failCertificateRequest(ctx: ClientContext, event: TlsEvent): Patch {
+  if (event.type !== 'recv.CertificateRequest') return {};
+  return failWith(ctx, certificateRequestProblem(event.msg) ?? internal('CertificateRequest'));
+}
+
+export function failServerCertificate(ctx: ClientContext, event: TlsEvent): Patch {
+  if (event.type !== 'recv.Certificate') return {};
+  return failWith(ctx, serverCertificateProblem(event.msg) ?? internal('Certificate'));
 }
 
 export function failUntrustedCertificate(ctx: ClientContext, event: TlsEvent): Patch {
