@@ -9,6 +9,7 @@
  * Properties 1-7 are checked on every transition of every path.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { serverMachine } from '../machines/server/machine.js';
 import { exploreChart } from './support/graph.js';
 import { identities } from './support/identities.js';
 import { buildMaterial, type Material } from './support/material.js';
@@ -55,4 +56,13 @@ describe('every simple path of the statecharts keeps properties 1-7', () => {
       }
     }
   }, 120_000);
+
+  it('names the paths through a transition that breaks a property (shown on a server whose binder guard always passes)', () => {
+    const c = material.serverCases[0];
+    if (!c) throw new Error('no server case');
+    const mutant = serverMachine.provide({ guards: { hasValidBinder: () => true } });
+    const r = exploreChart('server', mutant, c.input, c.alphabet);
+    expect(r.badPaths).toBeGreaterThan(0);
+    expect(r.violations.join('\n')).toMatch(/PSK used without a verified binder[\s\S]*path: CH binder flipped/);
+  }, 60_000);
 });

@@ -11,6 +11,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClientContext } from '../machines/client/context.js';
 import type { ServerContext } from '../machines/server/context.js';
+import { suiteInfo } from '../crypto/suites.js';
+import { arbTicketVariant } from './arbitraries/tickets.js';
 import { checkClientStep, checkServerStep, type LabelledEvent } from './support/chart-checks.js';
 import { identities } from './support/identities.js';
 import { buildMaterial, type ChartCase, type Material } from './support/material.js';
@@ -130,6 +132,38 @@ describe('the pure statecharts folded over generated event sequences', () => {
       fcParameters(150, 4000),
     );
   }, timeoutFor(150, 4000, 20));
+
+  it('never resume on a ticket that is unknown, expired, not yet valid, for another name or with a zero lifetime', () => {
+    // The server charts of the material, each fed the honest resumption of its scenario with the ticket swapped.
+    const targets = material.serverCases.filter((c) => c.scenarios.some((s) => s.name === 'resumed'));
+    const arb = fc.integer({ min: 0, max: targets.length - 1 }).chain((i) =>
+      fc.tuple(fc.constant(i), arbTicketVariant(material.ticketState, (targets[i] as (typeof targets)[number]).input.env.now(), 'localhost')),
+    );
+    fc.assert(
+      fc.property(arb, ([i, variant]) => {
+        const c = targets[i] as (typeof targets)[number];
+        const events = (c.scenarios.find((s) => s.name === 'resumed')?.events ?? []).map((le) =>
+          le.event.type === 'recv.ClientHello' && le.event.tickets.length > 0 ? { ...le, event: { ...le.event, tickets: [variant.state] } } : le,
+        );
+        let s = startServer(c.machine, c.input);
+        const out: string[] = [];
+        for (const le of events) {
+          if (s.status !== 'active') break;
+          const r = step(c.machine, s, le.event);
+          out.push(...checkServerStep(s, le, r.snapshot, r.thrown));
+          s = r.snapshot;
+        }
+        expect(out).toEqual([]);
+        // Honest offers of a usable ticket resume (suite kept or same hash); nothing else does. After a
+        // retry, a ticket that steers the suite elsewhere changes the HelloRetryRequest, so the recorded
+        // second ClientHello's binder no longer matches and the server refuses it (decrypt_error).
+        const hashOk = c.input.config.cipherSuites.some((x) => suiteInfo(x)?.hash === suiteInfo(material.ticketState.suite)?.hash);
+        const retrySteered = c.input.config.forceHelloRetry && variant.state !== undefined && variant.state.suite !== material.ticketState.suite;
+        expect((s.context as ServerContext).resumed, `${c.name}, ${variant.label}`).toBe(variant.resumable && hashOk && !retrySteered);
+      }),
+      fcParameters(100, 3000),
+    );
+  }, timeoutFor(100, 3000, 30));
 
   it('treat failed and closed as absorbing: no event takes a chart out of a final state', () => {
     // DESIGN: "Failed is final." The engine stops its actor there, but the chart itself must

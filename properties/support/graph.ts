@@ -144,12 +144,15 @@ export function exploreChart(side: 'client' | 'server', machine: AnyChart, input
   let longest = 0;
   for (const p of paths) {
     let bad = false;
-    longest = Math.max(longest, p.steps.length);
+    // getSimplePaths gives steps as (event, state after it), the first being (xstate.init, initial state).
+    longest = Math.max(longest, p.steps.length - 1);
     const labels: string[] = [];
-    for (const st of p.steps) {
-      vertices.add(vertexKey(side, st.state));
+    for (let i = 1; i < p.steps.length; i++) {
+      const from = (p.steps[i - 1] as (typeof p.steps)[number]).state;
+      const st = p.steps[i] as (typeof p.steps)[number];
+      vertices.add(vertexKey(side, from));
       labels.push(st.event.label);
-      const edge = `${vertexKey(side, st.state)}#${st.event.id}`;
+      const edge = `${vertexKey(side, from)}#${st.event.id}`;
       const v = edgeViolations.get(edge);
       if (v) bad = true;
       if (v && !reported.has(edge) && violations.length < 20) {
