@@ -17,7 +17,7 @@ import { runWorld } from './model/run.js';
 import type { World } from './model/world.js';
 import { saveCounterexample } from './support/counterexample.js';
 import { identities, type Identities } from './support/identities.js';
-import { fcParameters, timeoutFor } from './settings.js';
+import { FC_REPLAY_PATH, fcParameters, timeoutFor } from './settings.js';
 
 let ids: Identities;
 beforeAll(async () => {
@@ -29,7 +29,7 @@ describe('the engine pair against an attacker on the wire (model-based)', () => 
     let failed: World | undefined;
     const examples = knownAttackExamples();
     await fc.assert(
-      fc.asyncProperty(arbWorldSetup, fc.nat(1_000_000), fc.commands(allCommands, { maxCommands: 24, size: 'medium' }), async (setup, seed, cmds) => {
+      fc.asyncProperty(arbWorldSetup, fc.nat(1_000_000), fc.commands(allCommands, { maxCommands: 24, size: 'medium', ...(FC_REPLAY_PATH ? { replayPath: FC_REPLAY_PATH } : {}) }), async (setup, seed, cmds) => {
         let world: World | undefined;
         try {
           await runWorld(ids, setup, seed, cmds, {}, (w) => (world = w));
@@ -44,7 +44,9 @@ describe('the engine pair against an attacker on the wire (model-based)', () => 
           if (!details.failed) return;
           const file = failed ? saveCounterexample('model', failed, details) : undefined;
           const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-          throw new Error(`${fc.defaultReportMessage(details) ?? 'property failed'}\n${cause}${file ? `\nCounterexample saved to ${file} (replay: TLSCHART_REPLAY=${file} npx vitest run properties/replay.test.ts)` : ''}`);
+          const replay = /replayPath="([^"]*)"/.exec(String(details.counterexample?.[2]))?.[1];
+          const again = `FC_SEED=${details.seed} FC_PATH='${details.counterexamplePath ?? ''}'${replay ? ` FC_REPLAY_PATH='${replay}'` : ''} npx vitest run properties/model.test.ts`;
+          throw new Error(`${fc.defaultReportMessage(details) ?? 'property failed'}\n${cause}\nRun it again: ${again}${file ? `\nCounterexample saved to ${file} (replay: TLSCHART_REPLAY=${file} npx vitest run properties/replay.test.ts)` : ''}`);
         },
       }),
     );

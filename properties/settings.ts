@@ -4,6 +4,7 @@
  *   FC_NUM_RUNS    runs per property (overrides every suite's default)
  *   FC_SEED        fast-check seed (replays a reported counterexample with FC_PATH)
  *   FC_PATH        fast-check path printed with a counterexample
+ *   FC_REPLAY_PATH the replayPath fast-check prints in a failing command list (model-based suite)
  *   FC_TIME_LIMIT  seconds per property; a property stops early (without failing) when it is reached
  *   TLSCHART_DEEP  set by `npm run test:props`: many more runs per suite
  *
@@ -29,6 +30,8 @@ function positiveInt(name: string): number | undefined {
 export const FC_NUM_RUNS = positiveInt('FC_NUM_RUNS');
 export const FC_SEED = env.FC_SEED === undefined || env.FC_SEED === '' ? undefined : Number(env.FC_SEED);
 export const FC_PATH = env.FC_PATH === undefined || env.FC_PATH === '' ? undefined : env.FC_PATH;
+/** fc.commands replay path of a model-based counterexample (the replayPath printed after its commands). */
+export const FC_REPLAY_PATH = env.FC_REPLAY_PATH === undefined || env.FC_REPLAY_PATH === '' ? undefined : env.FC_REPLAY_PATH;
 /** Seconds. */
 export const FC_TIME_LIMIT = positiveInt('FC_TIME_LIMIT');
 

@@ -12,7 +12,10 @@
 import { createServer as netServer, connect as netConnect, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toHex } from '../crypto/bytes.js';
 import { FinishedVerified } from '../crypto/witness.js';
+import { findExtension } from '../wire/extensions.js';
+import { decodeHandshake } from '../wire/handshake.js';
 import { ClientConnection, ServerConnection, type TraceEntry } from '../engine/connection.js';
 import { connect, createServer, type Server, type TLSSocket } from '../net/index.js';
 import type { AlertName } from '../wire/alerts.js';
@@ -237,6 +240,23 @@ function violations(o: Outcome, attacks: AttackKind[]): string[] {
   return checkSession(s, { predicted: [], quiet: true });
 }
 
+/** The (EC)DHE public keys a side sent in its hello(s), hex. */
+function shares(trace: readonly TraceEntry[], name: 'client_hello' | 'server_hello'): string[] {
+  const out: string[] = [];
+  for (const e of trace) {
+    if (e.kind !== 'message' || e.direction !== 'out' || e.name !== name) continue;
+    const d = decodeHandshake(e.raw);
+    if (!d.ok) continue;
+    const m = d.value;
+    if (m.type === 'client_hello') for (const k of findExtension(m.extensions, 'key_share_client')?.shares ?? []) out.push(toHex(k.keyExchange));
+    if (m.type === 'server_hello') {
+      const k = findExtension(m.extensions, 'key_share_server');
+      if (k) out.push(toHex(k.share.keyExchange));
+    }
+  }
+  return out;
+}
+
 const arbAttack: fc.Arbitrary<Attack> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'none' as const }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('flip' as const), dir: fc.constantFrom<Dir>('toServer', 'toClient'), offset: fc.nat(2500), bit: fc.nat(7) }) },
@@ -248,14 +268,21 @@ describe('tlschart client and server over loopback sockets, through an attacker'
     await fc.assert(
       fc.asyncProperty(arbAttack, fc.boolean(), fc.string({ minLength: 1, maxLength: 40 }), async (attack, resume, payload) => {
         let ticket: Buffer | undefined;
+        let first: Awaited<ReturnType<typeof connectOnce>> | undefined;
         if (resume) {
-          const first = await connectOnce({ kind: 'none' }, undefined, 'first');
+          first = await connectOnce({ kind: 'none' }, undefined, 'first');
           expect(first.connected && first.echoed === 'first', 'the honest first connection').toBe(true);
           expect(violations(first, [])).toEqual([]);
           ticket = first.sessions[0];
           expect(ticket).toBeDefined();
         }
         const o = await connectOnce(attack, ticket, payload);
+        if (first && o.resumed) {
+          // Property 2: the resumption used fresh (EC)DHE shares on both sides.
+          expect(shares(o.observed.trace, 'client_hello')).not.toEqual(shares(first.observed.trace, 'client_hello'));
+          expect(shares(o.serverObserved?.trace ?? [], 'server_hello')).not.toEqual(shares(first.serverObserved?.trace ?? [], 'server_hello'));
+          expect(shares(o.serverObserved?.trace ?? [], 'server_hello')).not.toEqual([]);
+        }
         const attacks = o.applied ? [o.applied] : [];
         expect(violations(o, attacks)).toEqual([]);
         if (!o.applied) {

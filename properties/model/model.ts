@@ -76,10 +76,17 @@ export function needsHelloRetry(m: Model, serverId: ServerId, forced: boolean): 
  * HelloRetryRequest), §4.2.11 (PSK), §4.3.2 (client certificate) and
  * RFC 7301 (ALPN), computed from the configurations alone.
  */
-export function predict(m: Model, serverId: ServerId, sni: string, ticket: ModelTicket | undefined, opts: { forceHelloRetry: boolean; clientVariant: ClientVariant }): Prediction {
+export function predict(
+  m: Model,
+  serverId: ServerId,
+  sni: string,
+  ticket: ModelTicket | undefined,
+  opts: { forceHelloRetry: boolean; clientVariant: ClientVariant; offered?: boolean },
+): Prediction {
   const c = m.setup.client;
   const s = m.setup.servers[serverId];
-  const offered = ticket !== undefined && clientOffers(m, ticket);
+  // Whether the client offers the ticket is decided when it builds its ClientHello (its own clock then).
+  const offered = ticket !== undefined && (opts.offered ?? clientOffers(m, ticket));
   const pskDhe = opts.clientVariant !== 'pskKeOnly';
   const found = offered && ticket.serverId === serverId && ticket.status !== 'used' && m.now < ticket.issuedAt + ticket.lifetimeS * 1000;
   const certain = !offered || ticket.serverId !== serverId || ticket.status !== 'unknown';

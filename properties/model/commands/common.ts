@@ -59,6 +59,23 @@ export async function openSession(m: Model, w: World, o: OpenOptions): Promise<S
   return s;
 }
 
+/**
+ * The world changed under a session whose ClientHello has not reached its
+ * server yet (the clock moved, tickets were evicted): predict again, with
+ * the client's offer as it was made.
+ */
+export function repredict(m: Model, w: World): void {
+  const ms = m.session;
+  const s = w.current;
+  if (!ms || !s || !ms.prediction || s.server.context.clientHello1 !== undefined) return;
+  const ticket = ms.ticket === undefined ? undefined : m.tickets[ms.ticket];
+  ms.prediction = predict(m, ms.serverId, ms.sni, ticket, {
+    forceHelloRetry: s.options.forceHelloRetry,
+    clientVariant: s.options.clientVariant,
+    offered: ms.prediction.offered,
+  });
+}
+
 /** The model learns what the attacker let through: an attacked session has no prediction any more. */
 export function taint(m: Model, s: Session, attack: AttackKind, victim?: 'client' | 'server', detect = true): void {
   s.attacks.add(attack);

@@ -2,7 +2,7 @@ import type fc from 'fast-check';
 import type { Model } from '../model.js';
 import type { World } from '../world.js';
 import type { ServerId } from '../world.js';
-import { afterStep } from './common.js';
+import { afterStep, repredict } from './common.js';
 
 /** Honest: a server forgets one ticket, or all of them (a full store, a restart). */
 export class EvictTicketsCommand implements fc.AsyncCommand<Model, World> {
@@ -22,6 +22,7 @@ export class EvictTicketsCommand implements fc.AsyncCommand<Model, World> {
       if (entry && this.pick !== 'all') store.evict(entry.session.ticket);
       if (t) t.status = 'used';
     }
+    repredict(m, w);
     afterStep(m, w, this.toString());
   }
   toString = (): string => `EvictTickets(${this.serverId}, ${this.pick})`;
