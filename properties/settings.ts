@@ -1,7 +1,7 @@
 /**
  * The one place the property suites read their knobs from the environment.
  *
- *   FC_NUM_RUNS    runs per property (overrides every suite's default)
+ *   FC_NUM_RUNS    generated runs per property (overrides every suite's default; fixed examples come on top)
  *   FC_SEED        fast-check seed (replays a reported counterexample with FC_PATH)
  *   FC_PATH        fast-check path printed with a counterexample
  *   FC_REPLAY_PATH the replayPath fast-check prints in a failing command list (model-based suite)
@@ -48,7 +48,8 @@ export function runs(defaultRuns: number, deepRuns: number): number {
  * counterexample, FC_TIME_LIMIT bounds the time spent.
  */
 export function fcParameters<T>(defaultRuns: number, deepRuns: number, extra: fc.Parameters<T> = {}): fc.Parameters<T> {
-  const p: fc.Parameters<T> = { numRuns: runs(defaultRuns, deepRuns), ...extra };
+  // fast-check counts `examples` among numRuns: add them, so the figures are generated runs.
+  const p: fc.Parameters<T> = { ...extra, numRuns: runs(defaultRuns, deepRuns) + (extra.examples?.length ?? 0) };
   if (FC_SEED !== undefined) p.seed = FC_SEED;
   if (FC_PATH !== undefined) p.path = FC_PATH;
   if (FC_TIME_LIMIT !== undefined) {
