@@ -86,6 +86,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private pendingWrites: Uint8Array[] = [];
   private finished = false;
   private ended = false;
+  /** An action or guard threw: the chart is stopped in error, the connection has failed. */
+  private crashed = false;
   private lastState = '';
   private readEpoch = 'plaintext';
   private writeEpoch = 'plaintext';
@@ -100,6 +102,9 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     this.layer.acceptPlaintextAlerts = true;
     const inspect = (ev: InspectionEvent) => this.inspect(ev);
     this.actor = createActor(logic, { input, inspect });
+    // Without an error observer XState rethrows an action's exception as an uncaught
+    // exception; afterEvent() turns it into internal_error instead.
+    this.actor.subscribe({ error: () => undefined });
   }
 
   /** The machine's context right now. */
@@ -107,8 +112,9 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     return this.actor.getSnapshot().context as C;
   }
 
-  /** The machine's state name right now. */
+  /** The machine's state name right now (`failed` also when the chart itself threw). */
   get state(): string {
+    if (this.crashed) return 'failed';
     const v = this.actor.getSnapshot().value;
     return typeof v === 'string' ? v : JSON.stringify(v);
   }
@@ -182,16 +188,25 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     return this.run(async () => undefined);
   }
 
+  /**
+   * Run a job on the serial queue. A misuse by the caller (write after close, …)
+   * rejects that call only; any other exception is a bug inside the charts or the
+   * engine: the connection fails with internal_error (the 'error' event) and the
+   * call resolves, so nothing escapes as an unhandled rejection.
+   */
   private run(job: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(job);
-    // A misuse by the caller (write after close, …) rejects that call only; anything else is a bug.
-    this.queue = next.catch((e: unknown) => (e instanceof UsageError ? undefined : this.crash(e)));
-    return next;
+    const settled = this.queue.then(job).catch((e: unknown) => {
+      if (e instanceof UsageError) throw e;
+      this.crash(e);
+    });
+    this.queue = settled.catch(() => undefined);
+    return settled;
   }
 
   /** An exception from the machine or the engine: a bug, reported as internal_error. */
   private crash(e: unknown): void {
     if (this.finished) return;
+    this.crashed = true;
     const error =
       e instanceof TlsError ? e : new TlsError('internal_error', 'InternalError', e instanceof Error ? e.message : String(e));
     this.fatal(error);
