@@ -12,7 +12,7 @@ import type { ClientContext, ClientInput } from '../../machines/client/context.j
 import { clientMachine } from '../../machines/client/machine.js';
 import type { ServerContext, ServerInput } from '../../machines/server/context.js';
 import { serverMachine } from '../../machines/server/machine.js';
-import type { Command, Environment, HandshakeEvent, TlsEvent } from '../../machines/types.js';
+import { MESSAGE_EVENTS, type Command, type Environment, type TlsEvent } from '../../machines/types.js';
 import type { ClientSession, ServerSessionState } from '../../tickets/types.js';
 import { AlertDescription, TlsError, type AlertName } from '../../wire/alerts.js';
 import { decodeHandshake } from '../../wire/handshake.js';
@@ -73,18 +73,6 @@ export const stateOf = (s: Snapshot): string => {
   return typeof v === 'string' ? v : JSON.stringify(v);
 };
 
-const MESSAGE_EVENTS: Record<HandshakeMessage['type'], HandshakeEvent['type']> = {
-  client_hello: 'recv.ClientHello',
-  server_hello: 'recv.ServerHello',
-  encrypted_extensions: 'recv.EncryptedExtensions',
-  certificate: 'recv.Certificate',
-  certificate_request: 'recv.CertificateRequest',
-  certificate_verify: 'recv.CertificateVerify',
-  finished: 'recv.Finished',
-  new_session_ticket: 'recv.NewSessionTicket',
-  key_update: 'recv.KeyUpdate',
-  end_of_early_data: 'recv.EndOfEarlyData',
-};
 
 /** The event the engine would send for `raw` (decoded as the receiver would), or recv.Malformed. */
 export function eventForRaw(raw: Uint8Array, hashLen: number | undefined, tickets: (ServerSessionState | undefined)[] = []): TlsEvent {
