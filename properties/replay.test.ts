@@ -16,6 +16,9 @@ import { ConnectCommand } from './model/commands/connect.js';
 import { ForceHelloRetryCommand } from './model/commands/force-hello-retry.js';
 import { KNOWN_ATTACKS, knownSetup } from './model/known-attacks.js';
 import { runWorld } from './model/run.js';
+import { checkTrace } from '../traces/monitor.js';
+import { parseTrace, serializeTrace } from '../traces/format.js';
+import { TraceCollector } from '../traces/recorder.js';
 import { COUNTEREXAMPLE_DIR, describeWorld, readCounterexample, replayCounterexample, type CounterexampleFile } from './support/counterexample.js';
 import { identities, type Identities } from './support/identities.js';
 
@@ -29,7 +32,7 @@ const saved = (): string[] => {
   if (only) return [resolve(only)];
   if (!existsSync(COUNTEREXAMPLE_DIR)) return [];
   return readdirSync(COUNTEREXAMPLE_DIR)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') && !f.endsWith('.trace.json'))
     .map((f) => join(COUNTEREXAMPLE_DIR, f));
 };
 
@@ -50,10 +53,18 @@ describe('replaying recorded sessions', () => {
     const file = JSON.parse(JSON.stringify(describeWorld(world, { seed: 7, counterexamplePath: '' }, 'self-test'))) as CounterexampleFile;
     expect(file.sessions).toHaveLength(3);
     expect(file.sessions.map((s) => s.final.client.state)).toEqual(world.sessions.map((s) => s.client.state));
-    const results = await replayCounterexample(file);
+    const collector = new TraceCollector({ peer: 'property-suite replay', scenario: 'self-test' });
+    const results = await replayCounterexample(file, { collector });
     for (const r of results) {
       expect(r.same, `session ${r.session} ended as ${JSON.stringify(r.final)}`).toBe(true);
       expect(r.violations).toEqual([]);
+    }
+    // The same replay, in the project's trace format: it parses, and the monitor reads every session.
+    const parsed = parseTrace(serializeTrace(collector.trace(new Date(0))));
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) {
+      expect(parsed.trace.handshakes).toHaveLength(3);
+      expect(checkTrace(parsed.trace).steps).toBeGreaterThan(10);
     }
     // The replay really re-ran the handshake: the resumed session ends connected again, the tampered one failed.
     expect(results[1]?.final).toEqual({ client: { state: 'connected', alert: null }, server: { state: 'connected', alert: null } });
@@ -73,7 +84,10 @@ describe('replaying recorded sessions', () => {
 
   it('finds every saved counterexample fixed: its sessions, replayed, keep properties 1-7', async () => {
     for (const path of saved()) {
-      const results = await replayCounterexample(readCounterexample(path));
+      // Beside each counterexample, its sessions in the project trace format (tlschart trace view FILE).
+      const collector = new TraceCollector({ peer: 'property-suite replay', scenario: path });
+      const results = await replayCounterexample(readCounterexample(path), { collector });
+      await collector.save(path.replace(/\.json$/, '.trace.json'));
       const violations = results.flatMap((r) => r.violations.map((v) => `session ${r.session}: ${v}`));
       expect(violations, `${path} still shows a violation`).toEqual([]);
     }

@@ -27,6 +27,7 @@ import { FinishedVerified } from '../../crypto/witness.js';
 import { pemToDerList } from '../../pki/pem.js';
 import { decodeClientSession, encodeClientSession } from '../../tickets/session-codec.js';
 import type { ServerSessionState, TicketStore } from '../../tickets/types.js';
+import type { TraceCollector } from '../../traces/recorder.js';
 import { clientOverrides, serverOverrides, type WorldSetup } from '../arbitraries/config.js';
 import { checkSession } from '../model/invariants.js';
 import type { Session, World } from '../model/world.js';
@@ -171,8 +172,12 @@ export interface ReplayResult {
   violations: string[];
 }
 
-/** Re-feed the recorded chunks of every session to fresh connections and check again. */
-export async function replayCounterexample(f: CounterexampleFile): Promise<ReplayResult[]> {
+/**
+ * Re-feed the recorded chunks of every session to fresh connections and check again.
+ * With a `collector` (traces/recorder.ts TraceCollector) every replayed session is also
+ * recorded in the project's trace format, for `tlschart trace check|render|view`.
+ */
+export async function replayCounterexample(f: CounterexampleFile, opts: { collector?: TraceCollector } = {}): Promise<ReplayResult[]> {
   if (f.format !== 'tlschart-properties-counterexample/1') throw new Error(`unknown counterexample format ${String(f.format)}`);
   const ids = identitiesFrom(f);
   const results: ReplayResult[] = [];
@@ -196,6 +201,7 @@ export async function replayCounterexample(f: CounterexampleFile): Promise<Repla
       env: env('client'),
       machine: clientChart(saved.clientVariant, ids),
     });
+    opts.collector?.pair(client, server, `session ${saved.index}`);
     const replay = {
       client,
       server,
