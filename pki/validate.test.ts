@@ -166,9 +166,9 @@ describe('validateServerChain refuses', () => {
     expect(msg).toMatch(/leaf certificate CN=localhost expired at/);
   });
 
-  it('a leaf that is not valid yet with certificate_expired CertificateExpired', async () => {
+  it('a leaf that is not valid yet with bad_certificate CertificateNotYetValid (as OpenSSL)', async () => {
     const early = await leafOf(inter, { notBefore: new Date(Date.now() + DAY), notAfter: new Date(Date.now() + 10 * DAY) });
-    const msg = expectFailure(validateServerChain([der(early), der(inter)], opts()), 'certificate_expired', 'CertificateExpired');
+    const msg = expectFailure(validateServerChain([der(early), der(inter)], opts()), 'bad_certificate', 'CertificateNotYetValid');
     expect(msg).toMatch(/is not valid before/);
   });
 

@@ -30,6 +30,7 @@ export type CertificateFailureReason =
   | 'EmptyChain'
   | 'BadCertificateEncoding'
   | 'CertificateExpired'
+  | 'CertificateNotYetValid'
   | 'UnknownCa'
   | 'ChainTooLong'
   | 'NotACa'
@@ -51,6 +52,8 @@ export const CERTIFICATE_FAILURE_ALERT: Readonly<Record<CertificateFailureReason
   EmptyChain: 'bad_certificate',
   BadCertificateEncoding: 'bad_certificate',
   CertificateExpired: 'certificate_expired',
+  // As OpenSSL (X509_V_ERR_CERT_NOT_YET_VALID): only a past notAfter is "expired".
+  CertificateNotYetValid: 'bad_certificate',
   UnknownCa: 'unknown_ca',
   ChainTooLong: 'unknown_ca',
   NotACa: 'bad_certificate',
@@ -331,7 +334,7 @@ function checkPath(path: readonly Cert[], opts: ValidateOptions): PathFailure | 
     const { notBefore, notAfter } = at(i);
     if (now < notBefore.getTime()) {
       return failure(
-        'CertificateExpired',
+        'CertificateNotYetValid',
         `${roleOf(i, n)} ${nameOf(c)} is not valid before ${notBefore.toISOString()} (now ${opts.now.toISOString()})`,
         i === 0,
       );
