@@ -170,7 +170,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   exportKeyingMaterial(label: string, context: Uint8Array | undefined, length: number): Uint8Array {
     const ctx = this.context;
     if (!ctx.suite || !ctx.exporterSecret || !this.isConnected) {
-      throw new TlsError('internal_error', 'ExporterBeforeHandshake', 'keying material can be exported only after the handshake');
+      throw new UsageError('keying material can be exported only after the handshake');
     }
     return exportKeyingMaterial(ctx.suite, ctx.exporterSecret, label, context, length);
   }
