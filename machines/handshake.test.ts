@@ -4,7 +4,7 @@
  * transition coverage of both machines computed from their definitions.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { utf8 } from '../crypto/bytes.js';
+import { concat, utf8 } from '../crypto/bytes.js';
 import { EarlySecret, trafficKeys } from '../crypto/keyschedule.js';
 import { suiteInfo } from '../crypto/suites.js';
 import { transcriptHash } from '../crypto/transcript.js';
@@ -81,39 +81,26 @@ function records(bytes: Uint8Array): { type: number; body: Uint8Array }[] {
   return out;
 }
 
-/** Rewrite the plaintext ClientHello in the first record sent to the server. */
-function tamperClientHello(fn: (ch: Omit<ClientHello, 'raw'>) => Omit<ClientHello, 'raw'>) {
+/** One plaintext record around `body`. */
+const record = (type: number, body: Uint8Array, version = 0x0303): Uint8Array => concat(recordHeader(type, version, body.length), body);
+
+/** Rewrite the plaintext hello in the first record sent in `direction`. */
+function tamperFirstHello<M extends ClientHello | ServerHello>(direction: 'toServer' | 'toClient', fn: (m: Omit<M, 'raw'>) => Omit<M, 'raw'>) {
   let done = false;
   return (dir: 'toServer' | 'toClient', bytes: Uint8Array): Uint8Array[] => {
-    if (dir !== 'toServer' || done) return [bytes];
+    if (dir !== direction || done) return [bytes];
     done = true;
     const [rec] = records(bytes);
     if (!rec || rec.type !== 22) return [bytes];
-    const raw = rewriteMessage<ClientHello>(rec.body, fn);
-    const hdr = recordHeader(22, 0x0301, raw.length);
-    const out = new Uint8Array(hdr.length + raw.length);
-    out.set(hdr);
-    out.set(raw, hdr.length);
-    return [out];
+    return [record(22, rewriteMessage<M>(rec.body, fn), direction === 'toServer' ? 0x0301 : 0x0303)];
   };
 }
 
+/** Rewrite the plaintext ClientHello in the first record sent to the server. */
+const tamperClientHello = (fn: (ch: Omit<ClientHello, 'raw'>) => Omit<ClientHello, 'raw'>) => tamperFirstHello<ClientHello>('toServer', fn);
+
 /** Rewrite the plaintext ServerHello in the first record sent to the client. */
-function tamperServerHello(fn: (sh: Omit<ServerHello, 'raw'>) => Omit<ServerHello, 'raw'>) {
-  let done = false;
-  return (dir: 'toServer' | 'toClient', bytes: Uint8Array): Uint8Array[] => {
-    if (dir !== 'toClient' || done) return [bytes];
-    done = true;
-    const [rec] = records(bytes);
-    if (!rec || rec.type !== 22) return [bytes];
-    const raw = rewriteMessage<ServerHello>(rec.body, fn);
-    const hdr = recordHeader(22, 0x0303, raw.length);
-    const out = new Uint8Array(hdr.length + raw.length);
-    out.set(hdr);
-    out.set(raw, hdr.length);
-    return [out];
-  };
-}
+const tamperServerHello = (fn: (sh: Omit<ServerHello, 'raw'>) => Omit<ServerHello, 'raw'>) => tamperFirstHello<ServerHello>('toClient', fn);
 
 const withoutExt = (exts: Extension[], type: Extension['type']) => exts.filter((e) => e.type !== type);
 const mapExt = (exts: Extension[], type: Extension['type'], f: (e: Extension) => Extension) =>
@@ -450,9 +437,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
         const binders = [...u16(binder.length + 1), binder.length, ...binder];
         const ext = [0, 41, ...u16(ids.length + binders.length), ...ids, ...binders];
         const raw = replaceLastExtension(body, new Uint8Array(ext));
-        const r = new Uint8Array(5 + raw.length);
-        r.set(recordHeader(22, 0x0301, raw.length));
-        r.set(raw, 5);
+        const r = record(22, raw, 0x0301);
         return [r];
       },
     });
@@ -620,19 +605,11 @@ describe('HelloRetryRequest', () => {
                   e.type === 'pre_shared_key_client' ? { ...e, binders: [firstBinder!] } : e,
                 ),
               }));
-              const hdr = recordHeader(22, 0x0303, raw.length);
-              const r = new Uint8Array(hdr.length + raw.length);
-              r.set(hdr);
-              r.set(raw, 5);
-              out.push(r);
+              out.push(record(22, raw));
               continue;
             }
           }
-          const hdr = recordHeader(rec.type, 0x0303, rec.body.length);
-          const r = new Uint8Array(5 + rec.body.length);
-          r.set(hdr);
-          r.set(rec.body, 5);
-          out.push(r);
+          out.push(record(rec.type, rec.body));
         }
         return out;
       },
@@ -652,9 +629,7 @@ describe('HelloRetryRequest', () => {
           if (rec.type === 22 && body[0] === 1 && ++count === 2) {
             body = rewriteMessage<ClientHello>(body, (ch) => ({ ...ch, extensions: withoutExt(ch.extensions, 'cookie') }));
           }
-          const r = new Uint8Array(5 + body.length);
-          r.set(recordHeader(rec.type, 0x0303, body.length));
-          r.set(body, 5);
+          const r = record(rec.type, body, 0x0303);
           return r;
         });
       },
@@ -918,9 +893,7 @@ describe('tampering is detected with the exact alert', () => {
           out.set(e, o);
           o += e.length;
         }
-        const r = new Uint8Array(5 + out.length);
-        r.set(recordHeader(22, 0x0301, out.length));
-        r.set(out, 5);
+        const r = record(22, out, 0x0301);
         return [r];
       },
     });
@@ -1062,9 +1035,7 @@ describe('more failure branches, each with its exact alert', () => {
         if (dir !== 'toClient' || bytes[0] !== 22 || ++hellos !== 2) return [bytes];
         const [rec, ...rest] = records(bytes);
         const raw = rewriteMessage<ServerHello>(rec!.body, (sh) => ({ ...sh, cipherSuite: CipherSuite.TLS_CHACHA20_POLY1305_SHA256 }));
-        const r = new Uint8Array(5 + raw.length);
-        r.set(recordHeader(22, 0x0303, raw.length));
-        r.set(raw, 5);
+        const r = record(22, raw, 0x0303);
         void rest;
         return [r];
       },
