@@ -81,7 +81,8 @@ export function chartModel(machine: AnyStateMachine): ChartModel {
   };
   add(undefined, root.on);
   const states = Object.values(root.states).map((s) => {
-    add(s.key, s.on);
+    // A final state's catch-all only absorbs events: nothing to draw.
+    if (s.type !== 'final') add(s.key, s.on);
     return { name: s.key, final: s.type === 'final' };
   });
   const initial = typeof root.initial === 'string' ? root.initial : (root.initial?.target?.[0]?.key ?? states[0]?.name ?? '');

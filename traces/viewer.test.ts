@@ -141,3 +141,32 @@ describe('trace viewer in a browser', () => {
     await page.close();
   });
 });
+
+describe('the viewer on the trace `tlschart demo --trace` writes', () => {
+  it('steps through both demo handshakes to the resumed connection, showing the skipped authentication', async (ctx) => {
+    const b = await launch((note) => ctx.skip(note));
+    const { main } = await import('../cli/main.js');
+    const file = join(mkdtempSync(join(tmpdir(), 'tlschart-demo-')), 'demo.json');
+    const out: string[] = [];
+    const code = await main(['demo', '--trace', file], { stdout: (t) => void out.push(t), stderr: (t) => void out.push(t) });
+    expect(code, out.join('')).toBe(0);
+    const parsed = parseTrace(readFileSync(file, 'utf8'));
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(parsed.trace.handshakes).toHaveLength(2);
+    const page = await open(b, parsed.trace);
+    await page.keyboard.press('End');
+    // The demo ends each connection with close_notify both ways.
+    expect((await highlighted(page)).active).toEqual(['client-state-closed', 'server-state-closed']);
+    // Back to the resumed server Finished arriving at the client.
+    await page.keyboard.press('Home');
+    const expected = expectedStates(parsed.trace);
+    const first = parsed.trace.handshakes[0]!.sides.reduce((n, s) => n + s.steps.length, 0);
+    const index = expected.findIndex((e, i) => i >= first && e.states['client'] === 'connected');
+    for (let i = 0; i < index; i++) await page.keyboard.press('ArrowRight');
+    const at = await highlighted(page);
+    expect(at.active).toEqual(['client-state-connected', 'server-state-expectClientFinished']);
+    expect(await page.locator('g.note').allTextContents()).toContain('Certificate, CertificateVerify skipped: PSK');
+    if (process.env['UPDATE_SCREENSHOTS'] === '1') await page.screenshot({ path: here('./screenshots/demo-viewer.png') });
+    await page.close();
+  });
+});
