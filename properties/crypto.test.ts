@@ -4,6 +4,7 @@
  * (§4.4.4) or a PSK binder (§4.2.11.2) ever yields a witness.
  */
 import fc from 'fast-check';
+import { test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { computeBinder, EarlySecret, finishedVerifyData, obfuscatedTicketAge, ticketAgeFromObfuscated } from '../crypto/keyschedule.js';
 import { SUPPORTED_SUITES, suiteInfo, type SuiteInfo } from '../crypto/suites.js';
@@ -31,17 +32,16 @@ const finishedCase = suiteArb.chain((suite) =>
 );
 
 describe('obfuscated ticket age', () => {
-  it('round-trips modulo 2^32 for any age and ticket_age_add', () => {
-    fc.assert(
-      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), u32, (age, add) => {
-        const obf = obfuscatedTicketAge(age, add);
-        expect(obf).toBeGreaterThanOrEqual(0);
-        expect(obf).toBeLessThan(2 ** 32);
-        expect(ticketAgeFromObfuscated(obf, add)).toBe(age % 2 ** 32);
-      }),
-      { numRuns },
-    );
-  });
+  // Written with @fast-check/vitest's test.prop: the runner reports the seed and counterexample itself.
+  test.prop([fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), u32], { numRuns })(
+    'round-trips modulo 2^32 for any age and ticket_age_add',
+    (age, add) => {
+      const obf = obfuscatedTicketAge(age, add);
+      expect(obf).toBeGreaterThanOrEqual(0);
+      expect(obf).toBeLessThan(2 ** 32);
+      expect(ticketAgeFromObfuscated(obf, add)).toBe(age % 2 ** 32);
+    },
+  );
 });
 
 describe('Finished and binder witnesses', () => {
