@@ -69,6 +69,12 @@ async function fullThenSession(opts: Omit<PairOptions, 'identity'> = {}): Promis
   return { first, session };
 }
 
+/** A second connection that offers a ticket from a first, full one (same store and clock). */
+async function resumingPair(opts: Omit<PairOptions, 'identity' | 'store' | 'env'> = {}): Promise<Pair> {
+  const { first, session } = await fullThenSession();
+  return pair({ ...opts, store: first.store, env: first.env, client: { session, ...opts.client } });
+}
+
 /** Split a byte chunk into records (type, body). */
 function records(bytes: Uint8Array): { type: number; body: Uint8Array }[] {
   const out: { type: number; body: Uint8Array }[] = [];
@@ -401,11 +407,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
   });
 
   it('rejects a tampered binder with decrypt_error', async () => {
-    const { first, session } = await fullThenSession();
-    const p = pair({
-      store: first.store,
-      env: first.env,
-      client: { session },
+    const p = await resumingPair({
       tamper: tamperClientHello((ch) => ({
         ...ch,
         extensions: mapExt(ch.extensions, 'pre_shared_key_client', (e) =>
@@ -418,11 +420,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
   });
 
   it('rejects identities and binders of different counts with illegal_parameter', async () => {
-    const { first, session } = await fullThenSession();
-    const p = pair({
-      store: first.store,
-      env: first.env,
-      client: { session },
+    const p = await resumingPair({
       tamper: (dir, bytes) => {
         if (dir !== 'toServer' || bytes[5] !== 1) return [bytes];
         const body = records(bytes)[0]!.body;
@@ -448,11 +446,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
   });
 
   it('rejects pre_shared_key without psk_key_exchange_modes with missing_extension', async () => {
-    const { first, session } = await fullThenSession();
-    const p = pair({
-      store: first.store,
-      env: first.env,
-      client: { session },
+    const p = await resumingPair({
       tamper: tamperClientHello((ch) => ({ ...ch, extensions: withoutExt(ch.extensions, 'psk_key_exchange_modes') })),
     });
     await p.run();
@@ -460,11 +454,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
   });
 
   it('refuses psk_ke-only resumption: the PSK is ignored, the handshake is full, and no tickets are sent', async () => {
-    const { first, session } = await fullThenSession();
-    const p = pair({
-      store: first.store,
-      env: first.env,
-      client: { session },
+    const p = await resumingPair({
       clientMachine: clientHelloProbe((ch) => ({
         ...ch,
         extensions: mapExt(ch.extensions, 'psk_key_exchange_modes', () => ({ type: 'psk_key_exchange_modes', modes: [PskKeyExchangeMode.psk_ke] })),
@@ -479,11 +469,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
   });
 
   it('client rejects a ServerHello that selects an unoffered PSK with illegal_parameter', async () => {
-    const { first, session } = await fullThenSession();
-    const p = pair({
-      store: first.store,
-      env: first.env,
-      client: { session },
+    const p = await resumingPair({
       tamper: tamperServerHello((sh) => ({
         ...sh,
         extensions: mapExt(sh.extensions, 'pre_shared_key_server', () => ({ type: 'pre_shared_key_server', selectedIdentity: 1 })),
@@ -494,11 +480,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
   });
 
   it('client rejects a PSK ServerHello without key_share (psk_ke) with illegal_parameter', async () => {
-    const { first, session } = await fullThenSession();
-    const p = pair({
-      store: first.store,
-      env: first.env,
-      client: { session },
+    const p = await resumingPair({
       tamper: tamperServerHello((sh) => ({ ...sh, extensions: withoutExt(sh.extensions, 'key_share_server') })),
     });
     await p.run();
@@ -506,11 +488,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
   });
 
   it('client rejects a PSK ServerHello whose suite hash differs from the ticket\'s with illegal_parameter', async () => {
-    const { first, session } = await fullThenSession();
-    const p = pair({
-      store: first.store,
-      env: first.env,
-      client: { session },
+    const p = await resumingPair({
       tamper: tamperServerHello((sh) => ({ ...sh, cipherSuite: CipherSuite.TLS_AES_256_GCM_SHA384 })),
     });
     await p.run();
@@ -868,11 +846,7 @@ describe('tampering is detected with the exact alert', () => {
   });
 
   it('rejects a ClientHello whose pre_shared_key is not last with illegal_parameter', async () => {
-    const { first, session } = await fullThenSession();
-    const p = pair({
-      store: first.store,
-      env: first.env,
-      client: { session },
+    const p = await resumingPair({
       tamper: (dir, bytes) => {
         if (dir !== 'toServer' || bytes[5] !== 1) return [bytes];
         // move the last extension (pre_shared_key) in front of the others, keeping all bytes
