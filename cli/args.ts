@@ -9,6 +9,14 @@ export interface Parsed {
   positionals: string[];
 }
 
+/** The options demo, serve and connect share: what to record and where to watch. */
+export const OBSERVE_OPTIONS: Options = {
+  trace: { type: 'string' },
+  keylog: { type: 'string' },
+  inspect: { type: 'boolean' },
+  'inspect-url': { type: 'string' },
+};
+
 /** Parse `argv` for `command`; --help is always accepted. */
 export function parse(command: string, argv: readonly string[], options: Options, maxPositionals: number): Parsed {
   let result;

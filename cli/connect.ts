@@ -7,7 +7,7 @@ import { connect as tlsConnect, type ConnectOptions } from '../net/connect.js';
 import type { TLSSocket } from '../net/socket.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import { TraceCollector } from '../traces/recorder.js';
-import { intOption, listOption, parse, stringOption } from './args.js';
+import { intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
 import { describeFailure } from './serve.js';
@@ -176,10 +176,7 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
       groups: { type: 'string' },
       suites: { type: 'string' },
       send: { type: 'string' },
-      trace: { type: 'string' },
-      keylog: { type: 'string' },
-      inspect: { type: 'boolean' },
-      'inspect-url': { type: 'string' },
+      ...OBSERVE_OPTIONS,
     },
     1,
   );

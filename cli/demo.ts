@@ -14,7 +14,7 @@ import { createServer } from '../net/server.js';
 import type { TLSSocket, TlsConnection } from '../net/socket.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { TraceCollector } from '../traces/recorder.js';
-import { parse, stringOption } from './args.js';
+import { OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { flowLines, messageNames, renderFlow } from './flow.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession, type InspectSession } from './inspect.js';
 import { CommandError, type CliIo } from './io.js';
@@ -142,7 +142,7 @@ export async function demo(argv: readonly string[], io: CliIo): Promise<number> 
   const { values } = parse(
     command,
     argv,
-    { trace: { type: 'string' }, inspect: { type: 'boolean' }, 'inspect-url': { type: 'string' }, keylog: { type: 'string' } },
+    OBSERVE_OPTIONS,
     0,
   );
   if (values.help) {

@@ -12,7 +12,7 @@ import type { TLSSocket } from '../net/socket.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { TraceCollector } from '../traces/recorder.js';
 import { TlsError } from '../wire/alerts.js';
-import { intOption, listOption, parse, stringOption } from './args.js';
+import { intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
 
@@ -135,10 +135,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       alpn: { type: 'string' },
       groups: { type: 'string' },
       www: { type: 'boolean' },
-      trace: { type: 'string' },
-      keylog: { type: 'string' },
-      inspect: { type: 'boolean' },
-      'inspect-url': { type: 'string' },
+      ...OBSERVE_OPTIONS,
     },
     0,
   );
