@@ -71,12 +71,12 @@ function checkInitialSequence(seq: bigint): bigint {
   return seq;
 }
 
-/** Seals records for one write epoch. */
-export class RecordProtector {
-  private readonly key: Uint8Array;
-  private readonly iv: Uint8Array;
-  private readonly provider: CryptoProvider;
-  private seq: bigint;
+/** The key, IV and sequence number of one direction's epoch (RFC 8446 §5.3). */
+abstract class EpochState {
+  protected readonly key: Uint8Array;
+  protected readonly iv: Uint8Array;
+  protected readonly provider: CryptoProvider;
+  protected seq: bigint;
 
   constructor(
     readonly suite: SuiteInfo,
@@ -90,10 +90,14 @@ export class RecordProtector {
     this.seq = checkInitialSequence(options.initialSequence ?? 0n);
   }
 
-  /** Sequence number the next sealed record will use. */
+  /** Sequence number of the next record (sealed or expected). */
   get sequence(): bigint {
     return this.seq;
   }
+}
+
+/** Seals records for one write epoch. */
+export class RecordProtector extends EpochState {
 
   /**
    * Seal one record and return it whole (header and encrypted_record).
@@ -133,28 +137,7 @@ export type Unprotected =
   | { ok: false; error: TlsError };
 
 /** Opens records for one read epoch. */
-export class RecordDeprotector {
-  private readonly key: Uint8Array;
-  private readonly iv: Uint8Array;
-  private readonly provider: CryptoProvider;
-  private seq: bigint;
-
-  constructor(
-    readonly suite: SuiteInfo,
-    keys: TrafficKeys,
-    options: ProtectionOptions = {},
-  ) {
-    checkKeys(suite, keys);
-    this.key = keys.key.slice();
-    this.iv = keys.iv.slice();
-    this.provider = options.provider ?? defaultProvider();
-    this.seq = checkInitialSequence(options.initialSequence ?? 0n);
-  }
-
-  /** Sequence number the next record is expected to carry. */
-  get sequence(): bigint {
-    return this.seq;
-  }
+export class RecordDeprotector extends EpochState {
 
   /**
    * Open one TLSCiphertext given its received header (the AAD) and
