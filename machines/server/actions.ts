@@ -7,7 +7,8 @@ import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/key
 import { certificateVerifyInput, SUPPORTED_SIGNATURE_SCHEMES } from '../../crypto/signature.js';
 import { type SuiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
-import { verifyBinder, verifyCertificateVerify, verifyFinished } from '../../crypto/witness.js';
+import { verifyBinder, verifyFinished } from '../../crypto/witness.js';
+import { clientChainVerdict, clientSignatureWitness } from './guards.js';
 import type { ServerSessionState } from '../../tickets/types.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
@@ -243,25 +244,21 @@ export function acceptEmptyClientCertificate(ctx: ServerContext, event: TlsEvent
 }
 
 export function acceptClientCertificate(ctx: ServerContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Certificate' || !ctx.config.verifyClientChain) return {};
-  const chain = event.msg.entries.map((e) => e.certData);
-  const verdict = ctx.config.verifyClientChain(chain, new Date(ctx.env.now()));
+  if (event.type !== 'recv.Certificate') return {};
+  const verdict = clientChainVerdict(ctx, event.msg);
   if (!verdict.ok) throw verdict.error;
-  return { transcript: [...ctx.transcript, event.msg.raw], peerChain: chain, peerSpki: verdict.leafSpki };
+  return { transcript: [...ctx.transcript, event.msg.raw], peerChain: event.msg.entries.map((e) => e.certData), peerSpki: verdict.leafSpki };
 }
 
 export function failUntrustedClientCertificate(ctx: ServerContext, event: TlsEvent): Patch {
   if (event.type !== 'recv.Certificate') return {};
-  const verifier = ctx.config.verifyClientChain;
-  const verdict = verifier
-    ? verifier(event.msg.entries.map((e) => e.certData), new Date(ctx.env.now()))
-    : { ok: false as const, error: new TlsError('bad_certificate', 'NoClientVerifier', 'no client certificate verifier configured') };
+  const verdict = clientChainVerdict(ctx, event.msg);
   return failWith(ctx, verdict.ok ? new TlsError('internal_error', 'InconsistentGuard', 'certificate failure branch taken for a trusted chain') : verdict.error);
 }
 
 export function acceptClientCertificateVerify(ctx: ServerContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.CertificateVerify' || !ctx.peerSpki || !ctx.suite) return {};
-  const w = verifyCertificateVerify(event.msg.algorithm, ctx.peerSpki, 'client', th(ctx.suite, ctx.transcript), event.msg.signature);
+  if (event.type !== 'recv.CertificateVerify') return {};
+  const w = clientSignatureWitness(ctx, event.msg);
   if (!w) throw new Error('client CertificateVerify accepted without verification');
   return { transcript: [...ctx.transcript, event.msg.raw], clientSignature: w };
 }

@@ -6,7 +6,12 @@ import { EarlySecret } from '../../crypto/keyschedule.js';
 import { schemesForSpki } from '../../crypto/signature.js';
 import { transcriptHash } from '../../crypto/transcript.js';
 import { verifyBinder, verifyCertificateVerify, verifyFinished } from '../../crypto/witness.js';
+import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
+import type { Certificate, CertificateVerify } from '../../wire/types.js';
+import type { SignatureVerified } from '../../crypto/witness.js';
+import { memo } from '../memo.js';
+import type { ChainVerdict } from '../types.js';
 import type { TlsEvent } from '../types.js';
 import type { ServerContext } from './context.js';
 import * as logic from './logic.js';
@@ -15,6 +20,22 @@ const th = (ctx: ServerContext) => {
   if (!ctx.suite) throw new Error('no suite yet');
   return transcriptHash(ctx.suite.hash, ctx.transcript);
 };
+
+/** The client's chain, judged once per (context, message) for the guard and its actions. */
+export function clientChainVerdict(ctx: ServerContext, cert: Certificate): ChainVerdict {
+  return memo(ctx, cert, 'chain', () => {
+    const verifier = ctx.config.verifyClientChain;
+    if (!verifier) return { ok: false, error: new TlsError('bad_certificate', 'NoClientVerifier', 'no client certificate verifier configured') };
+    return verifier(cert.entries.map((e) => e.certData), new Date(ctx.env.now()));
+  });
+}
+
+/** The client's CertificateVerify, checked once per (context, message) for the guard and its action. */
+export function clientSignatureWitness(ctx: ServerContext, cv: CertificateVerify): SignatureVerified | undefined {
+  const spki = ctx.peerSpki;
+  if (!spki) return undefined;
+  return memo(ctx, cv, 'signature', () => verifyCertificateVerify(cv.algorithm, spki, 'client', th(ctx), cv.signature));
+}
 
 /** §4.4.3: the scheme must fit the client certificate's key. */
 function isSchemeAcceptable(ctx: ServerContext, e: TlsEvent): boolean {
@@ -50,15 +71,13 @@ export const guards = {
   lacksRequiredClientCertificate: (ctx: ServerContext, e: TlsEvent) =>
     e.type === 'recv.Certificate' && e.msg.entries.length === 0 && ctx.config.requireClientCertificate,
   isClientCertificateTrusted: (ctx: ServerContext, e: TlsEvent) =>
-    e.type === 'recv.Certificate' &&
-    ctx.config.verifyClientChain !== undefined &&
-    ctx.config.verifyClientChain(e.msg.entries.map((x) => x.certData), new Date(ctx.env.now())).ok,
+    e.type === 'recv.Certificate' && clientChainVerdict(ctx, e.msg).ok,
   isSignatureSchemeAcceptable: isSchemeAcceptable,
   isClientSignatureValid: (ctx: ServerContext, e: TlsEvent): boolean =>
     e.type === 'recv.CertificateVerify' &&
     ctx.peerSpki !== undefined &&
     isSchemeAcceptable(ctx, e) &&
-    verifyCertificateVerify(e.msg.algorithm, ctx.peerSpki, 'client', th(ctx), e.msg.signature) !== undefined,
+    clientSignatureWitness(ctx, e.msg) !== undefined,
   isClientFinishedValid: (ctx: ServerContext, e: TlsEvent) =>
     e.type === 'recv.Finished' &&
     ctx.suite !== undefined &&
