@@ -942,6 +942,126 @@ describe('client authentication', () => {
   });
 });
 
+describe('every named refusal has its exact alert', () => {
+  /** Rewrite the n-th ClientHello (1-based) the client sends. */
+  function tamperNthClientHello(n: number, fn: (ch: Omit<ClientHello, 'raw'>, first: ClientHello | undefined) => Omit<ClientHello, 'raw'>) {
+    let count = 0;
+    let first: ClientHello | undefined;
+    return (dir: 'toServer' | 'toClient', bytes: Uint8Array): Uint8Array[] => {
+      if (dir !== 'toServer') return [bytes];
+      return records(bytes).map((rec) => {
+        if (rec.type !== 22 || rec.body[0] !== 1) return record(rec.type, rec.body);
+        count++;
+        const d = decodeHandshake(rec.body);
+        if (!d.ok || d.value.type !== 'client_hello') throw new Error('bad hello');
+        if (count === 1) first = d.value;
+        return count === n ? record(22, rewriteMessage<ClientHello>(rec.body, (ch) => fn(ch, first))) : record(rec.type, rec.body);
+      });
+    };
+  }
+
+  it('server rejects early_data in the second ClientHello with illegal_parameter', async () => {
+    const p = pair({
+      server: { forceHelloRetry: true },
+      tamper: tamperNthClientHello(2, (ch) => ({ ...ch, extensions: [...ch.extensions, { type: 'early_data' }] })),
+    });
+    await p.run();
+    expectFailure(p, 'server', 'illegal_parameter', 'EarlyDataAfterRetry');
+  });
+
+  it('server rejects a second ClientHello whose share is not for the requested group with illegal_parameter', async () => {
+    // The retry asks for x25519 (the server's only group); the second hello resends the first one's secp384r1 share.
+    const q = pair({
+      client: { groups: [NamedGroup.secp384r1, NamedGroup.x25519], keyShareGroups: [NamedGroup.secp384r1] },
+      server: { groups: [NamedGroup.x25519] },
+      tamper: tamperNthClientHello(2, (ch, first) => ({
+        ...ch,
+        extensions: mapExt(ch.extensions, 'key_share_client', () => findExtension(first!.extensions, 'key_share_client')!),
+      })),
+    });
+    await q.run();
+    expectFailure(q, 'server', 'illegal_parameter', 'WrongRetryShare');
+  });
+
+  it('client rejects a HelloRetryRequest that would change nothing with illegal_parameter', async () => {
+    const p = pair({ server: { forceHelloRetry: true }, tamper: tamperServerHello((hrr) => ({ ...hrr, extensions: withoutExt(hrr.extensions, 'cookie') })) });
+    await p.run();
+    expectFailure(p, 'client', 'illegal_parameter', 'HelloRetryChangesNothing');
+  });
+
+  it('client rejects a ServerHello that selects TLS 1.2 in supported_versions with illegal_parameter', async () => {
+    const p = pair({
+      tamper: tamperServerHello((sh) => ({
+        ...sh,
+        extensions: mapExt(sh.extensions, 'supported_versions_server', () => ({ type: 'supported_versions_server', version: 0x0303 })),
+      })),
+    });
+    await p.run();
+    expectFailure(p, 'client', 'illegal_parameter', 'UnofferedVersion');
+  });
+
+  it('client rejects an ALPN protocol it did not offer with illegal_parameter', async () => {
+    const p = pair({
+      client: { alpnProtocols: ['h2'] },
+      serverMachine: serverFlightProbe(
+        mapMessage('encrypted_extensions', (raw) =>
+          rewriteMessage<EncryptedExtensions>(raw, (ee) => ({ ...ee, extensions: [...ee.extensions, { type: 'alpn', protocols: ['spdy/1'] }] })),
+        ),
+      ),
+    });
+    await p.run();
+    expectFailure(p, 'client', 'illegal_parameter', 'UnofferedAlpn');
+  });
+
+  it('client rejects a CertificateRequest without signature_algorithms with missing_extension', async () => {
+    const p = pair({
+      server: { requestClientCertificate: true, verifyClientChain: chainVerifier({ ca: identity.certPem, purpose: 'client' }) },
+      serverMachine: serverFlightProbe(
+        mapMessage('certificate_request', (raw) =>
+          rewriteMessage(raw, (cr) => (cr.type === 'certificate_request' ? { ...cr, extensions: [{ type: 'unknown', code: 0x7a7a, data: new Uint8Array(0) }] } : cr)),
+        ),
+      ),
+    });
+    await p.run();
+    expectFailure(p, 'client', 'missing_extension', 'MissingSignatureAlgorithms');
+  });
+
+  it('server without a client-certificate verifier refuses a client certificate with bad_certificate', async () => {
+    const p = pair({ client: { clientCertificate: identity.certified }, server: { requestClientCertificate: true } });
+    await p.run();
+    expectFailure(p, 'server', 'bad_certificate', 'NoClientVerifier');
+  });
+
+  it('server refuses a client with no key exchange group in common with handshake_failure', async () => {
+    const p = pair({ client: { groups: [NamedGroup.secp256r1], keyShareGroups: [] }, server: { groups: [NamedGroup.x25519] } });
+    await p.run();
+    expectFailure(p, 'server', 'handshake_failure', 'NoCommonGroup');
+  });
+
+  it('server machine refuses, by itself, identity/binder counts that differ and duplicate shares (the codec already does)', async () => {
+    const { first, session } = await fullThenSession();
+    const hello = await new Promise<ClientHello>((resolve) => {
+      const q = pair({ store: first.store, env: first.env, client: { session } });
+      q.client.on('output', (b) => {
+        const d = decodeHandshake(records(b)[0]!.body);
+        if (d.ok && d.value.type === 'client_hello') resolve(d.value);
+      });
+    });
+    const psk = findExtension(hello.extensions, 'pre_shared_key_client')!;
+    const share = findExtension(hello.extensions, 'key_share_client')!;
+    const cases: Array<[Extension[], string]> = [
+      [mapExt(hello.extensions, 'pre_shared_key_client', () => ({ ...psk, binders: [] })), 'BinderCountMismatch'],
+      [mapExt(hello.extensions, 'key_share_client', () => ({ ...share, shares: [...share.shares, ...share.shares] })), 'DuplicateKeyShare'],
+    ];
+    for (const [extensions, reason] of cases) {
+      const p = pair({});
+      await p.server.inject({ type: 'recv.ClientHello', msg: { ...hello, extensions }, tickets: [] });
+      expect(p.server.state).toBe('failed');
+      expect(p.server.error).toMatchObject({ alert: 'illegal_parameter', reason });
+    }
+  });
+});
+
 const u16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
 const u32 = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 

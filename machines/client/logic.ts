@@ -206,10 +206,8 @@ export function serverHelloProblem(ctx: ClientContext, sh: ServerHello): TlsErro
   if (!mine) {
     return err('illegal_parameter', 'UnofferedGroup', `ServerHello key_share uses group ${ks.share.group}, for which the client sent no share`);
   }
-  const hrrKs = ctx.helloRetryRequest && findExtension(ctx.helloRetryRequest.extensions, 'key_share_hrr');
-  if (hrrKs && hrrKs.selectedGroup !== ks.share.group) {
-    return err('illegal_parameter', 'GroupChangedAfterRetry', 'ServerHello group differs from the one the HelloRetryRequest selected');
-  }
+  // After a retry that asked for a group, that group's share is the only one we hold, so a
+  // ServerHello choosing another group is refused just above (UnofferedGroup).
   const shared = ecdhe(ctx, sh, mine.group, mine.privateKey, ks.share.keyExchange);
   if (!shared.ok) return shared.error;
   return undefined;
