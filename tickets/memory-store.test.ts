@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { MemoryTicketStore } from './memory-store.js';
 import type { ServerSessionState } from './types.js';
+import { describeTicketStoreContract } from './testing/contract.js';
 
 const ticket = (): Uint8Array => new Uint8Array(randomBytes(32));
 
@@ -126,3 +127,5 @@ describe('MemoryTicketStore', () => {
     expect(() => new MemoryTicketStore({ maxEntries: 1.5 })).toThrow(RangeError);
   });
 });
+
+describeTicketStoreContract('MemoryTicketStore', () => ({ store: new MemoryTicketStore() }));

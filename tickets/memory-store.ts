@@ -1,7 +1,8 @@
 /**
  * In-memory server ticket store: the default when one process serves all
  * resumptions. Tickets are looked up by their bytes (hex), used once, and
- * forgotten when they expire or when the store is full (oldest first).
+ * forgotten when they expire or when the store is full (oldest first). Every
+ * operation is synchronous (see the contract in `types.ts`).
  */
 import { toHex } from '../crypto/bytes.js';
 import type { ServerSessionState, TicketStore } from './types.js';
@@ -30,7 +31,8 @@ export class MemoryTicketStore implements TicketStore {
     this.#now = opts.now ?? Date.now;
   }
 
-  async put(ticket: Uint8Array, state: ServerSessionState): Promise<void> {
+  /** Synchronous: the ticket is visible to get/take as soon as this returns. */
+  put(ticket: Uint8Array, state: ServerSessionState): void {
     const key = toHex(ticket);
     // Re-storing a ticket makes it the newest entry.
     this.#entries.delete(key);
@@ -42,7 +44,19 @@ export class MemoryTicketStore implements TicketStore {
     this.#entries.set(key, state);
   }
 
-  async take(ticket: Uint8Array): Promise<ServerSessionState | undefined> {
+  get(ticket: Uint8Array): ServerSessionState | undefined {
+    const key = toHex(ticket);
+    const state = this.#entries.get(key);
+    if (state === undefined) return undefined;
+    if (isServerStateExpired(state, this.#now())) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return state;
+  }
+
+  /** Synchronous, hence atomic: one event-loop task removes the entry before any other can see it. */
+  take(ticket: Uint8Array): ServerSessionState | undefined {
     const key = toHex(ticket);
     const state = this.#entries.get(key);
     if (state === undefined) return undefined;

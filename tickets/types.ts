@@ -21,15 +21,49 @@ export interface ServerSessionState {
   clientCertificates: Uint8Array[];
 }
 
+/** A value, or a promise of it: a store that can answer at once need not cost an event-loop turn. */
+export type MaybePromise<T> = T | Promise<T>;
+
 /**
- * Server-side ticket storage. Asynchronous so a shared store (several
- * servers resuming each other's sessions) fits; the engine looks tickets up
- * before it sends the ClientHello event to the machine.
+ * Server-side ticket storage: the contract every implementation keeps, so that
+ * a store shared by several servers (a database, Redis) can implement it
+ * atomically. `tickets/testing/contract.ts` is the executable form of this
+ * contract; every implementation runs it.
+ *
+ * The engine uses it in this order for one ClientHello (RFC 8446 §4.2.11, §8.1):
+ *
+ *  1. `get` each offered identity — a lookup that removes nothing, so an offer
+ *     that is ignored (psk_ke only), not selected, or badly bound leaves every
+ *     ticket in place: seeing an identity on the wire is not enough to burn it;
+ *  2. the chart verifies the binder of the identity it would select;
+ *  3. only then `take` that one ticket. If the take finds nothing (another
+ *     connection, on this server or another one, took it first), the handshake
+ *     falls back to a full one — never to resumption.
+ *
+ * Rules:
+ * - `put(t, s)` completes (returns, or its promise resolves) only once a later
+ *   `get`/`take` of `t` from any server sharing the store can see `s`. It may
+ *   complete synchronously (the in-memory store does): the engine then sends the
+ *   NewSessionTicket in the same turn. A rejection means the ticket was not
+ *   stored; the engine then does not send it.
+ * - `get(t)` returns the state stored under `t`, or undefined when unknown,
+ *   expired (issuedAtMs + lifetimeS·1000 ≤ now) or unreadable. It never removes.
+ * - `take(t)` removes `t` and returns its state, atomically: of any number of
+ *   concurrent `take(t)` calls, across every server sharing the store, at most
+ *   one gets the state; all others get undefined. An expired ticket is removed
+ *   and yields undefined.
+ * - Tickets are compared by their bytes. States come back equal in every field
+ *   (PSK, suite, names, times, ticket_age_add, client certificate chain).
+ * - Failures of a shared store (unreachable, timeout, garbage under its key
+ *   prefix) surface as undefined from `get`/`take` — an unknown ticket — never as
+ *   a resumption; `put` rejects.
  */
 export interface TicketStore {
-  put(ticket: Uint8Array, state: ServerSessionState): Promise<void>;
-  /** The state of `ticket`, removed so that it can be used once only (RFC 8446 §8.1 anti-replay); undefined if unknown or expired. */
-  take(ticket: Uint8Array): Promise<ServerSessionState | undefined>;
+  put(ticket: Uint8Array, state: ServerSessionState): MaybePromise<void>;
+  /** The state of `ticket` without removing it; undefined if unknown, expired or unreadable. */
+  get(ticket: Uint8Array): MaybePromise<ServerSessionState | undefined>;
+  /** Remove `ticket` and return its state; at most one concurrent caller gets it (RFC 8446 §8.1 single use). */
+  take(ticket: Uint8Array): MaybePromise<ServerSessionState | undefined>;
 }
 
 /** What a client keeps from a NewSessionTicket to resume later (RFC 8446 §4.6.1, §4.2.11). */

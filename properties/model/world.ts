@@ -48,12 +48,16 @@ export class RecordingStore implements TicketStore {
     this.inner = new MemoryTicketStore({ now });
   }
 
-  put(ticket: Uint8Array, state: ServerSessionState): Promise<void> {
-    return this.inner.put(ticket, state);
+  put(ticket: Uint8Array, state: ServerSessionState): void {
+    this.inner.put(ticket, state);
   }
 
-  async take(ticket: Uint8Array): Promise<ServerSessionState | undefined> {
-    const state = await this.inner.take(ticket);
+  get(ticket: Uint8Array): ServerSessionState | undefined {
+    return this.inner.get(ticket);
+  }
+
+  take(ticket: Uint8Array): ServerSessionState | undefined {
+    const state = this.inner.take(ticket);
     this.takes.push({ session: this.owner, identity: toHex(ticket), state });
     return state;
   }

@@ -188,7 +188,7 @@ export async function replayCounterexample(f: CounterexampleFile, opts: { collec
       return { random: (n: number) => seeded.random(n), now: () => now };
     };
     const takes = new Map(saved.takes.map((t) => [t.identity, t.state ? loadState(t.state) : undefined]));
-    const store: TicketStore = { put: async () => undefined, take: async (t) => takes.get(toHex(t)) };
+    const store: TicketStore = { put: () => undefined, get: (t) => takes.get(toHex(t)), take: (t) => takes.get(toHex(t)) };
     const ticket = saved.ticket ? decodeClientSession(fromHex(saved.ticket)) : undefined;
     const server = new ServerConnection({
       ...defaultServerConfig(serverOverrides(f.setup.servers[saved.serverId], ids, saved.forceHelloRetry)),
