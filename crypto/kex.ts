@@ -11,18 +11,12 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import { TlsError } from '../wire/alerts.js';
 import { NamedGroup } from '../wire/types.js';
 import { checkBytes } from './check.js';
+import type { KeyPair, RandomSource, ServerShareResult, SharedSecretResult } from './provider.js';
+
+export type { KeyPair, SharedSecretResult, ServerShareResult } from './provider.js';
 
 /** Groups tlschart offers and accepts, in preference order. */
 export const SUPPORTED_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
-
-export interface KeyPair {
-  group: number;
-  privateKey: Uint8Array;
-  /** The KeyShareEntry.key_exchange bytes: 32 bytes for x25519, 0x04||X||Y for the NIST curves. */
-  publicKey: Uint8Array;
-}
-
-export type SharedSecretResult = { ok: true; value: Uint8Array } | { ok: false; error: TlsError };
 
 type Nist = typeof p256;
 
@@ -100,7 +94,7 @@ function groupImpl(group: number): GroupImpl {
  * (same randomness, same key pair). NIST private keys are reduced from
  * extra random bytes so their distribution is uniform.
  */
-export function generateKeyPair(group: number, randomBytes: (n: number) => Uint8Array): KeyPair {
+export function generateKeyPair(group: number, randomBytes: RandomSource): KeyPair {
   const g = groupImpl(group);
   if (typeof randomBytes !== 'function') throw new TypeError('randomBytes must be a function');
   const privateKey = g.generatePrivate(randomBytes);
@@ -148,4 +142,33 @@ export function computeSharedSecret(group: number, privateKey: Uint8Array, peerP
     const why = e instanceof Error ? e.message : String(e);
     return invalidShare(`invalid ${g.name} key share: ${why}`);
   }
+}
+
+/** A fixed scalar used only to check that a peer's share is a valid, non-low-order point. */
+const PROBE_KEYS: Record<number, Uint8Array> = {
+  [NamedGroup.x25519]: new Uint8Array(32).fill(0x55),
+  [NamedGroup.secp256r1]: new Uint8Array(32).fill(0x55),
+  [NamedGroup.secp384r1]: new Uint8Array(48).fill(0x55),
+};
+
+/**
+ * RFC 8446 §4.2.8.2, §7.4: a share is acceptable when an agreement with it
+ * succeeds — right length, uncompressed point on the curve, not low-order.
+ */
+export function isAcceptableShare(group: number, share: Uint8Array): boolean {
+  const probe = PROBE_KEYS[group];
+  return probe !== undefined && computeSharedSecret(group, probe, share).ok;
+}
+
+/** The server's half of an (EC)DHE exchange: a fresh key pair from `random`, then the agreement (§4.2.8). */
+export function acceptShare(group: number, clientShare: Uint8Array, random: RandomSource): ServerShareResult {
+  if (!GROUPS.has(group)) return { ok: false, error: new TlsError('illegal_parameter', 'UnsupportedGroup', `group 0x${Number(group).toString(16)} is not supported`) };
+  const pair = generateKeyPair(group, random);
+  const r = computeSharedSecret(group, pair.privateKey, clientShare);
+  return r.ok ? { ok: true, share: pair.publicKey, secret: r.value } : r;
+}
+
+/** The client's shared secret from its key pair and the server's share (§7.4). */
+export function completeShare(keyPair: KeyPair, serverShare: Uint8Array): SharedSecretResult {
+  return computeSharedSecret(keyPair.group, keyPair.privateKey, serverShare);
 }

@@ -16,7 +16,7 @@ import {
   ticketAgeFromObfuscated,
   trafficKeys,
 } from './keyschedule.js';
-import { defaultProvider, nobleProvider } from './noble.js';
+import { nobleProvider } from './noble.js';
 import type { CryptoProvider } from './provider.js';
 import { suiteByName, type HashName, type SuiteInfo } from './suites.js';
 import { s2, s3 } from '../vectors/rfc8448.js';
@@ -84,34 +84,34 @@ describe('hkdfExpandLabel (RFC 8446 §7.1)', () => {
     it(`matches an HMAC-written HKDF-Expand over several blocks with ${h}`, () => {
       const secret = bytes(hlen(h), 0x5a);
       const ctx = utf8('some context');
-      const got = hkdfExpandLabel(h, secret, 'c hs traffic', ctx, 100);
+      const got = hkdfExpandLabel(h, secret, 'c hs traffic', ctx, 100, nobleProvider);
       expect(toHex(got)).toBe(toHex(refExpand(h, secret, refLabel('c hs traffic', ctx, 100), 100)));
     });
   }
 
   it('rejects a secret that is not Hash.length bytes', () => {
-    expect(() => hkdfExpandLabel('sha256', bytes(31, 0), 'key', new Uint8Array(0), 16)).toThrow(RangeError);
-    expect(() => hkdfExpandLabel('sha384', bytes(32, 0), 'key', new Uint8Array(0), 16)).toThrow(RangeError);
+    expect(() => hkdfExpandLabel('sha256', bytes(31, 0), 'key', new Uint8Array(0), 16, nobleProvider)).toThrow(RangeError);
+    expect(() => hkdfExpandLabel('sha384', bytes(32, 0), 'key', new Uint8Array(0), 16, nobleProvider)).toThrow(RangeError);
   });
 
   it('rejects a context longer than 255 bytes', () => {
-    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'x', bytes(256, 0), 16)).toThrow(/context/);
+    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'x', bytes(256, 0), 16, nobleProvider)).toThrow(/context/);
   });
 
   it('rejects lengths outside 1..255*Hash.length', () => {
-    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'x', new Uint8Array(0), 0)).toThrow(RangeError);
-    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'x', new Uint8Array(0), 255 * 32 + 1)).toThrow(RangeError);
-    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'x', new Uint8Array(0), 1.5)).toThrow(RangeError);
+    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'x', new Uint8Array(0), 0, nobleProvider)).toThrow(RangeError);
+    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'x', new Uint8Array(0), 255 * 32 + 1, nobleProvider)).toThrow(RangeError);
+    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'x', new Uint8Array(0), 1.5, nobleProvider)).toThrow(RangeError);
   });
 
   it('rejects an empty label and a label that makes HkdfLabel.label longer than 255 bytes', () => {
-    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), '', new Uint8Array(0), 16)).toThrow(/7\.\.255/);
-    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'a'.repeat(250), new Uint8Array(0), 16)).toThrow(/7\.\.255/);
-    expect(hkdfExpandLabel('sha256', bytes(32, 0), 'a'.repeat(249), new Uint8Array(0), 16)).toHaveLength(16);
+    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), '', new Uint8Array(0), 16, nobleProvider)).toThrow(/7\.\.255/);
+    expect(() => hkdfExpandLabel('sha256', bytes(32, 0), 'a'.repeat(250), new Uint8Array(0), 16, nobleProvider)).toThrow(/7\.\.255/);
+    expect(hkdfExpandLabel('sha256', bytes(32, 0), 'a'.repeat(249), new Uint8Array(0), 16, nobleProvider)).toHaveLength(16);
   });
 
   it('rejects an unknown hash name', () => {
-    expect(() => hkdfExpandLabel('md5' as HashName, bytes(32, 0), 'x', new Uint8Array(0), 16)).toThrow(TypeError);
+    expect(() => hkdfExpandLabel('md5' as HashName, bytes(32, 0), 'x', new Uint8Array(0), 16, nobleProvider)).toThrow(TypeError);
   });
 });
 
@@ -119,46 +119,46 @@ describe('deriveSecret (RFC 8446 §7.1)', () => {
   it('is HKDF-Expand-Label with the transcript hash as context and Hash.length output', () => {
     const secret = bytes(48, 3);
     const th = bytes(48, 9);
-    expect(toHex(deriveSecret('sha384', secret, 'exp master', th))).toBe(
+    expect(toHex(deriveSecret('sha384', secret, 'exp master', th, nobleProvider))).toBe(
       toHex(refExpand('sha384', secret, refLabel('exp master', th, 48), 48)),
     );
   });
 
   it('rejects a transcript hash of the wrong length', () => {
-    expect(() => deriveSecret('sha256', bytes(32, 0), 'derived', bytes(48, 0))).toThrow(RangeError);
+    expect(() => deriveSecret('sha256', bytes(32, 0), 'derived', bytes(48, 0), nobleProvider)).toThrow(RangeError);
   });
 });
 
 describe('key-schedule stages', () => {
   it('cannot be constructed except from the previous stage', () => {
     const Ctor = EarlySecret as unknown as new (...a: unknown[]) => EarlySecret;
-    expect(() => new Ctor(Symbol('forged'), AES128, bytes(32, 0), defaultProvider())).toThrow(TypeError);
-    const hs = EarlySecret.create(AES128).withSharedSecret(bytes(32, 1));
+    expect(() => new Ctor(Symbol('forged'), AES128, bytes(32, 0), nobleProvider)).toThrow(TypeError);
+    const hs = EarlySecret.create(AES128, undefined, nobleProvider).withSharedSecret(bytes(32, 1));
     const HsCtor = hs.constructor as new (...a: unknown[]) => unknown;
-    expect(() => new HsCtor(undefined, AES128, bytes(32, 0), defaultProvider())).toThrow(TypeError);
+    expect(() => new HsCtor(undefined, AES128, bytes(32, 0), nobleProvider)).toThrow(TypeError);
   });
 
   it('starts from HKDF-Extract(0, 0) without a PSK and HKDF-Extract(0, PSK) with one', () => {
     for (const s of ALL) {
       const zeros = bytes(s.hashLen, 0);
-      const noPsk = EarlySecret.create(s);
+      const noPsk = EarlySecret.create(s, undefined, nobleProvider);
       expect(toHex(noPsk.secret)).toBe(createHmac(s.hash, zeros).update(zeros).digest('hex'));
       const psk = bytes(s.hashLen, 0x42);
-      expect(toHex(EarlySecret.create(s, psk).secret)).toBe(createHmac(s.hash, zeros).update(psk).digest('hex'));
+      expect(toHex(EarlySecret.create(s, psk, nobleProvider).secret)).toBe(createHmac(s.hash, zeros).update(psk).digest('hex'));
     }
   });
 
   it('rejects a PSK whose length is not the suite hash length', () => {
-    expect(() => EarlySecret.create(AES128, bytes(48, 1))).toThrow(RangeError);
-    expect(() => EarlySecret.create(AES256, bytes(32, 1))).toThrow(RangeError);
+    expect(() => EarlySecret.create(AES128, bytes(48, 1), nobleProvider)).toThrow(RangeError);
+    expect(() => EarlySecret.create(AES256, bytes(32, 1), nobleProvider)).toThrow(RangeError);
   });
 
   it('rejects an empty (EC)DHE shared secret', () => {
-    expect(() => EarlySecret.create(AES128).withSharedSecret(new Uint8Array(0))).toThrow(RangeError);
+    expect(() => EarlySecret.create(AES128, undefined, nobleProvider).withSharedSecret(new Uint8Array(0))).toThrow(RangeError);
   });
 
   it('keeps every secret out of JSON', () => {
-    const es = EarlySecret.create(AES256, bytes(48, 0x11));
+    const es = EarlySecret.create(AES256, bytes(48, 0x11), nobleProvider);
     const hs = es.withSharedSecret(bytes(48, 0x22));
     const ms = hs.toMasterSecret();
     expect(JSON.parse(JSON.stringify({ es, hs, ms }))).toEqual({
@@ -172,7 +172,7 @@ describe('key-schedule stages', () => {
     const { p, infos } = recordingProvider();
     const th = bytes(32, 4);
     const viaRecorder = EarlySecret.create(CHACHA, undefined, p).withSharedSecret(bytes(32, 5)).toMasterSecret();
-    const viaDefault = EarlySecret.create(CHACHA).withSharedSecret(bytes(32, 5)).toMasterSecret();
+    const viaDefault = EarlySecret.create(CHACHA, undefined, nobleProvider).withSharedSecret(bytes(32, 5)).toMasterSecret();
     expect(toHex(viaRecorder.clientApplicationTrafficSecret(th))).toBe(toHex(viaDefault.clientApplicationTrafficSecret(th)));
     // both "derived" steps plus "c ap traffic" went through the recording provider
     expect(infos.length).toBe(3);
@@ -182,7 +182,7 @@ describe('key-schedule stages', () => {
 describe('trafficKeys (RFC 8446 §7.3)', () => {
   for (const s of ALL) {
     it(`gives a ${s.keyLen}-byte key and a 12-byte IV for ${s.name}`, () => {
-      const { key, iv } = trafficKeys(s, bytes(s.hashLen, 0x33));
+      const { key, iv } = trafficKeys(s, bytes(s.hashLen, 0x33), nobleProvider);
       expect(key).toHaveLength(s.keyLen);
       expect(iv).toHaveLength(12);
       expect(toHex(key)).toBe(toHex(refExpand(s.hash, bytes(s.hashLen, 0x33), refLabel('key', new Uint8Array(0), s.keyLen), s.keyLen)));
@@ -191,7 +191,7 @@ describe('trafficKeys (RFC 8446 §7.3)', () => {
   }
 
   it('gives AES-128 16 bytes, AES-256 and ChaCha20 32 bytes', () => {
-    expect([AES128, AES256, CHACHA].map((s) => trafficKeys(s, bytes(s.hashLen, 1)).key.length)).toEqual([16, 32, 32]);
+    expect([AES128, AES256, CHACHA].map((s) => trafficKeys(s, bytes(s.hashLen, 1), nobleProvider).key.length)).toEqual([16, 32, 32]);
   });
 });
 
@@ -199,9 +199,9 @@ describe('nextApplicationTrafficSecret (RFC 8446 §7.2)', () => {
   it('expands "traffic upd" with an empty context to Hash.length bytes', () => {
     for (const s of ALL) {
       const cur = bytes(s.hashLen, 0x77);
-      const next = nextApplicationTrafficSecret(s, cur);
+      const next = nextApplicationTrafficSecret(s, cur, nobleProvider);
       expect(toHex(next)).toBe(toHex(refExpand(s.hash, cur, refLabel('traffic upd', new Uint8Array(0), s.hashLen), s.hashLen)));
-      expect(toHex(nextApplicationTrafficSecret(s, next))).not.toBe(toHex(next));
+      expect(toHex(nextApplicationTrafficSecret(s, next, nobleProvider))).not.toBe(toHex(next));
     }
   });
 });
@@ -211,22 +211,22 @@ describe('Finished and binders (RFC 8446 §4.4.4, §4.2.11.2)', () => {
     for (const s of ALL) {
       const base = bytes(s.hashLen, 0x10);
       const th = bytes(s.hashLen, 0x20);
-      const fk = finishedKey(s, base);
+      const fk = finishedKey(s, base, nobleProvider);
       expect(toHex(fk)).toBe(toHex(refExpand(s.hash, base, refLabel('finished', new Uint8Array(0), s.hashLen), s.hashLen)));
-      expect(toHex(finishedVerifyData(s, base, th))).toBe(createHmac(s.hash, fk).update(th).digest('hex'));
+      expect(toHex(finishedVerifyData(s, base, th, nobleProvider))).toBe(createHmac(s.hash, fk).update(th).digest('hex'));
     }
   });
 
   it('computes a binder exactly like a Finished keyed by the binder key', () => {
-    const es = EarlySecret.create(AES128, bytes(32, 0x61));
+    const es = EarlySecret.create(AES128, bytes(32, 0x61), nobleProvider);
     const binderKey = es.resumptionBinderKey();
     const th = bytes(32, 0x62);
-    expect(toHex(computeBinder(AES128, binderKey, th))).toBe(toHex(finishedVerifyData(AES128, binderKey, th)));
+    expect(toHex(computeBinder(AES128, binderKey, th, nobleProvider))).toBe(toHex(finishedVerifyData(AES128, binderKey, th, nobleProvider)));
   });
 
   it('rejects a transcript hash whose length does not match the suite', () => {
-    expect(() => finishedVerifyData(AES128, bytes(32, 0), bytes(48, 0))).toThrow(RangeError);
-    expect(() => computeBinder(AES256, bytes(48, 0), bytes(32, 0))).toThrow(RangeError);
+    expect(() => finishedVerifyData(AES128, bytes(32, 0), bytes(48, 0), nobleProvider)).toThrow(RangeError);
+    expect(() => computeBinder(AES256, bytes(48, 0), bytes(32, 0), nobleProvider)).toThrow(RangeError);
   });
 });
 
@@ -234,12 +234,12 @@ describe('resumptionPsk (RFC 8446 §4.6.1)', () => {
   it('expands "resumption" with the ticket nonce as context', () => {
     const rms = bytes(48, 0x44);
     const nonce = fromHex('0102');
-    expect(toHex(resumptionPsk(AES256, rms, nonce))).toBe(toHex(refExpand('sha384', rms, refLabel('resumption', nonce, 48), 48)));
+    expect(toHex(resumptionPsk(AES256, rms, nonce, nobleProvider))).toBe(toHex(refExpand('sha384', rms, refLabel('resumption', nonce, 48), 48)));
   });
 
   it('gives different PSKs for different nonces', () => {
     const rms = bytes(32, 0x44);
-    expect(toHex(resumptionPsk(AES128, rms, fromHex('00')))).not.toBe(toHex(resumptionPsk(AES128, rms, fromHex('01'))));
+    expect(toHex(resumptionPsk(AES128, rms, fromHex('00'), nobleProvider))).not.toBe(toHex(resumptionPsk(AES128, rms, fromHex('01'), nobleProvider)));
   });
 });
 
@@ -269,16 +269,16 @@ describe('exportKeyingMaterial (RFC 8446 §7.5)', () => {
     const inner = refExpand('sha256', ems, refLabel('EXPORTER-test', emptyHash, 32), 32);
     const ctxHash = new Uint8Array(createHash('sha256').update('ctx').digest());
     const expected = refExpand('sha256', inner, refLabel('exporter', ctxHash, 20), 20);
-    expect(toHex(exportKeyingMaterial(AES128, ems, 'EXPORTER-test', utf8('ctx'), 20))).toBe(toHex(expected));
+    expect(toHex(exportKeyingMaterial(AES128, ems, 'EXPORTER-test', utf8('ctx'), 20, nobleProvider))).toBe(toHex(expected));
   });
 
   it('treats an absent context as an empty one', () => {
     const ems = bytes(48, 0x56);
-    expect(toHex(exportKeyingMaterial(AES256, ems, 'x', undefined, 32))).toBe(
-      toHex(exportKeyingMaterial(AES256, ems, 'x', new Uint8Array(0), 32)),
+    expect(toHex(exportKeyingMaterial(AES256, ems, 'x', undefined, 32, nobleProvider))).toBe(
+      toHex(exportKeyingMaterial(AES256, ems, 'x', new Uint8Array(0), 32, nobleProvider)),
     );
-    expect(toHex(exportKeyingMaterial(AES256, ems, 'x', undefined, 32))).not.toBe(
-      toHex(exportKeyingMaterial(AES256, ems, 'x', new Uint8Array([0]), 32)),
+    expect(toHex(exportKeyingMaterial(AES256, ems, 'x', undefined, 32, nobleProvider))).not.toBe(
+      toHex(exportKeyingMaterial(AES256, ems, 'x', new Uint8Array([0]), 32, nobleProvider)),
     );
   });
 });
@@ -334,8 +334,8 @@ describe('exportKeyingMaterial agrees with OpenSSL through node:tls (RFC 8446 §
     it(`gives what node's exportKeyingMaterial gives over ${s.name}`, async () => {
       const got = await nodeTlsExport(s.name);
       expect(got.exporterSecret).toHaveLength(s.hashLen);
-      expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', utf8('context'), 42))).toBe(toHex(got.withContext));
-      expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', undefined, 32))).toBe(toHex(got.withoutContext));
+      expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', utf8('context'), 42, nobleProvider))).toBe(toHex(got.withContext));
+      expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', undefined, 32, nobleProvider))).toBe(toHex(got.withoutContext));
     });
   }
 });

@@ -16,7 +16,6 @@
  */
 import { utf8 } from './bytes.js';
 import { checkBytes, checkHash, checkLength } from './check.js';
-import { defaultProvider } from './noble.js';
 import type { CryptoProvider } from './provider.js';
 import { hashLength, type HashName, type SuiteInfo } from './suites.js';
 
@@ -48,7 +47,7 @@ export function hkdfExpandLabel(
   label: string,
   context: Uint8Array,
   length: number,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): Uint8Array {
   checkHash(hash);
   const hLen = hashLength(hash);
@@ -84,7 +83,7 @@ export function deriveSecret(
   secret: Uint8Array,
   label: string,
   transcriptHash: Uint8Array,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): Uint8Array {
   checkHash(hash);
   const hLen = hashLength(hash);
@@ -126,7 +125,7 @@ export class EarlySecret {
    * Start the schedule. Without a PSK the IKM is Hash.length zero bytes
    * (full handshake); a resumption PSK must be Hash.length bytes (§4.6.1).
    */
-  static create(suite: SuiteInfo, psk?: Uint8Array, p: CryptoProvider = defaultProvider()): EarlySecret {
+  static create(suite: SuiteInfo, psk: Uint8Array | undefined, p: CryptoProvider): EarlySecret {
     checkSuite(suite);
     const zeros = new Uint8Array(suite.hashLen);
     let ikm: Uint8Array = zeros;
@@ -248,7 +247,7 @@ export class MasterSecret {
 export function trafficKeys(
   suite: SuiteInfo,
   trafficSecret: Uint8Array,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): { key: Uint8Array; iv: Uint8Array } {
   checkSuite(suite);
   return {
@@ -264,14 +263,14 @@ export function trafficKeys(
 export function nextApplicationTrafficSecret(
   suite: SuiteInfo,
   secret: Uint8Array,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): Uint8Array {
   checkSuite(suite);
   return hkdfExpandLabel(suite.hash, secret, 'traffic upd', EMPTY, suite.hashLen, p);
 }
 
 /** finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length) (RFC 8446 §4.4.4). */
-export function finishedKey(suite: SuiteInfo, baseKey: Uint8Array, p: CryptoProvider = defaultProvider()): Uint8Array {
+export function finishedKey(suite: SuiteInfo, baseKey: Uint8Array, p: CryptoProvider): Uint8Array {
   checkSuite(suite);
   return hkdfExpandLabel(suite.hash, baseKey, 'finished', EMPTY, suite.hashLen, p);
 }
@@ -285,7 +284,7 @@ export function finishedVerifyData(
   suite: SuiteInfo,
   baseKey: Uint8Array,
   transcriptHash: Uint8Array,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): Uint8Array {
   checkSuite(suite);
   checkBytes('transcriptHash', transcriptHash);
@@ -303,7 +302,7 @@ export function computeBinder(
   suite: SuiteInfo,
   binderKey: Uint8Array,
   partialClientHelloHash: Uint8Array,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): Uint8Array {
   return finishedVerifyData(suite, binderKey, partialClientHelloHash, p);
 }
@@ -316,7 +315,7 @@ export function resumptionPsk(
   suite: SuiteInfo,
   resumptionMasterSecret: Uint8Array,
   ticketNonce: Uint8Array,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): Uint8Array {
   checkSuite(suite);
   return hkdfExpandLabel(suite.hash, resumptionMasterSecret, 'resumption', ticketNonce, suite.hashLen, p);
@@ -360,7 +359,7 @@ export function exportKeyingMaterial(
   label: string,
   context: Uint8Array | undefined,
   length: number,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): Uint8Array {
   checkSuite(suite);
   if (context !== undefined) checkBytes('context', context);

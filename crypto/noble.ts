@@ -1,10 +1,17 @@
-/** The default CryptoProvider: @noble/hashes and @noble/ciphers. */
+/**
+ * The default CryptoProvider: @noble/hashes, @noble/ciphers and @noble/curves
+ * (x25519, P-256, P-384, ECDSA, Ed25519), with RSA-PSS through node:crypto.
+ * Pure JavaScript and synchronous; ECDSA signatures are deterministic (RFC 6979),
+ * so a seeded handshake replays byte for byte.
+ */
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
+import { acceptShare, completeShare, generateKeyPair, isAcceptableShare, SUPPORTED_GROUPS } from './kex.js';
 import type { CryptoProvider } from './provider.js';
+import { signingKeyFromPem, verifySignature } from './signature.js';
 import type { AeadName, HashName } from './suites.js';
 
 const hashFn = (h: HashName) => (h === 'sha256' ? sha256 : sha384);
@@ -33,18 +40,12 @@ export const nobleProvider: CryptoProvider = {
       throw e;
     }
   },
+  groups: SUPPORTED_GROUPS,
+  generateKeyPair,
+  isValidShare: isAcceptableShare,
+  acceptShare,
+  completeShare,
+  loadSigningKey: signingKeyFromPem,
+  verifySignature,
 };
 
-let current: CryptoProvider = nobleProvider;
-
-/** The provider used when a caller passes none. */
-export function defaultProvider(): CryptoProvider {
-  return current;
-}
-
-/** Swap the default provider (for tests or another backend); returns the previous one. */
-export function setDefaultProvider(p: CryptoProvider): CryptoProvider {
-  const prev = current;
-  current = p;
-  return prev;
-}

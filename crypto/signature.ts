@@ -17,16 +17,9 @@ import { SignatureScheme } from '../wire/types.js';
 import { concat, utf8 } from './bytes.js';
 import { fromB64u, keyKind, parseSpki, type KeyKind } from './spki.js';
 
-/** A private key the handshake can sign CertificateVerify with. Never serialises its secret. */
-export interface SigningKey {
-  readonly kind: KeyKind;
-  /** The SignatureSchemes this key can produce, in preference order. */
-  readonly schemes: readonly number[];
-  /** DER SubjectPublicKeyInfo of the matching public key. */
-  readonly spki: Uint8Array;
-  /** Sign `message` (the full §4.4.3 content, not a digest). Throws if `scheme` is not one of `schemes`. */
-  sign(scheme: number, message: Uint8Array): Uint8Array;
-}
+import type { SigningKey } from './provider.js';
+
+export type { SigningKey } from './provider.js';
 
 interface SchemeInfo {
   kind: KeyKind;

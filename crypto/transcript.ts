@@ -5,7 +5,6 @@
  */
 import { concat } from './bytes.js';
 import { checkHash } from './check.js';
-import { defaultProvider } from './noble.js';
 import type { CryptoProvider } from './provider.js';
 import { hashLength, type HashName } from './suites.js';
 
@@ -16,7 +15,7 @@ const MESSAGE_HASH = 254;
 export function transcriptHash(
   hash: HashName,
   messages: readonly Uint8Array[],
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): Uint8Array {
   if (!Array.isArray(messages)) throw new TypeError('messages must be an array of Uint8Array');
   for (const m of messages) {
@@ -43,7 +42,7 @@ export function transcriptHash(
 export function messageHashMessage(
   hash: HashName,
   clientHello1Raw: Uint8Array,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): Uint8Array {
   checkHash(hash);
   if (!(clientHello1Raw instanceof Uint8Array)) throw new TypeError('clientHello1Raw must be a Uint8Array');

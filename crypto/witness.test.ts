@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { nobleProvider } from './noble.js';
 import { describe, expect, it } from 'vitest';
 import { SignatureScheme as S } from '../wire/types.js';
 import { toHex } from './bytes.js';
@@ -29,10 +30,10 @@ describe('FinishedVerified (RFC 8446 §4.4.4)', () => {
   const serverKey = fill(48, 0x0a);
   const clientKey = fill(48, 0x0b);
   const th = fill(48, 0x0c);
-  const good = finishedVerifyData(AES256, serverKey, th);
+  const good = finishedVerifyData(AES256, serverKey, th, nobleProvider);
 
   it('is minted for the right verify_data and records what it vouches for', () => {
-    const w = verifyFinished(AES256, serverKey, th, good);
+    const w = verifyFinished(AES256, serverKey, th, good, nobleProvider);
     expect(w).toBeInstanceOf(FinishedVerified);
     expect(w?.isFor(serverKey)).toBe(true);
     expect(w?.isFor(clientKey)).toBe(false);
@@ -43,15 +44,15 @@ describe('FinishedVerified (RFC 8446 §4.4.4)', () => {
 
   it('cannot be minted from a verify_data with one flipped bit', () => {
     for (const bit of [0, 7, 100, good.length * 8 - 1]) {
-      expect(verifyFinished(AES256, serverKey, th, flipBit(good, bit))).toBeUndefined();
+      expect(verifyFinished(AES256, serverKey, th, flipBit(good, bit), nobleProvider)).toBeUndefined();
     }
   });
 
   it('cannot be minted from a truncated, extended or other-side verify_data', () => {
-    expect(verifyFinished(AES256, serverKey, th, good.subarray(0, 47))).toBeUndefined();
-    expect(verifyFinished(AES256, serverKey, th, new Uint8Array([...good, 0]))).toBeUndefined();
-    expect(verifyFinished(AES256, clientKey, th, good)).toBeUndefined();
-    expect(verifyFinished(AES256, serverKey, flipBit(th, 3), good)).toBeUndefined();
+    expect(verifyFinished(AES256, serverKey, th, good.subarray(0, 47), nobleProvider)).toBeUndefined();
+    expect(verifyFinished(AES256, serverKey, th, new Uint8Array([...good, 0]), nobleProvider)).toBeUndefined();
+    expect(verifyFinished(AES256, clientKey, th, good, nobleProvider)).toBeUndefined();
+    expect(verifyFinished(AES256, serverKey, flipBit(th, 3), good, nobleProvider)).toBeUndefined();
   });
 
   it('cannot be constructed directly', () => {
@@ -60,32 +61,32 @@ describe('FinishedVerified (RFC 8446 §4.4.4)', () => {
   });
 
   it('keeps the base key out of JSON', () => {
-    const w = verifyFinished(AES256, serverKey, th, good);
+    const w = verifyFinished(AES256, serverKey, th, good, nobleProvider);
     expect(JSON.parse(JSON.stringify(w))).toEqual({ kind: 'FinishedVerified', suite: 'TLS_AES_256_GCM_SHA384' });
   });
 });
 
 describe('BinderVerified (RFC 8446 §4.2.11.2)', () => {
-  const binderKey = EarlySecret.create(AES128, fill(32, 0x42)).resumptionBinderKey();
+  const binderKey = EarlySecret.create(AES128, fill(32, 0x42), nobleProvider).resumptionBinderKey();
   const partial = fill(32, 0x43);
-  const binder = computeBinder(AES128, binderKey, partial);
+  const binder = computeBinder(AES128, binderKey, partial, nobleProvider);
 
   it('is minted for the right binder and records which PSK it was for', () => {
-    const w = verifyBinder(AES128, binderKey, partial, binder);
+    const w = verifyBinder(AES128, binderKey, partial, binder, nobleProvider);
     expect(w).toBeInstanceOf(BinderVerified);
     expect(w?.isFor(binderKey)).toBe(true);
-    expect(w?.isFor(EarlySecret.create(AES128, fill(32, 0x44)).resumptionBinderKey())).toBe(false);
+    expect(w?.isFor(EarlySecret.create(AES128, fill(32, 0x44), nobleProvider).resumptionBinderKey())).toBe(false);
     expect(toHex(w?.binder ?? new Uint8Array(0))).toBe(toHex(binder));
   });
 
   it('cannot be minted from a binder with one flipped bit', () => {
     for (let bit = 0; bit < binder.length * 8; bit += 37) {
-      expect(verifyBinder(AES128, binderKey, partial, flipBit(binder, bit))).toBeUndefined();
+      expect(verifyBinder(AES128, binderKey, partial, flipBit(binder, bit), nobleProvider)).toBeUndefined();
     }
   });
 
   it('cannot be minted for another ClientHello', () => {
-    expect(verifyBinder(AES128, binderKey, flipBit(partial, 9), binder)).toBeUndefined();
+    expect(verifyBinder(AES128, binderKey, flipBit(partial, 9), binder, nobleProvider)).toBeUndefined();
   });
 
   it('cannot be constructed directly', () => {
@@ -104,7 +105,7 @@ describe('SignatureVerified (RFC 8446 §4.4.3)', () => {
   const sig = key.sign(S.ecdsa_secp256r1_sha256, certificateVerifyInput('server', th));
 
   it('is minted for a valid server CertificateVerify and records role, scheme and key', () => {
-    const w = verifyCertificateVerify(S.ecdsa_secp256r1_sha256, key.spki, 'server', th, sig);
+    const w = verifyCertificateVerify(S.ecdsa_secp256r1_sha256, key.spki, 'server', th, sig, nobleProvider);
     expect(w).toBeInstanceOf(SignatureVerified);
     expect(w?.role).toBe('server');
     expect(w?.scheme).toBe(S.ecdsa_secp256r1_sha256);
@@ -113,17 +114,17 @@ describe('SignatureVerified (RFC 8446 §4.4.3)', () => {
   });
 
   it('cannot be minted for the other role (the context string differs)', () => {
-    expect(verifyCertificateVerify(S.ecdsa_secp256r1_sha256, key.spki, 'client', th, sig)).toBeUndefined();
+    expect(verifyCertificateVerify(S.ecdsa_secp256r1_sha256, key.spki, 'client', th, sig, nobleProvider)).toBeUndefined();
   });
 
   it('cannot be minted from a signature with one flipped bit or over another transcript', () => {
-    expect(verifyCertificateVerify(S.ecdsa_secp256r1_sha256, key.spki, 'server', th, flipBit(sig, 8 * 10))).toBeUndefined();
-    expect(verifyCertificateVerify(S.ecdsa_secp256r1_sha256, key.spki, 'server', flipBit(th, 1), sig)).toBeUndefined();
+    expect(verifyCertificateVerify(S.ecdsa_secp256r1_sha256, key.spki, 'server', th, flipBit(sig, 8 * 10), nobleProvider)).toBeUndefined();
+    expect(verifyCertificateVerify(S.ecdsa_secp256r1_sha256, key.spki, 'server', flipBit(th, 1), sig, nobleProvider)).toBeUndefined();
   });
 
   it('cannot be minted with another key or a scheme that does not fit the key', () => {
-    expect(verifyCertificateVerify(S.ecdsa_secp256r1_sha256, other.spki, 'server', th, sig)).toBeUndefined();
-    expect(verifyCertificateVerify(S.ecdsa_secp384r1_sha384, key.spki, 'server', th, sig)).toBeUndefined();
+    expect(verifyCertificateVerify(S.ecdsa_secp256r1_sha256, other.spki, 'server', th, sig, nobleProvider)).toBeUndefined();
+    expect(verifyCertificateVerify(S.ecdsa_secp384r1_sha384, key.spki, 'server', th, sig, nobleProvider)).toBeUndefined();
   });
 
   it('cannot be constructed directly', () => {

@@ -12,9 +12,8 @@
  */
 import { constantTimeEqual } from './bytes.js';
 import { computeBinder, finishedVerifyData } from './keyschedule.js';
-import { defaultProvider } from './noble.js';
 import type { CryptoProvider } from './provider.js';
-import { certificateVerifyInput, verifySignature } from './signature.js';
+import { certificateVerifyInput } from './signature.js';
 import type { SuiteInfo } from './suites.js';
 
 const MINT: unique symbol = Symbol('tlschart witness');
@@ -123,7 +122,7 @@ export function verifyFinished(
   baseKey: Uint8Array,
   transcriptHash: Uint8Array,
   received: Uint8Array,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): FinishedVerified | undefined {
   const expected = finishedVerifyData(suite, baseKey, transcriptHash, p);
   if (!(received instanceof Uint8Array) || !constantTimeEqual(expected, received)) return undefined;
@@ -139,7 +138,7 @@ export function verifyBinder(
   binderKey: Uint8Array,
   partialClientHelloHash: Uint8Array,
   received: Uint8Array,
-  p: CryptoProvider = defaultProvider(),
+  p: CryptoProvider,
 ): BinderVerified | undefined {
   const expected = computeBinder(suite, binderKey, partialClientHelloHash, p);
   if (!(received instanceof Uint8Array) || !constantTimeEqual(expected, received)) return undefined;
@@ -159,8 +158,9 @@ export function verifyCertificateVerify(
   role: 'server' | 'client',
   transcriptHash: Uint8Array,
   signature: Uint8Array,
+  p: CryptoProvider,
 ): SignatureVerified | undefined {
   const content = certificateVerifyInput(role, transcriptHash);
-  if (!verifySignature(scheme, spki, content, signature)) return undefined;
+  if (!p.verifySignature(scheme, spki, content, signature)) return undefined;
   return new SignatureVerified(MINT, role, scheme, spki, transcriptHash);
 }

@@ -96,9 +96,9 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   /** The error that ended the connection, if any. */
   error: TlsError | undefined;
 
-  protected constructor(role: 'client' | 'server', logic: AnyActorLogic, input: unknown) {
+  protected constructor(role: 'client' | 'server', logic: AnyActorLogic, input: { env: Environment; config: ClientConfig | ServerConfig }) {
     super();
-    this.layer = new RecordLayer({ role });
+    this.layer = new RecordLayer({ role, provider: input.env.crypto });
     this.layer.acceptPlaintextAlerts = true;
     const inspect = (ev: InspectionEvent) => this.inspect(ev);
     this.actor = createActor(logic, { input, inspect });
@@ -172,7 +172,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     if (!ctx.suite || !ctx.exporterSecret || !this.isConnected) {
       throw new UsageError('keying material can be exported only after the handshake');
     }
-    return exportKeyingMaterial(ctx.suite, ctx.exporterSecret, label, context, length);
+    return exportKeyingMaterial(ctx.suite, ctx.exporterSecret, label, context, length, ctx.env.crypto);
   }
 
   /**
@@ -335,11 +335,11 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         this.emitOutput(this.layer.writeApplicationData(cmd.data), 23);
         break;
       case 'setReadKeys':
-        this.layer.setReadKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret), cmd.epoch);
+        this.layer.setReadKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret, ctx.env.crypto), cmd.epoch);
         this.readEpoch = cmd.epoch;
         break;
       case 'setWriteKeys':
-        this.layer.setWriteKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret), cmd.epoch);
+        this.layer.setWriteKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret, ctx.env.crypto), cmd.epoch);
         this.writeEpoch = cmd.epoch;
         break;
       case 'skipEarlyData':

@@ -2,10 +2,12 @@
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concat, utf8 } from '../crypto/bytes.js';
+import { nobleProvider } from '../crypto/noble.js';
+import type { CryptoProvider } from '../crypto/provider.js';
 import type { Environment } from '../machines/types.js';
 
-export function systemEnvironment(): Environment {
-  return { random: (n) => new Uint8Array(randomBytes(n)), now: () => Date.now() };
+export function systemEnvironment(crypto: CryptoProvider = nobleProvider): Environment {
+  return { random: (n) => new Uint8Array(randomBytes(n)), now: () => Date.now(), crypto };
 }
 
 export interface SeededEnvironment extends Environment {
@@ -20,7 +22,7 @@ export interface SeededEnvironment extends Environment {
  * SHA-256(seed ‖ counter), and a clock that moves only when told to.
  * Not for production use.
  */
-export function seededEnvironment(seed: string, startMs = Date.UTC(2026, 0, 1)): SeededEnvironment {
+export function seededEnvironment(seed: string, startMs = Date.UTC(2026, 0, 1), crypto: CryptoProvider = nobleProvider): SeededEnvironment {
   const seedBytes = utf8(seed);
   let counter = 0;
   let pool: Uint8Array = new Uint8Array(0);
@@ -37,6 +39,7 @@ export function seededEnvironment(seed: string, startMs = Date.UTC(2026, 0, 1)):
       return out;
     },
     now: () => t,
+    crypto,
     advance(ms) {
       t += ms;
     },

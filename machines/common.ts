@@ -133,7 +133,7 @@ function updateWrite(ctx: CommonContext, requestUpdate: 0 | 1, outbox: Command[]
   const suite = requireSuite(ctx);
   if (!ctx.writeSecret) throw new Error('no application write secret');
   const { cmd } = handshakeCommand<KeyUpdate>({ type: 'key_update', requestUpdate });
-  const next = nextApplicationTrafficSecret(suite, ctx.writeSecret);
+  const next = nextApplicationTrafficSecret(suite, ctx.writeSecret, ctx.env.crypto);
   const gen = ctx.writeGeneration + 1;
   return {
     outbox: [...outbox, cmd, { kind: 'setWriteKeys', suite, secret: next, epoch: `application+${gen}` }],
@@ -157,7 +157,7 @@ export function acceptKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<Co
   if (event.type !== 'recv.KeyUpdate') return {};
   const suite = requireSuite(ctx);
   if (!ctx.readSecret) throw new Error('no application read secret');
-  const next = nextApplicationTrafficSecret(suite, ctx.readSecret);
+  const next = nextApplicationTrafficSecret(suite, ctx.readSecret, ctx.env.crypto);
   const gen = ctx.readGeneration + 1;
   const outbox: Command[] = [...ctx.outbox, { kind: 'setReadKeys', suite, secret: next, epoch: `application+${gen}` }];
   // Any KeyUpdate from the peer answers a request of ours; a request from the peer is

@@ -3,6 +3,7 @@
  * document's two figures, every refusal with its exact alert, and (last) the
  * transition coverage of both machines computed from their definitions.
  */
+import { nobleProvider } from '../crypto/noble.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { concat, utf8 } from '../crypto/bytes.js';
 import { EarlySecret, trafficKeys } from '../crypto/keyschedule.js';
@@ -671,10 +672,10 @@ describe('0-RTT and early data are refused', () => {
         if (dir !== 'toServer' || sent) return [bytes];
         sent = true;
         const suite = suiteInfo(session.suite)!;
-        const early = EarlySecret.create(suite, session.psk);
+        const early = EarlySecret.create(suite, session.psk, nobleProvider);
         const [rec] = records(bytes);
-        const secret = early.clientEarlyTrafficSecret(transcriptHash(suite.hash, [rec!.body]));
-        const protector = new RecordProtector(suite, trafficKeys(suite, secret));
+        const secret = early.clientEarlyTrafficSecret(transcriptHash(suite.hash, [rec!.body], nobleProvider));
+        const protector = new RecordProtector(suite, trafficKeys(suite, secret, nobleProvider), nobleProvider);
         const out = [bytes];
         for (let left = opts.earlyBytes; left > 0; left -= 1000) out.push(protector.protect(23, utf8('x'.repeat(Math.min(1000, left)))));
         return out;

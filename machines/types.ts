@@ -3,7 +3,7 @@
  * the engine sends (message material, never verdicts) and the commands the
  * machines leave in their outbox for the engine to carry out.
  */
-import type { SigningKey } from '../crypto/signature.js';
+import type { CryptoProvider, SigningKey } from '../crypto/provider.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import type { ClientSession, ServerSessionState } from '../tickets/types.js';
 import type { AlertName, TlsError } from '../wire/alerts.js';
@@ -21,12 +21,17 @@ import type {
   ServerHello,
 } from '../wire/types.js';
 
-/** Randomness and the clock come in from outside so a handshake replays byte for byte. */
+/**
+ * What a connection gets from outside: randomness and the clock (so a handshake
+ * replays byte for byte) and the one crypto provider every primitive goes through.
+ */
 export interface Environment {
   /** n random bytes. */
   random(n: number): Uint8Array;
   /** milliseconds since the epoch. */
   now(): number;
+  /** Hashing, HKDF, AEAD, key exchange and signatures for this connection (crypto/provider.ts). */
+  crypto: CryptoProvider;
 }
 
 /** Result of checking a peer's certificate chain; the engine/net layer supplies the checker. */

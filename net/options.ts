@@ -4,7 +4,8 @@
  * are TypeErrors thrown synchronously, as node:tls does for bad options.
  */
 import { X509Certificate } from 'node:crypto';
-import { signingKeyFromPem } from '../crypto/signature.js';
+import { nobleProvider } from '../crypto/noble.js';
+import type { CryptoProvider } from '../crypto/provider.js';
 import { suiteByName } from '../crypto/suites.js';
 import type { CertifiedKey } from '../machines/types.js';
 import { pemToDerList } from '../pki/pem.js';
@@ -85,14 +86,14 @@ export function pemStrings(value: PemInput): string[] {
  * A certificate chain (PEM, leaf first, intermediates may follow) and its
  * private key as the engine needs them.
  */
-export function certifiedKey(certPem: string | Buffer, keyPem: string | Buffer, what: string): CertifiedKey {
+export function certifiedKey(certPem: string | Buffer, keyPem: string | Buffer, what: string, crypto: CryptoProvider = nobleProvider): CertifiedKey {
   const [cert] = pemStrings(certPem);
   const [key] = pemStrings(keyPem);
   const chain = pemToDerList(cert ?? '');
   if (chain.length === 0) throw new TypeError(`${what}: cert holds no CERTIFICATE block`);
   let signing;
   try {
-    signing = signingKeyFromPem(key ?? '');
+    signing = crypto.loadSigningKey(key ?? '');
   } catch (e) {
     throw new TypeError(`${what}: key: ${(e as Error).message}`);
   }
@@ -102,9 +103,9 @@ export function certifiedKey(certPem: string | Buffer, keyPem: string | Buffer, 
 }
 
 /** Several key/cert pairs (node:tls allows arrays, e.g. an RSA and an ECDSA certificate). */
-export function certifiedKeys(cert: PemInput, key: PemInput, what: string): CertifiedKey[] {
+export function certifiedKeys(cert: PemInput, key: PemInput, what: string, crypto: CryptoProvider = nobleProvider): CertifiedKey[] {
   const certs = pemStrings(cert);
   const keys = pemStrings(key);
   if (certs.length !== keys.length) throw new TypeError(`${what}: ${certs.length} cert(s) but ${keys.length} key(s)`);
-  return certs.map((c, i) => certifiedKey(c, keys[i] as string, what));
+  return certs.map((c, i) => certifiedKey(c, keys[i] as string, what, crypto));
 }

@@ -3,6 +3,7 @@
  * modulo 2^32 (RFC 8446 §4.2.11.1), and no single flipped bit in a Finished
  * (§4.4.4) or a PSK binder (§4.2.11.2) ever yields a witness.
  */
+import { nobleProvider } from '../crypto/noble.js';
 import fc from 'fast-check';
 import { test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
@@ -48,9 +49,9 @@ describe('Finished and binder witnesses', () => {
   it('a Finished with any one bit flipped never verifies, the original always does', () => {
     fc.assert(
       fc.property(finishedCase, ({ suite, key, th, bit }) => {
-        const good = finishedVerifyData(suite, key, th);
-        expect(verifyFinished(suite, key, th, good)).toBeDefined();
-        expect(verifyFinished(suite, key, th, flipBit(good, bit))).toBeUndefined();
+        const good = finishedVerifyData(suite, key, th, nobleProvider);
+        expect(verifyFinished(suite, key, th, good, nobleProvider)).toBeDefined();
+        expect(verifyFinished(suite, key, th, flipBit(good, bit), nobleProvider)).toBeUndefined();
       }),
       { numRuns },
     );
@@ -59,10 +60,10 @@ describe('Finished and binder witnesses', () => {
   it('a binder with any one bit flipped never verifies, the original always does', () => {
     fc.assert(
       fc.property(finishedCase, ({ suite, key, th, bit }) => {
-        const binderKey = EarlySecret.create(suite, key).resumptionBinderKey();
-        const good = computeBinder(suite, binderKey, th);
-        expect(verifyBinder(suite, binderKey, th, good)).toBeDefined();
-        expect(verifyBinder(suite, binderKey, th, flipBit(good, bit))).toBeUndefined();
+        const binderKey = EarlySecret.create(suite, key, nobleProvider).resumptionBinderKey();
+        const good = computeBinder(suite, binderKey, th, nobleProvider);
+        expect(verifyBinder(suite, binderKey, th, good, nobleProvider)).toBeDefined();
+        expect(verifyBinder(suite, binderKey, th, flipBit(good, bit), nobleProvider)).toBeUndefined();
       }),
       { numRuns },
     );

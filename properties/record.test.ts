@@ -8,6 +8,7 @@
  * - the way a byte stream is cut into chunks never changes the records, or
  *   the handshake messages, that come out.
  */
+import { nobleProvider } from '../crypto/noble.js';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { concat } from '../crypto/bytes.js';
@@ -76,8 +77,8 @@ describe('record protection properties', () => {
     );
     fc.assert(
       fc.property(arbCase, ({ suite, keys, type, content, padding, records }) => {
-        const p = new RecordProtector(suite, keys);
-        const d = new RecordDeprotector(suite, keys);
+        const p = new RecordProtector(suite, keys, nobleProvider);
+        const d = new RecordDeprotector(suite, keys, nobleProvider);
         for (let i = 0; i < records; i++) {
           const record = p.protect(type, content, padding);
           expect(record.length).toBe(5 + content.length + 1 + padding + suite.tagLen);
@@ -122,7 +123,7 @@ describe('record protection properties', () => {
           padding: fc.integer({ min: 0, max: 40 }),
         })
         .chain((c) => {
-          const record = new RecordProtector(suite, c.keys).protect(c.item.type, c.item.content, c.padding);
+          const record = new RecordProtector(suite, c.keys, nobleProvider).protect(c.item.type, c.item.content, c.padding);
           return fc.record({
             suite: fc.constant(suite),
             keys: fc.constant(c.keys),
@@ -141,7 +142,7 @@ describe('record protection properties', () => {
       fc.property(arbCase, ({ suite, keys, record, bit }) => {
         const flipped = record.slice();
         flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (0x80 >> (bit & 7));
-        const layer = new RecordLayer({ role: 'server' });
+        const layer = new RecordLayer({ provider: nobleProvider, role: 'server' });
         layer.setReadKeys(suite, keys, 'test');
         layer.receive(flipped);
         const item = layer.next();
@@ -213,8 +214,8 @@ describe('record framing properties', () => {
         fc.option(arbSuite.chain((suite) => fc.record({ suite: fc.constant(suite), keys: arbKeys(suite) }))),
         fc.array(fc.nat(), { maxLength: 30 }),
         (messages, maxFragment, protection, cutSeeds) => {
-          const writer = new RecordLayer({ role: 'server', maxFragment });
-          const reader = new RecordLayer({ role: 'client' });
+          const writer = new RecordLayer({ provider: nobleProvider, role: 'server', maxFragment });
+          const reader = new RecordLayer({ provider: nobleProvider, role: 'client' });
           if (protection) {
             writer.setWriteKeys(protection.suite, protection.keys, 'test');
             reader.setReadKeys(protection.suite, protection.keys, 'test');

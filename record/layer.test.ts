@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
 import { TlsError } from '../wire/alerts.js';
-import { defaultProvider } from '../crypto/noble.js';
+import { nobleProvider } from '../crypto/noble.js';
 import { MAX_PLAINTEXT_LENGTH, recordHeader } from './framing.js';
 import { RecordLayer, type RecordItem } from './layer.js';
 import { RecordProtector, recordNonce } from './protection.js';
@@ -30,11 +30,11 @@ function handshakes(items: RecordItem[]): Uint8Array[] {
 /** A layer reading protected records, with a matching protector to write them. */
 function protectedPair(suite = aes128) {
   const keys = randomKeys(suite);
-  const reader = new RecordLayer({ role: 'server' });
+  const reader = new RecordLayer({ provider: nobleProvider, role: 'server' });
   reader.setReadKeys(suite, keys, 'client handshake');
-  const writer = new RecordLayer({ role: 'client' });
+  const writer = new RecordLayer({ provider: nobleProvider, role: 'client' });
   writer.setWriteKeys(suite, keys, 'client handshake');
-  return { keys, reader, writer, protector: () => new RecordProtector(suite, keys) };
+  return { keys, reader, writer, protector: () => new RecordProtector(suite, keys, nobleProvider) };
 }
 
 const msgA = handshakeMessage(8, counting(30));
@@ -43,7 +43,7 @@ const msgC = handshakeMessage(20, counting(32, 9));
 
 describe('RecordLayer reading plaintext records', () => {
   it('reassembles a handshake message split over three records', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     const [p1, p2, p3] = splitAt(msgB, [2, 300]);
     layer.receive(concat(plaintextRecord(22, p1 as Uint8Array), plaintextRecord(22, p2 as Uint8Array)));
     expect(layer.next()).toBeUndefined();
@@ -53,7 +53,7 @@ describe('RecordLayer reading plaintext records', () => {
   });
 
   it('returns three messages carried in one record one by one', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     layer.receive(plaintextRecord(22, concat(msgA, msgB, msgC)));
     expect(layer.next()).toEqual({ kind: 'handshake', raw: msgA, encrypted: false });
     expect(layer.next()).toEqual({ kind: 'handshake', raw: msgB, encrypted: false });
@@ -62,7 +62,7 @@ describe('RecordLayer reading plaintext records', () => {
   });
 
   it('reassembles messages whose boundaries fall anywhere across records fed one byte at a time', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     const all = concat(msgA, msgB, msgC);
     const wire = concat(...splitAt(all, [1, 37, 38, 400]).map((f) => plaintextRecord(22, f)));
     const items: RecordItem[] = [];
@@ -74,14 +74,14 @@ describe('RecordLayer reading plaintext records', () => {
   });
 
   it('returns a plaintext alert', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     layer.receive(plaintextRecord(21, Uint8Array.of(2, 40)));
     expect(layer.next()).toEqual({ kind: 'alert', level: 2, description: 40, encrypted: false });
   });
 
   it('rejects an alert record that is not exactly two bytes with decode_error', () => {
     for (const body of [Uint8Array.of(2), Uint8Array.of(2, 40, 0)]) {
-      const layer = new RecordLayer({ role: 'client' });
+      const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
       layer.receive(plaintextRecord(21, body));
       const error = errorOf(layer.next());
       expect(error.alert).toBe('decode_error');
@@ -90,13 +90,13 @@ describe('RecordLayer reading plaintext records', () => {
   });
 
   it('rejects a zero-length handshake record with unexpected_message', () => {
-    const layer = new RecordLayer({ role: 'server' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'server' });
     layer.receive(plaintextRecord(22, new Uint8Array(0)));
     expect(errorOf(layer.next()).alert).toBe('unexpected_message');
   });
 
   it('rejects plaintext application data before read keys with unexpected_message', () => {
-    const layer = new RecordLayer({ role: 'server' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'server' });
     layer.receive(plaintextRecord(23, counting(10)));
     const error = errorOf(layer.next());
     expect(error.alert).toBe('unexpected_message');
@@ -104,14 +104,14 @@ describe('RecordLayer reading plaintext records', () => {
   });
 
   it('rejects a plaintext record over 2^14 bytes with record_overflow', () => {
-    const layer = new RecordLayer({ role: 'server' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'server' });
     layer.receive(plaintextRecord(22, counting(MAX_PLAINTEXT_LENGTH + 1)).subarray(0, 5));
     expect(errorOf(layer.next()).alert).toBe('record_overflow');
   });
 
   it('rejects another record type in the middle of a split handshake message with unexpected_message', () => {
     for (const other of [plaintextRecord(21, Uint8Array.of(1, 0)), plaintextRecord(20, Uint8Array.of(1))]) {
-      const layer = new RecordLayer({ role: 'client' });
+      const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
       layer.receive(concat(plaintextRecord(22, msgB.subarray(0, 100)), other, plaintextRecord(22, msgB.subarray(100))));
       const error = lastError(drain(layer));
       expect(error.alert).toBe('unexpected_message');
@@ -120,7 +120,7 @@ describe('RecordLayer reading plaintext records', () => {
   });
 
   it('refuses a handshake message larger than maxHandshakeMessage with decode_error as soon as its header arrives', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     const header = Uint8Array.of(11, 0x01, 0x00, 0x01); // 65537-byte body: 65541 bytes with the header
     layer.receive(plaintextRecord(22, concat(header, counting(10))));
     const error = errorOf(layer.next());
@@ -129,17 +129,17 @@ describe('RecordLayer reading plaintext records', () => {
   });
 
   it('accepts a handshake message of exactly maxHandshakeMessage bytes and refuses one byte more', () => {
-    const ok = new RecordLayer({ role: 'client', maxHandshakeMessage: 104 });
+    const ok = new RecordLayer({ provider: nobleProvider, role: 'client', maxHandshakeMessage: 104 });
     const exact = handshakeMessage(11, counting(100));
     ok.receive(plaintextRecord(22, exact));
     expect(handshakes(drain(ok))).toEqual([exact]);
-    const tooBig = new RecordLayer({ role: 'client', maxHandshakeMessage: 104 });
+    const tooBig = new RecordLayer({ provider: nobleProvider, role: 'client', maxHandshakeMessage: 104 });
     tooBig.receive(plaintextRecord(22, handshakeMessage(11, counting(101))));
     expect(errorOf(tooBig.next()).alert).toBe('decode_error');
   });
 
   it('stays dead after an error and returns the same error for every later call', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     layer.receive(plaintextRecord(23, counting(3)));
     const first = errorOf(layer.next());
     layer.receive(plaintextRecord(22, msgA));
@@ -151,17 +151,17 @@ describe('RecordLayer reading plaintext records', () => {
 
 describe('RecordLayer change_cipher_spec handling', () => {
   it('returns a plaintext ChangeCipherSpec before and after read keys', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     layer.receive(Uint8Array.of(20, 3, 3, 0, 1, 1));
     expect(layer.next()).toEqual({ kind: 'change_cipher_spec', encrypted: false });
     layer.setReadKeys(aes128, randomKeys(aes128), 'server handshake');
-    layer.receive(new RecordLayer({ role: 'server' }).writeChangeCipherSpec());
+    layer.receive(new RecordLayer({ provider: nobleProvider, role: 'server' }).writeChangeCipherSpec());
     expect(layer.next()).toEqual({ kind: 'change_cipher_spec', encrypted: false });
   });
 
   it('rejects a ChangeCipherSpec whose body is not the single byte 0x01 with unexpected_message', () => {
     for (const body of [Uint8Array.of(2), Uint8Array.of(1, 1), new Uint8Array(0)]) {
-      const layer = new RecordLayer({ role: 'client' });
+      const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
       layer.receive(plaintextRecord(20, body));
       const error = errorOf(layer.next());
       expect(error.alert).toBe('unexpected_message');
@@ -191,14 +191,14 @@ describe('RecordLayer reading protected records', () => {
   });
 
   it('reads the RFC 8448 server flight as four handshake messages', () => {
-    const client = new RecordLayer({ role: 'client' });
+    const client = new RecordLayer({ provider: nobleProvider, role: 'client' });
     client.setReadKeys(aes128, rfc.serverHandshakeKeys, 'server handshake');
     for (const chunk of splitAt(rfc.serverHandshakeRecord, [3, 100, 101, 500])) client.receive(chunk);
     expect(handshakes(drain(client))).toEqual([rfc.encryptedExtensions, rfc.certificate, rfc.certificateVerify, rfc.serverFinished]);
   });
 
   it('reads the RFC 8448 NewSessionTicket then the application data sealed at sequence number 1', () => {
-    const client = new RecordLayer({ role: 'client' });
+    const client = new RecordLayer({ provider: nobleProvider, role: 'client' });
     client.setReadKeys(aes128, rfc.serverApplicationKeys, 'server application 0');
     client.receive(concat(rfc.serverNewSessionTicketRecord, rfc.serverApplicationDataRecord));
     const items = drain(client);
@@ -238,7 +238,7 @@ describe('RecordLayer reading protected records', () => {
     // RecordProtector refuses content type 0, so seal the all-zero inner plaintext with the AEAD itself.
     const inner = new Uint8Array(6);
     const header = recordHeader(23, 0x0303, inner.length + 16);
-    reader.receive(concat(header, defaultProvider().aeadSeal('aes-128-gcm', keys.key, recordNonce(keys.iv, 0n), header, inner)));
+    reader.receive(concat(header, nobleProvider.aeadSeal('aes-128-gcm', keys.key, recordNonce(keys.iv, 0n), header, inner)));
     const error = errorOf(reader.next());
     expect(error.alert).toBe('unexpected_message');
     expect(error.reason).toBe('NoInnerContentType');
@@ -279,6 +279,7 @@ describe('RecordLayer reading protected records', () => {
     const keys = randomKeys(aes128);
     const calls: [number, number][] = [];
     const writer = new RecordLayer({
+      provider: nobleProvider,
       role: 'client',
       padding: (type, length) => {
         calls.push([type, length]);
@@ -289,7 +290,7 @@ describe('RecordLayer reading protected records', () => {
     const record = writer.writeApplicationData(counting(10));
     expect(record.length).toBe(5 + 10 + 1 + 64 + 16);
     expect(calls).toEqual([[23, 10]]);
-    const reader = new RecordLayer({ role: 'server' });
+    const reader = new RecordLayer({ provider: nobleProvider, role: 'server' });
     reader.setReadKeys(aes128, keys, 'app');
     reader.receive(record);
     expect(reader.next()).toEqual({ kind: 'application_data', data: counting(10) });
@@ -297,13 +298,13 @@ describe('RecordLayer reading protected records', () => {
 
   it('clamps fixed padding so content and padding stay within 2^14', () => {
     const keys = randomKeys(aes128);
-    const writer = new RecordLayer({ role: 'client', padding: 1000 });
+    const writer = new RecordLayer({ provider: nobleProvider, role: 'client', padding: 1000 });
     writer.setWriteKeys(aes128, keys, 'app');
     const data = counting(MAX_PLAINTEXT_LENGTH + 10);
     const wire = writer.writeApplicationData(data);
     // first record: 2^14 content, no room for padding; second: 10 bytes + 1000 padding
     expect(wire.length).toBe(5 + MAX_PLAINTEXT_LENGTH + 1 + 16 + (5 + 10 + 1 + 1000 + 16));
-    const reader = new RecordLayer({ role: 'server' });
+    const reader = new RecordLayer({ provider: nobleProvider, role: 'server' });
     reader.setReadKeys(aes128, keys, 'app');
     reader.receive(wire);
     const items = drain(reader);
@@ -313,7 +314,7 @@ describe('RecordLayer reading protected records', () => {
 
 describe('RecordLayer key changes', () => {
   it('rejects a handshake message that spans a key change with unexpected_message', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     layer.receive(plaintextRecord(22, concat(msgA, msgB.subarray(0, 10))));
     expect(layer.next()).toEqual({ kind: 'handshake', raw: msgA, encrypted: false });
     expect(layer.next()).toBeUndefined();
@@ -324,7 +325,7 @@ describe('RecordLayer key changes', () => {
   });
 
   it('treats a complete message still waiting in the record as spanning the key change', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     layer.receive(plaintextRecord(22, concat(msgA, msgC)));
     expect(layer.next()).toEqual({ kind: 'handshake', raw: msgA, encrypted: false });
     layer.setReadKeys(aes128, randomKeys(aes128), 'server handshake');
@@ -334,14 +335,14 @@ describe('RecordLayer key changes', () => {
   it('decrypts the records after a key change aligned on a record boundary, with the sequence number reset', () => {
     const hs = randomKeys(aes128);
     const app = randomKeys(aes128);
-    const server = new RecordLayer({ role: 'server' });
+    const server = new RecordLayer({ provider: nobleProvider, role: 'server' });
     server.setWriteKeys(aes128, hs, 'server handshake');
     const flight1 = server.writeHandshake(msgC);
     server.setWriteKeys(aes128, app, 'server application 0');
     expect(server.writeSequence).toBe(0n);
     const flight2 = concat(server.writeHandshake(msgA), server.writeApplicationData(counting(5)));
 
-    const client = new RecordLayer({ role: 'client' });
+    const client = new RecordLayer({ provider: nobleProvider, role: 'client' });
     client.setReadKeys(aes128, hs, 'server handshake');
     client.receive(concat(flight1, flight2)); // both flights arrive in one chunk
     expect(client.next()).toEqual({ kind: 'handshake', raw: msgC, encrypted: true });
@@ -357,7 +358,7 @@ describe('RecordLayer key changes', () => {
 
 describe('RecordLayer writing', () => {
   it('writes the first plaintext ClientHello record with version 0x0301 and later records with 0x0303', () => {
-    const client = new RecordLayer({ role: 'client' });
+    const client = new RecordLayer({ provider: nobleProvider, role: 'client' });
     const first = client.writeHandshake(msgA);
     const second = client.writeHandshake(msgC);
     expect(first).toEqual(plaintextRecord(22, msgA, 0x0301));
@@ -366,12 +367,12 @@ describe('RecordLayer writing', () => {
   });
 
   it('writes a server first record with 0x0303 and honours an explicit initialRecordVersion', () => {
-    expect(new RecordLayer({ role: 'server' }).writeHandshake(msgA)).toEqual(plaintextRecord(22, msgA, 0x0303));
-    expect(new RecordLayer({ role: 'client', initialRecordVersion: 0x0303 }).writeHandshake(msgA)).toEqual(plaintextRecord(22, msgA, 0x0303));
+    expect(new RecordLayer({ provider: nobleProvider, role: 'server' }).writeHandshake(msgA)).toEqual(plaintextRecord(22, msgA, 0x0303));
+    expect(new RecordLayer({ provider: nobleProvider, role: 'client', initialRecordVersion: 0x0303 }).writeHandshake(msgA)).toEqual(plaintextRecord(22, msgA, 0x0303));
   });
 
   it('writes ChangeCipherSpec as the plaintext record 14 03 03 00 01 01 even with write keys', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     layer.setWriteKeys(aes128, randomKeys(aes128), 'client handshake');
     expect(layer.writeChangeCipherSpec()).toEqual(Uint8Array.of(0x14, 0x03, 0x03, 0x00, 0x01, 0x01));
     expect(layer.writeSequence).toBe(0n);
@@ -379,10 +380,10 @@ describe('RecordLayer writing', () => {
 
   it('fragments a handshake message into records of at most 2^14 bytes', () => {
     const big = handshakeMessage(11, counting(40000));
-    const wire = new RecordLayer({ role: 'server' }).writeHandshake(big);
+    const wire = new RecordLayer({ provider: nobleProvider, role: 'server' }).writeHandshake(big);
     expect(wire.length).toBe(big.length + 3 * 5);
     expect(wire.subarray(0, 5)).toEqual(Uint8Array.of(22, 3, 3, 0x40, 0x00));
-    const reader = new RecordLayer({ role: 'client' });
+    const reader = new RecordLayer({ provider: nobleProvider, role: 'client' });
     reader.receive(wire);
     expect(handshakes(drain(reader))).toEqual([big]);
   });
@@ -399,18 +400,18 @@ describe('RecordLayer writing', () => {
   });
 
   it('honours a smaller maxFragment', () => {
-    const wire = new RecordLayer({ role: 'server', maxFragment: 100 }).writeHandshake(msgB);
+    const wire = new RecordLayer({ provider: nobleProvider, role: 'server', maxFragment: 100 }).writeHandshake(msgB);
     expect(wire.length).toBe(msgB.length + 6 * 5);
   });
 
   it('refuses application data before write keys', () => {
-    const error = thrown(() => new RecordLayer({ role: 'client' }).writeApplicationData(counting(3)));
+    const error = thrown(() => new RecordLayer({ provider: nobleProvider, role: 'client' }).writeApplicationData(counting(3)));
     expect(error).toBeInstanceOf(TlsError);
     expect((error as TlsError).reason).toBe('NoWriteKeys');
   });
 
   it('refuses an empty handshake message and out-of-range alert values', () => {
-    const layer = new RecordLayer({ role: 'client' });
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
     expect(() => layer.writeHandshake(new Uint8Array(0))).toThrow(RangeError);
     expect(() => layer.writeAlert(2, 256)).toThrow(RangeError);
   });
@@ -418,7 +419,7 @@ describe('RecordLayer writing', () => {
 
 describe('RecordLayer early-data skipping', () => {
   function earlyRecords(count: number, length: number): Uint8Array[] {
-    const early = new RecordProtector(aes128, randomKeys(aes128)); // client_early_traffic keys the server refused
+    const early = new RecordProtector(aes128, randomKeys(aes128), nobleProvider); // client_early_traffic keys the server refused
     return Array.from({ length: count }, () => early.protect(23, counting(length)));
   }
 
@@ -450,7 +451,7 @@ describe('RecordLayer early-data skipping', () => {
   });
 
   it('skips application_data records while no read keys are set, until the next plaintext handshake record', () => {
-    const server = new RecordLayer({ role: 'server' });
+    const server = new RecordLayer({ provider: nobleProvider, role: 'server' });
     server.skipEarlyData();
     server.receive(concat(...earlyRecords(2, 50), plaintextRecord(20, Uint8Array.of(1)), plaintextRecord(22, msgA)));
     expect(drain(server)).toEqual([

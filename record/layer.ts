@@ -34,7 +34,8 @@ export type PaddingPolicy = number | ((contentType: number, contentLength: numbe
 export interface RecordLayerOptions {
   /** Which side this layer belongs to; decides the default `initialRecordVersion`. */
   role: 'client' | 'server';
-  provider?: CryptoProvider;
+  /** The connection's crypto provider: every record is sealed and opened through it. */
+  provider: CryptoProvider;
   /**
    * Largest handshake message accepted, header included (default 65536 + 4).
    * A larger one is refused with decode_error as soon as its 4-byte header
@@ -68,7 +69,7 @@ const HANDSHAKE_HEADER_LENGTH = 4;
 
 export class RecordLayer {
   readonly role: 'client' | 'server';
-  private readonly provider: CryptoProvider | undefined;
+  private readonly provider: CryptoProvider;
   private readonly maxHandshakeMessage: number;
   private readonly padding: PaddingPolicy | undefined;
   private readonly initialRecordVersion: number;
@@ -162,7 +163,7 @@ export class RecordLayer {
   setReadKeys(suite: SuiteInfo, keys: TrafficKeys, epoch: string): void {
     if (this.failure) return;
     const pending = this.hs.length - this.hsOffset;
-    this.readProtection = new RecordDeprotector(suite, keys, this.provider ? { provider: this.provider } : {});
+    this.readProtection = new RecordDeprotector(suite, keys, this.provider);
     this.readEpochName = epoch;
     if (pending > 0) {
       this.die(
@@ -177,7 +178,7 @@ export class RecordLayer {
 
   /** Install new write keys (a new epoch; the write sequence number restarts at 0). */
   setWriteKeys(suite: SuiteInfo, keys: TrafficKeys, epoch: string): void {
-    this.writeProtection = new RecordProtector(suite, keys, this.provider ? { provider: this.provider } : {});
+    this.writeProtection = new RecordProtector(suite, keys, this.provider);
     this.writeEpochName = epoch;
   }
 

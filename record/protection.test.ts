@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
-import { defaultProvider } from '../crypto/noble.js';
+import { nobleProvider } from '../crypto/noble.js';
 import { TlsError } from '../wire/alerts.js';
 import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, recordHeader } from './framing.js';
 import { MAX_SEQUENCE_NUMBER, RecordDeprotector, RecordProtector, recordNonce, type TrafficKeys, type Unprotected } from './protection.js';
@@ -26,7 +26,7 @@ function failure(result: Unprotected): TlsError {
 /** Seal an arbitrary TLSInnerPlaintext directly with the AEAD, bypassing RecordProtector's checks. */
 function sealRawInner(keys: TrafficKeys, inner: Uint8Array, seq = 0n): Uint8Array {
   const header = recordHeader(23, 0x0303, inner.length + 16);
-  return concat(header, defaultProvider().aeadSeal('aes-128-gcm', keys.key, recordNonce(keys.iv, seq), header, inner));
+  return concat(header, nobleProvider.aeadSeal('aes-128-gcm', keys.key, recordNonce(keys.iv, seq), header, inner));
 }
 
 describe('recordNonce', () => {
@@ -51,7 +51,7 @@ describe('recordNonce', () => {
 
 describe('RecordDeprotector with RFC 8448 §3 records', () => {
   it('opens the server handshake flight into EncryptedExtensions, Certificate, CertificateVerify and Finished', () => {
-    const d = new RecordDeprotector(aes128, rfc.serverHandshakeKeys);
+    const d = new RecordDeprotector(aes128, rfc.serverHandshakeKeys, nobleProvider);
     const r = opened(open(d, rfc.serverHandshakeRecord));
     expect(r.contentType).toBe(22);
     expect(r.paddingLength).toBe(0);
@@ -60,29 +60,29 @@ describe('RecordDeprotector with RFC 8448 §3 records', () => {
   });
 
   it('seals the server handshake flight back into the exact RFC bytes', () => {
-    const p = new RecordProtector(aes128, rfc.serverHandshakeKeys);
+    const p = new RecordProtector(aes128, rfc.serverHandshakeKeys, nobleProvider);
     const content = concat(rfc.encryptedExtensions, rfc.certificate, rfc.certificateVerify, rfc.serverFinished);
     expect(p.protect(22, content)).toEqual(rfc.serverHandshakeRecord);
   });
 
   it('opens the client Finished record under the client handshake keys', () => {
-    const r = opened(open(new RecordDeprotector(aes128, rfc.clientHandshakeKeys), rfc.clientFinishedRecord));
+    const r = opened(open(new RecordDeprotector(aes128, rfc.clientHandshakeKeys, nobleProvider), rfc.clientFinishedRecord));
     expect(r.contentType).toBe(22);
     expect(r.content.length).toBe(36);
     expect(r.content.subarray(0, 4)).toEqual(Uint8Array.of(20, 0, 0, 32));
   });
 
   it('opens the client application data record at sequence number 0', () => {
-    const r = opened(open(new RecordDeprotector(aes128, rfc.clientApplicationKeys), rfc.clientApplicationDataRecord));
+    const r = opened(open(new RecordDeprotector(aes128, rfc.clientApplicationKeys, nobleProvider), rfc.clientApplicationDataRecord));
     expect(r.contentType).toBe(23);
     expect(r.content).toEqual(rfc.applicationPayload);
   });
 
   it('opens the server application data record only after the NewSessionTicket record used sequence number 0', () => {
-    const fresh = new RecordDeprotector(aes128, rfc.serverApplicationKeys);
+    const fresh = new RecordDeprotector(aes128, rfc.serverApplicationKeys, nobleProvider);
     expect(failure(open(fresh, rfc.serverApplicationDataRecord)).alert).toBe('bad_record_mac');
 
-    const d = new RecordDeprotector(aes128, rfc.serverApplicationKeys);
+    const d = new RecordDeprotector(aes128, rfc.serverApplicationKeys, nobleProvider);
     const ticket = opened(open(d, rfc.serverNewSessionTicketRecord));
     expect(ticket.contentType).toBe(22);
     expect(ticket.content[0]).toBe(4); // new_session_ticket
@@ -92,7 +92,7 @@ describe('RecordDeprotector with RFC 8448 §3 records', () => {
   });
 
   it('fails the client record under the server keys with bad_record_mac', () => {
-    const d = new RecordDeprotector(aes128, rfc.serverApplicationKeys);
+    const d = new RecordDeprotector(aes128, rfc.serverApplicationKeys, nobleProvider);
     expect(failure(open(d, rfc.clientApplicationDataRecord)).alert).toBe('bad_record_mac');
   });
 });
@@ -101,8 +101,8 @@ describe('RecordProtector and RecordDeprotector', () => {
   it('round-trips records for every suite and advances both sequence numbers', () => {
     for (const suite of ALL_SUITES) {
       const keys = randomKeys(suite);
-      const p = new RecordProtector(suite, keys);
-      const d = new RecordDeprotector(suite, keys);
+      const p = new RecordProtector(suite, keys, nobleProvider);
+      const d = new RecordDeprotector(suite, keys, nobleProvider);
       for (let i = 0; i < 3; i++) {
         const record = p.protect(23, counting(100 + i, i));
         expect(record.subarray(0, 5)).toEqual(Uint8Array.of(23, 3, 3, 0, 100 + i + 1 + 16));
@@ -116,10 +116,10 @@ describe('RecordProtector and RecordDeprotector', () => {
 
   it('uses the sequence number in the nonce, so records open only in order', () => {
     const keys = randomKeys(aes128);
-    const p = new RecordProtector(aes128, keys);
+    const p = new RecordProtector(aes128, keys, nobleProvider);
     const first = p.protect(23, counting(20, 1));
     const second = p.protect(23, counting(20, 2));
-    const d = new RecordDeprotector(aes128, keys);
+    const d = new RecordDeprotector(aes128, keys, nobleProvider);
     expect(failure(open(d, second)).alert).toBe('bad_record_mac');
     expect(d.sequence).toBe(0n); // a failed record does not consume a number
     expect(opened(open(d, first)).content).toEqual(counting(20, 1));
@@ -128,9 +128,9 @@ describe('RecordProtector and RecordDeprotector', () => {
 
   it('strips the zero padding and reports its length', () => {
     const keys = randomKeys(aes128);
-    const record = new RecordProtector(aes128, keys).protect(22, counting(10), 100);
+    const record = new RecordProtector(aes128, keys, nobleProvider).protect(22, counting(10), 100);
     expect(record.length).toBe(5 + 10 + 1 + 100 + 16);
-    const r = opened(open(new RecordDeprotector(aes128, keys), record));
+    const r = opened(open(new RecordDeprotector(aes128, keys, nobleProvider), record));
     expect(r.contentType).toBe(22);
     expect(r.content).toEqual(counting(10));
     expect(r.paddingLength).toBe(100);
@@ -139,34 +139,34 @@ describe('RecordProtector and RecordDeprotector', () => {
   it('keeps zero bytes at the end of the content that come before the content type', () => {
     const keys = randomKeys(aes128);
     const content = Uint8Array.of(1, 2, 0, 0, 0);
-    const r = opened(open(new RecordDeprotector(aes128, keys), new RecordProtector(aes128, keys).protect(23, content, 7)));
+    const r = opened(open(new RecordDeprotector(aes128, keys, nobleProvider), new RecordProtector(aes128, keys, nobleProvider).protect(23, content, 7)));
     expect(r.content).toEqual(content);
     expect(r.paddingLength).toBe(7);
   });
 
   it('rejects a record with a flipped tag bit with bad_record_mac', () => {
     const keys = randomKeys(aes128);
-    const record = new RecordProtector(aes128, keys).protect(23, counting(30));
+    const record = new RecordProtector(aes128, keys, nobleProvider).protect(23, counting(30));
     record[record.length - 1] = (record[record.length - 1] as number) ^ 0x01;
-    expect(failure(open(new RecordDeprotector(aes128, keys), record)).alert).toBe('bad_record_mac');
+    expect(failure(open(new RecordDeprotector(aes128, keys, nobleProvider), record)).alert).toBe('bad_record_mac');
   });
 
   it('authenticates the record header as additional data', () => {
     const keys = randomKeys(aes128);
-    const record = new RecordProtector(aes128, keys).protect(23, counting(30));
+    const record = new RecordProtector(aes128, keys, nobleProvider).protect(23, counting(30));
     record[2] = 0x01; // legacy_record_version 0x0301 instead of 0x0303
-    expect(failure(open(new RecordDeprotector(aes128, keys), record)).alert).toBe('bad_record_mac');
+    expect(failure(open(new RecordDeprotector(aes128, keys, nobleProvider), record)).alert).toBe('bad_record_mac');
   });
 
   it('rejects a record too short to hold a tag with bad_record_mac', () => {
     const keys = randomKeys(aes128);
     const header = recordHeader(23, 0x0303, 5);
-    expect(failure(new RecordDeprotector(aes128, keys).unprotect(header, counting(5))).alert).toBe('bad_record_mac');
+    expect(failure(new RecordDeprotector(aes128, keys, nobleProvider).unprotect(header, counting(5))).alert).toBe('bad_record_mac');
   });
 
   it('rejects an inner plaintext of only zeros with unexpected_message', () => {
     const keys = randomKeys(aes128);
-    const error = failure(open(new RecordDeprotector(aes128, keys), sealRawInner(keys, new Uint8Array(20))));
+    const error = failure(open(new RecordDeprotector(aes128, keys, nobleProvider), sealRawInner(keys, new Uint8Array(20))));
     expect(error.alert).toBe('unexpected_message');
     expect(error.reason).toBe('NoInnerContentType');
   });
@@ -174,35 +174,35 @@ describe('RecordProtector and RecordDeprotector', () => {
   it('rejects more than 2^14 bytes of decrypted content with record_overflow', () => {
     const keys = randomKeys(aes128);
     const inner = concat(counting(MAX_PLAINTEXT_LENGTH + 1), Uint8Array.of(23));
-    expect(failure(open(new RecordDeprotector(aes128, keys), sealRawInner(keys, inner))).alert).toBe('record_overflow');
+    expect(failure(open(new RecordDeprotector(aes128, keys, nobleProvider), sealRawInner(keys, inner))).alert).toBe('record_overflow');
   });
 
   it('counts padding toward the 2^14 limit of the inner plaintext', () => {
     const keys = randomKeys(aes128);
     const inner = concat(counting(MAX_PLAINTEXT_LENGTH), Uint8Array.of(23, 0));
-    expect(failure(open(new RecordDeprotector(aes128, keys), sealRawInner(keys, inner))).alert).toBe('record_overflow');
+    expect(failure(open(new RecordDeprotector(aes128, keys, nobleProvider), sealRawInner(keys, inner))).alert).toBe('record_overflow');
     const atLimit = concat(counting(MAX_PLAINTEXT_LENGTH), Uint8Array.of(23));
-    expect(opened(open(new RecordDeprotector(aes128, keys), sealRawInner(keys, atLimit))).content.length).toBe(MAX_PLAINTEXT_LENGTH);
+    expect(opened(open(new RecordDeprotector(aes128, keys, nobleProvider), sealRawInner(keys, atLimit))).content.length).toBe(MAX_PLAINTEXT_LENGTH);
   });
 
   it('rejects an encrypted_record longer than 2^14 + 256 with record_overflow', () => {
     const keys = randomKeys(aes128);
     const header = recordHeader(23, 0x0303, MAX_CIPHERTEXT_LENGTH + 1);
-    const error = failure(new RecordDeprotector(aes128, keys).unprotect(header, new Uint8Array(MAX_CIPHERTEXT_LENGTH + 1)));
+    const error = failure(new RecordDeprotector(aes128, keys, nobleProvider).unprotect(header, new Uint8Array(MAX_CIPHERTEXT_LENGTH + 1)));
     expect(error.alert).toBe('record_overflow');
   });
 
   it('rejects a record whose outer type is not application_data with unexpected_message', () => {
     const keys = randomKeys(aes128);
-    const record = new RecordProtector(aes128, keys).protect(22, counting(8));
+    const record = new RecordProtector(aes128, keys, nobleProvider).protect(22, counting(8));
     record[0] = 22;
-    expect(failure(open(new RecordDeprotector(aes128, keys), record)).alert).toBe('unexpected_message');
+    expect(failure(open(new RecordDeprotector(aes128, keys, nobleProvider), record)).alert).toBe('unexpected_message');
   });
 
   it('writes the last sequence number 2^64 - 1 and then refuses to wrap', () => {
     const keys = randomKeys(aes128);
-    const p = new RecordProtector(aes128, keys, { initialSequence: MAX_SEQUENCE_NUMBER });
-    const d = new RecordDeprotector(aes128, keys, { initialSequence: MAX_SEQUENCE_NUMBER });
+    const p = new RecordProtector(aes128, keys, nobleProvider, { initialSequence: MAX_SEQUENCE_NUMBER });
+    const d = new RecordDeprotector(aes128, keys, nobleProvider, { initialSequence: MAX_SEQUENCE_NUMBER });
     const last = p.protect(23, counting(4));
     expect(opened(open(d, last)).content).toEqual(counting(4));
     const error = thrown(() => p.protect(23, counting(4)));
@@ -213,12 +213,12 @@ describe('RecordProtector and RecordDeprotector', () => {
 
   it('refuses keys of the wrong size for the suite', () => {
     const chacha = suiteNamed('TLS_CHACHA20_POLY1305_SHA256');
-    expect(() => new RecordProtector(chacha, randomKeys(aes128))).toThrow(RangeError);
-    expect(() => new RecordDeprotector(aes128, { key: new Uint8Array(16), iv: new Uint8Array(8) })).toThrow(RangeError);
+    expect(() => new RecordProtector(chacha, randomKeys(aes128), nobleProvider)).toThrow(RangeError);
+    expect(() => new RecordDeprotector(aes128, { key: new Uint8Array(16), iv: new Uint8Array(8) }, nobleProvider)).toThrow(RangeError);
   });
 
   it('refuses content type 0 and padding that would exceed 2^14', () => {
-    const p = new RecordProtector(aes128, randomKeys(aes128));
+    const p = new RecordProtector(aes128, randomKeys(aes128), nobleProvider);
     expect(() => p.protect(0, counting(4))).toThrow(RangeError);
     expect(() => p.protect(23, counting(MAX_PLAINTEXT_LENGTH - 3), 4)).toThrow(RangeError);
     expect(p.sequence).toBe(0n);

@@ -14,7 +14,6 @@
  * the sequence number restarts at 0 with each epoch.
  */
 import type { CryptoProvider } from '../crypto/provider.js';
-import { defaultProvider } from '../crypto/noble.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
 import { ContentType, TLS12 } from '../wire/types.js';
@@ -33,7 +32,6 @@ export const MAX_SEQUENCE_NUMBER = 2n ** 64n - 1n;
 export const MAX_INNER_PLAINTEXT_LENGTH = MAX_PLAINTEXT_LENGTH + 1;
 
 export interface ProtectionOptions {
-  provider?: CryptoProvider;
   /**
    * Sequence number of the first record (default 0, as §5.3 requires after
    * every key change). Only useful to exercise the 2^64 limit in tests.
@@ -81,12 +79,13 @@ abstract class EpochState {
   constructor(
     readonly suite: SuiteInfo,
     keys: TrafficKeys,
+    provider: CryptoProvider,
     options: ProtectionOptions = {},
   ) {
     checkKeys(suite, keys);
     this.key = keys.key.slice();
     this.iv = keys.iv.slice();
-    this.provider = options.provider ?? defaultProvider();
+    this.provider = provider;
     this.seq = checkInitialSequence(options.initialSequence ?? 0n);
   }
 

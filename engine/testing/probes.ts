@@ -71,7 +71,7 @@ export function clientHelloProbe(fn: (ch: Unencoded<ClientHello>) => Unencoded<C
         const rewritten = fn(body);
         const psk = patch.offeredPsk;
         // Keep the binder honest: it is recomputed over the rewritten hello.
-        const ch = psk ? bindClientHello(rewritten, psk, []) : encodeHandshake(rewritten);
+        const ch = psk ? bindClientHello(rewritten, psk, [], context.env.crypto) : encodeHandshake(rewritten);
         return {
           ...patch,
           clientHello: ch,

@@ -2,7 +2,6 @@
  * The client's actions, by name. Each is a pure function (context, event) →
  * the changed part of the context; commands for the engine go to the outbox.
  */
-import { generateKeyPair } from '../../crypto/kex.js';
 import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/keyschedule.js';
 import { certificateVerifyInput } from '../../crypto/signature.js';
 import { suiteInfo } from '../../crypto/suites.js';
@@ -20,7 +19,7 @@ import { certificateRequestProblem, chainVerdict, serverCertificateProblem, serv
 type Patch = Partial<ClientContext>;
 const th = (ctx: ClientContext, extra: Uint8Array[] = []) => {
   if (!ctx.suite) throw new Error('no suite yet');
-  return transcriptHash(ctx.suite.hash, [...ctx.transcript, ...extra]);
+  return transcriptHash(ctx.suite.hash, [...ctx.transcript, ...extra], ctx.env.crypto);
 };
 const keylog = (label: string, secret: Uint8Array): Command => ({ kind: 'keylog', label, secret });
 
@@ -29,7 +28,7 @@ export function sendClientHello(ctx: ClientContext): Patch {
   const random = ctx.env.random(32);
   // D.4: in compatibility mode a non-empty legacy_session_id makes middleboxes see a resumption.
   const legacySessionId = ctx.config.compatibilityMode ? ctx.env.random(32) : new Uint8Array(0);
-  const keyShares = ctx.config.keyShareGroups.map((g) => generateKeyPair(g, ctx.env.random));
+  const keyShares = ctx.config.keyShareGroups.map((g) => ctx.env.crypto.generateKeyPair(g, ctx.env.random));
   const psk = logic.usableSession(ctx);
   const next = { ...ctx, clientRandom: random, legacySessionId, keyShares };
   const ch = logic.buildClientHello(next, { random, legacySessionId, keyShares, cookie: undefined, psk, prefix: [] });
@@ -70,8 +69,8 @@ export function acceptServerHello(ctx: ClientContext, event: TlsEvent): Patch {
   const resumed = logic.selectsPsk(sh);
   const psk = resumed && ctx.offeredPsk ? ctx.offeredPsk.session.psk : undefined;
   const transcript = [...ctx.transcript, sh.raw];
-  const helloHash = transcriptHash(suite.hash, transcript);
-  const early = EarlySecret.create(suite, psk);
+  const helloHash = transcriptHash(suite.hash, transcript, ctx.env.crypto);
+  const early = EarlySecret.create(suite, psk, ctx.env.crypto);
   const hs = early.withSharedSecret(logic.sharedSecretOf(ctx, sh));
   const cHs = hs.clientHandshakeTrafficSecret(helloHash);
   const sHs = hs.serverHandshakeTrafficSecret(helloHash);
@@ -141,10 +140,10 @@ export function acceptServerFinishedAndSendClientFlight(ctx: ClientContext, even
   const hs = ctx.handshakeSecret;
   if (!suite || !hs || !ctx.serverHandshakeSecret || !ctx.clientHandshakeSecret) throw new Error('no handshake secrets');
   // Compute the expected value from the transcript *before* appending the message.
-  const witness = verifyFinished(suite, ctx.serverHandshakeSecret, th(ctx), event.msg.verifyData);
+  const witness = verifyFinished(suite, ctx.serverHandshakeSecret, th(ctx), event.msg.verifyData, ctx.env.crypto);
   if (!witness) throw new Error('Finished accepted without verification');
   let transcript = [...ctx.transcript, event.msg.raw];
-  const serverFinishedHash = transcriptHash(suite.hash, transcript);
+  const serverFinishedHash = transcriptHash(suite.hash, transcript, ctx.env.crypto);
   const master = hs.toMasterSecret();
   const cAp = master.clientApplicationTrafficSecret(serverFinishedHash);
   const sAp = master.serverApplicationTrafficSecret(serverFinishedHash);
@@ -173,15 +172,15 @@ export function acceptServerFinishedAndSendClientFlight(ctx: ClientContext, even
     });
     send(c.cmd, c.msg.raw);
     if (cert && scheme !== undefined) {
-      const signature = cert.key.sign(scheme, certificateVerifyInput('client', transcriptHash(suite.hash, transcript)));
+      const signature = cert.key.sign(scheme, certificateVerifyInput('client', transcriptHash(suite.hash, transcript, ctx.env.crypto)));
       const cv = handshakeCommand<CertificateVerify>({ type: 'certificate_verify', algorithm: scheme, signature });
       send(cv.cmd, cv.msg.raw);
     }
   }
-  const verifyData = finishedVerifyData(suite, ctx.clientHandshakeSecret, transcriptHash(suite.hash, transcript));
+  const verifyData = finishedVerifyData(suite, ctx.clientHandshakeSecret, transcriptHash(suite.hash, transcript, ctx.env.crypto), ctx.env.crypto);
   const fin = handshakeCommand<Finished>({ type: 'finished', verifyData });
   send(fin.cmd, fin.msg.raw);
-  const resumption = master.resumptionMasterSecret(transcriptHash(suite.hash, transcript));
+  const resumption = master.resumptionMasterSecret(transcriptHash(suite.hash, transcript, ctx.env.crypto));
   outbox.push(
     { kind: 'setWriteKeys', suite, secret: cAp, epoch: 'application' },
     { kind: 'setReadKeys', suite, secret: sAp, epoch: 'application' },
@@ -212,7 +211,7 @@ export function acceptNewSessionTicket(ctx: ClientContext, event: TlsEvent): Pat
   const nst = event.msg;
   const count = ctx.ticketsReceived + 1;
   if (nst.ticketLifetime === 0 || nst.ticketLifetime > 604800) return { ticketsReceived: count };
-  const psk = resumptionPsk(ctx.suite, ctx.resumptionSecret, nst.ticketNonce);
+  const psk = resumptionPsk(ctx.suite, ctx.resumptionSecret, nst.ticketNonce, ctx.env.crypto);
   const session = {
     serverName: ctx.config.serverName ?? '',
     ticket: nst.ticket,

@@ -1,5 +1,5 @@
 /** What the client statechart remembers between events. */
-import type { KeyPair } from '../../crypto/kex.js';
+import type { KeyPair } from '../../crypto/provider.js';
 import type { EarlySecret, HandshakeSecret, MasterSecret } from '../../crypto/keyschedule.js';
 import type { SuiteInfo } from '../../crypto/suites.js';
 import type { FinishedVerified, SignatureVerified } from '../../crypto/witness.js';

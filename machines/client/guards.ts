@@ -16,7 +16,7 @@ import * as logic from './logic.js';
 
 const th = (ctx: ClientContext) => {
   if (!ctx.suite) throw new Error('no suite yet');
-  return transcriptHash(ctx.suite.hash, ctx.transcript);
+  return transcriptHash(ctx.suite.hash, ctx.transcript, ctx.env.crypto);
 };
 
 export function chainVerdict(ctx: ClientContext, cert: Certificate): ChainVerdict {
@@ -32,7 +32,7 @@ export function chainVerdict(ctx: ClientContext, cert: Certificate): ChainVerdic
 export function serverSignatureWitness(ctx: ClientContext, cv: CertificateVerify): SignatureVerified | undefined {
   const spki = ctx.peerSpki;
   if (!spki) return undefined;
-  return memo(ctx, cv, 'signature', () => verifyCertificateVerify(cv.algorithm, spki, 'server', th(ctx), cv.signature));
+  return memo(ctx, cv, 'signature', () => verifyCertificateVerify(cv.algorithm, spki, 'server', th(ctx), cv.signature, ctx.env.crypto));
 }
 
 /** §4.4.2: the server's Certificate has an empty context and at least one entry. */
@@ -98,5 +98,5 @@ export const guards = {
     e.type === 'recv.Finished' &&
     ctx.suite !== undefined &&
     ctx.serverHandshakeSecret !== undefined &&
-    verifyFinished(ctx.suite, ctx.serverHandshakeSecret, th(ctx), e.msg.verifyData) !== undefined,
+    verifyFinished(ctx.suite, ctx.serverHandshakeSecret, th(ctx), e.msg.verifyData, ctx.env.crypto) !== undefined,
 };

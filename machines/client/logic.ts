@@ -4,7 +4,7 @@
  * deriving keys. Pure functions of the context; the machine's guards and actions
  * call them by name.
  */
-import { computeSharedSecret, generateKeyPair } from '../../crypto/kex.js';
+import type { CryptoProvider, KeyPair } from '../../crypto/provider.js';
 import { computeBinder, EarlySecret, obfuscatedTicketAge } from '../../crypto/keyschedule.js';
 import { suiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
@@ -86,14 +86,14 @@ export function buildClientHello(ctx: ClientContext, parts: HelloParts): ClientH
     legacyCompressionMethods: new Uint8Array([0]),
     extensions,
   };
-  return psk ? bindClientHello(body, psk, parts.prefix) : encodeHandshake(body);
+  return psk ? bindClientHello(body, psk, parts.prefix, ctx.env.crypto) : encodeHandshake(body);
 }
 
 /** Encode a ClientHello that offers `psk`, with its binder computed over prefix ‖ Truncate(ClientHello). */
-export function bindClientHello(body: Unencoded<ClientHello>, psk: OfferedPsk, prefix: Uint8Array[]): ClientHello {
-  const partialHash = transcriptHash(psk.suite.hash, [...prefix, encodeClientHelloWithoutBinders(body)]);
-  const binderKey = EarlySecret.create(psk.suite, psk.session.psk).resumptionBinderKey();
-  return withBinders(encodeHandshake(body), [computeBinder(psk.suite, binderKey, partialHash)]);
+export function bindClientHello(body: Unencoded<ClientHello>, psk: OfferedPsk, prefix: Uint8Array[], crypto: CryptoProvider): ClientHello {
+  const partialHash = transcriptHash(psk.suite.hash, [...prefix, encodeClientHelloWithoutBinders(body)], crypto);
+  const binderKey = EarlySecret.create(psk.suite, psk.session.psk, crypto).resumptionBinderKey();
+  return withBinders(encodeHandshake(body), [computeBinder(psk.suite, binderKey, partialHash, crypto)]);
 }
 
 // ------------------------------------------------------------ HelloRetryRequest
@@ -157,10 +157,10 @@ export function secondClientHello(ctx: ClientContext, hrr: ServerHello) {
   if (!suite || !ch1) throw new Error('second ClientHello without a first');
   const ks = findExtension(hrr.extensions, 'key_share_hrr');
   const cookie = findExtension(hrr.extensions, 'cookie')?.cookie;
-  const keyShares = ks ? [generateKeyPair(ks.selectedGroup, ctx.env.random)] : ctx.keyShares;
+  const keyShares = ks ? [ctx.env.crypto.generateKeyPair(ks.selectedGroup, ctx.env.random)] : ctx.keyShares;
   // A PSK whose hash differs from the retry's suite cannot be used any more (§4.1.4).
   const psk = ctx.offeredPsk && ctx.offeredPsk.suite.hash === suite.hash ? ctx.offeredPsk : undefined;
-  const prefix = [messageHashMessage(suite.hash, ch1.raw), hrr.raw];
+  const prefix = [messageHashMessage(suite.hash, ch1.raw, ctx.env.crypto), hrr.raw];
   const ch2 = buildClientHello(ctx, {
     random: ctx.clientRandom,
     legacySessionId: ctx.legacySessionId,
@@ -208,13 +208,13 @@ export function serverHelloProblem(ctx: ClientContext, sh: ServerHello): TlsErro
   }
   // After a retry that asked for a group, that group's share is the only one we hold, so a
   // ServerHello choosing another group is refused just above (UnofferedGroup).
-  const shared = ecdhe(ctx, sh, mine.group, mine.privateKey, ks.share.keyExchange);
+  const shared = ecdhe(ctx, sh, mine, ks.share.keyExchange);
   if (!shared.ok) return shared.error;
   return undefined;
 }
 
-const ecdhe = (ctx: ClientContext, sh: ServerHello, group: number, priv: Uint8Array, pub: Uint8Array) =>
-  memo(ctx, sh, 'ecdhe', () => computeSharedSecret(group, priv, pub));
+const ecdhe = (ctx: ClientContext, sh: ServerHello, mine: KeyPair, serverShare: Uint8Array) =>
+  memo(ctx, sh, 'ecdhe', () => ctx.env.crypto.completeShare(mine, serverShare));
 
 export const selectsPsk = (sh: ServerHello): boolean => findExtension(sh.extensions, 'pre_shared_key_server') !== undefined;
 
@@ -223,7 +223,7 @@ export function sharedSecretOf(ctx: ClientContext, sh: ServerHello): Uint8Array 
   const ks = findExtension(sh.extensions, 'key_share_server');
   const mine = ks && ctx.keyShares.find((k) => k.group === ks.share.group);
   if (!ks || !mine) throw new Error('ServerHello was not checked');
-  const shared = ecdhe(ctx, sh, mine.group, mine.privateKey, ks.share.keyExchange);
+  const shared = ecdhe(ctx, sh, mine, ks.share.keyExchange);
   if (!shared.ok) throw shared.error;
   return shared.value;
 }

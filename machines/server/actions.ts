@@ -2,7 +2,6 @@
  * The server's actions, by name: pure (context, event) → changed context, with
  * commands for the engine in the outbox.
  */
-import { computeSharedSecret, generateKeyPair } from '../../crypto/kex.js';
 import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/keyschedule.js';
 import { certificateVerifyInput, SUPPORTED_SIGNATURE_SCHEMES } from '../../crypto/signature.js';
 import { type SuiteInfo } from '../../crypto/suites.js';
@@ -31,7 +30,7 @@ import * as logic from './logic.js';
 
 type Patch = Partial<ServerContext>;
 const keylog = (label: string, secret: Uint8Array): Command => ({ kind: 'keylog', label, secret });
-const th = (suite: SuiteInfo, transcript: readonly Uint8Array[]) => transcriptHash(suite.hash, transcript);
+const th = (ctx: ServerContext, suite: SuiteInfo, transcript: readonly Uint8Array[]) => transcriptHash(suite.hash, transcript, ctx.env.crypto);
 
 function clientHelloOf(event: TlsEvent) {
   if (event.type !== 'recv.ClientHello') throw new Error(`expected a ClientHello event, got ${event.type}`);
@@ -77,7 +76,7 @@ export function sendHelloRetryRequest(ctx: ServerContext, event: TlsEvent): Patc
     group,
     suite,
     earlyDataOffered,
-    transcript: [messageHashMessage(suite.hash, ch.raw), hrr.msg.raw],
+    transcript: [messageHashMessage(suite.hash, ch.raw, ctx.env.crypto), hrr.msg.raw],
     ccsSent,
     outbox,
   };
@@ -95,16 +94,19 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
   if (!suite || !share) throw new Error('unchecked ClientHello');
   const selected = logic.selectPsk(ctx, ch, tickets);
   const resumed = selected !== undefined;
-  const keyPair = generateKeyPair(share.group, ctx.env.random);
-  const shared = computeShared(keyPair.group, keyPair.privateKey, share.keyExchange);
-  const early = EarlySecret.create(suite, selected?.state.psk);
+  // The client's share was checked by clientHelloProblem; a failure here is a bug, not a peer error.
+  const accepted = ctx.env.crypto.acceptShare(share.group, share.keyExchange, ctx.env.random);
+  if (!accepted.ok) throw accepted.error;
+  const shared = accepted.secret;
+  const serverShare = { group: share.group, keyExchange: accepted.share };
+  const early = EarlySecret.create(suite, selected?.state.psk, ctx.env.crypto);
 
   let binder: Patch['binder'];
   if (selected) {
     const partial = logic.partialHelloHash(ctx, ch, suite);
     const psk = findExtension(ch.extensions, 'pre_shared_key_client');
     const received = psk?.binders[selected.index];
-    binder = partial && received ? verifyBinder(suite, early.resumptionBinderKey(), partial, received) : undefined;
+    binder = partial && received ? verifyBinder(suite, early.resumptionBinderKey(), partial, received, ctx.env.crypto) : undefined;
     if (!binder) throw new Error('PSK used without a verified binder');
   }
 
@@ -118,7 +120,7 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
 
   const shExtensions: Extension[] = [
     { type: 'supported_versions_server', version: TLS13 },
-    { type: 'key_share_server', share: { group: keyPair.group, keyExchange: keyPair.publicKey } },
+    { type: 'key_share_server', share: serverShare },
   ];
   if (selected) shExtensions.push({ type: 'pre_shared_key_server', selectedIdentity: selected.index });
   const sh = handshakeCommand<ServerHello>({
@@ -138,7 +140,7 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
     ccsSent = true;
   }
 
-  const helloHash = th(suite, transcript);
+  const helloHash = th(ctx, suite, transcript);
   const hs = early.withSharedSecret(shared);
   const cHs = hs.clientHandshakeTrafficSecret(helloHash);
   const sHs = hs.serverHandshakeTrafficSecret(helloHash);
@@ -178,14 +180,14 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
       entries: chosen.cert.chain.map((certData) => ({ certData, extensions: [] })),
     });
     send(cert.cmd, cert.msg.raw);
-    const signature = chosen.cert.key.sign(chosen.scheme, certificateVerifyInput('server', th(suite, transcript)));
+    const signature = chosen.cert.key.sign(chosen.scheme, certificateVerifyInput('server', th(ctx, suite, transcript)));
     const cv = handshakeCommand<CertificateVerify>({ type: 'certificate_verify', algorithm: chosen.scheme, signature });
     send(cv.cmd, cv.msg.raw);
   }
-  const fin = handshakeCommand<Finished>({ type: 'finished', verifyData: finishedVerifyData(suite, sHs, th(suite, transcript)) });
+  const fin = handshakeCommand<Finished>({ type: 'finished', verifyData: finishedVerifyData(suite, sHs, th(ctx, suite, transcript), ctx.env.crypto) });
   send(fin.cmd, fin.msg.raw);
 
-  const serverFinishedHash = th(suite, transcript);
+  const serverFinishedHash = th(ctx, suite, transcript);
   const master = hs.toMasterSecret();
   const cAp = master.clientApplicationTrafficSecret(serverFinishedHash);
   const sAp = master.serverApplicationTrafficSecret(serverFinishedHash);
@@ -206,8 +208,8 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
     clientHello1: ctx.clientHello1 ?? ch,
     clientHello: ch,
     suite,
-    group: keyPair.group,
-    keyPair,
+    group: share.group,
+    serverShare,
     selectedPsk: selected,
     resumed,
     binder,
@@ -229,13 +231,6 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
     ccsSent,
     outbox,
   };
-}
-
-/** The peer's share was checked by clientHelloProblem; a failure here is a bug, not a peer error. */
-function computeShared(group: number, priv: Uint8Array, pub: Uint8Array): Uint8Array {
-  const r = computeSharedSecret(group, priv, pub);
-  if (!r.ok) throw r.error;
-  return r.value;
 }
 
 export function acceptEmptyClientCertificate(ctx: ServerContext, event: TlsEvent): Patch {
@@ -268,14 +263,14 @@ export function acceptClientFinished(ctx: ServerContext, event: TlsEvent): Patch
   if (event.type !== 'recv.Finished') return {};
   const { suite, clientHandshakeSecret, masterSecret, clientApplicationSecret } = ctx;
   if (!suite || !clientHandshakeSecret || !masterSecret || !clientApplicationSecret) throw new Error('no handshake secrets');
-  const w = verifyFinished(suite, clientHandshakeSecret, th(suite, ctx.transcript), event.msg.verifyData);
+  const w = verifyFinished(suite, clientHandshakeSecret, th(ctx, suite, ctx.transcript), event.msg.verifyData, ctx.env.crypto);
   if (!w) throw new Error('client Finished accepted without verification');
   const transcript = [...ctx.transcript, event.msg.raw];
   return {
     clientFinished: w,
     transcript,
     readSecret: clientApplicationSecret,
-    resumptionSecret: masterSecret.resumptionMasterSecret(th(suite, transcript)),
+    resumptionSecret: masterSecret.resumptionMasterSecret(th(ctx, suite, transcript)),
     outbox: [
       ...ctx.outbox,
       { kind: 'setReadKeys', suite, secret: clientApplicationSecret, epoch: 'application' },
@@ -310,7 +305,7 @@ export function issueTickets(ctx: ServerContext): Patch {
       extensions: [],
     });
     const state: ServerSessionState = {
-      psk: resumptionPsk(suite, resumptionSecret, nonce),
+      psk: resumptionPsk(suite, resumptionSecret, nonce, ctx.env.crypto),
       suite: suite.code,
       serverName: ctx.serverName,
       alpn: ctx.alpn,

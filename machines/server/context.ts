@@ -1,9 +1,8 @@
 /** What the server statechart remembers between events. */
-import type { KeyPair } from '../../crypto/kex.js';
 import type { HandshakeSecret, MasterSecret } from '../../crypto/keyschedule.js';
 import type { BinderVerified, FinishedVerified, SignatureVerified } from '../../crypto/witness.js';
 import type { ServerSessionState } from '../../tickets/types.js';
-import type { ClientHello, ServerHello } from '../../wire/types.js';
+import type { ClientHello, KeyShareEntry, ServerHello } from '../../wire/types.js';
 import { commonDefaults, type CommonContext } from '../common.js';
 import type { CertifiedKey, Environment, ServerConfig } from '../types.js';
 
@@ -25,7 +24,8 @@ export interface ServerContext extends CommonContext {
   helloRetryRequest: ServerHello | undefined;
   cookie: Uint8Array | undefined;
   group: number | undefined;
-  keyPair: KeyPair | undefined;
+  /** The key share the server sent (public): fresh for every handshake, resumption included. */
+  serverShare: KeyShareEntry | undefined;
   selectedPsk: SelectedPsk | undefined;
   resumed: boolean;
   /** The client offered psk_dhe_ke: only then are tickets sent (a psk_ke-only client could not use them). */
@@ -62,7 +62,7 @@ export function initialServerContext(input: ServerInput): ServerContext {
     helloRetryRequest: undefined,
     cookie: undefined,
     group: undefined,
-    keyPair: undefined,
+    serverShare: undefined,
     selectedPsk: undefined,
     resumed: false,
     offersPskDheKe: false,

@@ -18,7 +18,7 @@ import * as logic from './logic.js';
 
 const th = (ctx: ServerContext) => {
   if (!ctx.suite) throw new Error('no suite yet');
-  return transcriptHash(ctx.suite.hash, ctx.transcript);
+  return transcriptHash(ctx.suite.hash, ctx.transcript, ctx.env.crypto);
 };
 
 /** The client's chain, judged once per (context, message) for the guard and its actions. */
@@ -34,7 +34,7 @@ export function clientChainVerdict(ctx: ServerContext, cert: Certificate): Chain
 export function clientSignatureWitness(ctx: ServerContext, cv: CertificateVerify): SignatureVerified | undefined {
   const spki = ctx.peerSpki;
   if (!spki) return undefined;
-  return memo(ctx, cv, 'signature', () => verifyCertificateVerify(cv.algorithm, spki, 'client', th(ctx), cv.signature));
+  return memo(ctx, cv, 'signature', () => verifyCertificateVerify(cv.algorithm, spki, 'client', th(ctx), cv.signature, ctx.env.crypto));
 }
 
 /** §4.4.3: the scheme must fit the client certificate's key. */
@@ -61,8 +61,8 @@ export const guards = {
     if (!selected || !suite || !received) return false;
     const partial = logic.partialHelloHash(ctx, e.msg, suite);
     if (!partial) return false;
-    const binderKey = EarlySecret.create(suite, selected.state.psk).resumptionBinderKey();
-    return verifyBinder(suite, binderKey, partial, received) !== undefined;
+    const binderKey = EarlySecret.create(suite, selected.state.psk, ctx.env.crypto).resumptionBinderKey();
+    return verifyBinder(suite, binderKey, partial, received, ctx.env.crypto) !== undefined;
   },
   requestsClientCertificate: (ctx: ServerContext) => ctx.config.requestClientCertificate,
   hasClientCertificateContextProblem: (_: ServerContext, e: TlsEvent) =>
@@ -82,7 +82,7 @@ export const guards = {
     e.type === 'recv.Finished' &&
     ctx.suite !== undefined &&
     ctx.clientHandshakeSecret !== undefined &&
-    verifyFinished(ctx.suite, ctx.clientHandshakeSecret, th(ctx), e.msg.verifyData) !== undefined,
+    verifyFinished(ctx.suite, ctx.clientHandshakeSecret, th(ctx), e.msg.verifyData, ctx.env.crypto) !== undefined,
   /** §5 / D.4: one dummy ChangeCipherSpec, after the ClientHello and before the client's Finished. */
   mayAcceptChangeCipherSpec: (ctx: ServerContext) =>
     ctx.clientHello1 !== undefined && !ctx.ccsReceived && ctx.clientFinished === undefined,

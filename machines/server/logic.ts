@@ -3,32 +3,18 @@
  * alert RFC 8446 names), when to ask for a retry, which cipher suite, group,
  * certificate and PSK to use, and how the binder is recomputed.
  */
-import { computeSharedSecret } from '../../crypto/kex.js';
 import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
 import { TlsError, type AlertName } from '../../wire/alerts.js';
 import { memo } from '../memo.js';
 import { findDisallowedExtension, findExtension } from '../../wire/extensions.js';
 import { truncatedClientHello } from '../../wire/handshake.js';
-import { NamedGroup, PskKeyExchangeMode, TLS13, type ClientHello } from '../../wire/types.js';
+import { PskKeyExchangeMode, TLS13, type ClientHello } from '../../wire/types.js';
 import type { ServerSessionState } from '../../tickets/types.js';
 import type { CertifiedKey, ResolvedTickets } from '../types.js';
 import type { SelectedPsk, ServerContext } from './context.js';
 
 const err = (alert: AlertName, reason: string, message: string) => new TlsError(alert, reason, message);
-
-/** A fixed scalar used only to check that a peer's share is a valid, non-low-order point. */
-const PROBE_KEYS: Record<number, Uint8Array> = {
-  [NamedGroup.x25519]: new Uint8Array(32).fill(0x55),
-  [NamedGroup.secp256r1]: new Uint8Array(32).fill(0x55),
-  [NamedGroup.secp384r1]: new Uint8Array(48).fill(0x55),
-};
-
-/** RFC 8446 §4.2.8.2, §7.4: an invalid or low-order share is illegal_parameter. */
-export function isAcceptableShare(group: number, publicKey: Uint8Array): boolean {
-  const probe = PROBE_KEYS[group];
-  return probe !== undefined && computeSharedSecret(group, probe, publicKey).ok;
-}
 
 export function chooseSuite(ctx: ServerContext, ch: ClientHello, tickets: ResolvedTickets): SuiteInfo | undefined {
   // After a HelloRetryRequest the suite is fixed (§4.1.4); the second hello is checked to still offer it.
@@ -118,7 +104,7 @@ export function transcriptPrefix(ctx: ServerContext): Uint8Array[] {
 export function partialHelloHash(ctx: ServerContext, ch: ClientHello, suite: SuiteInfo): Uint8Array | undefined {
   const partial = truncatedClientHello(ch.raw);
   if (!partial.ok) return undefined;
-  return transcriptHash(suite.hash, [...transcriptPrefix(ctx), partial.value]);
+  return transcriptHash(suite.hash, [...transcriptPrefix(ctx), partial.value], ctx.env.crypto);
 }
 
 /** Everything that makes a ClientHello unacceptable, in RFC 8446 order; undefined if none. */
@@ -158,7 +144,7 @@ export function clientHelloProblem(ctx: ServerContext, ch: ClientHello, tickets:
     if (!groups.groups.includes(s.group)) {
       return err('illegal_parameter', 'ShareForUnlistedGroup', `key share for group ${s.group}, which supported_groups does not list`);
     }
-    if (ctx.config.groups.includes(s.group) && !memo(ctx, ch, `share:${s.group}`, () => isAcceptableShare(s.group, s.keyExchange))) {
+    if (ctx.config.groups.includes(s.group) && !memo(ctx, ch, `share:${s.group}`, () => ctx.env.crypto.isValidShare(s.group, s.keyExchange))) {
       return err('illegal_parameter', 'InvalidKeyShare', `the key share for group ${s.group} is not a valid public key`);
     }
   }

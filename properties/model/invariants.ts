@@ -56,12 +56,12 @@ function checkResumption(s: Session, out: string[]): void {
   const binder = psk?.binders[sel.index];
   const partial = truncatedClientHello(chIn.entry.raw);
   const first = ins[0];
-  const prefix = hrr && first && first.at < hrr.at ? [messageHashMessage(suite.hash, first.entry.raw), hrr.entry.raw] : [];
+  const prefix = hrr && first && first.at < hrr.at ? [messageHashMessage(suite.hash, first.entry.raw, ctx.env.crypto), hrr.entry.raw] : [];
   if (hrr && prefix.length === 0) out.push('resumed after a HelloRetryRequest without a first ClientHello');
   if (!binder || !partial.ok) out.push('server resumed on a ClientHello without a binder for the selected identity');
   else {
-    const key = EarlySecret.create(suite, sel.state.psk).resumptionBinderKey();
-    const expected = computeBinder(suite, key, transcriptHash(suite.hash, [...prefix, partial.value]));
+    const key = EarlySecret.create(suite, sel.state.psk, ctx.env.crypto).resumptionBinderKey();
+    const expected = computeBinder(suite, key, transcriptHash(suite.hash, [...prefix, partial.value], ctx.env.crypto), ctx.env.crypto);
     if (!constantTimeEqual(expected, binder)) {
       out.push(hrr ? 'server resumed although the binder was not computed over message_hash(CH1) ‖ HRR ‖ Truncate(CH2)' : 'server resumed on a binder that does not verify');
     }

@@ -127,7 +127,7 @@ export class Session {
     const ids = world.ids;
     const env = (side: string): Environment => {
       const seeded = seededEnvironment(`${world.seed}/${index}/${side}`, 0);
-      return { random: (n) => seeded.random(n), now: () => world.now };
+      return { random: (n) => seeded.random(n), now: () => world.now, crypto: seeded.crypto };
     };
     const server = world.setup.servers[options.serverId];
     world.stores[options.serverId].owner = index;

@@ -135,8 +135,8 @@ function expectedPartialHash(ctx: ServerContext, ch: ClientHello): Uint8Array | 
   const suite = ctx.suite;
   const t = truncatedClientHello(ch.raw);
   if (!suite || !t.ok) return undefined;
-  const prefix = ctx.helloRetryRequest && ctx.clientHello1 ? [messageHashMessage(suite.hash, ctx.clientHello1.raw), ctx.helloRetryRequest.raw] : [];
-  return transcriptHash(suite.hash, [...prefix, t.value]);
+  const prefix = ctx.helloRetryRequest && ctx.clientHello1 ? [messageHashMessage(suite.hash, ctx.clientHello1.raw, ctx.env.crypto), ctx.helloRetryRequest.raw] : [];
+  return transcriptHash(suite.hash, [...prefix, t.value], ctx.env.crypto);
 }
 
 export function checkServerStep(before: ServerSnapshot, le: LabelledEvent, after: ServerSnapshot, thrown: unknown): string[] {
@@ -191,7 +191,7 @@ export function checkServerStep(before: ServerSnapshot, le: LabelledEvent, after
     if (!ch || !sel || !suite || !psk) {
       out.push('server resumed without a selected PSK');
     } else {
-      const binderKey = EarlySecret.create(suite, sel.state.psk).resumptionBinderKey();
+      const binderKey = EarlySecret.create(suite, sel.state.psk, ctx.env.crypto).resumptionBinderKey();
       const partial = expectedPartialHash(ctx, ch);
       const received = psk.binders[sel.index];
       if (!(binder instanceof BinderVerified) || !binder.isFor(binderKey)) out.push('server resumed without a BinderVerified witness for the selected PSK');
@@ -200,7 +200,7 @@ export function checkServerStep(before: ServerSnapshot, le: LabelledEvent, after
       } else if (!received || !constantTimeEqual(binder.binder, received)) out.push('the verified binder is not the one the client sent for the selected identity');
       const modes = findExtension(ch.extensions, 'psk_key_exchange_modes')?.modes ?? [];
       if (!modes.includes(PskKeyExchangeMode.psk_dhe_ke)) out.push('server resumed without psk_dhe_ke');
-      if (!findExtension(ch.extensions, 'key_share_client') || !ctx.keyPair) out.push('server resumed without an (EC)DHE share');
+      if (!findExtension(ch.extensions, 'key_share_client') || !ctx.serverShare) out.push('server resumed without an (EC)DHE share');
       const sh = added.find((c) => c.kind === 'sendHandshake' && c.name === 'server_hello');
       const shMsg = sh && sh.kind === 'sendHandshake' ? decodeHandshake(sh.raw) : undefined;
       if (!shMsg?.ok || shMsg.value.type !== 'server_hello' || !findExtension(shMsg.value.extensions, 'key_share_server')) {

@@ -185,7 +185,7 @@ export async function replayCounterexample(f: CounterexampleFile, opts: { collec
     let now = saved.startedAt;
     const env = (side: string) => {
       const seeded = seededEnvironment(`${f.worldSeed}/${saved.index}/${side}`, 0);
-      return { random: (n: number) => seeded.random(n), now: () => now };
+      return { random: (n: number) => seeded.random(n), now: () => now, crypto: seeded.crypto };
     };
     const takes = new Map(saved.takes.map((t) => [t.identity, t.state ? loadState(t.state) : undefined]));
     const store: TicketStore = { put: () => undefined, get: (t) => takes.get(toHex(t)), take: (t) => takes.get(toHex(t)) };

@@ -180,7 +180,7 @@ export const pskKeOnlyClient: ClientChart = clientHelloProbe(pskKeOnly).provide(
       if (!ch2 || !transcript) return patch;
       const prefix = transcript.slice(0, -1);
       const body = pskKeOnly(bodyOf(ch2));
-      const rewritten = patch.offeredPsk ? bindClientHello(body, patch.offeredPsk, prefix) : encodeHandshake(body);
+      const rewritten = patch.offeredPsk ? bindClientHello(body, patch.offeredPsk, prefix, context.env.crypto) : encodeHandshake(body);
       const outbox = (patch.outbox ?? []).map((c) => (c.kind === 'sendHandshake' && c.raw === ch2.raw ? { ...c, raw: rewritten.raw } : c));
       return { ...patch, clientHello: rewritten, transcript: [...prefix, rewritten.raw], outbox };
     }),

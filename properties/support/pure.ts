@@ -5,6 +5,7 @@
  * side's outbox commands into the other side's events (what the engine does,
  * minus records and bytes), and records every event each side received.
  */
+import { nobleProvider } from '../../crypto/noble.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { initialTransition, transition } from 'xstate';
 import { concat, toHex, utf8 } from '../../crypto/bytes.js';
@@ -40,6 +41,7 @@ export function statelessEnvironment(seed: string, nowMs: number): Environment {
       return concat(...blocks).slice(0, n);
     },
     now: () => nowMs,
+    crypto: nobleProvider,
   };
 }
 

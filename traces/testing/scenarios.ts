@@ -9,6 +9,7 @@
  * tests can run it again, and can also build fresh connections the same way
  * and feed them the recorded inbound bytes (replay.ts).
  */
+import { nobleProvider } from '../../crypto/noble.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { utf8 } from '../../crypto/bytes.js';
@@ -179,8 +180,8 @@ const tamperEarlyData = (s: ScenarioState, bytes: number): Tamper => {
     const suite = suiteInfo(session.suite);
     const [rec] = splitRecords(chunk);
     if (!suite || !rec) throw new Error('no suite or no ClientHello');
-    const secret = EarlySecret.create(suite, session.psk).clientEarlyTrafficSecret(transcriptHash(suite.hash, [rec.body]));
-    const protector = new RecordProtector(suite, trafficKeys(suite, secret));
+    const secret = EarlySecret.create(suite, session.psk, nobleProvider).clientEarlyTrafficSecret(transcriptHash(suite.hash, [rec.body], nobleProvider));
+    const protector = new RecordProtector(suite, trafficKeys(suite, secret, nobleProvider), nobleProvider);
     const out = [chunk];
     for (let left = bytes; left > 0; left -= 1000) out.push(protector.protect(23, utf8('0'.repeat(Math.min(1000, left)))));
     return out;

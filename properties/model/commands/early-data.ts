@@ -1,4 +1,5 @@
 import type fc from 'fast-check';
+import { nobleProvider } from '../../../crypto/noble.js';
 import type { Model } from '../model.js';
 import type { World } from '../world.js';
 import { utf8 } from '../../../crypto/bytes.js';
@@ -36,8 +37,8 @@ export class EarlyDataCommand implements fc.AsyncCommand<Model, World> {
     const suite = suiteInfo(session?.suite ?? CipherSuite.TLS_AES_128_GCM_SHA256);
     const ch = s.clientTrace.find((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'client_hello');
     if (suite && ch?.kind === 'message' && s.queue[0]?.dir === 'toServer') {
-      const secret = EarlySecret.create(suite, session?.psk).clientEarlyTrafficSecret(transcriptHash(suite.hash, [ch.raw]));
-      const protector = new RecordProtector(suite, trafficKeys(suite, secret));
+      const secret = EarlySecret.create(suite, session?.psk, nobleProvider).clientEarlyTrafficSecret(transcriptHash(suite.hash, [ch.raw], nobleProvider));
+      const protector = new RecordProtector(suite, trafficKeys(suite, secret, nobleProvider), nobleProvider);
       const marker = utf8(`0-RTT #${s.index} `);
       s.earlyMarker = marker;
       const records: Uint8Array[] = [];

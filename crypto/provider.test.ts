@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { seededEnvironment } from '../engine/env.js';
+import { makeIdentity, makePair } from '../engine/testing/pair.js';
+import { nobleProvider } from './noble.js';
+import type { CryptoProvider } from './provider.js';
+
+type Counts = Record<string, number>;
+
+/** The real @noble provider, with every call counted by method name. */
+function countingProvider(): { provider: CryptoProvider; counts: Counts } {
+  const counts: Counts = {};
+  const provider = { ...nobleProvider, name: 'counting' } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(nobleProvider)) {
+    if (typeof value !== 'function') continue;
+    provider[key] = (...args: unknown[]) => {
+      counts[key] = (counts[key] ?? 0) + 1;
+      return (value as (...a: unknown[]) => unknown)(...args);
+    };
+  }
+  return { provider: provider as unknown as CryptoProvider, counts };
+}
+
+describe('the crypto provider seam', () => {
+  it('carries every primitive of a full and a resumed handshake, key exchange and signatures included', async () => {
+    const { provider, counts } = countingProvider();
+    const identity = await makeIdentity('ecdsa-p256');
+    const certified = { chain: identity.certified.chain, key: provider.loadSigningKey(identity.keyPem) };
+    const env = seededEnvironment('provider-seam', Date.now(), provider);
+    const first = makePair({ identity: { ...identity, certified }, env });
+    await first.run();
+    expect(first.client.isConnected && first.server.isConnected).toBe(true);
+    const session = first.sessions[0];
+    expect(session).toBeDefined();
+    const second = makePair({ identity: { ...identity, certified }, env, store: first.store, client: { session } });
+    await second.run();
+    expect(second.client.info?.resumed).toBe(true);
+    const methods = Object.keys(nobleProvider).filter((k) => typeof (nobleProvider as unknown as Record<string, unknown>)[k] === 'function');
+    for (const m of methods) expect({ method: m, calls: counts[m] ?? 0 }).toEqual({ method: m, calls: expect.any(Number) });
+    for (const m of methods) expect(counts[m] ?? 0, `${m} was never called through the provider`).toBeGreaterThan(0);
+  });
+
+  it('is the only way the charts, the engine, the record layer and the codec reach crypto primitives', () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    const files = ['machines', 'record', 'wire', 'engine']
+      .flatMap((dir) => readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f)))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.includes('testing'))
+      // env.ts draws randomness (node's CSPRNG, or SHA-256 counters when seeded); config.ts parses X.509 for the leaf key.
+      .filter((f) => !['engine/env.ts', 'engine/config.ts'].includes(f));
+    expect(files.length).toBeGreaterThan(20);
+    const offenders = files.filter((f) =>
+      /from '(@noble\/[^']+|node:crypto|[./]*crypto\/(noble|kex)\.js)'/.test(readFileSync(path.join(root, f), 'utf8').replace(/import type [^;]+;/g, '')),
+    );
+    expect(offenders).toEqual([]);
+  });
+});
