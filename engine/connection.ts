@@ -14,8 +14,9 @@ import { toHex } from '../crypto/bytes.js';
 import { exportKeyingMaterial, trafficKeys } from '../crypto/keyschedule.js';
 import { NamedGroup } from '../wire/types.js';
 import { RecordLayer } from '../record/layer.js';
-import { AlertDescription, alertName, TlsError } from '../wire/alerts.js';
+import { AlertDescription, alertName, alertToSend, TlsError } from '../wire/alerts.js';
 import { decodeHandshake } from '../wire/handshake.js';
+import { decodeError } from '../wire/reader.js';
 import { findExtension } from '../wire/extensions.js';
 import type { HandshakeMessage } from '../wire/types.js';
 import type { ClientContext } from '../machines/client/context.js';
@@ -217,7 +218,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     this.finished = true;
     this.error = error;
     if (!error.remote) {
-      const desc = AlertDescription[error.alert];
+      const desc = AlertDescription[alertToSend(error)];
       this.emitOutput(this.layer.writeAlert(2, desc), 21);
       this.emit('alert', { alert: error.alert, direction: 'sent', level: 2 });
     }
@@ -262,7 +263,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     const decoded = decodeHandshake(raw, hashLen === undefined ? {} : { hashLen });
     if (!decoded.ok) {
       const f = decoded.error;
-      await this.send({ type: 'recv.Malformed', error: new TlsError(f.alert, 'DecodeError', f.message) });
+      await this.send({ type: 'recv.Malformed', error: decodeError(f) });
       return;
     }
     const msg = decoded.value;
@@ -295,7 +296,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     }
     for (const cmd of cmds) await this.execute(cmd, ctx);
     if (now === 'failed') {
-      const error = ctx.error ?? new TlsError('internal_error', 'Failed', 'the handshake failed');
+      const error = ctx.error ?? new TlsError('internal_error', 'InconsistentGuard', 'the chart reached failed without an error');
       this.finished = true;
       this.error = error;
       this.emit('error', error);

@@ -8,7 +8,7 @@ import { assign } from 'xstate';
 import {
   acceptKeyUpdate,
   deliverApplicationData,
-  failAlert,
+  failWith,
   failFromPeerAlert,
   failMalformed,
   initiateKeyUpdate,
@@ -21,8 +21,11 @@ import {
   type CommonContext,
 } from './common.js';
 import type { TlsEvent } from './types.js';
+import { refuse } from '../wire/alerts.js';
+import type { AlertingReason } from '../wire/refusals.js';
 
-export type FailParams = { alert: Parameters<typeof failAlert>[1]; reason: string; message: string };
+/** A chart's failure branch names its refusal; the alert comes from the refusal table (wire/refusals.ts). */
+export type FailParams = { reason: AlertingReason; message?: string };
 
 export function chartKit<C extends CommonContext>() {
   type Patch = Partial<C>;
@@ -52,7 +55,7 @@ export function chartKit<C extends CommonContext>() {
     failUnexpected: assign<C, TlsEvent, undefined, TlsEvent, never>(
       ({ context, event, self }) => unexpected(context, event, JSON.stringify(self.getSnapshot().value)) as Patch,
     ),
-    fail: assign<C, TlsEvent, FailParams, TlsEvent, never>(({ context }, p) => failAlert(context, p.alert, p.reason, p.message) as Patch),
+    fail: assign<C, TlsEvent, FailParams, TlsEvent, never>(({ context }, p) => failWith(context, refuse(p.reason, p.message)) as Patch),
   };
 
   return { up, guards, actions };

@@ -4,6 +4,7 @@
  * alerts and close_notify. Each function is pure: (context, event) → the part of
  * the context that changes; the commands it produces are appended to the outbox.
  */
+import type { AlertOf, AlertingReason } from '../wire/refusals.js';
 import { nextApplicationTrafficSecret } from '../crypto/keyschedule.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { AlertDescription, alertName, TlsError, type AlertName } from '../wire/alerts.js';
@@ -62,8 +63,8 @@ export function failWith(ctx: CommonContext, error: TlsError): Partial<CommonCon
   return { error, outbox };
 }
 
-export function failAlert(ctx: CommonContext, alert: AlertName, reason: string, message: string): Partial<CommonContext> {
-  return failWith(ctx, new TlsError(alert, reason, message));
+export function failAlert<R extends AlertingReason>(ctx: CommonContext, alert: AlertOf<R>, reason: R, message: string): Partial<CommonContext> {
+  return failWith(ctx, new TlsError<R>(alert as never, reason, message));
 }
 
 /** The event named a message that is not allowed in the current state. */

@@ -442,7 +442,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
     });
     await p.run();
     // the codec refuses it before the machine sees it (RFC 8446 §4.2.11)
-    expectFailure(p, 'server', 'illegal_parameter', 'DecodeError');
+    expectFailure(p, 'server', 'illegal_parameter', 'BinderCountMismatch');
     expect(p.server.error?.message).toMatch(/binder/);
   });
 

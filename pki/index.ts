@@ -2,7 +2,6 @@
 export { pemToDerList, derToPem } from './pem.js';
 export {
   validateServerChain,
-  CERTIFICATE_FAILURE_ALERT,
   MAX_CHAIN_LENGTH,
   MAX_SIGNATURE_CHECKS,
   type CertificateFailureReason,

@@ -1,14 +1,15 @@
 import { describe, it, expect, beforeAll } from 'vitest';
+import { REFUSALS } from '../wire/refusals.js';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { generateSelfSigned, type GenerateOptions, type GeneratedCertificate, type KeyType } from './generate.js';
 import { pemToDerList } from './pem.js';
 import {
   validateServerChain,
-  CERTIFICATE_FAILURE_ALERT,
   MAX_CHAIN_LENGTH,
   MAX_SIGNATURE_CHECKS,
   type ValidateOptions,
   type ValidationResult,
+  type CertificateFailureReason,
 } from './validate.js';
 
 const DAY = 86_400_000;
@@ -357,9 +358,13 @@ describe('validateServerChain refuses', () => {
   });
 });
 
-describe('CERTIFICATE_FAILURE_ALERT', () => {
-  it('maps every reason to an alert RFC 8446 §6.2 defines for certificate failures or internal_error', () => {
+describe('certificate refusals in the refusal table', () => {
+  it('name for every reason an alert RFC 8446 §6.2 defines for certificate failures, or internal_error', () => {
     const allowed = new Set(['bad_certificate', 'unsupported_certificate', 'certificate_expired', 'unknown_ca', 'internal_error']);
-    for (const alert of Object.values(CERTIFICATE_FAILURE_ALERT)) expect(allowed.has(alert)).toBe(true);
+    const reasons: CertificateFailureReason[] = [
+      'EmptyChain', 'BadCertificateEncoding', 'CertificateExpired', 'CertificateNotYetValid', 'UnknownCa', 'ChainTooLong',
+      'NotACa', 'PathLengthExceeded', 'WeakSignature', 'BadKeyUsage', 'BadExtendedKeyUsage', 'HostnameMismatch', 'InvalidTrustAnchor',
+    ];
+    for (const reason of reasons) expect(allowed.has(String(REFUSALS[reason].alert)), reason).toBe(true);
   });
 });

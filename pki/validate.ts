@@ -17,7 +17,7 @@ import * as px509 from '@peculiar/x509';
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
-import { TlsError, type AlertName } from '../wire/alerts.js';
+import { refuse, type TlsError } from '../wire/alerts.js';
 import { pemToDerList } from './pem.js';
 
 /** Most certificates in a path, leaf and trust anchor included. */
@@ -25,7 +25,12 @@ export const MAX_CHAIN_LENGTH = 10;
 /** Signature checks one validation may spend building paths (Go uses the same bound). */
 export const MAX_SIGNATURE_CHECKS = 100;
 
-/** Why a chain was refused. Each reason has exactly one alert, in {@link CERTIFICATE_FAILURE_ALERT}. */
+/**
+ * Why a chain was refused. Each reason is an entry of the refusal table
+ * (wire/refusals.ts), which names its one alert: mostly what OpenSSL's
+ * ssl_x509err2alert sends (a not-yet-valid certificate is bad_certificate, only a
+ * past notAfter is certificate_expired; an issuer that is not a CA is bad_certificate).
+ */
 export type CertificateFailureReason =
   | 'EmptyChain'
   | 'BadCertificateEncoding'
@@ -41,30 +46,6 @@ export type CertificateFailureReason =
   | 'HostnameMismatch'
   | 'InvalidTrustAnchor';
 
-/**
- * The one mapping from failure reason to alert (RFC 8446 §6.2).
- * Mostly what OpenSSL's ssl_x509err2alert sends; where OpenSSL and Go differ
- * (a not-yet-valid certificate, a non-CA issuer) this follows Go, which sends
- * certificate_expired for both ends of the validity period and bad_certificate
- * for an issuer that is not a CA.
- */
-export const CERTIFICATE_FAILURE_ALERT: Readonly<Record<CertificateFailureReason, AlertName>> = {
-  EmptyChain: 'bad_certificate',
-  BadCertificateEncoding: 'bad_certificate',
-  CertificateExpired: 'certificate_expired',
-  // As OpenSSL (X509_V_ERR_CERT_NOT_YET_VALID): only a past notAfter is "expired".
-  CertificateNotYetValid: 'bad_certificate',
-  UnknownCa: 'unknown_ca',
-  ChainTooLong: 'unknown_ca',
-  NotACa: 'bad_certificate',
-  PathLengthExceeded: 'bad_certificate',
-  WeakSignature: 'bad_certificate',
-  BadKeyUsage: 'bad_certificate',
-  BadExtendedKeyUsage: 'unsupported_certificate',
-  HostnameMismatch: 'bad_certificate',
-  // Our own configuration is broken: not the peer's fault.
-  InvalidTrustAnchor: 'internal_error',
-};
 
 export interface ValidateOptions {
   /** Name the peer must be valid for: a DNS name or an IPv4/IPv6 literal. No check when absent. */
@@ -247,7 +228,7 @@ interface PathFailure {
 }
 
 function failure(reason: CertificateFailureReason, message: string, leafOnly = false): PathFailure {
-  return { error: new TlsError(CERTIFICATE_FAILURE_ALERT[reason], reason, message), leafOnly };
+  return { error: refuse(reason, message), leafOnly };
 }
 
 interface SearchState {
@@ -443,7 +424,7 @@ function checkName(leaf: Cert, serverName: string): string | undefined {
 }
 
 function refused(reason: CertificateFailureReason, message: string): ValidationResult {
-  return { ok: false, error: new TlsError(CERTIFICATE_FAILURE_ALERT[reason], reason, message) };
+  return { ok: false, error: refuse(reason, message) };
 }
 
 /**

@@ -13,6 +13,7 @@
  * A new RecordProtector / RecordDeprotector is made for every key change, so
  * the sequence number restarts at 0 with each epoch.
  */
+import type { AlertOf, AlertingReason } from '../wire/refusals.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
@@ -180,6 +181,6 @@ export class RecordDeprotector extends EpochState {
   }
 }
 
-function fail(alert: TlsError['alert'], reason: string, message: string): Unprotected {
-  return { ok: false, error: new TlsError(alert, reason, message) };
+function fail<R extends AlertingReason>(alert: AlertOf<R>, reason: R, message: string): Unprotected {
+  return { ok: false, error: new TlsError<R>(alert as never, reason, message) };
 }

@@ -10,6 +10,7 @@
  *   so the SVG (rendered offline by @viz-js/viz, Graphviz compiled to
  *   WebAssembly) can be highlighted by the trace viewer.
  */
+import { isRefusalReason, REFUSALS, type RefusalReason } from '../wire/refusals.js';
 import { instance, type Viz } from '@viz-js/viz';
 import type { AnyStateMachine } from 'xstate';
 import { clientMachine } from '../machines/client/machine.js';
@@ -74,7 +75,7 @@ export function chartModel(machine: AnyStateMachine): ChartModel {
           event,
           guard: typeof t.guard === 'string' ? t.guard : t.guard?.type,
           actions,
-          alert: typeof failAction?.params['alert'] === 'string' ? failAction.params['alert'] : undefined,
+          alert: failAction?.type === 'fail' && isRefusalReason(String(failAction.params['reason'])) ? (REFUSALS[failAction.params['reason'] as RefusalReason].alert ?? undefined) : undefined,
         });
       }
     }

@@ -26,6 +26,8 @@
  * violation: step, state, message, what RFC 8446 requires there (section) and
  * the alert a conforming implementation sends.
  */
+import { decodeError } from '../wire/reader.js';
+import { isRefusalReason, REFUSALS, type AlertingReason } from '../wire/refusals.js';
 import { createActor, type AnyStateMachine, type InspectionEvent } from 'xstate';
 import { fromHex } from '../crypto/bytes.js';
 import { suiteInfo } from '../crypto/suites.js';
@@ -327,13 +329,14 @@ function eventFor(step: TraceStep, k: Knowledge): { event: TlsEvent; msg?: Hands
     case 'malformed': {
       const e = step.error;
       const alert = (e && e.alert in AlertDescription ? e.alert : 'decode_error') as AlertName;
-      return { event: { type: 'recv.Malformed', error: new TlsError(alert, e?.reason ?? 'Malformed', e?.message ?? 'malformed record') } };
+      const reason = e && isRefusalReason(e.reason) ? e.reason : 'DecodeError';
+      return { event: { type: 'recv.Malformed', error: new TlsError(alert as never, reason, e?.message ?? 'malformed record') } };
     }
     default: {
       const suite = k.serverHello?.cipherSuite;
       const hashLen = suite === undefined ? undefined : suiteInfo(suite)?.hashLen;
       const d = decode(step.message?.hex ?? '', hashLen);
-      if (!d.ok) return { event: { type: 'recv.Malformed', error: new TlsError(d.error.alert, 'DecodeError', d.error.message) } };
+      if (!d.ok) return { event: { type: 'recv.Malformed', error: decodeError(d.error) } };
       const msg = d.value;
       const type = MESSAGE_EVENTS[msg.type];
       return msg.type === 'client_hello' ? { event: { type: 'recv.ClientHello', msg, tickets: [] }, msg } : { event: { type, msg } as TlsEvent, msg };
@@ -462,7 +465,7 @@ export function checkSide(side: SideTrace, where: Where = { handshake: 0, label:
   const actions: Record<string, (args: { event: TlsEvent; self: { getSnapshot(): { value: unknown } } }, params?: unknown) => void> = {};
   for (const name of Object.keys(base.implementations.actions ?? {})) actions[name] = () => undefined;
   Object.assign(actions, {
-    fail: (_: unknown, p: { alert: string; reason: string; message: string }) => fail(p.alert, p.reason, p.message),
+    fail: (_: unknown, p: { reason: AlertingReason; message?: string }) => fail(REFUSALS[p.reason].alert, p.reason, p.message ?? REFUSALS[p.reason].sentence),
     failUnexpected: ({ event, self }: { event: TlsEvent; self: { getSnapshot(): { value: unknown } } }) => {
       const state = String(self.getSnapshot().value);
       const message = 'msg' in event ? event.msg.type : event.type.replace(/^recv\./, '');

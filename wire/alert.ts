@@ -13,10 +13,10 @@ export const AlertLevel = { warning: 1, fatal: 2 } as const;
 /** Decode a 2-byte alert. Other lengths are decode_error, a level other than 1/2 illegal_parameter. */
 export function decodeAlert(bytes: Uint8Array): Decoded<AlertMessage> {
   return decodeWith(bytes, 'alert', (r) => {
-    if (r.remaining !== 2) fail('decode_error', 'alert', `is ${r.remaining} byte(s), an alert is 2`);
+    if (r.remaining !== 2) fail('DecodeError', 'alert', `is ${r.remaining} byte(s), an alert is 2`);
     const level = r.u8('alert.level');
     if (level !== AlertLevel.warning && level !== AlertLevel.fatal) {
-      fail('illegal_parameter', 'alert.level', `${level} is neither warning(1) nor fatal(2)`);
+      fail('IllegalFieldValue', 'alert.level', `${level} is neither warning(1) nor fatal(2)`);
     }
     const description = r.u8('alert.description');
     return { level, description };

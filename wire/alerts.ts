@@ -1,6 +1,7 @@
 /**
  * Alerts (RFC 8446 §6) and the one error type every layer raises.
  */
+import { REFUSALS, type AlertOf, type AlertingReason, type Refusal, type RefusalReason } from './refusals.js';
 
 /** AlertDescription values from RFC 8446 §6, by name. */
 export const AlertDescription = {
@@ -48,19 +49,43 @@ export function isAlertName(s: string): s is AlertName {
   return Object.prototype.hasOwnProperty.call(AlertDescription, s);
 }
 
+/** How an alert code RFC 8446 does not define is named when a peer sends one. */
+export type UnknownAlert = `alert ${number} (unknown)`;
+
+export const unknownAlert = (code: number): UnknownAlert => `alert ${code} (unknown)`;
+
 /**
  * The single error type of tlschart: the alert to send (or that was received),
- * a stable reason name for programs, and a sentence for people.
+ * a stable reason name for programs — a key of the refusal table
+ * (wire/refusals.ts), whose alert the compiler holds each call site to — and a
+ * sentence for people.
  */
-export class TlsError extends Error {
+export class TlsError<R extends RefusalReason = RefusalReason> extends Error {
   override readonly name = 'TlsError';
   constructor(
-    readonly alert: AlertName,
-    readonly reason: string,
+    /** The alert of the table entry for `reason`; for PeerAlert, the alert received (named even if unknown). */
+    readonly alert: R extends 'PeerAlert' ? AlertName | UnknownAlert : AlertOf<R>,
+    readonly reason: R,
     message: string,
     /** true when the alert came from the peer rather than being raised locally. */
     readonly remote = false,
   ) {
     super(message);
   }
+
+  /** The table entry: section, keyword, sentence. */
+  get refusal(): Refusal {
+    return REFUSALS[this.reason];
+  }
+}
+
+/** A refusal of ours, with the alert its table entry names. */
+export function refuse<R extends AlertingReason>(reason: R, message: string = REFUSALS[reason].sentence): TlsError<R> {
+  return new TlsError<R>(REFUSALS[reason].alert as never, reason, message);
+}
+
+/** The alert to send for an error raised on this side (never a peer's alert). */
+export function alertToSend(error: TlsError): AlertName {
+  if (error.remote || !isAlertName(error.alert)) throw new Error(`${error.reason}: not an alert of ours to send`);
+  return error.alert;
 }

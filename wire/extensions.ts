@@ -260,13 +260,13 @@ function readExtensionBody(code: number, r: Reader, context: ExtensionContext): 
       let hostName: string | undefined;
       while (!list.isEmpty()) {
         const nameType = list.u8('server_name.name_type');
-        if (nameType !== 0) fail('decode_error', 'server_name.name_type', `unknown NameType ${nameType}`);
+        if (nameType !== 0) fail('DecodeError', 'server_name.name_type', `unknown NameType ${nameType}`);
         const name = list.opaque16('server_name.host_name', 1, U16_MAX);
         if (hostName !== undefined) {
-          fail('illegal_parameter', 'server_name.server_name_list', 'more than one host_name');
+          fail('IllegalFieldValue', 'server_name.server_name_list', 'more than one host_name');
         }
         if (!name.every(isHostNameByte)) {
-          fail('decode_error', 'server_name.host_name', 'is not a printable ASCII host name');
+          fail('DecodeError', 'server_name.host_name', 'is not a printable ASCII host name');
         }
         hostName = bytesToBinaryString(name);
       }
@@ -290,7 +290,7 @@ function readExtensionBody(code: number, r: Reader, context: ExtensionContext): 
       while (!list.isEmpty()) protocols.push(bytesToBinaryString(list.opaque8('alpn.protocol_name', 1, 255)));
       if (context === EE && protocols.length !== 1) {
         // RFC 7301 §3.1: the server's ProtocolNameList contains exactly one name.
-        fail('decode_error', 'alpn.protocol_name_list', `must hold exactly one protocol, got ${protocols.length}`);
+        fail('DecodeError', 'alpn.protocol_name_list', `must hold exactly one protocol, got ${protocols.length}`);
       }
       return { type: 'alpn', protocols };
     }
@@ -307,9 +307,7 @@ function readExtensionBody(code: number, r: Reader, context: ExtensionContext): 
       const binders: Uint8Array[] = [];
       while (!bs.isEmpty()) binders.push(bs.opaque8('pre_shared_key.binder', 32, 255));
       if (binders.length !== identities.length) {
-        fail(
-          'illegal_parameter',
-          'pre_shared_key.binders',
+        fail('BinderCountMismatch', 'pre_shared_key.binders',
           `${binders.length} binder(s) for ${identities.length} identit${identities.length === 1 ? 'y' : 'ies'}`,
         );
       }
@@ -334,7 +332,7 @@ function readExtensionBody(code: number, r: Reader, context: ExtensionContext): 
       while (!list.isEmpty()) {
         const share = readKeyShareEntry(list);
         if (groups.has(share.group)) {
-          fail('illegal_parameter', 'key_share.client_shares', `two shares for group ${share.group}`);
+          fail('DuplicateKeyShare', 'key_share.client_shares', `two shares for group ${share.group}`);
         }
         groups.add(share.group);
         shares.push(share);
@@ -360,7 +358,7 @@ export function readExtensions(r: Reader, context: ExtensionContext): Extension[
     const code = block.u16(`${field}.extension_type`);
     const name = fieldName(code);
     const body = block.vec16(`${name}.extension_data`, 0, U16_MAX);
-    if (seen.has(code)) fail('illegal_parameter', field, `extension ${name} (${code}) appears more than once`);
+    if (seen.has(code)) fail('DuplicateExtension', field, `extension ${name} (${code}) appears more than once`);
     seen.add(code);
     out.push(readExtensionBody(code, body, context));
     body.expectEnd(name);
@@ -368,7 +366,7 @@ export function readExtensions(r: Reader, context: ExtensionContext): Extension[
   if (context === CH) {
     const i = out.findIndex((e) => e.type === 'pre_shared_key_client');
     if (i !== -1 && i !== out.length - 1) {
-      fail('illegal_parameter', field, 'pre_shared_key is not the last extension');
+      fail('PskNotLast', field, 'pre_shared_key is not the last extension');
     }
   }
   return out;

@@ -36,7 +36,7 @@ import type {
   ServerHello,
   Unencoded,
 } from './types.js';
-import { Reader, decodeWith, fail } from './reader.js';
+import { Reader, decodeFailure, decodeWith, fail } from './reader.js';
 import { Writer, encodeFail } from './writer.js';
 import { findExtension, readExtensions, writeExtensions } from './extensions.js';
 
@@ -177,7 +177,7 @@ function readCertificateVerify(r: Reader): Body<CertificateVerify> {
 
 function readFinished(r: Reader, hashLen: number | undefined): Body<Finished> {
   if (hashLen !== undefined && r.remaining !== hashLen) {
-    fail('decode_error', 'finished.verify_data', `is ${r.remaining} bytes, expected Hash.length ${hashLen}`);
+    fail('DecodeError', 'finished.verify_data', `is ${r.remaining} bytes, expected Hash.length ${hashLen}`);
   }
   return { type: 'finished', verifyData: r.rest() };
 }
@@ -195,7 +195,7 @@ function readKeyUpdate(r: Reader): Body<KeyUpdate> {
   const requestUpdate = r.u8('key_update.request_update');
   if (requestUpdate !== 0 && requestUpdate !== 1) {
     // §4.6.3: any other value is illegal_parameter.
-    fail('illegal_parameter', 'key_update.request_update', `${requestUpdate} is neither 0 nor 1`);
+    fail('IllegalFieldValue', 'key_update.request_update', `${requestUpdate} is neither 0 nor 1`);
   }
   return { type: 'key_update', requestUpdate };
 }
@@ -223,7 +223,7 @@ function readBody(type: number, r: Reader, options: DecodeHandshakeOptions): Une
     case HandshakeType.end_of_early_data:
       return { type: 'end_of_early_data' };
     default:
-      return fail('unexpected_message', 'handshake.msg_type', `unknown handshake type ${type}`);
+      return fail('UnknownHandshakeType', 'handshake.msg_type', `unknown handshake type ${type}`);
   }
 }
 
@@ -234,10 +234,10 @@ function readBody(type: number, r: Reader, options: DecodeHandshakeOptions): Une
 export function decodeHandshake(bytes: Uint8Array, options: DecodeHandshakeOptions = {}): Decoded<HandshakeMessage> {
   return decodeWith(bytes, 'handshake', (r) => {
     const type = r.u8('handshake.msg_type');
-    if (!KNOWN_TYPES.has(type)) fail('unexpected_message', 'handshake.msg_type', `unknown handshake type ${type}`);
+    if (!KNOWN_TYPES.has(type)) fail('UnknownHandshakeType', 'handshake.msg_type', `unknown handshake type ${type}`);
     const length = r.u24('handshake.length');
     if (length !== r.remaining) {
-      fail('decode_error', 'handshake.length', `header says ${length} byte(s), the message has ${r.remaining}`);
+      fail('DecodeError', 'handshake.length', `header says ${length} byte(s), the message has ${r.remaining}`);
     }
     const body = readBody(type, r, options);
     // The body must use up the message exactly (§4: no trailing bytes).
@@ -372,13 +372,13 @@ export function truncatedClientHello(raw: Uint8Array): Decoded<Uint8Array> {
   const d = decodeHandshake(raw);
   if (!d.ok) return d;
   if (d.value.type !== 'client_hello') {
-    return { ok: false, error: { alert: 'internal_error', field: 'handshake.msg_type', message: 'handshake.msg_type: not a ClientHello' } };
+    return { ok: false, error: decodeFailure('InternalError', 'handshake.msg_type', 'not a ClientHello') };
   }
   const psk = pskOf(d.value);
   if (psk === undefined) {
     return {
       ok: false,
-      error: { alert: 'internal_error', field: 'client_hello.extensions', message: 'client_hello.extensions: no pre_shared_key extension' },
+      error: decodeFailure('InternalError', 'client_hello.extensions', 'no pre_shared_key extension'),
     };
   }
   return { ok: true, value: raw.slice(0, raw.length - bindersLength(psk.binders)) };

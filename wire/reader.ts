@@ -9,8 +9,9 @@
  * it and turns it into a typed `{ ok: false, error }`. Nothing else is ever
  * thrown by a decoder (the property suites fuzz this).
  */
-import type { AlertName } from './alerts.js';
-import type { Decoded, DecodeFailure } from './types.js';
+import { TlsError } from './alerts.js';
+import { REFUSALS } from './refusals.js';
+import type { CodecReason, Decoded, DecodeFailure } from './types.js';
 
 /** Internal to the decoders: raised on the first bad field, caught by {@link decodeWith}. */
 export class WireDecodeError extends Error {
@@ -20,9 +21,19 @@ export class WireDecodeError extends Error {
   }
 }
 
-/** Abort the current decode with the given alert, naming the field. */
-export function fail(alert: AlertName, field: string, message: string): never {
-  throw new WireDecodeError({ alert, field, message: `${field}: ${message}` });
+/** Abort the current decode with a codec refusal (its alert from the refusal table), naming the field. */
+export function fail(reason: CodecReason, field: string, message: string): never {
+  throw new WireDecodeError(decodeFailure(reason, field, message));
+}
+
+/** The TlsError a decode failure ends the connection with. */
+export function decodeError(f: DecodeFailure): TlsError {
+  return new TlsError(f.alert as never, f.reason, f.message);
+}
+
+/** A DecodeFailure for `reason`, with the alert the refusal table names. */
+export function decodeFailure(reason: CodecReason, field: string, message: string): DecodeFailure {
+  return { reason, alert: REFUSALS[reason].alert, field, message: `${field}: ${message}` };
 }
 
 export class Reader {
@@ -53,7 +64,7 @@ export class Reader {
 
   private need(n: number, field: string): void {
     if (this.end - this.pos < n) {
-      fail('decode_error', field, `needs ${n} byte(s) but only ${this.end - this.pos} remain`);
+      fail('DecodeError', field, `needs ${n} byte(s) but only ${this.end - this.pos} remain`);
     }
   }
 
@@ -111,7 +122,7 @@ export class Reader {
   vector(prefixLen: 1 | 2 | 3, field: string, min: number, max: number): Reader {
     const len = prefixLen === 1 ? this.u8(field) : prefixLen === 2 ? this.u16(field) : this.u24(field);
     if (len < min || len > max) {
-      fail('decode_error', field, `length ${len} is outside <${min}..${max}>`);
+      fail('DecodeError', field, `length ${len} is outside <${min}..${max}>`);
     }
     this.need(len, field);
     const sub = new Reader(this.buf, this.pos, this.pos + len);
@@ -152,7 +163,7 @@ export class Reader {
    */
   u16List(field: string, min: number, max: number): number[] {
     const sub = this.vector(max < 256 ? 1 : 2, field, min, max);
-    if (sub.remaining % 2 !== 0) fail('decode_error', field, `length ${sub.remaining} is odd`);
+    if (sub.remaining % 2 !== 0) fail('DecodeError', field, `length ${sub.remaining} is odd`);
     const out: number[] = [];
     while (!sub.isEmpty()) out.push(sub.u16(field));
     return out;
@@ -166,7 +177,7 @@ export class Reader {
   /** Trailing bytes after a structure are a decode_error (RFC 8446 §4). */
   expectEnd(field: string): void {
     if (this.pos !== this.end) {
-      fail('decode_error', field, `${this.end - this.pos} trailing byte(s)`);
+      fail('DecodeError', field, `${this.end - this.pos} trailing byte(s)`);
     }
   }
 }

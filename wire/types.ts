@@ -6,6 +6,7 @@
  * what was really received. Unknown enum values are kept as numbers.
  */
 import type { AlertName } from './alerts.js';
+import type { RefusalReason } from './refusals.js';
 
 // ---------------------------------------------------------------- registries
 
@@ -227,11 +228,18 @@ export interface AlertMessage {
 
 // ---------------------------------------------------------------- decode results
 
-/** Why decoding failed: which field, and the alert RFC 8446 calls for. */
+/** Why decoding failed: the refusal (wire/refusals.ts), which field, and the alert RFC 8446 calls for. */
 export interface DecodeFailure {
+  reason: CodecReason;
   alert: AlertName;
   field: string;
   message: string;
 }
+
+/** The refusals the codec raises (wire/refusals.ts). */
+export type CodecReason = Extract<
+  RefusalReason,
+  'DecodeError' | 'IllegalFieldValue' | 'DuplicateExtension' | 'PskNotLast' | 'DuplicateKeyShare' | 'BinderCountMismatch' | 'UnknownHandshakeType' | 'InternalError'
+>;
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: DecodeFailure };

@@ -4,6 +4,7 @@
  * deriving keys. Pure functions of the context; the machine's guards and actions
  * call them by name.
  */
+import type { AlertOf, AlertingReason } from '../../wire/refusals.js';
 import type { CryptoProvider, KeyPair } from '../../crypto/provider.js';
 import { computeBinder, EarlySecret, obfuscatedTicketAge } from '../../crypto/keyschedule.js';
 import { suiteInfo } from '../../crypto/suites.js';
@@ -24,8 +25,7 @@ import {
 } from '../../wire/types.js';
 import type { ClientContext, OfferedPsk } from './context.js';
 
-const err = (alert: ConstructorParameters<typeof TlsError>[0], reason: string, message: string) =>
-  new TlsError(alert, reason, message);
+const err = <R extends AlertingReason>(alert: AlertOf<R>, reason: R, message: string) => new TlsError<R>(alert as never, reason, message);
 
 const isIpLiteral = (name: string): boolean => /^[0-9.]+$/.test(name) || name.includes(':');
 

@@ -75,7 +75,7 @@ export const clientMachine = setup({
       { guard: 'mayAcceptChangeCipherSpec', actions: 'noteChangeCipherSpec' },
       {
         target: '.failed',
-        actions: { type: 'fail', params: { alert: 'unexpected_message', reason: 'UnexpectedChangeCipherSpec', message: 'a second or late ChangeCipherSpec (RFC 8446 §5)' } },
+        actions: { type: 'fail', params: { reason: 'UnexpectedChangeCipherSpec', message: 'a second or late ChangeCipherSpec (RFC 8446 §5)' } },
       },
     ],
   },
@@ -101,7 +101,7 @@ export const clientMachine = setup({
           {
             guard: 'isHelloRetryRequest',
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'unexpected_message', reason: 'SecondHelloRetryRequest', message: 'a second HelloRetryRequest (RFC 8446 §4.1.4)' } },
+            actions: { type: 'fail', params: { reason: 'SecondHelloRetryRequest', message: 'a second HelloRetryRequest (RFC 8446 §4.1.4)' } },
           },
           { guard: 'hasServerHelloProblem', target: 'failed', actions: 'failServerHello' },
           { target: 'expectEncryptedExtensions', actions: 'acceptServerHello' },
@@ -114,7 +114,7 @@ export const clientMachine = setup({
           {
             guard: 'acceptsUnofferedEarlyData',
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'unsupported_extension', reason: 'UnofferedEarlyData', message: 'the server accepted early data that tlschart never offers' } },
+            actions: { type: 'fail', params: { reason: 'UnofferedEarlyData', message: 'the server accepted early data that tlschart never offers' } },
           },
           { guard: 'hasEncryptedExtensionsProblem', target: 'failed', actions: 'failEncryptedExtensions' },
           { guard: 'isResuming', target: 'expectServerFinished', actions: 'acceptEncryptedExtensions' },
@@ -151,11 +151,11 @@ export const clientMachine = setup({
           {
             guard: 'isSignatureSchemeAcceptable',
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'decrypt_error', reason: 'BadSignature', message: 'the server CertificateVerify signature does not verify (RFC 8446 §4.4.3)' } },
+            actions: { type: 'fail', params: { reason: 'BadSignature', message: 'the server CertificateVerify signature does not verify (RFC 8446 §4.4.3)' } },
           },
           {
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'illegal_parameter', reason: 'UnofferedSignatureScheme', message: 'CertificateVerify uses a scheme that was not offered or does not fit the certificate key (RFC 8446 §4.4.3)' } },
+            actions: { type: 'fail', params: { reason: 'UnofferedSignatureScheme', message: 'CertificateVerify uses a scheme that was not offered or does not fit the certificate key (RFC 8446 §4.4.3)' } },
           },
         ],
       },
@@ -166,7 +166,7 @@ export const clientMachine = setup({
           { guard: 'isServerFinishedValid', target: 'connected', actions: 'acceptServerFinishedAndSendClientFlight' },
           {
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'decrypt_error', reason: 'BadFinished', message: 'the server Finished does not match the transcript (RFC 8446 §4.4.4)' } },
+            actions: { type: 'fail', params: { reason: 'BadFinished', message: 'the server Finished does not match the transcript (RFC 8446 §4.4.4)' } },
           },
         ],
       },

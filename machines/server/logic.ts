@@ -3,6 +3,7 @@
  * alert RFC 8446 names), when to ask for a retry, which cipher suite, group,
  * certificate and PSK to use, and how the binder is recomputed.
  */
+import type { AlertOf, AlertingReason } from '../../wire/refusals.js';
 import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
 import { TlsError, type AlertName } from '../../wire/alerts.js';
@@ -14,7 +15,7 @@ import type { ServerSessionState } from '../../tickets/types.js';
 import type { CertifiedKey, ResolvedTickets } from '../types.js';
 import type { SelectedPsk, ServerContext } from './context.js';
 
-const err = (alert: AlertName, reason: string, message: string) => new TlsError(alert, reason, message);
+const err = <R extends AlertingReason>(alert: AlertOf<R>, reason: R, message: string) => new TlsError<R>(alert as never, reason, message);
 
 export function chooseSuite(ctx: ServerContext, ch: ClientHello, tickets: ResolvedTickets): SuiteInfo | undefined {
   // After a HelloRetryRequest the suite is fixed (§4.1.4); the second hello is checked to still offer it.

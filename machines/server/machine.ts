@@ -28,7 +28,7 @@ const acceptHello = [
   {
     guard: 'hasResumableTicket',
     target: 'failed',
-    actions: { type: 'fail', params: { alert: 'decrypt_error', reason: 'IncorrectBinder', message: 'the PSK binder does not match the ClientHello (RFC 8446 §4.2.11.2)' } },
+    actions: { type: 'fail', params: { reason: 'IncorrectBinder', message: 'the PSK binder does not match the ClientHello (RFC 8446 §4.2.11.2)' } },
   },
   { guard: 'requestsClientCertificate', target: 'expectClientCertificate', actions: 'sendServerFlight' },
   { target: 'expectClientFinished', actions: 'sendServerFlight' },
@@ -75,7 +75,7 @@ export const serverMachine = setup({
       { guard: 'mayAcceptChangeCipherSpec', actions: 'noteChangeCipherSpec' },
       {
         target: '.failed',
-        actions: { type: 'fail', params: { alert: 'unexpected_message', reason: 'UnexpectedChangeCipherSpec', message: 'a ChangeCipherSpec before the ClientHello, a second one, or one after Finished (RFC 8446 §5)' } },
+        actions: { type: 'fail', params: { reason: 'UnexpectedChangeCipherSpec', message: 'a ChangeCipherSpec before the ClientHello, a second one, or one after Finished (RFC 8446 §5)' } },
       },
     ],
   },
@@ -103,12 +103,12 @@ export const serverMachine = setup({
           {
             guard: 'hasClientCertificateContextProblem',
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'illegal_parameter', reason: 'CertificateContext', message: 'the client Certificate has a certificate_request_context that was not sent (RFC 8446 §4.4.2)' } },
+            actions: { type: 'fail', params: { reason: 'CertificateContext', message: 'the client Certificate has a certificate_request_context that was not sent (RFC 8446 §4.4.2)' } },
           },
           {
             guard: 'lacksRequiredClientCertificate',
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'certificate_required', reason: 'NoClientCertificate', message: 'a client certificate is required but the client sent none (RFC 8446 §4.4.2.4)' } },
+            actions: { type: 'fail', params: { reason: 'NoClientCertificate', message: 'a client certificate is required but the client sent none (RFC 8446 §4.4.2.4)' } },
           },
           { guard: 'isEmptyCertificate', target: 'expectClientFinished', actions: 'acceptEmptyClientCertificate' },
           { guard: 'isClientCertificateTrusted', target: 'expectClientCertificateVerify', actions: 'acceptClientCertificate' },
@@ -123,11 +123,11 @@ export const serverMachine = setup({
           {
             guard: 'isSignatureSchemeAcceptable',
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'decrypt_error', reason: 'BadSignature', message: 'the client CertificateVerify signature does not verify (RFC 8446 §4.4.3)' } },
+            actions: { type: 'fail', params: { reason: 'BadSignature', message: 'the client CertificateVerify signature does not verify (RFC 8446 §4.4.3)' } },
           },
           {
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'illegal_parameter', reason: 'UnofferedSignatureScheme', message: 'client CertificateVerify uses a scheme that does not fit its certificate key (RFC 8446 §4.4.3)' } },
+            actions: { type: 'fail', params: { reason: 'UnofferedSignatureScheme', message: 'client CertificateVerify uses a scheme that does not fit its certificate key (RFC 8446 §4.4.3)' } },
           },
         ],
       },
@@ -138,7 +138,7 @@ export const serverMachine = setup({
           { guard: 'isClientFinishedValid', target: 'connected', actions: ['acceptClientFinished', 'issueTickets'] },
           {
             target: 'failed',
-            actions: { type: 'fail', params: { alert: 'decrypt_error', reason: 'BadFinished', message: 'the client Finished does not match the transcript (RFC 8446 §4.4.4)' } },
+            actions: { type: 'fail', params: { reason: 'BadFinished', message: 'the client Finished does not match the transcript (RFC 8446 §4.4.4)' } },
           },
         ],
       },

@@ -92,7 +92,7 @@ export function checkSession(s: Session, cc: CheckContext): string[] {
     // 6. every rejection is the final failed state, with an alert RFC 8446 names for what happened.
     if (conn.error && state !== 'failed') out.push(`${side}: ended with ${conn.error.alert} (${conn.error.reason}) but its chart is in ${state}, not failed`);
     if (state === 'failed' && !conn.error) out.push(`${side}: failed without an error`);
-    if (conn.error && !conn.error.remote && !allowed.has(conn.error.alert)) {
+    if (conn.error && !conn.error.remote && !(allowed as ReadonlySet<string>).has(conn.error.alert)) {
       out.push(
         `${side}: sent ${conn.error.alert} (${conn.error.reason}: ${conn.error.message}); after ${attacks.join(', ') || 'no attack'} RFC 8446 allows ${[...allowed].join(' | ') || 'no failure'}`,
       );
@@ -149,7 +149,7 @@ export function checkSession(s: Session, cc: CheckContext): string[] {
     if (conn.state === 'connected' || conn.info !== undefined) out.push(`the attack ${attack} was accepted: the ${victim} connected`);
     if (detect && cc.quiet && onlyApplied && cc.predicted.length === 0) {
       const err = conn.error;
-      if (!err || err.remote || !ALERT_TABLE[attack].alerts.includes(err.alert)) {
+      if (!err || err.remote || !(ALERT_TABLE[attack].alerts as readonly string[]).includes(err.alert)) {
         out.push(`the ${victim} did not refuse ${attack} itself with ${ALERT_TABLE[attack].alerts.join(' | ')} (it is ${conn.state}${err ? `, ${err.remote ? 'received' : 'sent'} ${err.alert}` : ''})`);
       }
     }

@@ -12,7 +12,7 @@ import { BinderVerified, FinishedVerified, SignatureVerified } from '../../crypt
 import type { ClientContext } from '../../machines/client/context.js';
 import type { ServerContext } from '../../machines/server/context.js';
 import type { Command, TlsEvent } from '../../machines/types.js';
-import type { AlertName } from '../../wire/alerts.js';
+import { isAlertName, type AlertName } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, truncatedClientHello } from '../../wire/handshake.js';
 import { PskKeyExchangeMode, type ClientHello } from '../../wire/types.js';
@@ -75,8 +75,8 @@ function commonChecks(before: Snapshot, le: LabelledEvent, after: Snapshot, thro
   if (to === 'failed' && err) {
     const ev = le.event;
     let allowed: readonly AlertName[];
-    if (ev.type === 'recv.Alert') allowed = err.remote ? [err.alert] : [];
-    else if (ev.type === 'recv.Malformed') allowed = [ev.error.alert];
+    if (ev.type === 'recv.Alert') allowed = err.remote && isAlertName(err.alert) ? [err.alert] : [];
+    else if (ev.type === 'recv.Malformed') allowed = isAlertName(ev.error.alert) ? [ev.error.alert] : [];
     else if (!ownEventTypes(before).has(ev.type) || ev.type === 'recv.ChangeCipherSpec' || ev.type === 'recv.EndOfEarlyData') allowed = ['unexpected_message'];
     else if (le.attack && (le.target ?? []).includes(from)) allowed = ALERT_TABLE[le.attack].alerts;
     else allowed = BY_MESSAGE[ev.type] ?? ['unexpected_message'];

@@ -5,6 +5,7 @@
  * side's outbox commands into the other side's events (what the engine does,
  * minus records and bytes), and records every event each side received.
  */
+import { decodeError } from '../../wire/reader.js';
 import { nobleProvider } from '../../crypto/noble.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { initialTransition, transition } from 'xstate';
@@ -80,7 +81,7 @@ export const stateOf = (s: Snapshot): string => {
 export function eventForRaw(raw: Uint8Array, hashLen: number | undefined, tickets: (ServerSessionState | undefined)[] = []): TlsEvent {
   const d = decodeHandshake(raw, hashLen === undefined ? {} : { hashLen });
   if (!d.ok) {
-    return { type: 'recv.Malformed', error: errorFor(d.error.alert, d.error.message) };
+    return { type: 'recv.Malformed', error: decodeError(d.error) };
   }
   return eventForMessage(d.value, tickets);
 }
@@ -90,9 +91,6 @@ export function eventForMessage(msg: HandshakeMessage, tickets: (ServerSessionSt
   return { type: MESSAGE_EVENTS[msg.type], msg } as TlsEvent;
 }
 
-function errorFor(alert: AlertName, message: string): TlsError {
-  return new TlsError(alert, 'DecodeError', message);
-}
 
 /** A recorded delivery: the event and the receiver's state just before it. */
 export interface Delivery {
@@ -187,7 +185,7 @@ export function runPurePair(opts: PurePairOptions): PureRun {
   const toEvent = (item: TlsEvent | Uint8Array, hashLen: number | undefined): TlsEvent => {
     if (!(item instanceof Uint8Array)) return item;
     const d = decodeHandshake(item, hashLen === undefined ? {} : { hashLen });
-    if (!d.ok) return { type: 'recv.Malformed', error: errorFor(d.error.alert, d.error.message) };
+    if (!d.ok) return { type: 'recv.Malformed', error: decodeError(d.error) };
     return eventForMessage(d.value, ticketsFor(d.value));
   };
 
