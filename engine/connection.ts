@@ -22,6 +22,7 @@ import type { HandshakeMessage } from '../wire/types.js';
 import type { ClientContext } from '../machines/client/context.js';
 import { clientMachine } from '../machines/client/machine.js';
 import type { ServerContext } from '../machines/server/context.js';
+import { judgeClientHello, type ClientHelloEvent } from '../machines/server/judge.js';
 import { serverMachine } from '../machines/server/machine.js';
 import { MESSAGE_EVENTS, type ClientConfig, type Command, type Environment, type ServerConfig, type TlsEvent } from '../machines/types.js';
 import type { ClientSession, ServerSessionState, TicketStore } from '../tickets/types.js';
@@ -61,6 +62,12 @@ export interface ConnectionEvents {
   error: [error: TlsError];
   keylog: [line: string];
   trace: [entry: TraceEntry];
+  /** Server: the ticket store could not keep a ticket, so it was not sent. */
+  ticketNotStored: [error: Error];
+}
+
+function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }
 
 /** The application used the connection wrongly (write after close, …); the connection itself is unharmed. */
@@ -352,11 +359,16 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       case 'deliver':
         this.emit('data', cmd.data);
         break;
-      case 'storeTicket':
-        await this.storeTicket(cmd.ticket, cmd.state);
+      case 'storeTicket': {
+        // A store that answers at once (the in-memory one) costs no turn of the event loop: the
+        // tickets leave in the same flush as the reaction to the client Finished. A ticket the
+        // store could not keep is not sent: the client could never use it.
+        const stored = this.storeTicket(cmd.ticket, cmd.state);
+        if (!(isThenable(stored) ? await stored : stored)) break;
         this.trace({ kind: 'message', direction: 'out', name: 'new_session_ticket', raw: cmd.raw, encrypted: true });
         this.emitOutput(this.layer.writeHandshake(cmd.raw), 22);
         break;
+      }
       case 'sessionTicket':
         this.emit('session', cmd.session);
         break;
@@ -388,7 +400,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     for (const data of writes) await this.send({ type: 'app.write', data });
   }
 
-  protected async storeTicket(_ticket: Uint8Array, _state: ServerSessionState): Promise<void> {
+  /** Keep a ticket's state; true (or a promise of true) once stored, false when it could not be. */
+  protected storeTicket(_ticket: Uint8Array, _state: ServerSessionState): boolean | Promise<boolean> {
     throw new Error('this connection cannot store tickets');
   }
 
@@ -476,8 +489,6 @@ export interface ServerOptions extends ServerConfig {
 
 export class ServerConnection extends Connection<ServerContext> {
   private readonly store: TicketStore;
-  /** Tickets taken from the store for this connection, by identity (hex), kept across a HelloRetryRequest. */
-  private readonly resolved = new Map<string, ServerSessionState | undefined>();
 
   constructor(options: ServerOptions) {
     const { env, ticketStore, machine, ...config } = options;
@@ -486,21 +497,48 @@ export class ServerConnection extends Connection<ServerContext> {
     this.start();
   }
 
-  /** Before the ClientHello reaches the machine, look its identities up (and take them: single use). */
+  /**
+   * Before the ClientHello reaches the machine (tickets/types.ts, the store contract):
+   * look every offered identity up without removing it; judge the hello as the chart
+   * will; only when that verdict resumes with a verified binder, take the selected
+   * ticket. A take that finds nothing (another connection took it first) drops that
+   * ticket from the event, and the hello is judged again: another identity, or a full
+   * handshake — never a resumption on a ticket this connection does not hold.
+   */
   protected override async eventFor(msg: HandshakeMessage): Promise<TlsEvent> {
     if (msg.type !== 'client_hello') return super.eventFor(msg);
-    const psk = findExtension(msg.extensions, 'pre_shared_key_client');
+    const identities = findExtension(msg.extensions, 'pre_shared_key_client')?.identities ?? [];
     const tickets: (ServerSessionState | undefined)[] = [];
-    for (const id of psk?.identities ?? []) {
-      const key = toHex(id.identity);
-      if (!this.resolved.has(key)) this.resolved.set(key, await this.store.take(id.identity));
-      tickets.push(this.resolved.get(key));
+    for (const id of identities) {
+      const found = this.store.get(id.identity);
+      tickets.push(isThenable(found) ? await found : found);
     }
-    return { type: 'recv.ClientHello', msg, tickets };
+    let event: ClientHelloEvent = { type: 'recv.ClientHello', msg, tickets };
+    // A ClientHello out of place is unexpected_message: nothing is taken for it.
+    if (this.state !== 'expectClientHello' && this.state !== 'expectSecondClientHello') return event;
+    for (;;) {
+      const verdict = judgeClientHello(this.context, event);
+      if (verdict.kind !== 'resume') return event;
+      const identity = identities[verdict.psk.index]?.identity;
+      const taken = identity && this.store.take(identity);
+      if (taken && (isThenable(taken) ? await taken : taken)) return event;
+      event = { ...event, tickets: event.tickets.map((t, i) => (i === verdict.psk.index ? undefined : t)) };
+    }
   }
 
-  protected override async storeTicket(ticket: Uint8Array, state: ServerSessionState): Promise<void> {
-    await this.store.put(ticket, state);
+  protected override storeTicket(ticket: Uint8Array, state: ServerSessionState): boolean | Promise<boolean> {
+    try {
+      const put = this.store.put(ticket, state);
+      return isThenable(put) ? put.then(() => true, (e: unknown) => this.ticketNotStored(e)) : true;
+    } catch (e) {
+      return this.ticketNotStored(e);
+    }
+  }
+
+  /** The store refused a ticket: it is not sent, the connection goes on (the store reports its own failures). */
+  private ticketNotStored(e: unknown): false {
+    this.emit('ticketNotStored', e instanceof Error ? e : new Error(String(e)));
+    return false;
   }
 
   protected handshakeInfo(ctx: ServerContext): HandshakeInfo {

@@ -51,6 +51,17 @@ export const commonDefaults = (env: Environment): CommonContext => ({
   error: undefined,
 });
 
+/**
+ * Middlebox compatibility (RFC 8446 D.4): one dummy ChangeCipherSpec, right
+ * after our first handshake message of a connection that uses a legacy session
+ * id. Appends it to `outbox` when due; returns whether one has been sent now.
+ */
+export function dummyChangeCipherSpec(outbox: Command[], due: boolean, alreadySent: boolean): boolean {
+  if (!due || alreadySent) return alreadySent;
+  outbox.push({ kind: 'sendChangeCipherSpec' });
+  return true;
+}
+
 /** Encode a handshake message and queue it; returns the encoded message too. */
 export function handshakeCommand<M extends HandshakeMessage>(body: Unencoded<M>): { msg: M; cmd: Command } {
   const msg = encodeHandshake(body) as M;

@@ -702,10 +702,40 @@ describe('0-RTT and early data are refused', () => {
     expect(p.received.server).toHaveLength(0);
   });
 
-  it('fails with bad_record_mac for 0-RTT records after a HelloRetryRequest', async () => {
-    const p = await earlyDataPair({ earlyBytes: 100, withSession: true, server: { forceHelloRetry: true } });
-    expect(p.server.state).toBe('failed');
-    expect(p.server.error?.alert).toBe('bad_record_mac');
+  it('skips 0-RTT records sent with the first ClientHello when it answers with a HelloRetryRequest (RFC 8446 §4.2.10)', async () => {
+    const p = await earlyDataPair({ earlyBytes: 5000, withSession: true, server: { forceHelloRetry: true } });
+    expect(p.server.state).toBe('connected');
+    expect(p.client.state).toBe('connected');
+    expect(p.serverTrace.filter((e) => e.kind === 'earlyDataSkipped')).toHaveLength(5);
+    expect(p.received.server).toHaveLength(0);
+  });
+
+  it('after a HelloRetryRequest too, fails with bad_record_mac once more than 16384 bytes of 0-RTT data were skipped', async () => {
+    const p = await earlyDataPair({ earlyBytes: 20_000, withSession: true, server: { forceHelloRetry: true } });
+    expectFailure(p, 'server', 'bad_record_mac', 'EarlyDataLimitExceeded');
+    expect(p.received.server).toHaveLength(0);
+  });
+
+  it('fails with bad_record_mac for 0-RTT records that arrive after the second ClientHello', async () => {
+    const { first, session } = await fullThenSession();
+    const suite = suiteInfo(session.suite)!;
+    let hellos = 0;
+    const p = pair({
+      store: first.store,
+      env: first.env,
+      client: { session },
+      server: { forceHelloRetry: true },
+      tamper: (dir, bytes) => {
+        if (dir !== 'toServer' || records(bytes)[0]?.type !== 22 || ++hellos !== 2) return [bytes];
+        // Early data keyed to the first ClientHello, sent after the second: the server reads it under its handshake key.
+        const secret = EarlySecret.create(suite, session.psk, nobleProvider).clientEarlyTrafficSecret(new Uint8Array(suite.hashLen));
+        const protector = new RecordProtector(suite, trafficKeys(suite, secret, nobleProvider), nobleProvider);
+        return [bytes, protector.protect(23, utf8('late 0-RTT'))];
+      },
+    });
+    await p.run();
+    expectFailure(p, 'server', 'bad_record_mac', 'BadRecordMac');
+    expect(p.received.server).toHaveLength(0);
   });
 
   it('rejects EndOfEarlyData with unexpected_message', async () => {
@@ -801,6 +831,32 @@ describe('tampering is detected with the exact alert', () => {
     });
     await p.run();
     expectFailure(p, 'server', 'protocol_version', 'NoTls13');
+  });
+
+  it('refuses a ClientHello whose legacy_version is below 0x0303 with protocol_version, whatever supported_versions says (Appendix D.5)', async () => {
+    // The eight versions tlsfuzzer's test-tls13-legacy-version.py sends: (3,0) is SSL 3.0.
+    for (const legacyVersion of [0x0300, 0x0000, 0x0200, 0x0002, 0x0100, 0x0103, 0x0102, 0x0001, 0x0302]) {
+      const p = pair({ tamper: tamperClientHello((ch) => ({ ...ch, legacyVersion })) });
+      await p.run();
+      expectFailure(p, 'server', 'protocol_version', 'LegacyVersion');
+    }
+  });
+
+  it('accepts a ClientHello whose legacy_version is above 0x0303: supported_versions decides (§4.2.1)', async () => {
+    const p = pair({ tamper: tamperClientHello((ch) => ({ ...ch, legacyVersion: 0x0304 })) });
+    await p.run();
+    // The server negotiates TLS 1.3; the client's transcript holds its own hello, so the handshake then fails on Finished.
+    const sh = p.serverTrace.find((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'server_hello');
+    expect(sh).toBeDefined();
+    expect(p.server.error?.reason).not.toBe('LegacyVersion');
+  });
+
+  it('client rejects a ServerHello whose legacy_version is not 0x0303 with protocol_version', async () => {
+    for (const legacyVersion of [0x0304, 0x0302, 0x0300]) {
+      const p = pair({ tamper: tamperServerHello((sh) => ({ ...sh, legacyVersion })) });
+      await p.run();
+      expectFailure(p, 'client', 'protocol_version', 'ServerHelloLegacyVersion');
+    }
   });
 
   it('client rejects a TLS 1.2 ServerHello (no supported_versions) with protocol_version', async () => {
@@ -968,6 +1024,64 @@ describe('every named refusal has its exact alert', () => {
     });
     await p.run();
     expectFailure(p, 'server', 'illegal_parameter', 'EarlyDataAfterRetry');
+  });
+
+  it('server rejects a second ClientHello that changes anything a HelloRetryRequest does not allow with illegal_parameter (§4.1.2)', async () => {
+    const cases: Array<[string, (ch: Omit<ClientHello, 'raw'>) => Omit<ClientHello, 'raw'>]> = [
+      ['random', (ch) => ({ ...ch, random: new Uint8Array(32).fill(7) })],
+      ['legacy_session_id', (ch) => ({ ...ch, legacySessionId: new Uint8Array(32).fill(9) })],
+      ['cipher_suites', (ch) => ({ ...ch, cipherSuites: [...ch.cipherSuites].reverse() })],
+      ['supported_groups', (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'supported_groups', () => ({ type: 'supported_groups', groups: [NamedGroup.x25519] })) })],
+      ['signature_algorithms', (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'signature_algorithms', () => ({ type: 'signature_algorithms', schemes: [0x0403] })) })],
+      ['an added extension', (ch) => ({ ...ch, extensions: [{ type: 'alpn', protocols: ['h2'] }, ...ch.extensions] })],
+      ['a removed extension', (ch) => ({ ...ch, extensions: withoutExt(ch.extensions, 'server_name') })],
+      // A cookie-only retry asked for no group: the key shares must stay as they were.
+      ['key_share without a requested group', (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'key_share_client', () => ({ type: 'key_share_client', shares: [] })) })],
+    ];
+    for (const [what, change] of cases) {
+      const p = pair({ server: { forceHelloRetry: true }, tamper: tamperNthClientHello(2, change) });
+      await p.run();
+      expect(p.server.error?.reason, what).toBe('SecondHelloChanged');
+      expectFailure(p, 'server', 'illegal_parameter', 'SecondHelloChanged');
+    }
+  });
+
+  it('server accepts a second ClientHello that only adds padding or drops a PSK identity (§4.1.2)', async () => {
+    const padded = pair({
+      server: { forceHelloRetry: true },
+      tamper: tamperNthClientHello(2, (ch) => ({ ...ch, extensions: [{ type: 'unknown', code: 21, data: new Uint8Array(40) }, ...ch.extensions] })),
+    });
+    await padded.run();
+    // The server goes on to its flight; only the client, whose transcript lacks the padding, fails later.
+    expect(names(padded.serverTrace, 'out')).toContain('finished');
+    expect(padded.server.error?.reason).not.toBe('SecondHelloChanged');
+    const { first, session } = await fullThenSession();
+    const dropped = pair({
+      store: first.store,
+      env: first.env,
+      client: { session },
+      server: { forceHelloRetry: true },
+      tamper: tamperNthClientHello(2, (ch) => ({ ...ch, extensions: withoutExt(ch.extensions, 'pre_shared_key_client') })),
+    });
+    await dropped.run();
+    expect(names(dropped.serverTrace, 'out')).toContain('certificate');
+    expect(dropped.server.context.resumed).toBe(false);
+    expect(dropped.server.error?.reason).not.toBe('SecondHelloAddedPsk');
+  });
+
+  it('server rejects a second ClientHello that offers a PSK the first did not with illegal_parameter (§4.1.2)', async () => {
+    const { first, session } = await fullThenSession();
+    const p = pair({
+      store: first.store,
+      env: first.env,
+      client: { session },
+      server: { forceHelloRetry: true },
+      tamper: tamperNthClientHello(1, (ch) => ({ ...ch, extensions: withoutExt(ch.extensions, 'pre_shared_key_client') })),
+    });
+    await p.run();
+    expectFailure(p, 'server', 'illegal_parameter', 'SecondHelloAddedPsk');
+    // The ticket the refused hello offered is still in the store (nothing was taken).
+    expect(await first.store.get(session.ticket)).toBeDefined();
   });
 
   it('server rejects a second ClientHello whose share is not for the requested group with illegal_parameter', async () => {

@@ -152,12 +152,14 @@ export class TLSSocket extends Duplex {
     conn.on('output', (bytes) => {
       const t = this.#transport;
       if (t.destroyed || t.writableEnded) return;
-      // A flight is several records written in one tick: cork them into one TCP segment
-      // so Nagle's algorithm and delayed ACKs do not stall the handshake.
+      // A flight is several records written while the engine reacts to one input: cork them into
+      // one TCP segment (so Nagle's algorithm and delayed ACKs do not stall the handshake), and
+      // uncork as soon as that reaction is complete — not a turn of the event loop later, so that
+      // tickets leave with the reaction to the client Finished (RFC 8446 §4.6.1).
       if (!this.#corked) {
         this.#corked = true;
         t.cork();
-        setImmediate(() => {
+        void conn.settled().then(() => {
           this.#corked = false;
           t.uncork();
         });

@@ -63,6 +63,6 @@ describe('every simple path of the statecharts keeps properties 1-7', () => {
     const mutant = serverMachine.provide({ guards: { hasValidBinder: () => true } });
     const r = exploreChart('server', mutant, c.input, c.alphabet);
     expect(r.badPaths).toBeGreaterThan(0);
-    expect(r.violations.join('\n')).toMatch(/PSK used without a verified binder[\s\S]*path: CH binder flipped/);
+    expect(r.violations.join('\n')).toMatch(/server flight sent for a badBinder verdict[\s\S]*path: CH binder flipped/);
   }, 60_000);
 });

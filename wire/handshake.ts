@@ -417,3 +417,29 @@ export function withBinders(ch: ClientHello, binders: readonly Uint8Array[]): Cl
   );
   return { ...ch, extensions, raw };
 }
+
+/** One extension of a received message as it was on the wire: its code and its extension_data. */
+export interface RawExtension {
+  code: number;
+  data: Uint8Array;
+}
+
+/**
+ * The extensions of an encoded ClientHello exactly as received, in order
+ * (RFC 8446 §4.1.2). Used to compare a second ClientHello with the first byte
+ * for byte; `raw` must be a ClientHello that already decoded.
+ */
+export function clientHelloExtensionBlocks(raw: Uint8Array): Decoded<RawExtension[]> {
+  return decodeWith(raw, 'client_hello', (r) => {
+    r.bytes(4, 'handshake.header');
+    r.u16('client_hello.legacy_version');
+    r.bytes(32, 'client_hello.random');
+    r.opaque8('client_hello.legacy_session_id', 0, 32);
+    r.vec16('client_hello.cipher_suites', 2, 0xfffe);
+    r.opaque8('client_hello.legacy_compression_methods', 1, 255);
+    const block = r.vec16('client_hello.extensions', 8, 0xffff);
+    const out: RawExtension[] = [];
+    while (!block.isEmpty()) out.push({ code: block.u16('extension.type'), data: block.opaque16('extension.extension_data', 0, 0xffff) });
+    return out;
+  });
+}

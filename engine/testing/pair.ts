@@ -4,7 +4,7 @@
  * chunk of bytes in flight.
  */
 import { signingKeyFromPem } from '../../crypto/signature.js';
-import type { CertifiedKey, ClientConfig, ServerConfig } from '../../machines/types.js';
+import type { CertifiedKey, ClientConfig, Environment, ServerConfig } from '../../machines/types.js';
 import { generateSelfSigned, type KeyType } from '../../pki/generate.js';
 import { pemToDerList } from '../../pki/pem.js';
 import { MemoryTicketStore } from '../../tickets/memory-store.js';
@@ -39,6 +39,8 @@ export interface PairOptions {
   store?: TicketStore;
   identity: TestIdentity;
   env?: SeededEnvironment;
+  /** The server's own environment (its randomness, clock and crypto provider); default: `env`. */
+  serverEnv?: Environment;
   tamper?: Tamper;
   seed?: string;
 }
@@ -62,7 +64,7 @@ export function makePair(opts: PairOptions): Pair {
   const store = opts.store ?? new MemoryTicketStore({ now: () => env.now() });
   const server = new ServerConnection({
     ...defaultServerConfig({ certificates: [opts.identity.certified], ...opts.server }),
-    env,
+    env: opts.serverEnv ?? env,
     ticketStore: store,
     ...(opts.serverMachine ? { machine: opts.serverMachine } : {}),
   });

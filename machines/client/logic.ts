@@ -93,7 +93,9 @@ export function buildClientHello(ctx: ClientContext, parts: HelloParts): ClientH
 export function bindClientHello(body: Unencoded<ClientHello>, psk: OfferedPsk, prefix: Uint8Array[], crypto: CryptoProvider): ClientHello {
   const partialHash = transcriptHash(psk.suite.hash, [...prefix, encodeClientHelloWithoutBinders(body)], crypto);
   const binderKey = EarlySecret.create(psk.suite, psk.session.psk, crypto).resumptionBinderKey();
-  return withBinders(encodeHandshake(body), [computeBinder(psk.suite, binderKey, partialHash, crypto)]);
+  // tlschart offers one identity; a probe that adds more keeps their binders as it wrote them.
+  const others = findExtension(body.extensions, 'pre_shared_key_client')?.binders.slice(1) ?? [];
+  return withBinders(encodeHandshake(body), [computeBinder(psk.suite, binderKey, partialHash, crypto), ...others]);
 }
 
 // ------------------------------------------------------------ HelloRetryRequest
@@ -127,6 +129,10 @@ export function helloRetryProblem(ctx: ClientContext, hrr: ServerHello): TlsErro
 
 /** Checks shared by ServerHello and HelloRetryRequest (§4.1.3, §4.2.1). */
 function serverHelloHeaderProblem(ctx: ClientContext, sh: ServerHello): TlsError | undefined {
+  // §4.1.3: a TLS 1.3 ServerHello (and HelloRetryRequest) keeps legacy_version 0x0303.
+  if (sh.legacyVersion !== TLS12) {
+    return err('protocol_version', 'ServerHelloLegacyVersion', `ServerHello legacy_version is 0x${sh.legacyVersion.toString(16).padStart(4, '0')}, not 0x0303`);
+  }
   const sv = findExtension(sh.extensions, 'supported_versions_server');
   if (!sv) return err('protocol_version', 'NoTls13', 'the server did not select TLS 1.3 (no supported_versions): tlschart speaks only TLS 1.3');
   if (sv.version !== TLS13) return err('illegal_parameter', 'UnofferedVersion', `the server selected version 0x${sv.version.toString(16)}, which was not offered`);

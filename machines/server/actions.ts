@@ -6,14 +6,13 @@ import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/key
 import { certificateVerifyInput, SUPPORTED_SIGNATURE_SCHEMES } from '../../crypto/signature.js';
 import { type SuiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
-import { verifyBinder, verifyFinished } from '../../crypto/witness.js';
-import { clientChainVerdict, clientSignatureWitness } from './guards.js';
 import type { ServerSessionState } from '../../tickets/types.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { hrrRandom } from '../../wire/handshake.js';
 import type {
   Certificate,
+  ClientHello,
   CertificateRequest,
   CertificateVerify,
   EncryptedExtensions,
@@ -23,27 +22,27 @@ import type {
   ServerHello,
 } from '../../wire/types.js';
 import { TLS12, TLS13 } from '../../wire/types.js';
-import { failWith, handshakeCommand } from '../common.js';
+import { dummyChangeCipherSpec, failWith, handshakeCommand } from '../common.js';
 import type { Command, TlsEvent } from '../types.js';
 import type { ServerContext } from './context.js';
+import { judgeClientCertificate, judgeClientCertificateVerify, judgeClientFinished, judgeClientHello, type HelloVerdict } from './judge.js';
 import * as logic from './logic.js';
 
 type Patch = Partial<ServerContext>;
 const keylog = (label: string, secret: Uint8Array): Command => ({ kind: 'keylog', label, secret });
 const th = (ctx: ServerContext, suite: SuiteInfo, transcript: readonly Uint8Array[]) => transcriptHash(suite.hash, transcript, ctx.env.crypto);
 
-function clientHelloOf(event: TlsEvent) {
+/** The ClientHello event and the judge's verdict on it, which every ClientHello action acts on. */
+function verdictOf(ctx: ServerContext, event: TlsEvent): { ch: ClientHello; verdict: HelloVerdict } {
   if (event.type !== 'recv.ClientHello') throw new Error(`expected a ClientHello event, got ${event.type}`);
-  return event;
+  return { ch: event.msg, verdict: judgeClientHello(ctx, event) };
 }
 
 /** Answer the first ClientHello with a HelloRetryRequest (§4.1.4), with a cookie when forced. */
 export function sendHelloRetryRequest(ctx: ServerContext, event: TlsEvent): Patch {
-  const { msg: ch, tickets } = clientHelloOf(event);
-  const suite = logic.chooseSuite(ctx, ch, tickets);
-  if (!suite) throw new Error('unchecked ClientHello');
-  const needShare = logic.chooseShare(ctx, ch) === undefined;
-  const group = needShare ? logic.retryGroup(ctx, ch) : undefined;
+  const { ch, verdict } = verdictOf(ctx, event);
+  if (verdict.kind !== 'retry') throw new Error(`HelloRetryRequest sent for a ${verdict.kind} verdict`);
+  const { suite, group } = verdict;
   const cookie = ctx.config.forceHelloRetry ? ctx.env.random(32) : undefined;
   const extensions: Extension[] = [{ type: 'supported_versions_server', version: TLS13 }];
   if (group !== undefined) extensions.push({ type: 'key_share_hrr', selectedGroup: group });
@@ -59,14 +58,11 @@ export function sendHelloRetryRequest(ctx: ServerContext, event: TlsEvent): Patc
     extensions,
   });
   const outbox: Command[] = [...ctx.outbox, hrr.cmd];
-  let ccsSent = ctx.ccsSent;
-  if (ch.legacySessionId.length > 0 && !ccsSent) {
-    outbox.push({ kind: 'sendChangeCipherSpec' }); // D.4: right after the first server handshake message
-    ccsSent = true;
-  }
+  const ccsSent = dummyChangeCipherSpec(outbox, ch.legacySessionId.length > 0, ctx.ccsSent);
   const earlyDataOffered = findExtension(ch.extensions, 'early_data') !== undefined;
-  // 0-RTT records sent with the first hello can never be read: the client must not send any after a retry.
-  if (earlyDataOffered) outbox.push({ kind: 'skipEarlyData', limit: 0 });
+  // §4.2.10: 0-RTT records sent with the first hello, before the client saw this retry, are
+  // skipped up to the same limit as without a retry; the second ClientHello ends the skipping.
+  if (earlyDataOffered) outbox.push({ kind: 'skipEarlyData', limit: ctx.config.maxEarlyDataSkip });
   return {
     clientRandom: ch.random,
     clientHello1: ch,
@@ -88,27 +84,17 @@ export function sendHelloRetryRequest(ctx: ServerContext, event: TlsEvent): Patc
  * A resumed handshake sends no Certificate/CertificateVerify (§4.2.11).
  */
 export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
-  const { msg: ch, tickets } = clientHelloOf(event);
-  const suite = logic.chooseSuite(ctx, ch, tickets);
-  const share = logic.chooseShare(ctx, ch);
-  if (!suite || !share) throw new Error('unchecked ClientHello');
-  const selected = logic.selectPsk(ctx, ch, tickets);
-  const resumed = selected !== undefined;
-  // The client's share was checked by clientHelloProblem; a failure here is a bug, not a peer error.
+  const { ch, verdict } = verdictOf(ctx, event);
+  // Witnesses, not booleans: resumption only with the binder the judge verified.
+  if (verdict.kind !== 'resume' && verdict.kind !== 'full') throw new Error(`server flight sent for a ${verdict.kind} verdict`);
+  const { suite, share, alpn } = verdict;
+  const resumed = verdict.kind === 'resume';
+  const selected = resumed ? verdict.psk : undefined;
+  // The client's share was checked by the judge; a failure here is a bug, not a peer error.
   const accepted = ctx.env.crypto.acceptShare(share.group, share.keyExchange, ctx.env.random);
   if (!accepted.ok) throw accepted.error;
-  const shared = accepted.secret;
   const serverShare = { group: share.group, keyExchange: accepted.share };
   const early = EarlySecret.create(suite, selected?.state.psk, ctx.env.crypto);
-
-  let binder: Patch['binder'];
-  if (selected) {
-    const partial = logic.partialHelloHash(ctx, ch, suite);
-    const psk = findExtension(ch.extensions, 'pre_shared_key_client');
-    const received = psk?.binders[selected.index];
-    binder = partial && received ? verifyBinder(suite, early.resumptionBinderKey(), partial, received, ctx.env.crypto) : undefined;
-    if (!binder) throw new Error('PSK used without a verified binder');
-  }
 
   const outbox: Command[] = [...ctx.outbox];
   if (ctx.helloRetryRequest) outbox.push({ kind: 'stopSkippingEarlyData' });
@@ -134,14 +120,10 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
     extensions: shExtensions,
   });
   send(sh.cmd, sh.msg.raw);
-  let ccsSent = ctx.ccsSent;
-  if (ch.legacySessionId.length > 0 && !ccsSent) {
-    outbox.push({ kind: 'sendChangeCipherSpec' });
-    ccsSent = true;
-  }
+  const ccsSent = dummyChangeCipherSpec(outbox, ch.legacySessionId.length > 0, ctx.ccsSent);
 
   const helloHash = th(ctx, suite, transcript);
-  const hs = early.withSharedSecret(shared);
+  const hs = early.withSharedSecret(accepted.secret);
   const cHs = hs.clientHandshakeTrafficSecret(helloHash);
   const sHs = hs.serverHandshakeTrafficSecret(helloHash);
   outbox.push(
@@ -152,7 +134,6 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
 
   // EncryptedExtensions: never early_data (tlschart refuses 0-RTT, §4.2.10).
   const sni = findExtension(ch.extensions, 'server_name')?.hostName;
-  const alpn = logic.chooseAlpn(ctx, ch);
   const eeExt: Extension[] = [];
   if (sni !== undefined && !resumed) eeExt.push({ type: 'server_name', hostName: undefined });
   if (alpn !== undefined) eeExt.push({ type: 'alpn', protocols: [alpn] });
@@ -161,8 +142,8 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
 
   let certificate: Patch['certificate'];
   let clientCertificateRequested = false;
-  if (!resumed) {
-    if (ctx.config.requestClientCertificate) {
+  if (verdict.kind === 'full') {
+    if (verdict.requestCertificate) {
       const cr = handshakeCommand<CertificateRequest>({
         type: 'certificate_request',
         certificateRequestContext: new Uint8Array(0),
@@ -171,17 +152,15 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
       send(cr.cmd, cr.msg.raw);
       clientCertificateRequested = true;
     }
-    const chosen = logic.chooseCertificate(ctx, ch);
-    if (!chosen) throw new Error('unchecked ClientHello: no certificate');
-    certificate = chosen.cert;
+    certificate = verdict.certificate;
     const cert = handshakeCommand<Certificate>({
       type: 'certificate',
       certificateRequestContext: new Uint8Array(0),
-      entries: chosen.cert.chain.map((certData) => ({ certData, extensions: [] })),
+      entries: verdict.certificate.chain.map((certData) => ({ certData, extensions: [] })),
     });
     send(cert.cmd, cert.msg.raw);
-    const signature = chosen.cert.key.sign(chosen.scheme, certificateVerifyInput('server', th(ctx, suite, transcript)));
-    const cv = handshakeCommand<CertificateVerify>({ type: 'certificate_verify', algorithm: chosen.scheme, signature });
+    const signature = verdict.certificate.key.sign(verdict.scheme, certificateVerifyInput('server', th(ctx, suite, transcript)));
+    const cv = handshakeCommand<CertificateVerify>({ type: 'certificate_verify', algorithm: verdict.scheme, signature });
     send(cv.cmd, cv.msg.raw);
   }
   const fin = handshakeCommand<Finished>({ type: 'finished', verifyData: finishedVerifyData(suite, sHs, th(ctx, suite, transcript), ctx.env.crypto) });
@@ -212,7 +191,7 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
     serverShare,
     selectedPsk: selected,
     resumed,
-    binder,
+    binder: resumed ? verdict.binder : undefined,
     offersPskDheKe: logic.offersPskDheKe(ch),
     earlyDataOffered: ctx.earlyDataOffered || earlyDataOffered,
     serverName: sni,
@@ -233,38 +212,42 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
   };
 }
 
+function certificateOf(ctx: ServerContext, event: TlsEvent) {
+  if (event.type !== 'recv.Certificate') throw new Error(`expected a Certificate event, got ${event.type}`);
+  return { msg: event.msg, verdict: judgeClientCertificate(ctx, event.msg) };
+}
+
 export function acceptEmptyClientCertificate(ctx: ServerContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Certificate') return {};
-  return { transcript: [...ctx.transcript, event.msg.raw], peerChain: [] };
+  const { msg } = certificateOf(ctx, event);
+  return { transcript: [...ctx.transcript, msg.raw], peerChain: [] };
 }
 
 export function acceptClientCertificate(ctx: ServerContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Certificate') return {};
-  const verdict = clientChainVerdict(ctx, event.msg);
-  if (!verdict.ok) throw verdict.error;
-  return { transcript: [...ctx.transcript, event.msg.raw], peerChain: event.msg.entries.map((e) => e.certData), peerSpki: verdict.leafSpki };
+  const { msg, verdict } = certificateOf(ctx, event);
+  if (verdict.kind !== 'trusted') throw new Error('client certificate accepted without a trusted chain');
+  return { transcript: [...ctx.transcript, msg.raw], peerChain: msg.entries.map((e) => e.certData), peerSpki: verdict.leafSpki };
 }
 
 export function failUntrustedClientCertificate(ctx: ServerContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Certificate') return {};
-  const verdict = clientChainVerdict(ctx, event.msg);
-  return failWith(ctx, verdict.ok ? new TlsError('internal_error', 'InconsistentGuard', 'certificate failure branch taken for a trusted chain') : verdict.error);
+  const { verdict } = certificateOf(ctx, event);
+  return failWith(ctx, verdict.kind === 'refuse' ? verdict.error : new TlsError('internal_error', 'InconsistentGuard', 'certificate failure branch taken for a trusted chain'));
 }
 
 export function acceptClientCertificateVerify(ctx: ServerContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.CertificateVerify') return {};
-  const w = clientSignatureWitness(ctx, event.msg);
-  if (!w) throw new Error('client CertificateVerify accepted without verification');
-  return { transcript: [...ctx.transcript, event.msg.raw], clientSignature: w };
+  if (event.type !== 'recv.CertificateVerify') throw new Error(`expected a CertificateVerify event, got ${event.type}`);
+  const verdict = judgeClientCertificateVerify(ctx, event.msg);
+  if (verdict.kind !== 'verified') throw new Error('client CertificateVerify accepted without verification');
+  return { transcript: [...ctx.transcript, event.msg.raw], clientSignature: verdict.witness };
 }
 
 /** Client Finished verified: switch to the client's application keys and derive the resumption secret. */
 export function acceptClientFinished(ctx: ServerContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Finished') return {};
-  const { suite, clientHandshakeSecret, masterSecret, clientApplicationSecret } = ctx;
-  if (!suite || !clientHandshakeSecret || !masterSecret || !clientApplicationSecret) throw new Error('no handshake secrets');
-  const w = verifyFinished(suite, clientHandshakeSecret, th(ctx, suite, ctx.transcript), event.msg.verifyData, ctx.env.crypto);
-  if (!w) throw new Error('client Finished accepted without verification');
+  if (event.type !== 'recv.Finished') throw new Error(`expected a Finished event, got ${event.type}`);
+  const { suite, masterSecret, clientApplicationSecret } = ctx;
+  if (!suite || !masterSecret || !clientApplicationSecret) throw new Error('no handshake secrets');
+  const verdict = judgeClientFinished(ctx, event.msg);
+  if (verdict.kind !== 'verified') throw new Error('client Finished accepted without verification');
+  const w = verdict.witness;
   const transcript = [...ctx.transcript, event.msg.raw];
   return {
     clientFinished: w,
@@ -274,7 +257,6 @@ export function acceptClientFinished(ctx: ServerContext, event: TlsEvent): Patch
     outbox: [
       ...ctx.outbox,
       { kind: 'setReadKeys', suite, secret: clientApplicationSecret, epoch: 'application' },
-      { kind: 'handshakeComplete' },
     ],
   };
 }
@@ -319,12 +301,15 @@ export function issueTickets(ctx: ServerContext): Patch {
   return { outbox, ticketsIssued: ctx.ticketsIssued + ctx.config.ticketsPerHandshake };
 }
 
-export function failClientHello(ctx: ServerContext, event: TlsEvent): Patch {
-  const { msg, tickets } = clientHelloOf(event);
-  return failWith(
-    ctx,
-    logic.clientHelloProblem(ctx, msg, tickets) ??
-      new TlsError('internal_error', 'InconsistentGuard', 'ClientHello failure branch taken without a problem'),
-  );
+/** The handshake is complete: after the tickets, so they leave in the same flush as the reaction to the client Finished. */
+export function completeHandshake(ctx: ServerContext): Patch {
+  return { outbox: [...ctx.outbox, { kind: 'handshakeComplete' }] };
 }
 
+export function failClientHello(ctx: ServerContext, event: TlsEvent): Patch {
+  const { verdict } = verdictOf(ctx, event);
+  return failWith(
+    ctx,
+    verdict.kind === 'refuse' ? verdict.error : new TlsError('internal_error', 'InconsistentGuard', 'ClientHello failure branch taken without a problem'),
+  );
+}

@@ -1,89 +1,45 @@
 /**
- * The server's guards, by name. The binder, CertificateVerify and Finished
- * guards recompute from the transcript and compare in constant time.
+ * The server's guards, by name. Each tests the kind of a verdict its judge
+ * (judge.ts) computed once for the event: the binder, CertificateVerify and
+ * Finished judges recompute from the transcript and compare in constant time.
  */
-import { EarlySecret } from '../../crypto/keyschedule.js';
-import { schemesForSpki } from '../../crypto/signature.js';
-import { transcriptHash } from '../../crypto/transcript.js';
-import { verifyBinder, verifyCertificateVerify, verifyFinished } from '../../crypto/witness.js';
-import { TlsError } from '../../wire/alerts.js';
-import { findExtension } from '../../wire/extensions.js';
-import type { Certificate, CertificateVerify } from '../../wire/types.js';
-import type { SignatureVerified } from '../../crypto/witness.js';
-import { memo } from '../memo.js';
-import type { ChainVerdict } from '../types.js';
 import type { TlsEvent } from '../types.js';
 import type { ServerContext } from './context.js';
-import * as logic from './logic.js';
+import { judgeClientCertificate, judgeClientCertificateVerify, judgeClientFinished, judgeClientHello, type HelloVerdict } from './judge.js';
 
-const th = (ctx: ServerContext) => {
-  if (!ctx.suite) throw new Error('no suite yet');
-  return transcriptHash(ctx.suite.hash, ctx.transcript, ctx.env.crypto);
+const hello = (ctx: ServerContext, e: TlsEvent): HelloVerdict['kind'] | undefined =>
+  e.type === 'recv.ClientHello' ? judgeClientHello(ctx, e).kind : undefined;
+
+const certificateRefusal = (ctx: ServerContext, e: TlsEvent): string | undefined => {
+  if (e.type !== 'recv.Certificate') return undefined;
+  const v = judgeClientCertificate(ctx, e.msg);
+  return v.kind === 'refuse' ? v.error.reason : undefined;
 };
 
-/** The client's chain, judged once per (context, message) for the guard and its actions. */
-export function clientChainVerdict(ctx: ServerContext, cert: Certificate): ChainVerdict {
-  return memo(ctx, cert, 'chain', () => {
-    const verifier = ctx.config.verifyClientChain;
-    if (!verifier) return { ok: false, error: new TlsError('bad_certificate', 'NoClientVerifier', 'no client certificate verifier configured') };
-    return verifier(cert.entries.map((e) => e.certData), new Date(ctx.env.now()));
-  });
-}
-
-/** The client's CertificateVerify, checked once per (context, message) for the guard and its action. */
-export function clientSignatureWitness(ctx: ServerContext, cv: CertificateVerify): SignatureVerified | undefined {
-  const spki = ctx.peerSpki;
-  if (!spki) return undefined;
-  return memo(ctx, cv, 'signature', () => verifyCertificateVerify(cv.algorithm, spki, 'client', th(ctx), cv.signature, ctx.env.crypto));
-}
-
-/** §4.4.3: the scheme must fit the client certificate's key. */
-function isSchemeAcceptable(ctx: ServerContext, e: TlsEvent): boolean {
-  return e.type === 'recv.CertificateVerify' && ctx.peerSpki !== undefined && schemesForSpki(ctx.peerSpki).includes(e.msg.algorithm);
-}
-
 export const guards = {
-  hasClientHelloProblem: (ctx: ServerContext, e: TlsEvent) =>
-    e.type === 'recv.ClientHello' && logic.clientHelloProblem(ctx, e.msg, e.tickets) !== undefined,
-  needsHelloRetry: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.ClientHello' && logic.needsHelloRetry(ctx, e.msg),
-  /** A stored ticket is usable and the client offered psk_dhe_ke (psk_ke alone is ignored). */
-  hasResumableTicket: (ctx: ServerContext, e: TlsEvent) =>
-    e.type === 'recv.ClientHello' && logic.selectPsk(ctx, e.msg, e.tickets) !== undefined,
-  /**
-   * §4.2.11.2: there is a resumable ticket and the binder of the selected
-   * identity, recomputed over the (truncated) transcript, matches.
-   */
-  hasValidBinder: (ctx: ServerContext, e: TlsEvent) => {
+  hasClientHelloProblem: (ctx: ServerContext, e: TlsEvent) => hello(ctx, e) === 'refuse',
+  needsHelloRetry: (ctx: ServerContext, e: TlsEvent) => hello(ctx, e) === 'retry',
+  /** §4.2.11.2: a resumable ticket was selected and its binder, recomputed over the (truncated) transcript, matches. */
+  hasValidBinder: (ctx: ServerContext, e: TlsEvent) => hello(ctx, e) === 'resume',
+  /** A usable ticket with psk_dhe_ke (psk_ke alone is ignored) was selected, but its binder does not match. */
+  hasResumableTicket: (ctx: ServerContext, e: TlsEvent) => hello(ctx, e) === 'badBinder',
+  requestsClientCertificate: (ctx: ServerContext, e: TlsEvent) => {
     if (e.type !== 'recv.ClientHello') return false;
-    const selected = logic.selectPsk(ctx, e.msg, e.tickets);
-    const suite = logic.chooseSuite(ctx, e.msg, e.tickets);
-    const received = findExtension(e.msg.extensions, 'pre_shared_key_client')?.binders[selected?.index ?? -1];
-    if (!selected || !suite || !received) return false;
-    const partial = logic.partialHelloHash(ctx, e.msg, suite);
-    if (!partial) return false;
-    const binderKey = EarlySecret.create(suite, selected.state.psk, ctx.env.crypto).resumptionBinderKey();
-    return verifyBinder(suite, binderKey, partial, received, ctx.env.crypto) !== undefined;
+    const v = judgeClientHello(ctx, e);
+    return v.kind === 'full' && v.requestCertificate;
   },
-  requestsClientCertificate: (ctx: ServerContext) => ctx.config.requestClientCertificate,
-  hasClientCertificateContextProblem: (_: ServerContext, e: TlsEvent) =>
-    e.type === 'recv.Certificate' && e.msg.certificateRequestContext.length !== 0,
-  isEmptyCertificate: (_: ServerContext, e: TlsEvent) => e.type === 'recv.Certificate' && e.msg.entries.length === 0,
-  lacksRequiredClientCertificate: (ctx: ServerContext, e: TlsEvent) =>
-    e.type === 'recv.Certificate' && e.msg.entries.length === 0 && ctx.config.requireClientCertificate,
-  isClientCertificateTrusted: (ctx: ServerContext, e: TlsEvent) =>
-    e.type === 'recv.Certificate' && clientChainVerdict(ctx, e.msg).ok,
-  isSignatureSchemeAcceptable: isSchemeAcceptable,
-  isClientSignatureValid: (ctx: ServerContext, e: TlsEvent): boolean =>
-    e.type === 'recv.CertificateVerify' &&
-    ctx.peerSpki !== undefined &&
-    isSchemeAcceptable(ctx, e) &&
-    clientSignatureWitness(ctx, e.msg) !== undefined,
-  isClientFinishedValid: (ctx: ServerContext, e: TlsEvent) =>
-    e.type === 'recv.Finished' &&
-    ctx.suite !== undefined &&
-    ctx.clientHandshakeSecret !== undefined &&
-    verifyFinished(ctx.suite, ctx.clientHandshakeSecret, th(ctx), e.msg.verifyData, ctx.env.crypto) !== undefined,
+  hasClientCertificateContextProblem: (ctx: ServerContext, e: TlsEvent) => certificateRefusal(ctx, e) === 'CertificateContext',
+  lacksRequiredClientCertificate: (ctx: ServerContext, e: TlsEvent) => certificateRefusal(ctx, e) === 'NoClientCertificate',
+  isEmptyCertificate: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.Certificate' && judgeClientCertificate(ctx, e.msg).kind === 'empty',
+  isClientCertificateTrusted: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.Certificate' && judgeClientCertificate(ctx, e.msg).kind === 'trusted',
+  /** §4.4.3: the scheme fits the client certificate's key (the signature itself may still be bad). */
+  isSignatureSchemeAcceptable: (ctx: ServerContext, e: TlsEvent) => {
+    if (e.type !== 'recv.CertificateVerify') return false;
+    const v = judgeClientCertificateVerify(ctx, e.msg);
+    return v.kind === 'verified' || v.error.reason === 'BadSignature';
+  },
+  isClientSignatureValid: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.CertificateVerify' && judgeClientCertificateVerify(ctx, e.msg).kind === 'verified',
+  isClientFinishedValid: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.Finished' && judgeClientFinished(ctx, e.msg).kind === 'verified',
   /** §5 / D.4: one dummy ChangeCipherSpec, after the ClientHello and before the client's Finished. */
-  mayAcceptChangeCipherSpec: (ctx: ServerContext) =>
-    ctx.clientHello1 !== undefined && !ctx.ccsReceived && ctx.clientFinished === undefined,
+  mayAcceptChangeCipherSpec: (ctx: ServerContext) => ctx.clientHello1 !== undefined && !ctx.ccsReceived && ctx.clientFinished === undefined,
 };

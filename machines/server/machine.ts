@@ -43,7 +43,7 @@ export const serverMachine = setup({
     needsHelloRetry: ({ context, event }) => G.needsHelloRetry(context, event),
     hasResumableTicket: ({ context, event }) => G.hasResumableTicket(context, event),
     hasValidBinder: ({ context, event }) => G.hasValidBinder(context, event),
-    requestsClientCertificate: ({ context }) => G.requestsClientCertificate(context),
+    requestsClientCertificate: ({ context, event }) => G.requestsClientCertificate(context, event),
     hasClientCertificateContextProblem: ({ context, event }) => G.hasClientCertificateContextProblem(context, event),
     isEmptyCertificate: ({ context, event }) => G.isEmptyCertificate(context, event),
     lacksRequiredClientCertificate: ({ context, event }) => G.lacksRequiredClientCertificate(context, event),
@@ -62,6 +62,7 @@ export const serverMachine = setup({
     acceptClientCertificateVerify: up((c, e) => A.acceptClientCertificateVerify(c, e)),
     acceptClientFinished: up((c, e) => A.acceptClientFinished(c, e)),
     issueTickets: up((c) => A.issueTickets(c)),
+    completeHandshake: up((c) => A.completeHandshake(c)),
     failClientHello: up((c, e) => A.failClientHello(c, e)),
     failUntrustedClientCertificate: up((c, e) => A.failUntrustedClientCertificate(c, e)),
   },
@@ -135,7 +136,7 @@ export const serverMachine = setup({
     expectClientFinished: {
       on: {
         'recv.Finished': [
-          { guard: 'isClientFinishedValid', target: 'connected', actions: ['acceptClientFinished', 'issueTickets'] },
+          { guard: 'isClientFinishedValid', target: 'connected', actions: ['acceptClientFinished', 'issueTickets', 'completeHandshake'] },
           {
             target: 'failed',
             actions: { type: 'fail', params: { reason: 'BadFinished', message: 'the client Finished does not match the transcript (RFC 8446 §4.4.4)' } },

@@ -108,7 +108,8 @@ export const ALERT_TABLE: Readonly<Record<AttackKind, Expectation>> = {
   // (unknown ticket) goes on in full over the altered ClientHello: the handshake keys of the two
   // sides then differ (§7.1) and the first protected record fails (§5.2).
   badBinder: e(['decrypt_error', 'bad_record_mac'], true, '§4.2.11.2, §5.2'),
-  staleBinder: e(['decrypt_error', 'bad_record_mac'], true, '§4.2.11.2, §4.1.4, §5.2'),
+  // A second ClientHello that also changes more than a retry allows is refused as such (§4.1.2).
+  staleBinder: e(['decrypt_error', 'bad_record_mac', 'illegal_parameter'], true, '§4.2.11.2, §4.1.2, §4.1.4, §5.2'),
   missingCookie: e(['illegal_parameter'], true, '§4.2.2, §4.1.2'),
   pskNotLast: e(['illegal_parameter'], true, '§4.2.11'),
   pskWithoutModes: e(['missing_extension'], true, '§4.2.9'),
@@ -117,12 +118,14 @@ export const ALERT_TABLE: Readonly<Record<AttackKind, Expectation>> = {
   // Rewriting the modes in flight changes the server's transcript from the ClientHello on, so
   // the two sides derive different handshake keys (§7.1): the first protected record fails.
   // After a HelloRetryRequest the second ClientHello's binder covers message_hash of the first,
-  // which the server hashed as altered: decrypt_error (§4.2.11.2).
-  stripPskDheKeOnWire: e(['bad_record_mac', 'decrypt_error'], true, '§7.1, §5.2, §4.2.11.2'),
+  // which the server hashed as altered: decrypt_error (§4.2.11.2) — or, when only one of the two
+  // hellos was altered, the second no longer matches the first: illegal_parameter (§4.1.2).
+  stripPskDheKeOnWire: e(['bad_record_mac', 'decrypt_error', 'illegal_parameter'], true, '§7.1, §5.2, §4.2.11.2, §4.1.2'),
   // Refused 0-RTT is skipped up to a limit (§4.2.10) and never delivered.
   earlyData: e([], false, '§4.2.10'),
   earlyDataOverLimit: e(['bad_record_mac'], true, '§4.2.10'),
-  earlyDataAfterRetry: e(['bad_record_mac'], true, '§4.2.10'),
+  // 0-RTT records that arrive after the second ClientHello cannot be decrypted under the handshake key.
+  earlyDataAfterRetry: e(['bad_record_mac'], true, '§4.2.10, §5.2'),
   endOfEarlyData: e(['unexpected_message'], true, '§4.5'),
   appDataBeforeFinished: e(['unexpected_message', 'bad_record_mac'], true, '§5, §5.2'),
   certificateAfterPsk: e(['unexpected_message'], true, '§4.2.11, §6.2'),

@@ -8,7 +8,7 @@ import { suiteInfo } from '../../../crypto/suites.js';
 import { transcriptHash } from '../../../crypto/transcript.js';
 import { RecordProtector } from '../../../record/protection.js';
 import { CipherSuite } from '../../../wire/types.js';
-import { needsHelloRetry, predict } from '../model.js';
+import { predict } from '../model.js';
 import type { ServerId } from '../world.js';
 import { afterStep, openSession, taint } from './common.js';
 
@@ -16,8 +16,9 @@ import { afterStep, openSession, taint } from './common.js';
  * A client that offers early_data and sends 0-RTT records right after its
  * ClientHello, encrypted under client_early_traffic_secret (of the offered
  * ticket's PSK when there is one). Property 4: never accepted, never
- * delivered; refused records are skipped up to the limit, and are
- * bad_record_mac beyond it or after a HelloRetryRequest (RFC 8446 §4.2.10).
+ * delivered; refused records are skipped up to the limit, also when the
+ * server answers with a HelloRetryRequest, and are bad_record_mac beyond it
+ * (RFC 8446 §4.2.10).
  */
 export class EarlyDataCommand implements fc.AsyncCommand<Model, World> {
   constructor(
@@ -31,7 +32,6 @@ export class EarlyDataCommand implements fc.AsyncCommand<Model, World> {
     const t = ticket === undefined ? undefined : m.tickets[ticket];
     const sni = t?.sni ?? 'localhost';
     const p = predict(m, this.serverId, sni, t, { forceHelloRetry: m.forceHelloRetryNext, clientVariant: 'earlyData' });
-    const retry = needsHelloRetry(m, this.serverId, m.forceHelloRetryNext);
     const s = await openSession(m, w, { serverId: this.serverId, sni, ticket, clientVariant: 'earlyData' });
     const session = ticket === undefined ? undefined : w.wallet[ticket]?.session;
     const suite = suiteInfo(session?.suite ?? CipherSuite.TLS_AES_128_GCM_SHA256);
@@ -52,7 +52,8 @@ export class EarlyDataCommand implements fc.AsyncCommand<Model, World> {
       const skipped = records.reduce((n, r) => n + r.length - 5, 0);
       // A ClientHello the server refuses outright never gets as far as the 0-RTT records.
       const refused = !p.ok && (p.alert === 'handshake_failure' || p.alert === 'no_application_protocol');
-      const kind = refused ? 'earlyData' : retry && records.length > 0 ? 'earlyDataAfterRetry' : skipped > 16384 ? 'earlyDataOverLimit' : 'earlyData';
+      // With or without a HelloRetryRequest (RFC 8446 §4.2.10), the same limit.
+      const kind = refused ? 'earlyData' : skipped > 16384 ? 'earlyDataOverLimit' : 'earlyData';
       taint(m, s, kind, kind === 'earlyData' ? undefined : 'server');
     }
     // A misbehaving peer's session is played to the end here; the wire stays untouched.
