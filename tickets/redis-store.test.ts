@@ -115,12 +115,17 @@ describe('RedisTicketStore in Redis', () => {
     expect(await store.take(t)).toBeUndefined();
   });
 
-  it('stores nothing for a state that has already expired', async (ctx) => {
+  it('stores nothing for a state that has already expired, and forgets what the ticket held before', async (ctx) => {
     const url = await redis.url(ctx);
     const prefix = uniquePrefix();
     const { store } = await connectedStore({ url, prefix });
     await store.put(randomTicket(), sampleState({ issuedAtMs: Date.now() - 10_000, lifetimeS: 10 }));
     await store.put(randomTicket(), sampleState({ lifetimeS: 0 }));
+    expect(await keysUnder(await admin(url), prefix)).toEqual([]);
+    const t = randomTicket();
+    await store.put(t, sampleState());
+    await store.put(t, sampleState({ lifetimeS: 0 }));
+    expect(await store.get(t)).toBeUndefined();
     expect(await keysUnder(await admin(url), prefix)).toEqual([]);
   });
 

@@ -8,7 +8,7 @@
  * binary form of `state-codec.ts`. The key's TTL is what is left of the
  * ticket's lifetime when it is stored, so Redis forgets expired tickets itself.
  *
- *   put   SET key value PX <ms left>
+ *   put   SET key value PX <ms left>     (DEL key when no time is left)
  *   get   GET key                      (removes nothing)
  *   take  GETDEL key                   (Redis ≥ 6.2; older servers: MULTI GET DEL EXEC)
  *
@@ -177,9 +177,8 @@ export class RedisTicketStore implements TicketStore {
 
   /** Stores the state with a TTL of what is left of its lifetime; rejects when Redis did not confirm in time. */
   async put(ticket: Uint8Array, state: ServerSessionState): Promise<void> {
+    const key = this.keyOf(ticket);
     const ttlMs = state.issuedAtMs + state.lifetimeS * 1000 - this.#now();
-    // Already expired: nothing any later get/take could return, so nothing to store.
-    if (ttlMs <= 0) return;
     let value: Buffer;
     try {
       value = Buffer.from(encodeServerSessionState(state));
@@ -187,7 +186,12 @@ export class RedisTicketStore implements TicketStore {
       throw new StoreCallError(`ticket store ${this.target}: the state cannot be encoded: ${reason(e)}`);
     }
     try {
-      const reply = await this.#call(() => this.#client.set(this.keyOf(ticket), value, { expiration: { type: 'PX', value: Math.ceil(ttlMs) } }));
+      if (ttlMs <= 0) {
+        // Already expired: no later get/take may return it, nor what the ticket held before.
+        await this.#call(() => this.#client.del(key));
+        return;
+      }
+      const reply = await this.#call(() => this.#client.set(key, value, { expiration: { type: 'PX', value: Math.ceil(ttlMs) } }));
       if (reply === null || reply.toString() !== 'OK') throw new StoreCallError(`SET answered ${reply === null ? 'nil' : 'something else than OK'}`);
     } catch (e) {
       const err = new StoreCallError(`ticket store ${this.target}: put failed (${reason(e)}); the ticket is not sent`);
