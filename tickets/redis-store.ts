@@ -228,7 +228,8 @@ export class RedisTicketStore implements TicketStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#client.destroy();
+    // Open also while (re)connecting; destroy() rejects what is pending and stops reconnecting.
+    if (this.#client.isOpen) this.#client.destroy();
   }
 
   async #read(op: 'get' | 'take', command: () => Promise<Buffer | null>): Promise<ServerSessionState | undefined> {
