@@ -20,12 +20,25 @@
  * bytes, a truncation or a trailing byte is `undefined` — to a store, an
  * unknown ticket. The PSK is secret: an encoded state is key material.
  */
-import { Reader, decodeWith, fail } from '../wire/reader.js';
+import { Reader, decodeWith } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import { MAX_TICKET_LIFETIME_S, type ServerSessionState } from './types.js';
 
 /** "TSS1": a later layout takes another version byte, and this decoder refuses it. */
 export const STATE_MAGIC: readonly number[] = [0x54, 0x53, 0x53, 0x31];
+
+/**
+ * A field the wire reader can parse but a state may not hold. Raised inside the
+ * decoder, caught by {@link decodeServerSessionState} (the reader's own
+ * failures are caught by `decodeWith`): both mean "not a state".
+ */
+class StateDecodeError extends Error {
+  override readonly name = 'StateDecodeError';
+}
+
+function refuse(field: string, message: string): never {
+  throw new StateDecodeError(`${field}: ${message}`);
+}
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -48,7 +61,7 @@ function readText(r: Reader, field: string, prefix: 1 | 2, max: number): string 
   try {
     return utf8Decoder.decode(bytes);
   } catch (e) {
-    if (e instanceof TypeError) fail('decode_error', field, 'is not UTF-8');
+    if (e instanceof TypeError) refuse(field, 'is not UTF-8');
     throw e;
   }
 }
@@ -56,7 +69,7 @@ function readText(r: Reader, field: string, prefix: 1 | 2, max: number): string 
 /** A flag byte: 0 absent, 1 present, anything else refused. */
 function readPresence(r: Reader, field: string): boolean {
   const flag = r.u8(field);
-  if (flag > 1) fail('decode_error', field, `presence flag ${flag} is neither 0 nor 1`);
+  if (flag > 1) refuse(field, `presence flag ${flag} is neither 0 nor 1`);
   return flag === 1;
 }
 
@@ -88,17 +101,26 @@ export function encodeServerSessionState(s: ServerSessionState): Uint8Array {
 
 /** Parse a stored state; undefined for anything that is not exactly one well-formed TSS1 state. */
 export function decodeServerSessionState(bytes: Uint8Array): ServerSessionState | undefined {
+  try {
+    return decodeState(bytes);
+  } catch (e) {
+    if (e instanceof StateDecodeError) return undefined;
+    throw e;
+  }
+}
+
+function decodeState(bytes: Uint8Array): ServerSessionState | undefined {
   const decoded = decodeWith(bytes, 'ServerSessionState', (r) => {
     const magic = r.bytes(STATE_MAGIC.length, 'magic');
-    if (magic.some((b, i) => b !== STATE_MAGIC[i])) fail('decode_error', 'magic', 'is not TSS1');
+    if (magic.some((b, i) => b !== STATE_MAGIC[i])) refuse('magic', 'is not TSS1');
     const psk = r.opaque8('psk', 1, 255);
     const suite = r.u16('suite');
     const serverName = readPresence(r, 'serverName') ? readText(r, 'serverName', 2, 0xffff) : undefined;
     const alpn = readPresence(r, 'alpn') ? readText(r, 'alpn', 1, 255) : undefined;
     const issuedAtMs = r.u32('issuedAtMs') * 0x1_0000_0000 + r.u32('issuedAtMs');
-    if (!Number.isSafeInteger(issuedAtMs)) fail('decode_error', 'issuedAtMs', 'exceeds 2^53-1');
+    if (!Number.isSafeInteger(issuedAtMs)) refuse('issuedAtMs', 'exceeds 2^53-1');
     const lifetimeS = r.u32('lifetimeS');
-    if (lifetimeS > MAX_TICKET_LIFETIME_S) fail('decode_error', 'lifetimeS', `exceeds ${MAX_TICKET_LIFETIME_S}`);
+    if (lifetimeS > MAX_TICKET_LIFETIME_S) refuse('lifetimeS', `exceeds ${MAX_TICKET_LIFETIME_S}`);
     const ticketAgeAdd = r.u32('ticketAgeAdd');
     const list = r.vec24('clientCertificates', 0, 0xffffff);
     const clientCertificates: Uint8Array[] = [];
