@@ -15,6 +15,7 @@ import { TlsError } from '../wire/alerts.js';
 import { intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
+import { openTicketStore, TICKET_STORE_HELP, TICKET_STORE_OPTIONS, ticketStoreChoice } from './ticket-store.js';
 
 export const SERVE_HELP = `Usage: tlschart serve [options]
 
@@ -31,7 +32,7 @@ Options:
                           and its path printed
   --tickets N             NewSessionTickets per handshake (default 2)
   --ticket-lifetime S     ticket lifetime in seconds (default 7200, at most 604800)
-  --alpn LIST             ALPN protocols, comma separated, in preference order
+${TICKET_STORE_HELP}  --alpn LIST             ALPN protocols, comma separated, in preference order
   --groups LIST           key exchange groups, comma separated (x25519,P-256,P-384)
   --www                   answer each HTTP request with a small HTTP/1.0 page
                           giving protocol, cipher and whether the session resumed
@@ -135,6 +136,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       alpn: { type: 'string' },
       groups: { type: 'string' },
       www: { type: 'boolean' },
+      ...TICKET_STORE_OPTIONS,
       ...OBSERVE_OPTIONS,
     },
     0,
@@ -147,6 +149,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const port = intOption(command, values, 'port', 0, 65535, 4433);
   const tickets = intOption(command, values, 'tickets', 0, 100, 2);
   const lifetime = intOption(command, values, 'ticket-lifetime', 0, 604800, 7200);
+  const storeChoice = ticketStoreChoice(command, values);
   const certPath = stringOption(values, 'cert');
   const keyPath = stringOption(values, 'key');
   if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError(`${command}: --cert and --key go together`);
@@ -163,6 +166,8 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       ? { cert: readPem(certPath, 'certificate'), key: readPem(keyPath, 'key') }
       : await throwawayCertificate(host, io);
 
+  const ticketStore = await openTicketStore(storeChoice, io);
+
   // Made once listening, so that the trace names the real port; no connection can come before.
   let collector: TraceCollector | undefined;
   const options: ServerOptions = {
@@ -170,6 +175,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     cert: identity.cert,
     ticketsPerHandshake: tickets,
     ticketLifetime: lifetime,
+    ...(ticketStore.store ? { ticketStore: ticketStore.store } : {}),
     ...(alpn ? { ALPNProtocols: alpn } : {}),
     ...(groups ? { groups } : {}),
     ...(tracePath !== undefined ? { traceCollector: { add: (conn, role, label) => collector?.add(conn, role, label) } } : {}),
@@ -179,6 +185,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   try {
     server = createServer(options);
   } catch (e) {
+    await ticketStore.close();
     throw new CommandError(`${command}: ${(e as Error).message}`);
   }
   const keylog = keylogPath === undefined ? undefined : createWriteStream(keylogPath, { flags: 'a', mode: 0o600 });
@@ -205,6 +212,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e as Error))]);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    await ticketStore.close();
     throw new CommandError(`${command}: cannot listen on ${host}:${port}: ${err.code ?? err.message}`);
   }
   const addr = server.address() as AddressInfo;
@@ -220,6 +228,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeAllConnections();
   await closed;
+  await ticketStore.close();
   if (keylog) await new Promise<void>((resolve) => keylog.end(() => resolve()));
   await inspection?.close();
   if (collector && tracePath !== undefined) {

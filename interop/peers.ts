@@ -1,7 +1,8 @@
 /**
  * Real TLS 1.3 peers for interop tests: OpenSSL (s_server / s_client), GnuTLS
  * (gnutls-serv / gnutls-cli), Go's crypto/tls (interop/go/*.go) and Node's own
- * `tls`, all over loopback sockets.
+ * `tls`, all over loopback sockets; also Debian's redis-server, the ticket
+ * store several tlschart servers share.
  *
  * Rules this module keeps:
  * - A missing peer is never a silent skip: `requirePeer` fails under CI and
@@ -27,7 +28,7 @@ import type { TestContext } from 'vitest';
 // Finding peers
 // ---------------------------------------------------------------------------
 
-export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go';
+export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go' | 'redis-server';
 
 export type PeerLookup = { path: string } | { missing: string };
 
@@ -37,6 +38,7 @@ export const PEER_PACKAGES: Readonly<Record<PeerName, { binary: string; debianPa
   'gnutls-serv': { binary: 'gnutls-serv', debianPackage: 'gnutls-bin' },
   'gnutls-cli': { binary: 'gnutls-cli', debianPackage: 'gnutls-bin' },
   go: { binary: 'go', debianPackage: 'golang-go' },
+  'redis-server': { binary: 'redis-server', debianPackage: 'redis-server' },
 };
 
 function isExecutableFile(candidate: string): boolean {
@@ -555,6 +557,39 @@ export async function startGoServer(opts: GoServerOptions): Promise<Peer> {
     const text = await proc.waitForOutput(/^listening port=(\d+)$/m, READY_TIMEOUT_MS);
     const port = Number(/^listening port=(\d+)$/m.exec(text)?.[1]);
     return asPeer(proc, port, tmp.remove);
+  } catch (err) {
+    await proc.stop();
+    await tmp.remove();
+    throw err;
+  }
+}
+
+export interface RedisServerOptions {
+  /** A fixed port, e.g. to start Redis again where it ran before; default a free one. */
+  port?: number;
+  /** Extra redis-server arguments, e.g. ['--rename-command', 'GETDEL', ''] to act as Redis < 6.2. */
+  args?: readonly string[];
+}
+
+/**
+ * Debian's `redis-server` (not a TLS peer: the shared ticket store) on
+ * 127.0.0.1, without persistence (`--save '' --appendonly no`), its working
+ * dir a temp dir that stop() removes. Ready when it prints "Ready to accept
+ * connections".
+ */
+export async function startRedisServer(opts: RedisServerOptions = {}): Promise<Peer> {
+  const redis = peerPathOrThrow('redis-server');
+  const tmp = await makeTempDir('tlschart-redis-');
+  const argsFor = (port: number): string[] => [
+    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp.path,
+    ...(opts.args ?? []),
+  ];
+  const ready = /Ready to accept connections/;
+  if (opts.port === undefined) return startOnFreePort(redis, argsFor, () => ready, tmp);
+  const proc = launch(redis, argsFor(opts.port), { stdin: '' });
+  try {
+    await proc.waitForOutput(ready, READY_TIMEOUT_MS, ADDRESS_IN_USE);
+    return asPeer(proc, opts.port, tmp.remove);
   } catch (err) {
     await proc.stop();
     await tmp.remove();

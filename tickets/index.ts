@@ -14,3 +14,12 @@ export {
   type MemoryClientTicketCacheOptions,
 } from './client-cache.js';
 export { encodeClientSession, decodeClientSession } from './session-codec.js';
+export {
+  RedisTicketStore,
+  parseRedisUrl,
+  DEFAULT_TICKET_PREFIX,
+  DEFAULT_REDIS_TIMEOUT_MS,
+  type RedisTicketStoreOptions,
+  type RedisTarget,
+} from './redis-store.js';
+export { encodeServerSessionState, decodeServerSessionState } from './state-codec.js';

@@ -7,7 +7,7 @@
  * Every check uses the real store under test; nothing is mocked.
  */
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, type TestContext } from 'vitest';
 import type { ServerSessionState, TicketStore } from '../types.js';
 
 export interface ContractSubject {
@@ -44,15 +44,19 @@ export interface ContractOptions {
   shared?: boolean;
 }
 
+/**
+ * `make` gets the running test's context, so a store that needs an outside
+ * server (Redis) can skip loudly, or fail under CI, when it is missing.
+ */
 export function describeTicketStoreContract(
   name: string,
-  make: () => Promise<ContractSubject> | ContractSubject,
+  make: (ctx: TestContext) => Promise<ContractSubject> | ContractSubject,
   options: ContractOptions = {},
 ): void {
   describe(`${name} keeps the TicketStore contract`, () => {
     const open: ContractSubject[] = [];
-    const subject = async (): Promise<ContractSubject> => {
-      const s = await make();
+    const subject = async (ctx: TestContext): Promise<ContractSubject> => {
+      const s = await make(ctx);
       open.push(s);
       return s;
     };
@@ -60,8 +64,8 @@ export function describeTicketStoreContract(
       for (const s of open.splice(0)) await s.close?.();
     });
 
-    it('finds a stored ticket with get, as often as asked, without removing it', async () => {
-      const { store } = await subject();
+    it('finds a stored ticket with get, as often as asked, without removing it', async (ctx) => {
+      const { store } = await subject(ctx);
       const t = randomTicket();
       const s = sampleState();
       await store.put(t, s);
@@ -70,8 +74,8 @@ export function describeTicketStoreContract(
       expect(await store.take(t)).toEqual(s);
     });
 
-    it('gives a ticket to take once, then never again, neither to get nor to take', async () => {
-      const { store } = await subject();
+    it('gives a ticket to take once, then never again, neither to get nor to take', async (ctx) => {
+      const { store } = await subject(ctx);
       const t = randomTicket();
       await store.put(t, sampleState());
       expect(await store.take(t)).toBeDefined();
@@ -79,8 +83,8 @@ export function describeTicketStoreContract(
       expect(await store.get(t)).toBeUndefined();
     });
 
-    it('knows nothing of a ticket never stored, or of one that differs in a single bit or byte', async () => {
-      const { store } = await subject();
+    it('knows nothing of a ticket never stored, or of one that differs in a single bit or byte', async (ctx) => {
+      const { store } = await subject(ctx);
       const t = randomTicket();
       await store.put(t, sampleState());
       const flipped = Uint8Array.from(t);
@@ -91,8 +95,8 @@ export function describeTicketStoreContract(
       expect(await store.get(Uint8Array.from(t))).toBeDefined();
     });
 
-    it('returns every field of the state as it was stored, client certificates and absent names included', async () => {
-      const { store } = await subject();
+    it('returns every field of the state as it was stored, client certificates and absent names included', async (ctx) => {
+      const { store } = await subject(ctx);
       const t = randomTicket();
       const s = sampleState({
         suite: 0x1302,
@@ -109,8 +113,8 @@ export function describeTicketStoreContract(
       expect(back?.clientCertificates[0]).toBeInstanceOf(Uint8Array);
     });
 
-    it('never returns a ticket whose lifetime has run out', async () => {
-      const { store } = await subject();
+    it('never returns a ticket whose lifetime has run out', async (ctx) => {
+      const { store } = await subject(ctx);
       const t = randomTicket();
       const u = randomTicket();
       await store.put(t, sampleState({ issuedAtMs: Date.now() - 11_000, lifetimeS: 10 }));
@@ -119,8 +123,8 @@ export function describeTicketStoreContract(
       expect(await store.take(u)).toBeUndefined();
     });
 
-    it('keeps tickets apart: taking one leaves the others', async () => {
-      const { store } = await subject();
+    it('keeps tickets apart: taking one leaves the others', async (ctx) => {
+      const { store } = await subject(ctx);
       const a = randomTicket();
       const b = randomTicket();
       const sa = sampleState();
@@ -131,8 +135,8 @@ export function describeTicketStoreContract(
       expect(await store.get(b)).toEqual(sb);
     });
 
-    it('gives one ticket to exactly one of 8 concurrent takes', async () => {
-      const { store } = await subject();
+    it('gives one ticket to exactly one of 8 concurrent takes', async (ctx) => {
+      const { store } = await subject(ctx);
       const t = randomTicket();
       await store.put(t, sampleState());
       const results = await Promise.all(Array.from({ length: 8 }, () => store.take(t)));
@@ -141,8 +145,8 @@ export function describeTicketStoreContract(
 
     if (!options.shared) return;
 
-    it('shares tickets with a second handle on the same storage, single use across both', async () => {
-      const { store, peer } = await subject();
+    it('shares tickets with a second handle on the same storage, single use across both', async (ctx) => {
+      const { store, peer } = await subject(ctx);
       if (!peer) throw new Error(`${name} is declared shared but its subject has no peer handle`);
       const t = randomTicket();
       const s = sampleState();
