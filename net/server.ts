@@ -155,6 +155,9 @@ export class Server extends EventEmitter {
 
   #accept(raw: Socket): void {
     this.#transports.add(raw);
+    // Flights are corked into one write each (net/socket.ts); Nagle's algorithm would only hold
+    // back the next one (tickets written after an async store answered) until the peer's delayed ACK.
+    raw.setNoDelay(true);
     raw.once('close', () => this.#transports.delete(raw));
     this.emit('connection', raw);
     const trace = this.#options.trace;
