@@ -12,16 +12,13 @@
  * echo, so its NewSessionTickets (stored: put) have arrived; each resumption
  * looks its ticket up and takes it.
  *
- * Twice: with the server's sockets as Node makes them (Nagle's algorithm on),
- * and with TCP_NODELAY. A store that answers asynchronously makes the server
- * write each NewSessionTicket in its own event-loop turn; with Nagle on, the
- * second small write waits for the client's delayed ACK (tens of ms), a cost
- * of the socket setting rather than of Redis.
+ * The server's sockets run without Nagle's algorithm (net/server.ts), so a
+ * ticket written after the store answered does not wait for a delayed ACK.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer as netCreateServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as netCreateServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -91,14 +88,13 @@ async function main(): Promise<void> {
       c.write('x');
     });
 
-  /** A server on `store`; with `noDelay`, its accepted sockets have Nagle's algorithm off (TCP_NODELAY). */
-  const startServer = async (store: TicketStore, noDelay: boolean) => {
+  /** A server on `store`. */
+  const startServer = async (store: TicketStore) => {
     // A short lifetime: what is left in an external Redis expires within a minute.
     const server = createServer({ key: keyPem, cert: certPem, ticketStore: store, ticketLifetime: 60 }, (s) => {
       s.on('data', (d: Buffer) => s.write(d));
       s.on('end', () => s.end());
     });
-    if (noDelay) server.on('connection', (raw: Socket) => raw.setNoDelay(true));
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     let { session } = await one((server.address() as AddressInfo).port, undefined); // warm-up, and a first ticket
@@ -123,8 +119,8 @@ async function main(): Promise<void> {
   };
 
   /** Resumed handshakes per second for each store, in alternating rounds so a change of load hits both. */
-  const compare = async (stores: Record<string, TicketStore>, noDelay: boolean): Promise<Record<string, number>> => {
-    const servers = Object.entries(stores).map(async ([name, store]) => ({ name, server: await startServer(store, noDelay) }));
+  const compare = async (stores: Record<string, TicketStore>): Promise<Record<string, number>> => {
+    const servers = Object.entries(stores).map(async ([name, store]) => ({ name, server: await startServer(store) }));
     const started = await Promise.all(servers);
     const seconds = new Map<string, number>();
     try {
@@ -143,15 +139,12 @@ async function main(): Promise<void> {
   const store = new RedisTicketStore({ url: redis.url, prefix: `tlschart-bench:${randomBytes(4).toString('hex')}:` });
   try {
     if (!(await store.whenReady(5000))) throw new Error(`no connection to ${store.target}`);
-    console.log(`resumed handshakes per second over loopback TCP, ${N} connections per store and socket setting, in ${ROUNDS} alternating rounds`);
+    console.log(`resumed handshakes per second over loopback TCP, ${N} connections per store, in ${ROUNDS} alternating rounds`);
     console.log(`(client and server in one process); Redis ${redis.version} at ${store.target}`);
-    console.log('sockets       store    resumed/s   redis/memory');
-    for (const noDelay of [false, true]) {
-      const r = await compare({ memory: new MemoryTicketStore(), redis: store }, noDelay);
-      const label = noDelay ? 'TCP_NODELAY' : 'default    ';
-      console.log(`${label}   memory ${(r.memory as number).toFixed(1).padStart(11)}`);
-      console.log(`${label}   redis  ${(r.redis as number).toFixed(1).padStart(11)}   ${((r.redis as number) / (r.memory as number)).toFixed(3)}`);
-    }
+    console.log('store    resumed/s   redis/memory');
+    const r = await compare({ memory: new MemoryTicketStore(), redis: store });
+    console.log(`memory ${(r.memory as number).toFixed(1).padStart(11)}`);
+    console.log(`redis  ${(r.redis as number).toFixed(1).padStart(11)}   ${((r.redis as number) / (r.memory as number)).toFixed(3)}`);
   } finally {
     await store.close();
     await redis.stop();
