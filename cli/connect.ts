@@ -118,7 +118,13 @@ async function oneConnection(
     lastData = d.toString('latin1');
     io.stdout(d.toString('utf8'));
   });
-  const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+  let peerEnded = false;
+  const ended = new Promise<void>((resolve) =>
+    socket.once('end', () => {
+      peerEnded = true;
+      resolve();
+    }),
+  );
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   const secure = new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
   await Promise.race([secure, failed]);
@@ -142,7 +148,11 @@ async function oneConnection(
     clearTimeout(give);
     quiet?.cancel();
   }
-  if (!failure && send !== undefined) {
+  // A server that closes right after the handshake (stunnel running /bin/echo) has not failed: the
+  // handshake is reported, the text is not sent, and the next connection goes on.
+  if (!failure && send !== undefined && (peerEnded || !socket.writable)) {
+    io.stderr('tlschart connect: the server closed the connection after the handshake; --send text not sent\n');
+  } else if (!failure && send !== undefined) {
     socket.write(unescapeSend(send));
     const quiet = quietTimer(READ_QUIET_MS);
     socket.on('data', () => quiet.bump());

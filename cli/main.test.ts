@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadTrace } from '../traces/format.js';
+import { once } from 'node:events';
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from '../net/index.js';
+import type { TLSSocket } from '../net/socket.js';
+import { generateSelfSigned } from '../pki/generate.js';
 import { main } from './main.js';
 import { capture, type Captured } from './testing/capture.js';
 
@@ -187,6 +192,44 @@ describe('tlschart serve and tlschart connect', () => {
       'SERVER_HANDSHAKE_TRAFFIC_SECRET',
       'SERVER_TRAFFIC_SECRET_0',
     ]);
+  });
+});
+
+describe('tlschart connect against servers that end the connection or send odd alerts', () => {
+  /** A tlschart server whose application reacts to each connection with `onSecure`. */
+  async function serverThat(onSecure: (s: TLSSocket, raw: Socket) => void): Promise<{ port: number; caPath: string }> {
+    const { certPem, keyPem } = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+    const caPath = join(dir, `ca-${Math.random().toString(16).slice(2)}.pem`);
+    writeFileSync(caPath, certPem);
+    const raws: Socket[] = [];
+    const server = createServer({ cert: certPem, key: keyPem }, (s) => onSecure(s, raws.shift() as Socket));
+    server.on('connection', (raw: Socket) => raws.push(raw));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    stops.push(() => new Promise<void>((r) => server.close(() => r())));
+    return { port: (server.address() as AddressInfo).port, caPath };
+  }
+
+  it('reports each completed handshake and goes on when the server closes right after it, instead of failing on --send', async () => {
+    const { port, caPath } = await serverThat((s) => s.end());
+    const io = capture();
+    const code = await main(['connect', `127.0.0.1:${port}`, '--ca', caPath, '--servername', 'localhost', '--reconnect', '1', '--send', 'hello', '--sess-out', join(dir, 'closed.sess')], io);
+    expect(io.err).not.toContain('ERR_STREAM_WRITE_AFTER_END');
+    expect(code).toBe(0);
+    expect(io.out).toMatch(/^New, TLSv1\.3, [^\n]+\nReused, TLSv1\.3, /);
+    expect(io.err).toContain('the server closed the connection after the handshake; --send text not sent');
+  });
+
+  it('names an alert code RFC 8446 does not define by its number, not as internal_error', async () => {
+    const { port, caPath } = await serverThat((s, raw) => {
+      // A fatal alert with description 137, protected under this connection's application keys.
+      const engine = s.engine as unknown as { layer: { writeAlert(level: number, description: number): Uint8Array } };
+      raw.write(engine.layer.writeAlert(2, 137));
+    });
+    const io = capture();
+    expect(await main(['connect', `127.0.0.1:${port}`, '--ca', caPath, '--servername', 'localhost', '--send', 'x'], io)).toBe(1);
+    expect(io.err).toMatch(/alert 137 \(unknown\) received \(PeerAlert\)/);
+    expect(io.err).not.toContain('internal_error');
   });
 });
 

@@ -101,9 +101,9 @@ export function isUserCanceled(event: TlsEvent): boolean {
 
 export function failFromPeerAlert(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
   if (event.type !== 'recv.Alert') return {};
-  const name = alertName(event.description);
-  const alert = (name in AlertDescription ? name : 'internal_error') as AlertName;
-  return failWith(ctx, new TlsError(alert, 'PeerAlert', `the peer sent a fatal ${name} alert`, true));
+  // An alert code RFC 8446 does not define is reported by its number, not as one of ours.
+  const alert = alertName(event.description);
+  return failWith(ctx, new TlsError<'PeerAlert'>(alert, 'PeerAlert', `the peer sent a fatal alert: ${alert}`, true));
 }
 
 /**

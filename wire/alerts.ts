@@ -40,9 +40,9 @@ const byCode = new Map<number, AlertName>(
   Object.entries(AlertDescription).map(([k, v]) => [v, k as AlertName]),
 );
 
-/** Name of an alert code, or `unknown(N)` for a value RFC 8446 does not define. */
-export function alertName(code: number): string {
-  return byCode.get(code) ?? `unknown(${code})`;
+/** Name of an alert code, or `alert N (unknown)` for a value RFC 8446 does not define. */
+export function alertName(code: number): AlertName | UnknownAlert {
+  return byCode.get(code) ?? unknownAlert(code);
 }
 
 export function isAlertName(s: string): s is AlertName {
