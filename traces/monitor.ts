@@ -34,7 +34,7 @@ import { suiteInfo } from '../crypto/suites.js';
 import { defaultClientConfig, defaultServerConfig } from '../engine/config.js';
 import { seededEnvironment } from '../engine/env.js';
 import { clientMachine } from '../machines/client/machine.js';
-import { certificateRequestProblem, serverCertificateProblem } from '../machines/client/guards.js';
+import { certificateRequestViolation as certificateRequestProblem, serverCertificateViolation as serverCertificateProblem } from '../machines/client/rules.js';
 import { serverMachine } from '../machines/server/machine.js';
 import { MESSAGE_EVENTS, type TlsEvent } from '../machines/types.js';
 import { AlertDescription, TlsError, type AlertName } from '../wire/alerts.js';

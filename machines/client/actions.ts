@@ -4,23 +4,31 @@
  */
 import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/keyschedule.js';
 import { certificateVerifyInput } from '../../crypto/signature.js';
-import { suiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
-import { verifyFinished } from '../../crypto/witness.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
+import { isKeepableLifetime } from '../../tickets/client-cache.js';
 import type { Certificate, CertificateVerify, Finished } from '../../wire/types.js';
-import { failWith, handshakeCommand } from '../common.js';
+import { dummyChangeCipherSpec, failWith, handshakeCommand } from '../common.js';
 import type { Command, TlsEvent } from '../types.js';
 import type { ClientContext } from './context.js';
 import * as logic from './logic.js';
-import { certificateRequestProblem, chainVerdict, serverCertificateProblem, serverSignatureWitness } from './guards.js';
+import {
+  certificateRequestViolation,
+  judgeEncryptedExtensions,
+  judgeServerCertificate,
+  judgeServerCertificateVerify,
+  judgeServerFinished,
+  judgeServerHello,
+} from './judge.js';
 
 type Patch = Partial<ClientContext>;
-const th = (ctx: ClientContext, extra: Uint8Array[] = []) => {
-  if (!ctx.suite) throw new Error('no suite yet');
-  return transcriptHash(ctx.suite.hash, [...ctx.transcript, ...extra], ctx.env.crypto);
-};
+
+/** The event an action was written for; any other is a bug in the chart, not a peer's error. */
+function eventOf<T extends TlsEvent['type']>(event: TlsEvent, type: T): Extract<TlsEvent, { type: T }> {
+  if (event.type !== type) throw new Error(`expected a ${type} event, got ${event.type}`);
+  return event as Extract<TlsEvent, { type: T }>;
+}
 const keylog = (label: string, secret: Uint8Array): Command => ({ kind: 'keylog', label, secret });
 
 /** Entry of expectServerHello: the first ClientHello (RFC 8446 §4.1.2). */
@@ -46,51 +54,40 @@ export function sendClientHello(ctx: ClientContext): Patch {
 
 /** HelloRetryRequest accepted: ClientHello2 with the requested share, cookie and recomputed binder. */
 export function sendSecondClientHello(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.ServerHello') return {};
-  const hrr = event.msg;
+  const hrr = eventOf(event, 'recv.ServerHello').msg;
   const withHrr = { ...ctx, helloRetryRequest: hrr };
   const { ch2, keyShares, psk, transcript, suite } = logic.secondClientHello(withHrr, hrr);
   const outbox: Command[] = [...ctx.outbox];
-  let ccsSent = ctx.ccsSent;
-  if (ctx.config.compatibilityMode && !ccsSent) {
-    outbox.push({ kind: 'sendChangeCipherSpec' });
-    ccsSent = true;
-  }
+  const ccsSent = dummyChangeCipherSpec(outbox, ctx.config.compatibilityMode, ctx.ccsSent);
   outbox.push({ kind: 'sendHandshake', raw: ch2.raw, name: 'client_hello' });
   return { helloRetryRequest: hrr, keyShares, offeredPsk: psk, clientHello: ch2, transcript, suite, ccsSent, outbox };
 }
 
 /** ServerHello accepted: derive the handshake secrets and switch to handshake keys (§7.1). */
 export function acceptServerHello(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.ServerHello') return {};
-  const sh = event.msg;
-  const suite = suiteInfo(sh.cipherSuite);
-  if (!suite) throw new Error('unchecked ServerHello');
-  const resumed = logic.selectsPsk(sh);
+  const sh = eventOf(event, 'recv.ServerHello').msg;
+  const verdict = judgeServerHello(ctx, sh);
+  if (verdict.kind !== 'accept') throw new Error(`ServerHello accepted for a ${verdict.kind} verdict`);
+  const { suite, resumed } = verdict;
   const psk = resumed && ctx.offeredPsk ? ctx.offeredPsk.session.psk : undefined;
   const transcript = [...ctx.transcript, sh.raw];
   const helloHash = transcriptHash(suite.hash, transcript, ctx.env.crypto);
   const early = EarlySecret.create(suite, psk, ctx.env.crypto);
-  const hs = early.withSharedSecret(logic.sharedSecretOf(ctx, sh));
+  const hs = early.withSharedSecret(verdict.sharedSecret);
   const cHs = hs.clientHandshakeTrafficSecret(helloHash);
   const sHs = hs.serverHandshakeTrafficSecret(helloHash);
   const outbox: Command[] = [...ctx.outbox];
-  let ccsSent = ctx.ccsSent;
-  if (ctx.config.compatibilityMode && !ccsSent) {
-    outbox.push({ kind: 'sendChangeCipherSpec' });
-    ccsSent = true;
-  }
+  const ccsSent = dummyChangeCipherSpec(outbox, ctx.config.compatibilityMode, ctx.ccsSent);
   outbox.push(
     { kind: 'setReadKeys', suite, secret: sHs, epoch: 'handshake' },
     { kind: 'setWriteKeys', suite, secret: cHs, epoch: 'handshake' },
     keylog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', cHs),
     keylog('SERVER_HANDSHAKE_TRAFFIC_SECRET', sHs),
   );
-  const ks = findExtension(sh.extensions, 'key_share_server');
   return {
     suite,
     resumed,
-    group: ks?.share.group,
+    group: verdict.group,
     transcript,
     earlySecret: early,
     handshakeSecret: hs,
@@ -103,31 +100,33 @@ export function acceptServerHello(ctx: ClientContext, event: TlsEvent): Patch {
 }
 
 export function acceptEncryptedExtensions(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.EncryptedExtensions') return {};
-  return { transcript: [...ctx.transcript, event.msg.raw], alpn: logic.selectedAlpn(event.msg) };
+  const ee = eventOf(event, 'recv.EncryptedExtensions').msg;
+  const verdict = judgeEncryptedExtensions(ctx, ee);
+  if (verdict.kind !== 'accept') throw new Error('EncryptedExtensions accepted for a refused verdict');
+  return { transcript: [...ctx.transcript, ee.raw], alpn: verdict.alpn };
 }
 
 export function acceptCertificateRequest(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.CertificateRequest') return {};
-  return { transcript: [...ctx.transcript, event.msg.raw], certificateRequest: event.msg };
+  const cr = eventOf(event, 'recv.CertificateRequest').msg;
+  return { transcript: [...ctx.transcript, cr.raw], certificateRequest: cr };
 }
 
 export function acceptServerCertificate(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Certificate') return {};
-  const verdict = chainVerdict(ctx, event.msg);
-  if (!verdict.ok) throw verdict.error;
+  const cert = eventOf(event, 'recv.Certificate').msg;
+  const verdict = judgeServerCertificate(ctx, cert);
+  if (verdict.kind !== 'trusted') throw new Error('server Certificate accepted without a trusted chain');
   return {
-    transcript: [...ctx.transcript, event.msg.raw],
-    peerChain: event.msg.entries.map((e) => e.certData),
+    transcript: [...ctx.transcript, cert.raw],
+    peerChain: cert.entries.map((e) => e.certData),
     peerSpki: verdict.leafSpki,
   };
 }
 
 export function acceptServerCertificateVerify(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.CertificateVerify' || !ctx.peerSpki) return {};
-  const witness = serverSignatureWitness(ctx, event.msg);
-  if (!witness) throw new Error('CertificateVerify accepted without a valid signature');
-  return { transcript: [...ctx.transcript, event.msg.raw], serverSignature: witness };
+  const cv = eventOf(event, 'recv.CertificateVerify').msg;
+  const verdict = judgeServerCertificateVerify(ctx, cv);
+  if (verdict.kind !== 'verified') throw new Error('CertificateVerify accepted without a valid signature');
+  return { transcript: [...ctx.transcript, cv.raw], serverSignature: verdict.witness };
 }
 
 /**
@@ -135,14 +134,15 @@ export function acceptServerCertificateVerify(ctx: ClientContext, event: TlsEven
  * second flight (Certificate/CertificateVerify when asked, Finished), switch keys.
  */
 export function acceptServerFinishedAndSendClientFlight(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Finished') return {};
+  const fin = eventOf(event, 'recv.Finished').msg;
   const suite = ctx.suite;
   const hs = ctx.handshakeSecret;
-  if (!suite || !hs || !ctx.serverHandshakeSecret || !ctx.clientHandshakeSecret) throw new Error('no handshake secrets');
-  // Compute the expected value from the transcript *before* appending the message.
-  const witness = verifyFinished(suite, ctx.serverHandshakeSecret, th(ctx), event.msg.verifyData, ctx.env.crypto);
-  if (!witness) throw new Error('Finished accepted without verification');
-  let transcript = [...ctx.transcript, event.msg.raw];
+  if (!suite || !hs || !ctx.clientHandshakeSecret) throw new Error('no handshake secrets');
+  // The judge computed the expected value from the transcript *before* the message is appended.
+  const verdict = judgeServerFinished(ctx, fin);
+  if (verdict.kind !== 'verified') throw new Error('Finished accepted without verification');
+  const witness = verdict.witness;
+  let transcript = [...ctx.transcript, fin.raw];
   const serverFinishedHash = transcriptHash(suite.hash, transcript, ctx.env.crypto);
   const master = hs.toMasterSecret();
   const cAp = master.clientApplicationTrafficSecret(serverFinishedHash);
@@ -150,11 +150,7 @@ export function acceptServerFinishedAndSendClientFlight(ctx: ClientContext, even
   const exporter = master.exporterMasterSecret(serverFinishedHash);
 
   const outbox: Command[] = [...ctx.outbox];
-  let ccsSent = ctx.ccsSent;
-  if (ctx.config.compatibilityMode && !ccsSent) {
-    outbox.push({ kind: 'sendChangeCipherSpec' });
-    ccsSent = true;
-  }
+  const ccsSent = dummyChangeCipherSpec(outbox, ctx.config.compatibilityMode, ctx.ccsSent);
   const send = (cmd: Command, raw: Uint8Array) => {
     outbox.push(cmd);
     transcript = [...transcript, raw];
@@ -178,8 +174,8 @@ export function acceptServerFinishedAndSendClientFlight(ctx: ClientContext, even
     }
   }
   const verifyData = finishedVerifyData(suite, ctx.clientHandshakeSecret, transcriptHash(suite.hash, transcript, ctx.env.crypto), ctx.env.crypto);
-  const fin = handshakeCommand<Finished>({ type: 'finished', verifyData });
-  send(fin.cmd, fin.msg.raw);
+  const finished = handshakeCommand<Finished>({ type: 'finished', verifyData });
+  send(finished.cmd, finished.msg.raw);
   const resumption = master.resumptionMasterSecret(transcriptHash(suite.hash, transcript, ctx.env.crypto));
   outbox.push(
     { kind: 'setWriteKeys', suite, secret: cAp, epoch: 'application' },
@@ -207,10 +203,10 @@ export function acceptServerFinishedAndSendClientFlight(ctx: ClientContext, even
  * engine; tickets with lifetime 0 or over 7 days are not kept.
  */
 export function acceptNewSessionTicket(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.NewSessionTicket' || !ctx.suite || !ctx.resumptionSecret) return {};
-  const nst = event.msg;
+  const nst = eventOf(event, 'recv.NewSessionTicket').msg;
+  if (!ctx.suite || !ctx.resumptionSecret) throw new Error('NewSessionTicket accepted before the handshake completed');
   const count = ctx.ticketsReceived + 1;
-  if (nst.ticketLifetime === 0 || nst.ticketLifetime > 604800) return { ticketsReceived: count };
+  if (!isKeepableLifetime(nst.ticketLifetime)) return { ticketsReceived: count };
   const psk = resumptionPsk(ctx.suite, ctx.resumptionSecret, nst.ticketNonce, ctx.env.crypto);
   const session = {
     serverName: ctx.config.serverName ?? '',
@@ -228,37 +224,32 @@ export function acceptNewSessionTicket(ctx: ClientContext, event: TlsEvent): Pat
 
 // ------------------------------------------------------------ failures
 
+/** Fail with the error of a refusing verdict; a failure branch without one is a bug of the chart. */
+function refusedBy(ctx: ClientContext, verdict: { kind: string; error?: TlsError }, what: string): Patch {
+  return failWith(ctx, verdict.error ?? new TlsError('internal_error', 'InconsistentGuard', `${what}: a failure branch was taken but no problem was found`));
+}
+
 export function failHelloRetryRequest(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.ServerHello') return {};
-  return failWith(ctx, logic.helloRetryProblem(ctx, event.msg) ?? internal('HelloRetryRequest'));
+  return refusedBy(ctx, judgeServerHello(ctx, eventOf(event, 'recv.ServerHello').msg), 'HelloRetryRequest');
 }
 
 export function failServerHello(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.ServerHello') return {};
-  return failWith(ctx, logic.serverHelloProblem(ctx, event.msg) ?? internal('ServerHello'));
+  return refusedBy(ctx, judgeServerHello(ctx, eventOf(event, 'recv.ServerHello').msg), 'ServerHello');
 }
 
 export function failEncryptedExtensions(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.EncryptedExtensions') return {};
-  return failWith(ctx, logic.encryptedExtensionsProblem(ctx, event.msg) ?? internal('EncryptedExtensions'));
+  return refusedBy(ctx, judgeEncryptedExtensions(ctx, eventOf(event, 'recv.EncryptedExtensions').msg), 'EncryptedExtensions');
 }
 
 export function failCertificateRequest(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.CertificateRequest') return {};
-  return failWith(ctx, certificateRequestProblem(event.msg) ?? internal('CertificateRequest'));
+  const error = certificateRequestViolation(eventOf(event, 'recv.CertificateRequest').msg);
+  return refusedBy(ctx, error ? { kind: 'refuse', error } : { kind: 'accept' }, 'CertificateRequest');
 }
 
 export function failServerCertificate(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Certificate') return {};
-  return failWith(ctx, serverCertificateProblem(event.msg) ?? internal('Certificate'));
+  return refusedBy(ctx, judgeServerCertificate(ctx, eventOf(event, 'recv.Certificate').msg), 'Certificate');
 }
 
 export function failUntrustedCertificate(ctx: ClientContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Certificate') return {};
-  const verdict = chainVerdict(ctx, event.msg);
-  return failWith(ctx, verdict.ok ? internal('Certificate') : verdict.error);
-}
-
-function internal(what: string): TlsError {
-  return new TlsError('internal_error', 'InconsistentGuard', `${what}: a failure branch was taken but no problem was found`);
+  return refusedBy(ctx, judgeServerCertificate(ctx, eventOf(event, 'recv.Certificate').msg), 'Certificate');
 }

@@ -41,6 +41,8 @@ export class RecordingStore implements TicketStore {
   readonly inner: MemoryTicketStore;
   /** Every take: the session it served, identity (hex) → what it returned. */
   readonly takes: Array<{ session: number; identity: string; state: ServerSessionState | undefined }> = [];
+  /** Every lookup (get, which removes nothing): the session it served, identity (hex) → what it found. */
+  readonly lookups: Array<{ session: number; identity: string; state: ServerSessionState | undefined }> = [];
   /** The session whose server uses the store now. */
   owner = -1;
 
@@ -53,7 +55,9 @@ export class RecordingStore implements TicketStore {
   }
 
   get(ticket: Uint8Array): ServerSessionState | undefined {
-    return this.inner.get(ticket);
+    const state = this.inner.get(ticket);
+    this.lookups.push({ session: this.owner, identity: toHex(ticket), state });
+    return state;
   }
 
   take(ticket: Uint8Array): ServerSessionState | undefined {

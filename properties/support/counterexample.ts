@@ -60,6 +60,8 @@ export interface SavedSession {
   /** The ClientSession offered (tickets/session-codec.ts encoding, hex). */
   ticket: string | null;
   takes: Array<{ identity: string; state: SavedState | null }>;
+  /** Store lookups (get) of the session; absent in files saved before lookups were recorded. */
+  lookups?: Array<{ identity: string; state: SavedState | null }>;
   received: Array<{ side: 'client' | 'server'; at: number; bytes: string }>;
   attacks: AttackKind[];
   applied: Array<{ attack: AttackKind; victim: 'client' | 'server'; detect: boolean }>;
@@ -127,6 +129,7 @@ export function describeWorld(world: World, details: { seed: number; counterexam
       startedAt: s.startedAt,
       ticket: s.options.ticket ? toHex(encodeClientSession(s.options.ticket.session)) : null,
       takes: world.stores[s.options.serverId].takes.filter((t) => t.session === s.index).map((t) => ({ identity: t.identity, state: t.state ? saveState(t.state) : null })),
+      lookups: world.stores[s.options.serverId].lookups.filter((t) => t.session === s.index).map((t) => ({ identity: t.identity, state: t.state ? saveState(t.state) : null })),
       received: s.received.map((r) => ({ side: r.side, at: r.at, bytes: toHex(r.bytes) })),
       attacks: [...s.attacks],
       applied: [...s.applied],
@@ -188,7 +191,8 @@ export async function replayCounterexample(f: CounterexampleFile, opts: { collec
       return { random: (n: number) => seeded.random(n), now: () => now, crypto: seeded.crypto };
     };
     const takes = new Map(saved.takes.map((t) => [t.identity, t.state ? loadState(t.state) : undefined]));
-    const store: TicketStore = { put: () => undefined, get: (t) => takes.get(toHex(t)), take: (t) => takes.get(toHex(t)) };
+    const lookups = new Map((saved.lookups ?? saved.takes).map((t) => [t.identity, t.state ? loadState(t.state) : undefined]));
+    const store: TicketStore = { put: () => undefined, get: (t) => lookups.get(toHex(t)), take: (t) => takes.get(toHex(t)) };
     const ticket = saved.ticket ? decodeClientSession(fromHex(saved.ticket)) : undefined;
     const server = new ServerConnection({
       ...defaultServerConfig(serverOverrides(f.setup.servers[saved.serverId], ids, saved.forceHelloRetry)),

@@ -102,17 +102,15 @@ export function syncTickets(m: Model, w: World): void {
     };
     m.tickets.push(t);
   }
-  // A server takes (and so uses up) every identity of every ClientHello it decodes.
-  for (const s of w.sessions) {
-    for (const e of s.serverTrace) {
-      if (e.kind !== 'message' || e.direction !== 'in' || e.msg?.type !== 'client_hello') continue;
-      for (const id of findExtension(e.msg.extensions, 'pre_shared_key_client')?.identities ?? []) {
-        const hex = toHex(id.identity);
-        w.wallet.forEach((entry, i) => {
-          const t = m.tickets[i];
-          if (t && toHex(entry.session.ticket) === hex && entry.serverId === s.options.serverId) t.status = 'used';
-        });
-      }
+  // A server takes (and so uses up) only the ticket it resumes with, once its binder verified
+  // (tickets/types.ts): an ignored, unselected or badly bound offer leaves the ticket in its store.
+  for (const serverId of ['A', 'B'] as const) {
+    for (const take of w.stores[serverId].takes) {
+      if (!take.state) continue;
+      w.wallet.forEach((entry, i) => {
+        const t = m.tickets[i];
+        if (t && toHex(entry.session.ticket) === take.identity && entry.serverId === serverId) t.status = 'used';
+      });
     }
   }
 }
