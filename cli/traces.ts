@@ -1,17 +1,19 @@
 /**
- * `tlschart trace check|render|view` and `tlschart chart`: the handlers of
+ * `tlschart trace check|render|view|import` and `tlschart chart`: the handlers of
  * traces/cli-commands.ts, with their own help texts and exit codes (0 success
  * or conforms, 1 violation, 2 unreadable file, 64 usage error) passed through
  * unchanged.
  */
-import { chartExport, EXIT, traceCheck, traceRender, traceView } from '../traces/cli-commands.js';
+import { chartExport, EXIT, traceCheck, traceImport, traceRender, traceView } from '../traces/cli-commands.js';
 import type { CliIo } from './io.js';
 
 export const TRACE_HELP = `Usage: tlschart trace check|render|view FILE [options]
+       tlschart trace import CAPTURE [--keylog FILE] [--out FILE]
 
-Work with a trace written by --trace FILE (demo, connect, serve): format
-tlschart-trace version 1, every handshake message with its records, the
-states and the guards evaluated; no secrets.
+Work with a trace written by --trace FILE (demo, connect, serve) or made
+from a packet capture by trace import: format tlschart-trace version 1,
+every handshake message with its records, the states and the guards
+evaluated; no secrets.
 
 Commands:
   trace check FILE [--json]
@@ -24,20 +26,26 @@ Commands:
   trace view FILE [--out FILE]
         write one self-contained HTML page that steps through the trace
         on the statecharts (default: FILE with .html instead of .json)
+  trace import CAPTURE [--keylog FILE] [--out FILE] [--json]
+        turn a pcap/pcapng capture of TLS 1.3 connections and its NSS key
+        log into one trace (every connection, both sides, decrypted);
+        without keys only the plaintext part (default: CAPTURE.json)
 
 Run 'tlschart trace <command> --help' for the options of each.
 
 Exit status: 0 success (check: the trace conforms), 1 the trace violates
-RFC 8446, 2 the file cannot be read as a trace, 64 usage error.
+RFC 8446, 2 the file cannot be read as a trace (import: as a capture with a
+TLS 1.3 connection), 64 usage error.
 `;
 
 const TRACE_COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<number>> = {
   check: traceCheck,
   render: traceRender,
   view: traceView,
+  import: traceImport,
 };
 
-/** `tlschart trace <check|render|view> ...` */
+/** `tlschart trace <check|render|view|import> ...` */
 export async function traceCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h' || sub === 'help') {
@@ -46,7 +54,7 @@ export async function traceCommand(argv: readonly string[], io: CliIo): Promise<
   }
   const run = sub === undefined ? undefined : TRACE_COMMANDS[sub];
   if (!run) {
-    const problem = sub === undefined ? 'trace needs a command: check, render or view' : `unknown trace command ${JSON.stringify(sub)} (check, render, view)`;
+    const problem = sub === undefined ? 'trace needs a command: check, render, view or import' : `unknown trace command ${JSON.stringify(sub)} (check, render, view, import)`;
     io.stderr(`tlschart: ${problem}\n\n${TRACE_HELP}`);
     return EXIT.usage;
   }
