@@ -27,7 +27,7 @@ import type { TestContext } from 'vitest';
 // Finding peers
 // ---------------------------------------------------------------------------
 
-export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go';
+export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go' | 'dumpcap' | 'tshark';
 
 export type PeerLookup = { path: string } | { missing: string };
 
@@ -37,6 +37,9 @@ export const PEER_PACKAGES: Readonly<Record<PeerName, { binary: string; debianPa
   'gnutls-serv': { binary: 'gnutls-serv', debianPackage: 'gnutls-bin' },
   'gnutls-cli': { binary: 'gnutls-cli', debianPackage: 'gnutls-bin' },
   go: { binary: 'go', debianPackage: 'golang-go' },
+  // Packet capture for the trace import tests (traces/import/); dumpcap comes with tshark.
+  dumpcap: { binary: 'dumpcap', debianPackage: 'tshark' },
+  tshark: { binary: 'tshark', debianPackage: 'tshark' },
 };
 
 function isExecutableFile(candidate: string): boolean {
