@@ -1,0 +1,115 @@
+/**
+ * Capturing loopback traffic in a test: `dumpcap -i lo -f 'tcp port N' -w F`
+ * (Debian package tshark, which brings dumpcap). The capture is running once
+ * dumpcap says "Capturing on" (the interface is open and the filter set:
+ * from then on the kernel queues every matching packet). The kernel hands
+ * packets over in blocks, and a SIGTERM drops a block not handed over yet, so
+ * `stop` first waits until the file shows every connection the test made,
+ * closed both ways (FIN or RST), then sends SIGTERM; dumpcap writes what it
+ * has and exits, and the file is whole once the process is gone.
+ *
+ * Capturing needs root or CAP_NET_RAW. A missing dumpcap is `requirePeer`'s
+ * case (fails under CI, skips naming the package otherwise); a dumpcap that
+ * may not capture is treated the same way, with its own message.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'vitest';
+import { requirePeer } from '../../../interop/peers.js';
+import { connectionsOf } from './tamper.js';
+
+export interface RunningCapture {
+  /** The pcapng file dumpcap writes. */
+  readonly file: string;
+  readonly dir: string;
+  /** Wait until the file shows `connections` TCP connections closed both ways, stop dumpcap, and wait until it has written the file. */
+  stop(connections: number): Promise<string>;
+  /** Stop (if still running) and delete the directory. */
+  remove(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 10_000;
+/** How long the kernel may keep captured packets before dumpcap writes them (libpcap's block timeout is about 1 s). */
+const DRAIN_TIMEOUT_MS = 10_000;
+const POLL_MS = 100;
+const STOP_TIMEOUT_MS = 10_000;
+const NOT_ALLOWED = /permission|not permitted|don't have permission|Operation not permitted/i;
+
+const ci = () => {
+  const v = process.env['CI'];
+  return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
+};
+
+/** Start capturing TCP on `port` over loopback; resolves once packets are being captured. */
+export async function startCapture(ctx: Pick<TestContext, 'skip'>, port: number): Promise<RunningCapture> {
+  const dumpcap = requirePeer(ctx, 'dumpcap');
+  const dir = await mkdtemp(join(tmpdir(), 'tlschart-capture-'));
+  const file = join(dir, 'capture.pcapng');
+  const child = spawn(dumpcap, ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (output += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const started = await new Promise<'started' | 'exited' | 'timeout'>((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), START_TIMEOUT_MS);
+    const check = () => {
+      if (/Capturing on/.test(output)) {
+        clearTimeout(timer);
+        resolve('started');
+      }
+    };
+    child.stderr.on('data', check);
+    void exited.then(() => {
+      clearTimeout(timer);
+      resolve(/Capturing on/.test(output) ? 'started' : 'exited');
+    });
+  });
+  if (started !== 'started') {
+    await kill(child, exited);
+    await rm(dir, { recursive: true, force: true });
+    const why = `dumpcap could not capture on lo (${started}): ${output.trim()}`;
+    if (NOT_ALLOWED.test(output) && !ci()) return ctx.skip(`${why} — capturing needs root or CAP_NET_RAW`);
+    throw new Error(why);
+  }
+  let stopped: Promise<string> | undefined;
+  const stop = (connections: number) => {
+    stopped ??= (async () => {
+      const seen = await drained(file, connections);
+      await kill(child, exited);
+      if (seen < connections) throw new Error(`the capture shows ${seen} closed TCP connection(s) of the ${connections} made, after ${DRAIN_TIMEOUT_MS} ms: ${output}`);
+      return file;
+    })();
+    return stopped;
+  };
+  return {
+    file,
+    dir,
+    stop,
+    remove: async () => {
+      await kill(child, exited);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Poll the file until it shows `n` TCP connections closed in both directions; returns how many it shows. */
+async function drained(file: string, n: number): Promise<number> {
+  const deadline = Date.now() + DRAIN_TIMEOUT_MS;
+  for (;;) {
+    const closed = connectionsOf(new Uint8Array(await readFile(file))).filter((c) => c.toServer.end !== undefined && c.toClient.end !== undefined).length;
+    if (closed >= n || Date.now() > deadline) return closed;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+async function kill(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const done = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), STOP_TIMEOUT_MS).unref())]);
+  if (!done) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
