@@ -3,9 +3,14 @@
  * streams are reassembled (tcp.ts) and a stream position is mapped back to
  * the file offset of the packet byte that carried it.
  */
+import { toHex } from '../../../crypto/bytes.js';
+import { trafficKeys } from '../../../crypto/keyschedule.js';
+import { suiteInfo } from '../../../crypto/suites.js';
+import { RecordDeprotector, RecordProtector } from '../../../record/protection.js';
 import { decodeHandshake } from '../../../wire/handshake.js';
 import { findExtension } from '../../../wire/extensions.js';
 import { readCapture } from '../capture.js';
+import type { KeyLog } from '../keylog.js';
 import { tcpSegmentOf, type TcpSegment } from '../packets.js';
 import { fileOffsetOf, reassemble, type TcpConnection, type TcpStream } from '../tcp.js';
 
@@ -60,4 +65,45 @@ export function offsetOfClientKeyShare(c: TcpConnection): number {
     }
   }
   throw new Error('key share bytes not found in the ClientHello');
+}
+
+/**
+ * A copy of the capture in which the server's Finished of connection `index`
+ * carries a wrong verify_data, re-sealed under the server's handshake traffic
+ * keys from the key log so that the record still authenticates: what a
+ * server that sends a bad Finished puts on the wire (RFC 8446 §4.4.4).
+ */
+export function withBadServerFinished(bytes: Uint8Array, keylog: KeyLog, index = 0): Uint8Array {
+  const c = connectionsOf(bytes)[index];
+  if (!c) throw new Error(`no connection ${index}`);
+  const first = (s: TcpStream) => decodeHandshake(s.data.subarray(5, 5 + ((((s.data[3] as number) << 8) | (s.data[4] as number)) >>> 0)));
+  const ch = first(c.toServer);
+  const sh = first(c.toClient);
+  if (!ch.ok || ch.value.type !== 'client_hello' || !sh.ok || sh.value.type !== 'server_hello') throw new Error('no hellos');
+  const suite = suiteInfo(sh.value.cipherSuite);
+  const secret = keylog.byClientRandom.get(toHex(ch.value.random))?.SERVER_HANDSHAKE_TRAFFIC_SECRET;
+  if (!suite || !secret) throw new Error('no suite or no server handshake secret');
+  const keys = trafficKeys(suite, secret);
+  const reader = new RecordDeprotector(suite, keys);
+  const out = bytes.slice();
+  for (const start of recordStarts(c.toClient)) {
+    const d = c.toClient.data;
+    if (d[start] !== 23) continue;
+    const len = ((d[start + 3] as number) << 8) | (d[start + 4] as number);
+    const seq = reader.sequence;
+    const u = reader.unprotect(d.subarray(start, start + 5), d.subarray(start + 5, start + 5 + len));
+    if (!u.ok) throw new Error(`record at ${start} does not open: ${u.error.message}`);
+    if (u.contentType !== 22 || u.content[0] !== 20) continue;
+    const content = u.content.slice();
+    content[content.length - 1] = (content[content.length - 1] as number) ^ 0x01; // last byte of verify_data
+    const resealed = new RecordProtector(suite, keys, { initialSequence: seq }).protect(22, content, u.paddingLength);
+    if (resealed.length !== 5 + len) throw new Error('the re-sealed record has another length');
+    resealed.forEach((b, i) => {
+      const at = fileOffsetOf(c.toClient, start + i);
+      if (at === undefined) throw new Error('record byte not in a captured packet');
+      out[at] = b;
+    });
+    return out;
+  }
+  throw new Error('no server Finished record found');
 }
