@@ -80,7 +80,7 @@ describe('importing the committed capture of openssl s_client and s_server', () 
 
   it('links the resumed connection to the connection whose NewSessionTicket it used', () => {
     expect(trace.handshakes.map((h) => h.capture?.resumes ?? null)).toEqual([null, { handshake: 0, label: trace.handshakes[0]?.label }]);
-    expect(trace.handshakes[1]?.label).toMatch(/^connection 2: 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+, resumed \(ticket from connection 1\)$/);
+    expect(trace.handshakes[1]?.label).toMatch(/^connection 2: 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+, resumed \(ticket from 1\)$/);
   });
 
   it('recomputes both Finished of each connection and the CertificateVerify, and all verify', () => {

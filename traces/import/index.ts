@@ -111,7 +111,7 @@ export function importCapture(bytes: Uint8Array, keylogText: string | undefined,
         notes.push(`resumed with a ticket this capture does not show being issued${unread ? ' (earlier connections were not all decrypted)' : ''}`);
       }
     }
-    const label = `connection ${h + 1}: ${conn.client} → ${conn.server}${resumes ? `, resumed (ticket from connection ${resumes.handshake + 1})` : resumed ? ', resumed' : ''}`;
+    const label = `connection ${h + 1}: ${conn.client} → ${conn.server}${resumes ? `, resumed (ticket from ${resumes.handshake + 1})` : resumed ? ', resumed' : ''}`;
     const captured: CapturedConnection = {
       client: conn.client,
       server: conn.server,
@@ -148,8 +148,9 @@ export function importCapture(bytes: Uint8Array, keylogText: string | undefined,
     meta: {
       tlschart: tlschartVersion(),
       role: 'pair',
-      peer: `capture ${options.captureName}`,
+      peer: [...new Set(handshakes.map((h) => h.capture?.server ?? ''))].join(', '),
       time: new Date(first !== undefined ? first * 1000 : 0).toISOString(),
+      scenario: `imported from ${options.captureName}`,
       description: `Imported from ${options.captureName}${options.keylogName ? ` with the key log ${options.keylogName}` : ' without a key log'}: ${handshakes.length} TLS 1.3 connection(s), both sides as seen on the wire.`,
       source: 'import',
       capture: { file: options.captureName, format: capture.format, packets: capture.packets.length, keylog: options.keylogName ?? null },

@@ -121,7 +121,7 @@ describe('a capture of openssl s_server and s_client made here', () => {
     expect(o.err).toBe('');
     expect(code).toBe(EXIT.ok);
     expect(o.out).toMatch(/connection 1: 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+\n {2}full handshake, TLS_AES_256_GCM_SHA384, x25519; 9 handshake message\(s\) decoded, all records decrypted/);
-    expect(o.out).toMatch(/connection 2: .*, resumed \(ticket from connection 1\)\n {2}resumed \(PSK, psk_dhe_ke\)/);
+    expect(o.out).toMatch(/connection 2: .*, resumed \(ticket from 1\)\n {2}resumed \(PSK, psk_dhe_ke\) with a ticket from connection 1, /);
     if (!trace) throw new Error('no trace written');
     expect(trace.handshakes.map((h) => h.capture?.resumes?.handshake)).toEqual([undefined, 0]);
     expect(trace.handshakes.filter((h) => h.sides.some((s) => s.steps.some((x) => x.message?.type === 'server_hello' && /"pre_shared_key_server"/.test(JSON.stringify(x.message.fields)))))).toHaveLength(1);
