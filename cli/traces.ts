@@ -4,8 +4,10 @@
  * or conforms, 1 violation, 2 unreadable file, 64 usage error) passed through
  * unchanged.
  */
-import { chartExport, EXIT, traceCheck, traceImport, traceRender, traceView } from '../traces/cli-commands.js';
-import type { CliIo } from './io.js';
+import { chartExport, EXIT, traceCheck, traceImport, traceRender, traceView, TRACE_IMPORT_HELP } from '../traces/cli-commands.js';
+import { inspectTrace } from '../traces/import/inspect.js';
+import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
+import { UsageError, type CliIo } from './io.js';
 
 export const TRACE_HELP = `Usage: tlschart trace check|render|view FILE [options]
        tlschart trace import CAPTURE [--keylog FILE] [--out FILE]
@@ -26,7 +28,7 @@ Commands:
   trace view FILE [--out FILE]
         write one self-contained HTML page that steps through the trace
         on the statecharts (default: FILE with .html instead of .json)
-  trace import CAPTURE [--keylog FILE] [--out FILE] [--json]
+  trace import CAPTURE [--keylog FILE] [--out FILE] [--json] [--inspect]
         turn a pcap/pcapng capture of TLS 1.3 connections and its NSS key
         log into one trace (every connection, both sides, decrypted);
         without keys only the plaintext part (default: CAPTURE.json)
@@ -42,8 +44,46 @@ const TRACE_COMMANDS: Record<string, (argv: string[], io: CliIo) => Promise<numb
   check: traceCheck,
   render: traceRender,
   view: traceView,
-  import: traceImport,
+  import: traceImportCommand,
 };
+
+/**
+ * `trace import` with `--inspect` / `--inspect-url URL` (the CLI's options,
+ * as for demo, serve and connect): the imported trace is replayed into the
+ * inspector once it is written.
+ */
+async function traceImportCommand(argv: string[], io: CliIo): Promise<number> {
+  const command = 'trace import';
+  const rest: string[] = [];
+  let url: URL | undefined;
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i] as string;
+      if (a === '--inspect') url ??= inspectUrl(command, DEFAULT_INSPECT_URL);
+      else if (a === '--inspect-url' || a.startsWith('--inspect-url=')) {
+        const value = a === '--inspect-url' ? argv[++i] : a.slice('--inspect-url='.length);
+        if (value === undefined) throw new UsageError(`${command}: option --inspect-url needs a value`);
+        url = inspectUrl(command, value);
+      } else rest.push(a);
+    }
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.stderr(`tlschart: ${e.message}\n\n${TRACE_IMPORT_HELP}`);
+    return EXIT.usage;
+  }
+  if (!url) return traceImport(rest, io);
+  const session = await startInspectSession(command, url, (line) => io.stderr(`tlschart ${line}\n`));
+  try {
+    return await traceImport(rest, io, async (trace) => {
+      const observer = session.observer();
+      const actors = inspectTrace(trace, (ev) => observer.inspect(ev));
+      observer.stop();
+      io.stdout(`inspecting ${actors} side(s), sanitised, at ${session.url}\n`);
+    });
+  } finally {
+    await session.close();
+  }
+}
 
 /** `tlschart trace <check|render|view|import> ...` */
 export async function traceCommand(argv: readonly string[], io: CliIo): Promise<number> {

@@ -83,7 +83,7 @@ Options:
 Exit status: 0 written, 2 unreadable file, 64 usage error.
 `;
 
-export const TRACE_IMPORT_HELP = `Usage: tlschart trace import CAPTURE [--keylog FILE] [--out FILE] [--json]
+export const TRACE_IMPORT_HELP = `Usage: tlschart trace import CAPTURE [--keylog FILE] [--out FILE] [--json] [--inspect]
 
 Turn a packet capture (pcap or pcapng: tcpdump, dumpcap, tshark, Wireshark)
 of TLS 1.3 connections into one tlschart trace: TCP reassembled per
@@ -106,12 +106,19 @@ Options:
   --out FILE     the trace to write (default: CAPTURE with .json instead of
                  .pcap/.pcapng); one file holds every connection
   --json         print the import report as JSON
+  --inspect      also replay the trace into an XState inspector over a
+                 WebSocket (@statelyai/inspect), at ws://localhost:8080 unless
+                 --inspect-url says otherwise: one actor per side of each
+                 connection, its chart, the events received and the states
+                 reached (sanitised, as for demo/serve/connect --inspect)
+  --inspect-url URL  the inspector's WebSocket URL (implies --inspect)
   -h, --help     this text
 
 Then: tlschart trace check FILE, trace view FILE, trace render FILE.
 
-Exit status: 0 written, 2 the capture or key log cannot be read, or holds no
-TLS 1.3 connection, 64 usage error.
+Exit status: 0 written, 1 --inspect: nothing answers at the inspector's URL,
+2 the capture or key log cannot be read, or holds no TLS 1.3 connection,
+64 usage error.
 `;
 
 export const CHART_HELP = `Usage: tlschart chart client|server [--format mermaid|dot|json|svg] [--out FILE]
@@ -236,8 +243,8 @@ export async function traceView(argv: string[], io: CommandIo = processIo): Prom
   return EXIT.ok;
 }
 
-/** `tlschart trace import CAPTURE [--keylog FILE] [--out FILE] [--json]` */
-export async function traceImport(argv: string[], io: CommandIo = processIo): Promise<number> {
+/** `tlschart trace import CAPTURE [--keylog FILE] [--out FILE] [--json]`; `then` gets the trace once it is written (the CLI's --inspect). */
+export async function traceImport(argv: string[], io: CommandIo = processIo, then?: (trace: Trace) => Promise<void>): Promise<number> {
   const p = parse(argv, { keylog: { type: 'string', short: 'k' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' } });
   if (!p.ok) return usage(io, TRACE_IMPORT_HELP, p.error);
   if (p.values['help']) {
@@ -267,6 +274,7 @@ export async function traceImport(argv: string[], io: CommandIo = processIo): Pr
   await writeFile(out, serializeTrace(result.trace));
   if (p.values['json']) io.stdout(`${JSON.stringify({ out, ...result.report }, null, 2)}\n`);
   else io.stdout(importSummary(file, keylogFile, out, result.report));
+  await then?.(result.trace);
   const unread = result.report.connections.filter((c) => c.capture.keys === 'none' || c.capture.keys === 'some');
   if (unread.length > 0) {
     io.stderr(
