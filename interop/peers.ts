@@ -710,6 +710,8 @@ export interface GnutlsCliOptions {
    */
   waitForTicket?: boolean;
   timeoutMs?: number;
+  /** The environment (default: this process's), e.g. with SSLKEYLOGFILE for a key log. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -730,7 +732,7 @@ export function runGnutlsCli(opts: GnutlsCliOptions): Promise<ClientRun> {
       ...(opts.args ?? []),
       '127.0.0.1',
     ],
-    { stdin: opts.stdin ?? '', timeoutMs: opts.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS },
+    { stdin: opts.stdin ?? '', timeoutMs: opts.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, ...(opts.env ? { env: opts.env } : {}) },
   );
 }
 

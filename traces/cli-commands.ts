@@ -294,7 +294,7 @@ export function importSummary(file: string, keylogFile: string | undefined, out:
   for (const problem of [...r.problems, ...r.keylog.problems]) lines.push(`  warning: ${problem}`);
   for (const c of r.connections) {
     lines.push(c.label);
-    const kind = c.resumed ? `resumed (PSK, psk_dhe_ke)${c.capture.resumes ? ` with a ticket from connection ${c.capture.resumes.handshake + 1}` : ''}` : 'full handshake';
+    const kind = c.resumed ? `resumed (PSK, ${c.group ? 'psk_dhe_ke' : 'psk_ke'})${c.capture.resumes ? ` with a ticket from connection ${c.capture.resumes.handshake + 1}` : ''}` : 'full handshake';
     const decrypted = { all: 'all records decrypted', some: 'some records not decrypted', none: 'nothing decrypted', 'not-needed': 'nothing encrypted' }[c.capture.keys];
     lines.push(`  ${kind}, ${c.suite ?? 'suite unknown'}, ${c.group ?? 'no key share'}; ${c.messages} handshake message(s) decoded, ${decrypted}${c.badRecords ? `, ${c.badRecords} record(s) that do not authenticate` : ''}`);
     lines.push(`  states at the end: client ${c.outcome.client}, server ${c.outcome.server}`);

@@ -100,7 +100,9 @@ describe('the capture reader', () => {
     expect(c.problems).toEqual([]);
     expect(c.packets.length).toBeGreaterThan(20);
     expect(new Set(c.packets.map((p) => p.linkType))).toEqual(new Set([LinkType.ETHERNET]));
-    expect(c.packets.every((p) => tcpSegmentOf(p).ok)).toBe(true);
+    // TCP, and the UDP probes the capture helper sends until dumpcap writes packets.
+    expect(c.packets.filter((p) => tcpSegmentOf(p).ok).length).toBeGreaterThan(20);
+    expect(c.packets.map((p) => tcpSegmentOf(p)).filter((d) => !d.ok)).toEqual(c.packets.filter((p) => !tcpSegmentOf(p).ok).map(() => ({ ok: false, skip: 'IP protocol 17' })));
   });
 });
 

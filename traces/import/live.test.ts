@@ -5,11 +5,13 @@
  *
  * - OpenSSL: `s_server -num_tickets 2 -www` and `s_client -keylogfile`, a full
  *   handshake (`-sess_out`) then a resumption (`-sess_in`);
+ * - two third-party stacks: `gnutls-cli --resume` (SSLKEYLOGFILE) against
+ *   `openssl s_server`;
  * - `tlschart connect --reconnect 1 --keylog F` against `tlschart serve
  *   --groups P-256`: every connection goes through a HelloRetryRequest, the
  *   second one is resumed, the keys come from tlschart's own key log.
  *
- * A missing peer (dumpcap, tshark, openssl) fails under CI=true and skips
+ * A missing peer (dumpcap, tshark, openssl, gnutls-cli) fails under CI=true and skips
  * naming its package otherwise. UPDATE_CAPTURES=1 also copies the captures
  * and key logs into traces/import/fixtures/, which import.test.ts reads
  * without any of these programs.
@@ -22,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestContext } from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCert, makeTempDir, requirePeer, runOpensslClient, startOpensslServer } from '../../interop/peers.js';
+import { makeCert, makeTempDir, requirePeer, runGnutlsCli, runOpensslClient, startOpensslServer } from '../../interop/peers.js';
 import { main } from '../../cli/main.js';
 import { capture as cliCapture } from '../../cli/testing/capture.js';
 import { HandshakeType } from '../../wire/types.js';
@@ -196,6 +198,35 @@ describe('a capture of openssl s_server and s_client made here', () => {
       [['client_hello', 'change_cipher_spec'], ['server_hello', 'change_cipher_spec']],
     ]);
     expect(trace.handshakes.map((h) => h.capture?.keys)).toEqual(['none', 'none']);
+    expect(await traceCheck([out], io())).toBe(EXIT.ok);
+  });
+});
+
+describe('a capture of gnutls-cli and openssl s_server made here', () => {
+  it('imports two third-party stacks, full then resumed, with the key log GnuTLS writes (SSLKEYLOGFILE), and conforms', async (ctx) => {
+    requirePeer(ctx, 'openssl');
+    requirePeer(ctx, 'gnutls-cli');
+    requirePeer(ctx, 'dumpcap');
+    const tmp = await makeTempDir('tlschart-import-');
+    cleanups.push(tmp.remove);
+    const cert = await makeCert('ecdsa-p256');
+    cleanups.push(cert.remove);
+    const server = await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] });
+    cleanups.push(server.stop);
+    const cap = await startCapture(ctx, server.port);
+    cleanups.push(cap.remove);
+    const keylog = join(tmp.path, 'gnutls.keys');
+    const run = await runGnutlsCli({ port: server.port, resume: true, stdin: 'GET / HTTP/1.0\r\n\r\n', env: { ...process.env, SSLKEYLOGFILE: keylog } });
+    expect(run.output).toContain('*** This is a resumed session');
+    const capture = await cap.stop(2);
+    const out = join(tmp.path, 'gnutls.json');
+    const { code, io: o, trace } = await importTo([capture, '--keylog', keylog], out);
+    expect(o.err).toBe('');
+    expect(code).toBe(EXIT.ok);
+    expect(o.out).toMatch(/connection 2: .*, resumed \(ticket from 1\)/);
+    if (!trace) throw new Error('no trace written');
+    expect(trace.handshakes.map((h) => h.capture?.keys)).toEqual(['all', 'all']);
+    expect(trace.handshakes.flatMap((h) => h.sides.flatMap((s) => s.steps.flatMap((x) => x.guards.map((g) => g.result))))).toEqual([true, true, true, true, true]);
     expect(await traceCheck([out], io())).toBe(EXIT.ok);
   });
 });

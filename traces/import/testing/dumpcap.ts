@@ -1,8 +1,10 @@
 /**
- * Capturing loopback traffic in a test: `dumpcap -i lo -f 'tcp port N' -w F`
- * (Debian package tshark, which brings dumpcap). The capture is running once
- * dumpcap says "Capturing on" (the interface is open and the filter set:
- * from then on the kernel queues every matching packet). The kernel hands
+ * Capturing loopback traffic in a test: `dumpcap -i lo -f 'tcp port N or
+ * udp port M' -w F` (Debian package tshark, which brings dumpcap). "Capturing
+ * on" comes before packets are really captured (the first packets of a fast
+ * client were seen missing), so the helper then sends UDP probes to port M
+ * until the file holds one: from then on every matching packet is captured.
+ * The probes stay in the file; the importer skips what is not TCP. The kernel hands
  * packets over in blocks, and a SIGTERM drops a block not handed over yet, so
  * `stop` first waits until the file shows every connection the test made,
  * closed both ways (FIN or RST), then sends SIGTERM; dumpcap writes what it
@@ -13,11 +15,14 @@
  * may not capture is treated the same way, with its own message.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'vitest';
 import { requirePeer } from '../../../interop/peers.js';
+import { readCapture } from '../capture.js';
 import { connectionsOf } from './tamper.js';
 
 export interface RunningCapture {
@@ -47,7 +52,11 @@ export async function startCapture(ctx: Pick<TestContext, 'skip'>, port: number)
   const dumpcap = requirePeer(ctx, 'dumpcap');
   const dir = await mkdtemp(join(tmpdir(), 'tlschart-capture-'));
   const file = join(dir, 'capture.pcapng');
-  const child = spawn(dumpcap, ['-i', 'lo', '-f', `tcp port ${port}`, '-w', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const probe = createSocket('udp4');
+  probe.bind(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const probePort = probe.address().port;
+  const child = spawn(dumpcap, ['-i', 'lo', '-f', `tcp port ${port} or udp port ${probePort}`, '-w', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (output += t));
   child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
@@ -66,6 +75,13 @@ export async function startCapture(ctx: Pick<TestContext, 'skip'>, port: number)
       resolve(/Capturing on/.test(output) ? 'started' : 'exited');
     });
   });
+  if (started === 'started' && !(await probed(file, probe, probePort))) {
+    probe.close();
+    await kill(child, exited);
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`dumpcap wrote none of the probes sent to udp port ${probePort} within ${START_TIMEOUT_MS} ms: ${output}`);
+  }
+  probe.close();
   if (started !== 'started') {
     await kill(child, exited);
     await rm(dir, { recursive: true, force: true });
@@ -92,6 +108,18 @@ export async function startCapture(ctx: Pick<TestContext, 'skip'>, port: number)
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Send UDP probes to ourselves until the capture file holds one; false if none arrives in time. */
+async function probed(file: string, probe: ReturnType<typeof createSocket>, port: number): Promise<boolean> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    probe.send('tlschart capture probe', port, '127.0.0.1');
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const r = readCapture(new Uint8Array(await readFile(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? new Uint8Array(0) : Promise.reject(e)))));
+    if (r.ok && r.capture.packets.length > 0) return true;
+  }
+  return false;
 }
 
 /** Poll the file until it shows `n` TCP connections closed in both directions; returns how many it shows. */
