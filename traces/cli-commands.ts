@@ -290,12 +290,13 @@ export async function traceImport(argv: string[], io: CommandIo = processIo, the
 export function importSummary(file: string, keylogFile: string | undefined, out: string, r: ImportReport): string {
   const lines: string[] = [];
   const keys = keylogFile === undefined ? (r.keylog.embedded ? 'key log embedded in the capture' : 'no key log') : `key log ${keylogFile}`;
-  lines.push(`${file}: ${r.format}, ${r.packets} packets, ${r.tcpConnections} TCP connection(s); ${keys}: ${r.keylog.secrets} TLS 1.3 secret(s) for ${r.keylog.clientRandoms} client random(s)`);
+  const secrets = keylogFile === undefined && !r.keylog.embedded ? '' : `: ${r.keylog.secrets} TLS 1.3 secret(s) for ${r.keylog.clientRandoms} client random(s)`;
+  lines.push(`${file}: ${r.format}, ${r.packets} packets, ${r.tcpConnections} TCP connection(s); ${keys}${secrets}`);
   for (const problem of [...r.problems, ...r.keylog.problems]) lines.push(`  warning: ${problem}`);
   for (const c of r.connections) {
     lines.push(c.label);
     const kind = c.resumed ? `resumed (PSK, ${c.group ? 'psk_dhe_ke' : 'psk_ke'})${c.capture.resumes ? ` with a ticket from connection ${c.capture.resumes.handshake + 1}` : ''}` : 'full handshake';
-    const decrypted = { all: 'all records decrypted', some: 'some records not decrypted', none: 'nothing decrypted', 'not-needed': 'nothing encrypted' }[c.capture.keys];
+    const decrypted = { all: c.badRecords ? 'keys for every record' : 'all records decrypted', some: 'some records not decrypted', none: 'nothing decrypted', 'not-needed': 'nothing encrypted' }[c.capture.keys];
     lines.push(`  ${kind}, ${c.suite ?? 'suite unknown'}, ${c.group ?? 'no key share'}; ${c.messages} handshake message(s) decoded, ${decrypted}${c.badRecords ? `, ${c.badRecords} record(s) that do not authenticate` : ''}`);
     lines.push(`  states at the end: client ${c.outcome.client}, server ${c.outcome.server}`);
     for (const n of c.capture.notes) lines.push(`  note: ${n}`);
