@@ -6,8 +6,8 @@
  * until the file holds one: from then on every matching packet is captured.
  * The probes stay in the file; the importer skips what is not TCP. The kernel hands
  * packets over in blocks, and a SIGTERM drops a block not handed over yet, so
- * `stop` first waits until the file shows every connection the test made,
- * closed both ways (FIN or RST), then sends SIGTERM; dumpcap writes what it
+ * `stop` first waits until the file shows every connection the test made
+ * over (a FIN each way, or a RST), then sends SIGTERM; dumpcap writes what it
  * has and exits, and the file is whole once the process is gone.
  *
  * Capturing needs root or CAP_NET_RAW. A missing dumpcap is `requirePeer`'s
@@ -23,13 +23,14 @@ import { join } from 'node:path';
 import type { TestContext } from 'vitest';
 import { requirePeer } from '../../../interop/peers.js';
 import { readCapture } from '../capture.js';
+import type { TcpConnection } from '../tcp.js';
 import { connectionsOf } from './tamper.js';
 
 export interface RunningCapture {
   /** The pcapng file dumpcap writes. */
   readonly file: string;
   readonly dir: string;
-  /** Wait until the file shows `connections` TCP connections closed both ways, stop dumpcap, and wait until it has written the file. */
+  /** Wait until the file shows `connections` TCP connections over (FIN each way, or RST), stop dumpcap, and wait until it has written the file. */
   stop(connections: number): Promise<string>;
   /** Stop (if still running) and delete the directory. */
   remove(): Promise<void>;
@@ -94,7 +95,10 @@ export async function startCapture(ctx: Pick<TestContext, 'skip'>, port: number)
     stopped ??= (async () => {
       const seen = await drained(file, connections);
       await kill(child, exited);
-      if (seen < connections) throw new Error(`the capture shows ${seen} closed TCP connection(s) of the ${connections} made, after ${DRAIN_TIMEOUT_MS} ms: ${output}`);
+      if (seen < connections) {
+        const ends = connectionsOf(new Uint8Array(await readFile(file))).map((c) => `${c.client}→${c.server} ${c.toServer.end ?? 'open'}/${c.toClient.end ?? 'open'}`);
+        throw new Error(`the capture shows ${seen} of the ${connections} TCP connection(s) made over (FIN each way or RST), after ${DRAIN_TIMEOUT_MS} ms: ${ends.join(', ')}; ${output}`);
+      }
       return file;
     })();
     return stopped;
@@ -122,11 +126,13 @@ async function probed(file: string, probe: ReturnType<typeof createSocket>, port
   return false;
 }
 
-/** Poll the file until it shows `n` TCP connections closed in both directions; returns how many it shows. */
+/** Poll the file until it shows `n` TCP connections over; returns how many it shows. */
 async function drained(file: string, n: number): Promise<number> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   for (;;) {
-    const closed = connectionsOf(new Uint8Array(await readFile(file))).filter((c) => c.toServer.end !== undefined && c.toClient.end !== undefined).length;
+    // Over: a FIN each way, or a RST either way (after which the other side sends nothing more).
+    const over = (c: TcpConnection) => c.toServer.end === 'rst' || c.toClient.end === 'rst' || (c.toServer.end === 'fin' && c.toClient.end === 'fin');
+    const closed = connectionsOf(new Uint8Array(await readFile(file))).filter(over).length;
     if (closed >= n || Date.now() > deadline) return closed;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
