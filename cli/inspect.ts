@@ -13,7 +13,8 @@
 import { connect as netConnect } from 'node:net';
 import type { InspectorHandle } from '../net/observe.js';
 import type { TlsConnection } from '../net/socket.js';
-import { createWebSocketInspectorFor, type WebSocketInspection } from '../traces/inspect.js';
+import type { InspectionEvent } from 'xstate';
+import { createWebSocketInspection, createWebSocketInspectorFor, type WebSocketInspection } from '../traces/inspect.js';
 import { CommandError, UsageError } from './io.js';
 
 /** Where @statelyai/inspect's createWebSocketInspector connects by default. */
@@ -28,6 +29,8 @@ export interface InspectSession {
   readonly url: string;
   /** For the `inspector` option of connect() and createServer(). */
   inspector(conn: TlsConnection): InspectorHandle;
+  /** An inspector not tied to a connection (a replayed trace): send it sanitised inspection events. */
+  observer(): { inspect(ev: InspectionEvent): void; stop(): void };
   /** Stop every inspector once it delivered what it has; resolves when all are stopped. */
   close(): Promise<void>;
 }
@@ -112,6 +115,11 @@ export async function startInspectSession(command: string, url: URL, warn: (line
       const w = createWebSocketInspectorFor(conn, { url: text });
       live.add(w);
       return { stop: () => release(w) };
+    },
+    observer() {
+      const w = createWebSocketInspection({ url: text });
+      live.add(w);
+      return { inspect: (ev) => w.inspector.inspect.next?.(ev), stop: () => release(w) };
     },
     async close() {
       for (const w of [...live]) release(w);

@@ -27,6 +27,8 @@ Commands:
   trace render FILE    draw a trace as a message sequence chart
                        (--format mermaid|svg|html, --out FILE)
   trace view FILE      write a self-contained HTML page that steps through a trace
+  trace import CAPTURE turn a pcap/pcapng capture and its key log (--keylog FILE)
+                       into a trace: every TLS 1.3 connection, both sides
   chart client|server  export a handshake statechart (--format mermaid|dot|json|svg)
 
 demo, connect and serve take --trace FILE (a trace for the trace commands),

@@ -1,5 +1,5 @@
 /**
- * `tlschart trace check|render|view` and `tlschart chart` through main():
+ * `tlschart trace check|render|view|import` and `tlschart chart` through main():
  * on a trace the demo really recorded, on a copy with a mutated message, on
  * files that are no trace; exit codes as the trace commands define them.
  */
@@ -170,5 +170,8 @@ describe('the trace command itself', () => {
       expect(code).toBe(0);
       expect(io.out.startsWith(`Usage: tlschart trace ${sub} FILE`)).toBe(true);
     }
+    const imp = await run(['trace', 'import', '--help']);
+    expect(imp.code).toBe(0);
+    expect(imp.io.out.startsWith('Usage: tlschart trace import CAPTURE')).toBe(true);
   });
 });

@@ -28,7 +28,7 @@ import type { TestContext } from 'vitest';
 // Finding peers
 // ---------------------------------------------------------------------------
 
-export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go' | 'redis-server';
+export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go' | 'redis-server' | 'dumpcap' | 'tshark';
 
 export type PeerLookup = { path: string } | { missing: string };
 
@@ -39,6 +39,9 @@ export const PEER_PACKAGES: Readonly<Record<PeerName, { binary: string; debianPa
   'gnutls-cli': { binary: 'gnutls-cli', debianPackage: 'gnutls-bin' },
   go: { binary: 'go', debianPackage: 'golang-go' },
   'redis-server': { binary: 'redis-server', debianPackage: 'redis-server' },
+  // Packet capture for the trace import tests (traces/import/); dumpcap comes with tshark.
+  dumpcap: { binary: 'dumpcap', debianPackage: 'tshark' },
+  tshark: { binary: 'tshark', debianPackage: 'tshark' },
 };
 
 function isExecutableFile(candidate: string): boolean {
@@ -742,6 +745,8 @@ export interface GnutlsCliOptions {
    */
   waitForTicket?: boolean;
   timeoutMs?: number;
+  /** The environment (default: this process's), e.g. with SSLKEYLOGFILE for a key log. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -762,7 +767,7 @@ export function runGnutlsCli(opts: GnutlsCliOptions): Promise<ClientRun> {
       ...(opts.args ?? []),
       '127.0.0.1',
     ],
-    { stdin: opts.stdin ?? '', timeoutMs: opts.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS },
+    { stdin: opts.stdin ?? '', timeoutMs: opts.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS, ...(opts.env ? { env: opts.env } : {}) },
   );
 }
 

@@ -40,6 +40,17 @@ describe('trace format', () => {
     expect(doc.meta).toMatchObject({ tlschart: pkg.version, role: 'pair', peer: 'in-memory', time: '2026-01-01T00:00:00.000Z' });
   });
 
+  /** What `tlschart trace import` adds (optional: recorded traces have none of it). */
+  const captured = { client: '127.0.0.1:50000', server: '127.0.0.1:443', packets: { first: 1, last: 20 }, clientRandom: 'ab'.repeat(32), keys: 'all', resumes: { handshake: 0, label: 'connection 1' }, notes: [] };
+  it('accepts the capture metadata of an imported trace, in the schema and in parseTrace alike', () => {
+    const doc = load('full-handshake.json') as any;
+    doc.meta.source = 'import';
+    doc.meta.capture = { file: 'c.pcapng', format: 'pcapng', packets: 20, keylog: null };
+    doc.handshakes[0].capture = captured;
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(parseTrace(JSON.stringify(doc)).ok).toBe(true);
+  });
+
   const broken: Array<[string, (d: any) => void]> = [
     ['a wrong format name', (d) => (d.format = 'pcap')],
     ['another version', (d) => (d.version = 2)],
@@ -49,6 +60,9 @@ describe('trace format', () => {
     ['a record whose hex is not hex', (d) => (d.handshakes[0].sides[0].steps[0].records[0].hex = 'zz')],
     ['a handshake step without its message', (d) => delete d.handshakes[0].sides[0].steps[0].message],
     ['a guard outcome that is not a boolean', (d) => (d.handshakes[0].sides[1].steps[0].guards[0].result = 'yes')],
+    ['a source other than import', (d) => (d.meta.source = 'recorder')],
+    ['capture metadata without its notes', (d) => (d.handshakes[0].capture = { ...captured, notes: undefined })],
+    ['capture metadata with an unknown key status', (d) => (d.handshakes[0].capture = { ...captured, keys: 'maybe' })],
   ];
   for (const [what, breakIt] of broken) {
     it(`rejects ${what}, in the schema and in parseTrace alike`, () => {

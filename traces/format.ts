@@ -102,6 +102,31 @@ export interface SideTrace {
 export interface HandshakeTrace {
   label: string;
   sides: SideTrace[];
+  /** For a handshake imported from a packet capture: which connection it was (see `tlschart trace import`). */
+  capture?: CapturedConnection;
+}
+
+/**
+ * Where an imported handshake came from. In an imported trace both sides are
+ * third-party peers seen on the wire: their steps carry what was captured
+ * (decrypted with the key log), the states of tlschart's chart walked along
+ * what each peer was seen to do, only the guard outcomes the importer could
+ * recompute (Finished, CertificateVerify), and no transitions.
+ */
+export interface CapturedConnection {
+  /** host:port of the client and of the server. */
+  client: string;
+  server: string;
+  /** Numbers (as Wireshark counts them) of the connection's first and last packet. */
+  packets: { first: number; last: number };
+  /** ClientHello.random, the key the key log is indexed by (public); null without a ClientHello. */
+  clientRandom: string | null;
+  /** Whether the key log had what the connection needed: all, some (part of it stayed encrypted), none, not-needed. */
+  keys: 'all' | 'some' | 'none' | 'not-needed';
+  /** The earlier handshake in this trace whose NewSessionTicket this connection resumed with. */
+  resumes?: { handshake: number; label: string };
+  /** What could not be imported, and why, in sentences. */
+  notes: string[];
 }
 
 export interface TraceMeta {
@@ -115,6 +140,10 @@ export interface TraceMeta {
   time: string;
   scenario?: string;
   description?: string;
+  /** How the trace was made: absent for tlschart's own recordings, "import" for `tlschart trace import`. */
+  source?: 'import';
+  /** For an imported trace: the capture and key log it was made from. */
+  capture?: { file: string; format: 'pcap' | 'pcapng'; packets: number; keylog: string | null };
 }
 
 export interface Trace {
@@ -302,10 +331,15 @@ function traceProblem(doc: unknown): string | undefined {
   const meta = doc['meta'];
   if (!isObj(meta) || !isStr(meta['tlschart']) || !isStr(meta['peer']) || !isStr(meta['time'])) return 'meta needs tlschart, role, peer and time';
   if (!['client', 'server', 'pair'].includes(meta['role'] as string)) return 'meta.role must be client, server or pair';
+  if (meta['source'] !== undefined && meta['source'] !== 'import') return 'meta.source must be "import" when present';
   if (!Array.isArray(doc['handshakes']) || doc['handshakes'].length === 0) return 'handshakes: needs at least one handshake';
   for (const [h, hs] of doc['handshakes'].entries()) {
     if (!isObj(hs) || !isStr(hs['label']) || !Array.isArray(hs['sides']) || hs['sides'].length === 0) {
       return `handshakes[${h}]: needs label and at least one side`;
+    }
+    const cap = hs['capture'];
+    if (cap !== undefined && (!isObj(cap) || !isStr(cap['client']) || !isStr(cap['server']) || !['all', 'some', 'none', 'not-needed'].includes(cap['keys'] as string) || !Array.isArray(cap['notes']))) {
+      return `handshakes[${h}].capture: needs client, server, keys (all, some, none, not-needed) and notes`;
     }
     for (const [i, side] of hs['sides'].entries()) {
       const where = `handshakes[${h}].sides[${i}]`;

@@ -173,11 +173,7 @@ export interface WebSocketInspection {
  * by `attachInspector`, and by the inspector's own sanitize hooks.
  */
 export function createWebSocketInspectorFor(conn: AnyConnection, options: { url?: string } = {}): WebSocketInspection {
-  const inspector = createWebSocketInspector({
-    url: options.url ?? 'ws://localhost:8080',
-    sanitizeContext: (c) => sanitise(c) as Record<string, unknown>,
-    sanitizeEvent: (e) => sanitise(e) as { type: string },
-  });
+  const inspector = sanitisingWebSocketInspector(options);
   const sub = attachInspector(conn, inspector.inspect);
   return {
     inspector,
@@ -186,4 +182,23 @@ export function createWebSocketInspectorFor(conn: AnyConnection, options: { url?
       inspector.stop();
     },
   };
+}
+
+/** A Stately WebSocket inspector whose own sanitize hooks strip secrets from contexts and events. */
+function sanitisingWebSocketInspector(options: { url?: string }): ReturnType<typeof createWebSocketInspector> {
+  return createWebSocketInspector({
+    url: options.url ?? 'ws://localhost:8080',
+    sanitizeContext: (c) => sanitise(c) as Record<string, unknown>,
+    sanitizeEvent: (e) => sanitise(e) as { type: string },
+  });
+}
+
+/**
+ * A WebSocket inspector not tied to a connection (e.g. for a trace replayed
+ * into it): the caller sends inspection events, sanitised with
+ * `sanitiseInspectionEvent`, to `inspector.inspect`.
+ */
+export function createWebSocketInspection(options: { url?: string } = {}): WebSocketInspection {
+  const inspector = sanitisingWebSocketInspector(options);
+  return { inspector, stop: () => inspector.stop() };
 }
