@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { connectCommand } from './connect.js';
 import { demo } from './demo.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
+import { refusalsCommand } from './refusals.js';
 import { serve } from './serve.js';
 import { chartCommand, traceCommand } from './traces.js';
 
@@ -30,6 +31,8 @@ Commands:
   trace import CAPTURE turn a pcap/pcapng capture and its key log (--keylog FILE)
                        into a trace: every TLS 1.3 connection, both sides
   chart client|server  export a handshake statechart (--format mermaid|dot|json|svg)
+  refusals             every refusal tlschart makes: alert, RFC section, keyword
+                       (--format text|json|markdown, --on-purpose)
 
 demo, connect and serve take --trace FILE (a trace for the trace commands),
 --inspect (stream the statecharts, sanitised, to an XState inspector) and
@@ -49,6 +52,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<n
   connect: connectCommand,
   trace: traceCommand,
   chart: chartCommand,
+  refusals: refusalsCommand,
 };
 
 /** Run the CLI with `argv` (without node and the script path). Resolves with the exit status. */
@@ -64,7 +68,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const run = COMMANDS[command];
   try {
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: demo, serve, connect, trace, chart; see tlschart --help)`);
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(', ')}; see tlschart --help)`);
     return await run(rest, io);
   } catch (e) {
     const err = e as Error;

@@ -45,18 +45,22 @@ const r = <A extends AlertName | null>(
 ): Refusal & { readonly alert: A } =>
   onPurpose === undefined ? { alert, section, keyword, detector, sentence } : { alert, section, keyword, detector, sentence, onPurpose };
 
+const PSK_KE = 'psk_ke (PSK-only) resumption';
+const EARLY_DATA = '0-RTT / early data';
+const TLS12_AND_BELOW = 'TLS 1.2 and below';
+
 export const REFUSALS = {
   // ------------------------------------------------------------ refused on purpose (no alert, or the exact one)
-  PskKeOnlyIgnored: r(null, '§4.2.9', 'policy', 'server', 'a PSK offered with psk_ke alone is ignored: the handshake is done in full with (EC)DHE, and no tickets are sent to a client that could not use them', 'psk_ke (PSK-only) resumption'),
-  EarlyDataIgnored: r(null, '§4.2.10', 'policy', 'server', 'early_data is never accepted: no early_data in EncryptedExtensions, undecryptable 0-RTT records are skipped up to the limit (also after a HelloRetryRequest) and never delivered', '0-RTT / early data'),
-  UnknownPskIgnored: r(null, '§4.2.11', 'policy', 'server', 'an identity that is not a ticket this server issued (an out-of-band PSK, an expired or foreign ticket) is ignored and the handshake continues in full', 'Out-of-band PSKs'),
-  StatelessTicketsRefused: r(null, '§4.6.1', 'policy', 'server', 'a ticket is 32 random bytes naming state kept in a TicketStore; it is taken (single use) only after the binder of the selected identity verified', 'Stateless (RFC 5077) tickets'),
-  NoTls13: r('protocol_version', '§4.2.1', 'MUST', 'both', 'the peer does not offer or select TLS 1.3; tlschart speaks only TLS 1.3', 'TLS 1.2 and below'),
-  LegacyVersion: r('protocol_version', 'Appendix D.5', 'MUST', 'server', 'a ClientHello with legacy_version below 0x0303 (0x0300 is SSL 3.0) is refused, whatever supported_versions says'),
-  ServerHelloLegacyVersion: r('protocol_version', '§4.1.3', 'MUST', 'client', 'a TLS 1.3 ServerHello has legacy_version 0x0303'),
-  UnofferedEarlyData: r('unsupported_extension', '§4.2.10', 'MUST', 'client', 'early_data in EncryptedExtensions although the client never offered it'),
-  EarlyDataLimitExceeded: r('bad_record_mac', '§4.2.10', 'MUST', 'server', 'more undecryptable 0-RTT data than the skip limit'),
-  PskWithoutKeyShare: r('illegal_parameter', '§4.2.9', 'MUST', 'client', 'the server resumed without a key share (psk_ke), but only psk_dhe_ke was offered'),
+  PskKeOnlyIgnored: r(null, '§4.2.9', 'policy', 'server', 'the client offers only psk_dhe_ke; a PSK offered with psk_ke alone is ignored: the server completes a full handshake with (EC)DHE and sends no tickets a client could not use', PSK_KE),
+  PskWithoutKeyShare: r('illegal_parameter', '§4.2.9', 'MUST', 'client', 'the server resumed without a key share (psk_ke), but only psk_dhe_ke was offered', PSK_KE),
+  EarlyDataIgnored: r(null, '§4.2.10', 'policy', 'server', 'early_data is never offered and never accepted: no early_data in EncryptedExtensions; undecryptable 0-RTT records are skipped up to 16384 bytes, also after a HelloRetryRequest, and never delivered; EndOfEarlyData is unexpected_message', EARLY_DATA),
+  EarlyDataLimitExceeded: r('bad_record_mac', '§4.2.10', 'MUST', 'server', 'more undecryptable 0-RTT data than the skip limit (16384 bytes by default)', EARLY_DATA),
+  UnofferedEarlyData: r('unsupported_extension', '§4.2.10', 'MUST', 'client', 'early_data in EncryptedExtensions although the client never offered it', EARLY_DATA),
+  StatelessTicketsRefused: r(null, '§4.6.1', 'policy', 'server', 'a ticket is 32 random bytes naming state kept in a TicketStore; it is looked up without being removed and taken (single use) only after the binder of the selected identity verified', 'Stateless (RFC 5077) tickets'),
+  UnknownPskIgnored: r(null, '§4.2.11', 'policy', 'server', 'no out-of-band PSK can be configured; an identity that is not a ticket this server issued (unknown, expired, another name) is ignored and the handshake continues in full', 'Out-of-band PSKs'),
+  NoTls13: r('protocol_version', '§4.2.1', 'MUST', 'both', 'the peer does not offer or select TLS 1.3; tlschart speaks only TLS 1.3', TLS12_AND_BELOW),
+  LegacyVersion: r('protocol_version', 'Appendix D.5', 'MUST', 'server', 'a ClientHello with legacy_version below 0x0303 (0x0300 is SSL 3.0) is refused, whatever supported_versions says', TLS12_AND_BELOW),
+  ServerHelloLegacyVersion: r('protocol_version', '§4.1.3', 'MUST', 'client', 'a TLS 1.3 ServerHello has legacy_version 0x0303', TLS12_AND_BELOW),
 
   // ------------------------------------------------------------ ClientHello (server side)
   Compression: r('illegal_parameter', '§4.1.2', 'MUST', 'both', 'legacy compression must be exactly the null method'),

@@ -269,6 +269,30 @@ export const SCENARIOS: Scenario[] = [
     ],
   },
   {
+    name: 'refuse-early-data-after-retry',
+    description:
+      'Refusal: early_data and 0-RTT records with the first ClientHello, answered with a HelloRetryRequest. The records are skipped (RFC 8446 §4.2.10), the second ClientHello drops early_data, the handshake resumes.',
+    handshakes: [
+      full,
+      {
+        label: 'early_data offered, HelloRetryRequest, refused',
+        client: (s) =>
+          client(s, {
+            session: firstSession(s),
+            machine: withGuardTracing(
+              clientHelloProbe((ch) => {
+                const exts = [...ch.extensions];
+                exts.splice(exts.length - 1, 0, { type: 'early_data' }); // pre_shared_key stays last
+                return { ...ch, extensions: exts };
+              }),
+            ),
+          }),
+        server: (s) => server(s, { forceHelloRetry: true }),
+        tamper: (s) => tamperEarlyData(s, 1500),
+      },
+    ],
+  },
+  {
     name: 'refuse-end-of-early-data',
     description: 'Refusal: the client sends EndOfEarlyData although no early data was accepted. The server aborts with unexpected_message.',
     handshakes: [
