@@ -76,7 +76,7 @@ describe('tlschart demo', () => {
 
     const check = capture();
     expect(await main(['trace', 'check', tracePath], check)).toBe(0);
-    expect(check.out).toMatch(/: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\)\)\n$/);
+    expect(check.out).toMatch(/: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\); group X25519MLKEM768, X25519MLKEM768\)\n$/);
     expect(check.out.startsWith(tracePath)).toBe(true);
   });
 });
@@ -137,7 +137,7 @@ describe('tlschart serve and tlschart connect', () => {
     for (const file of [clientTrace, serverTrace]) {
       const check = capture();
       expect(await main(['trace', 'check', file], check)).toBe(0);
-      expect(check.out).toMatch(/conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 2 side\(s\)\)/);
+      expect(check.out).toMatch(/conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 2 side\(s\); group X25519MLKEM768, X25519MLKEM768\)/);
     }
   });
 
