@@ -1,6 +1,5 @@
 /** Defaults for client and server configurations, and the chain checkers the engine plugs in. */
 import { X509Certificate } from 'node:crypto';
-import { NOBLE_GROUPS } from '../crypto/noble.js';
 import { SUPPORTED_SIGNATURE_SCHEMES } from '../crypto/signature.js';
 import { SUPPORTED_SUITES } from '../crypto/suites.js';
 import type { ChainVerifier, ClientConfig, ServerConfig } from '../machines/types.js';
@@ -44,7 +43,7 @@ export function chainVerifier(opts: { ca?: string | string[]; serverName?: strin
  * post-quantum X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem) first, then x25519,
  * P-256, P-384 — what Chromium, Firefox and OpenSSL 3.5 prefer too.
  */
-export const DEFAULT_GROUPS: readonly number[] = [...NOBLE_GROUPS];
+export const DEFAULT_GROUPS: readonly number[] = [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 
 /**
  * The groups a ClientHello sends key shares for (RFC 8446 §4.2.8), given the
