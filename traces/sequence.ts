@@ -65,15 +65,16 @@ export function negotiatedGroups(trace: Trace): string[] {
   });
 }
 
-/** "ClientHello + key_share(X25519MLKEM768,x25519) + pre_shared_key", "HelloRetryRequest + key_share(x25519)". */
+/** "ClientHello + key_share + pre_shared_key", "ServerHello + key_share(X25519MLKEM768)", "HelloRetryRequest + key_share(x25519)". */
 function messageLabel(step: TraceStep): string {
   const m = decoded(step);
   const type = step.message?.type ?? 'handshake';
   if (!m) return NAMES[type] ?? type;
   const plus: string[] = [];
   if (m.type === 'client_hello') {
-    const shares = findExtension(m.extensions, 'key_share_client')?.shares;
-    if (shares) plus.push(`key_share(${shares.map((x) => groupName(x.group)).join(',')})`);
+    // The groups of the client's shares stay out: the ServerHello names the one chosen, and
+    // a hybrid ClientHello's label would not fit the diagram.
+    if (findExtension(m.extensions, 'key_share_client')) plus.push('key_share');
     const modes = findExtension(m.extensions, 'psk_key_exchange_modes')?.modes;
     if (modes) plus.push(`psk_key_exchange_modes(${modes.map((x) => (x === PskKeyExchangeMode.psk_dhe_ke ? 'psk_dhe_ke' : x === PskKeyExchangeMode.psk_ke ? 'psk_ke' : String(x))).join(',')})`);
     if (findExtension(m.extensions, 'early_data')) plus.push('early_data');
