@@ -25,7 +25,8 @@
  * - server share of the wrong length: illegal_parameter (§3.1.2, client side);
  * - an X25519 half that is low-order or gives the all-zero secret:
  *   illegal_parameter (§3.1.2, §3.1.3; RFC 8446 §7.4.2);
- * - decapsulation failing for any other reason: internal_error (§3.1.2).
+ * - decapsulation failing for any other reason: internal_error (§3.1.2); with the
+ *   lengths checked that only happens for a corrupt private key (InvalidPrivateKey).
  */
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { TlsError } from '../wire/alerts.js';
@@ -178,7 +179,9 @@ export function completeHybridShare(keyPair: KeyPair, serverShare: Uint8Array): 
   } catch (e) {
     return {
       ok: false,
-      error: new TlsError('internal_error', 'KemDecapsulationFailed', `ML-KEM-768 decapsulation failed: ${e instanceof Error ? e.message : String(e)}`),
+      // With both lengths checked, FIPS 203 decapsulation only fails when our own decapsulation
+      // key is corrupt (its H(ek) check, §7.3): our private key is unusable.
+      error: new TlsError('internal_error', 'InvalidPrivateKey', `ML-KEM-768 decapsulation failed: ${e instanceof Error ? e.message : String(e)}`),
     };
   }
   const x = computeSharedSecret(NamedGroup.x25519, xPrivate, serverX);
