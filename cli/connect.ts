@@ -29,7 +29,9 @@ Options:
   --reconnect N      reconnect N more times, each time with the newest ticket
   --alpn LIST        offer these ALPN protocols, comma separated
   --groups LIST      key exchange groups in preference order, comma separated
-                     (x25519,P-256,P-384); the first gets the key share
+                     (default X25519MLKEM768,x25519,P-256,P-384); the first gets
+                     a key share, and when it is X25519MLKEM768 the first
+                     classical group after it too
   --suites LIST      cipher suites in preference order, comma separated
   --send TEXT        send TEXT once connected (\\r \\n \\t \\\\ are understood), then
                      print what arrives until the server closes or 1 s of quiet

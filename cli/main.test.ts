@@ -41,8 +41,8 @@ describe('tlschart demo', () => {
     expect(await main(['demo', '--trace', tracePath], io)).toBe(0);
     expect(io.err).toBe('');
     const [full, resumed] = io.out.split('Handshake 2') as [string, string];
-    expect(full).toMatch(/ 1\. ClientHello with key_share\n\s+client -> server\s+ClientHello\s+\[plaintext\]\s+key_share x25519\n/);
-    expect(full).toMatch(/ 2\. ServerHello with key_share\n\s+client <- server\s+ServerHello\s+\[plaintext\]\s+key_share x25519/);
+    expect(full).toMatch(/ 1\. ClientHello with key_share\n\s+client -> server\s+ClientHello\s+\[plaintext\]\s+key_share X25519MLKEM768, x25519\n/);
+    expect(full).toMatch(/ 2\. ServerHello with key_share\n\s+client <- server\s+ServerHello\s+\[plaintext\]\s+key_share X25519MLKEM768/);
     expect(full).toMatch(/client <- server\s+EncryptedExtensions\s+\[encrypted\]/);
     expect(full).toMatch(/client <- server\s+Certificate\s+\[encrypted\]\s+1 certificate/);
     expect(full).toMatch(/client <- server\s+CertificateVerify\s+\[encrypted\]/);
@@ -51,13 +51,13 @@ describe('tlschart demo', () => {
     expect(full).toContain('resumed: no');
     expect(full).not.toContain('pre_shared_key');
 
-    expect(resumed).toMatch(/ 7\. ClientHello[^\n]*\n\s+client -> server\s+ClientHello\s+\[plaintext\]\s+key_share x25519, pre_shared_key/);
-    expect(resumed).toMatch(/ 8\. ServerHello[^\n]*\n\s+client <- server\s+ServerHello\s+\[plaintext\]\s+pre_shared_key \(ticket 0 accepted\), key_share x25519/);
+    expect(resumed).toMatch(/ 7\. ClientHello[^\n]*\n\s+client -> server\s+ClientHello\s+\[plaintext\]\s+key_share X25519MLKEM768, x25519, pre_shared_key/);
+    expect(resumed).toMatch(/ 8\. ServerHello[^\n]*\n\s+client <- server\s+ServerHello\s+\[plaintext\]\s+pre_shared_key \(ticket 0 accepted\), key_share X25519MLKEM768/);
     expect(resumed).toMatch(/ 9\. server parameters\n\s+client <- server\s+EncryptedExtensions\s+\[encrypted\]/);
     expect(resumed).toMatch(/10\.[^\n]*\n\s+client <- server\s+Certificate\s+\(skipped\)[^\n]*\n\s+client <- server\s+CertificateVerify\s+\(skipped\)/);
     expect(resumed).toMatch(/client <- server\s+Finished\s+\[encrypted\]/);
     expect(resumed).toMatch(/11\. application data/);
-    expect(resumed).toMatch(/protocol TLSv1\.3, suite TLS_AES_128_GCM_SHA256, group x25519, resumed: yes/);
+    expect(resumed).toMatch(/protocol TLSv1\.3, suite TLS_AES_128_GCM_SHA256, group X25519MLKEM768, resumed: yes/);
 
     expect(io.out).toContain(`trace of 2 handshake(s), both ends, written to ${tracePath}`);
 
@@ -81,7 +81,7 @@ describe('tlschart demo', () => {
 
     const check = capture();
     expect(await main(['trace', 'check', tracePath], check)).toBe(0);
-    expect(check.out).toMatch(/: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\)\)\n$/);
+    expect(check.out).toMatch(/: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\); group X25519MLKEM768, X25519MLKEM768\)\n$/);
     expect(check.out.startsWith(tracePath)).toBe(true);
   });
 });
@@ -98,8 +98,8 @@ describe('tlschart serve and tlschart connect', () => {
     );
     expect(io.err).toBe('');
     expect(code).toBe(0);
-    expect(io.out).toMatch(/^New, TLSv1\.3, TLS_AES_128_GCM_SHA256, x25519, tickets received: 2$/m);
-    expect(io.out).toMatch(/^Reused, TLSv1\.3, TLS_AES_128_GCM_SHA256, x25519, tickets received: 2$/m);
+    expect(io.out).toMatch(/^New, TLSv1\.3, TLS_AES_128_GCM_SHA256, X25519MLKEM768, tickets received: 2$/m);
+    expect(io.out).toMatch(/^Reused, TLSv1\.3, TLS_AES_128_GCM_SHA256, X25519MLKEM768, tickets received: 2$/m);
     expect(io.out).toContain('Session resumed: no');
     expect(io.out).toContain('Session resumed: yes');
     expect(io.out).toMatch(/^HTTP\/1\.0 200 OK\r$/m);
@@ -109,8 +109,8 @@ describe('tlschart serve and tlschart connect', () => {
     expect(again.out).toMatch(/^Reused, TLSv1\.3/m);
 
     await srv.io.waitFor(/conn 3 /);
-    expect(srv.io.out).toMatch(/^conn 1 127\.0\.0\.1:\d+ full TLS_AES_128_GCM_SHA256 x25519 sni=localhost alpn=-$/m);
-    expect(srv.io.out).toMatch(/^conn 2 127\.0\.0\.1:\d+ resumed TLS_AES_128_GCM_SHA256 x25519 sni=localhost alpn=-$/m);
+    expect(srv.io.out).toMatch(/^conn 1 127\.0\.0\.1:\d+ full TLS_AES_128_GCM_SHA256 X25519MLKEM768 sni=localhost alpn=-$/m);
+    expect(srv.io.out).toMatch(/^conn 2 127\.0\.0\.1:\d+ resumed TLS_AES_128_GCM_SHA256 X25519MLKEM768 sni=localhost alpn=-$/m);
     expect(srv.io.out).toMatch(/^conn 3 127\.0\.0\.1:\d+ resumed /m);
   });
 
@@ -142,7 +142,7 @@ describe('tlschart serve and tlschart connect', () => {
     for (const file of [clientTrace, serverTrace]) {
       const check = capture();
       expect(await main(['trace', 'check', file], check)).toBe(0);
-      expect(check.out).toMatch(/conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 2 side\(s\)\)/);
+      expect(check.out).toMatch(/conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 2 side\(s\); group X25519MLKEM768, X25519MLKEM768\)/);
     }
   });
 

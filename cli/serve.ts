@@ -33,7 +33,8 @@ Options:
   --tickets N             NewSessionTickets per handshake (default 2)
   --ticket-lifetime S     ticket lifetime in seconds (default 7200, at most 604800)
 ${TICKET_STORE_HELP}  --alpn LIST             ALPN protocols, comma separated, in preference order
-  --groups LIST           key exchange groups, comma separated (x25519,P-256,P-384)
+  --groups LIST           key exchange groups in preference order, comma separated
+                          (default X25519MLKEM768,x25519,P-256,P-384)
   --www                   answer each HTTP request with a small HTTP/1.0 page
                           giving protocol, cipher and whether the session resumed
   --trace FILE            on exit, write every connection as a tlschart trace

@@ -38,7 +38,7 @@ describe('tlschart trace check', () => {
   it('says the demo trace conforms and exits 0', async () => {
     const { code, io } = await run(['trace', 'check', demoTrace]);
     expect(code).toBe(0);
-    expect(io.out).toMatch(/^.*out\.json: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\)\)\n$/);
+    expect(io.out).toMatch(/^.*out\.json: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\); group X25519MLKEM768, X25519MLKEM768\)\n$/);
     const json = await run(['trace', 'check', demoTrace, '--json']);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.io.out)).toMatchObject({ conforms: true });

@@ -15,7 +15,7 @@ import type { KeyPair, RandomSource, ServerShareResult, SharedSecretResult } fro
 
 export type { KeyPair, SharedSecretResult, ServerShareResult } from './provider.js';
 
-/** Groups tlschart offers and accepts, in preference order. */
+/** The (EC)DHE groups of this module, in preference order (the hybrid X25519MLKEM768 is in hybrid.ts). */
 export const SUPPORTED_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
 
 type Nist = typeof p256;

@@ -1,14 +1,16 @@
 /**
  * The default CryptoProvider: @noble/hashes, @noble/ciphers and @noble/curves
- * (x25519, P-256, P-384, ECDSA, Ed25519), with RSA-PSS through node:crypto.
- * Pure JavaScript and synchronous; ECDSA signatures are deterministic (RFC 6979),
- * so a seeded handshake replays byte for byte.
+ * (x25519, P-256, P-384, ECDSA, Ed25519), @noble/post-quantum for ML-KEM-768
+ * in the hybrid group X25519MLKEM768 (crypto/hybrid.ts), with RSA-PSS through
+ * node:crypto. Pure JavaScript and synchronous; ECDSA signatures are
+ * deterministic (RFC 6979), so a seeded handshake replays byte for byte.
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
+import { acceptHybridShare, completeHybridShare, generateHybridKeyPair, isValidHybridClientShare, X25519MLKEM768 } from './hybrid.js';
 import { acceptShare, completeShare, generateKeyPair, isAcceptableShare, SUPPORTED_GROUPS } from './kex.js';
 import type { CryptoProvider } from './provider.js';
 import { signingKeyFromPem, verifySignature } from './signature.js';
@@ -22,6 +24,9 @@ function cipher(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Arr
   if (nonce.length !== 12) throw new RangeError(`${alg}: nonce must be 12 bytes, got ${nonce.length}`);
   return alg === 'chacha20-poly1305' ? chacha20poly1305(key, nonce, aad) : gcm(key, nonce, aad);
 }
+
+/** Every group this provider implements: the hybrid first, then the (EC)DHE groups. */
+export const NOBLE_GROUPS: readonly number[] = [X25519MLKEM768, ...SUPPORTED_GROUPS];
 
 export const nobleProvider: CryptoProvider = {
   name: 'noble',
@@ -40,11 +45,12 @@ export const nobleProvider: CryptoProvider = {
       throw e;
     }
   },
-  groups: SUPPORTED_GROUPS,
-  generateKeyPair,
-  isValidShare: isAcceptableShare,
-  acceptShare,
-  completeShare,
+  groups: NOBLE_GROUPS,
+  // Group dispatch: the hybrid KEM group in crypto/hybrid.ts, (EC)DHE in crypto/kex.ts.
+  generateKeyPair: (group, random) => (group === X25519MLKEM768 ? generateHybridKeyPair(random) : generateKeyPair(group, random)),
+  isValidShare: (group, share) => (group === X25519MLKEM768 ? isValidHybridClientShare(share) : isAcceptableShare(group, share)),
+  acceptShare: (group, clientShare, random) => (group === X25519MLKEM768 ? acceptHybridShare(clientShare, random) : acceptShare(group, clientShare, random)),
+  completeShare: (keyPair, serverShare) => (keyPair.group === X25519MLKEM768 ? completeHybridShare(keyPair, serverShare) : completeShare(keyPair, serverShare)),
   loadSigningKey: signingKeyFromPem,
   verifySignature,
 };

@@ -21,7 +21,10 @@ export interface KeyPair {
   group: number;
   /** The provider's private form of the key; opaque outside the provider that made it. */
   privateKey: Uint8Array;
-  /** The KeyShareEntry.key_exchange bytes: 32 bytes for x25519, 0x04||X||Y for the NIST curves. */
+  /**
+   * The KeyShareEntry.key_exchange bytes: 32 bytes for x25519, 0x04||X||Y for the NIST curves,
+   * ML-KEM-768 encapsulation key ‖ X25519 share (1216 bytes) for X25519MLKEM768.
+   */
   publicKey: Uint8Array;
 }
 
@@ -67,11 +70,12 @@ export interface CryptoProvider {
   isValidShare(group: number, share: Uint8Array): boolean;
   /**
    * The server's answer to a client share (§4.2.8): its own share and the shared
-   * secret. For (EC)DHE: a fresh key pair from `random`, then the agreement. Never
+   * secret. For (EC)DHE: a fresh key pair from `random`, then the agreement; for a
+   * KEM group: encapsulation to the client's key (randomness from `random`). Never
    * throws for a bad share: that is illegal_parameter / InvalidKeyShare.
    */
   acceptShare(group: number, clientShare: Uint8Array, random: RandomSource): ServerShareResult;
-  /** The client's shared secret from its key pair and the server's share (§7.4). Never throws for a bad share. */
+  /** The client's shared secret from its key pair and the server's share (§7.4; decapsulation for a KEM group). Never throws for a bad share. */
   completeShare(keyPair: KeyPair, serverShare: Uint8Array): SharedSecretResult;
 
   // ---- signatures (RFC 8446 §4.2.3, §4.4.3)

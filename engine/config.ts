@@ -1,6 +1,5 @@
 /** Defaults for client and server configurations, and the chain checkers the engine plugs in. */
 import { X509Certificate } from 'node:crypto';
-import { SUPPORTED_GROUPS } from '../crypto/kex.js';
 import { SUPPORTED_SIGNATURE_SCHEMES } from '../crypto/signature.js';
 import { SUPPORTED_SUITES } from '../crypto/suites.js';
 import type { ChainVerifier, ClientConfig, ServerConfig } from '../machines/types.js';
@@ -39,13 +38,35 @@ export function chainVerifier(opts: { ca?: string | string[]; serverName?: strin
   };
 }
 
+/**
+ * Groups offered and accepted by default, in preference order: the hybrid
+ * post-quantum X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem) first, then x25519,
+ * P-256, P-384 — what Chromium, Firefox and OpenSSL 3.5 prefer too.
+ */
+export const DEFAULT_GROUPS: readonly number[] = [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
+
+/**
+ * The groups a ClientHello sends key shares for (RFC 8446 §4.2.8), given the
+ * groups in preference order: the first one; when that is the hybrid
+ * X25519MLKEM768, also the first classical group after it, so a server that
+ * does not know the hybrid can still answer without a HelloRetryRequest
+ * (Chromium sends X25519MLKEM768 + x25519 the same way).
+ */
+export function keyShareGroupsFor(groups: readonly number[]): number[] {
+  const first = groups[0];
+  if (first === undefined) return [];
+  if (first !== NamedGroup.X25519MLKEM768) return [first];
+  const classical = groups.find((g) => g !== NamedGroup.X25519MLKEM768);
+  return classical === undefined ? [first] : [first, classical];
+}
+
 export function defaultClientConfig(overrides: Partial<ClientConfig> = {}): ClientConfig {
-  const groups = overrides.groups ?? [...SUPPORTED_GROUPS];
+  const groups = overrides.groups ?? [...DEFAULT_GROUPS];
   return {
     serverName: undefined,
     alpnProtocols: [],
     groups,
-    keyShareGroups: groups.length > 0 ? [groups[0] ?? NamedGroup.x25519] : [],
+    keyShareGroups: keyShareGroupsFor(groups),
     cipherSuites: [...SUPPORTED_SUITES],
     signatureSchemes: [...SUPPORTED_SIGNATURE_SCHEMES],
     compatibilityMode: true,
@@ -62,7 +83,7 @@ export const DEFAULT_TICKET_LIFETIME_S = 7200;
 export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
   return {
     certificates: [],
-    groups: [...SUPPORTED_GROUPS],
+    groups: [...DEFAULT_GROUPS],
     cipherSuites: [...SUPPORTED_SUITES],
     alpnProtocols: [],
     ticketsPerHandshake: DEFAULT_TICKETS_PER_HANDSHAKE,

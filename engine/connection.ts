@@ -79,6 +79,7 @@ export const GROUP_NAMES: Record<number, string> = {
   [NamedGroup.x25519]: 'x25519',
   [NamedGroup.secp256r1]: 'secp256r1',
   [NamedGroup.secp384r1]: 'secp384r1',
+  [NamedGroup.X25519MLKEM768]: 'X25519MLKEM768',
 };
 
 

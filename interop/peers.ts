@@ -1027,3 +1027,80 @@ async function compileGo(): Promise<GoBinaries> {
 function isErrno(err: unknown): err is NodeJS.ErrnoException {
   return err instanceof Error && 'code' in err;
 }
+
+// ---------------------------------------------------------------------------
+// Deno (npm devDependency `deno`): rustls for TLS, and its own WebCrypto
+// ---------------------------------------------------------------------------
+
+/** The scripts Deno runs, beside this file (plain JavaScript: Deno APIs are not in the project's types). */
+export const DENO_SCRIPTS = {
+  fetch: path.join(INTEROP_DIR, 'deno', 'fetch.mjs'),
+  serve: path.join(INTEROP_DIR, 'deno', 'serve.mjs'),
+  hybridKem: path.join(INTEROP_DIR, 'deno', 'hybrid-kem.mjs'),
+} as const;
+
+/** The deno binary the npm package installed (node_modules/.bin/deno), or why it is missing. */
+export function findDeno(): PeerLookup {
+  const bin = path.join(REPO_ROOT, 'node_modules', '.bin', 'deno');
+  if (isExecutableFile(bin)) return { path: bin };
+  return { missing: `${bin} not found: npm ci installs the devDependency deno (npm registry)` };
+}
+
+/** Like requirePeer, for Deno: fails under CI, otherwise skips the test naming what to install. */
+export function requireDeno(ctx: Pick<TestContext, 'skip'>): string {
+  const found = findDeno();
+  if ('path' in found) return found.path;
+  if (isCi()) throw new Error(`${found.missing} (required when CI is set)`);
+  return ctx.skip(found.missing);
+}
+
+/** Deno's environment: no update checks, no colour, its cache under node_modules/.cache. */
+function denoEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(REPO_ROOT, 'node_modules', '.cache', 'tlschart-deno') };
+}
+
+export interface DenoFetchOptions {
+  deno: string;
+  /** https://localhost:PORT, without a path. */
+  origin: string;
+  /** Paths fetched one after the other, each on a new connection (the server closes after answering). */
+  paths: readonly string[];
+  timeoutMs?: number;
+}
+
+/** Deno's fetch (rustls, its default groups), certificate errors ignored for localhost only. Prints "PATH STATUS BODY" lines. */
+export function runDenoFetch(opts: DenoFetchOptions): Promise<ClientRun> {
+  const args = ['run', '--quiet', '--allow-net=localhost', '--unsafely-ignore-certificate-errors=localhost', DENO_SCRIPTS.fetch, opts.origin, ...opts.paths];
+  return runToCompletion(opts.deno, args, { stdin: '', timeoutMs: opts.timeoutMs ?? 30_000, env: denoEnv() });
+}
+
+export interface DenoServerOptions {
+  deno: string;
+  certPem: string;
+  keyPem: string;
+}
+
+/** Deno.serve over TLS (rustls, its default groups and tickets), answering every request with a short text. */
+export async function startDenoServer(opts: DenoServerOptions): Promise<Peer> {
+  const tmp = await makeTempDir('tlschart-deno-');
+  const { certFile, keyFile } = await writeKeyPair(tmp.path, opts.certPem, opts.keyPem);
+  const proc = launch(opts.deno, ['run', '--quiet', '--allow-net=127.0.0.1', `--allow-read=${tmp.path}`, DENO_SCRIPTS.serve, certFile, keyFile], {
+    stdin: 'keep-open',
+    env: denoEnv(),
+  });
+  try {
+    const text = await proc.waitForOutput(/^listening port=(\d+)$/m, 30_000);
+    return asPeer(proc, Number(/^listening port=(\d+)$/m.exec(text)?.[1]), tmp.remove);
+  } catch (err) {
+    await proc.stop();
+    await tmp.remove();
+    throw err;
+  }
+}
+
+/** Runs interop/deno/hybrid-kem.mjs with one JSON request on stdin; resolves with its JSON answer. */
+export async function runDenoHybridKem(deno: string, request: Record<string, string>): Promise<Record<string, string>> {
+  const run = await runToCompletion(deno, ['run', '--quiet', DENO_SCRIPTS.hybridKem], { stdin: JSON.stringify(request), timeoutMs: 30_000, env: denoEnv() });
+  if (run.code !== 0) throw new Error(`${run.command} failed (code ${String(run.code)}):\n${run.output}`);
+  return JSON.parse(run.stdout) as Record<string, string>;
+}

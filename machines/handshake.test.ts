@@ -137,7 +137,7 @@ describe('the seed document, figure 1: a full handshake that establishes a PSK',
     await p.server.write(utf8('pong'));
     await p.run();
     expect([p.client.state, p.server.state]).toEqual(['connected', 'connected']);
-    expect(p.client.info).toMatchObject({ resumed: false, suite: 'TLS_AES_128_GCM_SHA256', group: 'x25519', serverName: 'localhost' });
+    expect(p.client.info).toMatchObject({ resumed: false, suite: 'TLS_AES_128_GCM_SHA256', group: 'X25519MLKEM768', serverName: 'localhost' });
     expect(names(p.serverTrace, 'out')).toEqual([
       'server_hello', 'encrypted_extensions', 'certificate', 'certificate_verify', 'finished', 'new_session_ticket', 'new_session_ticket',
     ]);
@@ -180,7 +180,7 @@ describe('the seed document, figure 1: a full handshake that establishes a PSK',
       expect(p.client.info?.suite).toBe(suiteInfo(suite)?.name);
       expect(p.server.info?.suite).toBe(suiteInfo(suite)?.name);
     }
-    for (const group of [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]) {
+    for (const group of [NamedGroup.X25519MLKEM768, NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1]) {
       const p = pair({ client: { groups: [group], keyShareGroups: [group] } });
       await p.run();
       expect(p.client.state).toBe('connected');
@@ -322,7 +322,8 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
     const ch = p.serverTrace.find((e) => e.kind === 'message' && e.msg?.type === 'client_hello');
     if (ch?.kind !== 'message' || ch.msg?.type !== 'client_hello') throw new Error('no ClientHello');
     expect(findExtension(ch.msg.extensions, 'psk_key_exchange_modes')?.modes).toEqual([PskKeyExchangeMode.psk_dhe_ke]);
-    expect(findExtension(ch.msg.extensions, 'key_share_client')?.shares).toHaveLength(1);
+    // A fresh share for each default key-share group: X25519MLKEM768 and x25519.
+    expect(findExtension(ch.msg.extensions, 'key_share_client')?.shares.map((s) => s.group)).toEqual([NamedGroup.X25519MLKEM768, NamedGroup.x25519]);
     expect(ch.msg.extensions.at(-1)?.type).toBe('pre_shared_key_client');
     const sh = p.clientTrace.find((e) => e.kind === 'message' && e.msg?.type === 'server_hello');
     if (sh?.kind !== 'message' || sh.msg?.type !== 'server_hello') throw new Error('no ServerHello');
@@ -1031,7 +1032,7 @@ describe('every named refusal has its exact alert', () => {
       ['random', (ch) => ({ ...ch, random: new Uint8Array(32).fill(7) })],
       ['legacy_session_id', (ch) => ({ ...ch, legacySessionId: new Uint8Array(32).fill(9) })],
       ['cipher_suites', (ch) => ({ ...ch, cipherSuites: [...ch.cipherSuites].reverse() })],
-      ['supported_groups', (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'supported_groups', () => ({ type: 'supported_groups', groups: [NamedGroup.x25519] })) })],
+      ['supported_groups', (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'supported_groups', (e) => (e.type === 'supported_groups' ? { ...e, groups: [...e.groups].reverse() } : e)) })],
       ['signature_algorithms', (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'signature_algorithms', () => ({ type: 'signature_algorithms', schemes: [0x0403] })) })],
       ['an added extension', (ch) => ({ ...ch, extensions: [{ type: 'alpn', protocols: ['h2'] }, ...ch.extensions] })],
       ['a removed extension', (ch) => ({ ...ch, extensions: withoutExt(ch.extensions, 'server_name') })],

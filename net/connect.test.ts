@@ -57,7 +57,7 @@ describe('tlschart client and tlschart server over loopback sockets', () => {
 
     expect(client.getProtocol()).toBe('TLSv1.3');
     expect(client.getCipher()).toEqual({ name: 'TLS_AES_128_GCM_SHA256', standardName: 'TLS_AES_128_GCM_SHA256', version: 'TLSv1.3' });
-    expect(client.getEphemeralKeyInfo()).toEqual({ type: 'ECDH', name: 'X25519', size: 253 });
+    expect(client.getEphemeralKeyInfo()).toEqual({ type: 'KEM', name: 'X25519MLKEM768', size: 768 });
     expect(server.getEphemeralKeyInfo()).toBeNull();
     expect(client.authorized).toBe(true);
     expect(client.authorizationError).toBeUndefined();

@@ -3,7 +3,7 @@
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { chainVerifier, defaultClientConfig, parseLeafOnly } from '../engine/config.js';
+import { chainVerifier, defaultClientConfig, keyShareGroupsFor, parseLeafOnly } from '../engine/config.js';
 import { ClientConnection, type TraceEntry } from '../engine/connection.js';
 import { systemEnvironment } from '../engine/env.js';
 import type { CertifiedKey, ClientConfig, Environment } from '../machines/types.js';
@@ -33,7 +33,11 @@ export interface ConnectOptions extends ObserveOptions {
   /** A Buffer from an earlier 'session' event; one that does not decode is ignored ('warning' event) and a full handshake is done. */
   session?: Buffer | Uint8Array;
   ALPNProtocols?: string[];
-  /** 'x25519' | 'P-256' | 'P-384' (also 'secp256r1', 'prime256v1', 'secp384r1'), in preference order; the first gets the key share. */
+  /**
+   * 'X25519MLKEM768' | 'x25519' | 'P-256' | 'P-384' (also 'secp256r1', 'prime256v1', 'secp384r1'), in
+   * preference order; the first gets a key share, and when it is X25519MLKEM768 the first classical
+   * group after it too. Default: X25519MLKEM768, x25519, P-256, P-384 (shares for the first two).
+   */
   groups?: string | string[];
   /** TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256: colon separated or an array. */
   cipherSuites?: string | string[];
@@ -87,7 +91,7 @@ export function prepareClient(options: ConnectOptions, now: number): Prepared {
   };
   if (groups) {
     overrides.groups = groups;
-    overrides.keyShareGroups = groups.slice(0, 1);
+    overrides.keyShareGroups = keyShareGroupsFor(groups);
   }
   if (options.cipherSuites !== undefined) overrides.cipherSuites = parseCipherSuites(options.cipherSuites);
   const config = defaultClientConfig(overrides);

@@ -15,6 +15,7 @@ import { NamedGroup } from '../wire/types.js';
 export type PemInput = string | Buffer | ReadonlyArray<string | Buffer>;
 
 const GROUP_ALIASES: Record<string, number> = {
+  x25519mlkem768: NamedGroup.X25519MLKEM768,
   x25519: NamedGroup.x25519,
   'p-256': NamedGroup.secp256r1,
   secp256r1: NamedGroup.secp256r1,
@@ -23,11 +24,16 @@ const GROUP_ALIASES: Record<string, number> = {
   secp384r1: NamedGroup.secp384r1,
 };
 
-/** What node:tls getEphemeralKeyInfo() reports for each group: name and size in bits. */
-export const EPHEMERAL_KEY_INFO: Record<number, { name: string; size: number }> = {
-  [NamedGroup.x25519]: { name: 'X25519', size: 253 },
-  [NamedGroup.secp256r1]: { name: 'prime256v1', size: 256 },
-  [NamedGroup.secp384r1]: { name: 'secp384r1', size: 384 },
+/**
+ * What getEphemeralKeyInfo() reports for each group: type, name and size in bits, as node:tls
+ * does for the (EC)DHE groups. node:tls has no entry for the hybrid KEM group; tlschart
+ * reports it as type 'KEM' with the ML-KEM parameter set as its size.
+ */
+export const EPHEMERAL_KEY_INFO: Record<number, { type: 'ECDH' | 'KEM'; name: string; size: number }> = {
+  [NamedGroup.X25519MLKEM768]: { type: 'KEM', name: 'X25519MLKEM768', size: 768 },
+  [NamedGroup.x25519]: { type: 'ECDH', name: 'X25519', size: 253 },
+  [NamedGroup.secp256r1]: { type: 'ECDH', name: 'prime256v1', size: 256 },
+  [NamedGroup.secp384r1]: { type: 'ECDH', name: 'secp384r1', size: 384 },
 };
 
 /** Split "a:b,c" or ["a", "b"] into names. */
@@ -39,14 +45,14 @@ function names(value: string | readonly string[], what: string): string[] {
 }
 
 /**
- * Group names in preference order ('x25519', 'P-256', 'P-384', also 'secp256r1',
- * 'prime256v1', 'secp384r1'; case does not matter) to NamedGroup codes.
+ * Group names in preference order ('X25519MLKEM768', 'x25519', 'P-256', 'P-384', also
+ * 'secp256r1', 'prime256v1', 'secp384r1'; case does not matter) to NamedGroup codes.
  */
 export function parseGroups(value: string | readonly string[]): number[] {
   const out: number[] = [];
   for (const n of names(value, 'groups')) {
     const code = GROUP_ALIASES[n.toLowerCase()];
-    if (code === undefined) throw new TypeError(`groups: unknown group ${JSON.stringify(n)} (known: x25519, P-256, P-384)`);
+    if (code === undefined) throw new TypeError(`groups: unknown group ${JSON.stringify(n)} (known: X25519MLKEM768, x25519, P-256, P-384)`);
     if (!out.includes(code)) out.push(code);
   }
   return out;

@@ -40,7 +40,7 @@ export interface ServerOptions extends ObserveOptions {
   /** With requestCert: refuse clients without a valid certificate. Default true. */
   rejectUnauthorized?: boolean;
   ALPNProtocols?: string[];
-  /** Groups in the server's preference order ('x25519', 'P-256', 'P-384', ...). */
+  /** Groups in the server's preference order ('X25519MLKEM768', 'x25519', 'P-256', 'P-384'; that is the default). */
   groups?: string | string[];
   /** Cipher suites in the server's preference order. */
   cipherSuites?: string | string[];

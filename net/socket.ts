@@ -31,9 +31,9 @@ export interface CipherInfo {
   version: 'TLSv1.3';
 }
 
-/** What node:tls getEphemeralKeyInfo() returns on a client. */
+/** What node:tls getEphemeralKeyInfo() returns on a client ('KEM': tlschart's report for X25519MLKEM768). */
 export interface EphemeralKeyInfo {
-  type: 'ECDH';
+  type: 'ECDH' | 'KEM';
   name: string;
   size: number;
 }
@@ -51,6 +51,7 @@ export interface TLSSocketInit {
 }
 
 const GROUP_CODES: Record<string, number> = {
+  X25519MLKEM768: NamedGroup.X25519MLKEM768,
   x25519: NamedGroup.x25519,
   secp256r1: NamedGroup.secp256r1,
   secp384r1: NamedGroup.secp384r1,
@@ -217,12 +218,15 @@ export class TLSSocket extends Duplex {
     return suite ? { name: suite, standardName: suite, version: 'TLSv1.3' } : null;
   }
 
-  /** The client's ephemeral key exchange; null on a server socket (as node:tls), {} before the handshake. */
+  /**
+   * The client's ephemeral key exchange; null on a server socket (as node:tls), {} before the handshake.
+   * X25519MLKEM768 is reported as { type: 'KEM', name: 'X25519MLKEM768', size: 768 }.
+   */
   getEphemeralKeyInfo(): EphemeralKeyInfo | Record<string, never> | null {
     if (this.role === 'server') return null;
     const code = GROUP_CODES[this.handshakeInfo?.group ?? ''];
     const info = code === undefined ? undefined : EPHEMERAL_KEY_INFO[code];
-    return info ? { type: 'ECDH', name: info.name, size: info.size } : {};
+    return info ? { type: info.type, name: info.name, size: info.size } : {};
   }
 
   /** The peer's certificate (on a resumed connection: the one of the original handshake); {} when there is none. */

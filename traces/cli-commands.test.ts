@@ -30,6 +30,18 @@ describe('tlschart trace check', () => {
     });
   }
 
+  it('names the group each handshake settled on: X25519MLKEM768 by default, x25519 for a client without it', async () => {
+    const hybrid = io();
+    expect(await traceCheck([golden('resumption')], hybrid)).toBe(EXIT.ok);
+    expect(hybrid.out).toMatch(/2 handshake\(s\), 4 side\(s\); group X25519MLKEM768, X25519MLKEM768\)\n$/);
+    const classic = io();
+    expect(await traceCheck([golden('resumption-x25519')], classic)).toBe(EXIT.ok);
+    expect(classic.out).toMatch(/; group x25519, x25519\)\n$/);
+    const hrr = io();
+    expect(await traceCheck([golden('hello-retry')], hrr)).toBe(EXIT.ok);
+    expect(hrr.out).toMatch(/; group x25519\)\n$/);
+  });
+
   it('exits 1 for a trace with a skipped EncryptedExtensions and names state, message, section and alert', async () => {
     const p = parseTrace(readFileSync(golden('full-handshake'), 'utf8'));
     if (!p.ok) throw new Error(p.error);

@@ -18,7 +18,7 @@ import { chartDot, chartJson, chartMachine, chartMermaid, chartSvg } from './cha
 import { loadTrace, serializeTrace, type Trace } from './format.js';
 import { importCapture, type ImportReport } from './import/index.js';
 import { checkTrace } from './monitor.js';
-import { sequenceHtml, sequenceMermaid, sequenceSvg } from './sequence.js';
+import { negotiatedGroups, sequenceHtml, sequenceMermaid, sequenceSvg } from './sequence.js';
 import { viewerHtml } from './viewer.js';
 
 export const EXIT = { ok: 0, violation: 1, unreadable: 2, usage: 64 } as const;
@@ -190,7 +190,8 @@ export async function traceCheck(argv: string[], io: CommandIo = processIo): Pro
   }
   const sides = trace.handshakes.reduce((n, h) => n + h.sides.length, 0);
   if (result.conforms) {
-    io.stdout(`${file}: conforms to RFC 8446 (${result.steps} received steps checked, ${trace.handshakes.length} handshake(s), ${sides} side(s))\n`);
+    const groups = negotiatedGroups(trace).join(', ');
+    io.stdout(`${file}: conforms to RFC 8446 (${result.steps} received steps checked, ${trace.handshakes.length} handshake(s), ${sides} side(s); group ${groups})\n`);
     return EXIT.ok;
   }
   const v = result.violation;

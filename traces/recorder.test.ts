@@ -61,14 +61,15 @@ describe('recording a connection', () => {
     // and the client sent the same bytes in all three runs: recording changes nothing
     expect(oneChunk.out).toEqual(byRecord.out);
     expect(pieces.out).toEqual(byRecord.out);
+    // The hellos carry X25519MLKEM768 shares: 1216 + 32 bytes in the ClientHello, 1120 in the ServerHello.
     expect(summary(byRecord.side).slice(0, 8)).toEqual([
-      'out:client_hello:plaintext/191',
-      'in:server_hello:plaintext/127',
+      'out:client_hello:plaintext/1413',
+      'in:server_hello:plaintext/1215',
       'out:change_cipher_spec:plaintext/6',
       'in:change_cipher_spec:plaintext/6',
       'in:encrypted_extensions:handshake/32',
       'in:certificate:handshake/506',
-      'in:certificate_verify:handshake/100',
+      'in:certificate_verify:handshake/101',
       'in:finished:handshake/58',
     ]);
     expect(summary(byRecord.side).filter((x) => x.startsWith('in:new_session_ticket:application/'))).toHaveLength(2);

@@ -31,7 +31,7 @@ describe('sequence charts', () => {
     const full = section(m, 'full handshake', 'resumption (psk_dhe_ke)');
     expect(full).toEqual([
       '  C->>S: ClientHello + key_share + psk_key_exchange_modes(psk_dhe_ke)',
-      '  S->>C: ServerHello + key_share',
+      '  S->>C: ServerHello + key_share(X25519MLKEM768)',
       '  S->>C: ChangeCipherSpec (compatibility)',
       '  S->>C: {EncryptedExtensions}',
       '  S->>C: {Certificate}',
@@ -45,7 +45,7 @@ describe('sequence charts', () => {
     const resumed = section(m, 'resumption (psk_dhe_ke)');
     expect(resumed.slice(0, 6)).toEqual([
       '  C->>S: ClientHello + key_share + psk_key_exchange_modes(psk_dhe_ke) + pre_shared_key',
-      '  S->>C: ServerHello + key_share + pre_shared_key',
+      '  S->>C: ServerHello + key_share(X25519MLKEM768) + pre_shared_key',
       '  S->>C: ChangeCipherSpec (compatibility)',
       '  S->>C: {EncryptedExtensions}',
       '  Note over C,S: Certificate, CertificateVerify skipped: PSK',
@@ -56,6 +56,11 @@ describe('sequence charts', () => {
 
   it('shows no skipped-authentication note for a full handshake', () => {
     expect(sequenceMermaid(golden('full-handshake'))).not.toContain('skipped: PSK');
+  });
+
+  it('names the group the ServerHello chose: the hybrid by default, plain x25519 for a client without it', () => {
+    expect(sequenceMermaid(golden('resumption'))).toContain('S->>C: ServerHello + key_share(X25519MLKEM768) + pre_shared_key');
+    expect(sequenceMermaid(golden('resumption-x25519'))).toContain('S->>C: ServerHello + key_share(x25519) + pre_shared_key');
   });
 
   it('shows a HelloRetryRequest with the group it asks for', () => {

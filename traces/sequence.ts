@@ -48,13 +48,32 @@ function decoded(step: TraceStep): HandshakeMessage | undefined {
   return d.ok ? d.value : undefined;
 }
 
-/** "ClientHello + key_share + pre_shared_key", "HelloRetryRequest + key_share(x25519)". */
+/**
+ * The group each handshake of a trace settled on: the key_share of its ServerHello (not a
+ * HelloRetryRequest), from whichever side recorded it; '-' when there was none.
+ */
+export function negotiatedGroups(trace: Trace): string[] {
+  return trace.handshakes.map((hs) => {
+    for (const side of hs.sides) {
+      for (const step of side.steps) {
+        const m = step.message?.type === 'server_hello' ? decoded(step) : undefined;
+        const share = m?.type === 'server_hello' && !m.isHelloRetryRequest ? findExtension(m.extensions, 'key_share_server')?.share : undefined;
+        if (share) return groupName(share.group);
+      }
+    }
+    return '-';
+  });
+}
+
+/** "ClientHello + key_share + pre_shared_key", "ServerHello + key_share(X25519MLKEM768)", "HelloRetryRequest + key_share(x25519)". */
 function messageLabel(step: TraceStep): string {
   const m = decoded(step);
   const type = step.message?.type ?? 'handshake';
   if (!m) return NAMES[type] ?? type;
   const plus: string[] = [];
   if (m.type === 'client_hello') {
+    // The groups of the client's shares stay out: the ServerHello names the one chosen, and
+    // a hybrid ClientHello's label would not fit the diagram.
     if (findExtension(m.extensions, 'key_share_client')) plus.push('key_share');
     const modes = findExtension(m.extensions, 'psk_key_exchange_modes')?.modes;
     if (modes) plus.push(`psk_key_exchange_modes(${modes.map((x) => (x === PskKeyExchangeMode.psk_dhe_ke ? 'psk_dhe_ke' : x === PskKeyExchangeMode.psk_ke ? 'psk_ke' : String(x))).join(',')})`);
@@ -70,7 +89,8 @@ function messageLabel(step: TraceStep): string {
       if (findExtension(m.extensions, 'cookie')) plus.push('cookie');
       return ['HelloRetryRequest', ...plus].join(' + ');
     }
-    if (findExtension(m.extensions, 'key_share_server')) plus.push('key_share');
+    const share = findExtension(m.extensions, 'key_share_server')?.share;
+    if (share) plus.push(`key_share(${groupName(share.group)})`);
     if (findExtension(m.extensions, 'pre_shared_key_server')) plus.push('pre_shared_key');
     return ['ServerHello', ...plus].join(' + ');
   }

@@ -57,6 +57,8 @@ export const NamedGroup = {
   secp256r1: 0x0017,
   secp384r1: 0x0018,
   x25519: 0x001d,
+  /** ML-KEM-768 + X25519 hybrid, draft-ietf-tls-ecdhe-mlkem §5 (IANA value 4588). */
+  X25519MLKEM768: 0x11ec,
 } as const;
 
 export const SignatureScheme = {

@@ -134,7 +134,7 @@ describe('a capture of openssl s_server and s_client made here', () => {
     );
     const check = io();
     expect(await traceCheck([out], check)).toBe(EXIT.ok);
-    expect(check.out).toMatch(/conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\)\)/);
+    expect(check.out).toMatch(/conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\); group x25519, x25519\)/);
   });
 
   it('decodes the same handshake messages, both directions, as tshark with the same key log', async (ctx) => {

@@ -132,6 +132,9 @@ function firstSession(s: ScenarioState): ClientSession {
 
 const full: HandshakeSpec = { label: 'full handshake', client: (s) => client(s), server: (s) => server(s) };
 
+/** A client without the hybrid group: x25519 first, one share. */
+const x25519Only: Partial<ClientOptions> = { groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] };
+
 const mapExt = (exts: Extension[], type: Extension['type'], f: (e: Extension) => Extension) => exts.map((e) => (e.type === type ? f(e) : e));
 
 /** Split a chunk into records (type, body). */
@@ -193,13 +196,21 @@ const tamperEarlyData = (s: ScenarioState, bytes: number): Tamper => {
 export const SCENARIOS: Scenario[] = [
   {
     name: 'full-handshake',
-    description: 'A full handshake (x25519, ECDSA P-256 certificate) that establishes PSKs: two NewSessionTickets (seed figure 1).',
+    description: 'A full handshake (X25519MLKEM768, ECDSA P-256 certificate) that establishes PSKs: two NewSessionTickets (seed figure 1).',
     handshakes: [full],
   },
   {
     name: 'resumption',
-    description: 'A full handshake, then a resumption with psk_dhe_ke: fresh key share, no Certificate or CertificateVerify, new tickets (seed figures 1 and 2).',
+    description: 'A full handshake, then a resumption with psk_dhe_ke: fresh X25519MLKEM768 key share, no Certificate or CertificateVerify, new tickets (seed figures 1 and 2).',
     handshakes: [full, { label: 'resumption (psk_dhe_ke)', client: (s) => client(s, { session: firstSession(s) }), server: (s) => server(s) }],
+  },
+  {
+    name: 'resumption-x25519',
+    description: 'A client that offers x25519 only (as OpenSSL 3.0, GnuTLS and Go 1.19 do): full handshake and psk_dhe_ke resumption over plain x25519, no HelloRetryRequest.',
+    handshakes: [
+      { label: 'full handshake (x25519)', client: (s) => client(s, x25519Only), server: (s) => server(s) },
+      { label: 'resumption (psk_dhe_ke, x25519)', client: (s) => client(s, { ...x25519Only, session: firstSession(s) }), server: (s) => server(s) },
+    ],
   },
   {
     name: 'hello-retry',
