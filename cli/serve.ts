@@ -2,6 +2,7 @@
  * `tlschart serve`: a tlschart server that logs one line per connection,
  * optionally answering HTTP requests like `openssl s_server -www`.
  */
+import { MAX_TICKET_LIFETIME_S } from '../tickets/types.js';
 import { once } from 'node:events';
 import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP, type AddressInfo } from 'node:net';
@@ -149,7 +150,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const host = stringOption(values, 'host') ?? '127.0.0.1';
   const port = intOption(command, values, 'port', 0, 65535, 4433);
   const tickets = intOption(command, values, 'tickets', 0, 100, 2);
-  const lifetime = intOption(command, values, 'ticket-lifetime', 0, 604800, 7200);
+  const lifetime = intOption(command, values, 'ticket-lifetime', 0, MAX_TICKET_LIFETIME_S, 7200);
   const storeChoice = ticketStoreChoice(command, values);
   const certPath = stringOption(values, 'cert');
   const keyPath = stringOption(values, 'key');

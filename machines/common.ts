@@ -6,6 +6,7 @@
  */
 import type { AlertOf, AlertingReason } from '../wire/refusals.js';
 import { nextApplicationTrafficSecret } from '../crypto/keyschedule.js';
+import { transcriptHash } from '../crypto/transcript.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { AlertDescription, alertName, TlsError, type AlertName } from '../wire/alerts.js';
 import { encodeHandshake } from '../wire/handshake.js';
@@ -62,6 +63,22 @@ export function dummyChangeCipherSpec(outbox: Command[], due: boolean, alreadySe
   return true;
 }
 
+/** The event an action was written for; any other is a bug in the chart, never a peer's error. */
+export function eventOf<T extends TlsEvent['type']>(event: TlsEvent, type: T): Extract<TlsEvent, { type: T }> {
+  if (event.type !== type) throw new Error(`expected a ${type} event, got ${event.type}`);
+  return event as Extract<TlsEvent, { type: T }>;
+}
+
+/**
+ * Transcript-Hash (RFC 8446 §4.4.1) of `messages` (default: the context's
+ * transcript) under `suite` (default: the negotiated one), through the
+ * connection's crypto provider.
+ */
+export function transcriptHashOf(ctx: CommonContext, messages: readonly Uint8Array[] = ctx.transcript, suite: SuiteInfo | undefined = ctx.suite): Uint8Array {
+  if (!suite) throw new Error('no cipher suite negotiated yet');
+  return transcriptHash(suite.hash, messages, ctx.env.crypto);
+}
+
 /** Encode a handshake message and queue it; returns the encoded message too. */
 export function handshakeCommand<M extends HandshakeMessage>(body: Unencoded<M>): { msg: M; cmd: Command } {
   const msg = encodeHandshake(body) as M;
@@ -84,11 +101,6 @@ export function unexpected(ctx: CommonContext, event: TlsEvent, state: string): 
   return failAlert(ctx, 'unexpected_message', 'UnexpectedMessage', `${what} is not allowed while ${state}`);
 }
 
-/** RFC 8446 §5: one unencrypted ChangeCipherSpec may arrive during the handshake, no more. */
-export const mayAcceptChangeCipherSpec = (ctx: CommonContext): boolean => !ctx.ccsReceived;
-
-export const noteChangeCipherSpec = (): Partial<CommonContext> => ({ ccsReceived: true });
-
 /** A received alert: close_notify closes; anything else is fatal in TLS 1.3 (§6). */
 export function isCloseNotify(event: TlsEvent): boolean {
   return event.type === 'recv.Alert' && event.description === AlertDescription.close_notify;
@@ -100,9 +112,9 @@ export function isUserCanceled(event: TlsEvent): boolean {
 }
 
 export function failFromPeerAlert(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
-  if (event.type !== 'recv.Alert') return {};
+  eventOf(event, 'recv.Alert');
   // An alert code RFC 8446 does not define is reported by its number, not as one of ours.
-  const alert = alertName(event.description);
+  const alert = alertName(eventOf(event, 'recv.Alert').description);
   return failWith(ctx, new TlsError<'PeerAlert'>(alert, 'PeerAlert', `the peer sent a fatal alert: ${alert}`, true));
 }
 
@@ -120,19 +132,19 @@ export function sendCloseNotify(ctx: CommonContext): Partial<CommonContext> {
 }
 
 export function failMalformed(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
-  if (event.type !== 'recv.Malformed') return {};
-  return failWith(ctx, event.error);
+  return failWith(ctx, eventOf(event, 'recv.Malformed').error);
 }
 
 /** Application data reaches the application only in `connected` (the peer's Finished was verified). */
 export function deliverApplicationData(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
-  if (event.type !== 'recv.ApplicationData') return {};
-  return { outbox: [...ctx.outbox, { kind: 'deliver', data: event.data }] };
+  return { outbox: [...ctx.outbox, { kind: 'deliver', data: eventOf(event, 'recv.ApplicationData').data }] };
 }
 
 export function sendApplicationData(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
-  if (event.type !== 'app.write' || ctx.closeNotifySent) return {};
-  return { outbox: [...ctx.outbox, { kind: 'sendApplicationData', data: event.data }] };
+  const { data } = eventOf(event, 'app.write');
+  // After our close_notify nothing more is written (§6.1); the engine refuses the call before it gets here.
+  if (ctx.closeNotifySent) return {};
+  return { outbox: [...ctx.outbox, { kind: 'sendApplicationData', data }] };
 }
 
 function requireSuite(ctx: CommonContext): SuiteInfo {
@@ -156,8 +168,7 @@ function updateWrite(ctx: CommonContext, requestUpdate: 0 | 1, outbox: Command[]
 
 /** The application asked for a KeyUpdate. */
 export function initiateKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
-  if (event.type !== 'app.keyUpdate') return {};
-  const req = event.requestPeerUpdate ? 1 : 0;
+  const req = eventOf(event, 'app.keyUpdate').requestPeerUpdate ? 1 : 0;
   return { ...updateWrite(ctx, req, ctx.outbox), keyUpdatePending: ctx.keyUpdatePending || req === 1 };
 }
 
@@ -166,7 +177,7 @@ export function initiateKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<
  * we answer with update_not_requested (unless ours is already on its way).
  */
 export function acceptKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
-  if (event.type !== 'recv.KeyUpdate') return {};
+  const { msg } = eventOf(event, 'recv.KeyUpdate');
   const suite = requireSuite(ctx);
   if (!ctx.readSecret) throw new Error('no application read secret');
   const next = nextApplicationTrafficSecret(suite, ctx.readSecret, ctx.env.crypto);
@@ -175,7 +186,7 @@ export function acceptKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<Co
   // Any KeyUpdate from the peer answers a request of ours; a request from the peer is
   // answered even when ours crossed it in flight (both sides then move two generations).
   const base: Partial<CommonContext> = { readSecret: next, readGeneration: gen, outbox, keyUpdatePending: false };
-  if (event.msg.requestUpdate === 1 && !ctx.closeNotifySent) {
+  if (msg.requestUpdate === 1 && !ctx.closeNotifySent) {
     return { ...base, ...updateWrite({ ...ctx, ...base } as CommonContext, 0, outbox) };
   }
   return base;

@@ -3,7 +3,6 @@
  * definition contains, and which of them a set of runs actually took.
  */
 import type { AnyStateMachine } from 'xstate';
-import type { TraceEntry } from '../engine/connection.js';
 
 interface NodeLike {
   path: string[];
@@ -31,18 +30,27 @@ export function allTransitions(machine: AnyStateMachine): { states: string[]; tr
   return { states, transitions };
 }
 
+/**
+ * The two kinds of trace entry coverage reads (the engine's TraceEntry has
+ * them among others): a state change, and a transition the chart took.
+ */
+export type CoverageEntry =
+  | { kind: 'state'; from: string; to: string }
+  | { kind: 'transition'; source: string; eventType: string; index: number }
+  | { kind: string };
+
 /** Collects the transitions and states a connection's trace shows. */
 export class CoverageRecorder {
   readonly transitions = new Set<string>();
   readonly states = new Set<string>();
 
-  record(entry: TraceEntry, initialState?: string): void {
+  record(entry: CoverageEntry, initialState?: string): void {
     if (initialState) this.states.add(initialState);
-    if (entry.kind === 'state') {
+    if (entry.kind === 'state' && 'from' in entry) {
       this.states.add(entry.from);
       this.states.add(entry.to);
     }
-    if (entry.kind === 'transition' && entry.index >= 0) {
+    if (entry.kind === 'transition' && 'index' in entry && entry.index >= 0) {
       this.transitions.add(`${entry.source}|${entry.eventType}|${entry.index}`);
     }
   }

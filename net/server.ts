@@ -10,7 +10,7 @@ import type { Environment, ServerConfig } from '../machines/types.js';
 import { validateServerChain } from '../pki/validate.js';
 import { tracedServerMachine } from '../traces/recorder.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
-import type { TicketStore } from '../tickets/types.js';
+import { MAX_TICKET_LIFETIME_S, type TicketStore } from '../tickets/types.js';
 import type { TlsError } from '../wire/alerts.js';
 import { certifiedKeys, parseAlpn, parseCipherSuites, parseGroups, pemStrings, type PemInput } from './options.js';
 import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
@@ -93,8 +93,8 @@ export class Server extends EventEmitter {
       overrides.ticketsPerHandshake = options.ticketsPerHandshake;
     }
     if (options.ticketLifetime !== undefined) {
-      if (!Number.isInteger(options.ticketLifetime) || options.ticketLifetime < 0 || options.ticketLifetime > 604800) {
-        throw new TypeError('createServer: ticketLifetime must be an integer number of seconds in 0..604800');
+      if (!Number.isInteger(options.ticketLifetime) || options.ticketLifetime < 0 || options.ticketLifetime > MAX_TICKET_LIFETIME_S) {
+        throw new TypeError(`createServer: ticketLifetime must be an integer number of seconds in 0..${MAX_TICKET_LIFETIME_S}`);
       }
       overrides.ticketLifetimeS = options.ticketLifetime;
     }

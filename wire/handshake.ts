@@ -17,7 +17,7 @@
  *   peer, §4.1.2); that decodes as `extensions: []`, and `[]` encodes as no
  *   block, so every accepted input re-encodes to the same bytes.
  */
-import { constantTimeEqual, fromHex } from '../crypto/bytes.js';
+import { equalBytes, fromHex } from './bytes.js';
 import { HandshakeType, HRR_RANDOM_HEX } from './types.js';
 import type {
   Certificate,
@@ -55,7 +55,7 @@ export function hrrRandom(): Uint8Array {
 
 /** Whether a ServerHello.random is the HelloRetryRequest marker (§4.1.3). */
 export function isHelloRetryRequestRandom(random: Uint8Array): boolean {
-  return constantTimeEqual(random, HRR_RANDOM_BYTES);
+  return equalBytes(random, HRR_RANDOM_BYTES);
 }
 
 export interface HandshakeHeader {

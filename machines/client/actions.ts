@@ -9,7 +9,7 @@ import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { isKeepableLifetime } from '../../tickets/client-cache.js';
 import type { Certificate, CertificateVerify, Finished } from '../../wire/types.js';
-import { dummyChangeCipherSpec, failWith, handshakeCommand } from '../common.js';
+import { dummyChangeCipherSpec, eventOf, failWith, handshakeCommand, transcriptHashOf } from '../common.js';
 import type { Command, TlsEvent } from '../types.js';
 import type { ClientContext } from './context.js';
 import * as logic from './logic.js';
@@ -24,11 +24,6 @@ import {
 
 type Patch = Partial<ClientContext>;
 
-/** The event an action was written for; any other is a bug in the chart, not a peer's error. */
-function eventOf<T extends TlsEvent['type']>(event: TlsEvent, type: T): Extract<TlsEvent, { type: T }> {
-  if (event.type !== type) throw new Error(`expected a ${type} event, got ${event.type}`);
-  return event as Extract<TlsEvent, { type: T }>;
-}
 const keylog = (label: string, secret: Uint8Array): Command => ({ kind: 'keylog', label, secret });
 
 /** Entry of expectServerHello: the first ClientHello (RFC 8446 §4.1.2). */
@@ -71,7 +66,7 @@ export function acceptServerHello(ctx: ClientContext, event: TlsEvent): Patch {
   const { suite, resumed } = verdict;
   const psk = resumed && ctx.offeredPsk ? ctx.offeredPsk.session.psk : undefined;
   const transcript = [...ctx.transcript, sh.raw];
-  const helloHash = transcriptHash(suite.hash, transcript, ctx.env.crypto);
+  const helloHash = transcriptHashOf(ctx, transcript, suite);
   const early = EarlySecret.create(suite, psk, ctx.env.crypto);
   const hs = early.withSharedSecret(verdict.sharedSecret);
   const cHs = hs.clientHandshakeTrafficSecret(helloHash);
@@ -143,7 +138,7 @@ export function acceptServerFinishedAndSendClientFlight(ctx: ClientContext, even
   if (verdict.kind !== 'verified') throw new Error('Finished accepted without verification');
   const witness = verdict.witness;
   let transcript = [...ctx.transcript, fin.raw];
-  const serverFinishedHash = transcriptHash(suite.hash, transcript, ctx.env.crypto);
+  const serverFinishedHash = transcriptHashOf(ctx, transcript, suite);
   const master = hs.toMasterSecret();
   const cAp = master.clientApplicationTrafficSecret(serverFinishedHash);
   const sAp = master.serverApplicationTrafficSecret(serverFinishedHash);
@@ -168,15 +163,15 @@ export function acceptServerFinishedAndSendClientFlight(ctx: ClientContext, even
     });
     send(c.cmd, c.msg.raw);
     if (cert && scheme !== undefined) {
-      const signature = cert.key.sign(scheme, certificateVerifyInput('client', transcriptHash(suite.hash, transcript, ctx.env.crypto)));
+      const signature = cert.key.sign(scheme, certificateVerifyInput('client', transcriptHashOf(ctx, transcript, suite)));
       const cv = handshakeCommand<CertificateVerify>({ type: 'certificate_verify', algorithm: scheme, signature });
       send(cv.cmd, cv.msg.raw);
     }
   }
-  const verifyData = finishedVerifyData(suite, ctx.clientHandshakeSecret, transcriptHash(suite.hash, transcript, ctx.env.crypto), ctx.env.crypto);
+  const verifyData = finishedVerifyData(suite, ctx.clientHandshakeSecret, transcriptHashOf(ctx, transcript, suite), ctx.env.crypto);
   const finished = handshakeCommand<Finished>({ type: 'finished', verifyData });
   send(finished.cmd, finished.msg.raw);
-  const resumption = master.resumptionMasterSecret(transcriptHash(suite.hash, transcript, ctx.env.crypto));
+  const resumption = master.resumptionMasterSecret(transcriptHashOf(ctx, transcript, suite));
   outbox.push(
     { kind: 'setWriteKeys', suite, secret: cAp, epoch: 'application' },
     { kind: 'setReadKeys', suite, secret: sAp, epoch: 'application' },

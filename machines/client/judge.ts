@@ -8,11 +8,11 @@
 import type { SharedSecretResult } from '../../crypto/provider.js';
 import { schemesForSpki } from '../../crypto/signature.js';
 import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
-import { transcriptHash } from '../../crypto/transcript.js';
 import { verifyCertificateVerify, verifyFinished, type FinishedVerified, type SignatureVerified } from '../../crypto/witness.js';
 import { refuse, type TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import type { Certificate, CertificateVerify, EncryptedExtensions, Finished, ServerHello } from '../../wire/types.js';
+import { transcriptHashOf } from '../common.js';
 import { memo } from '../memo.js';
 import type { ClientContext } from './context.js';
 import {
@@ -105,11 +105,6 @@ export function judgeServerCertificate(ctx: ClientContext, cert: Certificate): C
 
 export type SignatureVerdict = { kind: 'refuse'; error: TlsError } | { kind: 'verified'; witness: SignatureVerified };
 
-const th = (ctx: ClientContext): Uint8Array => {
-  if (!ctx.suite) throw new Error('no suite yet');
-  return transcriptHash(ctx.suite.hash, ctx.transcript, ctx.env.crypto);
-};
-
 /** §4.4.3: a scheme the client offered that fits the certificate's key, then the signature over the transcript. */
 export function judgeServerCertificateVerify(ctx: ClientContext, cv: CertificateVerify): SignatureVerdict {
   return memo(ctx, cv, 'verdict', (): SignatureVerdict => {
@@ -120,7 +115,7 @@ export function judgeServerCertificateVerify(ctx: ClientContext, cv: Certificate
         error: refuse('UnofferedSignatureScheme', 'CertificateVerify uses a scheme that was not offered or does not fit the certificate key (RFC 8446 §4.4.3)'),
       };
     }
-    const witness = verifyCertificateVerify(cv.algorithm, spki, 'server', th(ctx), cv.signature, ctx.env.crypto);
+    const witness = verifyCertificateVerify(cv.algorithm, spki, 'server', transcriptHashOf(ctx), cv.signature, ctx.env.crypto);
     return witness
       ? { kind: 'verified', witness }
       : { kind: 'refuse', error: refuse('BadSignature', 'the server CertificateVerify signature does not verify (RFC 8446 §4.4.3)') };
@@ -133,7 +128,7 @@ export type FinishedVerdict = { kind: 'refuse'; error: TlsError } | { kind: 'ver
 export function judgeServerFinished(ctx: ClientContext, fin: Finished): FinishedVerdict {
   return memo(ctx, fin, 'verdict', (): FinishedVerdict => {
     const { suite, serverHandshakeSecret } = ctx;
-    const witness = suite && serverHandshakeSecret ? verifyFinished(suite, serverHandshakeSecret, th(ctx), fin.verifyData, ctx.env.crypto) : undefined;
+    const witness = suite && serverHandshakeSecret ? verifyFinished(suite, serverHandshakeSecret, transcriptHashOf(ctx), fin.verifyData, ctx.env.crypto) : undefined;
     return witness
       ? { kind: 'verified', witness }
       : { kind: 'refuse', error: refuse('BadFinished', 'the server Finished does not match the transcript (RFC 8446 §4.4.4)') };

@@ -7,6 +7,7 @@
  *
  * Each rule names a refusal of the table (wire/refusals.ts), which gives the alert.
  */
+import { equalBytes } from '../../wire/bytes.js';
 import { suiteInfo, type HashName } from '../../crypto/suites.js';
 import { refuse, type TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
@@ -36,7 +37,7 @@ function headerViolation(view: ClientView, sh: ServerHello): TlsError | undefine
   const sv = findExtension(sh.extensions, 'supported_versions_server');
   if (!sv) return refuse('NoTls13', 'the server did not select TLS 1.3 (no supported_versions): tlschart speaks only TLS 1.3');
   if (sv.version !== TLS13) return refuse('UnofferedVersion', `the server selected version 0x${sv.version.toString(16)}, which was not offered`);
-  if (!sameBytes(sh.legacySessionIdEcho, ch.legacySessionId)) {
+  if (!equalBytes(sh.legacySessionIdEcho, ch.legacySessionId)) {
     return refuse('SessionIdMismatch', 'legacy_session_id_echo differs from the legacy_session_id sent');
   }
   if (!ch.cipherSuites.includes(sh.cipherSuite) || !suiteInfo(sh.cipherSuite)) {
@@ -163,6 +164,3 @@ export function serverCertificateViolation(cert: Certificate): TlsError | undefi
   return undefined;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
-}

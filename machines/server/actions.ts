@@ -6,7 +6,7 @@ import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/key
 import { certificateVerifyInput, SUPPORTED_SIGNATURE_SCHEMES } from '../../crypto/signature.js';
 import { type SuiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
-import type { ServerSessionState } from '../../tickets/types.js';
+import { MAX_TICKET_LIFETIME_S, type ServerSessionState } from '../../tickets/types.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { hrrRandom } from '../../wire/handshake.js';
@@ -22,7 +22,7 @@ import type {
   ServerHello,
 } from '../../wire/types.js';
 import { TLS12, TLS13 } from '../../wire/types.js';
-import { dummyChangeCipherSpec, failWith, handshakeCommand } from '../common.js';
+import { dummyChangeCipherSpec, eventOf, failWith, handshakeCommand, transcriptHashOf } from '../common.js';
 import type { Command, TlsEvent } from '../types.js';
 import type { ServerContext } from './context.js';
 import { judgeClientCertificate, judgeClientCertificateVerify, judgeClientFinished, judgeClientHello, type HelloVerdict } from './judge.js';
@@ -30,12 +30,11 @@ import * as logic from './logic.js';
 
 type Patch = Partial<ServerContext>;
 const keylog = (label: string, secret: Uint8Array): Command => ({ kind: 'keylog', label, secret });
-const th = (ctx: ServerContext, suite: SuiteInfo, transcript: readonly Uint8Array[]) => transcriptHash(suite.hash, transcript, ctx.env.crypto);
 
 /** The ClientHello event and the judge's verdict on it, which every ClientHello action acts on. */
 function verdictOf(ctx: ServerContext, event: TlsEvent): { ch: ClientHello; verdict: HelloVerdict } {
-  if (event.type !== 'recv.ClientHello') throw new Error(`expected a ClientHello event, got ${event.type}`);
-  return { ch: event.msg, verdict: judgeClientHello(ctx, event) };
+  const hello = eventOf(event, 'recv.ClientHello');
+  return { ch: hello.msg, verdict: judgeClientHello(ctx, hello) };
 }
 
 /** Answer the first ClientHello with a HelloRetryRequest (§4.1.4), with a cookie when forced. */
@@ -122,7 +121,7 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
   send(sh.cmd, sh.msg.raw);
   const ccsSent = dummyChangeCipherSpec(outbox, ch.legacySessionId.length > 0, ctx.ccsSent);
 
-  const helloHash = th(ctx, suite, transcript);
+  const helloHash = transcriptHashOf(ctx, transcript, suite);
   const hs = early.withSharedSecret(accepted.secret);
   const cHs = hs.clientHandshakeTrafficSecret(helloHash);
   const sHs = hs.serverHandshakeTrafficSecret(helloHash);
@@ -159,14 +158,14 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
       entries: verdict.certificate.chain.map((certData) => ({ certData, extensions: [] })),
     });
     send(cert.cmd, cert.msg.raw);
-    const signature = verdict.certificate.key.sign(verdict.scheme, certificateVerifyInput('server', th(ctx, suite, transcript)));
+    const signature = verdict.certificate.key.sign(verdict.scheme, certificateVerifyInput('server', transcriptHashOf(ctx, transcript, suite)));
     const cv = handshakeCommand<CertificateVerify>({ type: 'certificate_verify', algorithm: verdict.scheme, signature });
     send(cv.cmd, cv.msg.raw);
   }
-  const fin = handshakeCommand<Finished>({ type: 'finished', verifyData: finishedVerifyData(suite, sHs, th(ctx, suite, transcript), ctx.env.crypto) });
+  const fin = handshakeCommand<Finished>({ type: 'finished', verifyData: finishedVerifyData(suite, sHs, transcriptHashOf(ctx, transcript, suite), ctx.env.crypto) });
   send(fin.cmd, fin.msg.raw);
 
-  const serverFinishedHash = th(ctx, suite, transcript);
+  const serverFinishedHash = transcriptHashOf(ctx, transcript, suite);
   const master = hs.toMasterSecret();
   const cAp = master.clientApplicationTrafficSecret(serverFinishedHash);
   const sAp = master.serverApplicationTrafficSecret(serverFinishedHash);
@@ -213,8 +212,8 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
 }
 
 function certificateOf(ctx: ServerContext, event: TlsEvent) {
-  if (event.type !== 'recv.Certificate') throw new Error(`expected a Certificate event, got ${event.type}`);
-  return { msg: event.msg, verdict: judgeClientCertificate(ctx, event.msg) };
+  const { msg } = eventOf(event, 'recv.Certificate');
+  return { msg, verdict: judgeClientCertificate(ctx, msg) };
 }
 
 export function acceptEmptyClientCertificate(ctx: ServerContext, event: TlsEvent): Patch {
@@ -234,34 +233,32 @@ export function failUntrustedClientCertificate(ctx: ServerContext, event: TlsEve
 }
 
 export function acceptClientCertificateVerify(ctx: ServerContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.CertificateVerify') throw new Error(`expected a CertificateVerify event, got ${event.type}`);
-  const verdict = judgeClientCertificateVerify(ctx, event.msg);
+  const { msg } = eventOf(event, 'recv.CertificateVerify');
+  const verdict = judgeClientCertificateVerify(ctx, msg);
   if (verdict.kind !== 'verified') throw new Error('client CertificateVerify accepted without verification');
-  return { transcript: [...ctx.transcript, event.msg.raw], clientSignature: verdict.witness };
+  return { transcript: [...ctx.transcript, msg.raw], clientSignature: verdict.witness };
 }
 
 /** Client Finished verified: switch to the client's application keys and derive the resumption secret. */
 export function acceptClientFinished(ctx: ServerContext, event: TlsEvent): Patch {
-  if (event.type !== 'recv.Finished') throw new Error(`expected a Finished event, got ${event.type}`);
+  const { msg } = eventOf(event, 'recv.Finished');
   const { suite, masterSecret, clientApplicationSecret } = ctx;
   if (!suite || !masterSecret || !clientApplicationSecret) throw new Error('no handshake secrets');
-  const verdict = judgeClientFinished(ctx, event.msg);
+  const verdict = judgeClientFinished(ctx, msg);
   if (verdict.kind !== 'verified') throw new Error('client Finished accepted without verification');
   const w = verdict.witness;
-  const transcript = [...ctx.transcript, event.msg.raw];
+  const transcript = [...ctx.transcript, msg.raw];
   return {
     clientFinished: w,
     transcript,
     readSecret: clientApplicationSecret,
-    resumptionSecret: masterSecret.resumptionMasterSecret(th(ctx, suite, transcript)),
+    resumptionSecret: masterSecret.resumptionMasterSecret(transcriptHashOf(ctx, transcript, suite)),
     outbox: [
       ...ctx.outbox,
       { kind: 'setReadKeys', suite, secret: clientApplicationSecret, epoch: 'application' },
     ],
   };
 }
-
-const MAX_TICKET_LIFETIME_S = 604800; // RFC 8446 §4.6.1: seven days
 
 /**
  * NewSessionTickets (§4.6.1): opaque random identifiers for state kept in the

@@ -9,11 +9,11 @@
 import { EarlySecret } from '../../crypto/keyschedule.js';
 import { schemesForSpki } from '../../crypto/signature.js';
 import type { SuiteInfo } from '../../crypto/suites.js';
-import { transcriptHash } from '../../crypto/transcript.js';
 import { verifyBinder, verifyCertificateVerify, verifyFinished, type BinderVerified, type FinishedVerified, type SignatureVerified } from '../../crypto/witness.js';
 import { refuse, TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import type { Certificate, CertificateVerify, ClientHello, Finished, KeyShareEntry } from '../../wire/types.js';
+import { transcriptHashOf } from '../common.js';
 import { memo } from '../memo.js';
 import type { CertifiedKey, ResolvedTickets, TlsEvent } from '../types.js';
 import type { SelectedPsk, ServerContext } from './context.js';
@@ -106,11 +106,6 @@ function verifySelectedBinder(ctx: ServerContext, ch: ClientHello, suite: SuiteI
 
 // ------------------------------------------------------------ client authentication and Finished
 
-const th = (ctx: ServerContext): Uint8Array => {
-  if (!ctx.suite) throw new Error('no suite yet');
-  return transcriptHash(ctx.suite.hash, ctx.transcript, ctx.env.crypto);
-};
-
 export type CertificateVerdict =
   | { kind: 'refuse'; error: TlsError }
   | { kind: 'empty' }
@@ -143,7 +138,7 @@ export function judgeClientCertificateVerify(ctx: ServerContext, cv: Certificate
     if (!spki || !schemesForSpki(spki).includes(cv.algorithm)) {
       return { kind: 'refuse', error: refuse('UnofferedSignatureScheme', 'client CertificateVerify uses a scheme that does not fit its certificate key (RFC 8446 §4.4.3)') };
     }
-    const witness = verifyCertificateVerify(cv.algorithm, spki, 'client', th(ctx), cv.signature, ctx.env.crypto);
+    const witness = verifyCertificateVerify(cv.algorithm, spki, 'client', transcriptHashOf(ctx), cv.signature, ctx.env.crypto);
     return witness
       ? { kind: 'verified', witness }
       : { kind: 'refuse', error: refuse('BadSignature', 'the client CertificateVerify signature does not verify (RFC 8446 §4.4.3)') };
@@ -156,7 +151,7 @@ export type FinishedVerdict = { kind: 'refuse'; error: TlsError } | { kind: 'ver
 export function judgeClientFinished(ctx: ServerContext, fin: Finished): FinishedVerdict {
   return memo(ctx, fin, 'verdict', (): FinishedVerdict => {
     const { suite, clientHandshakeSecret } = ctx;
-    const witness = suite && clientHandshakeSecret ? verifyFinished(suite, clientHandshakeSecret, th(ctx), fin.verifyData, ctx.env.crypto) : undefined;
+    const witness = suite && clientHandshakeSecret ? verifyFinished(suite, clientHandshakeSecret, transcriptHashOf(ctx), fin.verifyData, ctx.env.crypto) : undefined;
     return witness
       ? { kind: 'verified', witness }
       : { kind: 'refuse', error: refuse('BadFinished', 'the client Finished does not match the transcript (RFC 8446 §4.4.4)') };

@@ -7,6 +7,7 @@
  *
  * Each rule names a refusal of the table (wire/refusals.ts), which gives the alert.
  */
+import { equalBytes } from '../../wire/bytes.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findDisallowedExtension, findExtension } from '../../wire/extensions.js';
 import { clientHelloExtensionBlocks, type RawExtension } from '../../wire/handshake.js';
@@ -77,7 +78,7 @@ export function secondHelloViolation(hrr: ServerHello, ch1: ClientHello, ch2: Cl
   if (findExtension(ch2.extensions, 'early_data')) return no('EarlyDataAfterRetry', 'the second ClientHello offers early_data (§4.2.10)');
   const cookie = findExtension(hrr.extensions, 'cookie');
   const echoed = findExtension(ch2.extensions, 'cookie');
-  if (cookie && (!echoed || !sameBytes(echoed.cookie, cookie.cookie))) {
+  if (cookie && (!echoed || !equalBytes(echoed.cookie, cookie.cookie))) {
     return no('CookieMismatch', 'the second ClientHello does not echo the cookie');
   }
   if (!cookie && echoed) return no('SecondHelloChanged', 'the second ClientHello carries a cookie the HelloRetryRequest did not send');
@@ -85,7 +86,7 @@ export function secondHelloViolation(hrr: ServerHello, ch1: ClientHello, ch2: Cl
     return no('SuiteChangedAfterRetry', 'the second ClientHello no longer offers the retry cipher suite');
   }
   const same = (what: string, a: Uint8Array | number[], b: Uint8Array | number[]) =>
-    sameBytes(Uint8Array.from(a), Uint8Array.from(b)) ? undefined : no('SecondHelloChanged', `the second ClientHello changes ${what} (§4.1.2)`);
+    equalBytes(Uint8Array.from(a), Uint8Array.from(b)) ? undefined : no('SecondHelloChanged', `the second ClientHello changes ${what} (§4.1.2)`);
   const header =
     (ch1.legacyVersion !== ch2.legacyVersion ? no('SecondHelloChanged', 'the second ClientHello changes legacy_version (§4.1.2)') : undefined) ??
     same('random', ch1.random, ch2.random) ??
@@ -102,7 +103,7 @@ export function secondHelloViolation(hrr: ServerHello, ch1: ClientHello, ch2: Cl
   for (let i = 0; i < Math.max(f1.length, f2.length); i++) {
     const a = f1[i];
     const b = f2[i];
-    if (!a || !b || a.code !== b.code || !sameBytes(a.data, b.data)) {
+    if (!a || !b || a.code !== b.code || !equalBytes(a.data, b.data)) {
       const code = (a ?? b)?.code ?? -1;
       return no('SecondHelloChanged', `the second ClientHello changes extension ${code}, which a HelloRetryRequest does not allow to change (§4.1.2)`);
     }
@@ -116,20 +117,15 @@ export function secondHelloViolation(hrr: ServerHello, ch1: ClientHello, ch2: Cl
     }
   } else {
     const raw = (b: RawExtension[]) => b.find((e) => e.code === ExtensionType.key_share)?.data ?? new Uint8Array(0);
-    if (!sameBytes(raw(b1.value), raw(b2.value))) return no('SecondHelloChanged', 'the second ClientHello changes key_share though the HelloRetryRequest asked for no group');
+    if (!equalBytes(raw(b1.value), raw(b2.value))) return no('SecondHelloChanged', 'the second ClientHello changes key_share though the HelloRetryRequest asked for no group');
   }
   // pre_shared_key: identities may be updated (age, binder) or removed, never added.
   const before = findExtension(ch1.extensions, 'pre_shared_key_client')?.identities ?? [];
   for (const id of findExtension(ch2.extensions, 'pre_shared_key_client')?.identities ?? []) {
-    if (!before.some((b) => sameBytes(b.identity, id.identity))) {
+    if (!before.some((b) => equalBytes(b.identity, id.identity))) {
       return no('SecondHelloAddedPsk', 'the second ClientHello offers a PSK identity the first did not (§4.1.2)');
     }
   }
   return undefined;
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}

@@ -6,6 +6,7 @@
  * suite, how many tickets. Attacked connections get no prediction, only the
  * properties (invariants.ts).
  */
+import { MAX_TICKET_LIFETIME_S } from '../../tickets/types.js';
 import { suiteInfo } from '../../crypto/suites.js';
 import type { AlertName } from '../../wire/alerts.js';
 import type { WorldSetup } from '../arbitraries/config.js';
@@ -54,7 +55,6 @@ export function initialModel(setup: WorldSetup, now: number): Model {
 }
 
 const hashOf = (suite: number) => suiteInfo(suite)?.hash;
-const MAX_LIFETIME_S = 604800;
 
 /** Whether the client still offers a ticket: unexpired on its own clock, a hash it offers (RFC 8446 §4.6.1, §4.2.11). */
 export function clientOffers(m: Model, t: ModelTicket): boolean {
@@ -105,7 +105,7 @@ export function predict(
   if (s.clientAuth === 'require' && !resumed && !c.clientCertificate) {
     return { ok: false, side: 'server', alert: 'certificate_required', offered };
   }
-  const lifetime = Math.min(Math.max(0, Math.floor(s.ticketLifetimeS)), MAX_LIFETIME_S);
+  const lifetime = Math.min(Math.max(0, Math.floor(s.ticketLifetimeS)), MAX_TICKET_LIFETIME_S);
   const tickets = pskDhe && lifetime > 0 ? s.ticketsPerHandshake : 0;
   return { ok: true, resumed: certain ? resumed : undefined, suite, tickets, helloRetry, offered };
 }
