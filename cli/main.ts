@@ -6,6 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { auditCommand } from './audit.js';
 import { connectCommand } from './connect.js';
 import { demo } from './demo.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
@@ -28,6 +29,10 @@ Commands:
                        (--format mermaid|svg|html, --out FILE)
   trace view FILE      write a self-contained HTML page that steps through a trace
   chart client|server  export a handshake statechart (--format mermaid|dot|json|svg)
+  audit server HOST:PORT
+                       audit a live server's TLS 1.3 session resumption (tickets,
+                       PSK modes, binders, replay, ticket age, 0-RTT, HRR,
+                       out-of-order messages) with the statecharts as the oracle
 
 demo, connect and serve take --trace FILE (a trace for the trace commands),
 --inspect (stream the statecharts, sanitised, to an XState inspector) and
@@ -39,6 +44,8 @@ options of a command.
 Exit status: 0 success, 1 the command failed (e.g. a handshake alert), 2 bad usage.
 trace and chart: 0 success (trace check: the trace conforms), 1 the trace
 violates RFC 8446, 2 the file cannot be read as a trace, 64 bad usage.
+audit: 0 no failing finding, 1 failing findings, 2 inconclusive (target
+unreachable, no TLS 1.3), 64 bad usage.
 `;
 
 const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = {
@@ -47,6 +54,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<n
   connect: connectCommand,
   trace: traceCommand,
   chart: chartCommand,
+  audit: auditCommand,
 };
 
 /** Run the CLI with `argv` (without node and the script path). Resolves with the exit status. */
@@ -62,7 +70,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const run = COMMANDS[command];
   try {
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: demo, serve, connect, trace, chart; see tlschart --help)`);
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: demo, serve, connect, trace, chart, audit; see tlschart --help)`);
     return await run(rest, io);
   } catch (e) {
     const err = e as Error;
