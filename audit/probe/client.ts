@@ -27,11 +27,12 @@ import {
   type HandshakeSecret,
   type MasterSecret,
 } from '../../crypto/keyschedule.js';
+import { nobleProvider } from '../../crypto/noble.js';
 import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
 import { MAX_CIPHERTEXT_LENGTH, recordHeader } from '../../record/framing.js';
 import { RecordLayer } from '../../record/layer.js';
-import { AlertDescription, alertName, TlsError, type AlertName } from '../../wire/alerts.js';
+import { AlertDescription, alertName, type AlertName } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, encodeHandshake } from '../../wire/handshake.js';
 import {
@@ -45,6 +46,9 @@ import {
   type ServerHello,
 } from '../../wire/types.js';
 import type { EndReason, Transport } from './transport.js';
+
+/** The probe's crypto: tlschart's default provider (@noble), passed explicitly everywhere. */
+const P = nobleProvider;
 
 /** The key epochs a record can be written or read under. */
 export type ProbeEpoch = 'plaintext' | 'early' | 'handshake' | 'application';
@@ -130,7 +134,7 @@ export class ProbeConnection {
   private readonly transport: Transport;
   readonly deadline: number;
   private readonly now: () => number;
-  private readonly layer = new RecordLayer({ role: 'client' });
+  private readonly layer = new RecordLayer({ role: 'client', provider: P });
   private inBuf: Uint8Array = new Uint8Array(0);
   private pending: InRecord[] = [];
   private readEpoch: ProbeEpoch = 'plaintext';
@@ -247,7 +251,7 @@ export class ProbeConnection {
     this.offered = hello.offered;
     if (this.helloRetryRequest && this.clientHello1) {
       const suite = suiteInfo(this.helloRetryRequest.cipherSuite);
-      if (suite) this.transcript = [messageHashMessage(suite.hash, this.clientHello1), this.helloRetryRequest.raw, hello.raw];
+      if (suite) this.transcript = [messageHashMessage(suite.hash, this.clientHello1, P), this.helloRetryRequest.raw, hello.raw];
       else this.transcript = [hello.raw];
     } else {
       this.clientHello1 = hello.raw;
@@ -258,8 +262,10 @@ export class ProbeConnection {
     this.write(records);
     const first = hello.offered[0];
     if (hello.earlyData && first) {
-      const early = EarlySecret.create(first.suite, first.psk);
-      this.earlySecret = early.clientEarlyTrafficSecret(transcriptHash(first.suite.hash, this.transcript));
+      // D.4: offering early data, the middlebox ChangeCipherSpec comes right after the first ClientHello.
+      if (this.legacySessionId.length > 0 && !this.ccsSent) this.sendChangeCipherSpec();
+      const early = EarlySecret.create(first.suite, first.psk, P);
+      this.earlySecret = early.clientEarlyTrafficSecret(transcriptHash(first.suite.hash, this.transcript, P));
       this.setWrite('early', first.suite);
       for (const data of hello.earlyData) this.sendApplicationData(data);
     }
@@ -275,8 +281,12 @@ export class ProbeConnection {
     return concat(...out);
   }
 
-  /** Switch our write keys to an epoch whose secret is known. */
+  /**
+   * Switch our write keys to an epoch whose secret is known. Switching to the
+   * epoch we already write in does nothing: its sequence number goes on (§5.3).
+   */
   setWrite(epoch: ProbeEpoch, suiteOverride?: SuiteInfo): void {
+    if (epoch === this.writeEpoch && epoch !== 'plaintext') return;
     const suite = suiteOverride ?? this.suite;
     const secret =
       epoch === 'early' ? this.earlySecret : epoch === 'handshake' ? this.clientHandshakeSecret : epoch === 'application' ? this.clientAppSecret : undefined;
@@ -285,7 +295,7 @@ export class ProbeConnection {
       return;
     }
     if (!secret || !suite) throw new ProbeError(`no ${epoch} write keys: ${this.keysUnknown ?? 'the handshake did not get that far'}`);
-    this.layer.setWriteKeys(suite, trafficKeys(suite, secret), epoch);
+    this.layer.setWriteKeys(suite, trafficKeys(suite, secret, P), epoch);
     this.writeEpoch = epoch;
   }
 
@@ -341,8 +351,8 @@ export class ProbeConnection {
   updateWriteKeys(): void {
     const suite = this.suite;
     if (!suite || !this.clientAppSecret) throw new ProbeError('no application write keys to update');
-    this.clientAppSecret = nextApplicationTrafficSecret(suite, this.clientAppSecret);
-    this.layer.setWriteKeys(suite, trafficKeys(suite, this.clientAppSecret), 'application');
+    this.clientAppSecret = nextApplicationTrafficSecret(suite, this.clientAppSecret, P);
+    this.layer.setWriteKeys(suite, trafficKeys(suite, this.clientAppSecret, P), 'application');
   }
 
   /** EndOfEarlyData under the early keys (RFC 8446 §4.5), part of the transcript. */
@@ -355,7 +365,7 @@ export class ProbeConnection {
   clientFinished(corrupt = false): Uint8Array {
     const suite = this.suite;
     if (!suite || !this.clientHandshakeSecret) throw new ProbeError(`no handshake keys: ${this.keysUnknown ?? 'no ServerHello'}`);
-    const verifyData = finishedVerifyData(suite, this.clientHandshakeSecret, transcriptHash(suite.hash, this.transcript));
+    const verifyData = finishedVerifyData(suite, this.clientHandshakeSecret, transcriptHash(suite.hash, this.transcript, P), P);
     if (corrupt) verifyData[verifyData.length - 1] = (verifyData[verifyData.length - 1] as number) ^ 1;
     return encodeHandshake({ type: 'finished', verifyData }).raw;
   }
@@ -379,7 +389,7 @@ export class ProbeConnection {
     const suite = this.suite;
     if (!suite || !this.master) return;
     this.finishedSentAt = this.stamp();
-    this.resumptionSecret = this.master.resumptionMasterSecret(transcriptHash(suite.hash, this.transcript));
+    this.resumptionSecret = this.master.resumptionMasterSecret(transcriptHash(suite.hash, this.transcript, P));
     if (this.clientAppSecret) this.setWrite('application');
     for (const t of this.unresolvedTickets.splice(0)) this.addTicket(t.nst, t.at);
   }
@@ -486,7 +496,10 @@ export class ProbeConnection {
       }
       case 'early_data_skipped':
       case 'error': {
-        const error = item.kind === 'error' ? item.error : new TlsError('internal_error', 'Unexpected', 'early data skipped on a client');
+        const error =
+          item.kind === 'error'
+            ? { alert: item.error.alert, reason: item.error.reason, message: item.error.message }
+            : { alert: 'internal_error', reason: 'EarlyDataOnClient', message: 'early data skipped on a client' };
         this.layerDead = true;
         const records = this.takePending();
         // Whatever else is buffered cannot be read either; keep it with this event.
@@ -589,12 +602,12 @@ export class ProbeConnection {
       this.keysUnknown = 'the ServerHello has neither a key share nor a PSK';
       return;
     }
-    const hs = EarlySecret.create(suite, psk).withSharedSecret(ecdhe);
-    const helloHash = transcriptHash(suite.hash, this.transcript);
+    const hs = EarlySecret.create(suite, psk, P).withSharedSecret(ecdhe);
+    const helloHash = transcriptHash(suite.hash, this.transcript, P);
     this.handshake = hs;
     this.clientHandshakeSecret = hs.clientHandshakeTrafficSecret(helloHash);
     this.serverHandshakeSecret = hs.serverHandshakeTrafficSecret(helloHash);
-    this.layer.setReadKeys(suite, trafficKeys(suite, this.serverHandshakeSecret), 'handshake');
+    this.layer.setReadKeys(suite, trafficKeys(suite, this.serverHandshakeSecret, P), 'handshake');
     this.readEpoch = 'handshake';
   }
 
@@ -604,26 +617,26 @@ export class ProbeConnection {
       this.transcript.push(raw);
       return;
     }
-    const expected = finishedVerifyData(suite, this.serverHandshakeSecret, transcriptHash(suite.hash, this.transcript));
+    const expected = finishedVerifyData(suite, this.serverHandshakeSecret, transcriptHash(suite.hash, this.transcript, P), P);
     this.serverFinishedValid = constantTimeEqual(expected, verifyData);
     this.transcript.push(raw);
     this.master = this.handshake.toMasterSecret();
-    const h = transcriptHash(suite.hash, this.transcript);
+    const h = transcriptHash(suite.hash, this.transcript, P);
     this.clientAppSecret = this.master.clientApplicationTrafficSecret(h);
     this.serverAppSecret = this.master.serverApplicationTrafficSecret(h);
-    this.layer.setReadKeys(suite, trafficKeys(suite, this.serverAppSecret), 'application');
+    this.layer.setReadKeys(suite, trafficKeys(suite, this.serverAppSecret, P), 'application');
     this.readEpoch = 'application';
   }
 
   private onKeyUpdate(requestUpdate: number): void {
     const suite = this.suite;
     if (!suite || !this.serverAppSecret) return;
-    this.serverAppSecret = nextApplicationTrafficSecret(suite, this.serverAppSecret);
-    this.layer.setReadKeys(suite, trafficKeys(suite, this.serverAppSecret), 'application');
+    this.serverAppSecret = nextApplicationTrafficSecret(suite, this.serverAppSecret, P);
+    this.layer.setReadKeys(suite, trafficKeys(suite, this.serverAppSecret, P), 'application');
     if (requestUpdate === 1 && this.clientAppSecret && this.writeEpoch === 'application') {
       this.sendHandshake(encodeHandshake({ type: 'key_update', requestUpdate: 0 }).raw, 'key_update');
-      this.clientAppSecret = nextApplicationTrafficSecret(suite, this.clientAppSecret);
-      this.layer.setWriteKeys(suite, trafficKeys(suite, this.clientAppSecret), 'application');
+      this.clientAppSecret = nextApplicationTrafficSecret(suite, this.clientAppSecret, P);
+      this.layer.setWriteKeys(suite, trafficKeys(suite, this.clientAppSecret, P), 'application');
     }
   }
 
@@ -637,7 +650,7 @@ export class ProbeConnection {
       ticketAgeAdd: nst.ticketAgeAdd,
       maxEarlyDataSize: findExtension(nst.extensions, 'early_data_ticket')?.maxEarlyDataSize,
       extensions: nst.extensions,
-      psk: resumptionPsk(suite, this.resumptionSecret, nst.ticketNonce),
+      psk: resumptionPsk(suite, this.resumptionSecret, nst.ticketNonce, P),
       suite,
       receivedAtMs: at,
       serverName: this.serverName,

@@ -15,7 +15,7 @@
  */
 import { concat } from '../../crypto/bytes.js';
 import { computeBinder, deriveSecret, EarlySecret } from '../../crypto/keyschedule.js';
-import { defaultProvider } from '../../crypto/noble.js';
+import { nobleProvider } from '../../crypto/noble.js';
 import type { SuiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
 import { encodeExtensions } from '../../wire/extensions.js';
@@ -62,12 +62,14 @@ export interface BuiltHello {
 
 // ------------------------------------------------------------------ binders
 
+/** The probe's crypto: tlschart's default provider (@noble), passed explicitly everywhere. */
+const P = nobleProvider;
+
 function binderKey(suite: SuiteInfo, psk: Uint8Array, label: 'res binder' | 'ext binder'): Uint8Array {
-  const early = EarlySecret.create(suite, psk);
+  const early = EarlySecret.create(suite, psk, P);
   if (label === 'res binder') return early.resumptionBinderKey();
   // §7.1: binder_key = Derive-Secret(Early Secret, "ext binder" | "res binder", "").
-  const p = defaultProvider();
-  return deriveSecret(suite.hash, early.secret, 'ext binder', p.hash(suite.hash, new Uint8Array(0)), p);
+  return deriveSecret(suite.hash, early.secret, 'ext binder', P.hash(suite.hash, new Uint8Array(0)), P);
 }
 
 /** The binder RFC 8446 §4.2.11.2 calls for: a resumption binder over the real truncated hello. */
@@ -75,7 +77,7 @@ export function validBinder(suite: SuiteInfo, psk: Uint8Array): BinderMaker {
   return {
     length: suite.hashLen,
     describe: 'valid',
-    compute: (hashOf) => computeBinder(suite, binderKey(suite, psk, 'res binder'), hashOf(suite)),
+    compute: (hashOf) => computeBinder(suite, binderKey(suite, psk, 'res binder'), hashOf(suite), P),
   };
 }
 
@@ -113,7 +115,7 @@ export function externalLabelBinder(suite: SuiteInfo, psk: Uint8Array): BinderMa
   return {
     length: suite.hashLen,
     describe: 'binder computed with the "ext binder" label',
-    compute: (hashOf) => computeBinder(suite, binderKey(suite, psk, 'ext binder'), hashOf(suite)),
+    compute: (hashOf) => computeBinder(suite, binderKey(suite, psk, 'ext binder'), hashOf(suite), P),
   };
 }
 
@@ -126,7 +128,7 @@ export function otherTranscriptBinder(suite: SuiteInfo, psk: Uint8Array, prefix:
       const other = partial.slice();
       // random starts after the 4-byte header and the 2-byte legacy_version.
       other[6] = (other[6] as number) ^ 0xff;
-      return computeBinder(suite, binderKey(suite, psk, 'res binder'), transcriptHash(suite.hash, [...prefix, other]));
+      return computeBinder(suite, binderKey(suite, psk, 'res binder'), transcriptHash(suite.hash, [...prefix, other], P), P);
     },
   };
 }
@@ -136,7 +138,7 @@ export function noPrefixBinder(suite: SuiteInfo, psk: Uint8Array): BinderMaker {
   return {
     length: suite.hashLen,
     describe: 'binder computed without the HelloRetryRequest in the transcript',
-    compute: (_hashOf, partial) => computeBinder(suite, binderKey(suite, psk, 'res binder'), transcriptHash(suite.hash, [partial])),
+    compute: (_hashOf, partial) => computeBinder(suite, binderKey(suite, psk, 'res binder'), transcriptHash(suite.hash, [partial], P), P),
   };
 }
 
@@ -224,7 +226,7 @@ export function buildHello(spec: HelloSpec): BuiltHello {
   if (draft.bindersListAt === undefined) throw new Error('pre_shared_key offer without a binders list');
   const partial = draft.raw.slice(0, draft.bindersListAt);
   const prefix = spec.transcriptPrefix ?? [];
-  const hashOf = (suite: SuiteInfo) => transcriptHash(suite.hash, [...prefix, partial]);
+  const hashOf = (suite: SuiteInfo) => transcriptHash(suite.hash, [...prefix, partial], P);
   const binders = makers.map((m) => {
     const b = m.compute(hashOf, partial);
     if (b.length !== m.length) throw new Error(`binder maker "${m.describe}" produced ${b.length} bytes, declared ${m.length}`);

@@ -6,7 +6,7 @@
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { defaultServerConfig } from '../../engine/config.js';
-import { ServerConnection } from '../../engine/connection.js';
+import { ServerConnection, type ServerOptions } from '../../engine/connection.js';
 import { systemEnvironment } from '../../engine/env.js';
 import type { serverMachine } from '../../machines/server/machine.js';
 import type { CertifiedKey, ServerConfig } from '../../machines/types.js';
@@ -23,6 +23,8 @@ export async function startEngineServer(o: {
   machine?: typeof serverMachine;
   ticketStore?: TicketStore;
   config?: Partial<ServerConfig>;
+  /** Another server engine (an engine-level mutant), given the options and the ticket store. */
+  connection?: (options: ServerOptions, store: TicketStore) => ServerConnection;
 }): Promise<EngineServer> {
   const store = o.ticketStore ?? new MemoryTicketStore();
   const config = defaultServerConfig({ certificates: o.certificates, ...o.config });
@@ -30,7 +32,8 @@ export async function startEngineServer(o: {
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const conn = new ServerConnection({ ...config, env: systemEnvironment(), ticketStore: store, ...(o.machine ? { machine: o.machine } : {}) });
+    const options: ServerOptions = { ...config, env: systemEnvironment(), ticketStore: store, ...(o.machine ? { machine: o.machine } : {}) };
+    const conn = o.connection ? o.connection(options, store) : new ServerConnection(options);
     conn.on('output', (b) => {
       if (!socket.destroyed) socket.write(b);
     });

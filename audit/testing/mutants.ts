@@ -6,67 +6,80 @@
  * test.
  */
 import { assign } from 'xstate';
+import { toHex } from '../../crypto/bytes.js';
 import { computeBinder, EarlySecret } from '../../crypto/keyschedule.js';
+import { nobleProvider } from '../../crypto/noble.js';
+import { suiteInfo } from '../../crypto/suites.js';
+import { transcriptHash } from '../../crypto/transcript.js';
+import { ServerConnection, type ServerOptions } from '../../engine/connection.js';
 import { insertBefore, mapMessage, rewriteMessage, serverFlightProbe } from '../../engine/testing/probes.js';
 import * as serverActions from '../../machines/server/actions.js';
 import type { ServerContext } from '../../machines/server/context.js';
-import { guards as serverGuards } from '../../machines/server/guards.js';
-import * as logic from '../../machines/server/logic.js';
 import { serverMachine } from '../../machines/server/machine.js';
 import type { CertifiedKey, Command, TlsEvent } from '../../machines/types.js';
-import { toHex } from '../../crypto/bytes.js';
 import type { ServerSessionState, TicketStore } from '../../tickets/types.js';
 import { findExtension } from '../../wire/extensions.js';
-import { decodeHandshake, encodeHandshake } from '../../wire/handshake.js';
-import { PskKeyExchangeMode, type Certificate, type ClientHello, type EncryptedExtensions, type ServerHello } from '../../wire/types.js';
+import { decodeHandshake, encodeHandshake, truncatedClientHello } from '../../wire/handshake.js';
+import { PskKeyExchangeMode, type Certificate, type ClientHello, type EncryptedExtensions, type HandshakeMessage, type ServerHello } from '../../wire/types.js';
 
 type ClientHelloEvent = Extract<TlsEvent, { type: 'recv.ClientHello' }>;
 
 const isClientHello = (e: TlsEvent): e is ClientHelloEvent => e.type === 'recv.ClientHello';
 
-/** The event with the client's binders replaced by the right ones for the PSK the server would select. */
-function withHonestBinders(ctx: ServerContext, e: TlsEvent): TlsEvent {
-  if (!isClientHello(e)) return e;
-  const selected = logic.selectPsk(ctx, e.msg, e.tickets);
-  const suite = logic.chooseSuite(ctx, e.msg, e.tickets);
-  const psk = findExtension(e.msg.extensions, 'pre_shared_key_client');
-  const partial = suite && logic.partialHelloHash(ctx, e.msg, suite);
-  if (!selected || !suite || !psk || !partial) return e;
-  const binders = psk.binders.map((b, i) => (i === selected.index ? computeBinder(suite, EarlySecret.create(suite, selected.state.psk).resumptionBinderKey(), partial) : b));
-  // Only the decoded binders change: the transcript still hashes the bytes received.
-  const extensions = e.msg.extensions.map((x) => (x.type === 'pre_shared_key_client' ? { ...x, binders } : x));
-  return { ...e, msg: { ...e.msg, extensions } as ClientHello };
+/**
+ * A server engine that rewrites each decoded ClientHello before its chart
+ * sees it (the bytes, hence the transcript, stay as received): the engine-level
+ * mutants.
+ */
+abstract class RewritingServer extends ServerConnection {
+  constructor(
+    options: ServerOptions,
+    protected readonly tickets: TicketStore,
+  ) {
+    super(options);
+  }
+
+  protected abstract rewrite(ch: ClientHello): Promise<ClientHello>;
+
+  protected override async eventFor(msg: HandshakeMessage): Promise<TlsEvent> {
+    return super.eventFor(msg.type === 'client_hello' ? await this.rewrite(msg) : msg);
+  }
 }
 
-/** Resumes whatever the binder: hasValidBinder is hasResumableTicket. */
-export const skipsBinderCheck = serverMachine.provide({
-  guards: {
-    hasValidBinder: ({ context, event }: { context: ServerContext; event: TlsEvent }) => serverGuards.hasResumableTicket(context, event),
-  },
-  actions: {
-    sendServerFlight: assign(({ context, event }: { context: ServerContext; event: TlsEvent }) => serverActions.sendServerFlight(context, withHonestBinders(context, event))),
-  },
-});
-
-/** The event as if the client had offered psk_dhe_ke too. */
-function withDheMode(e: TlsEvent): TlsEvent {
-  if (!isClientHello(e)) return e;
-  const extensions = e.msg.extensions.map((x) =>
-    x.type === 'psk_key_exchange_modes' && !x.modes.includes(PskKeyExchangeMode.psk_dhe_ke) ? { ...x, modes: [...x.modes, PskKeyExchangeMode.psk_dhe_ke] } : x,
-  );
-  return { ...e, msg: { ...e.msg, extensions } as ClientHello };
+/**
+ * Skips the binder check: every offered binder is replaced by the right one
+ * for its ticket before the chart verifies it (first ClientHellos only).
+ */
+export class BinderIgnoringServer extends RewritingServer {
+  protected async rewrite(ch: ClientHello): Promise<ClientHello> {
+    const psk = findExtension(ch.extensions, 'pre_shared_key_client');
+    const partial = truncatedClientHello(ch.raw);
+    if (!psk || !partial.ok) return ch;
+    const binders = await Promise.all(
+      psk.binders.map(async (b, i) => {
+        const id = psk.identities[i];
+        const state = id && (await this.tickets.get(id.identity));
+        const suite = state ? suiteInfo(state.suite) : undefined;
+        if (!state || !suite) return b;
+        const key = EarlySecret.create(suite, state.psk, nobleProvider).resumptionBinderKey();
+        return computeBinder(suite, key, transcriptHash(suite.hash, [partial.value], nobleProvider), nobleProvider);
+      }),
+    );
+    return { ...ch, extensions: ch.extensions.map((x) => (x.type === 'pre_shared_key_client' ? { ...x, binders } : x)) };
+  }
 }
 
-/** Resumes a psk_ke-only offer (the mode check is gone). */
-export const acceptsPskKe = serverMachine.provide({
-  guards: {
-    hasValidBinder: ({ context, event }: { context: ServerContext; event: TlsEvent }) => serverGuards.hasValidBinder(context, withDheMode(event)),
-    hasResumableTicket: ({ context, event }: { context: ServerContext; event: TlsEvent }) => serverGuards.hasResumableTicket(context, withDheMode(event)),
-  },
-  actions: {
-    sendServerFlight: assign(({ context, event }: { context: ServerContext; event: TlsEvent }) => serverActions.sendServerFlight(context, withDheMode(event))),
-  },
-});
+/** Resumes a psk_ke-only offer: the chart sees psk_dhe_ke added to the client's modes. */
+export class PskKeAcceptingServer extends RewritingServer {
+  protected async rewrite(ch: ClientHello): Promise<ClientHello> {
+    return {
+      ...ch,
+      extensions: ch.extensions.map((x) =>
+        x.type === 'psk_key_exchange_modes' && !x.modes.includes(PskKeyExchangeMode.psk_dhe_ke) ? { ...x, modes: [...x.modes, PskKeyExchangeMode.psk_dhe_ke] } : x,
+      ),
+    };
+  }
+}
 
 const offersEarlyData = (e: TlsEvent) => isClientHello(e) && findExtension(e.msg.extensions, 'early_data') !== undefined;
 

@@ -6,6 +6,7 @@
  */
 import type { Behaviour, FindingDraft, MeasuredValue, PolicyJudgement, RfcReference, Verdict } from '../../findings.js';
 import type { ProbeConnection } from '../../probe/client.js';
+import { nobleProvider } from '../../../crypto/noble.js';
 import { suiteInfo } from '../../../crypto/suites.js';
 import { messageHashMessage } from '../../../crypto/transcript.js';
 import { findExtension } from '../../../wire/extensions.js';
@@ -192,7 +193,7 @@ export function retryOptions(first: ProbeHello, hrr: ServerHello, o: HelloOption
     keyShares: first.keyShares,
     ...(group !== undefined ? { shareGroups: [group] } : {}),
     ...(cookie ? { cookie } : {}),
-    ...(suite ? { transcriptPrefix: [messageHashMessage(suite.hash, first.raw), hrr.raw] } : {}),
+    ...(suite ? { transcriptPrefix: [messageHashMessage(suite.hash, first.raw, nobleProvider), hrr.raw] } : {}),
     ...o,
   };
 }
