@@ -85,6 +85,9 @@ async function preflight(ctx: AuditContext): Promise<Preflight> {
     if (conn.speaksTls13 === false || conn.alertReceived === 'protocol_version') {
       return { ok: false, reason: `${s.target.label} does not speak TLS 1.3 (${conn.alertReceived ? `alert ${conn.alertReceived}` : 'its ServerHello selects an older version'})` };
     }
+    if (!conn.serverFinishedReceived && ctx.remainingMs() <= 0) {
+      return { ok: false, reason: `the audit budget of ${Math.round(s.budgetMs / 1000)} s is spent before the first handshake completed` };
+    }
     if (!conn.serverFinishedReceived || conn.serverFinishedValid !== true) {
       const what = conn.alertReceived ? `alert ${conn.alertReceived}` : conn.keysUnknown ?? (conn.timedOut ? 'no answer before the timeout' : 'the connection ended');
       return { ok: false, reason: `no TLS 1.3 handshake with ${s.target.label} completed (${what})` };

@@ -18,7 +18,7 @@ import { makePki, startServer, type Running, type TestPki } from '../../net/test
 import { loadTrace } from '../../traces/format.js';
 import { checkTrace } from '../../traces/monitor.js';
 import { exitStatus } from '../findings.js';
-import { auditPort, summary, type AuditRun } from '../testing/audit-run.js';
+import { AUDIT_TEST_RUNS as N, auditPort, summary, type AuditRun } from '../testing/audit-run.js';
 
 let pki: TestPki;
 let server: Running;
@@ -28,8 +28,8 @@ let strict: AuditRun;
 beforeAll(async () => {
   pki = await makePki();
   server = await startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem });
-  rfc = await auditPort(server.port, { ca: pki.ca.certPem, runs: 3 });
-  strict = await auditPort(server.port, { ca: pki.ca.certPem, runs: 3, profile: 'strict' });
+  rfc = await auditPort(server.port, { ca: pki.ca.certPem });
+  strict = await auditPort(server.port, { ca: pki.ca.certPem, profile: 'strict' });
 }, 120_000);
 
 afterAll(async () => {
@@ -62,7 +62,7 @@ describe('tlschart audit server against tlschart serve', () => {
     for (const id of ['resumption.psk-dhe-ke', 'resumption.success-rate', 'resumption.no-certificate', 'resumption.key-share', 'resumption.fresh-key-share', 'resumption.new-tickets']) {
       expect(rfc.finding(id).verdict, id).toBe('pass');
     }
-    expect(rfc.finding('resumption.success-rate').measured).toMatchObject({ tries: 3, resumed: 3 });
+    expect(rfc.finding('resumption.success-rate').measured).toMatchObject({ tries: N, resumed: N });
   });
 
   it('issues 2 tickets of 7200 s after a full handshake, also to a client that closes at once', () => {
@@ -97,9 +97,9 @@ describe('tlschart audit server against tlschart serve', () => {
     expect(rfc.finding('psk-modes.dhe-without-key-share')).toMatchObject({ verdict: 'pass', observed: { alert: 'missing_extension' } });
   });
 
-  it('resumes each ticket at most once, also when it is offered on 3 connections at once', () => {
+  it('resumes each ticket at most once, also when it is offered on --runs connections at once', () => {
     expect(rfc.finding('replay.sequential')).toMatchObject({ verdict: 'pass', measured: { first: 'resumed', second: 'full' } });
-    expect(rfc.finding('replay.parallel')).toMatchObject({ verdict: 'pass', measured: { offers: 3, resumed: 1 } });
+    expect(rfc.finding('replay.parallel')).toMatchObject({ verdict: 'pass', measured: { offers: N, resumed: 1 } });
   });
 
   it('never accepts 0-RTT; skips refused early data up to 16384 bytes, then bad_record_mac; refuses EndOfEarlyData with unexpected_message', () => {
@@ -126,8 +126,8 @@ describe('tlschart audit server against tlschart serve', () => {
   it('reacts to every generated out-of-order sequence as its own chart does, and says how to replay the run', () => {
     const f = rfc.finding('out-of-order.psk-path');
     expect(f.verdict, JSON.stringify(f.measured)).toBe('pass');
-    expect(f.measured).toMatchObject({ seed: 20260101, runs: 3 });
-    expect(f.measured['replay']).toBe('--seed 20260101 --checks out-of-order --runs 3');
+    expect(f.measured).toMatchObject({ seed: 20260101, runs: N });
+    expect(f.measured['replay']).toBe(`--seed 20260101 --checks out-of-order --runs ${N}`);
   });
 
   it('records every connection as a trace that conforms to tlschart\'s server chart', async () => {

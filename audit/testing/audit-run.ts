@@ -6,6 +6,22 @@ import type { AuditReport, Finding, Profile } from '../findings.js';
 import { tcpTarget } from '../probe/target.js';
 import { auditServer } from '../server/run.js';
 
+/**
+ * --runs of the audit tests: 3 in `npm test`; TLSCHART_AUDIT_RUNS=N for a
+ * fuller run (more resumptions, parallel offers and generated out-of-order
+ * sequences), and 25 under TLSCHART_DEEP=1 (`npm run test:props` sets it).
+ */
+export const AUDIT_TEST_RUNS = ((): number => {
+  const raw = process.env.TLSCHART_AUDIT_RUNS;
+  if (raw !== undefined && raw !== '') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 2) throw new Error(`TLSCHART_AUDIT_RUNS must be an integer of at least 2, got ${JSON.stringify(raw)}`);
+    return n;
+  }
+  const deep = process.env.TLSCHART_DEEP;
+  return deep !== undefined && deep !== '' && deep !== '0' ? 25 : 3;
+})();
+
 export interface AuditRun {
   report: AuditReport;
   outDir: string;
@@ -34,7 +50,7 @@ export async function auditPort(port: number, o: AuditRunOptions = {}): Promise<
     ca: o.ca,
     insecure: o.ca === undefined,
     profile: o.profile ?? 'rfc',
-    runs: o.runs ?? 3,
+    runs: o.runs ?? AUDIT_TEST_RUNS,
     timeoutMs: 10_000,
     budgetMs: 90_000,
     concurrency: 4,
