@@ -43,7 +43,7 @@ import {
 import { checkSide } from '../../traces/monitor.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake } from '../../wire/handshake.js';
-import type { HandshakeMessage } from '../../wire/types.js';
+import { HandshakeType, type HandshakeMessage } from '../../wire/types.js';
 import type { InRecord, WireEvent } from './client.js';
 
 export interface ProbeTraceMeta {
@@ -88,9 +88,12 @@ function decoded(raw: Uint8Array): HandshakeMessage | undefined {
   return d.ok ? d.value : undefined;
 }
 
+const TYPE_NAMES = new Map<number, string>(Object.entries(HandshakeType).map(([name, code]) => [code, name]));
+
+/** A message for a trace step; one that does not decode keeps the name its header gives. */
 function messageOf(raw: Uint8Array, encrypted: boolean, msg?: HandshakeMessage): NonNullable<TraceStep['message']> {
   const m = msg ?? decoded(raw);
-  return { type: m?.type ?? `unknown(${raw[0] ?? -1})`, encrypted, hex: toHex(raw), fields: m ? messageFields(m) : null };
+  return { type: m?.type ?? TYPE_NAMES.get(raw[0] ?? -1) ?? `unknown(${raw[0] ?? -1})`, encrypted, hex: toHex(raw), fields: m ? messageFields(m) : null };
 }
 
 /** The branch of `recv.ClientHello` in `state` guarded by `guard` (undefined: the unguarded default). */

@@ -4,6 +4,7 @@
  * remaining checks inconclusive with the reason, and --checks selects
  * families or single probes.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { certifiedKey } from '../../net/options.js';
 import { generateSelfSigned } from '../../pki/generate.js';
 import { engineTarget, type Target } from '../probe/target.js';
 import type { Transport } from '../probe/transport.js';
-import { auditServer, selectProbes, type AuditOptions } from './run.js';
+import { ALL_PROBES, auditServer, selectProbes, type AuditOptions } from './run.js';
 
 let cert: CertifiedKey;
 
@@ -118,5 +119,14 @@ describe('the audit scheduler', () => {
     expect(selectProbes(['binders.empty', 'replay']).probes.map((p) => p.id)).toEqual(['replay.sequential', 'replay.parallel', 'binders.empty']);
     expect(selectProbes(['nope', 'binders']).unknown).toEqual(['nope']);
     expect(selectProbes(undefined).probes.length).toBe(49);
+  });
+
+  it('is documented: the README has a row for every probe, with its RFC section and keyword', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const p of ALL_PROBES) {
+      const row = readme.split('\n').find((l) => l.startsWith(`| \`${p.id}\` |`));
+      expect(row, p.id).toBeDefined();
+      expect(row, p.id).toContain(`§${p.rfc.section} ${p.rfc.keyword} |`);
+    }
   });
 });

@@ -13,7 +13,7 @@ import { findExtension } from '../../../wire/extensions.js';
 import { decodeHandshake } from '../../../wire/handshake.js';
 import type { ServerHello } from '../../../wire/types.js';
 import type { HelloOptions, ProbeHello } from '../../probe/hellos.js';
-import type { AuditContext, ConnectionRecord, Scope } from '../context.js';
+import { Scope, type AuditContext, type ConnectionRecord } from '../context.js';
 
 /** The static declaration of one probe: what it checks and what a conforming server does. */
 export interface ProbeDef {
@@ -45,9 +45,10 @@ export interface Judgement {
 }
 
 /** A finding from a probe declaration, the connections it made and the judgement. */
-export function draft(def: ProbeDef, records: readonly ConnectionRecord[], j: Judgement, setup?: Scope): FindingDraft {
+export function draft(def: ProbeDef, records: readonly ConnectionRecord[], j: Judgement, setup?: Scope | readonly ConnectionRecord[]): FindingDraft {
   // The connections that decided the finding first, then the others the probe made (to get tickets, ...).
-  const traces = [...new Set([...records.map((r) => r.trace), ...(setup?.traces ?? [])])];
+  const others = setup === undefined ? [] : setup instanceof Scope ? setup.traces : setup.map((r) => r.trace);
+  const traces = [...new Set([...records.map((r) => r.trace), ...others])];
   const divergence = records.find((r) => r.divergence !== undefined)?.divergence;
   const statePath = records.length === 1 ? records[0]?.statePath : undefined;
   return {
@@ -66,8 +67,9 @@ export function draft(def: ProbeDef, records: readonly ConnectionRecord[], j: Ju
   };
 }
 
+/** A probe that could not judge: the connections it made are listed, but none decided anything. */
 export function inconclusive(def: ProbeDef, reason: string, records: readonly ConnectionRecord[] = [], measured: Record<string, MeasuredValue> = {}, setup?: Scope): FindingDraft {
-  return draft(def, records, { rfcVerdict: 'inconclusive', observed: { summary: reason }, measured, reason }, setup);
+  return draft(def, [], { rfcVerdict: 'inconclusive', observed: { summary: reason }, measured, reason }, [...records, ...(setup?.records ?? [])]);
 }
 
 /** How the server answered a ClientHello. */
