@@ -23,16 +23,16 @@ Commands:
   demo                 full handshake, then PSK resumption, printed as numbered flows
   serve                run a TLS 1.3 server (throwaway certificate unless --cert/--key)
   connect HOST:PORT    connect, print New/Reused, suite, group and tickets received
+  audit server HOST:PORT
+                       audit a live server's TLS 1.3 session resumption (tickets,
+                       PSK modes, binders, replay, ticket age, 0-RTT, HRR,
+                       out-of-order messages) with the statecharts as the oracle
   trace check FILE     replay a trace (from --trace FILE) through the statecharts:
                        it conforms to RFC 8446, or the first violation
   trace render FILE    draw a trace as a message sequence chart
                        (--format mermaid|svg|html, --out FILE)
   trace view FILE      write a self-contained HTML page that steps through a trace
   chart client|server  export a handshake statechart (--format mermaid|dot|json|svg)
-  audit server HOST:PORT
-                       audit a live server's TLS 1.3 session resumption (tickets,
-                       PSK modes, binders, replay, ticket age, 0-RTT, HRR,
-                       out-of-order messages) with the statecharts as the oracle
 
 demo, connect and serve take --trace FILE (a trace for the trace commands),
 --inspect (stream the statecharts, sanitised, to an XState inspector) and
@@ -52,9 +52,9 @@ const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<n
   demo,
   serve,
   connect: connectCommand,
+  audit: auditCommand,
   trace: traceCommand,
   chart: chartCommand,
-  audit: auditCommand,
 };
 
 /** Run the CLI with `argv` (without node and the script path). Resolves with the exit status. */
@@ -70,7 +70,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const run = COMMANDS[command];
   try {
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: demo, serve, connect, trace, chart, audit; see tlschart --help)`);
+    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: demo, serve, connect, trace, chart; see tlschart --help)`);
     return await run(rest, io);
   } catch (e) {
     const err = e as Error;

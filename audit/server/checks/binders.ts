@@ -93,7 +93,7 @@ export const BINDER_PROBES = {
     id: 'binders.psk-not-last',
     title: 'pre_shared_key not the last extension',
     rfc: { section: '4.2.11', keyword: 'MUST', text: 'The "pre_shared_key" extension MUST be the last extension in the ClientHello. Servers MUST check that it is the last extension and otherwise fail the handshake with an "illegal_parameter" alert.' },
-    refusal: 'ExtensionNotAllowed',
+    refusal: 'PskNotLast',
     expected: { summary: 'abort with illegal_parameter', alert: 'illegal_parameter', statePath: ['expectClientHello', 'failed'] },
     sends: 'a fresh ticket with a valid binder, pre_shared_key placed before the last extension',
   }),

@@ -26,7 +26,6 @@ export const BINDING_PROBES = {
     id: 'binding.cipher-hash',
     title: 'Resumption with a cipher suite of another hash',
     rfc: { section: '4.2.11', keyword: 'MUST', text: 'Each PSK is associated with a single Hash algorithm (the KDF hash of the connection that established the ticket). The server MUST ensure that it selects a compatible PSK (if any) and cipher suite.' },
-    refusal: 'PskHashMismatch',
     expected: { summary: 'no resumption: a full handshake with the other suite', statePath: ['expectClientHello', 'expectClientFinished', 'connected'] },
     sends: 'a ticket from a TLS_AES_128_GCM_SHA256 connection, offered with TLS_AES_256_GCM_SHA384 only',
   }),

@@ -27,6 +27,7 @@ export const EARLY_DATA_PROBES = {
   accepted: def({
     id: 'early-data.accepted',
     title: '0-RTT data accepted',
+    refusal: 'EarlyDataIgnored',
     rfc: { section: '4.2.10', keyword: 'policy', text: 'A server MAY accept early data (early_data in EncryptedExtensions) with a ticket that allows it; tlschart never accepts 0-RTT.' },
     expected: { summary: 'early data refused: no early_data in EncryptedExtensions (tlschart policy)' },
     sends: 'a ticket that allows early data, offered with early_data and one 0-RTT record',
@@ -48,6 +49,7 @@ export const EARLY_DATA_PROBES = {
   skipped: def({
     id: 'early-data.refused-skipped',
     title: 'Refused early data is skipped',
+    refusal: 'EarlyDataLimitExceeded',
     rfc: {
       section: '4.2.10',
       keyword: 'MUST',
@@ -67,6 +69,7 @@ export const EARLY_DATA_PROBES = {
   hrr: def({
     id: 'early-data.hello-retry',
     title: 'Early data around a HelloRetryRequest',
+    refusal: 'EarlyDataIgnored',
     rfc: {
       section: '4.2.10',
       keyword: 'MUST',

@@ -37,6 +37,7 @@ export const HRR_PSK_PROBES = {
   gained: def({
     id: 'hrr-psk.gained-psk',
     title: 'A second ClientHello that adds a PSK',
+    refusal: 'SecondHelloAddedPsk',
     rfc: { section: '4.1.2', keyword: 'MUST', text: 'After a HelloRetryRequest the client MUST send the same ClientHello except for the listed changes; adding a pre_shared_key is not one of them. RFC 8446 does not say what the server must do about it.' },
     expected: { summary: 'reported as measured' },
     sends: 'ClientHello1 without PSK and with an empty key_share; ClientHello2 adding a fresh ticket with a correct binder',

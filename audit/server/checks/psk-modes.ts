@@ -20,6 +20,7 @@ export const PSK_MODE_PROBES = {
   pskKe: def({
     id: 'psk-modes.psk-ke-only',
     title: 'A valid ticket offered with psk_ke only',
+    refusal: 'PskKeOnlyIgnored',
     rfc: {
       section: '4.2.9',
       keyword: 'policy',

@@ -55,6 +55,7 @@ export const TICKET_PROBES = {
   earlyData: def({
     id: 'tickets.early-data',
     title: 'Tickets that allow 0-RTT (early_data with max_early_data_size)',
+    refusal: 'EarlyDataIgnored',
     rfc: { section: '4.6.1', keyword: 'policy', text: 'A ticket MAY carry early_data with max_early_data_size; tlschart never issues such tickets (it refuses 0-RTT).' },
     expected: { summary: 'no early_data extension in any ticket (tlschart policy)' },
     sends: 'full handshakes that collect tickets',
@@ -69,6 +70,7 @@ export const TICKET_PROBES = {
   statefulness: def({
     id: 'tickets.statefulness',
     title: 'Stateless (self-encrypted) or stateful (lookup key) tickets',
+    refusal: 'StatelessTicketsRefused',
     rfc: { section: '8.1', keyword: 'policy', text: 'Single-use tickets looked up in a database give forward secrecy to PSK connections; tlschart keeps ticket state on the server (stateful, single-use) and never issues stateless tickets.' },
     expected: { summary: 'stateful tickets: short random identifiers that cannot be reused (tlschart policy)' },
     sends: 'one ticket offered twice in sequence, compared with the length and structure of the tickets',
