@@ -5,6 +5,7 @@
  * unmutated server, audited with the same checks, passes them all.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ServerOptions } from '../../engine/connection.js';
 import type { CertifiedKey } from '../../machines/types.js';
 import { certifiedKey } from '../../net/options.js';
 import { generateSelfSigned } from '../../pki/generate.js';
@@ -15,6 +16,7 @@ import {
   acceptsEarlyData,
   BinderIgnoringServer,
   omitsKeyShareOnResumption,
+  OutOfOrderIgnoringServer,
   PskKeAcceptingServer,
   ReusableTicketStore,
   sendsCertificateOnResumption,
@@ -81,4 +83,28 @@ describe('the mutation gate of the auditor', () => {
     expect(run.finding('resumption.no-certificate'), summary(run.report)).toMatchObject({ verdict: 'fail' });
     await run.remove();
   });
+
+  it('flags a server that ignores messages out of order: fast-check finds a sequence, shrinks it to one injected message, and the seed replays it', async () => {
+    const ignoring = { connection: (o: ServerOptions) => new OutOfOrderIgnoringServer(o) };
+    const audits = [];
+    for (let i = 0; i < 2; i++) {
+      const s = await startEngineServer({ certificates: [cert], ...ignoring });
+      try {
+        audits.push(await auditPort(s.port, { checks: ['out-of-order'], runs: 12, seed: 424242 }));
+      } finally {
+        await s.stop();
+      }
+    }
+    const [first, again] = audits.map((a) => a.finding('out-of-order.psk-path'));
+    expect(first?.verdict, JSON.stringify(first?.measured)).toBe('fail');
+    const counterexample = first?.measured['counterexample'] as { sequence: string; mutations: string; chart: string; server: string };
+    expect(counterexample.mutations).toMatch(/^inject (Certificate|CertificateVerify|EndOfEarlyData|NewSessionTicket) at #\d$/);
+    expect(counterexample.sequence).toMatch(/^ClientHello, (Certificate|CertificateVerify|EndOfEarlyData|NewSessionTicket), Finished, ApplicationData$/);
+    expect(counterexample).toMatchObject({ chart: 'alert unexpected_message', server: 'no alert (handshake completed)' });
+    // The same seed, the same counterexample.
+    expect(again?.measured['counterexample']).toMatchObject({ sequence: counterexample.sequence, mutations: counterexample.mutations });
+    // Its trace shows where the server left the chart.
+    expect(first?.observed.divergence).toMatchObject({ state: 'expectClientFinished', alert: 'unexpected_message' });
+    for (const a of audits) await a.remove();
+  }, 120_000);
 });

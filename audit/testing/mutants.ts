@@ -69,6 +69,24 @@ export class BinderIgnoringServer extends RewritingServer {
   }
 }
 
+/** Handshake messages a client never sends before its Finished on the PSK path. */
+const UNEXPECTED_BEFORE_FINISHED = new Set<HandshakeMessage['type']>(['certificate', 'certificate_verify', 'end_of_early_data', 'new_session_ticket']);
+
+/**
+ * Ignores what it does not expect while it waits for the client Finished: a
+ * Certificate, CertificateVerify, EndOfEarlyData or NewSessionTicket reaches
+ * the chart as a user_canceled warning, which the chart lets pass — instead
+ * of the unexpected_message RFC 8446 §4 requires.
+ */
+export class OutOfOrderIgnoringServer extends ServerConnection {
+  protected override async eventFor(msg: HandshakeMessage): Promise<TlsEvent> {
+    if (this.state === 'expectClientFinished' && UNEXPECTED_BEFORE_FINISHED.has(msg.type)) {
+      return { type: 'recv.Alert', level: 1, description: 90 };
+    }
+    return super.eventFor(msg);
+  }
+}
+
 /** Resumes a psk_ke-only offer: the chart sees psk_dhe_ke added to the client's modes. */
 export class PskKeAcceptingServer extends RewritingServer {
   protected async rewrite(ch: ClientHello): Promise<ClientHello> {
