@@ -688,11 +688,12 @@ export class ProbeConnection {
     }
   }
 
-  /** Read everything until the end of the stream (or the deadline). */
+  /** Read everything until the end of the stream, the server's close_notify (nothing follows it, §6.1), or the deadline. */
   async drain(until = this.deadline): Promise<void> {
     for (;;) {
       const ev = await this.next(until);
-      if (!ev || ev.kind === 'end') return;
+      if (!ev || ev.kind === 'end' || ev.kind === 'unreadable') return;
+      if (ev.kind === 'alert' && (ev.description === 'close_notify' || ev.level === 2)) return;
     }
   }
 
