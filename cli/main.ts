@@ -6,6 +6,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { auditCommand } from './audit.js';
 import { connectCommand } from './connect.js';
 import { demo } from './demo.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
@@ -23,6 +24,10 @@ Commands:
   demo                 full handshake, then PSK resumption, printed as numbered flows
   serve                run a TLS 1.3 server (throwaway certificate unless --cert/--key)
   connect HOST:PORT    connect, print New/Reused, suite, group and tickets received
+  audit server HOST:PORT
+                       audit a live server's TLS 1.3 session resumption (tickets,
+                       PSK modes, binders, replay, ticket age, 0-RTT, HRR,
+                       out-of-order messages) with the statecharts as the oracle
   trace check FILE     replay a trace (from --trace FILE) through the statecharts:
                        it conforms to RFC 8446, or the first violation
   trace render FILE    draw a trace as a message sequence chart
@@ -44,12 +49,15 @@ options of a command.
 Exit status: 0 success, 1 the command failed (e.g. a handshake alert), 2 bad usage.
 trace and chart: 0 success (trace check: the trace conforms), 1 the trace
 violates RFC 8446, 2 the file cannot be read as a trace, 64 bad usage.
+audit: 0 no failing finding, 1 failing findings, 2 inconclusive (target
+unreachable, no TLS 1.3), 64 bad usage.
 `;
 
 const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = {
   demo,
   serve,
   connect: connectCommand,
+  audit: auditCommand,
   trace: traceCommand,
   chart: chartCommand,
   refusals: refusalsCommand,
