@@ -21,9 +21,11 @@
  *   the public transcript with the key of the peer's certificate, whenever the
  *   monitor has both; otherwise the trace decides.
  *
- * One rule the client cannot always apply: PskHashMismatch needs the hash of
- * the offered ticket's suite, which a trace records only as the client's
- * `sessionSuite`; without it that one check is skipped and the trace decides.
+ * Two checks the client side cannot always make: PskHashMismatch needs the
+ * hash of the offered ticket's suite, which a trace records only as the
+ * client's `sessionSuite` (without it that check is skipped); and the server's
+ * share of a KEM group (a hybrid such as X25519MLKEM768) is a ciphertext only
+ * the client's decapsulation can judge. In both cases the trace decides.
  */
 import { nobleProvider } from '../../crypto/noble.js';
 import { judgeEncryptedExtensions } from '../../machines/client/judge.js';
@@ -70,6 +72,15 @@ export function clientHelloView(r: Replay): ClientHelloView {
   };
 }
 
+/**
+ * (EC)DHE groups (RFC 8446 §4.2.7: ECDHE 0x0017–0x001E, FFDHE 0x0100–0x01FF):
+ * the server's share has the form of a client's, so the provider's public
+ * check applies to it. For any other group (a KEM, such as a hybrid) the
+ * server's share is a ciphertext that only decapsulation — with the client's
+ * secret key — can judge.
+ */
+export const isDheGroup = (group: number): boolean => (group >= 0x0017 && group <= 0x001e) || (group >= 0x0100 && group <= 0x01ff);
+
 /** §4.1.3, §4.1.4: what the client's rules see — the ClientHello it sent, the HelloRetryRequest it got. */
 export function clientView(r: Replay): ClientView | undefined {
   const ch = r.k.clientHello;
@@ -78,7 +89,8 @@ export function clientView(r: Replay): ClientView | undefined {
     clientHello: ch,
     helloRetryRequest: r.k.helloRetry,
     pskHash: findExtension(ch.extensions, 'pre_shared_key_client') ? offeredPskHash(r.side.config) : undefined,
-    isValidShare: (group, share) => nobleProvider.isValidShare(group, share),
+    // A KEM ciphertext passes here; whether the client could decapsulate it is taken from the trace (hasServerHelloProblem).
+    isValidShare: (group, share) => !isDheGroup(group) || nobleProvider.isValidShare(group, share),
   };
 }
 
@@ -164,9 +176,12 @@ const CLIENT_RULES: Record<string, Rule> = {
     const sh = serverHelloOf(e);
     if (!sh || sh.isHelloRetryRequest) return false;
     if (serverHelloRefusal(r, sh)) return true;
-    // The one rule the monitor may lack: the offered ticket's hash (PskHashMismatch), when the trace does not name it.
+    // What the monitor may lack: the offered ticket's hash (PskHashMismatch) when the trace does not name it,
+    // and a KEM share, which only the client's decapsulation judges. There the trace decides.
     const pskUnjudged = findExtension(sh.extensions, 'pre_shared_key_server') !== undefined && clientView(r)?.pskHash === undefined;
-    return pskUnjudged && fromTrace(r, 'hasServerHelloProblem', () => failedWithAlert(r, 'illegal_parameter'));
+    const share = findExtension(sh.extensions, 'key_share_server')?.share;
+    const shareUnjudged = share !== undefined && !isDheGroup(share.group);
+    return (pskUnjudged || shareUnjudged) && fromTrace(r, 'hasServerHelloProblem', () => failedWithAlert(r, 'illegal_parameter'));
   },
   isServerCertificateTrusted: traced('isServerCertificateTrusted', (r) => !failed(r)),
   isSignatureSchemeAcceptable: signature('isSignatureSchemeAcceptable', (r) => !failedWithAlert(r, 'illegal_parameter')),
