@@ -98,7 +98,14 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
 
   protected constructor(role: 'client' | 'server', logic: AnyActorLogic, input: { env: Environment; config: ClientConfig | ServerConfig }) {
     super();
-    this.layer = new RecordLayer({ role, provider: input.env.crypto });
+    const limits = input.config.limits ?? {};
+    this.layer = new RecordLayer({
+      role,
+      provider: input.env.crypto,
+      ...(limits.maxHandshakeMessage !== undefined ? { maxHandshakeMessage: limits.maxHandshakeMessage } : {}),
+      ...(limits.maxHandshakeRecords !== undefined ? { maxHandshakeRecords: limits.maxHandshakeRecords } : {}),
+      ...(limits.maxEmptyRecords !== undefined ? { maxEmptyRecords: limits.maxEmptyRecords } : {}),
+    });
     this.layer.acceptPlaintextAlerts = true;
     const inspect = (ev: InspectionEvent) => this.inspect(ev);
     this.actor = createActor(logic, { input, inspect });
