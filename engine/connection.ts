@@ -149,6 +149,11 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     return this.state === 'connected';
   }
 
+  /** Whether records we write are protected (handshake or application keys are in use), so an alert we send is encrypted. */
+  get hasWriteKeys(): boolean {
+    return this.writeEpoch !== 'plaintext';
+  }
+
   /** Whether `abandon()` was called before the handshake completed. */
   get abandoned(): boolean {
     return this.gone;

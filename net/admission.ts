@@ -1,0 +1,135 @@
+/**
+ * Admission control for the server's handshake work (load shedding).
+ *
+ * A full handshake costs the server a key exchange and a signature — tens of
+ * milliseconds of pure-JavaScript CPU — spent when the ClientHello is
+ * processed. Under more load than that CPU can serve, work piles up, every
+ * client waits longer than it is willing to, and the server ends up working
+ * for clients that already gave up. So:
+ *
+ * - at most `maxHandshakes` ClientHellos are being worked on at once (a slot
+ *   is held from the moment the ClientHello is admitted until its answer has
+ *   been computed; waiting for the client's next flight holds none, so a
+ *   client that stalls cannot hold the server);
+ * - up to `queue` more wait for a slot, first come first served;
+ * - beyond that, a connection is refused at once (closed, counted, logged):
+ *   a quick "no" the client can retry, instead of a slow timeout;
+ * - a waiter whose connection closes leaves the queue (its `signal` aborts).
+ *
+ * Pure bookkeeping, no I/O: the server wires it in (net/server.ts).
+ */
+import { availableParallelism } from 'node:os';
+
+/** Default `maxHandshakes`: twice the cores this process may use, at least 2. */
+export function defaultMaxHandshakes(): number {
+  return Math.max(2, 2 * availableParallelism());
+}
+
+/** Default `queue` for a given `maxHandshakes`: four times as many. */
+export const defaultHandshakeQueue = (maxHandshakes: number): number => 4 * maxHandshakes;
+
+export type Admitted = { ok: true; release: () => void } | { ok: false; why: 'busy' | 'closed' };
+
+export interface AdmissionStats {
+  /** Handshakes admitted so far (at once or after waiting). */
+  admitted: number;
+  /** Refused because every slot was taken and the queue was full. */
+  refused: number;
+  /** Left the queue because their connection closed while waiting. */
+  dropped: number;
+  /** Slots in use now. */
+  running: number;
+  /** Waiting for a slot now. */
+  waiting: number;
+}
+
+interface Waiter {
+  grant: (a: Admitted) => void;
+  signal: AbortSignal | undefined;
+  onAbort: () => void;
+}
+
+export class HandshakeAdmission {
+  readonly maxHandshakes: number;
+  readonly queue: number;
+  #running = 0;
+  readonly #waiting: Waiter[] = [];
+  #admitted = 0;
+  #refused = 0;
+  #dropped = 0;
+
+  constructor(maxHandshakes: number, queue: number) {
+    if (!Number.isInteger(maxHandshakes) || maxHandshakes < 1) throw new RangeError(`maxHandshakes must be a positive integer, got ${maxHandshakes}`);
+    if (!Number.isInteger(queue) || queue < 0) throw new RangeError(`handshakeQueue must be a non-negative integer, got ${queue}`);
+    this.maxHandshakes = maxHandshakes;
+    this.queue = queue;
+  }
+
+  /** Every slot taken and the queue full: a new handshake would be refused now. */
+  get saturated(): boolean {
+    return this.#running >= this.maxHandshakes && this.#waiting.length >= this.queue;
+  }
+
+  /** Count a connection refused before it asked (the server found `saturated` at accept). */
+  noteRefused(): void {
+    this.#refused++;
+  }
+
+  stats(): AdmissionStats {
+    return { admitted: this.#admitted, refused: this.#refused, dropped: this.#dropped, running: this.#running, waiting: this.#waiting.length };
+  }
+
+  /**
+   * A slot for one handshake step: at once when one is free, after waiting
+   * when the queue has room, `{ ok: false, why: 'busy' }` otherwise. A waiter
+   * whose `signal` aborts gets `{ ok: false, why: 'closed' }`. Call `release`
+   * exactly once when the work is done.
+   */
+  acquire(signal?: AbortSignal): Promise<Admitted> {
+    if (signal?.aborted) return Promise.resolve({ ok: false, why: 'closed' });
+    if (this.#running < this.maxHandshakes) return Promise.resolve(this.#grant());
+    if (this.#waiting.length >= this.queue) {
+      this.#refused++;
+      return Promise.resolve({ ok: false, why: 'busy' });
+    }
+    return new Promise<Admitted>((resolve) => {
+      const waiter: Waiter = {
+        grant: resolve,
+        signal,
+        onAbort: () => {
+          const i = this.#waiting.indexOf(waiter);
+          if (i < 0) return;
+          this.#waiting.splice(i, 1);
+          this.#dropped++;
+          resolve({ ok: false, why: 'closed' });
+        },
+      };
+      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+      this.#waiting.push(waiter);
+    });
+  }
+
+  #grant(): Admitted {
+    this.#running++;
+    this.#admitted++;
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#running--;
+        this.#next();
+      },
+    };
+  }
+
+  #next(): void {
+    while (this.#running < this.maxHandshakes) {
+      const w = this.#waiting.shift();
+      if (!w) return;
+      w.signal?.removeEventListener('abort', w.onAbort);
+      w.grant(this.#grant());
+    }
+  }
+}
