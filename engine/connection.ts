@@ -560,7 +560,8 @@ export class ServerConnection extends Connection<ServerContext> {
   }
 
   protected override async storeTicket(ticket: Uint8Array, state: ServerSessionState): Promise<void> {
-    await this.store.put(ticket, state);
+    // Whether this connection resumed tells the store whose ticket it is keeping (see TicketIssue).
+    await this.store.put(ticket, state, { resumed: this.context.resumed });
   }
 
   protected handshakeInfo(ctx: ServerContext): HandshakeInfo {
