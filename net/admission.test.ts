@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HandshakeAdmission, type Admitted } from './admission.js';
+import { EventLoopTurns, HandshakeAdmission, type Admitted } from './admission.js';
 
 const release = (a: Admitted): void => {
   if (!a.ok) throw new Error(`not admitted: ${a.why}`);
@@ -69,5 +69,38 @@ describe('HandshakeAdmission', () => {
     expect(() => new HandshakeAdmission(0, 1)).toThrow(RangeError);
     expect(() => new HandshakeAdmission(1, -1)).toThrow(RangeError);
     expect(() => new HandshakeAdmission(1.5, 1)).toThrow(RangeError);
+  });
+});
+
+describe('EventLoopTurns', () => {
+  it('grants at most one turn per turn of the event loop, first come first served', async () => {
+    let iteration = 0;
+    let ticking = true;
+    const tick = () => {
+      iteration++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const turns = new EventLoopTurns();
+    const granted: Array<{ who: number; iteration: number }> = [];
+    await Promise.all(
+      [1, 2, 3, 4, 5].map((who) => turns.next().then((ok) => (expect(ok).toBe(true), granted.push({ who, iteration })))),
+    );
+    ticking = false;
+    expect(granted.map((g) => g.who)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(granted.map((g) => g.iteration)).size).toBe(5);
+  });
+
+  it('skips a waiter whose connection closed, without spending a turn on it', async () => {
+    const turns = new EventLoopTurns();
+    const closed = new AbortController();
+    const order: string[] = [];
+    const a = turns.next(closed.signal).then((ok) => order.push(`a ${ok}`));
+    const b = turns.next().then((ok) => order.push(`b ${ok}`));
+    closed.abort();
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a false', 'b true']);
+    expect(await turns.next(AbortSignal.abort())).toBe(false);
+    expect(turns.waiting).toBe(0);
   });
 });

@@ -133,3 +133,48 @@ export class HandshakeAdmission {
     }
   }
 }
+
+/**
+ * Hands out one turn per turn of the event loop, first come first served.
+ *
+ * Node accepts at most one new connection per event-loop iteration (libuv
+ * ≥ 1.45 accepts once per poll, libuv/libuv#3696). A server that computes
+ * several handshakes in one iteration makes every iteration long, so it
+ * accepts slowly: connections then wait in the kernel's listen queue, where
+ * nothing can refuse them, until their clients give up. One handshake's
+ * public-key work per iteration keeps iterations short, accepting (and
+ * refusing, and noticing closed peers) at the pace work is done.
+ */
+export class EventLoopTurns {
+  readonly #waiting: Array<{ go: (granted: boolean) => void; signal: AbortSignal | undefined }> = [];
+  #scheduled = false;
+
+  /** Resolves true on this caller's turn, or false if its `signal` aborted first. */
+  next(signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
+    return new Promise<boolean>((go) => {
+      this.#waiting.push({ go, signal });
+      this.#schedule();
+    });
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#waiting.length === 0) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      // Waiters whose connection closed give up their place without using a turn.
+      let w = this.#waiting.shift();
+      while (w?.signal?.aborted) {
+        w.go(false);
+        w = this.#waiting.shift();
+      }
+      w?.go(true);
+      this.#schedule();
+    });
+  }
+}

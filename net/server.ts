@@ -12,7 +12,7 @@ import { tracedServerMachine } from '../traces/recorder.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import type { TicketStore } from '../tickets/types.js';
 import type { TlsError } from '../wire/alerts.js';
-import { defaultHandshakeQueue, defaultMaxHandshakes, HandshakeAdmission, type AdmissionStats } from './admission.js';
+import { defaultHandshakeQueue, defaultMaxHandshakes, EventLoopTurns, HandshakeAdmission, type AdmissionStats } from './admission.js';
 import { certifiedKeys, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, type LimitOptions, type PemInput } from './options.js';
 import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
 import { TLSSocket } from './socket.js';
@@ -104,6 +104,7 @@ export class Server extends EventEmitter {
   readonly #transports = new Set<Socket>();
   readonly #authorizeClient: (info: HandshakeInfo) => { authorized: boolean; error?: string };
   readonly #admission: HandshakeAdmission;
+  readonly #turns = new EventLoopTurns();
   readonly #handshakeTimeout: number;
   readonly #idleTimeout: number;
   #accepted = 0;
@@ -259,8 +260,9 @@ export class Server extends EventEmitter {
     socket.setIdleTimeout(this.#idleTimeout);
     socket.once('idle', () => this.#idleTimeouts++);
     const env = this.#options.env?.() ?? systemEnvironment();
-    // Admission control: a ClientHello waits for a slot (or is refused), then for one turn of
-    // the event loop so that a peer that already closed is seen (and abandoned) first.
+    // Admission control: a ClientHello waits for a slot (or is refused), then for the event loop
+    // to poll I/O once more, so that a peer that already closed is seen (and abandoned) first,
+    // then for its turn: one handshake's work per turn of the loop (see EventLoopTurns).
     const gate: HandshakeGate = async (msg) => {
       if (msg.type !== 'client_hello') return undefined;
       const admitted = await this.#admission.acquire(gone.signal);
@@ -273,6 +275,10 @@ export class Server extends EventEmitter {
         return undefined;
       }
       await afterPendingIo();
+      if (!(await this.#turns.next(gone.signal))) {
+        admitted.release();
+        return undefined;
+      }
       return admitted.release;
     };
     const conn: ServerConnection = new ServerConnection({

@@ -1,0 +1,214 @@
+/**
+ * Load and abuse benchmark: `tlschart serve`, `openssl s_server` and a
+ * node:tls server side by side in the same run, each in its own process,
+ * driven by the same load generator (bench/load-client.ts, node:tls clients
+ * in another process).
+ *
+ * For each server, phases one after the other on the same server process:
+ *   honest N      N concurrent clients in closed loops, full and resumed
+ *                 handshakes alternately, one HTTP request each, a refused
+ *                 attempt retried after a backoff, TIMEOUT per attempt
+ *   abuse         the first level again with abusive peers beside it: idle
+ *                 connections, slow-loris ClientHellos (a byte a second),
+ *                 half-open ones (ClientHello, FIN, never read) and resets
+ * and prints goodput (completed handshakes per second), p50/p99 handshake
+ * latency, errors by kind and the server's RSS, then the targets of issue #13:
+ * goodput at the highest level ≥ 90 % of the lowest; honest p99 under abuse
+ * ≤ 2× without. LOAD_SOAK_SECONDS runs the abuse mix that long against
+ * tlschart alone and prints its RSS every 30 s (flat RSS is the target).
+ *
+ *   npm run bench:load                                  # about 3 minutes
+ *   LOAD_SECONDS=60 LOAD_TIMEOUT_MS=15000 npm run bench:load   # the issue's measurement
+ *   LOAD_LEVELS=50,200,500 LOAD_SERVERS=tlschart,openssl,node
+ *   LOAD_ABUSE=idle=200,slowloris=100,halfopen=20,reset=20
+ *   LOAD_SOAK_SECONDS=600 LOAD_SERVERS=tlschart     # RSS over 10 minutes
+ *
+ * A benchmark, not a test: the numbers depend on the machine and on whatever
+ * else runs on it (the load average is printed).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect, createServer as netCreateServer, type AddressInfo } from 'node:net';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSelfSigned } from '../pki/generate.js';
+import type { AbuseMix, PhaseParams, PhaseResult } from './load-client.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const SECONDS = Number(process.env.LOAD_SECONDS ?? 10);
+const TIMEOUT_MS = Number(process.env.LOAD_TIMEOUT_MS ?? 5000);
+const LEVELS = (process.env.LOAD_LEVELS ?? '50,200,500').split(',').map(Number);
+const SERVERS = (process.env.LOAD_SERVERS ?? 'tlschart,openssl,node').split(',');
+const SOAK_SECONDS = Number(process.env.LOAD_SOAK_SECONDS ?? 0);
+const ABUSE: AbuseMix = { idle: 200, slowloris: 100, halfopen: 20, reset: 20 };
+for (const part of (process.env.LOAD_ABUSE ?? '').split(',').filter((x) => x !== '')) {
+  const [k, v] = part.split('=');
+  if (!(k !== undefined && k in ABUSE) || !Number.isFinite(Number(v))) throw new Error(`LOAD_ABUSE: ${part}?`);
+  ABUSE[k as keyof AbuseMix] = Number(v);
+}
+
+interface RunningServer {
+  name: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const s = netCreateServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = netConnect(port, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+async function start(name: string, certPath: string, keyPath: string): Promise<RunningServer | undefined> {
+  const port = await freePort();
+  let child: ChildProcess;
+  if (name === 'tlschart') {
+    child = spawn(process.execPath, [join(here, '../cli/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert', certPath, '--key', keyPath, '--www'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } else if (name === 'openssl') {
+    if (spawnSync('openssl', ['version']).status !== 0) {
+      console.log('openssl: not installed (Debian package openssl); skipped');
+      return undefined;
+    }
+    child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', certPath, '-key', keyPath, '-tls1_3', '-num_tickets', '2', '-www', '-quiet'], {
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+  } else if (name === 'node') {
+    child = spawn(process.execPath, [join(here, 'load-node-server.js'), String(port), certPath, keyPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } else throw new Error(`LOAD_SERVERS: unknown server ${name} (tlschart, openssl, node)`);
+  await waitForPort(port, child);
+  return {
+    name,
+    port,
+    pid: child.pid as number,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGINT');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await once(child, 'exit');
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Resident set size of a process, in MB (Linux /proc). */
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+async function phase(server: RunningServer, caPath: string, clients: number, seconds: number, abuse: AbuseMix | undefined): Promise<PhaseResult & { rssMax: number; rssEnd: number }> {
+  const params: PhaseParams = { port: server.port, servername: 'localhost', caPath, clients, seconds, timeoutMs: TIMEOUT_MS, ...(abuse ? { abuse } : {}) };
+  const child = spawn(process.execPath, [join(here, 'load-client.js'), JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  let rssMax = 0;
+  const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMb(server.pid))), 1000);
+  await once(child, 'exit');
+  clearInterval(sampler);
+  const rssEnd = rssMb(server.pid);
+  const line = out.trim().split('\n').at(-1) ?? '';
+  const result = JSON.parse(line) as PhaseResult;
+  return { ...result, rssMax: Math.max(rssMax, rssEnd), rssEnd };
+}
+
+const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+function errorsText(errors: Record<string, number>): string {
+  const parts = Object.entries(errors).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`);
+  return parts.length === 0 ? 'none' : parts.join(', ');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tlschart-load-'));
+  const { certPem, keyPem } = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+  const certPath = join(dir, 'cert.pem');
+  const keyPath = join(dir, 'key.pem');
+  writeFileSync(certPath, certPem);
+  writeFileSync(keyPath, keyPem);
+  const abuseText = `idle ${ABUSE.idle}, slow-loris ${ABUSE.slowloris}, half-open ${ABUSE.halfopen}/s, reset ${ABUSE.reset}/s`;
+  console.log(`load benchmark: ${SECONDS} s per phase, ${TIMEOUT_MS} ms client timeout, levels ${LEVELS.join('/')}, abuse: ${abuseText}`);
+  console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start, node ${process.version}`);
+  console.log('');
+  console.log('server     phase                 goodput/s  full/resumed   p50 ms   p99 ms   RSS MB end (max)   errors');
+  const summary: string[] = [];
+  try {
+    for (const name of SERVERS) {
+      const server = await start(name, certPath, keyPath);
+      if (!server) continue;
+      try {
+        const byLevel = new Map<number, PhaseResult>();
+        const row = (label: string, r: PhaseResult & { rssMax: number; rssEnd: number }) =>
+          console.log(
+            `${name.padEnd(10)} ${label.padEnd(20)} ${fmt(r.completed / r.seconds).padStart(10)}  ${`${r.full}/${r.resumed}`.padStart(12)} ${fmt(r.p50, 0).padStart(8)} ${fmt(r.p99, 0).padStart(8)}   ${`${fmt(r.rssEnd, 0)} (${fmt(r.rssMax, 0)})`.padEnd(17)}  ${errorsText(r.errors)}`,
+          );
+        for (const level of LEVELS) {
+          const r = await phase(server, certPath, level, SECONDS, undefined);
+          byLevel.set(level, r);
+          row(`honest ${level}`, r);
+        }
+        const base = LEVELS[0] as number;
+        const abused = await phase(server, certPath, base, SECONDS, ABUSE);
+        row(`honest ${base} + abuse`, abused);
+        const low = byLevel.get(base) as PhaseResult;
+        const high = byLevel.get(LEVELS.at(-1) as number) as PhaseResult;
+        const ratio = high.completed / high.seconds / (low.completed / low.seconds);
+        const p99Ratio = abused.p99 / low.p99;
+        summary.push(
+          `${name}: goodput at ${LEVELS.at(-1)} clients = ${fmt(100 * ratio, 0)} % of goodput at ${base} (target ≥ 90 %: ${ratio >= 0.9 ? 'met' : 'not met'}); ` +
+            `honest p99 under abuse = ${fmt(p99Ratio, 2)}× without (target ≤ 2×: ${p99Ratio <= 2 ? 'met' : 'not met'}; ${abused.completed} handshakes completed under abuse)`,
+        );
+        if (SOAK_SECONDS > 0 && name === 'tlschart') {
+          console.log(`\n${name}: soak, ${SOAK_SECONDS} s of honest ${base} + abuse, RSS every 30 s:`);
+          const samples: string[] = [];
+          const started = Date.now();
+          const sampler = setInterval(() => {
+            samples.push(`${Math.round((Date.now() - started) / 1000)} s: ${fmt(rssMb(server.pid), 0)} MB`);
+            console.log(`  ${samples.at(-1)}`);
+          }, 30_000);
+          const soak = await phase(server, certPath, base, SOAK_SECONDS, ABUSE);
+          clearInterval(sampler);
+          row(`soak ${SOAK_SECONDS} s`, soak);
+          console.log('');
+        }
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log('');
+  for (const s of summary) console.log(s);
+  console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : String(e));
+  process.exitCode = 1;
+});
