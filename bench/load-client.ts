@@ -113,20 +113,20 @@ function attempt(p: PhaseParams, ca: string, session: Buffer | undefined): Promi
 
 async function honestClient(p: PhaseParams, ca: string, deadline: number, out: { latencies: number[]; full: number; resumed: number; errors: Record<string, number> }): Promise<void> {
   let session: Buffer | undefined;
-  let n = 0;
+  // Completed handshakes alternate: full, resumed, full, ... (a failed attempt is retried as the same kind).
+  let resumeNext = false;
   let backoff = 50;
   // Stagger the start so that a level is not one synchronized burst.
   await sleep(Math.random() * 200);
   while (performance.now() < deadline) {
-    const offer = n % 2 === 1 ? session : undefined;
-    n++;
-    const r = await attempt(p, ca, offer);
+    const r = await attempt(p, ca, resumeNext ? session : undefined);
     if (performance.now() > deadline && !r.ok) break;
     if (r.ok) {
       out.latencies.push(r.latency as number);
       if (r.resumed) out.resumed++;
       else out.full++;
       session = r.session ?? session;
+      resumeNext = !r.resumed && session !== undefined;
       backoff = 50;
     } else {
       const kind = r.kind as string;
