@@ -67,10 +67,15 @@ describe('tlschart serve under load and abuse', () => {
 
   it('--idle-timeout closes an established connection that stays quiet, with close_notify, and logs it', async () => {
     const srv = await startServe(['--idle-timeout', '1']);
-    const io = capture();
-    // connect --send waits 1 s for an answer that never comes (serve without --www reads and discards).
-    expect(await main(['connect', ...connectArgs(srv.port, srv.certPath), '--send', 'hello'], io)).toBe(0);
+    const { connect } = await import('../net/connect.js');
+    const c = connect({ host: '127.0.0.1', port: srv.port, servername: 'localhost', ca: readFileSync(srv.certPath, 'utf8') });
+    stops.push(async () => c.destroy());
+    c.resume();
+    // The client says nothing after the handshake: the server closes, and the client reads the end.
+    const ended = new Promise<void>((resolve) => c.once('end', () => resolve()));
     await srv.io.waitFor(/conn 127\.0\.0\.1:\d+ idle for 1 s: closed with close_notify/);
+    await ended;
+    expect(c.engine?.context.closeNotifyReceived).toBe(true);
   });
 
   it('--handshake-timeout ends a handshake that does not complete, and logs it', async () => {

@@ -189,7 +189,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       : await throwawayCertificate(host, io);
 
   // Each connection is written to the trace file when its socket closes, then forgotten.
-  // The file is opened once listening, so that the trace names the real port; no connection can come before.
+  // The file is opened before listening; the peer (with the real port) is named once listening, before any connection.
   let traceOut: { file: WriteStream; peer: string; open: number; written: number } | undefined;
   const options: ServerOptions = {
     key: identity.key,
@@ -265,27 +265,30 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     lastRefusal = info;
   });
 
-  server.listen(port, host);
-  try {
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e as Error))]);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new CommandError(`${command}: cannot listen on ${host}:${port}: ${err.code ?? err.message}`);
-  }
-  const addr = server.address() as AddressInfo;
-  io.stdout(`listening on ${addr.address}:${addr.port}\n`);
   if (tracePath !== undefined) {
+    // Open before listening: every connection accepted is traced.
     const file = createWriteStream(tracePath, { flags: 'w' });
     const failed = new Promise<never>((_, reject) => file.once('error', reject));
     try {
       await Promise.race([once(file, 'open'), failed]);
     } catch (e) {
-      server.close();
       throw new CommandError(`${command}: cannot write the trace ${tracePath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     failed.catch(() => undefined);
-    traceOut = { file, peer: `clients of tlschart serve on ${addr.address}:${addr.port}`, open: 0, written: 0 };
+    traceOut = { file, peer: '', open: 0, written: 0 };
   }
+  server.listen(port, host);
+  try {
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e as Error))]);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    clearInterval(refusalTimer);
+    traceOut?.file.destroy();
+    throw new CommandError(`${command}: cannot listen on ${host}:${port}: ${err.code ?? err.message}`);
+  }
+  const addr = server.address() as AddressInfo;
+  if (traceOut) traceOut.peer = `clients of tlschart serve on ${addr.address}:${addr.port}`;
+  io.stdout(`listening on ${addr.address}:${addr.port}\n`);
 
   await new Promise<void>((resolve) => {
     if (!io.signal) return;

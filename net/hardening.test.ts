@@ -272,7 +272,7 @@ describe('timeouts end connections cleanly', () => {
 
   it('server: an established connection idle for idleTimeout is closed with close_notify; activity keeps it open', async () => {
     let serverSide: TLSSocket | undefined;
-    const r = await serve({ idleTimeout: 300 }, (s) => {
+    const r = await serve({ idleTimeout: 1000 }, (s) => {
       serverSide = s;
       s.on('data', () => undefined);
     });
@@ -280,8 +280,8 @@ describe('timeouts end connections cleanly', () => {
     await once(c, 'secureConnect');
     const ended = once(c, 'end');
     c.on('data', () => undefined);
-    // Busy for 600 ms: one byte every 100 ms.
-    for (let i = 0; i < 6; i++) {
+    // Busy for 1.5 s, longer than idleTimeout: one byte every 100 ms.
+    for (let i = 0; i < 15; i++) {
       c.write('x');
       await new Promise((res) => setTimeout(res, 100));
     }
