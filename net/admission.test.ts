@@ -91,6 +91,23 @@ describe('EventLoopTurns', () => {
     expect(new Set(granted.map((g) => g.iteration)).size).toBe(5);
   });
 
+  it('leaves pollsPerTurn turns of the event loop between two turns', async () => {
+    let iteration = 0;
+    let ticking = true;
+    const tick = () => {
+      iteration++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const turns = new EventLoopTurns(3);
+    const at: number[] = [];
+    await Promise.all([1, 2, 3].map(() => turns.next().then(() => at.push(iteration))));
+    ticking = false;
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(3);
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(3);
+    expect(() => new EventLoopTurns(0)).toThrow(RangeError);
+  });
+
   it('skips a waiter whose connection closed, without spending a turn on it', async () => {
     const turns = new EventLoopTurns();
     const closed = new AbortController();

@@ -135,19 +135,30 @@ export class HandshakeAdmission {
 }
 
 /**
- * Hands out one turn per turn of the event loop, first come first served.
+ * Hands out turns to do one handshake's public-key work, first come first
+ * served, with `pollsPerTurn` turns of the event loop (each polling I/O once)
+ * from one turn to the next.
  *
  * Node accepts at most one new connection per event-loop iteration (libuv
  * ≥ 1.45 accepts once per poll, libuv/libuv#3696). A server that computes
  * several handshakes in one iteration makes every iteration long, so it
  * accepts slowly: connections then wait in the kernel's listen queue, where
- * nothing can refuse them, until their clients give up. One handshake's
- * public-key work per iteration keeps iterations short, accepting (and
- * refusing, and noticing closed peers) at the pace work is done.
+ * nothing can refuse them, until their clients give up. One handshake per
+ * turn keeps iterations short; two polls per turn (the default) let the
+ * server accept twice as fast as it completes handshakes, so under overload
+ * the excess reaches admission control, which refuses it at once, instead of
+ * queueing unseen in the kernel. An iteration with nothing else to do costs
+ * next to nothing.
  */
 export class EventLoopTurns {
   readonly #waiting: Array<{ go: (granted: boolean) => void; signal: AbortSignal | undefined }> = [];
+  readonly #pollsPerTurn: number;
   #scheduled = false;
+
+  constructor(pollsPerTurn = 2) {
+    if (!Number.isInteger(pollsPerTurn) || pollsPerTurn < 1) throw new RangeError(`pollsPerTurn must be a positive integer, got ${pollsPerTurn}`);
+    this.#pollsPerTurn = pollsPerTurn;
+  }
 
   /** Resolves true on this caller's turn, or false if its `signal` aborted first. */
   next(signal?: AbortSignal): Promise<boolean> {
@@ -165,7 +176,9 @@ export class EventLoopTurns {
   #schedule(): void {
     if (this.#scheduled || this.#waiting.length === 0) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    // setImmediate callbacks queued during the check phase run in the next iteration's: n hops, n polls.
+    const after = (n: number, f: () => void): void => void setImmediate(n <= 1 ? f : () => after(n - 1, f));
+    after(this.#pollsPerTurn, () => {
       this.#scheduled = false;
       // Waiters whose connection closed give up their place without using a turn.
       let w = this.#waiting.shift();
