@@ -114,6 +114,17 @@ async function start(name: string, certPath: string, keyPath: string): Promise<R
   };
 }
 
+/** CPU time a process has used so far, user + system, in seconds (Linux /proc). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // After "pid (comm) ": state is field 3; utime and stime are fields 14 and 15 (1-based), in clock ticks.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Resident set size of a process, in MB (Linux /proc). */
 function rssMb(pid: number): number {
   try {
@@ -124,7 +135,8 @@ function rssMb(pid: number): number {
   }
 }
 
-async function phase(server: RunningServer, caPath: string, clients: number, seconds: number, abuse: AbuseMix | undefined): Promise<PhaseResult & { rssMax: number; rssEnd: number }> {
+async function phase(server: RunningServer, caPath: string, clients: number, seconds: number, abuse: AbuseMix | undefined): Promise<PhaseResult & { rssMax: number; rssEnd: number; cpu: number }> {
+  const cpu0 = cpuSeconds(server.pid);
   const params: PhaseParams = { port: server.port, servername: 'localhost', caPath, clients, seconds, timeoutMs: TIMEOUT_MS, ...(abuse ? { abuse } : {}) };
   const child = spawn(process.execPath, [join(here, 'load-client.js'), JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -136,7 +148,7 @@ async function phase(server: RunningServer, caPath: string, clients: number, sec
   const rssEnd = rssMb(server.pid);
   const line = out.trim().split('\n').at(-1) ?? '';
   const result = JSON.parse(line) as PhaseResult;
-  return { ...result, rssMax: Math.max(rssMax, rssEnd), rssEnd };
+  return { ...result, rssMax: Math.max(rssMax, rssEnd), rssEnd, cpu: cpuSeconds(server.pid) - cpu0 };
 }
 
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
@@ -157,14 +169,14 @@ async function main(): Promise<void> {
   console.log(`load benchmark: ${SECONDS} s per phase${REPEATS > 1 ? ` × ${REPEATS} repeats (medians; goodput range in brackets)` : ''}, ${TIMEOUT_MS} ms client timeout, levels ${LEVELS.join('/')}, abuse: ${abuseText}`);
   console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start, node ${process.version}`);
   console.log('');
-  console.log('server     phase                           goodput/s  full/resumed   p50 ms   p99 ms   RSS MB end (max)   errors');
+  console.log('server     phase                           goodput/s  full/resumed   p50 ms   p99 ms  CPU ms/hs  CPU %   RSS MB end (max)   errors');
   const summary: string[] = [];
   try {
     for (const name of SERVERS) {
       const server = await start(name, certPath, keyPath);
       if (!server) continue;
       try {
-        type Measured = PhaseResult & { rssMax: number; rssEnd: number };
+        type Measured = PhaseResult & { rssMax: number; rssEnd: number; cpu: number };
         const runs = new Map<string, Measured[]>();
         const phases: Array<{ label: string; clients: number; abuse: AbuseMix | undefined }> = [
           ...LEVELS.map((level) => ({ label: `honest ${level}`, clients: level, abuse: undefined })),
@@ -193,13 +205,17 @@ async function main(): Promise<void> {
             p99: median(ms.map((m) => m.p99)),
             rssEnd: (ms.at(-1) as Measured).rssEnd,
             rssMax: Math.max(...ms.map((m) => m.rssMax)),
+            // Server CPU per completed handshake, and the share of one core it used: with the machine
+            // shared, wall-clock goodput moves with other load; CPU per handshake shows wasted work.
+            cpuPerHandshake: (1000 * ms.reduce((a, m) => a + m.cpu, 0)) / Math.max(1, ms.reduce((a, m) => a + m.completed, 0)),
+            cpuShare: ms.reduce((a, m) => a + m.cpu, 0) / ms.reduce((a, m) => a + m.seconds, 0),
             errors,
           };
         };
         for (const ph of phases) {
           const x = summaryOf(ph.label);
           console.log(
-            `${name.padEnd(10)} ${ph.label.padEnd(20)} ${`${fmt(x.goodput)}${x.range}`.padStart(20)}  ${`${x.full}/${x.resumed}`.padStart(12)} ${fmt(x.p50, 0).padStart(8)} ${fmt(x.p99, 0).padStart(8)}   ${`${fmt(x.rssEnd, 0)} (${fmt(x.rssMax, 0)})`.padEnd(17)}  ${errorsText(x.errors)}`,
+            `${name.padEnd(10)} ${ph.label.padEnd(20)} ${`${fmt(x.goodput)}${x.range}`.padStart(20)}  ${`${x.full}/${x.resumed}`.padStart(12)} ${fmt(x.p50, 0).padStart(8)} ${fmt(x.p99, 0).padStart(8)} ${fmt(x.cpuPerHandshake, 1).padStart(10)} ${fmt(100 * x.cpuShare, 0).padStart(6)}   ${`${fmt(x.rssEnd, 0)} (${fmt(x.rssMax, 0)})`.padEnd(17)}  ${errorsText(x.errors)}`,
           );
         }
         const base = LEVELS[0] as number;
