@@ -207,7 +207,7 @@ async function main(): Promise<void> {
             rssMax: Math.max(...ms.map((m) => m.rssMax)),
             // Server CPU per completed handshake, and the share of one core it used: with the machine
             // shared, wall-clock goodput moves with other load; CPU per handshake shows wasted work.
-            cpuPerHandshake: (1000 * ms.reduce((a, m) => a + m.cpu, 0)) / Math.max(1, ms.reduce((a, m) => a + m.completed, 0)),
+            cpuPerHandshake: ms.some((m) => m.completed > 0) ? (1000 * ms.reduce((a, m) => a + m.cpu, 0)) / ms.reduce((a, m) => a + m.completed, 0) : NaN,
             cpuShare: ms.reduce((a, m) => a + m.cpu, 0) / ms.reduce((a, m) => a + m.seconds, 0),
             errors,
           };
