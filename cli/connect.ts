@@ -8,6 +8,7 @@ import type { TLSSocket } from '../net/socket.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import { TraceCollector } from '../traces/recorder.js';
 import { intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
+import { LIMIT_OPTIONS, limitHelp, limitValues } from './limits.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
 import { describeFailure } from './serve.js';
@@ -51,7 +52,11 @@ Options:
   --inspect-url URL  the inspector's WebSocket URL (implies --inspect)
   --keylog FILE      append the secrets in NSS key log format (for Wireshark)
   -h, --help         show this help
-`;
+
+Timeouts and limits (README "Limits"):
+  --idle-timeout S   close an established connection with close_notify after
+                     S seconds without traffic (default 0: never)
+${limitHelp(21, 'default 120')}`;
 
 /** How long to wait for tickets after the handshake when none has come (TLS 1.3 sends them afterwards). */
 const TICKET_WAIT_MS = 300;
@@ -188,6 +193,8 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
       groups: { type: 'string' },
       suites: { type: 'string' },
       send: { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      ...LIMIT_OPTIONS,
       ...OBSERVE_OPTIONS,
     },
     1,
@@ -212,6 +219,8 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
   const suites = listOption(values, 'suites');
   const inspectAt = stringOption(values, 'inspect-url');
   const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
+  const limits = limitValues(command, values);
+  const idleTimeout = intOption(command, values, 'idle-timeout', 0, 86_400, 0) * 1000;
 
   let session: Buffer | undefined;
   if (sessIn !== undefined) {
@@ -227,6 +236,8 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
     ...(alpn ? { ALPNProtocols: alpn } : {}),
     ...(groups ? { groups } : {}),
     ...(suites ? { cipherSuites: suites } : {}),
+    ...limits,
+    ...(idleTimeout > 0 ? { idleTimeout } : {}),
   };
   const inspection = url ? await startInspectSession(command, url, (line) => io.stderr(`tlschart ${line}\n`)) : undefined;
   if (inspection) base.inspector = inspection.inspector;

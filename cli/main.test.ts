@@ -130,7 +130,7 @@ describe('tlschart serve and tlschart connect', () => {
     await srvIo.waitFor(/conn 2 /);
     controller.abort();
     expect(await done).toBe(0);
-    expect(srvIo.out).toContain(`trace of 2 connection(s) written to ${serverTrace}`);
+    expect(srvIo.out).toContain(`trace of 2 connection(s) in ${serverTrace}`);
 
     const client = loadTrace(clientTrace);
     if (!client.ok) throw new Error(client.error);
@@ -175,7 +175,7 @@ describe('tlschart serve and tlschart connect', () => {
     await srvIo.waitFor(/conn 1 .* full TLS_AES_128_GCM_SHA256 secp384r1 sni=localhost alpn=http\/1\.1/);
     controller.abort();
     expect(await done).toBe(0);
-    expect(srvIo.out).toContain(`trace of 1 connection(s) written to ${serverTrace}`);
+    expect(srvIo.out).toContain(`trace of 1 connection(s) in ${serverTrace}`);
     const trace = loadTrace(serverTrace);
     if (!trace.ok) throw new Error(trace.error);
     expect(trace.trace.meta).toMatchObject({ role: 'server', peer: `clients of tlschart serve on 127.0.0.1:${port}` });

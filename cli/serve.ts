@@ -4,16 +4,18 @@
  */
 import { MAX_TICKET_LIFETIME_S } from '../tickets/types.js';
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
 import { isIP, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type ServerOptions } from '../net/server.js';
+import { defaultHandshakeQueue, defaultMaxHandshakes } from '../net/admission.js';
+import { createServer, type RefusedConnection, type ServerOptions } from '../net/server.js';
 import type { TLSSocket } from '../net/socket.js';
 import { generateSelfSigned } from '../pki/generate.js';
-import { TraceCollector } from '../traces/recorder.js';
+import { recordTo } from '../traces/recorder.js';
 import { TlsError } from '../wire/alerts.js';
 import { intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
+import { LIMIT_OPTIONS, limitHelp, limitValues } from './limits.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
 import { openTicketStore, TICKET_STORE_HELP, TICKET_STORE_OPTIONS, ticketStoreChoice } from './ticket-store.js';
@@ -38,10 +40,11 @@ ${TICKET_STORE_HELP}  --alpn LIST             ALPN protocols, comma separated, i
                           (default X25519MLKEM768,x25519,P-256,P-384)
   --www                   answer each HTTP request with a small HTTP/1.0 page
                           giving protocol, cipher and whether the session resumed
-  --trace FILE            on exit, write every connection as a tlschart trace
-                          (JSON, format tlschart-trace version 1; failed
-                          handshakes too): messages with their records, states,
-                          guards evaluated; no secrets.
+  --trace FILE            append each connection to FILE as it ends, one
+                          tlschart trace per line (JSON Lines, format
+                          tlschart-trace version 1; failed handshakes too):
+                          messages with their records, states, guards
+                          evaluated; no secrets. Nothing is kept in memory.
                           Then: tlschart trace check|render|view FILE
   --inspect               stream each connection's statechart to an XState
                           inspector over a WebSocket (@statelyai/inspect), at
@@ -56,7 +59,19 @@ ${TICKET_STORE_HELP}  --alpn LIST             ALPN protocols, comma separated, i
   --inspect-url URL       the inspector's WebSocket URL (implies --inspect)
   --keylog FILE           append the secrets in NSS key log format (for Wireshark)
   -h, --help              show this help
-`;
+
+Load and abuse (README "Limits"):
+  --max-handshakes N      ClientHellos worked on at once (default 2 x cores,
+                          here ${defaultMaxHandshakes()}); with the queue full, new connections
+                          are closed at once, counted and logged
+  --handshake-queue N     ClientHellos that may wait for a slot (default
+                          4 x --max-handshakes)
+  --idle-timeout S        seconds without traffic before an established
+                          connection is closed with close_notify (default 120;
+                          0: never)
+  --max-tickets N         tickets the in-memory store keeps (default 10000;
+                          tickets of clients that never resume go first)
+${limitHelp(26, 'default 120')}`;
 
 /** How a failed connection is logged: the alert, who sent it, the reason. */
 export function describeFailure(err: Error): string {
@@ -139,6 +154,11 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       groups: { type: 'string' },
       www: { type: 'boolean' },
       ...TICKET_STORE_OPTIONS,
+      'max-handshakes': { type: 'string' },
+      'handshake-queue': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'max-tickets': { type: 'string' },
+      ...LIMIT_OPTIONS,
       ...OBSERVE_OPTIONS,
     },
     0,
@@ -159,6 +179,11 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const keylogPath = stringOption(values, 'keylog');
   const alpn = listOption(values, 'alpn');
   const groups = listOption(values, 'groups');
+  const maxHandshakes = intOption(command, values, 'max-handshakes', 1, 100_000, defaultMaxHandshakes());
+  const handshakeQueue = intOption(command, values, 'handshake-queue', 0, 1_000_000, defaultHandshakeQueue(maxHandshakes));
+  const idleTimeout = intOption(command, values, 'idle-timeout', 0, 86_400, 120) * 1000;
+  const maxTickets = intOption(command, values, 'max-tickets', 1, 100_000_000, 10000);
+  const limits = limitValues(command, values);
   const inspectAt = stringOption(values, 'inspect-url');
   const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
 
@@ -170,17 +195,41 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
 
   const ticketStore = await openTicketStore(storeChoice, io);
 
-  // Made once listening, so that the trace names the real port; no connection can come before.
-  let collector: TraceCollector | undefined;
+  // Each connection is written to the trace file when its socket closes, then forgotten.
+  // The file is opened before listening; the peer (with the real port) is named once listening, before any connection.
+  let traceOut: { file: WriteStream; peer: string; open: number; written: number } | undefined;
   const options: ServerOptions = {
     key: identity.key,
     cert: identity.cert,
     ticketsPerHandshake: tickets,
     ticketLifetime: lifetime,
     ...(ticketStore.store ? { ticketStore: ticketStore.store } : {}),
+    maxHandshakes,
+    handshakeQueue,
+    idleTimeout,
+    // --max-tickets sizes the default in-memory store; a shared store is sized where it runs.
+    ...(ticketStore.store ? {} : { maxTickets }),
+    ...limits,
     ...(alpn ? { ALPNProtocols: alpn } : {}),
     ...(groups ? { groups } : {}),
-    ...(tracePath !== undefined ? { traceCollector: { add: (conn, role, label) => collector?.add(conn, role, label) } } : {}),
+    ...(tracePath !== undefined
+      ? {
+          traceCollector: {
+            add: (conn, role, label) => {
+              const out = traceOut;
+              if (!out) return undefined;
+              const recorder = recordTo(conn, role, { peer: out.peer });
+              out.open++;
+              return () => {
+                recorder.stop();
+                out.file.write(`${JSON.stringify(recorder.trace(label))}\n`);
+                out.open--;
+                out.written++;
+              };
+            },
+          },
+        }
+      : {}),
     ...(inspection ? { inspector: inspection.inspector } : {}),
   };
   let server;
@@ -202,24 +251,55 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       `conn ${++count} ${peerOf(s)} ${s.isSessionReused() ? 'resumed' : 'full'} ${info?.suite ?? '-'} ${info?.group ?? '-'} sni=${info?.serverName ?? '-'} alpn=${info?.alpn ?? '-'}\n`,
     );
     s.on('error', (e: Error) => io.stdout(`conn ${peerOf(s)} error after the handshake: ${oneLine(describeFailure(e))}\n`));
+    s.once('idle', (ms: number) => io.stdout(`conn ${peerOf(s)} idle for ${ms / 1000} s: closed with close_notify\n`));
     if (values.www) serveWww(s);
     else s.resume();
   });
   server.on('tlsClientError', (e: Error, s: TLSSocket) => {
     io.stdout(`conn ${++count} ${peerOf(s)} failed: ${oneLine(describeFailure(e))}\n`);
   });
+  // Refusals come in bursts under load: one line per second at most, with how many.
+  let refused = 0;
+  let lastRefusal: RefusedConnection | undefined;
+  const reportRefusals = () => {
+    if (refused === 0 || !lastRefusal) return;
+    io.stdout(
+      `refused ${refused} connection(s) in the last second: busy (${lastRefusal.running} handshake(s) running, ${lastRefusal.waiting} waiting; --max-handshakes ${maxHandshakes}, --handshake-queue ${handshakeQueue})\n`,
+    );
+    refused = 0;
+  };
+  const refusalTimer = setInterval(reportRefusals, 1000);
+  refusalTimer.unref();
+  server.on('refused', (info: RefusedConnection) => {
+    refused++;
+    lastRefusal = info;
+  });
 
+  if (tracePath !== undefined) {
+    // Open before listening: every connection accepted is traced.
+    const file = createWriteStream(tracePath, { flags: 'w' });
+    const failed = new Promise<never>((_, reject) => file.once('error', reject));
+    try {
+      await Promise.race([once(file, 'open'), failed]);
+    } catch (e) {
+      throw new CommandError(`${command}: cannot write the trace ${tracePath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    failed.catch(() => undefined);
+    traceOut = { file, peer: '', open: 0, written: 0 };
+  }
   server.listen(port, host);
   try {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e as Error))]);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     await ticketStore.close();
+    clearInterval(refusalTimer);
+    traceOut?.file.destroy();
     throw new CommandError(`${command}: cannot listen on ${host}:${port}: ${err.code ?? err.message}`);
   }
   const addr = server.address() as AddressInfo;
+  if (traceOut) traceOut.peer = `clients of tlschart serve on ${addr.address}:${addr.port}`;
   io.stdout(`listening on ${addr.address}:${addr.port}\n`);
-  if (tracePath !== undefined) collector = new TraceCollector({ peer: `clients of tlschart serve on ${addr.address}:${addr.port}` });
 
   await new Promise<void>((resolve) => {
     if (!io.signal) return;
@@ -231,14 +311,16 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   server.closeAllConnections();
   await closed;
   await ticketStore.close();
+  clearInterval(refusalTimer);
+  reportRefusals();
   if (keylog) await new Promise<void>((resolve) => keylog.end(() => resolve()));
   await inspection?.close();
-  if (collector && tracePath !== undefined) {
-    // Connections still open when the server stopped are written too, as far as they got.
-    if (collector.size > 0) {
-      await collector.save(tracePath);
-      io.stdout(`trace of ${collector.size} connection(s) written to ${tracePath}\n`);
-    } else io.stdout(`no connection to trace, ${tracePath} not written\n`);
+  if (traceOut && tracePath !== undefined) {
+    // Connections still open when the server stopped are written too, as far as they got, once their sockets have closed.
+    const out = traceOut;
+    for (let waited = 0; out.open > 0 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await new Promise<void>((resolve) => out.file.end(() => resolve()));
+    io.stdout(`trace of ${out.written} connection(s) in ${tracePath}\n`);
   }
   io.stdout('stopped\n');
   return 0;

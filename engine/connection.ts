@@ -85,6 +85,16 @@ export const GROUP_NAMES: Record<number, string> = {
 
 type AnyCtx = ClientContext | ServerContext;
 
+/**
+ * Awaited before a received handshake message is given to the chart while the
+ * handshake is in progress (that is when the public-key work happens: key
+ * exchange, signatures, chain validation). The socket layer uses it for
+ * admission control and to let a transport that closed meanwhile `abandon()`
+ * the connection first. Resolves to a function to call once the chart has
+ * processed the message (releasing what the gate holds), or undefined.
+ */
+export type HandshakeGate = (message: HandshakeMessage) => Promise<(() => void) | undefined>;
+
 const OUTBOX_COMPACT_AT = 64;
 
 abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvents> {
@@ -97,6 +107,9 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private ended = false;
   /** An action or guard threw: the chart is stopped in error, the connection has failed. */
   private crashed = false;
+  /** The transport went away before the handshake completed: handshake work still queued is dropped. */
+  private gone = false;
+  private readonly gate: HandshakeGate | undefined;
   private lastState = '';
   private readEpoch = 'plaintext';
   private writeEpoch = 'plaintext';
@@ -105,9 +118,22 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   /** The error that ended the connection, if any. */
   error: TlsError | undefined;
 
-  protected constructor(role: 'client' | 'server', logic: AnyActorLogic, input: { env: Environment; config: ClientConfig | ServerConfig }) {
+  protected constructor(
+    role: 'client' | 'server',
+    logic: AnyActorLogic,
+    input: { env: Environment; config: ClientConfig | ServerConfig },
+    gate: HandshakeGate | undefined,
+  ) {
     super();
-    this.layer = new RecordLayer({ role, provider: input.env.crypto });
+    this.gate = gate;
+    const limits = input.config.limits ?? {};
+    this.layer = new RecordLayer({
+      role,
+      provider: input.env.crypto,
+      ...(limits.maxHandshakeMessage !== undefined ? { maxHandshakeMessage: limits.maxHandshakeMessage } : {}),
+      ...(limits.maxHandshakeRecords !== undefined ? { maxHandshakeRecords: limits.maxHandshakeRecords } : {}),
+      ...(limits.maxEmptyRecords !== undefined ? { maxEmptyRecords: limits.maxEmptyRecords } : {}),
+    });
     this.layer.acceptPlaintextAlerts = true;
     const inspect = (ev: InspectionEvent) => this.inspect(ev);
     this.actor = createActor(logic, { input, inspect });
@@ -130,6 +156,27 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
 
   get isConnected(): boolean {
     return this.state === 'connected';
+  }
+
+  /** Whether records we write are protected (handshake or application keys are in use), so an alert we send is encrypted. */
+  get hasWriteKeys(): boolean {
+    return this.writeEpoch !== 'plaintext';
+  }
+
+  /** Whether `abandon()` was called before the handshake completed. */
+  get abandoned(): boolean {
+    return this.gone;
+  }
+
+  /**
+   * The transport is gone (the peer closed or reset it) before the handshake
+   * completed: handshake messages received but not yet processed are dropped,
+   * so no key exchange or signature is computed for a peer that can no longer
+   * read the answer. Alerts already received are still reported. Takes effect
+   * at once, for jobs already queued too. No-op after the handshake.
+   */
+  abandon(): void {
+    if (this.info === undefined) this.gone = true;
   }
 
   protected start(): void {
@@ -275,8 +322,18 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       return;
     }
     const msg = decoded.value;
-    this.trace({ kind: 'message', direction: 'in', name: msg.type, raw, msg, encrypted });
-    await this.send(await this.eventFor(msg));
+    if (this.gone) return;
+    const release = this.gate !== undefined && this.info === undefined ? await this.gate(msg) : undefined;
+    try {
+      if (this.gone) return;
+      this.trace({ kind: 'message', direction: 'in', name: msg.type, raw, msg, encrypted });
+      const event = await this.eventFor(msg);
+      // A ticket store may have taken a while: look again before the chart does the work.
+      if (this.gone) return;
+      await this.send(event);
+    } finally {
+      release?.();
+    }
   }
 
   /** The event for a decoded message; the server overrides this to resolve tickets. */
@@ -456,14 +513,16 @@ export function guardName(g: unknown): string | undefined {
 
 export interface ClientOptions extends ClientConfig {
   env: Environment;
+  /** See HandshakeGate. */
+  gate?: HandshakeGate | undefined;
   /** Another implementation of the client chart (`clientMachine.provide(...)`): for conformance probes and mutants. */
   machine?: typeof clientMachine;
 }
 
 export class ClientConnection extends Connection<ClientContext> {
   constructor(options: ClientOptions) {
-    const { env, machine, ...config } = options;
-    super('client', machine ?? clientMachine, { config, env });
+    const { env, machine, gate, ...config } = options;
+    super('client', machine ?? clientMachine, { config, env }, gate);
     this.start();
   }
 
@@ -483,6 +542,8 @@ export class ClientConnection extends Connection<ClientContext> {
 
 export interface ServerOptions extends ServerConfig {
   env: Environment;
+  /** See HandshakeGate. */
+  gate?: HandshakeGate | undefined;
   ticketStore: TicketStore;
   /** Another implementation of the server chart (`serverMachine.provide(...)`): for conformance probes and mutants. */
   machine?: typeof serverMachine;
@@ -492,8 +553,8 @@ export class ServerConnection extends Connection<ServerContext> {
   private readonly store: TicketStore;
 
   constructor(options: ServerOptions) {
-    const { env, ticketStore, machine, ...config } = options;
-    super('server', machine ?? serverMachine, { config, env });
+    const { env, ticketStore, machine, gate, ...config } = options;
+    super('server', machine ?? serverMachine, { config, env }, gate);
     this.store = ticketStore;
     this.start();
   }
@@ -529,7 +590,8 @@ export class ServerConnection extends Connection<ServerContext> {
 
   protected override storeTicket(ticket: Uint8Array, state: ServerSessionState): boolean | Promise<boolean> {
     try {
-      const put = this.store.put(ticket, state);
+      // Whether this connection resumed tells the store whose ticket it is keeping (see TicketIssue).
+      const put = this.store.put(ticket, state, { resumed: this.context.resumed });
       return isThenable(put) ? put.then(() => true, (e: unknown) => this.ticketNotStored(e)) : true;
     } catch (e) {
       return this.ticketNotStored(e);

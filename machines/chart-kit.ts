@@ -8,6 +8,7 @@ import { assign } from 'xstate';
 import {
   acceptKeyUpdate,
   deliverApplicationData,
+  exceedsKeyUpdateLimit,
   failWith,
   failFromPeerAlert,
   failMalformed,
@@ -20,14 +21,14 @@ import {
   unexpected,
   type CommonContext,
 } from './common.js';
-import type { TlsEvent } from './types.js';
+import type { ProtocolLimits, TlsEvent } from './types.js';
 import { refuse } from '../wire/alerts.js';
 import type { AlertingReason } from '../wire/refusals.js';
 
 /** A chart's failure branch names its refusal; the alert comes from the refusal table (wire/refusals.ts). */
 export type FailParams = { reason: AlertingReason; message?: string };
 
-export function chartKit<C extends CommonContext>() {
+export function chartKit<C extends CommonContext & { config: { limits?: Partial<ProtocolLimits> | undefined } }>() {
   type Patch = Partial<C>;
   /** Every action is a pure (context, event) → patch; this wraps one as an XState assign. */
   const up = (f: (context: C, event: TlsEvent) => Partial<CommonContext> | Patch) =>
@@ -38,6 +39,7 @@ export function chartKit<C extends CommonContext>() {
     isCloseNotifyAfterOurs: ({ context, event }: { context: C; event: TlsEvent }) => isCloseNotify(event) && context.closeNotifySent,
     hasPeerClosed: ({ context }: { context: C }) => context.closeNotifyReceived,
     isUserCanceled: ({ event }: { event: TlsEvent }) => isUserCanceled(event),
+    exceedsKeyUpdateLimit: ({ context, event }: { context: C; event: TlsEvent }) => exceedsKeyUpdateLimit(context, context.config.limits, event),
   };
 
   const actions = {
@@ -83,7 +85,14 @@ export const rootTransitions = {
 export const connectedTransitions = {
   // RFC 8446 §6.1: data after the peer's close_notify is ignored.
   'recv.ApplicationData': [{ guard: 'hasPeerClosed' }, { actions: 'deliverApplicationData' }],
-  'recv.KeyUpdate': { actions: 'acceptKeyUpdate' },
+  'recv.KeyUpdate': [
+    {
+      guard: 'exceedsKeyUpdateLimit',
+      target: 'failed',
+      actions: { type: 'fail', params: { reason: 'TooManyKeyUpdates', message: 'too many KeyUpdates in a row without application data (RFC 8446 §4.6.3)' } },
+    },
+    { actions: 'acceptKeyUpdate' },
+  ],
   'app.write': { actions: 'sendApplicationData' },
   'app.keyUpdate': { actions: 'initiateKeyUpdate' },
   // Each side closes its own write side; `closed` once both have.

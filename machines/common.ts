@@ -11,7 +11,10 @@ import type { SuiteInfo } from '../crypto/suites.js';
 import { AlertDescription, alertName, TlsError, type AlertName } from '../wire/alerts.js';
 import { encodeHandshake } from '../wire/handshake.js';
 import type { HandshakeMessage, KeyUpdate, Unencoded } from '../wire/types.js';
-import type { Command, Environment, TlsEvent } from './types.js';
+import type { Command, Environment, ProtocolLimits, TlsEvent } from './types.js';
+
+/** Default `maxKeyUpdates` (as BoringSSL): tlsfuzzer's 32 update_requested in a row still pass. */
+export const DEFAULT_MAX_KEY_UPDATES = 32;
 
 /** The fields every connection context has. */
 export interface CommonContext {
@@ -30,6 +33,15 @@ export interface CommonContext {
   ccsReceived: boolean;
   /** Our KeyUpdate with update_requested is still unanswered. */
   keyUpdatePending: boolean;
+  /** KeyUpdates received since the last application data received (RFC 8446 §4.6.3; see `exceedsKeyUpdateLimit`). */
+  keyUpdatesInARow: number;
+  /**
+   * We answered an update_requested and no application data has been sent or
+   * received since: a further request is covered by that answer (§4.6.3: an
+   * implementation that "receives multiple KeyUpdates while it is silent"
+   * responds "with a single update").
+   */
+  keyUpdateAnswered: boolean;
   closeNotifySent: boolean;
   /** The peer sent close_notify: nothing more will be read (data after it is ignored, RFC 8446 §6.1). */
   closeNotifyReceived: boolean;
@@ -47,6 +59,8 @@ export const commonDefaults = (env: Environment): CommonContext => ({
   writeGeneration: 0,
   ccsReceived: false,
   keyUpdatePending: false,
+  keyUpdatesInARow: 0,
+  keyUpdateAnswered: false,
   closeNotifySent: false,
   closeNotifyReceived: false,
   error: undefined,
@@ -135,16 +149,32 @@ export function failMalformed(ctx: CommonContext, event: TlsEvent): Partial<Comm
   return failWith(ctx, eventOf(event, 'recv.Malformed').error);
 }
 
-/** Application data reaches the application only in `connected` (the peer's Finished was verified). */
+/**
+ * Application data reaches the application only in `connected` (the peer's
+ * Finished was verified). Data with content ends a run of KeyUpdates; an
+ * empty record does not (the record layer limits those on its own).
+ */
 export function deliverApplicationData(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
-  return { outbox: [...ctx.outbox, { kind: 'deliver', data: eventOf(event, 'recv.ApplicationData').data }] };
+  const { data } = eventOf(event, 'recv.ApplicationData');
+  const outbox: Command[] = [...ctx.outbox, { kind: 'deliver', data }];
+  return data.length > 0 ? { outbox, keyUpdatesInARow: 0, keyUpdateAnswered: false } : { outbox };
 }
 
 export function sendApplicationData(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
   const { data } = eventOf(event, 'app.write');
   // After our close_notify nothing more is written (§6.1); the engine refuses the call before it gets here.
   if (ctx.closeNotifySent) return {};
-  return { outbox: [...ctx.outbox, { kind: 'sendApplicationData', data }] };
+  return { outbox: [...ctx.outbox, { kind: 'sendApplicationData', data }], keyUpdateAnswered: false };
+}
+
+/**
+ * A KeyUpdate flood: more than `maxKeyUpdates` KeyUpdates in a row with no
+ * application data received between them. Each one costs a key derivation
+ * (and a request, an answer); RFC 8446 names no limit, so the answer is
+ * unexpected_message, as BoringSSL sends.
+ */
+export function exceedsKeyUpdateLimit(ctx: CommonContext, limits: Partial<ProtocolLimits> | undefined, event: TlsEvent): boolean {
+  return event.type === 'recv.KeyUpdate' && ctx.keyUpdatesInARow + 1 > (limits?.maxKeyUpdates ?? DEFAULT_MAX_KEY_UPDATES);
 }
 
 function requireSuite(ctx: CommonContext): SuiteInfo {
@@ -173,8 +203,9 @@ export function initiateKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<
 }
 
 /**
- * The peer sent a KeyUpdate: our read side moves on; when it asked for an update
- * we answer with update_not_requested (unless ours is already on its way).
+ * The peer sent a KeyUpdate: our read side moves on; when it asked for an
+ * update we answer with update_not_requested — once for any number of
+ * requests that arrive while no application data flows either way (§4.6.3).
  */
 export function acceptKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
   const { msg } = eventOf(event, 'recv.KeyUpdate');
@@ -185,9 +216,15 @@ export function acceptKeyUpdate(ctx: CommonContext, event: TlsEvent): Partial<Co
   const outbox: Command[] = [...ctx.outbox, { kind: 'setReadKeys', suite, secret: next, epoch: `application+${gen}` }];
   // Any KeyUpdate from the peer answers a request of ours; a request from the peer is
   // answered even when ours crossed it in flight (both sides then move two generations).
-  const base: Partial<CommonContext> = { readSecret: next, readGeneration: gen, outbox, keyUpdatePending: false };
-  if (msg.requestUpdate === 1 && !ctx.closeNotifySent) {
-    return { ...base, ...updateWrite({ ...ctx, ...base } as CommonContext, 0, outbox) };
+  const base: Partial<CommonContext> = {
+    readSecret: next,
+    readGeneration: gen,
+    outbox,
+    keyUpdatePending: false,
+    keyUpdatesInARow: ctx.keyUpdatesInARow + 1,
+  };
+  if (msg.requestUpdate === 1 && !ctx.closeNotifySent && !ctx.keyUpdateAnswered) {
+    return { ...base, ...updateWrite({ ...ctx, ...base } as CommonContext, 0, outbox), keyUpdateAnswered: true };
   }
   return base;
 }

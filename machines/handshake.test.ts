@@ -1333,6 +1333,57 @@ function extensionsLength(ch: ClientHello): number {
   return raw.length - (i + 2);
 }
 
+describe('limits on what a peer can make us do after the handshake', () => {
+  it('answers any number of update_requested received while no application data flows with a single KeyUpdate (RFC 8446 §4.6.3)', async () => {
+    const p = pair({});
+    await p.run();
+    for (let i = 0; i < 5; i++) await p.client.keyUpdate(true);
+    await p.run();
+    expect(p.server.context.readGeneration).toBe(5);
+    expect(p.server.context.writeGeneration).toBe(1);
+    // Once the server has written, the next request gets an answer of its own.
+    await p.server.write(utf8('hello'));
+    await p.client.keyUpdate(true);
+    await p.run();
+    expect(p.server.context.writeGeneration).toBe(2);
+    // Data from the client also ends the run of requests.
+    await p.client.write(utf8('ping'));
+    await p.client.keyUpdate(true);
+    await p.run();
+    expect(p.server.context.writeGeneration).toBe(3);
+    expect(p.client.context.readGeneration).toBe(3);
+    expect(new TextDecoder().decode(p.received.client.at(-1))).toBe('hello');
+  });
+
+  it('accepts 32 KeyUpdates in a row and refuses the 33rd with unexpected_message (TooManyKeyUpdates)', async () => {
+    const p = pair({});
+    await p.run();
+    for (let i = 0; i < 32; i++) await p.client.keyUpdate(true);
+    await p.run();
+    expect(p.server.state).toBe('connected');
+    await p.client.keyUpdate(false);
+    await p.run();
+    expectFailure(p, 'server', 'unexpected_message', 'TooManyKeyUpdates');
+  });
+
+  it('counts KeyUpdates only until application data arrives, and takes its limit from the configuration', async () => {
+    const p = pair({ client: { limits: { maxKeyUpdates: 2 } } });
+    await p.run();
+    await p.server.keyUpdate(false);
+    await p.server.keyUpdate(false);
+    await p.server.write(utf8('data'));
+    await p.server.keyUpdate(false);
+    await p.server.keyUpdate(false);
+    await p.run();
+    expect(p.client.state).toBe('connected');
+    // An empty record is not application data that ends the run.
+    await p.server.write(new Uint8Array(0));
+    await p.server.keyUpdate(false);
+    await p.run();
+    expectFailure(p, 'client', 'unexpected_message', 'TooManyKeyUpdates');
+  });
+});
+
 describe('transition coverage of both statecharts', () => {
   it('takes every state and every transition, including each guard\'s failure branch', () => {
     const c = clientCoverage.report(clientMachine);

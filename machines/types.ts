@@ -48,6 +48,21 @@ export interface CertifiedKey {
   key: SigningKey;
 }
 
+/**
+ * What a peer may make this side do before it is cut off (README, "Limits").
+ * The statecharts enforce `maxKeyUpdates`; the record layer the others.
+ */
+export interface ProtocolLimits {
+  /** KeyUpdates received in a row without application data between them (RFC 8446 §4.6.3); one more is unexpected_message. Default 32. */
+  maxKeyUpdates: number;
+  /** Empty application_data records received in a row; one more is unexpected_message. Default 32. */
+  maxEmptyRecords: number;
+  /** Largest handshake message, its 4-byte header included; larger is decode_error. Default 262144 (each type also held to its legal maximum). */
+  maxHandshakeMessage: number;
+  /** Most records one handshake message may be split across; more is unexpected_message. Default 256. */
+  maxHandshakeRecords: number;
+}
+
 export interface ClientConfig {
   /** SNI and the name the certificate must match. */
   serverName: string | undefined;
@@ -70,6 +85,8 @@ export interface ClientConfig {
   clientCertificate: CertifiedKey | undefined;
   /** A ticket to offer (looked up by the engine before the machine starts). */
   session: ClientSession | undefined;
+  /** Limits on the peer (defaults in ProtocolLimits' comments). */
+  limits?: Partial<ProtocolLimits> | undefined;
 }
 
 export interface ServerConfig {
@@ -86,6 +103,8 @@ export interface ServerConfig {
   forceHelloRetry: boolean;
   /** How many bytes of refused 0-RTT data are skipped before bad_record_mac (RFC 8446 §4.2.10). */
   maxEarlyDataSkip: number;
+  /** Limits on the peer (defaults in ProtocolLimits' comments). */
+  limits?: Partial<ProtocolLimits> | undefined;
 }
 
 // ------------------------------------------------------------------ events

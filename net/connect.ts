@@ -11,7 +11,7 @@ import { validateServerChain } from '../pki/validate.js';
 import { tracedClientMachine } from '../traces/recorder.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import type { ClientSession } from '../tickets/types.js';
-import { certifiedKey, parseAlpn, parseCipherSuites, parseGroups, pemStrings, type PemInput } from './options.js';
+import { certifiedKey, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, type LimitOptions, type PemInput } from './options.js';
 import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
 import { TLSSocket, type KeylogSink } from './socket.js';
 
@@ -20,7 +20,7 @@ import { TLSSocket, type KeylogSink } from './socket.js';
  * tlschart trace (label: `traceLabel`), `inspect`/`inspector` show its
  * statechart to an XState inspector, sanitised (see observe.ts).
  */
-export interface ConnectOptions extends ObserveOptions {
+export interface ConnectOptions extends ObserveOptions, LimitOptions {
   /** Default 'localhost'. */
   host?: string;
   port?: number;
@@ -54,6 +54,14 @@ export interface ConnectOptions extends ObserveOptions {
   keylog?: KeylogSink;
   /** Randomness and clock; default the system's. For reproducible traces in tests. */
   env?: Environment;
+  /**
+   * Milliseconds from connect() until the handshake must be complete (the TCP
+   * connection included); then 'error' with reason HandshakeTimeout, after a
+   * close_notify if handshake keys were in use. Default 120000. 0 disables.
+   */
+  handshakeTimeout?: number;
+  /** Milliseconds without a byte either way after which the established connection is closed (close_notify, 'idle' event). Default 0: never. */
+  idleTimeout?: number;
 }
 
 interface Prepared {
@@ -88,6 +96,7 @@ export function prepareClient(options: ConnectOptions, now: number): Prepared {
     alpnProtocols: parseAlpn(options.ALPNProtocols ?? []),
     verifyServerChain,
     clientCertificate: clientCertificate(options),
+    limits: protocolLimits(options, 'connect'),
   };
   if (groups) {
     overrides.groups = groups;
@@ -127,6 +136,10 @@ export function connect(options: ConnectOptions, secureConnectListener?: () => v
   const env = options.env ?? systemEnvironment();
   const prepared = prepareClient(options, env.now());
   if (options.socket === undefined && options.port === undefined) throw new TypeError('connect: port is required');
+  for (const name of ['handshakeTimeout', 'idleTimeout'] as const) {
+    const v = options[name];
+    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new TypeError(`connect: ${name} must be a non-negative integer number of milliseconds, got ${v}`);
+  }
   const transport: Duplex = options.socket ?? netConnect({ host: options.host ?? 'localhost', port: options.port as number });
 
   const socket = new TLSSocket({
@@ -146,6 +159,8 @@ export function connect(options: ConnectOptions, secureConnectListener?: () => v
     },
   });
   if (secureConnectListener) socket.once('secureConnect', secureConnectListener);
+  socket.setHandshakeTimeout(options.handshakeTimeout ?? 120_000);
+  socket.setIdleTimeout(options.idleTimeout ?? 0);
   if (prepared.warning !== undefined) {
     const message = prepared.warning;
     process.nextTick(() => socket.emit('warning', new Error(message)));

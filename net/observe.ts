@@ -19,7 +19,9 @@ import type { TLSSocket, TlsConnection } from './socket.js';
  * its client).
  * `add` is called once per connection, right after the engine connection is
  * built (with the traced chart, so guard outcomes are recorded) and before it
- * sends or receives anything.
+ * sends or receives anything. If it returns a function, that function is
+ * called once the connection's socket has closed (to write the connection
+ * out and forget it, as `tlschart serve --trace` does).
  */
 export interface TraceCollectorLike {
   add(conn: TlsConnection, role: 'client' | 'server', label?: string): unknown;
@@ -62,7 +64,8 @@ export function wantsTracedMachine(options: ObserveOptions): boolean {
  * Call before `socket.attach(conn)`.
  */
 export function observe(socket: TLSSocket, conn: TlsConnection, label: string | undefined, options: ObserveOptions): void {
-  options.traceCollector?.add(conn, socket.role, label);
+  const finished = options.traceCollector?.add(conn, socket.role, label);
+  if (typeof finished === 'function') socket.once('close', () => (finished as () => void)());
   const subscriptions: Subscription[] = [];
   const handles: InspectorHandle[] = [];
   if (options.inspect !== undefined) subscriptions.push(attachInspector(conn, options.inspect));

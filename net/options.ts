@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { suiteByName } from '../crypto/suites.js';
-import type { CertifiedKey } from '../machines/types.js';
+import type { CertifiedKey, ProtocolLimits } from '../machines/types.js';
 import { pemToDerList } from '../pki/pem.js';
 import { NamedGroup } from '../wire/types.js';
 
@@ -114,4 +114,35 @@ export function certifiedKeys(cert: PemInput, key: PemInput, what: string, crypt
   const keys = pemStrings(key);
   if (certs.length !== keys.length) throw new TypeError(`${what}: ${certs.length} cert(s) but ${keys.length} key(s)`);
   return certs.map((c, i) => certifiedKey(c, keys[i] as string, what, crypto));
+}
+
+/**
+ * Limits on what the peer may make this side do, shared by `connect()` and
+ * `createServer()` (defaults: machines/types.ts ProtocolLimits; README "Limits").
+ */
+export interface LimitOptions {
+  /** Largest handshake message accepted, in bytes, its 4-byte header included (each type also held to its legal maximum). Default 262144. */
+  maxHandshakeMessage?: number;
+  /** Most records one handshake message may be split across. Default 256. */
+  maxHandshakeRecords?: number;
+  /** Most empty application_data records in a row. Default 32. */
+  maxEmptyRecords?: number;
+  /** Most KeyUpdates in a row without application data between them. Default 32. */
+  maxKeyUpdates?: number;
+}
+
+/** The protocol limits among `options`, checked (TypeError for a bad value). */
+export function protocolLimits(options: LimitOptions, what: string): Partial<ProtocolLimits> {
+  const out: Partial<ProtocolLimits> = {};
+  const take = (name: keyof LimitOptions & keyof ProtocolLimits, min: number) => {
+    const v = options[name];
+    if (v === undefined) return;
+    if (!Number.isInteger(v) || v < min) throw new TypeError(`${what}: ${name} must be an integer of at least ${min}, got ${v}`);
+    out[name] = v;
+  };
+  take('maxHandshakeMessage', 4);
+  take('maxHandshakeRecords', 1);
+  take('maxEmptyRecords', 0);
+  take('maxKeyUpdates', 0);
+  return out;
 }

@@ -4,15 +4,16 @@
 import { EventEmitter } from 'node:events';
 import { createServer as netCreateServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { chainVerifier, defaultServerConfig, parseLeafOnly } from '../engine/config.js';
-import { ServerConnection, type HandshakeInfo, type TraceEntry } from '../engine/connection.js';
+import { ServerConnection, type HandshakeGate, type HandshakeInfo, type TraceEntry } from '../engine/connection.js';
 import { systemEnvironment } from '../engine/env.js';
-import type { Environment, ServerConfig } from '../machines/types.js';
+import type { Environment, ProtocolLimits, ServerConfig } from '../machines/types.js';
 import { validateServerChain } from '../pki/validate.js';
 import { tracedServerMachine } from '../traces/recorder.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import { MAX_TICKET_LIFETIME_S, type TicketStore } from '../tickets/types.js';
 import type { TlsError } from '../wire/alerts.js';
-import { certifiedKeys, parseAlpn, parseCipherSuites, parseGroups, pemStrings, type PemInput } from './options.js';
+import { defaultHandshakeQueue, defaultMaxHandshakes, EventLoopTurns, HandshakeAdmission, type AdmissionStats } from './admission.js';
+import { certifiedKeys, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, type LimitOptions, type PemInput } from './options.js';
 import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
 import { TLSSocket } from './socket.js';
 
@@ -22,7 +23,7 @@ import { TLSSocket } from './socket.js';
  * `inspect`/`inspector` show each connection's statechart to an XState
  * inspector, sanitised (see observe.ts).
  */
-export interface ServerOptions extends ObserveOptions {
+export interface ServerOptions extends ObserveOptions, LimitOptions {
   /** Private key(s), PEM: ECDSA P-256/P-384, Ed25519 or RSA (≥ 2048 bits). Arrays pair with `cert` by index. */
   key: PemInput;
   /** Certificate chain(s), PEM, leaf first; intermediates may follow in the same string. */
@@ -31,8 +32,10 @@ export interface ServerOptions extends ObserveOptions {
   ticketsPerHandshake?: number;
   /** Ticket lifetime in seconds (at most 604800). Default 7200. */
   ticketLifetime?: number;
-  /** Where ticket states live. Default: one MemoryTicketStore for this server. */
+  /** Where ticket states live. Default: one MemoryTicketStore for this server, holding `maxTickets`. */
   ticketStore?: TicketStore;
+  /** Most tickets the default in-memory store keeps (see tickets/memory-store.ts for which go first). Default 10000. */
+  maxTickets?: number;
   /** Ask for a client certificate (CertificateRequest). Default false. */
   requestCert?: boolean;
   /** CAs that issue client certificates (PEM). Default: Node's root store. */
@@ -48,12 +51,48 @@ export interface ServerOptions extends ObserveOptions {
   trace?: (entry: TraceEntry, socket: TLSSocket) => void;
   /** Milliseconds a client has to complete the handshake. Default 120000 (as node:tls). 0 disables. */
   handshakeTimeout?: number;
+  /** Milliseconds without a byte either way after which an established connection is closed (close_notify). Default 120000. 0 disables. */
+  idleTimeout?: number;
+  /**
+   * ClientHellos worked on at once (admission control, net/admission.ts);
+   * beyond it and a full queue, connections are refused ('refused' event).
+   * Default: twice the cores (os.availableParallelism()), at least 2.
+   */
+  maxHandshakes?: number;
+  /** ClientHellos that may wait for one of the `maxHandshakes` slots. Default 4 × maxHandshakes. */
+  handshakeQueue?: number;
   /** Randomness and clock for every connection; default the system's. */
   env?: () => Environment;
 }
 
+/** What a 'refused' event says: who, and when the server said no (before or after its ClientHello arrived). */
+export interface RefusedConnection {
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  stage: 'accept' | 'clientHello';
+  running: number;
+  waiting: number;
+}
+
+/** Counters since the server started (`server.stats()`). */
+export interface ServerStats extends AdmissionStats {
+  accepted: number;
+  handshakeTimeouts: number;
+  idleTimeouts: number;
+}
+
+/** The next turn of the event loop after pending I/O was polled (a peer's FIN or RST is seen by then). */
+const afterPendingIo = (): Promise<void> => new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+
+function nonNegativeInteger(name: string, value: number | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) throw new TypeError(`createServer: ${name} must be an integer of at least ${min}, got ${value}`);
+  return value;
+}
+
 /**
  * Events: 'secureConnection' (TLSSocket), 'tlsClientError' (err, TLSSocket),
+ * 'refused' (RefusedConnection: shed under load, closed without a reply),
  * 'connection' (net.Socket), 'keylog' (line, TLSSocket), 'listening', 'close', 'error'.
  */
 export class Server extends EventEmitter {
@@ -64,12 +103,28 @@ export class Server extends EventEmitter {
   readonly #net: NetServer;
   readonly #transports = new Set<Socket>();
   readonly #authorizeClient: (info: HandshakeInfo) => { authorized: boolean; error?: string };
+  readonly #admission: HandshakeAdmission;
+  readonly #turns = new EventLoopTurns();
+  readonly #handshakeTimeout: number;
+  readonly #idleTimeout: number;
+  #accepted = 0;
+  #handshakeTimeouts = 0;
+  #idleTimeouts = 0;
 
   constructor(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void) {
     super();
     if (options.key === undefined || options.cert === undefined) throw new TypeError('createServer: key and cert are required');
     this.#options = options;
-    this.ticketStore = options.ticketStore ?? new MemoryTicketStore();
+    if (options.ticketStore !== undefined && options.maxTickets !== undefined) {
+      throw new TypeError('createServer: maxTickets sizes the default in-memory store; size the ticketStore you pass yourself');
+    }
+    const maxTickets = nonNegativeInteger('maxTickets', options.maxTickets, 10000, 1);
+    this.ticketStore = options.ticketStore ?? new MemoryTicketStore({ maxEntries: maxTickets });
+    const maxHandshakes = nonNegativeInteger('maxHandshakes', options.maxHandshakes, defaultMaxHandshakes(), 1);
+    this.#admission = new HandshakeAdmission(maxHandshakes, nonNegativeInteger('handshakeQueue', options.handshakeQueue, defaultHandshakeQueue(maxHandshakes)));
+    this.#handshakeTimeout = nonNegativeInteger('handshakeTimeout', options.handshakeTimeout, 120_000);
+    this.#idleTimeout = nonNegativeInteger('idleTimeout', options.idleTimeout, 120_000);
+    const limits: Partial<ProtocolLimits> = protocolLimits(options, 'createServer');
     const requestCert = options.requestCert === true;
     const rejectClients = requestCert && options.rejectUnauthorized !== false;
     const ca = options.ca === undefined ? undefined : pemStrings(options.ca);
@@ -83,6 +138,7 @@ export class Server extends EventEmitter {
         : rejectClients
           ? chainVerifier({ purpose: 'client', ...(ca !== undefined ? { ca } : {}) })
           : parseLeafOnly,
+      limits,
     };
     if (options.groups !== undefined) overrides.groups = parseGroups(options.groups);
     if (options.cipherSuites !== undefined) overrides.cipherSuites = parseCipherSuites(options.cipherSuites);
@@ -130,6 +186,11 @@ export class Server extends EventEmitter {
     return this;
   }
 
+  /** What admission control and the timeouts did so far, and how many handshakes run and wait now. */
+  stats(): ServerStats {
+    return { accepted: this.#accepted, handshakeTimeouts: this.#handshakeTimeouts, idleTimeouts: this.#idleTimeouts, ...this.#admission.stats() };
+  }
+
   /** Destroy every open connection (for a prompt shutdown after close()). */
   closeAllConnections(): void {
     for (const t of this.#transports) t.destroy();
@@ -153,12 +214,30 @@ export class Server extends EventEmitter {
     return this;
   }
 
+  #refuse(stage: RefusedConnection['stage'], address: string | undefined, port: number | undefined): void {
+    const { running, waiting } = this.#admission.stats();
+    if (this.listenerCount('refused') > 0) this.emit('refused', { remoteAddress: address, remotePort: port, stage, running, waiting } satisfies RefusedConnection);
+  }
+
   #accept(raw: Socket): void {
+    if (this.#admission.saturated) {
+      // Shed load before spending anything on this connection: no TLS state, no reply.
+      this.#admission.noteRefused();
+      this.#refuse('accept', raw.remoteAddress, raw.remotePort);
+      raw.on('error', () => undefined);
+      raw.destroy();
+      return;
+    }
+    this.#accepted++;
     this.#transports.add(raw);
     // Flights are corked into one write each (net/socket.ts); Nagle's algorithm would only hold
     // back the next one (tickets written after an async store answered) until the peer's delayed ACK.
     raw.setNoDelay(true);
-    raw.once('close', () => this.#transports.delete(raw));
+    const gone = new AbortController();
+    raw.once('close', () => {
+      this.#transports.delete(raw);
+      gone.abort();
+    });
     this.emit('connection', raw);
     const trace = this.#options.trace;
     const socket: TLSSocket = new TLSSocket({
@@ -169,6 +248,7 @@ export class Server extends EventEmitter {
     });
     // Until the handshake completes, failures belong to the server ('tlsClientError'), as in node:tls.
     const onHandshakeError = (err: Error) => {
+      if ((err as TlsError).reason === 'HandshakeTimeout') this.#handshakeTimeouts++;
       if (this.listenerCount('tlsClientError') > 0) this.emit('tlsClientError', err as TlsError, socket);
     };
     socket.on('error', onHandshakeError);
@@ -179,12 +259,36 @@ export class Server extends EventEmitter {
     socket.on('keylog', (line: Buffer) => {
       if (this.listenerCount('keylog') > 0) this.emit('keylog', line, socket);
     });
-    socket.setHandshakeTimeout(this.#options.handshakeTimeout ?? 120_000);
+    socket.setHandshakeTimeout(this.#handshakeTimeout);
+    socket.setIdleTimeout(this.#idleTimeout);
+    socket.once('idle', () => this.#idleTimeouts++);
     const env = this.#options.env?.() ?? systemEnvironment();
-    const conn = new ServerConnection({
+    // Admission control: a ClientHello waits for a slot (or is refused), then for the event loop
+    // to poll I/O once more, so that a peer that already closed is seen (and abandoned) first,
+    // then for its turn: one handshake's work per turn of the loop (see EventLoopTurns).
+    const gate: HandshakeGate = async (msg) => {
+      if (msg.type !== 'client_hello') return undefined;
+      const admitted = await this.#admission.acquire(gone.signal);
+      if (!admitted.ok) {
+        if (admitted.why === 'busy') {
+          conn.abandon();
+          this.#refuse('clientHello', raw.remoteAddress, raw.remotePort);
+          socket.destroy();
+        }
+        return undefined;
+      }
+      await afterPendingIo();
+      if (!(await this.#turns.next(gone.signal))) {
+        admitted.release();
+        return undefined;
+      }
+      return admitted.release;
+    };
+    const conn: ServerConnection = new ServerConnection({
       ...this.#config,
       env,
       ticketStore: this.ticketStore,
+      gate,
       ...(wantsTracedMachine(this.#options) ? { machine: tracedServerMachine } : {}),
     });
     observe(socket, conn, `connection from ${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`, this.#options);

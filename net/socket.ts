@@ -104,6 +104,10 @@ export class TLSSocket extends Duplex {
   #rejectSecured!: (e: Error) => void;
   #drainWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   #handshakeTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #idleMs = 0;
+  /** When bytes last crossed the transport, either way (for the idle timeout). */
+  #lastActivity = 0;
   #peer: { address: string | undefined; port: number | undefined; family: string | undefined } | undefined;
 
   constructor(init: TLSSocketInit) {
@@ -122,9 +126,21 @@ export class TLSSocket extends Duplex {
 
     const t = this.#transport;
     t.on('data', (chunk: Buffer) => this.#onTransportData(chunk));
-    t.on('end', () => void this.#afterEngine(() => this.#onTransportEnd()));
-    t.on('error', (err: Error) => void this.#afterEngine(() => this.destroy(err)));
-    t.on('close', () => void this.#afterEngine(() => this.#onTransportClose()));
+    // A server's peer that half-closes, or any transport that closes or fails, before the
+    // handshake completed can never finish it: the engine drops the handshake work still
+    // queued at once (abandon), then reports what it already read (afterEngine).
+    t.on('end', () => {
+      if (this.role === 'server') this.#abandon();
+      void this.#afterEngine(() => this.#onTransportEnd());
+    });
+    t.on('error', (err: Error) => {
+      this.#abandon();
+      void this.#afterEngine(() => this.destroy(err));
+    });
+    t.on('close', () => {
+      this.#abandon();
+      void this.#afterEngine(() => this.#onTransportClose());
+    });
     t.on('drain', () => this.#settleDrain(undefined));
     t.on('timeout', () => this.emit('timeout'));
   }
@@ -153,6 +169,7 @@ export class TLSSocket extends Duplex {
     conn.on('output', (bytes) => {
       const t = this.#transport;
       if (t.destroyed || t.writableEnded) return;
+      this.#lastActivity = Date.now();
       // A flight is several records written while the engine reacts to one input: cork them into
       // one TCP segment (so Nagle's algorithm and delayed ACKs do not stall the handshake), and
       // uncork as soon as that reaction is complete — not a turn of the event loop later, so that
@@ -193,14 +210,76 @@ export class TLSSocket extends Duplex {
     if (this.#trace) conn.on('trace', this.#trace);
   }
 
-  /** @internal Fail the handshake if it has not completed within `ms` (server: node's handshakeTimeout). */
+  /**
+   * @internal Fail the handshake if it has not completed within `ms` (0: never).
+   * The connection ends cleanly: handshake work still queued is dropped, a
+   * close_notify goes out if we already write under handshake keys (RFC 8446
+   * §6.1), then the transport closes; 'error' reports HandshakeTimeout.
+   */
   setHandshakeTimeout(ms: number): void {
     if (ms <= 0 || this.#handshaken) return;
     this.#handshakeTimer = setTimeout(() => {
       if (this.#handshaken || this.destroyed) return;
-      this.destroy(new TlsError('handshake_failure', 'HandshakeTimeout', `the TLS handshake did not complete within ${ms} ms`));
+      const error = new TlsError('handshake_failure', 'HandshakeTimeout', `the TLS handshake did not complete within ${ms} ms`);
+      const conn = this.#conn;
+      conn?.abandon();
+      if (!conn?.hasWriteKeys) {
+        this.destroy(error);
+        return;
+      }
+      const fallback = setTimeout(() => this.destroy(error), LINGER_MS);
+      fallback.unref();
+      void conn.close().then(() => {
+        clearTimeout(fallback);
+        this.destroy(error);
+      });
     }, ms);
     this.#handshakeTimer.unref();
+  }
+
+  /**
+   * @internal Once the handshake has completed, close the connection when no
+   * byte has crossed the transport, either way, for `ms` (0: never): a
+   * close_notify (RFC 8446 §6.1), then the transport is ended and, if the peer
+   * does not close it, destroyed after a short linger. Emits 'idle' first.
+   */
+  setIdleTimeout(ms: number): void {
+    this.#idleMs = ms;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (ms > 0 && this.#handshaken) this.#armIdle(ms);
+  }
+
+  #armIdle(delay: number): void {
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.destroyed || this.#idleMs <= 0) return;
+      const quiet = Date.now() - this.#lastActivity;
+      if (quiet < this.#idleMs) {
+        this.#armIdle(this.#idleMs - quiet);
+        return;
+      }
+      this.#closeIdle();
+    }, delay);
+    this.#idleTimer.unref();
+  }
+
+  #closeIdle(): void {
+    this.emit('idle', this.#idleMs);
+    const t = this.#transport;
+    const linger = setTimeout(() => this.destroy(), LINGER_MS);
+    linger.unref();
+    this.once('close', () => clearTimeout(linger));
+    const conn = this.#conn;
+    const closing = conn && !conn.context.closeNotifySent ? conn.close() : Promise.resolve();
+    void closing.then(() => {
+      if (!t.destroyed && !t.writableEnded) t.end();
+    });
+  }
+
+  /** The transport is gone or going: drop handshake work the engine has not done yet. */
+  #abandon(): void {
+    if (!this.#handshaken) this.#conn?.abandon();
   }
 
   // ------------------------------------------------------------ node:tls methods
@@ -334,6 +413,7 @@ export class TLSSocket extends Duplex {
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
     const reason = err ?? new Error('the socket was destroyed');
     this.#rejectSecured(reason);
     this.#settleDrain(reason);
@@ -356,6 +436,7 @@ export class TLSSocket extends Duplex {
   #onTransportData(chunk: Buffer): void {
     const conn = this.#conn;
     if (!conn || this.destroyed) return;
+    this.#lastActivity = Date.now();
     // Failures surface as the engine's 'error' event; the promise only says when the bytes were processed.
     conn.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).catch(() => undefined);
   }
@@ -374,6 +455,8 @@ export class TLSSocket extends Duplex {
     this.authorizationError = verdict.error;
     this.#handshaken = true;
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    this.#lastActivity = Date.now();
+    if (this.#idleMs > 0) this.#armIdle(this.#idleMs);
     this.#resolveSecured();
     // Out of the engine's queue: a listener that throws must not turn into a TLS alert.
     process.nextTick(() => {

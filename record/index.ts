@@ -22,7 +22,9 @@ export {
 } from './protection.js';
 export {
   DEFAULT_EARLY_DATA_SKIP_LIMIT,
+  DEFAULT_MAX_EMPTY_RECORDS,
   DEFAULT_MAX_HANDSHAKE_MESSAGE,
+  DEFAULT_MAX_HANDSHAKE_RECORDS,
   RecordLayer,
   type PaddingPolicy,
   type RecordItem,

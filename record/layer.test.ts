@@ -120,8 +120,8 @@ describe('RecordLayer reading plaintext records', () => {
   });
 
   it('refuses a handshake message larger than maxHandshakeMessage with decode_error as soon as its header arrives', () => {
-    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
-    const header = Uint8Array.of(11, 0x01, 0x00, 0x01); // 65537-byte body: 65541 bytes with the header
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client', maxHandshakeMessage: 1000 });
+    const header = Uint8Array.of(11, 0x00, 0x03, 0xe5); // a 997-byte Certificate body: 1001 bytes with the header
     layer.receive(plaintextRecord(22, concat(header, counting(10))));
     const error = errorOf(layer.next());
     expect(error.alert).toBe('decode_error');
@@ -136,6 +136,65 @@ describe('RecordLayer reading plaintext records', () => {
     const tooBig = new RecordLayer({ provider: nobleProvider, role: 'client', maxHandshakeMessage: 104 });
     tooBig.receive(plaintextRecord(22, handshakeMessage(11, counting(101))));
     expect(errorOf(tooBig.next()).alert).toBe('decode_error');
+  });
+
+  it('accepts a ClientHello of the largest length RFC 8446 §4.1.2 allows (131396-byte body), across 9 plaintext records', () => {
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'server' });
+    const hello = handshakeMessage(1, counting(131396));
+    const records = splitAt(hello, Array.from({ length: 8 }, (_, i) => (i + 1) * MAX_PLAINTEXT_LENGTH)).map((f) => plaintextRecord(22, f));
+    expect(records).toHaveLength(9);
+    layer.receive(concat(...records));
+    expect(handshakes(drain(layer))).toEqual([hello]);
+  });
+
+  it('refuses a ClientHello announcing one byte more than any legal ClientHello with decode_error, before its body arrives', () => {
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'server' });
+    layer.receive(plaintextRecord(22, Uint8Array.of(1, 0x02, 0x01, 0x45))); // 131397
+    const error = errorOf(layer.next());
+    expect(error.alert).toBe('decode_error');
+    expect(error.reason).toBe('HandshakeMessageTooLarge');
+    expect(error.message).toContain('the limit is 131400');
+  });
+
+  it('holds every plaintext handshake message to the largest legal ClientHello, whatever type it claims', () => {
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'server' });
+    layer.receive(plaintextRecord(22, Uint8Array.of(11, 0x03, 0x00, 0x00))); // a 196608-byte "Certificate" before any keys
+    expect(errorOf(layer.next())).toMatchObject({ alert: 'decode_error', reason: 'HandshakeMessageTooLarge' });
+  });
+
+  it('refuses a KeyUpdate, Finished or EndOfEarlyData longer than its fields allow as soon as its header arrives', () => {
+    for (const [type, length] of [[24, 2], [20, 65], [5, 1]] as const) {
+      const layer = new RecordLayer({ provider: nobleProvider, role: 'server' });
+      layer.receive(plaintextRecord(22, Uint8Array.of(type, 0, 0, length)));
+      expect(errorOf(layer.next())).toMatchObject({ alert: 'decode_error', reason: 'HandshakeMessageTooLarge' });
+    }
+  });
+
+  it('accepts a handshake message split across maxHandshakeRecords records and refuses one split across one more', () => {
+    const split = (parts: number) => splitAt(msgB, Array.from({ length: parts - 1 }, (_, i) => (i + 1) * 10)).map((f) => plaintextRecord(22, f));
+    const ok = new RecordLayer({ provider: nobleProvider, role: 'client', maxHandshakeRecords: 4 });
+    ok.receive(concat(...split(4)));
+    expect(handshakes(drain(ok))).toEqual([msgB]);
+    const tooMany = new RecordLayer({ provider: nobleProvider, role: 'client', maxHandshakeRecords: 4 });
+    tooMany.receive(concat(...split(5)));
+    const error = lastError(drain(tooMany));
+    expect(error.alert).toBe('unexpected_message');
+    expect(error.reason).toBe('TooManyHandshakeRecords');
+  });
+
+  it('counts records per message: many whole messages, each in one record, are not one message in many records', () => {
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client', maxHandshakeRecords: 2 });
+    // msgA alone; msgC whole plus the start of msgB; the rest of msgB; msgA again: no message spans more than 2 records.
+    const [b1, b2] = splitAt(msgB, [250]);
+    layer.receive(concat(plaintextRecord(22, msgA), plaintextRecord(22, concat(msgC, b1 as Uint8Array)), plaintextRecord(22, b2 as Uint8Array), plaintextRecord(22, msgA)));
+    expect(handshakes(drain(layer))).toEqual([msgA, msgC, msgB, msgA]);
+  });
+
+  it('by default refuses a 300-byte handshake message sent one byte per record (more than 256 records)', () => {
+    const msg = handshakeMessage(8, counting(296));
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'client' });
+    layer.receive(concat(...[...msg].map((b) => plaintextRecord(22, Uint8Array.of(b)))));
+    expect(lastError(drain(layer))).toMatchObject({ alert: 'unexpected_message', reason: 'TooManyHandshakeRecords' });
   });
 
   it('stays dead after an error and returns the same error for every later call', () => {
@@ -309,6 +368,55 @@ describe('RecordLayer reading protected records', () => {
     reader.receive(wire);
     const items = drain(reader);
     expect(concat(...items.map((i) => (i.kind === 'application_data' ? i.data : new Uint8Array(0))))).toEqual(data);
+  });
+});
+
+describe('RecordLayer limits on protected records', () => {
+  it('accepts a protected Certificate of 256 KiB (the default maxHandshakeMessage) and refuses one announcing a byte more', () => {
+    const { reader, writer } = protectedPair();
+    const cert = handshakeMessage(11, counting(262144 - 4));
+    reader.receive(writer.writeHandshake(cert));
+    expect(handshakes(drain(reader))).toEqual([cert]);
+    const big = protectedPair();
+    big.reader.receive(big.writer.writeHandshake(Uint8Array.of(11, 0x04, 0x00, 0x01)));
+    expect(lastError(drain(big.reader))).toMatchObject({ alert: 'decode_error', reason: 'HandshakeMessageTooLarge' });
+  });
+
+  it('accepts 32 empty application_data records in a row, refuses the 33rd with unexpected_message', () => {
+    const { reader, writer } = protectedPair();
+    const empty = () => writer.writeApplicationData(new Uint8Array(0));
+    reader.receive(concat(...Array.from({ length: 32 }, empty)));
+    const items = drain(reader);
+    expect(items).toHaveLength(32);
+    expect(items.every((i) => i.kind === 'application_data' && i.data.length === 0)).toBe(true);
+    reader.receive(empty());
+    const error = lastError(drain(reader));
+    expect(error.alert).toBe('unexpected_message');
+    expect(error.reason).toBe('TooManyEmptyRecords');
+  });
+
+  it('starts counting empty records again after a record with content', () => {
+    const { reader, writer } = protectedPair();
+    const empties = (n: number) => concat(...Array.from({ length: n }, () => writer.writeApplicationData(new Uint8Array(0))));
+    reader.receive(concat(empties(3), writer.writeApplicationData(Uint8Array.of(7)), empties(3)));
+    const items = drain(reader);
+    expect(items).toHaveLength(7);
+    expect(items.some((i) => i.kind === 'error')).toBe(false);
+    const strict = protectedPair();
+    const layer = new RecordLayer({ provider: nobleProvider, role: 'server', maxEmptyRecords: 3 });
+    layer.setReadKeys(aes128, strict.keys, 'application');
+    const w = strict.writer;
+    const e = () => w.writeApplicationData(new Uint8Array(0));
+    layer.receive(concat(e(), e(), e(), w.writeHandshake(msgC), e(), e(), e()));
+    expect(drain(layer).some((i) => i.kind === 'error')).toBe(false);
+    layer.receive(e());
+    expect(lastError(drain(layer))).toMatchObject({ alert: 'unexpected_message', reason: 'TooManyEmptyRecords' });
+  });
+
+  it('rejects limits that are not whole numbers in range', () => {
+    expect(thrown(() => new RecordLayer({ provider: nobleProvider, role: 'client', maxEmptyRecords: -1 }))).toBeInstanceOf(RangeError);
+    expect(thrown(() => new RecordLayer({ provider: nobleProvider, role: 'client', maxHandshakeRecords: 0 }))).toBeInstanceOf(RangeError);
+    expect(thrown(() => new RecordLayer({ provider: nobleProvider, role: 'client', maxHandshakeMessage: 2.5 }))).toBeInstanceOf(RangeError);
   });
 });
 

@@ -15,6 +15,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { concat } from '../crypto/bytes.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
+import { handshakeMessageLimit, MAX_CLIENT_HELLO_MESSAGE } from '../wire/limits.js';
 import { ContentType, TLS12 } from '../wire/types.js';
 import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RecordReader, recordHeader, type TlsRecord } from './framing.js';
 import { RecordDeprotector, RecordProtector, type TrafficKeys } from './protection.js';
@@ -37,11 +38,28 @@ export interface RecordLayerOptions {
   /** The connection's crypto provider: every record is sealed and opened through it. */
   provider: CryptoProvider;
   /**
-   * Largest handshake message accepted, header included (default 65536 + 4).
-   * A larger one is refused with decode_error as soon as its 4-byte header
-   * has arrived, before its body is buffered. RFC 8446 fixes no limit.
+   * Largest handshake message accepted, header included (default 262144:
+   * 256 KiB, room for any realistic Certificate). Each type is further held
+   * to the largest length its fields allow (wire/limits.ts: a ClientHello at
+   * most 131400 bytes), and a plaintext message (only hellos are sent in
+   * plaintext) to the largest legal ClientHello, so a peer without keys
+   * cannot make this layer buffer more than that. A larger announced length
+   * is refused with decode_error (§6.2) as soon as the 4-byte header has
+   * arrived, before the body is buffered.
    */
   maxHandshakeMessage?: number;
+  /**
+   * Most consecutive empty application_data records accepted (default 32);
+   * one more is unexpected_message. §5.1 permits zero-length application
+   * data fragments, but each costs a decryption and brings nothing.
+   */
+  maxEmptyRecords?: number;
+  /**
+   * Most records one handshake message may be split across (default 256);
+   * one more is unexpected_message. Honest peers fill records (a ClientHello
+   * of the largest legal size needs 9 records of 2^14 bytes).
+   */
+  maxHandshakeRecords?: number;
   /**
    * Zero padding added to every protected record (§5.4), clamped so content
    * plus padding stays within 2^14. Plaintext records are never padded.
@@ -60,17 +78,29 @@ export interface RecordLayerOptions {
   maxFragment?: number;
 }
 
-/** Default `maxHandshakeMessage`: a 2^16-byte body plus the 4-byte header. */
-export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 65536 + 4;
+/** Default `maxHandshakeMessage`: 256 KiB, header included. */
+export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 262144;
+/** Default `maxEmptyRecords` (as BoringSSL and OpenSSL). */
+export const DEFAULT_MAX_EMPTY_RECORDS = 32;
+/** Default `maxHandshakeRecords`. */
+export const DEFAULT_MAX_HANDSHAKE_RECORDS = 256;
 /** Default limit for skipped early data (`skipEarlyData`). */
 export const DEFAULT_EARLY_DATA_SKIP_LIMIT = 16384;
 
 const HANDSHAKE_HEADER_LENGTH = 4;
 
+function positiveLimit(name: string, value: number | undefined, fallback: number, min: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer of at least ${min}, got ${value}`);
+  return v;
+}
+
 export class RecordLayer {
   readonly role: 'client' | 'server';
   private readonly provider: CryptoProvider;
   private readonly maxHandshakeMessage: number;
+  private readonly maxEmptyRecords: number;
+  private readonly maxHandshakeRecords: number;
   private readonly padding: PaddingPolicy | undefined;
   private readonly initialRecordVersion: number;
   private readonly maxFragment: number;
@@ -87,6 +117,10 @@ export class RecordLayer {
   private hs: Uint8Array = new Uint8Array(0);
   private hsOffset = 0;
   private hsEncrypted = false;
+  /** Records that carried part of the handshake message being reassembled. */
+  private hsRecords = 0;
+  /** Empty application_data records received in a row. */
+  private emptyRecords = 0;
 
   private skipping = false;
   private skipLimit = 0;
@@ -108,6 +142,8 @@ export class RecordLayer {
     if (!Number.isInteger(this.maxHandshakeMessage) || this.maxHandshakeMessage < HANDSHAKE_HEADER_LENGTH) {
       throw new RangeError(`maxHandshakeMessage must be an integer of at least 4, got ${options.maxHandshakeMessage}`);
     }
+    this.maxEmptyRecords = positiveLimit('maxEmptyRecords', options.maxEmptyRecords, DEFAULT_MAX_EMPTY_RECORDS, 0);
+    this.maxHandshakeRecords = positiveLimit('maxHandshakeRecords', options.maxHandshakeRecords, DEFAULT_MAX_HANDSHAKE_RECORDS, 1);
     this.padding = options.padding;
     this.initialRecordVersion = options.initialRecordVersion ?? (options.role === 'client' ? 0x0301 : TLS12);
     if (!Number.isInteger(this.initialRecordVersion) || this.initialRecordVersion < 0 || this.initialRecordVersion > 0xffff) {
@@ -258,12 +294,13 @@ export class RecordLayer {
     const o = this.hsOffset;
     const bodyLength = ((this.hs[o + 1] as number) << 16) | ((this.hs[o + 2] as number) << 8) | (this.hs[o + 3] as number);
     const total = HANDSHAKE_HEADER_LENGTH + bodyLength;
-    if (total > this.maxHandshakeMessage) {
+    const limit = this.handshakeLimit(this.hs[o] as number);
+    if (total > limit) {
       this.die(
         new TlsError(
           'decode_error',
           'HandshakeMessageTooLarge',
-          `handshake message of type ${this.hs[o]} announces ${total} bytes; the limit is ${this.maxHandshakeMessage}`,
+          `handshake message of type ${this.hs[o]} announces ${total} bytes; the limit is ${limit}`,
         ),
       );
       return undefined;
@@ -276,6 +313,12 @@ export class RecordLayer {
       this.hsOffset = 0;
     }
     return { kind: 'handshake', raw, encrypted: this.hsEncrypted };
+  }
+
+  /** The most bytes a message of `type` may announce here (see `maxHandshakeMessage`). */
+  private handshakeLimit(type: number): number {
+    const limit = handshakeMessageLimit(type, this.maxHandshakeMessage);
+    return this.hsEncrypted ? limit : Math.min(limit, MAX_CLIENT_HELLO_MESSAGE);
   }
 
   private appendHandshake(fragment: Uint8Array, encrypted: boolean): void {
@@ -332,10 +375,22 @@ export class RecordLayer {
 
   /** The content of a plaintext record, or the inner content of a protected one. */
   private processContent(contentType: number, content: Uint8Array, encrypted: boolean): RecordItem | undefined {
+    if (content.length > 0) this.emptyRecords = 0;
     switch (contentType) {
       case ContentType.handshake:
         if (content.length === 0) {
           return this.die(new TlsError('unexpected_message', 'EmptyFragment', 'received a zero-length handshake fragment'));
+        }
+        // Bytes still pending here are the start of a message an earlier record began.
+        this.hsRecords = this.handshakePending ? this.hsRecords + 1 : 1;
+        if (this.hsRecords > this.maxHandshakeRecords) {
+          return this.die(
+            new TlsError(
+              'unexpected_message',
+              'TooManyHandshakeRecords',
+              `a handshake message is split across more than ${this.maxHandshakeRecords} records`,
+            ),
+          );
         }
         this.appendHandshake(content, encrypted);
         return undefined;
@@ -350,6 +405,11 @@ export class RecordLayer {
         return { kind: 'alert', level: content[0] as number, description: content[1] as number, encrypted };
       case ContentType.application_data:
         if (this.handshakePending) return this.interleaved('application data');
+        if (content.length === 0 && ++this.emptyRecords > this.maxEmptyRecords) {
+          return this.die(
+            new TlsError('unexpected_message', 'TooManyEmptyRecords', `received more than ${this.maxEmptyRecords} empty application_data records in a row`),
+          );
+        }
         return { kind: 'application_data', data: content };
       case ContentType.change_cipher_spec:
         return this.die(new TlsError('unexpected_message', 'ProtectedChangeCipherSpec', 'received a change_cipher_spec inside a protected record'));

@@ -2,11 +2,12 @@
 export {
   MAX_TICKET_LIFETIME_S,
   type ServerSessionState,
+  type TicketIssue,
   type TicketStore,
   type ClientSession,
   type ClientTicketCache,
 } from './types.js';
-export { MemoryTicketStore, isServerStateExpired, type MemoryTicketStoreOptions } from './memory-store.js';
+export { DEFAULT_MAX_TICKETS, MemoryTicketStore, isServerStateExpired, type MemoryTicketStoreOptions, type MemoryTicketStoreStats } from './memory-store.js';
 export {
   MemoryClientTicketCache,
   isKeepableLifetime,

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { MemoryTicketStore } from './memory-store.js';
 import type { ServerSessionState } from './types.js';
 import { describeTicketStoreContract } from './testing/contract.js';
+import { makeIdentity, makePair } from '../engine/testing/pair.js';
 
 const ticket = (): Uint8Array => new Uint8Array(randomBytes(32));
 
@@ -125,6 +126,86 @@ describe('MemoryTicketStore', () => {
   it('rejects a size bound that is not a positive integer', () => {
     expect(() => new MemoryTicketStore({ maxEntries: 0 })).toThrow(RangeError);
     expect(() => new MemoryTicketStore({ maxEntries: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe('MemoryTicketStore under clients that never resume', () => {
+  it('evicts tickets of full handshakes before tickets of resumed connections', async () => {
+    const store = new MemoryTicketStore({ maxEntries: 3, now: () => 1_000_000 });
+    const [r1, f1, f2, f3] = [ticket(), ticket(), ticket(), ticket()];
+    store.put(r1, state(), { resumed: true });
+    store.put(f1, state());
+    store.put(f2, state(), { resumed: false });
+    store.put(f3, state());
+    expect(store.get(f1)).toBeUndefined();
+    expect(store.get(r1)).toBeDefined();
+    expect(store.stats()).toMatchObject({ fresh: 2, returning: 1, evictedFresh: 1, evictedReturning: 0 });
+  });
+
+  it('keeps the tickets of a returning client while 10,000 clients that never resume come and go', async () => {
+    const store = new MemoryTicketStore({ maxEntries: 100, now: () => 1_000_000 });
+    const honest = [ticket(), ticket()];
+    for (const t of honest) store.put(t, state(), { resumed: true });
+    for (let i = 0; i < 10_000; i++) store.put(ticket(), state(), { resumed: false });
+    expect(store.size).toBe(100);
+    for (const t of honest) expect(store.take(t)).toBeDefined();
+    expect(store.stats()).toMatchObject({ evictedReturning: 0, evictedFresh: 10_000 - 98 });
+  });
+
+  it('evicts the oldest returning ticket only when no ticket of a full handshake is left', async () => {
+    const store = new MemoryTicketStore({ maxEntries: 2, now: () => 1_000_000 });
+    const [a, b, c] = [ticket(), ticket(), ticket()];
+    store.put(a, state(), { resumed: true });
+    store.put(b, state(), { resumed: true });
+    store.put(c, state(), { resumed: true });
+    expect(store.get(a)).toBeUndefined();
+    expect(store.get(b)).toBeDefined();
+    expect(store.get(c)).toBeDefined();
+    expect(store.stats()).toMatchObject({ evictedReturning: 1 });
+  });
+
+  it('files the tickets of a full handshake as fresh and those of its resumption as returning (engine end to end)', async () => {
+    const identity = await makeIdentity('ecdsa-p256');
+    const store = new MemoryTicketStore();
+    const first = makePair({ identity, store });
+    await first.run();
+    expect(store.stats()).toMatchObject({ fresh: 2, returning: 0 });
+    const second = makePair({ identity, store, env: first.env, client: { session: first.sessions[0] } });
+    await second.run();
+    expect(second.client.info?.resumed).toBe(true);
+    expect(store.stats()).toMatchObject({ fresh: 1, returning: 2 });
+  });
+});
+
+describe('MemoryTicketStore sweeps expired tickets', () => {
+  it('removes every expired ticket on sweep() and counts them', async () => {
+    const clock = manualClock(0);
+    const store = new MemoryTicketStore({ now: clock.now });
+    store.put(ticket(), state({ issuedAtMs: 0, lifetimeS: 10 }));
+    store.put(ticket(), state({ issuedAtMs: 0, lifetimeS: 10 }), { resumed: true });
+    const live = ticket();
+    store.put(live, state({ issuedAtMs: 0, lifetimeS: 100 }));
+    clock.set(10_000);
+    expect(store.sweep()).toBe(2);
+    expect(store.size).toBe(1);
+    expect(store.get(live)).toBeDefined();
+    expect(store.stats().expired).toBe(2);
+  });
+
+  it('sweeps during put once sweepIntervalMs has passed since the last sweep, not before', async () => {
+    const clock = manualClock(0);
+    const store = new MemoryTicketStore({ now: clock.now, sweepIntervalMs: 1000 });
+    for (let i = 0; i < 5; i++) store.put(ticket(), state({ issuedAtMs: 0, lifetimeS: 1 }));
+    clock.set(999);
+    store.put(ticket(), state({ issuedAtMs: 999, lifetimeS: 60 }));
+    expect(store.size).toBe(6);
+    clock.set(1000);
+    store.put(ticket(), state({ issuedAtMs: 1000, lifetimeS: 60 }));
+    expect(store.size).toBe(2);
+  });
+
+  it('rejects a sweep interval that is not a non-negative integer', () => {
+    expect(() => new MemoryTicketStore({ sweepIntervalMs: -1 })).toThrow(RangeError);
   });
 });
 

@@ -1,17 +1,58 @@
 /**
  * In-memory server ticket store: the default when one process serves all
- * resumptions. Tickets are looked up by their bytes (hex), used once, and
- * forgotten when they expire or when the store is full (oldest first). Every
- * operation is synchronous (see the contract in `types.ts`).
+ * resumptions. Tickets are looked up by their bytes, used once, and
+ * forgotten when they expire, when a sweep finds them expired, or when the
+ * store is full. Every operation is synchronous (see the contract in
+ * `types.ts`).
+ *
+ * Which tickets go first when the store is full. A server sends two tickets
+ * per handshake, so a few thousand clients that never resume — a scanner, a
+ * load test, an attacker — would, with plain oldest-first eviction, push out
+ * every ticket an honest client is about to use. The store therefore keeps
+ * two segments, each oldest-first:
+ *
+ * - `returning`: tickets issued on a resumed connection. Only a client that
+ *   redeemed a ticket gets these, and redeeming costs it a handshake with a
+ *   valid binder; a client that never resumes never gets one.
+ * - `fresh`: tickets issued on a full handshake — every new client, honest
+ *   or not.
+ *
+ * A full store evicts the oldest `fresh` ticket first, and a `returning` one
+ * only when no `fresh` ticket is left. So clients that never resume can only
+ * evict each other's and other newcomers' first tickets, at the rate any
+ * newcomer does (a newcomer's ticket survives `maxEntries` later issues); they
+ * can never evict the tickets of clients that do resume. Per-address quotas
+ * were the alternative: they fail behind NAT and proxies (everyone shares an
+ * address with someone) and on loopback, and an attacker with many addresses
+ * walks around them; redemption is a property of the client's behaviour.
+ *
+ * Memory: about 470 bytes per ticket (V8 heap and ArrayBuffers, node 20)
+ * with a 32-byte PSK and no client certificate — `npm run bench:tickets`
+ * measures it — so the default 10000 tickets hold about 4.7 MB; a client
+ * certificate chain adds its DER size.
  */
-import { toHex } from '../crypto/bytes.js';
-import type { ServerSessionState, TicketStore } from './types.js';
+import type { ServerSessionState, TicketIssue, TicketStore } from './types.js';
 
 export interface MemoryTicketStoreOptions {
-  /** Most tickets kept; the oldest stored is evicted first. Default 10000. */
+  /** Most tickets kept (both segments together). Default 10000. */
   maxEntries?: number;
   /** Clock in milliseconds, injectable for tests and replays. Default Date.now. */
   now?: () => number;
+  /** Expired tickets are swept out during a `put` at most this often, in milliseconds. Default 60000. */
+  sweepIntervalMs?: number;
+}
+
+/** What the store holds and has done (`stats()`). */
+export interface MemoryTicketStoreStats {
+  /** Tickets from full handshakes. */
+  fresh: number;
+  /** Tickets from resumed connections. */
+  returning: number;
+  /** Tickets pushed out because the store was full, per segment. */
+  evictedFresh: number;
+  evictedReturning: number;
+  /** Expired tickets removed by sweeps or lookups. */
+  expired: number;
 }
 
 /** True once a state's lifetime has run out at `nowMs` (RFC 8446 §4.6.1: ticket_lifetime from issue time). */
@@ -19,37 +60,62 @@ export function isServerStateExpired(state: ServerSessionState, nowMs: number): 
   return state.issuedAtMs + state.lifetimeS * 1000 <= nowMs;
 }
 
+export const DEFAULT_MAX_TICKETS = 10000;
+
+/**
+ * The map key of a ticket: its bytes as a flat one-byte string (latin1 maps
+ * bytes to characters one to one). A hex string built by concatenation would
+ * be a rope of 32 pieces costing ~1.5 KB per key.
+ */
+function keyOf(ticket: Uint8Array): string {
+  return Buffer.from(ticket.buffer, ticket.byteOffset, ticket.byteLength).toString('latin1');
+}
+
 export class MemoryTicketStore implements TicketStore {
-  readonly #entries = new Map<string, ServerSessionState>();
+  readonly #fresh = new Map<string, ServerSessionState>();
+  readonly #returning = new Map<string, ServerSessionState>();
   readonly #maxEntries: number;
   readonly #now: () => number;
+  readonly #sweepIntervalMs: number;
+  #lastSweep: number;
+  #evictedFresh = 0;
+  #evictedReturning = 0;
+  #expired = 0;
 
   constructor(opts: MemoryTicketStoreOptions = {}) {
-    const max = opts.maxEntries ?? 10000;
+    const max = opts.maxEntries ?? DEFAULT_MAX_TICKETS;
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`MemoryTicketStore: maxEntries must be a positive integer, got ${max}`);
+    const sweep = opts.sweepIntervalMs ?? 60_000;
+    if (!Number.isInteger(sweep) || sweep < 0) throw new RangeError(`MemoryTicketStore: sweepIntervalMs must be a non-negative integer, got ${sweep}`);
     this.#maxEntries = max;
     this.#now = opts.now ?? Date.now;
+    this.#sweepIntervalMs = sweep;
+    this.#lastSweep = this.#now();
   }
 
-  /** Synchronous: the ticket is visible to get/take as soon as this returns. */
-  put(ticket: Uint8Array, state: ServerSessionState): void {
-    const key = toHex(ticket);
-    // Re-storing a ticket makes it the newest entry.
-    this.#entries.delete(key);
-    while (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done === true) break;
-      this.#entries.delete(oldest.value);
-    }
-    this.#entries.set(key, state);
+  /**
+   * Synchronous: the ticket is visible to get/take as soon as this returns.
+   * `issue.resumed` says the connection that issued it was a resumption (the
+   * ticket goes to the `returning` segment); without it the ticket is `fresh`.
+   */
+  put(ticket: Uint8Array, state: ServerSessionState, issue?: TicketIssue): void {
+    const key = keyOf(ticket);
+    const now = this.#now();
+    if (now - this.#lastSweep >= this.#sweepIntervalMs) this.sweep();
+    // Re-storing a ticket makes it the newest entry of its segment.
+    this.#fresh.delete(key);
+    this.#returning.delete(key);
+    while (this.size >= this.#maxEntries) this.#evictOne();
+    (issue?.resumed === true ? this.#returning : this.#fresh).set(key, state);
   }
 
   get(ticket: Uint8Array): ServerSessionState | undefined {
-    const key = toHex(ticket);
-    const state = this.#entries.get(key);
-    if (state === undefined) return undefined;
+    const key = keyOf(ticket);
+    const [segment, state] = this.#find(key);
+    if (!segment || state === undefined) return undefined;
     if (isServerStateExpired(state, this.#now())) {
-      this.#entries.delete(key);
+      segment.delete(key);
+      this.#expired++;
       return undefined;
     }
     return state;
@@ -57,24 +123,77 @@ export class MemoryTicketStore implements TicketStore {
 
   /** Synchronous, hence atomic: one event-loop task removes the entry before any other can see it. */
   take(ticket: Uint8Array): ServerSessionState | undefined {
-    const key = toHex(ticket);
-    const state = this.#entries.get(key);
-    if (state === undefined) return undefined;
-    this.#entries.delete(key);
-    return isServerStateExpired(state, this.#now()) ? undefined : state;
+    const key = keyOf(ticket);
+    const [segment, state] = this.#find(key);
+    if (!segment || state === undefined) return undefined;
+    segment.delete(key);
+    if (!isServerStateExpired(state, this.#now())) return state;
+    this.#expired++;
+    return undefined;
+  }
+
+  /** Remove every expired ticket now; returns how many went. `put` does this on its own every `sweepIntervalMs`. */
+  sweep(): number {
+    const now = this.#now();
+    this.#lastSweep = now;
+    let removed = 0;
+    for (const segment of [this.#fresh, this.#returning]) {
+      for (const [key, state] of segment) {
+        if (!isServerStateExpired(state, now)) continue;
+        segment.delete(key);
+        removed++;
+      }
+    }
+    this.#expired += removed;
+    return removed;
   }
 
   /** Forget a ticket without using it; true if it was stored. */
   evict(ticket: Uint8Array): boolean {
-    return this.#entries.delete(toHex(ticket));
+    const key = keyOf(ticket);
+    return this.#fresh.delete(key) || this.#returning.delete(key);
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#fresh.clear();
+    this.#returning.clear();
   }
 
-  /** Tickets currently stored, expired ones not yet taken included. */
+  /** Tickets currently stored, expired ones not yet swept or taken included. */
   get size(): number {
-    return this.#entries.size;
+    return this.#fresh.size + this.#returning.size;
+  }
+
+  stats(): MemoryTicketStoreStats {
+    return {
+      fresh: this.#fresh.size,
+      returning: this.#returning.size,
+      evictedFresh: this.#evictedFresh,
+      evictedReturning: this.#evictedReturning,
+      expired: this.#expired,
+    };
+  }
+
+  #find(key: string): [Map<string, ServerSessionState> | undefined, ServerSessionState | undefined] {
+    const fresh = this.#fresh.get(key);
+    if (fresh !== undefined) return [this.#fresh, fresh];
+    const returning = this.#returning.get(key);
+    if (returning !== undefined) return [this.#returning, returning];
+    return [undefined, undefined];
+  }
+
+  /** The oldest fresh ticket, or — only when there is none — the oldest returning one. */
+  #evictOne(): void {
+    const oldestFresh = this.#fresh.keys().next();
+    if (oldestFresh.done !== true) {
+      this.#fresh.delete(oldestFresh.value);
+      this.#evictedFresh++;
+      return;
+    }
+    const oldestReturning = this.#returning.keys().next();
+    if (oldestReturning.done !== true) {
+      this.#returning.delete(oldestReturning.value);
+      this.#evictedReturning++;
+    }
   }
 }

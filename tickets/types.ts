@@ -21,6 +21,16 @@ export interface ServerSessionState {
   clientCertificates: Uint8Array[];
 }
 
+/**
+ * What the engine says about the connection that issued a ticket, as a hint a
+ * store may use to choose what to forget first (the in-memory store keeps
+ * tickets of clients that resume over those of clients that never do).
+ */
+export interface TicketIssue {
+  /** The issuing connection was itself a resumption: its client has redeemed a ticket before. */
+  resumed: boolean;
+}
+
 /** A value, or a promise of it: a store that can answer at once need not cost an event-loop turn. */
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -59,7 +69,8 @@ export type MaybePromise<T> = T | Promise<T>;
  *   a resumption; `put` rejects.
  */
 export interface TicketStore {
-  put(ticket: Uint8Array, state: ServerSessionState): MaybePromise<void>;
+  /** `issue` is a hint (see TicketIssue); a store may ignore it. */
+  put(ticket: Uint8Array, state: ServerSessionState, issue?: TicketIssue): MaybePromise<void>;
   /** The state of `ticket` without removing it; undefined if unknown, expired or unreadable. */
   get(ticket: Uint8Array): MaybePromise<ServerSessionState | undefined>;
   /** Remove `ticket` and return its state; at most one concurrent caller gets it (RFC 8446 §8.1 single use). */

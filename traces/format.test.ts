@@ -78,4 +78,19 @@ describe('trace format', () => {
     expect(parseTrace('{not json')).toMatchObject({ ok: false, error: expect.stringMatching(/not JSON/) });
     expect(parseTrace('[]')).toMatchObject({ ok: false, error: expect.stringMatching(/not a JSON object/) });
   });
+
+  it('reads JSON Lines (one trace per line, as serve --trace streams them) as one trace with every handshake in order', () => {
+    const a = load('full-handshake.json') as { handshakes: Array<{ label: string }> };
+    const b = load('resumption.json') as { handshakes: Array<{ label: string }> };
+    const parsed = parseTrace(`${JSON.stringify(a)}\n${JSON.stringify(b)}\n`);
+    if (!parsed.ok) throw new Error(parsed.error);
+    expect(parsed.trace.handshakes.map((h) => h.label)).toEqual([...a.handshakes, ...b.handshakes].map((h) => h.label));
+    expect(parsed.trace.meta).toEqual((a as unknown as { meta: unknown }).meta);
+  });
+
+  it('names the line of a JSON Lines file that is not a trace', () => {
+    const a = JSON.stringify(load('full-handshake.json'));
+    expect(parseTrace(`${a}\n{"format":"pcap"}\n`)).toMatchObject({ ok: false, error: expect.stringMatching(/^line 2: format is not/) });
+    expect(parseTrace(`${a}\n${a.slice(0, 40)}\n`)).toMatchObject({ ok: false, error: expect.stringMatching(/^line 2: not JSON/) });
+  });
 });

@@ -276,16 +276,43 @@ export function loadTrace(path: string): ParseResult {
   return parseTrace(text);
 }
 
-/** Parse and check the structure of a trace (the same rules as trace.schema.json). */
+/**
+ * Parse and check the structure of a trace (the same rules as trace.schema.json).
+ * JSON Lines — one trace per line, as `tlschart serve --trace` streams them —
+ * read as one trace holding every line's handshakes, in order.
+ */
 export function parseTrace(text: string): ParseResult {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length > 1 && lines[0]?.trimStart().startsWith('{')) return parseTraceLines(lines);
     return { ok: false, error: `not JSON: ${(e as Error).message}` };
   }
   const problem = traceProblem(doc);
   return problem === undefined ? { ok: true, trace: doc as Trace } : { ok: false, error: problem };
+}
+
+function parseTraceLines(lines: string[]): ParseResult {
+  const traces: Trace[] = [];
+  for (const [i, line] of lines.entries()) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch (e) {
+      return { ok: false, error: `line ${i + 1}: not JSON: ${(e as Error).message}` };
+    }
+    const problem = traceProblem(doc);
+    if (problem !== undefined) return { ok: false, error: `line ${i + 1}: ${problem}` };
+    traces.push(doc as Trace);
+  }
+  const first = traces[0] as Trace;
+  const roles = new Set(traces.map((t) => t.meta.role));
+  return {
+    ok: true,
+    trace: { ...first, meta: { ...first.meta, role: roles.size === 1 ? first.meta.role : 'pair' }, handshakes: traces.flatMap((t) => t.handshakes) },
+  };
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -146,6 +146,9 @@ export const REFUSALS = {
   IllegalFieldValue: r('illegal_parameter', '§6.2', 'MUST', 'both', 'a field that parses but holds a value the protocol forbids'),
   DuplicateExtension: r('illegal_parameter', '§4.2', 'MUST', 'both', 'the same extension twice in one message'),
   UnknownHandshakeType: r('unexpected_message', '§4', 'MUST', 'both', 'a handshake message of an unknown type'),
+  TooManyHandshakeRecords: r('unexpected_message', '§5.1', 'policy', 'both', 'a handshake message split over more records than the configured limit'),
+  TooManyEmptyRecords: r('unexpected_message', '§5.1', 'policy', 'both', 'more empty application_data records in a row than the configured limit'),
+  TooManyKeyUpdates: r('unexpected_message', '§4.6.3', 'policy', 'both', 'more KeyUpdates in a row without application data than the configured limit'),
   SequenceNumberExhausted: r('internal_error', '§5.3', 'MUST', 'both', 'the record sequence number would wrap before a key update'),
 
   // ------------------------------------------------------------ the peer, the transport, our own faults

@@ -11,7 +11,7 @@ import { TlsError } from '../../wire/alerts.js';
 import { GUARD_RULES, ObservedChart } from './observe.js';
 
 const chartGuards = (m: typeof clientMachine | typeof serverMachine) => Object.keys(m.implementations.guards ?? {}).sort();
-const common = ['hasPeerClosed', 'isCloseNotify', 'isCloseNotifyAfterOurs', 'isUserCanceled'];
+const common = ['exceedsKeyUpdateLimit', 'hasPeerClosed', 'isCloseNotify', 'isCloseNotifyAfterOurs', 'isUserCanceled'];
 
 describe('the observed chart', () => {
   it('has a rule for every guard of the client and the server chart', () => {

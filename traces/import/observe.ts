@@ -94,6 +94,8 @@ const COMMON_RULES: Record<string, GuardRule> = {
   isUserCanceled: (e) => isUserCanceled(e),
   isCloseNotifyAfterOurs: (e, _o, k) => isCloseNotify(e) && k.closeNotifySent,
   hasPeerClosed: (_e, _o, k) => k.closeNotifyReceived,
+  // A KeyUpdate flood is a local limit: whether the peer refused one shows as an abort.
+  exceedsKeyUpdateLimit: fails,
 };
 
 /** One side's chart, walked along what the capture shows. */
