@@ -1,7 +1,10 @@
 /**
  * Handshake signatures (RFC 8446 §4.2.3 SignatureScheme, §4.4.3
- * CertificateVerify): ECDSA P-256/P-384 and Ed25519 through @noble, RSA-PSS
- * (rsa_pss_rsae_*) through node:crypto. Everything synchronous.
+ * CertificateVerify): what every scheme means, loading a private key once,
+ * the content a CertificateVerify signs; and the @noble provider's signer and
+ * verifier: ECDSA P-256/P-384 and Ed25519 through @noble, RSA-PSS
+ * (rsa_pss_rsae_*) through node:crypto. The node provider's are in
+ * node-signature.ts. Everything synchronous.
  */
 import {
   constants,
@@ -21,10 +24,11 @@ import type { SigningKey } from './provider.js';
 
 export type { SigningKey } from './provider.js';
 
-interface SchemeInfo {
-  kind: KeyKind;
-  hash: 'sha256' | 'sha384' | 'sha512' | undefined;
-  saltLength: number;
+/** What a SignatureScheme means (RFC 8446 §4.2.3): the key kind, the hash, the RSA-PSS salt length. */
+export interface SchemeInfo {
+  readonly kind: KeyKind;
+  readonly hash: 'sha256' | 'sha384' | 'sha512' | undefined;
+  readonly saltLength: number;
 }
 
 const SCHEMES = new Map<number, SchemeInfo>([
@@ -39,6 +43,11 @@ const SCHEMES = new Map<number, SchemeInfo>([
 /** Every SignatureScheme tlschart signs and verifies, in the order it offers them. */
 export const SUPPORTED_SIGNATURE_SCHEMES: readonly number[] = [...SCHEMES.keys()];
 
+/** The meaning of a SignatureScheme tlschart supports; undefined for any other. */
+export function schemeInfo(scheme: number): SchemeInfo | undefined {
+  return SCHEMES.get(scheme);
+}
+
 const SCHEMES_BY_KIND: Record<KeyKind, readonly number[]> = {
   'ecdsa-p256': [SignatureScheme.ecdsa_secp256r1_sha256],
   'ecdsa-p384': [SignatureScheme.ecdsa_secp384r1_sha384],
@@ -49,19 +58,28 @@ const SCHEMES_BY_KIND: Record<KeyKind, readonly number[]> = {
 /** Smallest RSA modulus tlschart will sign with. */
 const MIN_RSA_BITS = 2048;
 
-const pssOptions = (key: KeyObject, info: SchemeInfo) => ({
+/** node:crypto options for RSA-PSS under `info`. */
+export const pssOptions = (key: KeyObject, info: SchemeInfo) => ({
   key,
   padding: constants.RSA_PKCS1_PSS_PADDING,
   // RFC 8446 §4.2.3: salt length = digest length; MGF1 uses the same hash (node's default).
   saltLength: info.saltLength,
 });
 
+/** A private key read from PEM once, with what both providers need to sign with it. */
+export interface LoadedPrivateKey {
+  readonly key: KeyObject;
+  readonly kind: KeyKind;
+  /** DER SubjectPublicKeyInfo of the matching public key. */
+  readonly spki: Uint8Array;
+}
+
 /**
- * Load a private key from PEM (PKCS#8, SEC1 "EC PRIVATE KEY" or PKCS#1
- * "RSA PRIVATE KEY"). ECDSA signatures are DER-encoded and deterministic
- * (RFC 6979); RSA keys must have at least 2048 bits.
+ * Read a private key from PEM (PKCS#8, SEC1 "EC PRIVATE KEY" or PKCS#1
+ * "RSA PRIVATE KEY") into a node KeyObject, once. Refuses key types tlschart
+ * cannot sign with and RSA keys below 2048 bits.
  */
-export function signingKeyFromPem(pem: string): SigningKey {
+export function loadPrivateKey(pem: string): LoadedPrivateKey {
   if (typeof pem !== 'string' || !pem.includes('-----BEGIN')) throw new TypeError('expected a PEM private key');
   const key = createPrivateKey(pem);
   const kind = keyKind(key);
@@ -69,26 +87,23 @@ export function signingKeyFromPem(pem: string): SigningKey {
     const what = key.asymmetricKeyType === 'ec' ? `curve ${key.asymmetricKeyDetails?.namedCurve}` : key.asymmetricKeyType;
     throw new TypeError(`unsupported signing key: ${what}`);
   }
-  const spki = new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
-  const schemes = SCHEMES_BY_KIND[kind];
-  let signRaw: (info: SchemeInfo, message: Uint8Array) => Uint8Array;
   if (kind === 'rsa') {
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < MIN_RSA_BITS) throw new RangeError(`RSA key has ${bits} bits; at least ${MIN_RSA_BITS} are required`);
-    signRaw = (info, message) => new Uint8Array(nodeSign(info.hash ?? 'sha256', message, pssOptions(key, info)));
-  } else {
-    const d = fromB64u(key.export({ format: 'jwk' }).d);
-    if (kind === 'ed25519') {
-      signRaw = (_info, message) => ed25519.sign(message, d);
-    } else {
-      const curve = kind === 'ecdsa-p256' ? p256 : p384;
-      // prehash: noble hashes the message with the curve's hash (SHA-256 / SHA-384), as the scheme requires.
-      signRaw = (_info, message) => curve.sign(message, d, { format: 'der', prehash: true });
-    }
   }
+  const spki = new Uint8Array(createPublicKey(key).export({ type: 'spki', format: 'der' }));
+  return { key, kind, spki };
+}
+
+/**
+ * The SigningKey of a loaded key: `signRaw` does the signing, this checks
+ * that the scheme fits the key and the message is bytes first.
+ */
+export function makeSigningKey(loaded: LoadedPrivateKey, signRaw: (info: SchemeInfo, message: Uint8Array) => Uint8Array): SigningKey {
+  const { kind, spki } = loaded;
   const signingKey: SigningKey = {
     kind,
-    schemes,
+    schemes: SCHEMES_BY_KIND[kind],
     spki,
     sign(scheme: number, message: Uint8Array): Uint8Array {
       const info = SCHEMES.get(scheme);
@@ -100,6 +115,24 @@ export function signingKeyFromPem(pem: string): SigningKey {
     },
   };
   return Object.freeze(signingKey);
+}
+
+/**
+ * Load a private key from PEM for the @noble provider: ECDSA signatures are
+ * DER-encoded and deterministic (RFC 6979), Ed25519 through @noble, RSA-PSS
+ * through node:crypto; RSA keys must have at least 2048 bits.
+ */
+export function signingKeyFromPem(pem: string): SigningKey {
+  const loaded = loadPrivateKey(pem);
+  const { key, kind } = loaded;
+  if (kind === 'rsa') {
+    return makeSigningKey(loaded, (info, message) => new Uint8Array(nodeSign(info.hash ?? 'sha256', message, pssOptions(key, info))));
+  }
+  const d = fromB64u(key.export({ format: 'jwk' }).d);
+  if (kind === 'ed25519') return makeSigningKey(loaded, (_info, message) => ed25519.sign(message, d));
+  const curve = kind === 'ecdsa-p256' ? p256 : p384;
+  // prehash: noble hashes the message with the curve's hash (SHA-256 / SHA-384), as the scheme requires.
+  return makeSigningKey(loaded, (_info, message) => curve.sign(message, d, { format: 'der', prehash: true }));
 }
 
 /** The SignatureSchemes a certificate's public key can verify (empty for unsupported keys). */
