@@ -11,7 +11,8 @@ import { validateServerChain } from '../pki/validate.js';
 import { tracedClientMachine } from '../traces/recorder.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import type { ClientSession } from '../tickets/types.js';
-import { certifiedKey, parseAlpn, parseCipherSuites, parseGroups, pemStrings, type PemInput } from './options.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { certifiedKey, cryptoProvider, parseAlpn, parseCipherSuites, parseGroups, pemStrings, withProvider, type CryptoOption, type PemInput } from './options.js';
 import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
 import { TLSSocket, type KeylogSink } from './socket.js';
 
@@ -48,8 +49,14 @@ export interface ConnectOptions extends ObserveOptions {
   traceLabel?: string;
   /** Receives key log lines (NSS format); the socket also emits 'keylog'. */
   keylog?: KeylogSink;
-  /** Randomness and clock; default the system's. For reproducible traces in tests. */
+  /** Randomness and clock (and a crypto provider); default the system's. For reproducible traces in tests. */
   env?: Environment;
+  /**
+   * The crypto provider: 'node' (node:crypto, the default) or 'noble' (pure
+   * JavaScript @noble; deterministic ECDSA), or a CryptoProvider. With `env`,
+   * the env's provider unless this is given.
+   */
+  crypto?: CryptoOption;
 }
 
 interface Prepared {
@@ -62,14 +69,14 @@ interface Prepared {
   reject: boolean;
 }
 
-function clientCertificate(options: ConnectOptions): CertifiedKey | undefined {
+function clientCertificate(options: ConnectOptions, crypto: CryptoProvider): CertifiedKey | undefined {
   if (options.cert === undefined && options.key === undefined) return undefined;
   if (options.cert === undefined || options.key === undefined) throw new TypeError('connect: cert and key go together');
-  return certifiedKey(options.cert, options.key, 'connect');
+  return certifiedKey(options.cert, options.key, 'connect', crypto);
 }
 
-/** Options to engine configuration; throws TypeError on a bad option. */
-export function prepareClient(options: ConnectOptions, now: number): Prepared {
+/** Options to engine configuration; throws TypeError on a bad option. `crypto` loads the client key, if any. */
+export function prepareClient(options: ConnectOptions, now: number, crypto: CryptoProvider = cryptoProvider(options.crypto, 'connect')): Prepared {
   const host = options.host ?? 'localhost';
   const servername = options.servername !== undefined && options.servername !== '' ? options.servername : isIP(host) === 0 ? host : undefined;
   const checkName = servername ?? host;
@@ -83,7 +90,7 @@ export function prepareClient(options: ConnectOptions, now: number): Prepared {
     serverName: servername,
     alpnProtocols: parseAlpn(options.ALPNProtocols ?? []),
     verifyServerChain,
-    clientCertificate: clientCertificate(options),
+    clientCertificate: clientCertificate(options, crypto),
   };
   if (groups) {
     overrides.groups = groups;
@@ -120,8 +127,9 @@ export function prepareClient(options: ConnectOptions, now: number): Prepared {
  * 'data', 'end', 'close', 'error' (TlsError with .alert and .reason, or a transport error), 'warning'.
  */
 export function connect(options: ConnectOptions, secureConnectListener?: () => void): TLSSocket {
-  const env = options.env ?? systemEnvironment();
-  const prepared = prepareClient(options, env.now());
+  const provider = cryptoProvider(options.crypto, 'connect');
+  const env = options.env === undefined ? systemEnvironment(provider) : withProvider(options.env, options.crypto, provider);
+  const prepared = prepareClient(options, env.now(), env.crypto);
   if (options.socket === undefined && options.port === undefined) throw new TypeError('connect: port is required');
   const transport: Duplex = options.socket ?? netConnect({ host: options.host ?? 'localhost', port: options.port as number });
 

@@ -12,7 +12,8 @@ import { tracedServerMachine } from '../traces/recorder.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import type { TicketStore } from '../tickets/types.js';
 import type { TlsError } from '../wire/alerts.js';
-import { certifiedKeys, parseAlpn, parseCipherSuites, parseGroups, pemStrings, type PemInput } from './options.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { certifiedKeys, cryptoProvider, parseAlpn, parseCipherSuites, parseGroups, pemStrings, withProvider, type CryptoOption, type PemInput } from './options.js';
 import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
 import { TLSSocket } from './socket.js';
 
@@ -48,8 +49,14 @@ export interface ServerOptions extends ObserveOptions {
   trace?: (entry: TraceEntry, socket: TLSSocket) => void;
   /** Milliseconds a client has to complete the handshake. Default 120000 (as node:tls). 0 disables. */
   handshakeTimeout?: number;
-  /** Randomness and clock for every connection; default the system's. */
+  /** Randomness and clock (and a crypto provider) for every connection; default the system's. */
   env?: () => Environment;
+  /**
+   * The crypto provider: 'node' (node:crypto, the default) or 'noble' (pure
+   * JavaScript @noble; deterministic ECDSA), or a CryptoProvider. The key is
+   * loaded into it once, here. With `env`, the env's provider unless this is given.
+   */
+  crypto?: CryptoOption;
 }
 
 /**
@@ -64,17 +71,22 @@ export class Server extends EventEmitter {
   readonly #net: NetServer;
   readonly #transports = new Set<Socket>();
   readonly #authorizeClient: (info: HandshakeInfo) => { authorized: boolean; error?: string };
+  readonly #provider: CryptoProvider;
+  /** The system's randomness and clock with this server's provider, shared by its connections (it holds no state). */
+  readonly #systemEnv: Environment;
 
   constructor(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void) {
     super();
     if (options.key === undefined || options.cert === undefined) throw new TypeError('createServer: key and cert are required');
     this.#options = options;
+    this.#provider = cryptoProvider(options.crypto, 'createServer');
+    this.#systemEnv = systemEnvironment(this.#provider);
     this.ticketStore = options.ticketStore ?? new MemoryTicketStore();
     const requestCert = options.requestCert === true;
     const rejectClients = requestCert && options.rejectUnauthorized !== false;
     const ca = options.ca === undefined ? undefined : pemStrings(options.ca);
     const overrides: Partial<ServerConfig> = {
-      certificates: certifiedKeys(options.cert, options.key, 'createServer'),
+      certificates: certifiedKeys(options.cert, options.key, 'createServer', this.#provider),
       alpnProtocols: parseAlpn(options.ALPNProtocols ?? []),
       requestClientCertificate: requestCert,
       requireClientCertificate: rejectClients,
@@ -177,7 +189,8 @@ export class Server extends EventEmitter {
       if (this.listenerCount('keylog') > 0) this.emit('keylog', line, socket);
     });
     socket.setHandshakeTimeout(this.#options.handshakeTimeout ?? 120_000);
-    const env = this.#options.env?.() ?? systemEnvironment();
+    const custom = this.#options.env?.();
+    const env = custom === undefined ? this.#systemEnv : withProvider(custom, this.#options.crypto, this.#provider);
     const conn = new ServerConnection({
       ...this.#config,
       env,
