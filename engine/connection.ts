@@ -76,7 +76,13 @@ export const GROUP_NAMES: Record<number, string> = {
 
 type AnyCtx = ClientContext | ServerContext;
 
-const OUTBOX_COMPACT_AT = 64;
+/** Commands kept in the machine's outbox before the engine empties it (every action copies it). */
+const OUTBOX_COMPACT_AT = 16;
+
+/** 'newListener' handler of every connection (`this` is the connection): a 'trace' listener needs transitions. */
+function watchForTraceListener(this: Connection<AnyCtx>, event: string | symbol): void {
+  if (event === 'trace') this.inspectTransitions();
+}
 
 abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvents> {
   readonly actor: Actor<AnyActorLogic>;
@@ -88,6 +94,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private ended = false;
   /** An action or guard threw: the chart is stopped in error, the connection has failed. */
   private crashed = false;
+  /** The inspection observer that reports transitions is attached (see inspectTransitions). */
+  private inspecting = false;
   private lastState = '';
   private readEpoch = 'plaintext';
   private writeEpoch = 'plaintext';
@@ -100,8 +108,11 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     super();
     this.layer = new RecordLayer({ role, provider: input.env.crypto });
     this.layer.acceptPlaintextAlerts = true;
-    const inspect = (ev: InspectionEvent) => this.inspect(ev);
-    this.actor = createActor(logic, { input, inspect });
+    this.actor = createActor(logic, { input });
+    // The chart's transitions are only reported to 'trace' listeners: the inspection
+    // observer is attached when the first one is added, so a connection nobody traces
+    // makes XState build no inspection events. (None can be added before the actor starts.)
+    (this as EventEmitter).on('newListener', watchForTraceListener);
     // Without an error observer XState rethrows an action's exception as an uncaught
     // exception; afterEvent() turns it into internal_error instead.
     this.actor.subscribe({ error: () => undefined });
@@ -289,7 +300,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     const cmds = ctx.outbox.slice(this.consumed);
     this.consumed = ctx.outbox.length;
     const now = this.state;
-    if (now !== this.lastState) {
+    const entered = now !== this.lastState;
+    if (entered) {
       this.trace({ kind: 'state', from: this.lastState, to: now, event: eventType });
       this.lastState = now;
     }
@@ -308,8 +320,9 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       }
       return;
     }
-    if (ctx.outbox.length > OUTBOX_COMPACT_AT && snap.status === 'active') {
-      // Commands already carried out are dropped so a long connection does not grow.
+    if (snap.status === 'active' && (ctx.outbox.length > OUTBOX_COMPACT_AT || (entered && now === 'connected' && ctx.outbox.length > 0))) {
+      // Commands already carried out are dropped so a long connection does not grow, and
+      // so an idle connection does not keep its handshake flight (messages, secrets) alive.
       this.actor.send({ type: 'engine.drained' });
       this.consumed = 0;
     }
@@ -403,8 +416,15 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     if (this.listenerCount('trace') > 0) this.emit('trace', entry);
   }
 
+  /** Report the chart's transitions as 'transition' trace entries, from now on. */
+  inspectTransitions(): void {
+    if (this.inspecting) return;
+    this.inspecting = true;
+    this.actor.system.inspect((ev: InspectionEvent) => this.inspect(ev));
+  }
+
   private inspect(ev: InspectionEvent): void {
-    if (ev.type !== '@xstate.microstep' || this.listenerCount('trace') === 0) return;
+    if (ev.type !== '@xstate.microstep' || ev.actorRef !== this.actor || this.listenerCount('trace') === 0) return;
     const transitions = (ev as unknown as { _transitions: Array<{ source: { id: string; path: string[] }; target?: Array<{ id: string }>; guard?: unknown; eventType: string }> })._transitions;
     for (const t of transitions) {
       const source = t.source.path.join('.') || '(root)';
