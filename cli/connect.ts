@@ -7,7 +7,7 @@ import { connect as tlsConnect, type ConnectOptions } from '../net/connect.js';
 import type { TLSSocket } from '../net/socket.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import { TraceCollector } from '../traces/recorder.js';
-import { intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
+import { CRYPTO_OPTIONS, cryptoHelp, cryptoOption, intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
 import { describeFailure } from './serve.js';
@@ -48,7 +48,7 @@ Options:
                      message bytes as hex, application data by length.
   --inspect-url URL  the inspector's WebSocket URL (implies --inspect)
   --keylog FILE      append the secrets in NSS key log format (for Wireshark)
-  -h, --help         show this help
+${cryptoHelp(21)}  -h, --help         show this help
 `;
 
 /** How long to wait for tickets after the handshake when none has come (TLS 1.3 sends them afterwards). */
@@ -177,6 +177,7 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
       suites: { type: 'string' },
       send: { type: 'string' },
       ...OBSERVE_OPTIONS,
+      ...CRYPTO_OPTIONS,
     },
     1,
   );
@@ -198,6 +199,7 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
   const alpn = listOption(values, 'alpn');
   const groups = listOption(values, 'groups');
   const suites = listOption(values, 'suites');
+  const crypto = cryptoOption(command, values);
   const inspectAt = stringOption(values, 'inspect-url');
   const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
 
@@ -209,6 +211,7 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
   const base: ConnectOptions = {
     host,
     port,
+    crypto,
     ...(servername !== undefined ? { servername } : {}),
     ...(caPath !== undefined ? { ca: readFile(caPath, 'CA file').toString('utf8') } : {}),
     ...(values.insecure ? { rejectUnauthorized: false } : {}),

@@ -12,7 +12,7 @@ import type { TLSSocket } from '../net/socket.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { TraceCollector } from '../traces/recorder.js';
 import { TlsError } from '../wire/alerts.js';
-import { intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
+import { CRYPTO_OPTIONS, cryptoHelp, cryptoOption, intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
 
@@ -52,7 +52,7 @@ Options:
                           message bytes as hex, application data by length.
   --inspect-url URL       the inspector's WebSocket URL (implies --inspect)
   --keylog FILE           append the secrets in NSS key log format (for Wireshark)
-  -h, --help              show this help
+${cryptoHelp(26)}  -h, --help              show this help
 `;
 
 /** How a failed connection is logged: the alert, who sent it, the reason. */
@@ -136,6 +136,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       groups: { type: 'string' },
       www: { type: 'boolean' },
       ...OBSERVE_OPTIONS,
+      ...CRYPTO_OPTIONS,
     },
     0,
   );
@@ -154,6 +155,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const keylogPath = stringOption(values, 'keylog');
   const alpn = listOption(values, 'alpn');
   const groups = listOption(values, 'groups');
+  const crypto = cryptoOption(command, values);
   const inspectAt = stringOption(values, 'inspect-url');
   const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
 
@@ -170,6 +172,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     cert: identity.cert,
     ticketsPerHandshake: tickets,
     ticketLifetime: lifetime,
+    crypto,
     ...(alpn ? { ALPNProtocols: alpn } : {}),
     ...(groups ? { groups } : {}),
     ...(tracePath !== undefined ? { traceCollector: { add: (conn, role, label) => collector?.add(conn, role, label) } } : {}),
