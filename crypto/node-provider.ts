@@ -56,7 +56,8 @@ function hkdfExpand(h: HashName, prk: Uint8Array, info: Uint8Array, length: numb
   const hLen = hashLength(h);
   // RFC 5869 §2.3: PRK is at least HashLen octets (@noble refuses shorter ones too).
   if (prk.length < hLen) throw new RangeError(`prk must be at least ${hLen} bytes, got ${prk.length}`);
-  if (!Number.isInteger(length) || length < 1 || length > 255 * hLen) throw new RangeError(`length must be 1..${255 * hLen}, got ${length}`);
+  if (!Number.isInteger(length) || length < 0 || length > 255 * hLen) throw new RangeError(`length must be 0..${255 * hLen}, got ${length}`);
+  if (length === 0) return new Uint8Array(0);
   if (length <= hLen) {
     // One block, the case of every TLS 1.3 key, IV and secret.
     const t = createHmac(h, prk).update(info).update(ONE).digest();
