@@ -39,6 +39,8 @@ export interface PairOptions {
   store?: TicketStore;
   identity: TestIdentity;
   env?: SeededEnvironment;
+  /** The client's own environment (e.g. another crypto provider); default `env`. */
+  clientEnv?: SeededEnvironment;
   tamper?: Tamper;
   seed?: string;
 }
@@ -68,7 +70,7 @@ export function makePair(opts: PairOptions): Pair {
   });
   const client = new ClientConnection({
     ...defaultClientConfig({ serverName: 'localhost', ...opts.client }),
-    env,
+    env: opts.clientEnv ?? env,
     ...(opts.clientMachine ? { machine: opts.clientMachine } : {}),
   });
   const pending: Array<[Direction, Uint8Array]> = [];
