@@ -24,10 +24,9 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** Lowercase hex; one flat string (it is often kept as a Map key, e.g. a ticket's identity). */
 export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
 /** Parse hex; whitespace is ignored so RFC 8448 dumps can be pasted as they are. */

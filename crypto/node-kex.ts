@@ -19,6 +19,7 @@ import { createECDH, createPrivateKey, createPublicKey, diffieHellman, ECDH, typ
 import { TlsError } from '../wire/alerts.js';
 import { NamedGroup } from '../wire/types.js';
 import type { KeyPair, RandomSource, ServerShareResult, SharedSecretResult } from './provider.js';
+import { isLowOrderX25519 } from './x25519-low-order.js';
 
 const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -55,38 +56,6 @@ interface NativeGroup {
 
 // ------------------------------------------------------------------ x25519
 
-/** p = 2^255 - 19. */
-const P25519 = 2n ** 255n - 19n;
-
-/**
- * The u-coordinates whose order divides the cofactor, on Curve25519 and its
- * twist: every scalar sends them to zero (RFC 7748 §6.1). The same list
- * @noble refuses before its ladder, so both providers refuse the same shares,
- * and none of them reaches OpenSSL.
- */
-const LOW_ORDER_U: readonly bigint[] = [
-  0n,
-  1n,
-  P25519 - 1n,
-  325606250916557431795983626356110631294008115727848805560023387167927233504n,
-  39382357235489614581723060781553021112529911719440698176882885853963445705823n,
-];
-
-/**
- * Their 32-byte encodings with the top bit clear (RFC 7748 §5 masks it):
- * the canonical ones, and p and p + 1, the non-canonical encodings of 0 and 1
- * (a receiver reduces mod p; no other value from p to 2^255 - 1 reduces to one of them).
- */
-const LOW_ORDER_ENCODINGS: readonly Buffer[] = [...LOW_ORDER_U, P25519, P25519 + 1n].map((u) =>
-  Buffer.from(bytesFromBig(u, 32)).reverse(),
-);
-
-function isLowOrder(share: Uint8Array): boolean {
-  const masked = Buffer.from(share);
-  masked[31] = (masked[31] as number) & 0x7f;
-  return LOW_ORDER_ENCODINGS.some((e) => e.equals(masked));
-}
-
 /** KeyObjects of private keys this provider made, so the client's agreement does not import its key again. */
 const x25519Keys = new WeakMap<Uint8Array, KeyObject>();
 
@@ -114,7 +83,7 @@ const x25519: NativeGroup = {
   validPrivate: (d) => d.length === 32,
   shareProblem(share) {
     if (share.length !== 32) return `x25519 key share must be 32 bytes, got ${share.length}`;
-    if (isLowOrder(share)) return 'invalid x25519 key share: a point of low order (the shared secret would be zero)';
+    if (isLowOrderX25519(share)) return 'invalid x25519 key share: a point of low order (the shared secret would be zero)';
     return undefined;
   },
   agree(privateKey, share) {

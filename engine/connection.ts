@@ -79,10 +79,6 @@ type AnyCtx = ClientContext | ServerContext;
 /** Commands kept in the machine's outbox before the engine empties it (every action copies it). */
 const OUTBOX_COMPACT_AT = 16;
 
-/** 'newListener' handler of every connection (`this` is the connection): a 'trace' listener needs transitions. */
-function watchForTraceListener(this: Connection<AnyCtx>, event: string | symbol): void {
-  if (event === 'trace') this.inspectTransitions();
-}
 
 abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvents> {
   readonly actor: Actor<AnyActorLogic>;
@@ -96,6 +92,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private crashed = false;
   /** The inspection observer that reports transitions is attached (see inspectTransitions). */
   private inspecting = false;
+  /** Jobs on the serial queue not finished yet. */
+  private queued = 0;
   private lastState = '';
   private readEpoch = 'plaintext';
   private writeEpoch = 'plaintext';
@@ -108,11 +106,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     super();
     this.layer = new RecordLayer({ role, provider: input.env.crypto });
     this.layer.acceptPlaintextAlerts = true;
+    // No inspection observer here: see inspectTransitions.
     this.actor = createActor(logic, { input });
-    // The chart's transitions are only reported to 'trace' listeners: the inspection
-    // observer is attached when the first one is added, so a connection nobody traces
-    // makes XState build no inspection events. (None can be added before the actor starts.)
-    (this as EventEmitter).on('newListener', watchForTraceListener);
     // Without an error observer XState rethrows an action's exception as an uncaught
     // exception; afterEvent() turns it into internal_error instead.
     this.actor.subscribe({ error: () => undefined });
@@ -206,7 +201,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
    * call resolves, so nothing escapes as an unhandled rejection.
    */
   private run(job: () => Promise<void>): Promise<void> {
-    const settled = this.queue.then(job).catch((e: unknown) => {
+    this.queued++;
+    const settled = this.queue.then(() => this.idleAfter(job)).catch((e: unknown) => {
       if (e instanceof UsageError) throw e;
       this.crash(e);
     });
@@ -288,8 +284,25 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
 
   protected async send(event: TlsEvent): Promise<void> {
     if (this.finished) return;
+    if (!this.inspecting && this.listenerCount('trace') > 0) this.inspectTransitions();
     this.actor.send(event);
     await this.afterEvent(event.type);
+  }
+
+  /**
+   * Run `job`; when it was the last one queued and the connection is up, empty the
+   * machine's outbox: an idle connection must not keep the commands it carried out
+   * (application data, tickets) alive. Once per burst of work, not per event.
+   */
+  private async idleAfter(job: () => Promise<void>): Promise<void> {
+    try {
+      await job();
+    } finally {
+      this.queued--;
+    }
+    if (this.queued > 0 || this.finished || this.consumed === 0 || this.state !== 'connected') return;
+    this.actor.send({ type: 'engine.drained' });
+    this.consumed = 0;
   }
 
   /** Carry out the commands the machine left, then report state changes and the end. */
@@ -300,8 +313,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     const cmds = ctx.outbox.slice(this.consumed);
     this.consumed = ctx.outbox.length;
     const now = this.state;
-    const entered = now !== this.lastState;
-    if (entered) {
+    if (now !== this.lastState) {
       this.trace({ kind: 'state', from: this.lastState, to: now, event: eventType });
       this.lastState = now;
     }
@@ -320,9 +332,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       }
       return;
     }
-    if (snap.status === 'active' && (ctx.outbox.length > OUTBOX_COMPACT_AT || (entered && now === 'connected' && ctx.outbox.length > 0))) {
-      // Commands already carried out are dropped so a long connection does not grow, and
-      // so an idle connection does not keep its handshake flight (messages, secrets) alive.
+    if (ctx.outbox.length > OUTBOX_COMPACT_AT && snap.status === 'active') {
+      // Commands already carried out are dropped so a busy connection does not grow (see idleAfter).
       this.actor.send({ type: 'engine.drained' });
       this.consumed = 0;
     }
@@ -416,8 +427,13 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     if (this.listenerCount('trace') > 0) this.emit('trace', entry);
   }
 
-  /** Report the chart's transitions as 'transition' trace entries, from now on. */
-  inspectTransitions(): void {
+  /**
+   * Report the chart's transitions as 'transition' trace entries, from now on.
+   * Attached before the first event sent while a 'trace' listener exists, so a
+   * connection nobody traces makes XState build no inspection events at all.
+   * (No listener can exist when the actor starts, in the constructor.)
+   */
+  private inspectTransitions(): void {
     if (this.inspecting) return;
     this.inspecting = true;
     this.actor.system.inspect((ev: InspectionEvent) => this.inspect(ev));

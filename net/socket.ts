@@ -368,6 +368,7 @@ export class TLSSocket extends Duplex {
     this.authorizationError = verdict.error;
     this.#handshaken = true;
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
+    this.#handshakeTimer = undefined;
     this.#resolveSecured();
     // Out of the engine's queue: a listener that throws must not turn into a TLS alert.
     process.nextTick(() => {

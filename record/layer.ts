@@ -66,6 +66,8 @@ export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 65536 + 4;
 export const DEFAULT_EARLY_DATA_SKIP_LIMIT = 16384;
 
 const HANDSHAKE_HEADER_LENGTH = 4;
+/** The empty handshake buffer every layer starts from and returns to (never written). */
+const EMPTY = new Uint8Array(0);
 
 export class RecordLayer {
   readonly role: 'client' | 'server';
@@ -84,7 +86,7 @@ export class RecordLayer {
   private writeEpochName: string | undefined;
 
   /** Handshake bytes received and not yet returned; hs[hsOffset..] is pending. */
-  private hs: Uint8Array = new Uint8Array(0);
+  private hs: Uint8Array = EMPTY;
   private hsOffset = 0;
   private hsEncrypted = false;
 
@@ -272,7 +274,7 @@ export class RecordLayer {
     const raw = this.hs.slice(o, o + total);
     this.hsOffset += total;
     if (this.hsOffset === this.hs.length) {
-      this.hs = new Uint8Array(0);
+      this.hs = EMPTY;
       this.hsOffset = 0;
     }
     return { kind: 'handshake', raw, encrypted: this.hsEncrypted };
