@@ -10,10 +10,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { createActor, type Actor, type AnyActorLogic, type InspectionEvent } from 'xstate';
-import { toHex } from '../crypto/bytes.js';
+import { concat, toHex } from '../crypto/bytes.js';
 import { exportKeyingMaterial, trafficKeys } from '../crypto/keyschedule.js';
 import { NamedGroup } from '../wire/types.js';
-import { RecordLayer } from '../record/layer.js';
+import { RecordLayer, type RecordItem } from '../record/layer.js';
 import { AlertDescription, alertName, TlsError } from '../wire/alerts.js';
 import { decodeHandshake } from '../wire/handshake.js';
 import { findExtension } from '../wire/extensions.js';
@@ -92,8 +92,6 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private crashed = false;
   /** The inspection observer that reports transitions is attached (see inspectTransitions). */
   private inspecting = false;
-  /** Jobs on the serial queue not finished yet. */
-  private queued = 0;
   private lastState = '';
   private readEpoch = 'plaintext';
   private writeEpoch = 'plaintext';
@@ -189,6 +187,20 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     return this.run(async () => this.send(event));
   }
 
+  /**
+   * Drop the commands the engine already carried out from the machine's outbox
+   * (application data, tickets, the handshake flight), so a connection that goes
+   * quiet keeps none of them alive. The outbox is also emptied every 16 commands;
+   * the socket layer calls this once a connection has been quiet for a moment.
+   */
+  compact(): Promise<void> {
+    return this.run(async () => {
+      if (this.finished || this.consumed === 0 || this.actor.getSnapshot().status !== 'active') return;
+      this.actor.send({ type: 'engine.drained' });
+      this.consumed = 0;
+    });
+  }
+
   /** Wait until everything queued so far has been processed. */
   settled(): Promise<void> {
     return this.run(async () => undefined);
@@ -201,8 +213,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
    * call resolves, so nothing escapes as an unhandled rejection.
    */
   private run(job: () => Promise<void>): Promise<void> {
-    this.queued++;
-    const settled = this.queue.then(() => this.idleAfter(job)).catch((e: unknown) => {
+    const settled = this.queue.then(job).catch((e: unknown) => {
       if (e instanceof UsageError) throw e;
       this.crash(e);
     });
@@ -233,9 +244,11 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   }
 
   private async pump(): Promise<void> {
+    let carried: RecordItem | undefined;
     for (;;) {
       if (this.finished) return;
-      const item = this.layer.next();
+      const item = carried ?? this.layer.next();
+      carried = undefined;
       if (!item) return;
       switch (item.kind) {
         case 'handshake':
@@ -246,10 +259,24 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
           this.emit('alert', { alert: alertName(item.description), direction: 'received', level: item.level });
           await this.send({ type: 'recv.Alert', level: item.level, description: item.description });
           break;
-        case 'application_data':
-          this.trace({ kind: 'appdata', direction: 'in', length: item.data.length });
-          await this.send({ type: 'recv.ApplicationData', data: item.data });
+        case 'application_data': {
+          // Records of application data that arrived together reach the chart as one event
+          // (one XState step, not one per record); the first other item waits for the next turn.
+          let data = item.data;
+          let next = this.layer.next();
+          if (next?.kind === 'application_data') {
+            const parts = [data];
+            while (next?.kind === 'application_data') {
+              parts.push(next.data);
+              next = this.layer.next();
+            }
+            data = concat(...parts);
+          }
+          carried = next;
+          this.trace({ kind: 'appdata', direction: 'in', length: data.length });
+          await this.send({ type: 'recv.ApplicationData', data });
           break;
+        }
         case 'change_cipher_spec':
           this.trace({ kind: 'ccs', direction: 'in' });
           await this.send({ type: 'recv.ChangeCipherSpec' });
@@ -289,22 +316,6 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     await this.afterEvent(event.type);
   }
 
-  /**
-   * Run `job`; when it was the last one queued and the connection is up, empty the
-   * machine's outbox: an idle connection must not keep the commands it carried out
-   * (application data, tickets) alive. Once per burst of work, not per event.
-   */
-  private async idleAfter(job: () => Promise<void>): Promise<void> {
-    try {
-      await job();
-    } finally {
-      this.queued--;
-    }
-    if (this.queued > 0 || this.finished || this.consumed === 0 || this.state !== 'connected') return;
-    this.actor.send({ type: 'engine.drained' });
-    this.consumed = 0;
-  }
-
   /** Carry out the commands the machine left, then report state changes and the end. */
   private async afterEvent(eventType = 'init'): Promise<void> {
     const snap = this.actor.getSnapshot();
@@ -333,7 +344,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       return;
     }
     if (ctx.outbox.length > OUTBOX_COMPACT_AT && snap.status === 'active') {
-      // Commands already carried out are dropped so a busy connection does not grow (see idleAfter).
+      // Commands already carried out are dropped so a busy connection does not grow (and see compact).
       this.actor.send({ type: 'engine.drained' });
       this.consumed = 0;
     }

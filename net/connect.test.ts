@@ -11,7 +11,7 @@ import { generateSelfSigned } from '../pki/generate.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import { connect, type ConnectOptions } from './connect.js';
 import type { ServerOptions } from './server.js';
-import type { TLSSocket } from './socket.js';
+import { COMPACT_AFTER_MS, type TLSSocket } from './socket.js';
 import { collect, makePki, nextClientError, nextError, sessions, startServer, type Running, type TestPki } from './testing/fixtures.js';
 
 let pki: TestPki;
@@ -268,6 +268,25 @@ describe('crypto providers', () => {
   it('throw a TypeError for a crypto option that names no provider', async () => {
     expect(() => connect({ port: 1, crypto: 'openssl' as 'node' })).toThrow(/crypto must be 'node' or 'noble', got "openssl"/);
     await expect(startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, crypto: 'js' as 'node' })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('idle connections', () => {
+  it('let their engines drop every carried-out command once quiet, and keep working', async () => {
+    let serverSocket: TLSSocket | undefined;
+    const r = await serve({}, (s) => {
+      serverSocket = s;
+      greeter(s);
+    });
+    const client = dial(r.port);
+    await once(client, 'data');
+    client.write('ping');
+    await once(client, 'data');
+    await new Promise((resolve) => setTimeout(resolve, COMPACT_AFTER_MS + 300));
+    expect(client.engine?.context.outbox).toEqual([]);
+    expect(serverSocket?.engine?.context.outbox).toEqual([]);
+    client.write('again');
+    expect(((await once(client, 'data')) as [Buffer])[0].toString()).toBe('again');
   });
 });
 

@@ -12,11 +12,10 @@
  * interleave with other record types, sizes, padding and authentication.
  */
 import type { CryptoProvider } from '../crypto/provider.js';
-import { concat } from '../crypto/bytes.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
 import { ContentType, TLS12 } from '../wire/types.js';
-import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RecordReader, recordHeader, type TlsRecord } from './framing.js';
+import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RECORD_HEADER_LENGTH, RecordReader, writeRecordHeader, type TlsRecord } from './framing.js';
 import { RecordDeprotector, RecordProtector, type TrafficKeys } from './protection.js';
 
 /** What `next()` hands to the engine. */
@@ -408,19 +407,30 @@ export class RecordLayer {
     return Uint8Array.of(ContentType.change_cipher_spec, 0x03, 0x03, 0x00, 0x01, 0x01);
   }
 
+  /** The records of `data`, fragmented, built in one array (sizes are known before sealing). */
   private writeFragmented(contentType: number, data: Uint8Array, plaintextVersion: number): Uint8Array {
-    const records: Uint8Array[] = [];
+    const fragments: Array<{ fragment: Uint8Array; padding: number }> = [];
+    let size = 0;
     let offset = 0;
     do {
       const fragment = data.subarray(offset, offset + this.maxFragment);
       offset += fragment.length;
-      if (this.writeProtection) {
-        records.push(this.writeProtection.protect(contentType, fragment, this.paddingFor(contentType, fragment.length)));
-      } else {
-        records.push(concat(recordHeader(contentType, plaintextVersion, fragment.length), fragment));
-      }
+      const padding = this.writeProtection ? this.paddingFor(contentType, fragment.length) : 0;
+      fragments.push({ fragment, padding });
+      size += this.writeProtection ? this.writeProtection.protectedLength(fragment.length, padding) : RECORD_HEADER_LENGTH + fragment.length;
     } while (offset < data.length);
-    return concat(...records);
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const { fragment, padding } of fragments) {
+      if (this.writeProtection) {
+        at = this.writeProtection.protectInto(out, at, contentType, fragment, padding);
+      } else {
+        writeRecordHeader(out.subarray(at), contentType, plaintextVersion, fragment.length);
+        out.set(fragment, at + RECORD_HEADER_LENGTH);
+        at += RECORD_HEADER_LENGTH + fragment.length;
+      }
+    }
+    return out;
   }
 
   private paddingFor(contentType: number, contentLength: number): number {

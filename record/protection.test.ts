@@ -115,6 +115,24 @@ describe.each(PROVIDER_CASES)('record protection on the $name provider', ({ prov
       }
     });
 
+    it('seals into a given array at an offset exactly the record protect returns, and refuses too little room', () => {
+      for (const suite of ALL_SUITES) {
+        const keys = randomKeys(suite);
+        const a = new RecordProtector(suite, keys, provider);
+        const b = new RecordProtector(suite, keys, provider);
+        const whole = a.protect(22, counting(300, 7), 5);
+        const length = b.protectedLength(300, 5);
+        expect(length).toBe(whole.length);
+        const out = new Uint8Array(3 + length + 2).fill(0xee);
+        expect(b.protectInto(out, 3, 22, counting(300, 7), 5)).toBe(3 + length);
+        expect(out.subarray(3, 3 + length)).toEqual(whole);
+        expect([...out.subarray(0, 3), ...out.subarray(3 + length)]).toEqual([0xee, 0xee, 0xee, 0xee, 0xee]);
+        expect(() => b.protectInto(new Uint8Array(length - 1), 0, 22, counting(300), 5)).toThrow(RangeError);
+        expect(() => b.protectInto(new Uint8Array(length), 1, 22, counting(300), 5)).toThrow(RangeError);
+        expect(b.sequence).toBe(1n); // the refused record consumed no number
+      }
+    });
+
     it('uses the sequence number in the nonce, so records open only in order', () => {
       const keys = randomKeys(aes128);
       const p = new RecordProtector(aes128, keys, provider);
