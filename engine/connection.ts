@@ -133,11 +133,15 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     this.run(async () => this.afterEvent());
   }
 
-  /** Feed bytes received from the peer. Resolves when they have been processed. */
-  receive(bytes: Uint8Array): Promise<void> {
+  /**
+   * Feed bytes received from the peer. Resolves when they have been processed.
+   * `owned`: the caller never touches `bytes` again (a socket's fresh read
+   * buffer), so the record layer keeps them without copying.
+   */
+  receive(bytes: Uint8Array, options: { owned?: boolean } = {}): Promise<void> {
     return this.run(async () => {
       if (this.finished) return;
-      this.layer.receive(bytes);
+      this.layer.receive(bytes, options.owned === true);
       await this.pump();
     });
   }

@@ -372,7 +372,8 @@ export class TLSSocket extends Duplex {
     if (!conn || this.destroyed) return;
     this.#compactSoon();
     // Failures surface as the engine's 'error' event; the promise only says when the bytes were processed.
-    conn.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).catch(() => undefined);
+    // A transport's 'data' chunk is a fresh buffer nobody writes again: the engine keeps it as it is.
+    conn.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), { owned: true }).catch(() => undefined);
   }
 
   /** Run `f` once the engine processed every byte received so far (an alert just before a FIN wins over the FIN). */

@@ -124,10 +124,13 @@ export class RecordReader {
     return this.total;
   }
 
-  /** Append bytes from the stream (copied, so the caller may reuse its buffer). */
-  push(chunk: Uint8Array): void {
+  /**
+   * Append bytes from the stream: copied, so the caller may reuse its buffer,
+   * unless `owned` says the caller hands them over and never writes them again.
+   */
+  push(chunk: Uint8Array, owned = false): void {
     if (chunk.length === 0 || this.failure) return;
-    this.chunks.push(chunk.slice());
+    this.chunks.push(owned ? chunk : chunk.slice());
     this.total += chunk.length;
   }
 

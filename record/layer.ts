@@ -206,10 +206,10 @@ export class RecordLayer {
 
   // ------------------------------------------------------------ read side
 
-  /** Bytes received from the peer, in any chunking. */
-  receive(chunk: Uint8Array): void {
+  /** Bytes received from the peer, in any chunking; `owned`: see RecordReader.push. */
+  receive(chunk: Uint8Array, owned = false): void {
     if (this.failure) return;
-    this.reader.push(chunk);
+    this.reader.push(chunk, owned);
   }
 
   /**
