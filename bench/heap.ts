@@ -11,6 +11,7 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { COMPACT_AFTER_MS } from '../net/socket.js';
 import { echo, type Identity, type Side } from './sides.js';
 
 setFlagsFromString('--expose-gc');
@@ -58,7 +59,8 @@ export async function measureIdleHeap(side: Side, id: Identity, count: number): 
     await new Promise((r) => setTimeout(r, 50));
     const before = settledHeap();
     const c = await clients(id, server.port, count);
-    await new Promise((r) => setTimeout(r, 50));
+    // Idle: past the moment tlschart's sockets let their engines drop carried-out commands (COMPACT_AFTER_MS).
+    await new Promise((r) => setTimeout(r, COMPACT_AFTER_MS + 300));
     const after = settledHeap();
     await c.close();
     return {
