@@ -1,6 +1,6 @@
 /**
- * Heap per idle server connection: the V8 heap (heapUsed, after full garbage
- * collections) the server process holds for each connection that completed
+ * Heap per idle server connection: the V8 heap (after full garbage collections,
+ * code spaces left out) the server process holds for each connection that completed
  * its handshake (tickets sent, one byte echoed) and now sits idle. The clients
  * run in a child process (heap-clients.ts, node:tls), so only the server side
  * is counted, for tlschart and node:tls alike. Buffers outside the V8 heap
@@ -9,7 +9,7 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { COMPACT_AFTER_MS } from '../net/socket.js';
 import { echo, type Identity, type Side } from './sides.js';
@@ -17,10 +17,17 @@ import { echo, type Identity, type Side } from './sides.js';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
+/**
+ * The V8 heap in use after full collections, without the code spaces: the
+ * optimizing compiler keeps producing code while the first connections run,
+ * which is not memory a connection holds.
+ */
 function settledHeap(): { heap: number; arrayBuffers: number } {
   for (let i = 0; i < 4; i++) gc();
-  const m = process.memoryUsage();
-  return { heap: m.heapUsed, arrayBuffers: m.arrayBuffers };
+  const heap = getHeapSpaceStatistics()
+    .filter((s) => !s.space_name.startsWith('code_'))
+    .reduce((sum, s) => sum + s.space_used_size, 0);
+  return { heap, arrayBuffers: process.memoryUsage().arrayBuffers };
 }
 
 interface ChildMessage {
@@ -53,8 +60,8 @@ export interface HeapFigures {
 export async function measureIdleHeap(side: Side, id: Identity, count: number): Promise<HeapFigures> {
   const server = await side.listen(id, echo);
   try {
-    // Warm-up: code, caches and lazily built module state are not per-connection costs.
-    const warm = await clients(id, server.port, 5);
+    // Warm-up: compiled code, caches and lazily built module state are not per-connection costs.
+    const warm = await clients(id, server.port, count);
     await warm.close();
     await new Promise((r) => setTimeout(r, 50));
     const before = settledHeap();

@@ -7,8 +7,9 @@
  *   BENCH_N=200          handshakes per kind and repeat
  *   BENCH_BULK_MIB=64    bulk transfer size
  *   BENCH_IDLE=200       idle connections for the heap figure
- *   BENCH_REPEATS=3      every figure is the median of this many runs, tlschart
- *                        and node:tls measured alternately within each repeat
+ *   BENCH_REPEATS=3      every figure is the median of this many runs; tlschart and
+ *                        node:tls are measured back to back within each repeat, and
+ *                        the ratio is the median of the per-repeat ratios (with their range)
  *   BENCH_CRYPTO=node    only one provider (node | noble)
  *   BENCH_ONLY=handshakes,bulk,heap   only some figures
  *
@@ -57,13 +58,19 @@ function row(label: string, digits: number): Row {
   return { label, ours: [], theirs: [], digits };
 }
 
+/**
+ * Medians of each side, and the ratio measured within each repeat (tlschart and
+ * node:tls back to back, so under the same load): its median and its range.
+ */
 function print(rows: Row[]): void {
-  console.log(`${'figure'.padEnd(34)}${'tlschart'.padStart(10)}${'node:tls'.padStart(10)}${'ratio'.padStart(8)}`);
+  console.log(`${'figure'.padEnd(34)}${'tlschart'.padStart(10)}${'node:tls'.padStart(10)}${'ratio'.padStart(8)}  ratio range`);
   for (const r of rows) {
     if (r.ours.length === 0) continue;
-    const a = median(r.ours);
-    const b = median(r.theirs);
-    console.log(`${r.label.padEnd(34)}${a.toFixed(r.digits).padStart(10)}${b.toFixed(r.digits).padStart(10)}${(a / b).toFixed(3).padStart(8)}`);
+    const ratios = r.ours.map((x, i) => x / (r.theirs[i] as number));
+    const range = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+    console.log(
+      `${r.label.padEnd(34)}${median(r.ours).toFixed(r.digits).padStart(10)}${median(r.theirs).toFixed(r.digits).padStart(10)}${median(ratios).toFixed(3).padStart(8)}  ${range}`,
+    );
   }
 }
 
