@@ -7,7 +7,7 @@
  *   BENCH_N=200          handshakes per kind and repeat
  *   BENCH_BULK_MIB=64    bulk transfer size
  *   BENCH_IDLE=200       idle connections for the heap figure
- *   BENCH_REPEATS=3      every figure is the median of this many runs; tlschart and
+ *   BENCH_REPEATS=5      every figure is the median of this many runs; tlschart and
  *                        node:tls are measured back to back within each repeat, and
  *                        the ratio is the median of the per-repeat ratios (with their range)
  *   BENCH_CRYPTO=node    only one provider (node | noble)
@@ -19,7 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { measureBulk } from './bulk.js';
 import { measureHandshakes } from './handshakes.js';
 import { measureIdleHeap } from './heap.js';
-import { benchIdentity, nodeTlsSide, SUITE, tlschartSide, type ProviderName } from './sides.js';
+import { benchIdentity, nodeTlsSide, SUITE, tlschartSide, type ProviderName, type Side } from './sides.js';
 
 const int = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -32,7 +32,7 @@ const int = (name: string, fallback: number): number => {
 const N = int('BENCH_N', 200);
 const BULK_MIB = int('BENCH_BULK_MIB', 64);
 const IDLE = int('BENCH_IDLE', 200);
-const REPEATS = int('BENCH_REPEATS', 3);
+const REPEATS = int('BENCH_REPEATS', 5);
 const PROVIDERS: ProviderName[] = (() => {
   const v = process.env['BENCH_CRYPTO'];
   if (v === undefined || v === '') return ['node', 'noble'];
@@ -93,20 +93,23 @@ async function main(): Promise<void> {
       bulk: row(`bulk MB/s (${BULK_MIB} MiB)`, 1),
       heap: row('heap KB per idle server connection', 1),
     };
+    // Each figure is measured for tlschart and then at once for node:tls, so a pair sees the same load.
+    const pair = async (measure: (side: Side) => Promise<void>) => {
+      for (const side of [ours, nodeTlsSide]) await measure(side);
+    };
+    const target = (side: Side, x: Row) => (side === ours ? x.ours : x.theirs);
     for (let r = 0; r < REPEATS; r++) {
-      for (const side of [ours, nodeTlsSide]) {
-        const target = (x: Row) => (side === ours ? x.ours : x.theirs);
-        if (ONLY.has('handshakes')) {
-          const full = await measureHandshakes(side, id, false, N);
-          target(rows.full).push(full.perSecond);
-          target(rows.fullCpu).push(full.cpuMicros);
-          const resumed = await measureHandshakes(side, id, true, N);
-          target(rows.resumed).push(resumed.perSecond);
-          target(rows.resumedCpu).push(resumed.cpuMicros);
+      if (ONLY.has('handshakes')) {
+        for (const resumed of [false, true]) {
+          await pair(async (side) => {
+            const f = await measureHandshakes(side, id, resumed, N);
+            target(side, resumed ? rows.resumed : rows.full).push(f.perSecond);
+            target(side, resumed ? rows.resumedCpu : rows.fullCpu).push(f.cpuMicros);
+          });
         }
-        if (ONLY.has('bulk')) target(rows.bulk).push(await measureBulk(side, id, BULK_MIB * 1024 * 1024));
-        if (ONLY.has('heap')) target(rows.heap).push((await measureIdleHeap(side, id, IDLE)).heapPerConnection / 1024);
       }
+      if (ONLY.has('bulk')) await pair(async (side) => void target(side, rows.bulk).push(await measureBulk(side, id, BULK_MIB * 1024 * 1024)));
+      if (ONLY.has('heap')) await pair(async (side) => void target(side, rows.heap).push((await measureIdleHeap(side, id, IDLE)).heapPerConnection / 1024));
     }
     console.log(`\ncrypto provider: ${provider === 'node' ? 'node (node:crypto, the default of sockets)' : 'noble (pure JavaScript, --crypto noble)'}`);
     print(Object.values(rows));
