@@ -79,7 +79,6 @@ type AnyCtx = ClientContext | ServerContext;
 /** Commands kept in the machine's outbox before the engine empties it (every action copies it). */
 const OUTBOX_COMPACT_AT = 16;
 
-
 abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvents> {
   readonly actor: Actor<AnyActorLogic>;
   protected readonly layer: RecordLayer;
