@@ -17,6 +17,28 @@ export const OBSERVE_OPTIONS: Options = {
   'inspect-url': { type: 'string' },
 };
 
+/** --crypto: which crypto provider the sockets of demo, serve and connect run on. */
+export const CRYPTO_OPTIONS: Options = {
+  crypto: { type: 'string' },
+};
+
+/** The help line of --crypto, as each command prints it (`pad` aligns the description). */
+export function cryptoHelp(pad: number): string {
+  const lead = '  --crypto NAME'.padEnd(pad);
+  const indent = ' '.repeat(pad);
+  return `${lead}crypto provider: node (node:crypto, OpenSSL; the default)
+${indent}or noble (pure JavaScript @noble; deterministic ECDSA)
+`;
+}
+
+/** The value of --crypto: 'node' (default) or 'noble'; anything else is a usage error. */
+export function cryptoOption(command: string, values: Parsed['values']): 'node' | 'noble' {
+  const v = values['crypto'];
+  if (v === undefined) return 'node';
+  if (v === 'node' || v === 'noble') return v;
+  throw new UsageError(`${command}: --crypto must be node or noble, got ${JSON.stringify(v)}`);
+}
+
 /** Parse `argv` for `command`; --help is always accepted. */
 export function parse(command: string, argv: readonly string[], options: Options, maxPositionals: number): Parsed {
   let result;

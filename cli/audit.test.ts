@@ -3,6 +3,7 @@
  * server without TLS 1.3 (2), an audit of `tlschart serve` run in-process
  * (0, every report written), and a failing one (1).
  */
+import { nobleProvider } from '../crypto/noble.js';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as netServer, type AddressInfo } from 'node:net';
@@ -124,7 +125,7 @@ describe('tlschart audit server', () => {
 
   it('exits 1 when a finding fails, with the format asked for on stdout', async () => {
     const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'] });
-    const server = await startEngineServer({ certificates: [certifiedKey(g.certPem, g.keyPem, 'cli')], connection: (o, store) => new BinderIgnoringServer(o, store) });
+    const server = await startEngineServer({ certificates: [certifiedKey(g.certPem, g.keyPem, 'cli', nobleProvider)], connection: (o, store) => new BinderIgnoringServer(o, store) });
     stops.push(() => server.stop());
     const { code, io } = await run(['audit', 'server', `127.0.0.1:${server.port}`, '--insecure', '--checks', 'binders.flipped-bit', '--format', 'sarif', '--out', join(dir, 'failing')]);
     expect(code).toBe(1);

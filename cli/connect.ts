@@ -7,7 +7,7 @@ import { connect as tlsConnect, type ConnectOptions } from '../net/connect.js';
 import type { TLSSocket } from '../net/socket.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import { TraceCollector } from '../traces/recorder.js';
-import { intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
+import { CRYPTO_OPTIONS, cryptoHelp, cryptoOption, intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { LIMIT_OPTIONS, limitHelp, limitValues } from './limits.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
@@ -51,7 +51,7 @@ Options:
                      message bytes as hex, application data by length.
   --inspect-url URL  the inspector's WebSocket URL (implies --inspect)
   --keylog FILE      append the secrets in NSS key log format (for Wireshark)
-  -h, --help         show this help
+${cryptoHelp(21)}  -h, --help         show this help
 
 Timeouts and limits (README "Limits"):
   --idle-timeout S   close an established connection with close_notify after
@@ -196,6 +196,7 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
       'idle-timeout': { type: 'string' },
       ...LIMIT_OPTIONS,
       ...OBSERVE_OPTIONS,
+      ...CRYPTO_OPTIONS,
     },
     1,
   );
@@ -217,6 +218,7 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
   const alpn = listOption(values, 'alpn');
   const groups = listOption(values, 'groups');
   const suites = listOption(values, 'suites');
+  const crypto = cryptoOption(command, values);
   const inspectAt = stringOption(values, 'inspect-url');
   const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
   const limits = limitValues(command, values);
@@ -230,6 +232,7 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
   const base: ConnectOptions = {
     host,
     port,
+    crypto,
     ...(servername !== undefined ? { servername } : {}),
     ...(caPath !== undefined ? { ca: readFile(caPath, 'CA file').toString('utf8') } : {}),
     ...(values.insecure ? { rejectUnauthorized: false } : {}),

@@ -14,12 +14,12 @@ import { createServer } from '../net/server.js';
 import type { TLSSocket, TlsConnection } from '../net/socket.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { TraceCollector } from '../traces/recorder.js';
-import { OBSERVE_OPTIONS, parse, stringOption } from './args.js';
+import { CRYPTO_OPTIONS, cryptoHelp, cryptoOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { flowLines, messageNames, renderFlow } from './flow.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession, type InspectSession } from './inspect.js';
 import { CommandError, type CliIo } from './io.js';
 
-export const DEMO_HELP = `Usage: tlschart demo [--trace FILE] [--inspect] [--keylog FILE]
+export const DEMO_HELP = `Usage: tlschart demo [--trace FILE] [--inspect] [--keylog FILE] [--crypto node|noble]
 
 Start a tlschart server on 127.0.0.1 (an ephemeral port, a throwaway
 self-signed ECDSA P-256 certificate), connect a tlschart client that trusts
@@ -45,7 +45,7 @@ Options:
                      message bytes as hex, application data by length.
   --inspect-url URL  the inspector's WebSocket URL (implies --inspect)
   --keylog FILE      append the secrets in NSS key log format (for Wireshark)
-  -h, --help         show this help
+${cryptoHelp(21)}  -h, --help         show this help
 `;
 
 /**
@@ -104,7 +104,14 @@ async function acceptedTransport(port: number, pairs: HandshakePairs): Promise<R
 }
 
 /** One client connection: handshake, a request, the server's answer (which comes after its tickets), close. */
-async function runClient(port: number, ca: string, session: Buffer | undefined, label: string, watch: Observation): Promise<Outcome> {
+async function runClient(
+  port: number,
+  ca: string,
+  session: Buffer | undefined,
+  label: string,
+  watch: Observation,
+  crypto: 'node' | 'noble',
+): Promise<Outcome> {
   const trace: TraceEntry[] = [];
   const sessions: Buffer[] = [];
   const keylog = watch.keylog;
@@ -113,6 +120,7 @@ async function runClient(port: number, ca: string, session: Buffer | undefined, 
     port,
     servername: 'localhost',
     ca,
+    crypto,
     trace: (e) => trace.push(e),
     ...(session ? { session } : {}),
     ...(watch.pairs ? { socket: await acceptedTransport(port, watch.pairs), traceCollector: watch.pairs, traceLabel: label } : {}),
@@ -142,7 +150,7 @@ export async function demo(argv: readonly string[], io: CliIo): Promise<number> 
   const { values } = parse(
     command,
     argv,
-    OBSERVE_OPTIONS,
+    { ...OBSERVE_OPTIONS, ...CRYPTO_OPTIONS },
     0,
   );
   if (values.help) {
@@ -151,6 +159,7 @@ export async function demo(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const tracePath = stringOption(values, 'trace');
   const keylogPath = stringOption(values, 'keylog');
+  const crypto = cryptoOption(command, values);
   const inspectAt = stringOption(values, 'inspect-url');
   const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
 
@@ -170,6 +179,7 @@ export async function demo(argv: readonly string[], io: CliIo): Promise<number> 
     {
       key: keyPem,
       cert: certPem,
+      crypto,
       ...(pairs ? { traceCollector: pairs } : {}),
       ...(inspection ? { inspector: inspection.inspector } : {}),
     },
@@ -188,15 +198,15 @@ export async function demo(argv: readonly string[], io: CliIo): Promise<number> 
   const keylog = keylogPath === undefined ? undefined : createWriteStream(keylogPath, { flags: 'a', mode: 0o600 });
   const watch: Observation = { pairs, inspection, keylog };
   try {
-    io.stdout(`tlschart demo: server on 127.0.0.1:${port}, throwaway ECDSA P-256 certificate for localhost\n\n`);
+    io.stdout(`tlschart demo: server on 127.0.0.1:${port}, throwaway ECDSA P-256 certificate for localhost, ${crypto} crypto provider\n\n`);
     if (inspection) io.stdout(`inspecting both ends, sanitised, at ${inspection.url}\n\n`);
     let first: Outcome;
     let second: Outcome;
     try {
-      first = await runClient(port, certPem, undefined, 'full handshake, establishes a PSK', watch);
+      first = await runClient(port, certPem, undefined, 'full handshake, establishes a PSK', watch, crypto);
       const ticket = first.sessions.at(-1);
       if (!ticket) throw new CommandError('demo: the server sent no NewSessionTicket, nothing to resume with');
-      second = await runClient(port, certPem, ticket, 'resumption with the PSK (psk_dhe_ke)', watch);
+      second = await runClient(port, certPem, ticket, 'resumption with the PSK (psk_dhe_ke)', watch, crypto);
     } catch (e) {
       if (e instanceof CommandError) throw e;
       const why = serverErrors.length > 0 ? ` (server: ${serverErrors.join('; ')})` : '';

@@ -114,6 +114,26 @@ describe('tlschart serve and tlschart connect', () => {
     expect(srv.io.out).toMatch(/^conn 3 127\.0\.0\.1:\d+ resumed /m);
   });
 
+  for (const [serverCrypto, clientCrypto] of [['noble', 'node'], ['node', 'noble']] as const) {
+    it(`serve --crypto ${serverCrypto} and connect --crypto ${clientCrypto} do a full handshake and resume`, async () => {
+      const srv = await startServe(['--crypto', serverCrypto]);
+      const io = capture();
+      const args = ['connect', `127.0.0.1:${srv.port}`, '--ca', srv.certPath as string, '--servername', 'localhost', '--reconnect', '1', '--crypto', clientCrypto];
+      expect(await main(args, io)).toBe(0);
+      expect(io.out).toMatch(/^New, TLSv1\.3, TLS_AES_128_GCM_SHA256, X25519MLKEM768, tickets received: 2$/m);
+      expect(io.out).toMatch(/^Reused, TLSv1\.3, TLS_AES_128_GCM_SHA256, X25519MLKEM768, tickets received: 2$/m);
+      await srv.io.waitFor(/conn 2 /);
+      expect(srv.io.out).toMatch(/^conn 2 127\.0\.0\.1:\d+ resumed /m);
+    });
+  }
+
+  it('demo --crypto noble runs the demo on the pure-JavaScript provider and exits 0', async () => {
+    const io = capture();
+    expect(await main(['demo', '--crypto', 'noble'], io)).toBe(0);
+    expect(io.out).toMatch(/throwaway ECDSA P-256 certificate for localhost, noble crypto provider/);
+    expect(io.out).toMatch(/resumed: yes/);
+  });
+
   it('connect --trace against serve --trace writes traces of both ends that tlschart trace check accepts', async () => {
     const serverTrace = join(dir, 'serve-both.json');
     const clientTrace = join(dir, 'connect-both.json');
@@ -259,6 +279,9 @@ describe('help and usage errors', () => {
     ['a missing target', ['connect'], /^tlschart: connect: HOST:PORT is missing/],
     ['an extra argument', ['demo', 'now'], /^tlschart: demo: unexpected argument "now"/],
     ['an unknown command', ['handshake'], /^tlschart: unknown command "handshake"/],
+    ['a crypto provider connect does not know', ['connect', 'localhost:4433', '--crypto', 'openssl'], /^tlschart: connect: --crypto must be node or noble, got "openssl"\n$/],
+    ['a crypto provider serve does not know', ['serve', '--crypto', 'js'], /^tlschart: serve: --crypto must be node or noble, got "js"\n$/],
+    ['a crypto provider demo does not know', ['demo', '--crypto', 'NODE'], /^tlschart: demo: --crypto must be node or noble, got "NODE"\n$/],
   ];
   for (const [what, argv, message] of bad) {
     it(`${what} gives one line on stderr and exit code 2`, async () => {

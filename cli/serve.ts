@@ -14,7 +14,7 @@ import type { TLSSocket } from '../net/socket.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { recordTo } from '../traces/recorder.js';
 import { TlsError } from '../wire/alerts.js';
-import { intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
+import { CRYPTO_OPTIONS, cryptoHelp, cryptoOption, intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { LIMIT_OPTIONS, limitHelp, limitValues } from './limits.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
 import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
@@ -58,7 +58,7 @@ ${TICKET_STORE_HELP}  --alpn LIST             ALPN protocols, comma separated, i
                           message bytes as hex, application data by length.
   --inspect-url URL       the inspector's WebSocket URL (implies --inspect)
   --keylog FILE           append the secrets in NSS key log format (for Wireshark)
-  -h, --help              show this help
+${cryptoHelp(26)}  -h, --help              show this help
 
 Load and abuse (README "Limits"):
   --max-handshakes N      ClientHellos worked on at once (default 2 x cores,
@@ -160,6 +160,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       'max-tickets': { type: 'string' },
       ...LIMIT_OPTIONS,
       ...OBSERVE_OPTIONS,
+      ...CRYPTO_OPTIONS,
     },
     0,
   );
@@ -184,6 +185,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const idleTimeout = intOption(command, values, 'idle-timeout', 0, 86_400, 120) * 1000;
   const maxTickets = intOption(command, values, 'max-tickets', 1, 100_000_000, 10000);
   const limits = limitValues(command, values);
+  const crypto = cryptoOption(command, values);
   const inspectAt = stringOption(values, 'inspect-url');
   const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
 
@@ -210,6 +212,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     // --max-tickets sizes the default in-memory store; a shared store is sized where it runs.
     ...(ticketStore.store ? {} : { maxTickets }),
     ...limits,
+    crypto,
     ...(alpn ? { ALPNProtocols: alpn } : {}),
     ...(groups ? { groups } : {}),
     ...(tracePath !== undefined

@@ -3,6 +3,7 @@ export * from './bytes.js';
 export * from './suites.js';
 export type * from './provider.js';
 export * from './noble.js';
+export { createNodeProvider, nodeProvider, PROVIDERS, type ProviderName } from './node-provider.js';
 export * from './keyschedule.js';
 export * from './transcript.js';
 export * from './kex.js';

@@ -11,6 +11,7 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import { TlsError } from '../wire/alerts.js';
 import { NamedGroup } from '../wire/types.js';
 import { checkBytes } from './check.js';
+import { isLowOrderX25519 } from './x25519-low-order.js';
 import type { KeyPair, RandomSource, ServerShareResult, SharedSecretResult } from './provider.js';
 
 export type { KeyPair, SharedSecretResult, ServerShareResult } from './provider.js';
@@ -29,6 +30,8 @@ interface GroupImpl {
   validPrivate(privateKey: Uint8Array): boolean;
   /** Throws on any invalid input; the caller turns that into an alert. */
   shared(privateKey: Uint8Array, peerPublic: Uint8Array): Uint8Array;
+  /** Throws when `shared` would refuse this share (of the right length) whatever the private key: no scalar multiplication. */
+  checkShare(peerPublic: Uint8Array): void;
 }
 
 function nist(name: string, curve: Nist, fieldLen: number): GroupImpl {
@@ -46,6 +49,11 @@ function nist(name: string, curve: Nist, fieldLen: number): GroupImpl {
       const point = curve.getSharedSecret(sk, peer, true);
       // §7.4.2: the shared secret is the x-coordinate, Hash-independent, fieldLen bytes.
       return point.subarray(1);
+    },
+    checkShare(peer) {
+      if (peer[0] !== 0x04) throw new Error('not an uncompressed point');
+      // The decoding getSharedSecret does: coordinates below p, on the curve, not the identity.
+      curve.Point.fromBytes(peer).assertValidity();
     },
   };
 }
@@ -76,6 +84,10 @@ const GROUPS = new Map<number, GroupImpl>([
         for (const b of out) acc |= b;
         if (acc === 0) throw new Error('all-zero shared secret');
         return out;
+      },
+      checkShare(peer) {
+        // The list noble refuses before its ladder; no other share gives the all-zero secret.
+        if (isLowOrderX25519(peer)) throw new Error('a point of low order');
       },
     },
   ],
@@ -144,20 +156,23 @@ export function computeSharedSecret(group: number, privateKey: Uint8Array, peerP
   }
 }
 
-/** A fixed scalar used only to check that a peer's share is a valid, non-low-order point. */
-const PROBE_KEYS: Record<number, Uint8Array> = {
-  [NamedGroup.x25519]: new Uint8Array(32).fill(0x55),
-  [NamedGroup.secp256r1]: new Uint8Array(32).fill(0x55),
-  [NamedGroup.secp384r1]: new Uint8Array(48).fill(0x55),
-};
-
 /**
  * RFC 8446 §4.2.8.2, §7.4: a share is acceptable when an agreement with it
- * succeeds — right length, uncompressed point on the curve, not low-order.
+ * would succeed — right length, uncompressed point on the curve, not of low
+ * order. Decided without a scalar multiplication (the same checks the
+ * agreement makes first), so a server does not pay for one twice.
  */
 export function isAcceptableShare(group: number, share: Uint8Array): boolean {
-  const probe = PROBE_KEYS[group];
-  return probe !== undefined && computeSharedSecret(group, probe, share).ok;
+  const g = GROUPS.get(group);
+  if (g === undefined || !(share instanceof Uint8Array) || share.length !== g.publicLength) return false;
+  try {
+    g.checkShare(share);
+    return true;
+  } catch (e) {
+    // The decoder refused the point: not acceptable.
+    void e;
+    return false;
+  }
 }
 
 /** The server's half of an (EC)DHE exchange: a fresh key pair from `random`, then the agreement (§4.2.8). */

@@ -29,6 +29,20 @@ function checkSuite(suite: SuiteInfo): void {
   }
 }
 
+/** "tls13 " + label as bytes, encoded once per label: the handful TLS 1.3 uses come back on every handshake. */
+const LABELS = new Map<string, Uint8Array>();
+const MAX_CACHED_LABELS = 64;
+
+function labelBytes(label: string): Uint8Array {
+  let b = LABELS.get(label);
+  if (b === undefined) {
+    b = utf8(LABEL_PREFIX + label);
+    // Exporter labels come from the application: only a bounded number are kept.
+    if (LABELS.size < MAX_CACHED_LABELS) LABELS.set(label, b);
+  }
+  return b;
+}
+
 /**
  * HKDF-Expand-Label (RFC 8446 §7.1):
  *
@@ -59,7 +73,7 @@ export function hkdfExpandLabel(
   if (!Number.isInteger(length) || length < 1 || length > 255 * hLen) {
     throw new RangeError(`length must be an integer in 1..${255 * hLen}, got ${length}`);
   }
-  const fullLabel = utf8(LABEL_PREFIX + label);
+  const fullLabel = labelBytes(label);
   if (fullLabel.length < 7 || fullLabel.length > 255) {
     throw new RangeError(`"tls13 " + label must be 7..255 bytes, got ${fullLabel.length}`);
   }

@@ -4,15 +4,17 @@ import { describe, expect, it } from 'vitest';
 import { seededEnvironment } from '../engine/env.js';
 import { makeIdentity, makePair } from '../engine/testing/pair.js';
 import { nobleProvider } from './noble.js';
+import { nodeProvider } from './node-provider.js';
 import type { CryptoProvider } from './provider.js';
+import { PROVIDER_CASES } from './testing/providers.js';
 
 type Counts = Record<string, number>;
 
-/** The real @noble provider, with every call counted by method name. */
-function countingProvider(): { provider: CryptoProvider; counts: Counts } {
+/** A real provider, with every call counted by method name. */
+function countingProvider(real: CryptoProvider): { provider: CryptoProvider; counts: Counts } {
   const counts: Counts = {};
-  const provider = { ...nobleProvider, name: 'counting' } as Record<string, unknown>;
-  for (const [key, value] of Object.entries(nobleProvider)) {
+  const provider = { ...real, name: 'counting' } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(real)) {
     if (typeof value !== 'function') continue;
     provider[key] = (...args: unknown[]) => {
       counts[key] = (counts[key] ?? 0) + 1;
@@ -22,9 +24,18 @@ function countingProvider(): { provider: CryptoProvider; counts: Counts } {
   return { provider: provider as unknown as CryptoProvider, counts };
 }
 
-describe('the crypto provider seam', () => {
+const methodsOf = (p: CryptoProvider) => Object.keys(p).filter((k) => typeof (p as unknown as Record<string, unknown>)[k] === 'function').sort();
+
+describe('the crypto providers', () => {
+  it('node:crypto has exactly the methods of @noble', () => {
+    expect(methodsOf(nodeProvider)).toEqual(methodsOf(nobleProvider));
+    expect(nodeProvider.name).toBe('node');
+  });
+});
+
+describe.each(PROVIDER_CASES)('the crypto provider seam ($name)', ({ provider: real }) => {
   it('carries every primitive of a full and a resumed handshake, key exchange and signatures included', async () => {
-    const { provider, counts } = countingProvider();
+    const { provider, counts } = countingProvider(real);
     const identity = await makeIdentity('ecdsa-p256');
     const certified = { chain: identity.certified.chain, key: provider.loadSigningKey(identity.keyPem) };
     const env = seededEnvironment('provider-seam', Date.now(), provider);
@@ -36,11 +47,13 @@ describe('the crypto provider seam', () => {
     const second = makePair({ identity: { ...identity, certified }, env, store: first.store, client: { session } });
     await second.run();
     expect(second.client.info?.resumed).toBe(true);
-    const methods = Object.keys(nobleProvider).filter((k) => typeof (nobleProvider as unknown as Record<string, unknown>)[k] === 'function');
+    const methods = methodsOf(real);
     for (const m of methods) expect({ method: m, calls: counts[m] ?? 0 }).toEqual({ method: m, calls: expect.any(Number) });
     for (const m of methods) expect(counts[m] ?? 0, `${m} was never called through the provider`).toBeGreaterThan(0);
   });
+});
 
+describe('the crypto provider seam', () => {
   it('is the only way the charts, the engine, the record layer and the codec reach crypto primitives', () => {
     const root = path.resolve(import.meta.dirname, '..');
     const files = ['machines', 'record', 'wire', 'engine']
@@ -50,7 +63,7 @@ describe('the crypto provider seam', () => {
       .filter((f) => !['engine/env.ts', 'engine/config.ts'].includes(f));
     expect(files.length).toBeGreaterThan(20);
     const offenders = files.filter((f) =>
-      /from '(@noble\/[^']+|node:crypto|[./]*crypto\/(noble|kex)\.js)'/.test(readFileSync(path.join(root, f), 'utf8').replace(/import type [^;]+;/g, '')),
+      /from '(@noble\/[^']+|node:crypto|[./]*crypto\/(noble|kex|node-provider|node-kex|node-signature)\.js)'/.test(readFileSync(path.join(root, f), 'utf8').replace(/import type [^;]+;/g, '')),
     );
     expect(offenders).toEqual([]);
   });

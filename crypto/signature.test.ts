@@ -21,9 +21,13 @@ function pemOf(type: 'ec' | 'ed25519' | 'rsa', opts: Record<string, unknown> = {
   return privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
+const pemKeys = { 'P-256': pemOf('ec', { namedCurve: 'prime256v1' }), 'P-384': pemOf('ec', { namedCurve: 'secp384r1' }) };
+const fromHexBig = (hex: string) => BigInt(`0x${hex}`);
+const bigToBytes = (n: bigint) => Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'));
+
 const keys = {
-  p256: signingKeyFromPem(pemOf('ec', { namedCurve: 'prime256v1' })),
-  p384: signingKeyFromPem(pemOf('ec', { namedCurve: 'secp384r1' })),
+  p256: signingKeyFromPem(pemKeys['P-256']),
+  p384: signingKeyFromPem(pemKeys['P-384']),
   ed25519: signingKeyFromPem(pemOf('ed25519')),
   rsa: signingKeyFromPem(pemOf('rsa', { modulusLength: 2048 })),
 };
@@ -103,6 +107,43 @@ describe('sign and verify round trips (RFC 8446 §4.2.3)', () => {
 
   it('covers every supported scheme', () => {
     expect(cases.map((c) => c[2]).sort()).toEqual([...SUPPORTED_SIGNATURE_SCHEMES].sort());
+  });
+});
+
+describe('ECDSA verification with a peer key seen before (its table of multiples is kept)', () => {
+  /** DER SEQUENCE { INTEGER r, INTEGER s } from big-endian magnitudes (a leading 0 keeps them positive). */
+  const der = (r: Uint8Array, s: Uint8Array) => {
+    const int = (x: Uint8Array) => [0x02, x.length + 1, 0, ...x];
+    const body = [...int(r), ...int(s)];
+    return Uint8Array.from([0x30, body.length, ...body]);
+  };
+  const n256 = fromHexBig('ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+
+  for (const [name, key, scheme] of [
+    ['P-256', keys.p256, S.ecdsa_secp256r1_sha256],
+    ['P-384', keys.p384, S.ecdsa_secp384r1_sha384],
+  ] as const) {
+    it(`gives the same answers the first time (building the table) and every later time (${name})`, () => {
+      const sig = key.sign(scheme, message);
+      for (let round = 0; round < 3; round++) {
+        expect(verifySignature(scheme, key.spki, message, sig)).toBe(true);
+        expect(verifySignature(scheme, key.spki, utf8('another message'), sig)).toBe(false);
+        expect(verifySignature(scheme, key.spki, message, flipBit(sig, 8 * 8))).toBe(false);
+      }
+      // A signature from node:crypto (random k, maybe high S) verifies through the table too.
+      const bySomeoneElse = new Uint8Array(nodeSign(scheme === S.ecdsa_secp256r1_sha256 ? 'sha256' : 'sha384', message, { key: pemKeys[name], dsaEncoding: 'der' }));
+      expect(verifySignature(scheme, key.spki, message, bySomeoneElse)).toBe(true);
+    });
+  }
+
+  it('refuses r or s of zero or not below the group order', () => {
+    const sig = keys.p256.sign(S.ecdsa_secp256r1_sha256, message);
+    expect(verifySignature(S.ecdsa_secp256r1_sha256, keys.p256.spki, message, sig)).toBe(true);
+    const one = Uint8Array.of(1);
+    const order = bigToBytes(n256);
+    for (const [r, s] of [[Uint8Array.of(0), one], [one, Uint8Array.of(0)], [order, one], [one, order]] as const) {
+      expect(verifySignature(S.ecdsa_secp256r1_sha256, keys.p256.spki, message, der(r, s))).toBe(false);
+    }
   });
 });
 

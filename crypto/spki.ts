@@ -1,17 +1,28 @@
 /**
  * Reading public keys out of DER SubjectPublicKeyInfo (RFC 5280 §4.1.2.7),
  * the form a Certificate carries them in (RFC 8446 §4.4.2). node:crypto parses
- * the ASN.1; the raw key material then goes to @noble (ECDSA, Ed25519) or
- * stays a node KeyObject (RSA, RFC 8446 §4.2.3 rsa_pss_rsae_*).
+ * the ASN.1 into a KeyObject (what the node provider verifies with); the raw
+ * key material is also kept for @noble (ECDSA, Ed25519).
+ *
+ * Parsing is done once per distinct SubjectPublicKeyInfo: a DER import costs
+ * hundreds of microseconds in OpenSSL 3.0, and a client sees the same server
+ * key on every handshake. The cache is bounded (SPKI_CACHE_SIZE keys, least
+ * recently used evicted) and keyed by the exact bytes.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { BoundedCache, bytesKey } from './cache.js';
 
 export type KeyKind = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'rsa';
 
+/** A parsed public key: node's KeyObject for every kind, plus the raw form @noble takes. Shared: never mutate. */
 export type ParsedPublicKey =
-  | { kind: 'ecdsa-p256' | 'ecdsa-p384'; point: Uint8Array }
-  | { kind: 'ed25519'; raw: Uint8Array }
-  | { kind: 'rsa'; key: KeyObject; modulusBits: number };
+  | { readonly kind: 'ecdsa-p256' | 'ecdsa-p384'; readonly key: KeyObject; readonly point: Uint8Array }
+  | { readonly kind: 'ed25519'; readonly key: KeyObject; readonly raw: Uint8Array }
+  | { readonly kind: 'rsa'; readonly key: KeyObject; readonly modulusBits: number };
+
+/** Distinct SubjectPublicKeyInfos kept parsed. */
+export const SPKI_CACHE_SIZE = 256;
+const parsed = new BoundedCache<string, ParsedPublicKey>(SPKI_CACHE_SIZE);
 
 export const fromB64u = (s: unknown): Uint8Array => {
   if (typeof s !== 'string') throw new TypeError('JWK member missing');
@@ -46,9 +57,17 @@ export function keyKind(key: KeyObject): KeyKind | undefined {
   }
 }
 
-/** Parse a DER SubjectPublicKeyInfo; undefined for anything malformed or unsupported. */
+/**
+ * Parse a DER SubjectPublicKeyInfo; undefined for anything malformed or
+ * unsupported. The same bytes give the same (frozen) object while it is cached.
+ */
 export function parseSpki(spki: Uint8Array): ParsedPublicKey | undefined {
   if (!(spki instanceof Uint8Array) || spki.length === 0) return undefined;
+  // Only keys that parse are kept: bytes that do not cannot push a good key out.
+  return parsed.getOrCreate(bytesKey(spki), () => parseSpkiUncached(spki));
+}
+
+function parseSpkiUncached(spki: Uint8Array): ParsedPublicKey | undefined {
   let key: KeyObject;
   try {
     key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
@@ -59,13 +78,13 @@ export function parseSpki(spki: Uint8Array): ParsedPublicKey | undefined {
   }
   const kind = keyKind(key);
   if (kind === undefined) return undefined;
-  if (kind === 'rsa') return { kind, key, modulusBits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+  if (kind === 'rsa') return Object.freeze({ kind, key, modulusBits: key.asymmetricKeyDetails?.modulusLength ?? 0 });
   const jwk = key.export({ format: 'jwk' });
-  if (kind === 'ed25519') return { kind, raw: fromB64u(jwk.x) };
+  if (kind === 'ed25519') return Object.freeze({ kind, key, raw: fromB64u(jwk.x) });
   const len = kind === 'ecdsa-p256' ? 32 : 48;
   const point = new Uint8Array(1 + 2 * len);
   point[0] = 0x04;
   point.set(fixed(fromB64u(jwk.x), len), 1);
   point.set(fixed(fromB64u(jwk.y), len), 1 + len);
-  return { kind, point };
+  return Object.freeze({ kind, key, point });
 }

@@ -1,5 +1,6 @@
 /** Defaults for client and server configurations, and the chain checkers the engine plugs in. */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import { BoundedCache } from '../crypto/cache.js';
 import { SUPPORTED_SIGNATURE_SCHEMES } from '../crypto/signature.js';
 import { SUPPORTED_SUITES } from '../crypto/suites.js';
 import type { ChainVerifier, ClientConfig, ServerConfig } from '../machines/types.js';
@@ -7,16 +8,24 @@ import { validateServerChain } from '../pki/validate.js';
 import { TlsError } from '../wire/alerts.js';
 import { NamedGroup } from '../wire/types.js';
 
+/** Leaf certificates already parsed by parseLeafOnly (SHA-256 of the DER → its SubjectPublicKeyInfo), bounded. */
+const leafKeys = new BoundedCache<string, Uint8Array>(256);
+
 /**
  * For rejectUnauthorized: false — the chain is not judged, but the leaf must
  * parse so the CertificateVerify signature can still be checked against its key.
+ * Each distinct leaf is parsed once (a cache of 256, least recently used out).
  */
 export const parseLeafOnly: ChainVerifier = (chain) => {
   const leaf = chain[0];
   if (!leaf) return { ok: false, error: new TlsError('bad_certificate', 'EmptyChain', 'no certificate') };
+  const key = createHash('sha256').update(leaf).digest('base64');
+  const known = leafKeys.get(key);
+  if (known !== undefined) return { ok: true, leafSpki: known };
   try {
-    const cert = new X509Certificate(leaf);
-    return { ok: true, leafSpki: new Uint8Array(cert.publicKey.export({ type: 'spki', format: 'der' })) };
+    const leafSpki = new Uint8Array(new X509Certificate(leaf).publicKey.export({ type: 'spki', format: 'der' }));
+    leafKeys.set(key, leafSpki);
+    return { ok: true, leafSpki };
   } catch (e) {
     return {
       ok: false,

@@ -10,10 +10,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { createActor, type Actor, type AnyActorLogic, type InspectionEvent } from 'xstate';
-import { toHex } from '../crypto/bytes.js';
+import { concat, toHex } from '../crypto/bytes.js';
 import { exportKeyingMaterial, trafficKeys } from '../crypto/keyschedule.js';
 import { NamedGroup } from '../wire/types.js';
-import { RecordLayer } from '../record/layer.js';
+import { RecordLayer, type RecordItem } from '../record/layer.js';
 import { AlertDescription, alertName, alertToSend, TlsError } from '../wire/alerts.js';
 import { decodeHandshake } from '../wire/handshake.js';
 import { decodeError } from '../wire/reader.js';
@@ -95,7 +95,8 @@ type AnyCtx = ClientContext | ServerContext;
  */
 export type HandshakeGate = (message: HandshakeMessage) => Promise<(() => void) | undefined>;
 
-const OUTBOX_COMPACT_AT = 64;
+/** Commands kept in the machine's outbox before the engine empties it (every action copies it). */
+const OUTBOX_COMPACT_AT = 16;
 
 abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvents> {
   readonly actor: Actor<AnyActorLogic>;
@@ -110,6 +111,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   /** The transport went away before the handshake completed: handshake work still queued is dropped. */
   private gone = false;
   private readonly gate: HandshakeGate | undefined;
+  /** The inspection observer that reports transitions is attached (see inspectTransitions). */
+  private inspecting = false;
   private lastState = '';
   private readEpoch = 'plaintext';
   private writeEpoch = 'plaintext';
@@ -135,8 +138,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       ...(limits.maxEmptyRecords !== undefined ? { maxEmptyRecords: limits.maxEmptyRecords } : {}),
     });
     this.layer.acceptPlaintextAlerts = true;
-    const inspect = (ev: InspectionEvent) => this.inspect(ev);
-    this.actor = createActor(logic, { input, inspect });
+    // No inspection observer here: see inspectTransitions.
+    this.actor = createActor(logic, { input });
     // Without an error observer XState rethrows an action's exception as an uncaught
     // exception; afterEvent() turns it into internal_error instead.
     this.actor.subscribe({ error: () => undefined });
@@ -185,11 +188,15 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     this.run(async () => this.afterEvent());
   }
 
-  /** Feed bytes received from the peer. Resolves when they have been processed. */
-  receive(bytes: Uint8Array): Promise<void> {
+  /**
+   * Feed bytes received from the peer. Resolves when they have been processed.
+   * `owned`: the caller never touches `bytes` again (a socket's fresh read
+   * buffer), so the record layer keeps them without copying.
+   */
+  receive(bytes: Uint8Array, options: { owned?: boolean } = {}): Promise<void> {
     return this.run(async () => {
       if (this.finished) return;
-      this.layer.receive(bytes);
+      this.layer.receive(bytes, options.owned === true);
       await this.pump();
     });
   }
@@ -239,6 +246,20 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     return this.run(async () => this.send(event));
   }
 
+  /**
+   * Drop the commands the engine already carried out from the machine's outbox
+   * (application data, tickets, the handshake flight), so a connection that goes
+   * quiet keeps none of them alive. The outbox is also emptied every 16 commands;
+   * the socket layer calls this once a connection has been quiet for a moment.
+   */
+  compact(): Promise<void> {
+    return this.run(async () => {
+      if (this.finished || this.consumed === 0 || this.actor.getSnapshot().status !== 'active') return;
+      this.actor.send({ type: 'engine.drained' });
+      this.consumed = 0;
+    });
+  }
+
   /** Wait until everything queued so far has been processed. */
   settled(): Promise<void> {
     return this.run(async () => undefined);
@@ -282,9 +303,11 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   }
 
   private async pump(): Promise<void> {
+    let carried: RecordItem | undefined;
     for (;;) {
       if (this.finished) return;
-      const item = this.layer.next();
+      const item = carried ?? this.layer.next();
+      carried = undefined;
       if (!item) return;
       switch (item.kind) {
         case 'handshake':
@@ -295,10 +318,24 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
           this.emit('alert', { alert: alertName(item.description), direction: 'received', level: item.level });
           await this.send({ type: 'recv.Alert', level: item.level, description: item.description });
           break;
-        case 'application_data':
-          this.trace({ kind: 'appdata', direction: 'in', length: item.data.length });
-          await this.send({ type: 'recv.ApplicationData', data: item.data });
+        case 'application_data': {
+          // Records of application data that arrived together reach the chart as one event
+          // (one XState step, not one per record); the first other item waits for the next turn.
+          let data = item.data;
+          let next = this.layer.next();
+          if (next?.kind === 'application_data') {
+            const parts = [data];
+            while (next?.kind === 'application_data') {
+              parts.push(next.data);
+              next = this.layer.next();
+            }
+            data = concat(...parts);
+          }
+          carried = next;
+          this.trace({ kind: 'appdata', direction: 'in', length: data.length });
+          await this.send({ type: 'recv.ApplicationData', data });
           break;
+        }
         case 'change_cipher_spec':
           this.trace({ kind: 'ccs', direction: 'in' });
           await this.send({ type: 'recv.ChangeCipherSpec' });
@@ -343,6 +380,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
 
   protected async send(event: TlsEvent): Promise<void> {
     if (this.finished) return;
+    if (!this.inspecting && this.listenerCount('trace') > 0) this.inspectTransitions();
     this.actor.send(event);
     await this.afterEvent(event.type);
   }
@@ -375,7 +413,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       return;
     }
     if (ctx.outbox.length > OUTBOX_COMPACT_AT && snap.status === 'active') {
-      // Commands already carried out are dropped so a long connection does not grow.
+      // Commands already carried out are dropped so a busy connection does not grow (and see compact).
       this.actor.send({ type: 'engine.drained' });
       this.consumed = 0;
     }
@@ -475,8 +513,20 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     if (this.listenerCount('trace') > 0) this.emit('trace', entry);
   }
 
+  /**
+   * Report the chart's transitions as 'transition' trace entries, from now on.
+   * Attached before the first event sent while a 'trace' listener exists, so a
+   * connection nobody traces makes XState build no inspection events at all.
+   * (No listener can exist when the actor starts, in the constructor.)
+   */
+  private inspectTransitions(): void {
+    if (this.inspecting) return;
+    this.inspecting = true;
+    this.actor.system.inspect((ev: InspectionEvent) => this.inspect(ev));
+  }
+
   private inspect(ev: InspectionEvent): void {
-    if (ev.type !== '@xstate.microstep' || this.listenerCount('trace') === 0) return;
+    if (ev.type !== '@xstate.microstep' || ev.actorRef !== this.actor || this.listenerCount('trace') === 0) return;
     const transitions = (ev as unknown as { _transitions: Array<{ source: { id: string; path: string[] }; target?: Array<{ id: string }>; guard?: unknown; eventType: string }> })._transitions;
     for (const t of transitions) {
       const source = t.source.path.join('.') || '(root)';

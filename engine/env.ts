@@ -1,13 +1,33 @@
 /** Environments: where randomness and time come from (injected so handshakes can replay). */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { concat, utf8 } from '../crypto/bytes.js';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { Environment } from '../machines/types.js';
 
+/**
+ * Random bytes from node's CSPRNG, drawn 4 KiB at a time: a handshake asks
+ * for a dozen small pieces (randoms, session ids, key shares, ticket ids), and
+ * one call per piece costs more than the bytes. Every byte is handed out once.
+ */
+const POOL_SIZE = 4096;
+const pool = new Uint8Array(POOL_SIZE);
+let poolOffset = POOL_SIZE;
+
+function systemRandom(n: number): Uint8Array {
+  if (n > POOL_SIZE / 4) return randomFillSync(new Uint8Array(n));
+  if (poolOffset + n > POOL_SIZE) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = pool.slice(poolOffset, poolOffset + n);
+  poolOffset += n;
+  return out;
+}
+
 export function systemEnvironment(crypto: CryptoProvider = nobleProvider): Environment {
-  return { random: (n) => new Uint8Array(randomBytes(n)), now: () => Date.now(), crypto };
+  return { random: systemRandom, now: () => Date.now(), crypto };
 }
 
 export interface SeededEnvironment extends Environment {

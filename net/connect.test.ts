@@ -3,12 +3,15 @@ import { once } from 'node:events';
 import { connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nobleProvider } from '../crypto/noble.js';
+import { nodeProvider } from '../crypto/node-provider.js';
 import type { TraceEntry } from '../engine/connection.js';
+import { seededEnvironment } from '../engine/env.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import { connect, type ConnectOptions } from './connect.js';
 import type { ServerOptions } from './server.js';
-import type { TLSSocket } from './socket.js';
+import { COMPACT_AFTER_MS, type TLSSocket } from './socket.js';
 import { collect, makePki, nextClientError, nextError, sessions, startServer, type Running, type TestPki } from './testing/fixtures.js';
 
 let pki: TestPki;
@@ -210,6 +213,80 @@ describe('tlschart client and tlschart server over loopback sockets', () => {
   it('throw a TypeError for an unknown group or suite name', () => {
     expect(() => connect({ port: 1, groups: ['x448'] })).toThrow(/unknown group "x448"/);
     expect(() => connect({ port: 1, cipherSuites: 'TLS_RSA_WITH_NULL_MD5' })).toThrow(/unknown or unsupported suite/);
+  });
+});
+
+describe('crypto providers', () => {
+  it('sockets run on node:crypto by default, on @noble with crypto: "noble"', async () => {
+    const providers: string[] = [];
+    const r = await serve({}, (s) => {
+      providers.push(s.engine?.context.env.crypto.name ?? '?');
+      greeter(s);
+    });
+    const byDefault = dial(r.port);
+    await once(byDefault, 'data');
+    expect(byDefault.engine?.context.env.crypto).toBe(nodeProvider);
+    const noble = dial(r.port, { crypto: 'noble' });
+    await once(noble, 'data');
+    expect(noble.engine?.context.env.crypto).toBe(nobleProvider);
+    expect(providers).toEqual(['node', 'node']);
+
+    const nobleServer = await serve({ crypto: 'noble' }, (s) => {
+      providers.push(s.engine?.context.env.crypto.name ?? '?');
+      greeter(s);
+    });
+    await once(dial(nobleServer.port), 'data');
+    expect(providers).toEqual(['node', 'node', 'noble']);
+  });
+
+  for (const [clientCrypto, serverCrypto] of [['noble', 'node'], ['node', 'noble']] as const) {
+    it(`a ${clientCrypto} client and a ${serverCrypto} server complete a full handshake and a resumption`, async () => {
+      const r = await serve({ crypto: serverCrypto }, greeter);
+      const first = dial(r.port, { crypto: clientCrypto });
+      const got = sessions(first, 2);
+      expect(((await once(first, 'data')) as [Buffer])[0].toString()).toBe('hello stranger');
+      const [, ticket] = (await got.first) as [Buffer, Buffer];
+      first.end();
+      await once(first, 'close');
+      const second = dial(r.port, { crypto: clientCrypto, session: ticket });
+      expect(((await once(second, 'data')) as [Buffer])[0].toString()).toBe('hello again');
+      expect(second.isSessionReused()).toBe(true);
+    });
+  }
+
+  it('crypto, when given, replaces the provider of a given env; otherwise the env keeps its own', async () => {
+    const r = await serve({}, greeter);
+    const env = seededEnvironment('net-crypto-option', Date.now(), nobleProvider);
+    const keeps = dial(r.port, { env });
+    await once(keeps, 'data');
+    expect(keeps.engine?.context.env.crypto).toBe(nobleProvider);
+    const replaced = dial(r.port, { env: seededEnvironment('net-crypto-option-2', Date.now(), nobleProvider), crypto: 'node' });
+    await once(replaced, 'data');
+    expect(replaced.engine?.context.env.crypto).toBe(nodeProvider);
+  });
+
+  it('throw a TypeError for a crypto option that names no provider', async () => {
+    expect(() => connect({ port: 1, crypto: 'openssl' as 'node' })).toThrow(/crypto must be 'node' or 'noble', got "openssl"/);
+    await expect(startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, crypto: 'js' as 'node' })).rejects.toThrow(TypeError);
+  });
+});
+
+describe('idle connections', () => {
+  it('let their engines drop every carried-out command once quiet, and keep working', async () => {
+    let serverSocket: TLSSocket | undefined;
+    const r = await serve({}, (s) => {
+      serverSocket = s;
+      greeter(s);
+    });
+    const client = dial(r.port);
+    await once(client, 'data');
+    client.write('ping');
+    await once(client, 'data');
+    await new Promise((resolve) => setTimeout(resolve, COMPACT_AFTER_MS + 300));
+    expect(client.engine?.context.outbox).toEqual([]);
+    expect(serverSocket?.engine?.context.outbox).toEqual([]);
+    client.write('again');
+    expect(((await once(client, 'data')) as [Buffer])[0].toString()).toBe('again');
   });
 });
 

@@ -11,7 +11,8 @@ import { validateServerChain } from '../pki/validate.js';
 import { tracedClientMachine } from '../traces/recorder.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import type { ClientSession } from '../tickets/types.js';
-import { certifiedKey, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, type LimitOptions, type PemInput } from './options.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { certifiedKey, cryptoProvider, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, withProvider, type CryptoOption, type LimitOptions, type PemInput } from './options.js';
 import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
 import { TLSSocket, type KeylogSink } from './socket.js';
 
@@ -52,7 +53,7 @@ export interface ConnectOptions extends ObserveOptions, LimitOptions {
   traceLabel?: string;
   /** Receives key log lines (NSS format); the socket also emits 'keylog'. */
   keylog?: KeylogSink;
-  /** Randomness and clock; default the system's. For reproducible traces in tests. */
+  /** Randomness and clock (and a crypto provider); default the system's. For reproducible traces in tests. */
   env?: Environment;
   /**
    * Milliseconds from connect() until the handshake must be complete (the TCP
@@ -62,6 +63,12 @@ export interface ConnectOptions extends ObserveOptions, LimitOptions {
   handshakeTimeout?: number;
   /** Milliseconds without a byte either way after which the established connection is closed (close_notify, 'idle' event). Default 0: never. */
   idleTimeout?: number;
+  /**
+   * The crypto provider: 'node' (node:crypto, the default) or 'noble' (pure
+   * JavaScript @noble; deterministic ECDSA), or a CryptoProvider. With `env`,
+   * the env's provider unless this is given.
+   */
+  crypto?: CryptoOption;
 }
 
 interface Prepared {
@@ -74,14 +81,14 @@ interface Prepared {
   reject: boolean;
 }
 
-function clientCertificate(options: ConnectOptions): CertifiedKey | undefined {
+function clientCertificate(options: ConnectOptions, crypto: CryptoProvider): CertifiedKey | undefined {
   if (options.cert === undefined && options.key === undefined) return undefined;
   if (options.cert === undefined || options.key === undefined) throw new TypeError('connect: cert and key go together');
-  return certifiedKey(options.cert, options.key, 'connect');
+  return certifiedKey(options.cert, options.key, 'connect', crypto);
 }
 
-/** Options to engine configuration; throws TypeError on a bad option. */
-export function prepareClient(options: ConnectOptions, now: number): Prepared {
+/** Options to engine configuration; throws TypeError on a bad option. `crypto` loads the client key, if any. */
+export function prepareClient(options: ConnectOptions, now: number, crypto: CryptoProvider = cryptoProvider(options.crypto, 'connect')): Prepared {
   const host = options.host ?? 'localhost';
   const servername = options.servername !== undefined && options.servername !== '' ? options.servername : isIP(host) === 0 ? host : undefined;
   const checkName = servername ?? host;
@@ -95,7 +102,7 @@ export function prepareClient(options: ConnectOptions, now: number): Prepared {
     serverName: servername,
     alpnProtocols: parseAlpn(options.ALPNProtocols ?? []),
     verifyServerChain,
-    clientCertificate: clientCertificate(options),
+    clientCertificate: clientCertificate(options, crypto),
     limits: protocolLimits(options, 'connect'),
   };
   if (groups) {
@@ -133,8 +140,9 @@ export function prepareClient(options: ConnectOptions, now: number): Prepared {
  * 'data', 'end', 'close', 'error' (TlsError with .alert and .reason, or a transport error), 'warning'.
  */
 export function connect(options: ConnectOptions, secureConnectListener?: () => void): TLSSocket {
-  const env = options.env ?? systemEnvironment();
-  const prepared = prepareClient(options, env.now());
+  const provider = cryptoProvider(options.crypto, 'connect');
+  const env = options.env === undefined ? systemEnvironment(provider) : withProvider(options.env, options.crypto, provider);
+  const prepared = prepareClient(options, env.now(), env.crypto);
   if (options.socket === undefined && options.port === undefined) throw new TypeError('connect: port is required');
   for (const name of ['handshakeTimeout', 'idleTimeout'] as const) {
     const v = options[name];

@@ -4,8 +4,9 @@
  * are TypeErrors thrown synchronously, as node:tls does for bad options.
  */
 import { X509Certificate } from 'node:crypto';
-import { nobleProvider } from '../crypto/noble.js';
+import { PROVIDERS, type ProviderName } from '../crypto/node-provider.js';
 import type { CryptoProvider } from '../crypto/provider.js';
+import type { Environment } from '../machines/types.js';
 import { suiteByName } from '../crypto/suites.js';
 import type { CertifiedKey, ProtocolLimits } from '../machines/types.js';
 import { pemToDerList } from '../pki/pem.js';
@@ -82,6 +83,36 @@ export function parseAlpn(value: readonly string[]): string[] {
   return [...value];
 }
 
+/**
+ * Which crypto provider a socket runs on: 'node' (node:crypto, OpenSSL; the
+ * default) or 'noble' (pure JavaScript, @noble; ECDSA signatures deterministic,
+ * RFC 6979), or any CryptoProvider object.
+ */
+export type CryptoOption = ProviderName | CryptoProvider;
+
+export const DEFAULT_CRYPTO: ProviderName = 'node';
+
+/** The provider a `crypto` option names; TypeError for anything else. */
+export function cryptoProvider(value: CryptoOption | undefined, what: string): CryptoProvider {
+  if (value === undefined) return PROVIDERS[DEFAULT_CRYPTO];
+  if (typeof value === 'string') {
+    const p = (PROVIDERS as Record<string, CryptoProvider>)[value];
+    if (p === undefined) throw new TypeError(`${what}: crypto must be 'node' or 'noble', got ${JSON.stringify(value)}`);
+    return p;
+  }
+  if (typeof value === 'object' && value !== null && typeof value.aeadSeal === 'function') return value;
+  throw new TypeError(`${what}: crypto must be 'node', 'noble' or a CryptoProvider`);
+}
+
+/**
+ * The environment of one connection: `env` when given (its randomness, clock
+ * and provider), with the provider replaced when `crypto` was given too.
+ */
+export function withProvider(env: Environment, crypto: CryptoOption | undefined, provider: CryptoProvider): Environment {
+  if (crypto === undefined || env.crypto === provider) return env;
+  return { ...env, crypto: provider };
+}
+
 /** PEM inputs as a list of strings. */
 export function pemStrings(value: PemInput): string[] {
   const list = typeof value === 'string' || Buffer.isBuffer(value) ? [value] : [...value];
@@ -90,9 +121,11 @@ export function pemStrings(value: PemInput): string[] {
 
 /**
  * A certificate chain (PEM, leaf first, intermediates may follow) and its
- * private key as the engine needs them.
+ * private key as the engine needs them. The key is read once, here, into the
+ * provider's form (a node KeyObject for both providers' RSA, and for every
+ * kind with the node provider): never again per handshake.
  */
-export function certifiedKey(certPem: string | Buffer, keyPem: string | Buffer, what: string, crypto: CryptoProvider = nobleProvider): CertifiedKey {
+export function certifiedKey(certPem: string | Buffer, keyPem: string | Buffer, what: string, crypto: CryptoProvider): CertifiedKey {
   const [cert] = pemStrings(certPem);
   const [key] = pemStrings(keyPem);
   const chain = pemToDerList(cert ?? '');
@@ -109,7 +142,7 @@ export function certifiedKey(certPem: string | Buffer, keyPem: string | Buffer, 
 }
 
 /** Several key/cert pairs (node:tls allows arrays, e.g. an RSA and an ECDSA certificate). */
-export function certifiedKeys(cert: PemInput, key: PemInput, what: string, crypto: CryptoProvider = nobleProvider): CertifiedKey[] {
+export function certifiedKeys(cert: PemInput, key: PemInput, what: string, crypto: CryptoProvider): CertifiedKey[] {
   const certs = pemStrings(cert);
   const keys = pemStrings(key);
   if (certs.length !== keys.length) throw new TypeError(`${what}: ${certs.length} cert(s) but ${keys.length} key(s)`);

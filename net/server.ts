@@ -13,7 +13,8 @@ import { MemoryTicketStore } from '../tickets/memory-store.js';
 import { MAX_TICKET_LIFETIME_S, type TicketStore } from '../tickets/types.js';
 import type { TlsError } from '../wire/alerts.js';
 import { defaultHandshakeQueue, defaultMaxHandshakes, EventLoopTurns, HandshakeAdmission, type AdmissionStats } from './admission.js';
-import { certifiedKeys, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, type LimitOptions, type PemInput } from './options.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { certifiedKeys, cryptoProvider, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, withProvider, type CryptoOption, type LimitOptions, type PemInput } from './options.js';
 import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
 import { TLSSocket } from './socket.js';
 
@@ -61,8 +62,14 @@ export interface ServerOptions extends ObserveOptions, LimitOptions {
   maxHandshakes?: number;
   /** ClientHellos that may wait for one of the `maxHandshakes` slots. Default 4 × maxHandshakes. */
   handshakeQueue?: number;
-  /** Randomness and clock for every connection; default the system's. */
+  /** Randomness and clock (and a crypto provider) for every connection; default the system's. */
   env?: () => Environment;
+  /**
+   * The crypto provider: 'node' (node:crypto, the default) or 'noble' (pure
+   * JavaScript @noble; deterministic ECDSA), or a CryptoProvider. The key is
+   * loaded into it once, here. With `env`, the env's provider unless this is given.
+   */
+  crypto?: CryptoOption;
 }
 
 /** What a 'refused' event says: who, and when the server said no (before or after its ClientHello arrived). */
@@ -110,11 +117,16 @@ export class Server extends EventEmitter {
   #accepted = 0;
   #handshakeTimeouts = 0;
   #idleTimeouts = 0;
+  readonly #provider: CryptoProvider;
+  /** The system's randomness and clock with this server's provider, shared by its connections (it holds no state). */
+  readonly #systemEnv: Environment;
 
   constructor(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void) {
     super();
     if (options.key === undefined || options.cert === undefined) throw new TypeError('createServer: key and cert are required');
     this.#options = options;
+    this.#provider = cryptoProvider(options.crypto, 'createServer');
+    this.#systemEnv = systemEnvironment(this.#provider);
     if (options.ticketStore !== undefined && options.maxTickets !== undefined) {
       throw new TypeError('createServer: maxTickets sizes the default in-memory store; size the ticketStore you pass yourself');
     }
@@ -129,7 +141,7 @@ export class Server extends EventEmitter {
     const rejectClients = requestCert && options.rejectUnauthorized !== false;
     const ca = options.ca === undefined ? undefined : pemStrings(options.ca);
     const overrides: Partial<ServerConfig> = {
-      certificates: certifiedKeys(options.cert, options.key, 'createServer'),
+      certificates: certifiedKeys(options.cert, options.key, 'createServer', this.#provider),
       alpnProtocols: parseAlpn(options.ALPNProtocols ?? []),
       requestClientCertificate: requestCert,
       requireClientCertificate: rejectClients,
@@ -262,7 +274,8 @@ export class Server extends EventEmitter {
     socket.setHandshakeTimeout(this.#handshakeTimeout);
     socket.setIdleTimeout(this.#idleTimeout);
     socket.once('idle', () => this.#idleTimeouts++);
-    const env = this.#options.env?.() ?? systemEnvironment();
+    const custom = this.#options.env?.();
+    const env = custom === undefined ? this.#systemEnv : withProvider(custom, this.#options.crypto, this.#provider);
     // Admission control: a ClientHello waits for a slot (or is refused), then for the event loop
     // to poll I/O once more, so that a peer that already closed is seen (and abandoned) first,
     // then for its turn: one handshake's work per turn of the loop (see EventLoopTurns).

@@ -59,6 +59,8 @@ const GROUP_CODES: Record<string, number> = {
 
 /** How long a transport may take to deliver our last alert and close after a TLS failure. */
 const LINGER_MS = 2000;
+/** After activity, how long until the engine is asked to drop the commands it carried out (engine compact()). */
+export const COMPACT_AFTER_MS = 500;
 
 /** The transport closed before the handshake completed. */
 export function closedDuringHandshake(): TlsError {
@@ -108,6 +110,7 @@ export class TLSSocket extends Duplex {
   #idleMs = 0;
   /** When bytes last crossed the transport, either way (for the idle timeout). */
   #lastActivity = 0;
+  #compactTimer: NodeJS.Timeout | undefined;
   #peer: { address: string | undefined; port: number | undefined; family: string | undefined } | undefined;
 
   constructor(init: TLSSocketInit) {
@@ -167,6 +170,7 @@ export class TLSSocket extends Duplex {
     const net = this.#net();
     if (net) this.#peer = { address: net.remoteAddress, port: net.remotePort, family: net.remoteFamily };
     conn.on('output', (bytes) => {
+      this.#compactSoon();
       const t = this.#transport;
       if (t.destroyed || t.writableEnded) return;
       this.#lastActivity = Date.now();
@@ -414,6 +418,8 @@ export class TLSSocket extends Duplex {
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    if (this.#compactTimer) clearTimeout(this.#compactTimer);
+    this.#compactTimer = undefined;
     const reason = err ?? new Error('the socket was destroyed');
     this.#rejectSecured(reason);
     this.#settleDrain(reason);
@@ -433,12 +439,28 @@ export class TLSSocket extends Duplex {
 
   // ------------------------------------------------------------ internals
 
+  /**
+   * Once the connection has been quiet for COMPACT_AFTER_MS, let the engine drop
+   * what it carried out, so an idle connection holds no data or handshake flight.
+   * One timer per busy period, not one engine event per record.
+   */
+  #compactSoon(): void {
+    if (this.#compactTimer !== undefined) return;
+    this.#compactTimer = setTimeout(() => {
+      this.#compactTimer = undefined;
+      if (!this.destroyed) void this.#conn?.compact();
+    }, COMPACT_AFTER_MS);
+    this.#compactTimer.unref();
+  }
+
   #onTransportData(chunk: Buffer): void {
     const conn = this.#conn;
     if (!conn || this.destroyed) return;
     this.#lastActivity = Date.now();
+    this.#compactSoon();
     // Failures surface as the engine's 'error' event; the promise only says when the bytes were processed.
-    conn.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)).catch(() => undefined);
+    // A transport's 'data' chunk is a fresh buffer nobody writes again: the engine keeps it as it is.
+    conn.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), { owned: true }).catch(() => undefined);
   }
 
   /** Run `f` once the engine processed every byte received so far (an alert just before a FIN wins over the FIN). */
@@ -457,6 +479,7 @@ export class TLSSocket extends Duplex {
     if (this.#handshakeTimer) clearTimeout(this.#handshakeTimer);
     this.#lastActivity = Date.now();
     if (this.#idleMs > 0) this.#armIdle(this.#idleMs);
+    this.#handshakeTimer = undefined;
     this.#resolveSecured();
     // Out of the engine's queue: a listener that throws must not turn into a TLS alert.
     process.nextTick(() => {

@@ -5,6 +5,8 @@ import { generateSelfSigned, type GenerateOptions, type GeneratedCertificate, ty
 import { pemToDerList } from './pem.js';
 import {
   validateServerChain,
+  clearValidationCache,
+  VALIDATION_CACHE_SIZE,
   MAX_CHAIN_LENGTH,
   MAX_SIGNATURE_CHECKS,
   type ValidateOptions,
@@ -366,5 +368,66 @@ describe('certificate refusals in the refusal table', () => {
       'NotACa', 'PathLengthExceeded', 'WeakSignature', 'BadKeyUsage', 'BadExtendedKeyUsage', 'HostnameMismatch', 'InvalidTrustAnchor',
     ];
     for (const reason of reasons) expect(allowed.has(String(REFUSALS[reason].alert)), reason).toBe(true);
+  });
+});
+
+describe('validateServerChain remembers a success, never an expiry', () => {
+  it('parses and checks a chain once: the same inputs give back the same result object', () => {
+    clearValidationCache();
+    const first = expectOk(validateServerChain([der(leaf), der(inter)], opts()));
+    const copies = [new Uint8Array(der(leaf)), new Uint8Array(der(inter))];
+    expect(validateServerChain(copies, opts())).toBe(first);
+  });
+
+  it('refuses a remembered chain once a certificate of its path expired, even a millisecond after', async () => {
+    // Whole seconds: X.509 validity times have no fractions.
+    const notAfter = new Date(Math.floor((Date.now() + DAY) / 1000) * 1000);
+    const short = await leafOf(inter, { notBefore: new Date(Date.now() - DAY), notAfter });
+    const ok = expectOk(validateServerChain([der(short), der(inter)], opts()));
+    expect(validateServerChain([der(short), der(inter)], opts({ now: notAfter }))).toBe(ok);
+    const msg = expectFailure(
+      validateServerChain([der(short), der(inter)], opts({ now: new Date(notAfter.getTime() + 1) })),
+      'certificate_expired',
+      'CertificateExpired',
+    );
+    expect(msg).toMatch(/leaf certificate CN=localhost expired at/);
+  });
+
+  it('refuses a remembered chain before the notBefore of a certificate of its path', async () => {
+    const notBefore = new Date(Math.floor((Date.now() - 2000) / 1000) * 1000);
+    const fresh = await leafOf(inter, { notBefore, notAfter: new Date(Date.now() + DAY) });
+    expectOk(validateServerChain([der(fresh), der(inter)], opts()));
+    expectFailure(
+      validateServerChain([der(fresh), der(inter)], opts({ now: new Date(notBefore.getTime() - 1) })),
+      'bad_certificate',
+      'CertificateNotYetValid',
+    );
+  });
+
+  it('judges the same chain again for another server name, CA list or purpose', async () => {
+    expectOk(validateServerChain([der(leaf), der(inter)], opts()));
+    expectFailure(validateServerChain([der(leaf), der(inter)], opts({ serverName: 'example.com' })), 'bad_certificate', 'HostnameMismatch');
+    expectFailure(validateServerChain([der(leaf), der(inter)], opts({ ca: otherRoot.certPem })), 'unknown_ca', 'UnknownCa');
+    const serverOnly = await leafOf(inter, { extendedKeyUsage: ['serverAuth'] });
+    expectOk(validateServerChain([der(serverOnly), der(inter)], opts()));
+    expectFailure(
+      validateServerChain([der(serverOnly), der(inter)], opts({ purpose: 'client', serverName: undefined as unknown as string })),
+      'unsupported_certificate',
+      'BadExtendedKeyUsage',
+    );
+  });
+
+  it('keeps a bounded number of validations: the least recently used is validated again', () => {
+    clearValidationCache();
+    const first = expectOk(validateServerChain([der(leaf), der(inter)], opts()));
+    // Other names the leaf is valid for (host names match case-insensitively), each its own entry.
+    const spellings = Array.from({ length: VALIDATION_CACHE_SIZE }, (_, i) =>
+      [...'localhost'].map((ch, bit) => ((i + 1) >> bit) & 1 ? ch.toUpperCase() : ch).join(''),
+    );
+    expect(new Set(spellings).size).toBe(VALIDATION_CACHE_SIZE);
+    for (const name of spellings) expectOk(validateServerChain([der(leaf), der(inter)], opts({ serverName: name })));
+    const again = expectOk(validateServerChain([der(leaf), der(inter)], opts()));
+    expect(again).not.toBe(first);
+    expect(again.leafSpki).toEqual(first.leafSpki);
   });
 });

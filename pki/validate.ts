@@ -14,9 +14,10 @@
  */
 import 'reflect-metadata';
 import * as px509 from '@peculiar/x509';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
+import { BoundedCache } from '../crypto/cache.js';
 import { refuse, type TlsError } from '../wire/alerts.js';
 import { pemToDerList } from './pem.js';
 
@@ -157,12 +158,16 @@ function parseCert(der: Uint8Array): Cert | undefined {
 
 /** A set of trust anchors, indexed by subject for issuer lookups and by DER for "is this cert itself trusted". */
 interface Anchors {
+  /** Names this set in the validation cache. */
+  id: number;
   bySubject: Map<string, Cert[]>;
   byKey: Map<string, Cert>;
 }
 
+let nextAnchorsId = 0;
+
 function indexAnchors(pems: readonly string[]): Anchors | string {
-  const anchors: Anchors = { bySubject: new Map(), byKey: new Map() };
+  const anchors: Anchors = { id: nextAnchorsId++, bySubject: new Map(), byKey: new Map() };
   for (const [i, pem] of pems.entries()) {
     let ders: Uint8Array[];
     try {
@@ -423,8 +428,58 @@ function checkName(leaf: Cert, serverName: string): string | undefined {
   return `certificate is not valid for ${JSON.stringify(serverName)}: ${listed}`;
 }
 
-function refused(reason: CertificateFailureReason, message: string): ValidationResult {
+function refused(reason: CertificateFailureReason, message: string): { ok: false; error: TlsError } {
   return { ok: false, error: refuse(reason, message) };
+}
+
+// ------------------------------------------------------------------ validation cache
+
+/**
+ * Distinct successful validations kept: a client that reconnects to the same
+ * servers, or a server whose clients present the same chains, parses and
+ * checks each chain once instead of on every handshake.
+ */
+export const VALIDATION_CACHE_SIZE = 256;
+
+/** A successful validation, and the time window in which every certificate of its path is valid. */
+interface CachedValidation {
+  result: Extract<ValidationResult, { ok: true }>;
+  /** Latest notBefore of the path (ms). */
+  validFrom: number;
+  /** Earliest notAfter of the path (ms). */
+  validUntil: number;
+}
+
+const validations = new BoundedCache<string, CachedValidation>(VALIDATION_CACHE_SIZE);
+
+/**
+ * The cache key: every input the verdict depends on except the time. The
+ * chain is named by SHA-256 over its DER certificates, each with its length,
+ * in order; the trust anchors by their set (anchorsFor keeps one per CA list);
+ * then the purpose and the server name.
+ *
+ * The time is not in the key and there is no time bucket: a cached success
+ * carries the window in which all certificates of its path are valid (latest
+ * notBefore .. earliest notAfter), and a lookup outside it is a miss that
+ * validates again. So a certificate that expires, even a second after the
+ * first validation, is refused exactly as without the cache; inside the
+ * window every check of the path gives the same answer (nothing else in the
+ * checks depends on the time), so the verdict and the leaf key are the same.
+ * Failures are not cached: they are recomputed, with their exact reason.
+ */
+function validationKey(chainDer: readonly Uint8Array[], anchors: Anchors, opts: ValidateOptions): string {
+  const h = createHash('sha256');
+  const len = Buffer.alloc(4);
+  for (const der of chainDer) {
+    len.writeUInt32BE(der.length);
+    h.update(len).update(der);
+  }
+  return `${anchors.id}|${opts.purpose}|${opts.serverName ?? ''}|${h.digest('base64')}`;
+}
+
+/** Forget every cached validation (tests; after changing what a CA list means). */
+export function clearValidationCache(): void {
+  validations.clear();
 }
 
 /**
@@ -434,11 +489,40 @@ function refused(reason: CertificateFailureReason, message: string): ValidationR
  *
  * The trust anchor may be the leaf itself only when the leaf is in the CA list
  * (a self-signed certificate the user chose to trust).
+ *
+ * A chain is parsed and checked once per distinct set of inputs while the
+ * result stays valid (see validationKey for what that means); the returned
+ * objects are then shared between calls and must not be changed.
  */
 export function validateServerChain(chainDer: readonly Uint8Array[], opts: ValidateOptions): ValidationResult {
-  if (chainDer.length === 0) {
-    return refused('EmptyChain', 'the peer sent no certificate');
+  if (chainDer.length === 0) return refused('EmptyChain', 'the peer sent no certificate');
+  const anchors = anchorsFor(opts.ca);
+  if (typeof anchors === 'string') return refused('InvalidTrustAnchor', anchors);
+  const key = validationKey(chainDer, anchors, opts);
+  const now = opts.now.getTime();
+  const hit = validations.get(key);
+  if (hit !== undefined) {
+    if (now >= hit.validFrom && now <= hit.validUntil) return hit.result;
+    validations.delete(key);
   }
+  const r = validateUncached(chainDer, anchors, opts);
+  if (r.ok) {
+    const path = r.path;
+    validations.set(key, {
+      result: r.result,
+      validFrom: Math.max(...path.map((c) => (c.details() as CertDetails).notBefore.getTime())),
+      validUntil: Math.min(...path.map((c) => (c.details() as CertDetails).notAfter.getTime())),
+    });
+    return r.result;
+  }
+  return r;
+}
+
+function validateUncached(
+  chainDer: readonly Uint8Array[],
+  anchors: Anchors,
+  opts: ValidateOptions,
+): { ok: true; result: Extract<ValidationResult, { ok: true }>; path: Cert[] } | { ok: false; error: TlsError } {
   const certs: Cert[] = [];
   for (const [i, der] of chainDer.entries()) {
     const c = parseCert(der);
@@ -447,8 +531,6 @@ export function validateServerChain(chainDer: readonly Uint8Array[], opts: Valid
     }
     certs.push(c);
   }
-  const anchors = anchorsFor(opts.ca);
-  if (typeof anchors === 'string') return refused('InvalidTrustAnchor', anchors);
 
   const leaf = certs[0] as Cert;
   const pool: Cert[] = [];
@@ -461,12 +543,13 @@ export function validateServerChain(chainDer: readonly Uint8Array[], opts: Valid
   for (const path of buildPaths([leaf], pool, anchors, st)) {
     const f = checkPath(path, opts);
     if (f === undefined) {
-      return {
-        ok: true,
+      const result = {
+        ok: true as const,
         leafSpki: new Uint8Array(leaf.node.publicKey.export({ type: 'spki', format: 'der' })),
         leaf: leaf.node,
         chain: path.map((c) => c.node),
       };
+      return { ok: true, result, path };
     }
     first ??= f;
     if (f.leafOnly) break;

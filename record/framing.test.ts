@@ -76,6 +76,19 @@ describe('RecordReader', () => {
     expect(rec?.fragment).toEqual(counting(10));
   });
 
+  it('keeps bytes handed over as owned without copying: a record within the chunk is a view of it', () => {
+    const chunk = concat(plaintextRecord(22, counting(10)), plaintextRecord(23, counting(4)));
+    const reader = new RecordReader();
+    reader.push(chunk, true);
+    const first = reader.next();
+    expect(first?.ok && first.record.fragment.buffer).toBe(chunk.buffer);
+    expect(first?.ok && first.record.fragment).toEqual(counting(10));
+    const copied = new RecordReader();
+    copied.push(chunk);
+    const again = copied.next();
+    expect(again?.ok && again.record.fragment.buffer).not.toBe(chunk.buffer);
+  });
+
   it('accepts any legacy_record_version of the form 0x03XX', () => {
     const reader = new RecordReader();
     reader.push(concat(plaintextRecord(22, counting(4), 0x0300), plaintextRecord(22, counting(4), 0x03ff)));

@@ -53,10 +53,21 @@ const KNOWN_CONTENT_TYPES: ReadonlySet<number> = new Set([
 
 /** Build a record header. */
 export function recordHeader(contentType: number, legacyVersion: number, length: number): Uint8Array {
+  const header = new Uint8Array(RECORD_HEADER_LENGTH);
+  writeRecordHeader(header, contentType, legacyVersion, length);
+  return header;
+}
+
+/** Write a record header into the first 5 bytes of `out`. */
+export function writeRecordHeader(out: Uint8Array, contentType: number, legacyVersion: number, length: number): void {
   if (!Number.isInteger(length) || length < 0 || length > 0xffff) {
     throw new RangeError(`record length ${length} does not fit in a uint16`);
   }
-  return Uint8Array.of(contentType, legacyVersion >> 8, legacyVersion & 0xff, length >> 8, length & 0xff);
+  out[0] = contentType;
+  out[1] = legacyVersion >> 8;
+  out[2] = legacyVersion & 0xff;
+  out[3] = length >> 8;
+  out[4] = length & 0xff;
 }
 
 /**
@@ -113,10 +124,13 @@ export class RecordReader {
     return this.total;
   }
 
-  /** Append bytes from the stream (copied, so the caller may reuse its buffer). */
-  push(chunk: Uint8Array): void {
+  /**
+   * Append bytes from the stream: copied, so the caller may reuse its buffer,
+   * unless `owned` says the caller hands them over and never writes them again.
+   */
+  push(chunk: Uint8Array, owned = false): void {
     if (chunk.length === 0 || this.failure) return;
-    this.chunks.push(chunk.slice());
+    this.chunks.push(owned ? chunk : chunk.slice());
     this.total += chunk.length;
   }
 
@@ -124,10 +138,12 @@ export class RecordReader {
   next(): ReadResult | undefined {
     if (this.failure) return { ok: false, error: this.failure };
     if (this.total < RECORD_HEADER_LENGTH) return undefined;
-    const header = this.peek(RECORD_HEADER_LENGTH);
-    const contentType = header[0] as number;
-    const legacyVersion = ((header[1] as number) << 8) | (header[2] as number);
-    const length = ((header[3] as number) << 8) | (header[4] as number);
+    const first = this.chunks[0] as Uint8Array;
+    // The header is read in place when the first chunk holds it (nearly always), else copied out.
+    const [header, at] = first.length - this.head >= RECORD_HEADER_LENGTH ? [first, this.head] : [this.peek(RECORD_HEADER_LENGTH), 0];
+    const contentType = header[at] as number;
+    const legacyVersion = ((header[at + 1] as number) << 8) | (header[at + 2] as number);
+    const length = ((header[at + 3] as number) << 8) | (header[at + 4] as number);
     const limit = Math.min(this.maxFragmentLength(contentType), MAX_CIPHERTEXT_LENGTH);
     const error = checkRecordHeader(contentType, legacyVersion, length, limit);
     if (error) {
@@ -165,8 +181,24 @@ export class RecordReader {
     return out;
   }
 
-  /** Remove and return the first n buffered bytes (n <= total) as a fresh array. */
+  /**
+   * Remove and return the first n buffered bytes (n <= total). A record that
+   * lies within one received chunk is returned as a view of it (the chunks are
+   * this reader's own copies, never written again); one split across chunks is
+   * joined into a fresh array.
+   */
   private take(n: number): Uint8Array {
+    const first = this.chunks[0] as Uint8Array;
+    if (first.length - this.head >= n) {
+      const out = first.subarray(this.head, this.head + n);
+      this.head += n;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+      this.total -= n;
+      return out;
+    }
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {

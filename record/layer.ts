@@ -12,12 +12,11 @@
  * interleave with other record types, sizes, padding and authentication.
  */
 import type { CryptoProvider } from '../crypto/provider.js';
-import { concat } from '../crypto/bytes.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
 import { handshakeMessageLimit, MAX_CLIENT_HELLO_MESSAGE } from '../wire/limits.js';
 import { ContentType, TLS12 } from '../wire/types.js';
-import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RecordReader, recordHeader, type TlsRecord } from './framing.js';
+import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RECORD_HEADER_LENGTH, RecordReader, writeRecordHeader, type TlsRecord } from './framing.js';
 import { RecordDeprotector, RecordProtector, type TrafficKeys } from './protection.js';
 
 /** What `next()` hands to the engine. */
@@ -88,6 +87,8 @@ export const DEFAULT_MAX_HANDSHAKE_RECORDS = 256;
 export const DEFAULT_EARLY_DATA_SKIP_LIMIT = 16384;
 
 const HANDSHAKE_HEADER_LENGTH = 4;
+/** The empty handshake buffer every layer starts from and returns to (never written). */
+const EMPTY = new Uint8Array(0);
 
 function positiveLimit(name: string, value: number | undefined, fallback: number, min: number): number {
   const v = value ?? fallback;
@@ -114,7 +115,7 @@ export class RecordLayer {
   private writeEpochName: string | undefined;
 
   /** Handshake bytes received and not yet returned; hs[hsOffset..] is pending. */
-  private hs: Uint8Array = new Uint8Array(0);
+  private hs: Uint8Array = EMPTY;
   private hsOffset = 0;
   private hsEncrypted = false;
   /** Records that carried part of the handshake message being reassembled. */
@@ -241,10 +242,10 @@ export class RecordLayer {
 
   // ------------------------------------------------------------ read side
 
-  /** Bytes received from the peer, in any chunking. */
-  receive(chunk: Uint8Array): void {
+  /** Bytes received from the peer, in any chunking; `owned`: see RecordReader.push. */
+  receive(chunk: Uint8Array, owned = false): void {
     if (this.failure) return;
-    this.reader.push(chunk);
+    this.reader.push(chunk, owned);
   }
 
   /**
@@ -309,7 +310,7 @@ export class RecordLayer {
     const raw = this.hs.slice(o, o + total);
     this.hsOffset += total;
     if (this.hsOffset === this.hs.length) {
-      this.hs = new Uint8Array(0);
+      this.hs = EMPTY;
       this.hsOffset = 0;
     }
     return { kind: 'handshake', raw, encrypted: this.hsEncrypted };
@@ -466,19 +467,30 @@ export class RecordLayer {
     return Uint8Array.of(ContentType.change_cipher_spec, 0x03, 0x03, 0x00, 0x01, 0x01);
   }
 
+  /** The records of `data`, fragmented, built in one array (sizes are known before sealing). */
   private writeFragmented(contentType: number, data: Uint8Array, plaintextVersion: number): Uint8Array {
-    const records: Uint8Array[] = [];
+    const fragments: Array<{ fragment: Uint8Array; padding: number }> = [];
+    let size = 0;
     let offset = 0;
     do {
       const fragment = data.subarray(offset, offset + this.maxFragment);
       offset += fragment.length;
-      if (this.writeProtection) {
-        records.push(this.writeProtection.protect(contentType, fragment, this.paddingFor(contentType, fragment.length)));
-      } else {
-        records.push(concat(recordHeader(contentType, plaintextVersion, fragment.length), fragment));
-      }
+      const padding = this.writeProtection ? this.paddingFor(contentType, fragment.length) : 0;
+      fragments.push({ fragment, padding });
+      size += this.writeProtection ? this.writeProtection.protectedLength(fragment.length, padding) : RECORD_HEADER_LENGTH + fragment.length;
     } while (offset < data.length);
-    return concat(...records);
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const { fragment, padding } of fragments) {
+      if (this.writeProtection) {
+        at = this.writeProtection.protectInto(out, at, contentType, fragment, padding);
+      } else {
+        writeRecordHeader(out.subarray(at), contentType, plaintextVersion, fragment.length);
+        out.set(fragment, at + RECORD_HEADER_LENGTH);
+        at += RECORD_HEADER_LENGTH + fragment.length;
+      }
+    }
+    return out;
   }
 
   private paddingFor(contentType: number, contentLength: number): number {

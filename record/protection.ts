@@ -18,7 +18,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
 import { ContentType, TLS12 } from '../wire/types.js';
-import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, recordHeader } from './framing.js';
+import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RECORD_HEADER_LENGTH, writeRecordHeader } from './framing.js';
 
 /** The write key and IV of one traffic secret (RFC 8446 §7.3), already derived. */
 export interface TrafficKeys {
@@ -48,11 +48,8 @@ export function recordNonce(iv: Uint8Array, sequence: bigint): Uint8Array {
   if (sequence < 0n || sequence > MAX_SEQUENCE_NUMBER) throw new RangeError(`sequence number ${sequence} is outside 0..2^64-1`);
   if (iv.length < 8) throw new RangeError(`the IV must be at least 8 bytes, got ${iv.length}`);
   const nonce = iv.slice();
-  let s = sequence;
-  for (let i = nonce.length - 1; i >= nonce.length - 8; i--) {
-    nonce[i] = (nonce[i] as number) ^ Number(s & 0xffn);
-    s >>= 8n;
-  }
+  const tail = new DataView(nonce.buffer, nonce.length - 8, 8);
+  tail.setBigUint64(0, tail.getBigUint64(0) ^ sequence);
   return nonce;
 }
 
@@ -108,6 +105,22 @@ export class RecordProtector extends EpochState {
    * connection must be rekeyed or closed before that (§5.3).
    */
   protect(contentType: number, content: Uint8Array, paddingLength = 0): Uint8Array {
+    const out = new Uint8Array(this.protectedLength(content.length, paddingLength));
+    this.protectInto(out, 0, contentType, content, paddingLength);
+    return out;
+  }
+
+  /** Bytes a record of `contentLength` content and `paddingLength` padding takes on the wire, header included. */
+  protectedLength(contentLength: number, paddingLength = 0): number {
+    return RECORD_HEADER_LENGTH + contentLength + 1 + paddingLength + this.suite.tagLen;
+  }
+
+  /**
+   * {@link protect}, writing the record into `out` at `offset` (it must have
+   * `protectedLength` bytes there): a flight of records is built in one array.
+   * Returns the offset after the record.
+   */
+  protectInto(out: Uint8Array, offset: number, contentType: number, content: Uint8Array, paddingLength = 0): number {
     if (!Number.isInteger(contentType) || contentType < 1 || contentType > 255) {
       throw new RangeError(`inner content type must be 1..255, got ${contentType}`);
     }
@@ -118,16 +131,17 @@ export class RecordProtector extends EpochState {
     if (this.seq > MAX_SEQUENCE_NUMBER) {
       throw new TlsError('internal_error', 'SequenceNumberExhausted', 'the write sequence number would wrap; the keys must be updated first');
     }
+    const length = this.protectedLength(content.length, paddingLength);
+    if (offset < 0 || offset + length > out.length) throw new RangeError(`the record needs ${length} bytes at offset ${offset}`);
     const inner = new Uint8Array(content.length + 1 + paddingLength); // padding bytes are already zero
     inner.set(content, 0);
     inner[content.length] = contentType;
-    const header = recordHeader(ContentType.application_data, TLS12, inner.length + this.suite.tagLen);
+    const header = out.subarray(offset, offset + RECORD_HEADER_LENGTH);
+    writeRecordHeader(header, ContentType.application_data, TLS12, inner.length + this.suite.tagLen);
     const sealed = this.provider.aeadSeal(this.suite.aead, this.key, recordNonce(this.iv, this.seq), header, inner);
     this.seq += 1n;
-    const out = new Uint8Array(header.length + sealed.length);
-    out.set(header, 0);
-    out.set(sealed, header.length);
-    return out;
+    out.set(sealed, offset + RECORD_HEADER_LENGTH);
+    return offset + length;
   }
 }
 

@@ -300,6 +300,8 @@ export function recordTo(conn: AnyConnection, role: Role, meta: Partial<Omit<Tra
         return;
       }
       case 'transition':
+        // The engine emptying the outbox is bookkeeping, not a step of the trace (its event is skipped above).
+        if (e.event === 'engine.drained') return;
         ctx.transitions.push({ source: e.source, targets: e.targets, eventType: e.eventType, index: e.index, guard: e.guard ?? null });
         return;
       case 'guard':

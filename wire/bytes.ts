@@ -31,10 +31,9 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** Lowercase hex; one flat string (it is often kept as a Map key, e.g. a ticket's identity). */
 export function toHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }
 
 /** Parse hex; whitespace is ignored so RFC 8448 dumps can be pasted as they are. */

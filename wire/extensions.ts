@@ -75,16 +75,16 @@ export function extensionCode(ext: Extension): number {
   }
 }
 
+/** Field-path prefixes of the known extension codes (the first name of a code), built once: every extension read or written asks. */
+const FIELD_NAMES: ReadonlyMap<number, string> = (() => {
+  const names = new Map<number, string>([[ExtensionType.application_layer_protocol_negotiation, 'alpn']]);
+  for (const [name, code] of Object.entries(ExtensionType)) if (!names.has(code)) names.set(code, name);
+  return names;
+})();
+
 /** Field-path prefix for an extension code in failure reports. */
 function fieldName(code: number): string {
-  switch (code) {
-    case ExtensionType.application_layer_protocol_negotiation:
-      return 'alpn';
-    default: {
-      const e = Object.entries(ExtensionType).find(([, v]) => v === code);
-      return e ? e[0] : `extension_${code}`;
-    }
-  }
+  return FIELD_NAMES.get(code) ?? `extension_${code}`;
 }
 
 /**
@@ -227,9 +227,7 @@ function isHostNameByte(b: number): boolean {
  * "http/1.1") read as themselves.
  */
 function bytesToBinaryString(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += String.fromCharCode(x);
-  return s;
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 function binaryStringToBytes(s: string, field: string): Uint8Array {

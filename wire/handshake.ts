@@ -36,7 +36,7 @@ import type {
   ServerHello,
   Unencoded,
 } from './types.js';
-import { Reader, decodeFailure, decodeWith, fail } from './reader.js';
+import { Reader, decodeFailure, decodeOwned, decodeWith, fail } from './reader.js';
 import { Writer, encodeFail } from './writer.js';
 import { findExtension, readExtensions, writeExtensions } from './extensions.js';
 
@@ -229,10 +229,11 @@ function readBody(type: number, r: Reader, options: DecodeHandshakeOptions): Une
 
 /**
  * Decode one complete handshake message, header included. `raw` of the
- * result is a copy of exactly `bytes`.
+ * result is a copy of exactly `bytes`; the decoded fields are views into it.
  */
 export function decodeHandshake(bytes: Uint8Array, options: DecodeHandshakeOptions = {}): Decoded<HandshakeMessage> {
-  return decodeWith(bytes, 'handshake', (r) => {
+  const raw = bytes.slice();
+  return decodeOwned(raw, 'handshake', (r) => {
     const type = r.u8('handshake.msg_type');
     if (!KNOWN_TYPES.has(type)) fail('UnknownHandshakeType', 'handshake.msg_type', `unknown handshake type ${type}`);
     const length = r.u24('handshake.length');
@@ -242,7 +243,7 @@ export function decodeHandshake(bytes: Uint8Array, options: DecodeHandshakeOptio
     const body = readBody(type, r, options);
     // The body must use up the message exactly (§4: no trailing bytes).
     r.expectEnd(`${body.type}`);
-    return { ...body, raw: bytes.slice() } as HandshakeMessage;
+    return { ...body, raw } as HandshakeMessage;
   });
 }
 

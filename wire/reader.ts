@@ -100,17 +100,21 @@ export class Reader {
     return v;
   }
 
-  /** Exactly `n` bytes, copied (decoded values never alias the input buffer). */
+  /**
+   * Exactly `n` bytes, as a view. A Reader only ever reads a decoder's own
+   * copy of the input (see {@link decodeWith}), so decoded values never alias
+   * the caller's buffer, and a message's fields share one allocation.
+   */
   bytes(n: number, field: string): Uint8Array {
     this.need(n, field);
-    const out = this.buf.slice(this.pos, this.pos + n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
 
-  /** Everything left, copied. */
+  /** Everything left, as a view (see {@link bytes}). */
   rest(): Uint8Array {
-    const out = this.buf.slice(this.pos, this.end);
+    const out = this.buf.subarray(this.pos, this.end);
     this.pos = this.end;
     return out;
   }
@@ -186,10 +190,19 @@ export class Reader {
  * The decode boundary: run `fn` over the whole of `bytes`, require that it
  * consumed everything, and turn a {@link WireDecodeError} into a typed
  * failure. Any other exception is a bug in a decoder and is not swallowed.
+ * The bytes are copied once, here: decoded values are views into that copy.
  */
 export function decodeWith<T>(bytes: Uint8Array, field: string, fn: (r: Reader) => T): Decoded<T> {
+  return decodeOwned(bytes.slice(), field, fn);
+}
+
+/**
+ * {@link decodeWith} over bytes the caller gives up: decoded values are views
+ * into `own`, which nobody may change afterwards.
+ */
+export function decodeOwned<T>(own: Uint8Array, field: string, fn: (r: Reader) => T): Decoded<T> {
   try {
-    const r = new Reader(bytes);
+    const r = new Reader(own);
     const value = fn(r);
     r.expectEnd(field);
     return { ok: true, value };

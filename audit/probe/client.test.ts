@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { nobleProvider } from '../../crypto/noble.js';
 import { certifiedKey } from '../../net/options.js';
 import { generateSelfSigned } from '../../pki/generate.js';
 import { checkTrace } from '../../traces/monitor.js';
@@ -15,7 +16,7 @@ let target: Target;
 
 beforeAll(async () => {
   const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'] });
-  cert = certifiedKey(g.certPem, g.keyPem, 'test');
+  cert = certifiedKey(g.certPem, g.keyPem, 'test', nobleProvider);
   target = engineTarget({ certificates: [cert] });
 });
 

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { nobleProvider } from '../../crypto/noble.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CertifiedKey } from '../../machines/types.js';
 import { certifiedKey } from '../../net/options.js';
@@ -14,7 +15,7 @@ let target: Target;
 
 beforeAll(async () => {
   const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'] });
-  const cert: CertifiedKey = certifiedKey(g.certPem, g.keyPem, 'test');
+  const cert: CertifiedKey = certifiedKey(g.certPem, g.keyPem, 'test', nobleProvider);
   target = engineTarget({ certificates: [cert] });
 });
 

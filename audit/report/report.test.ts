@@ -6,6 +6,7 @@
  * traces, the text has the table and the details, and the HTML index links
  * every connection to a viewer page that exists.
  */
+import { nobleProvider } from '../../crypto/noble.js';
 import { readFileSync } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,7 +25,7 @@ let run: AuditRun;
 
 beforeAll(async () => {
   const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'] });
-  const server = await startEngineServer({ certificates: [certifiedKey(g.certPem, g.keyPem, 'report')], connection: (o, store) => new BinderIgnoringServer(o, store) });
+  const server = await startEngineServer({ certificates: [certifiedKey(g.certPem, g.keyPem, 'report', nobleProvider)], connection: (o, store) => new BinderIgnoringServer(o, store) });
   try {
     run = await auditPort(server.port, { checks: ['binders.flipped-bit', 'psk-modes.psk-ke-only', 'early-data.replay-sequential', 'resumption.psk-dhe-ke'], runs: 2 });
   } finally {

@@ -4,6 +4,7 @@
  * right finding; a mutant it does not flag survives and fails its test. The
  * unmutated server, audited with the same checks, passes them all.
  */
+import { nobleProvider } from '../../crypto/noble.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../engine/connection.js';
 import type { CertifiedKey } from '../../machines/types.js';
@@ -26,7 +27,7 @@ let cert: CertifiedKey;
 
 beforeAll(async () => {
   const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
-  cert = certifiedKey(g.certPem, g.keyPem, 'mutant');
+  cert = certifiedKey(g.certPem, g.keyPem, 'mutant', nobleProvider);
 });
 
 const GATE_CHECKS = ['binders.flipped-bit', 'psk-modes.psk-ke-only', 'early-data.accepted', 'replay', 'resumption'];

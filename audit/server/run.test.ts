@@ -4,6 +4,7 @@
  * remaining checks inconclusive with the reason, and --checks selects
  * families or single probes.
  */
+import { nobleProvider } from '../../crypto/noble.js';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,7 +21,7 @@ let cert: CertifiedKey;
 
 beforeAll(async () => {
   const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'] });
-  cert = certifiedKey(g.certPem, g.keyPem, 'run');
+  cert = certifiedKey(g.certPem, g.keyPem, 'run', nobleProvider);
 });
 
 /** A target that counts the connections opened through it and how many were open at once. */

@@ -41,6 +41,8 @@ export interface PairOptions {
   env?: SeededEnvironment;
   /** The server's own environment (its randomness, clock and crypto provider); default: `env`. */
   serverEnv?: Environment;
+  /** The client's own environment (e.g. another crypto provider); default `env`. */
+  clientEnv?: SeededEnvironment;
   tamper?: Tamper;
   seed?: string;
 }
@@ -70,7 +72,7 @@ export function makePair(opts: PairOptions): Pair {
   });
   const client = new ClientConnection({
     ...defaultClientConfig({ serverName: 'localhost', ...opts.client }),
-    env,
+    env: opts.clientEnv ?? env,
     ...(opts.clientMachine ? { machine: opts.clientMachine } : {}),
   });
   const pending: Array<[Direction, Uint8Array]> = [];

@@ -9,6 +9,8 @@
  * turn them into engine configurations.
  */
 import fc from 'fast-check';
+import { PROVIDERS, type ProviderName } from '../../crypto/node-provider.js';
+import type { CryptoProvider } from '../../crypto/provider.js';
 import type { ClientConfig, ServerConfig } from '../../machines/types.js';
 import { CipherSuite, NamedGroup } from '../../wire/types.js';
 import type { Identities } from '../support/identities.js';
@@ -28,6 +30,8 @@ export interface ClientSetup {
   compatibilityMode: boolean;
   /** Whether the client has a certificate to send when asked. */
   clientCertificate: boolean;
+  /** The client's crypto provider (absent in older counterexamples: @noble). */
+  crypto?: ProviderName;
 }
 
 export interface ServerSetup {
@@ -40,6 +44,19 @@ export interface ServerSetup {
   clientAuth: 'none' | 'request' | 'require';
   /** Which certificate the server presents. */
   identity: 'ed25519' | 'p256';
+  /** The server's crypto provider (absent in older counterexamples: @noble). */
+  crypto?: ProviderName;
+}
+
+/**
+ * Both providers take part in every suite: each side of each world runs on
+ * @noble or on node:crypto, so runs mix them too. Keys are @noble's either way
+ * (deterministic signatures): a seed still replays byte for byte.
+ */
+export const arbProviderName: fc.Arbitrary<ProviderName> = fc.constantFrom('noble' as const, 'node' as const);
+
+export function providerOf(name: ProviderName | undefined): CryptoProvider {
+  return PROVIDERS[name ?? 'noble'];
 }
 
 export interface WorldSetup {
@@ -65,6 +82,7 @@ export const arbClientSetup: fc.Arbitrary<ClientSetup> = listOf(GROUPS).chain((g
       alpn: fc.oneof({ weight: 2, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.subarray([...ALPN], { minLength: 1 }) }),
       compatibilityMode: fc.boolean(),
       clientCertificate: fc.boolean(),
+      crypto: arbProviderName,
     },
     { noNullPrototype: true },
   ),
@@ -86,6 +104,7 @@ export const arbServerSetup: fc.Arbitrary<ServerSetup> = fc.record(
     forceHelloRetry: fc.boolean(),
     clientAuth: fc.constantFrom('none' as const, 'none' as const, 'request' as const, 'require' as const),
     identity: fc.constantFrom('ed25519' as const, 'ed25519' as const, 'p256' as const),
+    crypto: arbProviderName,
   },
   { noNullPrototype: true },
 );

@@ -19,7 +19,7 @@ import { suiteInfo } from '../../crypto/suites.js';
 import { FinishedVerified } from '../../crypto/witness.js';
 import { decodeHandshake } from '../../wire/handshake.js';
 import { findExtension } from '../../wire/extensions.js';
-import type { WorldSetup } from '../arbitraries/config.js';
+import { providerOf, type WorldSetup } from '../arbitraries/config.js';
 import { clientOverrides, serverOverrides } from '../arbitraries/config.js';
 import type { AttackKind } from '../support/alerts.js';
 import type { AlertName } from '../../wire/alerts.js';
@@ -129,11 +129,12 @@ export class Session {
     readonly options: Required<Pick<SessionOptions, 'serverId' | 'sni' | 'clientVariant' | 'serverVariant' | 'forceHelloRetry'>> & SessionOptions,
   ) {
     const ids = world.ids;
-    const env = (side: string): Environment => {
-      const seeded = seededEnvironment(`${world.seed}/${index}/${side}`, 0);
-      return { random: (n) => seeded.random(n), now: () => world.now, crypto: seeded.crypto };
-    };
     const server = world.setup.servers[options.serverId];
+    const env = (side: 'client' | 'server'): Environment => {
+      const crypto = providerOf(side === 'server' ? server.crypto : world.setup.client.crypto);
+      const seeded = seededEnvironment(`${world.seed}/${index}/${side}`, 0, crypto);
+      return { random: (n) => seeded.random(n), now: () => world.now, crypto };
+    };
     world.stores[options.serverId].owner = index;
     this.startedAt = world.now;
     this.server = new ServerConnection({

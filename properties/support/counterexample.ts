@@ -28,7 +28,7 @@ import { pemToDerList } from '../../pki/pem.js';
 import { decodeClientSession, encodeClientSession } from '../../tickets/session-codec.js';
 import type { ServerSessionState, TicketStore } from '../../tickets/types.js';
 import type { TraceCollector } from '../../traces/recorder.js';
-import { clientOverrides, serverOverrides, type WorldSetup } from '../arbitraries/config.js';
+import { clientOverrides, providerOf, serverOverrides, type WorldSetup } from '../arbitraries/config.js';
 import { checkSession } from '../model/invariants.js';
 import type { Session, World } from '../model/world.js';
 import type { AlertName } from '../../wire/alerts.js';
@@ -186,9 +186,10 @@ export async function replayCounterexample(f: CounterexampleFile, opts: { collec
   const results: ReplayResult[] = [];
   for (const saved of f.sessions) {
     let now = saved.startedAt;
-    const env = (side: string) => {
-      const seeded = seededEnvironment(`${f.worldSeed}/${saved.index}/${side}`, 0);
-      return { random: (n: number) => seeded.random(n), now: () => now, crypto: seeded.crypto };
+    const env = (side: 'client' | 'server') => {
+      const crypto = providerOf(side === 'server' ? f.setup.servers[saved.serverId].crypto : f.setup.client.crypto);
+      const seeded = seededEnvironment(`${f.worldSeed}/${saved.index}/${side}`, 0, crypto);
+      return { random: (n: number) => seeded.random(n), now: () => now, crypto };
     };
     const takes = new Map(saved.takes.map((t) => [t.identity, t.state ? loadState(t.state) : undefined]));
     const lookups = new Map((saved.lookups ?? saved.takes).map((t) => [t.identity, t.state ? loadState(t.state) : undefined]));

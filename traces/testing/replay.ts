@@ -6,6 +6,7 @@
  * alone, without its peer.
  */
 import { concat, fromHex, toHex } from '../../crypto/bytes.js';
+import type { CryptoProvider } from '../../crypto/provider.js';
 import { ClientConnection, ServerConnection } from '../../engine/connection.js';
 import type { Role, SideTrace, Trace } from '../format.js';
 import { beforeHandshake, freshState, type Scenario } from './scenarios.js';
@@ -36,8 +37,8 @@ async function feed(conn: ClientConnection | ServerConnection, side: SideTrace):
   await conn.settled();
 }
 
-export async function replayFromInbound(scenario: Scenario, trace: Trace): Promise<SideReplay[]> {
-  const s = freshState(scenario);
+export async function replayFromInbound(scenario: Scenario, trace: Trace, crypto?: CryptoProvider): Promise<SideReplay[]> {
+  const s = freshState(scenario, undefined, crypto);
   const out: SideReplay[] = [];
   for (const [i, spec] of scenario.handshakes.entries()) {
     beforeHandshake(s, i);

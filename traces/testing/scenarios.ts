@@ -10,6 +10,7 @@
  * and feed them the recorded inbound bytes (replay.ts).
  */
 import { nobleProvider } from '../../crypto/noble.js';
+import type { CryptoProvider } from '../../crypto/provider.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { utf8 } from '../../crypto/bytes.js';
@@ -87,9 +88,14 @@ export interface Scenario {
 
 export const seedOf = (scenario: string, role: 'client' | 'server') => `${scenario}/${role}`;
 
-export function freshState(scenario: Scenario, fx: Fixtures = loadFixtures()): ScenarioState {
-  const clientEnv = seededEnvironment(seedOf(scenario.name, 'client'), GOLDEN_START_MS);
-  const serverEnv = seededEnvironment(seedOf(scenario.name, 'server'), GOLDEN_START_MS);
+/**
+ * Fresh environments and store for a scenario. `crypto` is the provider both
+ * connections run on; the fixtures' keys are @noble's whatever it is, so
+ * signatures stay deterministic (RFC 6979) and the trace the same byte for byte.
+ */
+export function freshState(scenario: Scenario, fx: Fixtures = loadFixtures(), crypto: CryptoProvider = nobleProvider): ScenarioState {
+  const clientEnv = seededEnvironment(seedOf(scenario.name, 'client'), GOLDEN_START_MS, crypto);
+  const serverEnv = seededEnvironment(seedOf(scenario.name, 'server'), GOLDEN_START_MS, crypto);
   return { fx, clientEnv, serverEnv, store: new MemoryTicketStore({ now: () => serverEnv.now() }), sessions: [] };
 }
 
@@ -384,6 +390,8 @@ export function link(c: ClientConnection, srv: ServerConnection, tamper?: Tamper
 
 export interface RunHooks {
   fx?: Fixtures;
+  /** The crypto provider of both connections (default @noble); see freshState. */
+  crypto?: CryptoProvider;
   /** Sees each handshake's connections right after they are made (before any byte moves). */
   onStart?: (client: ClientConnection, server: ServerConnection) => void;
   /** Sees each handshake's connections once they are done (tests inspect their contexts). */
@@ -392,8 +400,8 @@ export interface RunHooks {
 
 /** Run a scenario and record both sides of every handshake. */
 export async function runScenario(scenario: Scenario, hooks: RunHooks = {}): Promise<Trace> {
-  const { fx, onStart, onDone } = hooks;
-  const s = freshState(scenario, fx);
+  const { fx, onStart, onDone, crypto } = hooks;
+  const s = freshState(scenario, fx, crypto);
   const handshakes: Array<{ label: string; recorders: TraceRecorder[] }> = [];
   for (const [i, h] of scenario.handshakes.entries()) {
     beforeHandshake(s, i);

@@ -14,6 +14,7 @@
  * chart's, or without an alert, is a warning; aborting where the chart goes
  * on is reported as measured.
  */
+import { nobleProvider } from '../../../crypto/noble.js';
 import fc from 'fast-check';
 import type { FindingDraft, MeasuredValue } from '../../findings.js';
 import type { CertifiedKey } from '../../../machines/types.js';
@@ -82,7 +83,7 @@ const planText = (plan: readonly PlanMessage[]) => plan.join(', ');
 
 async function referenceCertificate(): Promise<CertifiedKey> {
   const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
-  return certifiedKey(g.certPem, g.keyPem, 'the reference server');
+  return certifiedKey(g.certPem, g.keyPem, 'the reference server', nobleProvider);
 }
 
 /** tlschart's own server engine, as the reference for one audit. */

@@ -1,0 +1,123 @@
+/**
+ * `npm run bench`: tlschart and node:tls side by side in one run, for each
+ * crypto provider tlschart has (node:crypto, then pure-JavaScript @noble):
+ * full and resumed handshakes per second, CPU microseconds per handshake,
+ * bulk throughput and heap per idle server connection, with the ratios.
+ *
+ *   BENCH_N=200          handshakes per kind and repeat
+ *   BENCH_BULK_MIB=64    bulk transfer size
+ *   BENCH_IDLE=200       idle connections for the heap figure
+ *   BENCH_REPEATS=5      every figure is the median of this many runs; tlschart and
+ *                        node:tls are measured back to back within each repeat, and
+ *                        the ratio is the median of the per-repeat ratios (with their range)
+ *   BENCH_CRYPTO=node    only one provider (node | noble)
+ *   BENCH_ONLY=handshakes,bulk,heap   only some figures
+ *
+ * These are benchmark figures, not tests: nothing here fails on a slow run.
+ */
+import { cpus, loadavg } from 'node:os';
+import { measureBulk } from './bulk.js';
+import { measureHandshakes } from './handshakes.js';
+import { measureIdleHeap } from './heap.js';
+import { benchIdentity, nodeTlsSide, SUITE, tlschartSide, type ProviderName, type Side } from './sides.js';
+
+const int = (name: string, fallback: number): number => {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+const N = int('BENCH_N', 200);
+const BULK_MIB = int('BENCH_BULK_MIB', 64);
+const IDLE = int('BENCH_IDLE', 200);
+const REPEATS = int('BENCH_REPEATS', 5);
+const PROVIDERS: ProviderName[] = (() => {
+  const v = process.env['BENCH_CRYPTO'];
+  if (v === undefined || v === '') return ['node', 'noble'];
+  if (v !== 'node' && v !== 'noble') throw new Error(`BENCH_CRYPTO must be node or noble, got ${JSON.stringify(v)}`);
+  return [v];
+})();
+const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'handshakes,bulk,heap').split(',').map((s) => s.trim()));
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+interface Row {
+  label: string;
+  ours: number[];
+  theirs: number[];
+  digits: number;
+}
+
+function row(label: string, digits: number): Row {
+  return { label, ours: [], theirs: [], digits };
+}
+
+/**
+ * Medians of each side, and the ratio measured within each repeat (tlschart and
+ * node:tls back to back, so under the same load): its median and its range.
+ */
+function print(rows: Row[]): void {
+  console.log(`${'figure'.padEnd(34)}${'tlschart'.padStart(10)}${'node:tls'.padStart(10)}${'ratio'.padStart(8)}  ratio range`);
+  for (const r of rows) {
+    if (r.ours.length === 0) continue;
+    const ratios = r.ours.map((x, i) => x / (r.theirs[i] as number));
+    const range = `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+    console.log(
+      `${r.label.padEnd(34)}${median(r.ours).toFixed(r.digits).padStart(10)}${median(r.theirs).toFixed(r.digits).padStart(10)}${median(ratios).toFixed(3).padStart(8)}  ${range}`,
+    );
+  }
+}
+
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+async function main(): Promise<void> {
+  const id = await benchIdentity();
+  console.log(
+    `tlschart vs node:tls — node ${process.version}, ${cpus().length} CPU(s), load average ${load()}; ` +
+      `median of ${REPEATS}; ${N} handshakes per kind, ${BULK_MIB} MiB bulk, ${IDLE} idle connections; ` +
+      `ECDSA P-256 certificate, x25519, ${SUITE}; client and server in one process (heap: clients in a child process)`,
+  );
+  for (const provider of PROVIDERS) {
+    const ours = tlschartSide(provider);
+    const rows = {
+      full: row('full handshakes/s', 1),
+      resumed: row('resumed handshakes/s', 1),
+      fullCpu: row('CPU µs per full handshake', 0),
+      resumedCpu: row('CPU µs per resumed handshake', 0),
+      bulk: row(`bulk MB/s (${BULK_MIB} MiB)`, 1),
+      heap: row('heap KB per idle server connection', 1),
+    };
+    // Each figure is measured for tlschart and then at once for node:tls, so a pair sees the same load.
+    const pair = async (measure: (side: Side) => Promise<void>) => {
+      for (const side of [ours, nodeTlsSide]) await measure(side);
+    };
+    const target = (side: Side, x: Row) => (side === ours ? x.ours : x.theirs);
+    for (let r = 0; r < REPEATS; r++) {
+      if (ONLY.has('handshakes')) {
+        for (const resumed of [false, true]) {
+          await pair(async (side) => {
+            const f = await measureHandshakes(side, id, resumed, N);
+            target(side, resumed ? rows.resumed : rows.full).push(f.perSecond);
+            target(side, resumed ? rows.resumedCpu : rows.fullCpu).push(f.cpuMicros);
+          });
+        }
+      }
+      if (ONLY.has('bulk')) await pair(async (side) => void target(side, rows.bulk).push(await measureBulk(side, id, BULK_MIB * 1024 * 1024)));
+      if (ONLY.has('heap')) await pair(async (side) => void target(side, rows.heap).push((await measureIdleHeap(side, id, IDLE)).heapPerConnection / 1024));
+    }
+    console.log(`\ncrypto provider: ${provider === 'node' ? 'node (node:crypto, the default of sockets)' : 'noble (pure JavaScript, --crypto noble)'}`);
+    print(Object.values(rows));
+  }
+  console.log(`\nload average at the end: ${load()}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exitCode = 1;
+});
