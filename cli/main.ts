@@ -33,6 +33,9 @@ Commands:
                        audit a live server's TLS 1.3 session resumption (tickets,
                        PSK modes, binders, replay, ticket age, 0-RTT, HRR,
                        out-of-order messages) with the statecharts as the oracle
+  audit client --exec 'COMMAND with {host} {port}'
+                       audit a client's TLS 1.3 session resumption with a probing
+                       server (what it offers, ticket handling, deviant replies)
 
 demo, connect and serve take --trace FILE (a trace for the trace commands),
 --inspect (stream the statecharts, sanitised, to an XState inspector) and

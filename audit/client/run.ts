@@ -92,6 +92,8 @@ export interface ClientAuditOptions {
   /** Where the probing server listens (port 0: a free one). */
   listen: { host: string; port: number };
   certificate: CertifiedKey;
+  /** {cafile}: a PEM file of the certificate (written by the caller). */
+  caFile: string;
   /** {servername}: the name the certificate is for. */
   serverName: string;
   /** {servername2}: the second name of offer.other-sni (the certificate holds both). */
@@ -214,7 +216,7 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
           const tmp = await mkdtemp(join(tmpdir(), 'tlschart-audit-client-run-'));
           try {
             run = await o.runner.run(
-              { host: o.listen.host, port, servername: o.serverName, servername2: scenario.otherName ? o.serverName2 : o.serverName, tmp },
+              { host: o.listen.host, port, servername: o.serverName, servername2: scenario.otherName ? o.serverName2 : o.serverName, tmp, cafile: o.caFile },
               stop.signal,
             );
           } finally {

@@ -22,6 +22,8 @@ export interface Placeholders {
   servername2: string;
   /** A fresh directory for this run (session files); removed afterwards. */
   tmp: string;
+  /** The PEM file of the probing server's certificate, for clients that verify it. */
+  cafile: string;
 }
 
 export interface ClientRunResult {
@@ -42,14 +44,14 @@ export interface ClientRunner {
   run(p: Placeholders, signal: AbortSignal): Promise<ClientRunResult>;
 }
 
-export const PLACEHOLDERS = ['host', 'port', 'servername', 'servername2', 'tmp'] as const;
+export const PLACEHOLDERS = ['host', 'port', 'servername', 'servername2', 'tmp', 'cafile'] as const;
 
 /** A value as one shell word. */
 const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
 
 /** The template with every {placeholder} replaced (values shell-quoted); unknown braces are left alone. */
 export function fillTemplate(template: string, p: Placeholders): string {
-  return template.replace(/\{(host|port|servername2|servername|tmp)\}/g, (_, name: keyof Placeholders) => shellWord(String(p[name])));
+  return template.replace(/\{(host|port|servername2|servername|tmp|cafile)\}/g, (_, name: keyof Placeholders) => shellWord(String(p[name])));
 }
 
 /** The placeholders a template uses. */
