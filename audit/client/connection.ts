@@ -250,8 +250,21 @@ export class AuditedConnection {
     this.early = layer;
   }
 
-  /** ServerHello … Finished as `plan` says; then the client's handshake keys for reading. */
-  sendFlight(plan: FlightPlan, certificate: CertifiedKey, scheme: number | undefined): void {
+  /**
+   * ServerHello … Finished as `plan` says; then the client's handshake keys
+   * for reading. With `pauseAfter`, the flight stops after that message and
+   * `pause` waits for the client's reaction: a client that refuses it has
+   * nothing of ours left unread (a socket closed with unread data is reset,
+   * which can lose the alert sent just before), and one that reacts gets no
+   * more. Resolves false when the client reacted during the pause.
+   */
+  async sendFlight(
+    plan: FlightPlan,
+    certificate: CertifiedKey,
+    scheme: number | undefined,
+    pauseAfter?: 'server_hello' | 'encrypted_extensions' | 'certificate' | 'certificate_verify',
+    pause?: () => Promise<boolean>,
+  ): Promise<boolean> {
     const hello = this.lastHello;
     if (!hello) throw new Error('a flight before a ClientHello');
     this.plan = plan;
@@ -281,11 +294,14 @@ export class AuditedConnection {
     if (!this.helloRetryRequest) this.transcript = [];
     this.transcript.push(hello.hello.raw);
     this.sendHandshake(sh.raw, 'server_hello');
-    this.middleboxCcs(hello);
-
     const early = earlySecret(suite, plan.psk?.key);
     const hs = handshakeSecrets(suite, early, ecdhe, transcriptHash(suite.hash, this.transcript, P));
     this.handshake = { client: hs.client, server: hs.server, secret: hs.handshake };
+    // The client's alerts about the ServerHello come in plaintext; anything after it under its handshake keys.
+    this.setRead('handshake', suite, hs.client);
+    const stopHere = async (name: typeof pauseAfter): Promise<boolean> => name === pauseAfter && pause !== undefined && (await pause());
+    if (await stopHere('server_hello')) return false;
+    this.middleboxCcs(hello);
     this.setWrite('handshake', suite, hs.server);
 
     const ee: Extension[] = [];
@@ -293,15 +309,18 @@ export class AuditedConnection {
     if (plan.alpn !== undefined) ee.push({ type: 'alpn', protocols: [plan.alpn] });
     if (plan.earlyData) ee.push({ type: 'early_data' });
     this.sendHandshake(encodeHandshake({ type: 'encrypted_extensions', extensions: ee }).raw, 'encrypted_extensions');
+    if (await stopHere('encrypted_extensions')) return false;
 
     if (plan.authentication !== 'none') {
       if (plan.authentication !== 'verify-after-psk') {
         const cert = encodeHandshake({ type: 'certificate', certificateRequestContext: new Uint8Array(0), entries: certificate.chain.map((certData) => ({ certData, extensions: [] })) });
         this.sendHandshake(cert.raw, 'certificate');
+        if (await stopHere('certificate')) return false;
       }
       if (scheme !== undefined) {
         const signature = certificate.key.sign(scheme, certificateVerifyInput('server', transcriptHash(suite.hash, this.transcript, P)));
         this.sendHandshake(encodeHandshake({ type: 'certificate_verify', algorithm: scheme, signature }).raw, 'certificate_verify');
+        if (await stopHere('certificate_verify')) return false;
       }
     }
     if (plan.finished === 'skipped') {
@@ -315,7 +334,7 @@ export class AuditedConnection {
       this.app = app;
       this.setWrite('application', suite, app.server);
     }
-    this.setRead('handshake', suite, hs.client);
+    return true;
   }
 
   /** NewSessionTickets (§4.6.1), each PSK derived from the resumption secret. */
@@ -563,19 +582,45 @@ export class AuditedConnection {
     }
   }
 
+  /** What a client event says about its answer to our flight; undefined: not an answer (CCS, 0-RTT data, EndOfEarlyData). */
+  private answerOf(ev: InEvent): FlightAnswer | undefined {
+    if (ev.kind === 'end') return 'end';
+    if (ev.kind === 'unreadable') return 'unreadable';
+    if (ev.kind === 'alert' && ev.description !== 'user_canceled') return ev.description === 'close_notify' ? 'end' : 'alert';
+    if (ev.kind === 'alert' || ev.kind === 'change_cipher_spec') return undefined;
+    if (ev.kind === 'application_data' && ev.records.every((r) => r.epoch === 'early')) return undefined;
+    if (ev.kind === 'handshake' && ev.message?.type === 'end_of_early_data') return undefined;
+    if (ev.kind === 'handshake' && ev.message?.type === 'finished') return this.clientFinishedValid ? 'finished' : 'bad-finished';
+    return 'unexpected';
+  }
+
+  /** The answer the client gave during a pause of the flight (see sendFlight), if any. */
+  answered: FlightAnswer | undefined;
+
+  /**
+   * Wait until `until` for the client to react to what was sent so far
+   * (true, and `answered` says how); its ChangeCipherSpec and 0-RTT records
+   * are not reactions.
+   */
+  async reacted(until: number): Promise<boolean> {
+    for (;;) {
+      const ev = await this.next(until);
+      if (!ev) return false;
+      const a = this.answerOf(ev);
+      if (a === undefined) continue;
+      this.answered = a;
+      return true;
+    }
+  }
+
   /** Read the client's answer to our flight: its Finished, an alert, the end, or something else. */
   async readClientFlight(until = this.deadline): Promise<FlightAnswer> {
+    if (this.answered !== undefined) return this.answered;
     for (;;) {
       const ev = await this.next(until);
       if (!ev) return 'timeout';
-      if (ev.kind === 'end') return 'end';
-      if (ev.kind === 'unreadable') return 'unreadable';
-      if (ev.kind === 'alert' && ev.description !== 'user_canceled') return ev.description === 'close_notify' ? 'end' : 'alert';
-      if (ev.kind === 'change_cipher_spec') continue;
-      if (ev.kind === 'application_data' && ev.records.every((r) => r.epoch === 'early')) continue;
-      if (ev.kind === 'handshake' && ev.message?.type === 'end_of_early_data') continue;
-      if (ev.kind === 'handshake' && ev.message?.type === 'finished') return this.clientFinishedValid ? 'finished' : 'bad-finished';
-      return 'unexpected';
+      const a = this.answerOf(ev);
+      if (a !== undefined) return a;
     }
   }
 

@@ -169,6 +169,7 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
       deadline: a.deadline,
       settleMs: o.settleMs,
       reactMs: o.reactMs,
+      pauseMs: Math.min(1000, o.reactMs),
       target: o.runner?.label ?? `whatever connects to ${o.listen.host}`,
       outDir: o.outDir,
     }).then(
@@ -201,7 +202,7 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
   try {
     for (const [i, scenario] of scenarios.entries()) {
       if (o.signal?.aborted) break;
-      const state: ScenarioState = { id: scenario.id, registry, connections: [], settings: { ageToleranceMs: o.ageToleranceMs }, clientResumesElsewhere: clientResumes, deviated: false, notes: {} };
+      const state: ScenarioState = { id: scenario.id, registry, connections: [], settings: { ageToleranceMs: o.ageToleranceMs }, clientResumesElsewhere: clientResumes, deviated: false, issued: [], notes: {} };
       let wake: () => void = () => undefined;
       const a: Armed = { scenario, state, deadline: Date.now() + o.timeoutMs, count: 0, open: new Set(), error: undefined, changed: () => wake() };
       armed = a;

@@ -18,10 +18,20 @@ import { findExtension } from '../../wire/extensions.js';
 import type { Divergence } from '../findings.js';
 import type { Transport } from '../probe/transport.js';
 import type { ConnectionRecord } from '../server/context.js';
-import { resumeIfPossible, type ConnectionObservation, type HelloReply, type Scenario, type ScenarioState } from './checks/common.js';
+import { resumeIfPossible, type ConnectionObservation, type Deviation, type HelloReply, type Scenario, type ScenarioState } from './checks/common.js';
 import { AuditedConnection, InvalidClientShare, type FlightAnswer, type FlightPlan } from './connection.js';
-import type { HelloView, TicketRegistry } from './offers.js';
+import type { HelloView, IssuedTicket, TicketRegistry } from './offers.js';
 import { clientTrace, type GuardTruth } from './trace.js';
+
+/** Where a deviant flight pauses: right after the message the client must refuse. */
+const PAUSE_AFTER: Partial<Record<Deviation, 'server_hello' | 'encrypted_extensions' | 'certificate' | 'certificate_verify'>> = {
+  'selected-identity-out-of-range': 'server_hello',
+  'psk-without-key-share': 'server_hello',
+  'suite-hash-mismatch': 'server_hello',
+  'certificate-after-psk': 'certificate',
+  'certificate-verify-after-psk': 'certificate_verify',
+  'unoffered-early-data': 'encrypted_extensions',
+};
 
 /** Server preference: the SHA-256 suites first, so a resumption can be answered with a suite of another hash. */
 const SUITE_PREFERENCE = [0x1301, 0x1303, 0x1302];
@@ -39,6 +49,8 @@ export interface ServeContext {
   settleMs: number;
   /** How long a deviant flight waits for the client's reaction before the server closes (the reaction may still come). */
   reactMs: number;
+  /** How long a deviant flight pauses after the deviant message for the client's reaction before it goes on. */
+  pauseMs: number;
   target: string;
   outDir: string;
 }
@@ -165,6 +177,7 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
   let deviationSkipped: string | undefined;
   let answer: FlightAnswer | 'no-hello' = 'no-hello';
   const truth: GuardTruth = {};
+  const tickets: IssuedTicket[] = [];
   const description: string[] = [];
   const s = ctx.state;
   const readView = async (): Promise<HelloView | undefined> => {
@@ -218,13 +231,19 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
         if (deviation === 'suite-hash-mismatch') truth.serverHelloProblem = true;
         const first = view.identities[0];
         if (view.earlyData && !view.afterRetry && first?.ticket) conn.expectEarlyData(first.ticket.suite, first.ticket.psk);
-        conn.sendFlight(plan, ctx.certificate, planned.scheme);
+        // A deviant flight pauses after the deviant message for the client's reaction (see sendFlight).
+        const pauseAfter = deviation ? PAUSE_AFTER[deviation] : undefined;
+        await conn.sendFlight(plan, ctx.certificate, planned.scheme, pauseAfter, () => conn.reacted(Date.now() + ctx.pauseMs));
         description.push(plan.psk ? `resumption${deviation ? ` answered with ${deviation}` : ''}` : 'full handshake');
         answer = await conn.readClientFlight(deviation ? Date.now() + ctx.reactMs : ctx.deadline);
         if (answer === 'finished' && !deviation) {
           if (reply.kind === 'resume' && reply.identity.ticket) reply.identity.ticket.resumedBy = `${ctx.scenario.id}/${label}`;
           const specs = ctx.scenario.tickets({ resumed: plan.psk !== undefined, connection: ctx.n }, s);
-          for (const t of conn.sendTickets(specs)) ctx.registry.issue(t, { scenario: ctx.scenario.id, connection: label, serverName: view.sni });
+          for (const t of conn.sendTickets(specs)) {
+            const issued = ctx.registry.issue(t, { scenario: ctx.scenario.id, connection: label, serverName: view.sni });
+            s.issued.push(issued);
+            tickets.push(issued);
+          }
           if (specs.length > 0) description.push(`${specs.length} ticket(s)`);
           await conn.serveApplication(ctx.settleMs, ctx.reactMs, `tlschart audit client: ${ctx.scenario.id}, ${label}`);
         } else {
@@ -253,6 +272,11 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
   await mkdir(join(ctx.outDir, 'traces', ctx.scenario.id), { recursive: true });
   await writeFile(join(ctx.outDir, rel), serializeTrace(trace));
   const clientEnd = conn.log.findIndex((e) => e.dir === 'in' && e.kind === 'end');
+  const fatal = conn.log.find((e) => e.dir === 'in' && e.kind === 'alert' && e.description !== 'close_notify' && !(e.description === 'user_canceled' && e.level !== 2));
+  const afterHello = conn.log.slice(conn.log.findIndex((e) => e.dir === 'out' && e.kind === 'handshake' && e.name === 'server_hello') + 1);
+  const sentEncrypted =
+    conn.serverHello !== undefined &&
+    afterHello.some((e) => e.dir === 'in' && ((e.kind === 'alert' && e.encrypted) || (e.kind === 'handshake' && e.encrypted) || e.kind === 'unreadable' || (e.kind === 'application_data' && !e.records.every((r) => r.epoch === 'early'))));
   const ourEnd = conn.log.findIndex((e) => e.dir === 'out' && e.kind === 'end');
   return {
     n: ctx.n,
@@ -268,8 +292,12 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
     answer,
     clientFinished: conn.clientFinishedValid,
     alert: conn.alertReceived,
+    alertEncrypted: fatal?.dir === 'in' && fatal.kind === 'alert' ? fatal.encrypted : undefined,
+    unreadable: conn.log.some((e) => e.dir === 'in' && e.kind === 'unreadable'),
+    sentEncrypted,
     clientClosedFirst: clientEnd >= 0 && (ourEnd < 0 || clientEnd < ourEnd),
-    tickets: conn.tickets.map((t) => ctx.registry.get(t.ticket) ?? { ...t, id: '', scenario: ctx.scenario.id, connection: label, serverName: undefined, resumedBy: undefined }),
+    clientEnd: conn.ended === undefined || conn.ended.kind === 'local' ? undefined : conn.ended.kind,
+    tickets,
     earlyData: { ...conn.earlyData },
     endOfEarlyData: conn.endOfEarlyData,
   };

@@ -16,9 +16,10 @@
  * Which of our messages a fatal alert answers: the client may have failed on
  * any message we sent since it last showed progress (its second ClientHello
  * answers our HelloRetryRequest, its Finished our Finished). The alert is
- * put where the trace agrees with the chart longest (the latest message on a
- * tie), so a divergence is only reported where no reading of the wire would
- * agree with the chart.
+ * put where the trace agrees with the chart longest (the earliest message on
+ * a tie: there the chart refuses the same message and only the alert
+ * differs), so a divergence is only reported where no reading of the wire
+ * would agree with the chart.
  *
  * Guards: the probing server holds every key, so it knows what the client's
  * crypto guards must find — whether the Finished it sent verifies, whether
@@ -127,20 +128,23 @@ interface Built {
   received: Received[];
   /** Client steps and the received index they answer; null: not yet placed (a fatal alert). */
   answers: Map<number, number | null>;
-  /** Index in `received` of the last message the client showed it processed, before each client step. */
-  progress: Map<number, number>;
-  /** The received index before which the client ended (FIN/RST) without an alert, if it did before connecting. */
-  endedAfter: number | undefined;
-  fatal: { step: number; description: string } | undefined;
+  /**
+   * Where the client gave up: its first fatal alert, or the first record it
+   * sent that the probing server cannot open (under keys of its own, most
+   * likely an alert), or the end of its stream before its Finished and
+   * before ours. `step`: where in the steps it happened; no description when
+   * no alert can be read.
+   */
+  fatal: { step: number; description: string | undefined; progress: number } | undefined;
 }
 
 function build(log: readonly WireEvent[], truth: GuardTruth): Built {
   const steps: TraceStep[] = [];
   const received: Received[] = [];
   const answers = new Map<number, number | null>();
-  const progress = new Map<number, number>();
   let fatal: Built['fatal'];
-  let endedAfter: number | undefined;
+  let clientFinished = false;
+  let serverEnded = false;
   let lastProgress = -1;
   let localId = 1000;
   let resumedFlight = false;
@@ -154,12 +158,14 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
     steps.push(step);
     if (answer === 'local') return;
     answers.set(i, answer);
-    progress.set(i, lastProgress);
   };
   for (const ev of log) {
     if (ev.dir === 'out') {
       // What the probing server sent: the client received it.
-      if (ev.kind === 'end') continue;
+      if (ev.kind === 'end') {
+        serverEnded = true;
+        continue;
+      }
       const base = { ...blank('in'), records: splitRecords(ev.records, ev.epoch) };
       const id = received.length + 1;
       let step: TraceStep;
@@ -197,7 +203,7 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
     }
     // What the client sent.
     if (ev.kind === 'end') {
-      if (fatal === undefined && endedAfter === undefined && indexOfType('finished') < 0 && received.length > 0) endedAfter = received.length - 1;
+      if (fatal === undefined && !clientFinished && !serverEnded && received.length > 0) fatal = { step: steps.length, description: undefined, progress: lastProgress };
       continue;
     }
     const base = { ...blank('out'), records: inRecords(ev.records) };
@@ -218,7 +224,10 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
         } else if (type === 'finished' || type === 'end_of_early_data') {
           const fin = indexOfType('finished');
           const at = fin >= 0 ? fin : received.length - 1;
-          if (type === 'finished') lastProgress = Math.max(lastProgress, at);
+          if (type === 'finished') {
+            lastProgress = Math.max(lastProgress, at);
+            clientFinished = true;
+          }
           clientStep(step, at);
         } else {
           step.event = { id: localId++, type: type === 'key_update' ? 'app.keyUpdate' : 'app.write' };
@@ -233,7 +242,7 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
       case 'alert': {
         const step: TraceStep = { ...base, kind: 'alert', alert: { level: ev.level, description: ev.description } };
         if (isFatal(ev.description, ev.level) && fatal === undefined) {
-          fatal = { step: steps.length, description: ev.description };
+          fatal = { step: steps.length, description: ev.description, progress: lastProgress };
           clientStep(step, null);
         } else if (ev.description === 'close_notify') {
           step.event = { id: localId++, type: 'app.close' };
@@ -250,11 +259,12 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
         break;
       }
       case 'unreadable':
+        if (fatal === undefined && received.length > 0 && !clientFinished) fatal = { step: steps.length, description: undefined, progress: lastProgress };
         clientStep({ ...base, kind: 'malformed', error: ev.error }, 'local');
         break;
     }
   }
-  return { steps, received, answers, progress, endedAfter, fatal };
+  return { steps, received, answers, fatal };
 }
 
 /** The state a client that accepts `what` goes to from `state`. */
@@ -339,14 +349,15 @@ export function clientTrace(log: readonly WireEvent[], meta: ClientTraceMeta): T
   if (b.fatal) {
     const alertStep = b.fatal.step;
     const before = b.received.filter((r) => r.step < alertStep).length - 1;
-    const from = (b.progress.get(alertStep) ?? -1) + 1;
+    const from = b.fatal.progress + 1;
     const score = (s: SideTrace) => {
       const c = checkSide(s);
       return c.conforms ? Infinity : c.violation.step;
     };
-    side = sideOf(b, Math.max(before, 0), meta.target);
+    // On a tie the earliest reading wins: there the chart refuses the same message, only the alert differs.
+    side = sideOf(b, Math.min(from, Math.max(before, 0)), meta.target);
     let best = score(side);
-    for (let j = before - 1; j >= from; j--) {
+    for (let j = from + 1; j <= before; j++) {
       const candidate = sideOf(b, j, meta.target);
       const sc = score(candidate);
       if (sc > best) {
@@ -355,7 +366,7 @@ export function clientTrace(log: readonly WireEvent[], meta: ClientTraceMeta): T
       }
     }
   } else {
-    side = sideOf(b, b.endedAfter, meta.target);
+    side = sideOf(b, undefined, meta.target);
   }
   return {
     format: TRACE_FORMAT,

@@ -52,10 +52,17 @@ export interface ConnectionObservation {
   answer: FlightAnswer | 'no-hello';
   /** The client's Finished verified (undefined: none arrived). */
   clientFinished: boolean | undefined;
-  /** The first fatal alert the client sent. */
+  /** The first fatal alert the client sent, and whether it came encrypted (the client had derived handshake keys). */
   alert: string | undefined;
+  alertEncrypted: boolean | undefined;
+  /** The client sent a record the probing server could not open: under keys other than the ones it derived. */
+  unreadable: boolean;
+  /** The client sent any record under handshake or application keys (readable or not) after our ServerHello. */
+  sentEncrypted: boolean;
   /** The client ended the connection (FIN or reset) before the probing server did. */
   clientClosedFirst: boolean;
+  /** How the client's stream ended: a FIN, or a reset (which may lose what it sent last). */
+  clientEnd: 'eof' | 'reset' | undefined;
   tickets: IssuedTicket[];
   earlyData: { records: number; bytes: number };
   endOfEarlyData: boolean;
@@ -73,8 +80,10 @@ export interface ScenarioState {
   settings: ScenarioSettings;
   /** Whether the client offered one of our tickets in an earlier check (it resumes at all). */
   clientResumesElsewhere: boolean;
-  /** The deviation was sent on a connection already. */
+  /** The deviation (or the HelloRetryRequest) was sent on a connection already. */
   deviated: boolean;
+  /** Every ticket sent during the check, as it is sent. */
+  issued: IssuedTicket[];
   /** Free for the scenario. */
   notes: Record<string, MeasuredValue>;
 }
@@ -141,8 +150,7 @@ export const NO_CONNECTION = 'the client made no connection during this check (d
 /** Why a scenario whose point is a resumption could not judge it. */
 export function noOffer(s: ScenarioState): string {
   if (s.connections.length === 0) return NO_CONNECTION;
-  const issued = s.connections.reduce((n, c) => n + c.tickets.length, 0);
-  if (issued === 0) return `the client made ${s.connections.length} connection(s) but completed no handshake, so it got no ticket`;
+  if (s.issued.length === 0) return `the client made ${s.connections.length} connection(s) but completed no handshake, so it got no ticket`;
   return `the client made ${s.connections.length} connection(s) and never offered a ticket of this check${s.clientResumesElsewhere ? '' : ' (nor of any other: it does not resume, or the command connects only once)'}`;
 }
 
@@ -151,30 +159,39 @@ export const records = (cs: readonly ConnectionObservation[]): ConnectionRecord[
 
 /** "aborted with illegal_parameter", "sent its Finished", … */
 export function reaction(c: ConnectionObservation): string {
-  if (c.alert !== undefined) return `aborted with ${c.alert}`;
+  if (c.alert !== undefined) return `aborted with ${c.alert}${c.alertEncrypted ? ' (under its handshake keys)' : ''}`;
   if (c.clientFinished === true) return 'went on and sent its Finished';
   if (c.clientFinished === false) return 'went on and sent a Finished that does not verify';
+  if (c.unreadable) return 'sent a record under keys the probing server does not hold (most likely an alert)';
   if (c.answer === 'unexpected') return 'went on and sent something else than its Finished';
-  if (c.clientClosedFirst) return 'closed the connection without an alert';
+  if (c.clientClosedFirst) return c.clientEnd === 'reset' ? 'reset the connection without an alert the probing server could read' : 'closed the connection without an alert';
   return 'neither aborted nor went on until the probing server closed the connection';
 }
 
 /**
  * The verdict of a deviation a conforming client must refuse with one of
  * `alerts`: that alert passes, another alert warns (refused, with another
- * reason), closing without an alert warns, going on fails.
+ * reason), closing without an alert warns, going on fails. `atServerHello`:
+ * the refusal belongs on the ServerHello itself, before any key is derived;
+ * a client that answers under handshake keys (an encrypted alert, a record
+ * the probing server cannot open, its Finished) accepted the ServerHello,
+ * which fails whatever it did next.
  */
-export function judgeRefusal(c: ConnectionObservation, alerts: readonly string[], what: string): Judgement {
+export function judgeRefusal(c: ConnectionObservation, alerts: readonly string[], what: string, atServerHello = false): Judgement {
   const want = alerts.join(' or ');
   const measured: Record<string, MeasuredValue> = { reaction: reaction(c), alert: c.alert ?? null, clientFinished: c.clientFinished ?? null };
+  if (atServerHello) measured['answeredUnderHandshakeKeys'] = c.sentEncrypted;
   let rfcVerdict: Verdict;
   let reason: string;
-  if (c.alert !== undefined && alerts.includes(c.alert)) {
+  if (atServerHello && c.sentEncrypted) {
+    rfcVerdict = 'fail';
+    reason = `the client accepted ${what} and derived handshake keys (it ${reaction(c)}) instead of refusing the ServerHello with ${want}`;
+  } else if (c.alert !== undefined && alerts.includes(c.alert)) {
     rfcVerdict = 'pass';
     reason = `the client aborted with ${c.alert}, as required`;
-  } else if (c.alert !== undefined) {
+  } else if (c.alert !== undefined || c.unreadable) {
     rfcVerdict = 'warn';
-    reason = `the client refused ${what}, but with ${c.alert} instead of ${want}`;
+    reason = `the client refused ${what}, but ${c.alert !== undefined ? `with ${c.alert}` : 'with a record the probing server cannot open'} instead of ${want}`;
   } else if (c.clientFinished !== undefined || c.answer === 'unexpected') {
     rfcVerdict = 'fail';
     reason = `the client accepted ${what}: it ${reaction(c)} instead of aborting with ${want}`;

@@ -121,7 +121,7 @@ export const helloRetryScenario: Scenario = {
   probes: Object.values(HRR_PROBES),
   reply: (v, s: ScenarioState) => {
     const id = resumable(v);
-    if (id && !v.afterRetry && !s.connections.some((c) => c.retried)) {
+    if (id && !v.afterRetry && !s.deviated) {
       s.deviated = true;
       return { kind: 'retry', identity: id };
     }

@@ -383,7 +383,8 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
   {
     const resumedAt = new Map<string, number>();
     for (const s of all) if (s.c.resumed && s.c.clientFinished) resumedAt.set(`${s.scenario}/${s.c.label}`, s.c.startedAt);
-    const after = all.filter((s) => [...resumedAt.values()].some((t) => s.c.startedAt > t));
+    // Judgeable: a connection after a resumption of the same check (with --exec, one run of the client).
+    const after = all.filter((s) => all.some((r) => r.scenario === s.scenario && r.c.resumed && r.c.clientFinished === true && r.c.startedAt < s.c.startedAt));
     const reuse = idsOfOurs.filter(({ x, id }) => {
       const by = id.ticket?.resumedBy;
       const at = by === undefined ? undefined : resumedAt.get(by);

@@ -106,7 +106,7 @@ export const REPLY_PROBES = {
   }),
 } satisfies Record<string, ProbeDef>;
 
-function replyScenario(deviation: Deviation, probe: ProbeDef, alerts: string[], what: string, title: string): Scenario {
+function replyScenario(deviation: Deviation, probe: ProbeDef, alerts: string[], what: string, title: string, atServerHello = false): Scenario {
   return {
     id: deviation,
     check,
@@ -123,10 +123,10 @@ function replyScenario(deviation: Deviation, probe: ProbeDef, alerts: string[], 
         const skipped = s.connections.find((x) => x.deviationSkipped !== undefined);
         return [inconclusive(probe, skipped?.deviationSkipped ?? noOffer(s), records(s.connections))];
       }
-      const j = judgeRefusal(c, alerts, what);
+      const j = judgeRefusal(c, alerts, what, atServerHello);
       const offeredPskKe = c.hellos.at(-1)?.modes?.includes(PskKeyExchangeMode.psk_ke) ?? false;
       if (deviation === 'psk-without-key-share') {
-        const accepted = j.rfcVerdict === 'fail';
+        const accepted = c.clientFinished === true;
         const policy = { rule: 'tlschart never resumes without (EC)DHE', violated: accepted };
         if (offeredPskKe) {
           // The client listed psk_ke: a resumption without key_share is one it asked for.
@@ -136,7 +136,7 @@ function replyScenario(deviation: Deviation, probe: ProbeDef, alerts: string[], 
               c,
               accepted
                 ? { ...j, rfcVerdict: 'info', reason: 'the client listed psk_ke, so a resumption without key_share is allowed; it has no forward secrecy', policy }
-                : { ...j, rfcVerdict: c.alert !== undefined ? 'warn' : j.rfcVerdict, reason: `the client listed psk_ke but ${reaction(c)} when the server chose it`, policy },
+                : { ...j, rfcVerdict: 'warn', reason: `the client listed psk_ke but ${reaction(c)} when the server chose it`, policy },
               s.connections,
             ),
           ];
@@ -149,9 +149,9 @@ function replyScenario(deviation: Deviation, probe: ProbeDef, alerts: string[], 
 }
 
 export const replyScenarios: Scenario[] = [
-  replyScenario('selected-identity-out-of-range', REPLY_PROBES.outOfRange, ['illegal_parameter'], 'a selected_identity out of range', 'selected_identity out of range'),
-  replyScenario('psk-without-key-share', REPLY_PROBES.pskKe, ['illegal_parameter'], 'a PSK ServerHello without key_share', 'PSK ServerHello without key_share'),
-  replyScenario('suite-hash-mismatch', REPLY_PROBES.hash, ['illegal_parameter'], 'a cipher suite whose hash is not the ticket\'s', 'Suite hash not the ticket\'s'),
+  replyScenario('selected-identity-out-of-range', REPLY_PROBES.outOfRange, ['illegal_parameter'], 'a selected_identity out of range', 'selected_identity out of range', true),
+  replyScenario('psk-without-key-share', REPLY_PROBES.pskKe, ['illegal_parameter'], 'a PSK ServerHello without key_share', 'PSK ServerHello without key_share', true),
+  replyScenario('suite-hash-mismatch', REPLY_PROBES.hash, ['illegal_parameter'], 'a cipher suite whose hash is not the ticket\'s', 'Suite hash not the ticket\'s', true),
   replyScenario('certificate-after-psk', REPLY_PROBES.certificate, ['unexpected_message'], 'a Certificate after a PSK ServerHello', 'Certificate after PSK'),
   replyScenario('certificate-verify-after-psk', REPLY_PROBES.certificateVerify, ['unexpected_message'], 'a CertificateVerify after a PSK ServerHello', 'CertificateVerify after PSK'),
   replyScenario('unoffered-early-data', REPLY_PROBES.earlyData, ['unsupported_extension'], 'early_data in EncryptedExtensions it did not offer', 'Unoffered early_data'),

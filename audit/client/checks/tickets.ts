@@ -112,7 +112,7 @@ const ticketsScenario = (o: { id: string; title: string; does: string; probe: Pr
   probes: [o.probe],
   reply: (v) => resumeIfPossible(v),
   // The first completed handshake of the check gets the tickets under test; later ones none, so the next offer is about them.
-  tickets: (_, s) => (s.connections.some((c) => c.tickets.length > 0) ? [] : o.tickets),
+  tickets: (_, s) => (s.issued.length > 0 ? [] : o.tickets),
   judge: (s) => [o.judge(s)],
 });
 
