@@ -27,7 +27,7 @@ import type { TestContext } from 'vitest';
 // Finding peers
 // ---------------------------------------------------------------------------
 
-export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go';
+export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go' | 'curl';
 
 export type PeerLookup = { path: string } | { missing: string };
 
@@ -37,6 +37,7 @@ export const PEER_PACKAGES: Readonly<Record<PeerName, { binary: string; debianPa
   'gnutls-serv': { binary: 'gnutls-serv', debianPackage: 'gnutls-bin' },
   'gnutls-cli': { binary: 'gnutls-cli', debianPackage: 'gnutls-bin' },
   go: { binary: 'go', debianPackage: 'golang-go' },
+  curl: { binary: 'curl', debianPackage: 'curl' },
 };
 
 function isExecutableFile(candidate: string): boolean {
