@@ -625,12 +625,13 @@ export class AuditedConnection {
   }
 
   /**
-   * After the handshake: answer an HTTP request with a short response and
-   * close; otherwise close once the client has been quiet for `settleMs`, or
-   * answer its close_notify. Then read until the client closes, so an alert
+   * After the handshake: answer an HTTP request with a short response (after
+   * `holdMs` without a reaction, when the tickets are under test) and close;
+   * otherwise close once the client has been quiet for `settleMs`, or answer
+   * its close_notify. Then read until the client closes, so an alert
    * it sends about anything we sent (a ticket it refuses) is seen.
    */
-  async serveApplication(settleMs: number, drainMs: number, body: string): Promise<void> {
+  async serveApplication(settleMs: number, drainMs: number, body: string, holdMs = 0): Promise<void> {
     const drain = () => this.finish(this.now() + drainMs);
     for (;;) {
       const ev = await this.next(this.now() + settleMs);
@@ -639,6 +640,9 @@ export class AuditedConnection {
       if (ev.kind === 'alert' && ev.level === 2) return drain();
       if (ev.kind === 'alert' && ev.description === 'close_notify') break;
       if (ev.kind === 'application_data' && /^(GET|HEAD|POST|PUT|OPTIONS) \S+ HTTP\/1\.[01]\r?\n/.test(this.received) && /\r?\n\r?\n/.test(this.received)) {
+        // A client may have sent its request before it read our tickets: give it the time to refuse one
+        // before the response, which it would leave unread (its socket then resets and may lose the alert).
+        if (holdMs > 0 && (await this.reacted(this.now() + holdMs))) return drain();
         const text = `${body}\n`;
         const head = this.received.startsWith('HEAD ');
         this.sendApplicationData(

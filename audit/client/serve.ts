@@ -245,7 +245,8 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
             tickets.push(issued);
           }
           if (specs.length > 0) description.push(`${specs.length} ticket(s)`);
-          await conn.serveApplication(ctx.settleMs, ctx.reactMs, `tlschart audit client: ${ctx.scenario.id}, ${label}`);
+          const hold = ctx.scenario.holdResponse === true && tickets.length > 0;
+          await conn.serveApplication(hold ? Math.max(ctx.settleMs, ctx.pauseMs) : ctx.settleMs, ctx.reactMs, `tlschart audit client: ${ctx.scenario.id}, ${label}`, hold ? ctx.pauseMs : 0);
         } else {
           if (answer === 'bad-finished') conn.sendAlert(2, 'decrypt_error');
           if (answer === 'unexpected') conn.sendAlert(2, 'unexpected_message');

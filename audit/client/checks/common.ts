@@ -101,6 +101,8 @@ export interface Scenario {
   instructions: string;
   /** The later connections should use the second server name ({servername2}). */
   otherName?: boolean;
+  /** The tickets are under test: a client's HTTP request is answered only after it had the time to refuse them. */
+  holdResponse?: boolean;
   /** The probes whose findings this scenario yields (audit-wide probes name the scenarios they need instead). */
   probes: ProbeDef[];
   reply(view: HelloView, s: ScenarioState, connection: number): HelloReply;

@@ -102,7 +102,8 @@ function notUsed(s: ScenarioState, def: ProbeDef, first: ConnectionObservation, 
   return draft(def, records(later), { rfcVerdict: 'warn', observed: { summary: `${what} was not offered on the next connection` }, measured: { laterConnections: later.length }, reason: `the client discarded ${what} although it resumes otherwise` }, [first.record]);
 }
 
-const ticketsScenario = (o: { id: string; title: string; does: string; probe: ProbeDef; tickets: TicketSpec[]; judge: (s: ScenarioState) => FindingDraft }): Scenario => ({
+const ticketsScenario = (o: { id: string; title: string; does: string; probe: ProbeDef; tickets: TicketSpec[]; judge: (s: ScenarioState) => FindingDraft; holdResponse?: boolean }): Scenario => ({
+  ...(o.holdResponse ? { holdResponse: true } : {}),
   id: o.id,
   check,
   title: o.title,
@@ -204,6 +205,7 @@ export const emptyTicketScenario = ticketsScenario({
   does: TICKET_PROBES.empty.sends,
   probe: TICKET_PROBES.empty,
   tickets: [{ lifetimeS: 7200, empty: true }],
+  holdResponse: true,
   judge(s) {
     const P = TICKET_PROBES.empty;
     const { first, later } = split(s);
