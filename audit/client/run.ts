@@ -268,7 +268,8 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
     const hint = last ? `; the command exited ${last.code !== null ? `with status ${last.code}` : `on ${last.signal}`}${last.output.trim() ? `: ${last.output.trim().split('\n').slice(-1)[0]}` : ''}` : '';
     inconclusiveReason = o.signal?.aborted ? 'the audit was interrupted before any connection' : `the client never connected to ${where}${hint}`;
   }
-  const findings = probes.map((p) => drafts.get(p.id) ?? inconclusive(p, inconclusiveReason ?? (o.signal?.aborted ? 'the audit was interrupted' : 'not run'))).map((d) => applyProfile(d, o.profile));
+  const notRun = o.signal?.aborted ? 'the audit was interrupted' : (inconclusiveReason ?? 'not run');
+  const findings = probes.map((p) => drafts.get(p.id) ?? inconclusive(p, notRun)).map((d) => applyProfile(d, o.profile));
   return report(o, startedAt, findings, inconclusiveReason, total, where);
 }
 
