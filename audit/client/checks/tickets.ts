@@ -99,7 +99,7 @@ const refusedTickets = (c: ConnectionObservation | undefined): boolean => c !== 
 function notUsed(s: ScenarioState, def: ProbeDef, first: ConnectionObservation, later: ConnectionObservation[], what: string): FindingDraft {
   if (later.length === 0) return inconclusive(def, `the client made no connection after the one that got ${what}`, records(s.connections));
   if (!s.clientResumesElsewhere && offersAny(later).length === 0) return inconclusive(def, `the client offered no ticket afterwards, and none in the other checks either: it does not resume`, records(s.connections));
-  return draft(def, records(later), { rfcVerdict: 'warn', observed: { summary: `${what} was not offered on the next connection` }, measured: { laterConnections: later.length }, reason: `the client discarded ${what} although it resumes otherwise` }, [first.record]);
+  return draft(def, records(later), { rfcVerdict: 'warn', observed: { summary: `${what} was not offered on the next connection` }, measured: { laterConnections: later.length }, reason: `the client discarded ${what} although it resumes otherwise` }, records(s.connections));
 }
 
 const ticketsScenario = (o: { id: string; title: string; does: string; probe: ProbeDef; tickets: TicketSpec[]; judge: (s: ScenarioState) => FindingDraft; holdResponse?: boolean }): Scenario => ({
@@ -128,15 +128,15 @@ export const lifetimeZeroScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
-      return draft(P, [first.record], { rfcVerdict: 'warn', observed: { summary: `the client ${reaction(first)} after the tickets`, alert: first.alert ?? null }, measured: { alert: first.alert ?? null }, reason: 'a lifetime of 0 is a valid value; the client refused the connection instead of discarding the ticket' });
+      return draft(P, [first.record], { rfcVerdict: 'warn', observed: { summary: `the client ${reaction(first)} after the tickets`, alert: first.alert ?? null }, measured: { alert: first.alert ?? null }, reason: 'a lifetime of 0 is a valid value; the client refused the connection instead of discarding the ticket' }, records(s.connections));
     }
     const zero = offersOf(later, (t) => t.lifetimeS === 0);
     if (zero.length > 0) {
-      return draft(P, records(zero), { rfcVerdict: 'fail', observed: { summary: 'the ticket with lifetime 0 was offered' }, measured: { offered: true }, reason: 'the client offered a ticket whose lifetime of 0 s had run out' }, [first.record]);
+      return draft(P, records(zero), { rfcVerdict: 'fail', observed: { summary: 'the ticket with lifetime 0 was offered' }, measured: { offered: true }, reason: 'the client offered a ticket whose lifetime of 0 s had run out' }, records(s.connections));
     }
     const other = offersOf(later, (t) => t.lifetimeS > 0 && t.scenario === s.id);
     if (other.length > 0) {
-      return draft(P, records(other), { rfcVerdict: 'pass', observed: { summary: 'the other ticket was offered, never the one with lifetime 0' }, measured: { offered: false }, reason: 'the ticket with lifetime 0 was discarded' }, [first.record]);
+      return draft(P, records(other), { rfcVerdict: 'pass', observed: { summary: 'the other ticket was offered, never the one with lifetime 0' }, measured: { offered: false }, reason: 'the ticket with lifetime 0 was discarded' }, records(s.connections));
     }
     return inconclusive(P, later.length === 0 ? 'the client made no connection after the one that got the tickets' : 'the client offered neither ticket on its later connections: whether it discards a lifetime of 0 cannot be told', records(s.connections));
   },
@@ -161,7 +161,7 @@ export const lifetimeOverWeekScenario = ticketsScenario({
         measured: { reaction: reaction(first) },
         reason: ok ? 'the client refused a ticket the server was not allowed to send' : `the client refused the ticket with ${first.alert}, where illegal_parameter names a forbidden value`,
         policy: policy(false),
-      });
+      }, records(s.connections));
     }
     const offered = offersOf(later, (t) => t.lifetimeS > SEVEN_DAYS);
     if (offered.length > 0) {
@@ -171,10 +171,10 @@ export const lifetimeOverWeekScenario = ticketsScenario({
         measured: { offered: true },
         reason: 'RFC 8446 lets a client keep the ticket for up to 7 days; whether this one caps it there cannot be seen in one run',
         policy: policy(true),
-      }, [first.record]);
+      }, records(s.connections));
     }
     if (later.length > 0 && (s.clientResumesElsewhere || offersAny(later).length > 0)) {
-      return draft(P, records(later), { rfcVerdict: 'pass', observed: { summary: 'the ticket was not offered on the next connection' }, measured: { offered: false }, reason: 'the client dropped a ticket with a lifetime over 7 days', policy: policy(false) }, [first.record]);
+      return draft(P, records(later), { rfcVerdict: 'pass', observed: { summary: 'the ticket was not offered on the next connection' }, measured: { offered: false }, reason: 'the client dropped a ticket with a lifetime over 7 days', policy: policy(false) }, records(s.connections));
     }
     return inconclusive(P, later.length === 0 ? 'the client made no connection after the one that got the ticket' : 'the client offers no tickets at all, so dropping this one tells nothing', records(s.connections));
   },
@@ -191,10 +191,10 @@ export const unknownExtensionScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
-      return draft(P, [first.record], { rfcVerdict: 'fail', observed: { summary: `the client ${reaction(first)} on the ticket`, alert: first.alert ?? null }, measured: { alert: first.alert ?? null }, reason: 'an unrecognized ticket extension must be ignored, not refused' });
+      return draft(P, [first.record], { rfcVerdict: 'fail', observed: { summary: `the client ${reaction(first)} on the ticket`, alert: first.alert ?? null }, measured: { alert: first.alert ?? null }, reason: 'an unrecognized ticket extension must be ignored, not refused' }, records(s.connections));
     }
     const offered = offersOf(later, (t) => t.unknownExtension);
-    if (offered.length > 0) return draft(P, records(offered), { rfcVerdict: 'pass', observed: { summary: 'the ticket was offered on the next connection' }, measured: { offered: true }, reason: 'the unknown extension was ignored' }, [first.record]);
+    if (offered.length > 0) return draft(P, records(offered), { rfcVerdict: 'pass', observed: { summary: 'the ticket was offered on the next connection' }, measured: { offered: true }, reason: 'the unknown extension was ignored' }, records(s.connections));
     return notUsed(s, P, first, later, 'the ticket with the unknown extension');
   },
 });
@@ -218,7 +218,7 @@ export const emptyTicketScenario = ticketsScenario({
         observed: { summary: `the client aborted with ${first.alert}`, alert: first.alert },
         measured,
         reason: ok ? 'the client refused the malformed ticket with decode_error, as required' : `the client refused the malformed ticket, but with ${first.alert} instead of decode_error`,
-      });
+      }, records(s.connections));
     }
     const j: Judgement = {
       rfcVerdict: 'fail',
@@ -226,7 +226,7 @@ export const emptyTicketScenario = ticketsScenario({
       measured,
       reason: 'a NewSessionTicket whose ticket field is empty does not parse (ticket<1..2^16-1>); the client did not abort with decode_error',
     };
-    return draft(P, [first.record], j, records(later));
+    return draft(P, [first.record], j, records(s.connections));
   },
 });
 
@@ -241,7 +241,7 @@ export const manyTicketsScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
-      return draft(P, [first.record], { rfcVerdict: 'fail', observed: { summary: `the client ${reaction(first)} during the ${MANY_TICKETS} tickets`, alert: first.alert ?? null }, measured: { alert: first.alert ?? null }, reason: 'a server may send several tickets; the client refused them' });
+      return draft(P, [first.record], { rfcVerdict: 'fail', observed: { summary: `the client ${reaction(first)} during the ${MANY_TICKETS} tickets`, alert: first.alert ?? null }, measured: { alert: first.alert ?? null }, reason: 'a server may send several tickets; the client refused them' }, records(s.connections));
     }
     const batch = first.tickets.map((t) => t.id);
     const offered = later.flatMap((c) => c.hellos.flatMap((h) => h.identities.filter((i) => i.ticket && batch.includes(i.ticket.id)).map((i) => batch.indexOf(i.ticket?.id ?? ''))));
@@ -251,7 +251,7 @@ export const manyTicketsScenario = ticketsScenario({
         observed: { summary: `the ${MANY_TICKETS} tickets were accepted; ticket ${offered.map((i) => i + 1).join(', ')} of ${MANY_TICKETS} offered next` },
         measured: { tickets: MANY_TICKETS, offeredIndex: offered.map((i) => i + 1) },
         reason: 'the client took every ticket and resumed with one of them',
-      }, [first.record]);
+      }, records(s.connections));
     }
     return notUsed(s, P, first, later, `any of the ${MANY_TICKETS} tickets`);
   },
@@ -272,7 +272,7 @@ export const earlyDataTicketScenario = ticketsScenario({
     if (offering.length === 0) return inconclusive(P, later.length === 0 ? 'the client made no connection after the one that got the ticket' : 'the client did not offer the ticket that allows early data', records(s.connections));
     const withEd = offering.filter((c) => c.hellos[0]?.earlyData);
     if (withEd.length === 0) {
-      return draft(P, records(offering), { rfcVerdict: 'pass', observed: { summary: 'the ticket was offered without early data' }, measured: { earlyData: false }, reason: 'the client sends no 0-RTT data', policy: policy(false) }, [first.record]);
+      return draft(P, records(offering), { rfcVerdict: 'pass', observed: { summary: 'the ticket was offered without early data' }, measured: { earlyData: false }, reason: 'the client sends no 0-RTT data', policy: policy(false) }, records(s.connections));
     }
     const c = withEd[0] as ConnectionObservation;
     const firstId = c.hellos[0]?.identities[0]?.ticket;
@@ -284,7 +284,7 @@ export const earlyDataTicketScenario = ticketsScenario({
         measured,
         reason: firstId?.maxEarlyDataSize === undefined ? 'the PSK of early data must be the first identity' : 'more 0-RTT data than the ticket allows',
         policy: policy(true),
-      }, [first.record]);
+      }, records(s.connections));
     }
     return draft(P, [c.record], {
       rfcVerdict: 'info',
@@ -292,6 +292,6 @@ export const earlyDataTicketScenario = ticketsScenario({
       measured,
       reason: 'RFC 8446 allows 0-RTT with this ticket; tlschart never sends any',
       policy: policy(true),
-    }, [first.record]);
+    }, records(s.connections));
   },
 });
