@@ -64,6 +64,29 @@ describe.concurrent('tlschart audit client against real clients', () => {
     }
   }, 120_000);
 
+  it('openssl s_client -early_data: 0-RTT with the ticket that allows it, opened under the early traffic keys (tlschart policy: none)', async (ctx) => {
+    requirePeer(ctx, 'openssl');
+    const run = await auditRunner(
+      execRunner(
+        "printf 'GET / HTTP/1.0\\r\\n\\r\\n' > {tmp}/early; " +
+          'openssl s_client -connect {host}:{port} -servername {servername} -sess_out {tmp}/s -quiet; ' +
+          'openssl s_client -connect {host}:{port} -servername {servername} -sess_in {tmp}/s -early_data {tmp}/early -quiet',
+      ),
+      { checks: ['tickets.early-data', 'offer.early-data'] },
+    );
+    try {
+      expect(run.finding('offer.early-data'), summary(run.report)).toMatchObject({ verdict: 'pass', measured: { earlyDataOffers: 1, withoutPermission: 0 } });
+      expect(run.finding('tickets.early-data')).toMatchObject({
+        rfcVerdict: 'info',
+        policy: { violated: true },
+        measured: { earlyData: true, earlyRecords: 1, earlyBytes: 18, firstIdentityAllowsEarlyData: true },
+      });
+      expect(run.divergentTraces()).toEqual([]);
+    } finally {
+      await run.remove();
+    }
+  }, 60_000);
+
   it('gnutls-cli --resume: offers psk_ke, goes on after an empty ticket, derives keys for a ServerHello it must refuse', async (ctx) => {
     requirePeer(ctx, 'gnutls-cli');
     const run = await audit(GNUTLS_TEMPLATE);

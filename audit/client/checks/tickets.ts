@@ -132,7 +132,18 @@ export const lifetimeZeroScenario = ticketsScenario({
     }
     const zero = offersOf(later, (t) => t.lifetimeS === 0);
     if (zero.length > 0) {
-      return draft(P, records(zero), { rfcVerdict: 'fail', observed: { summary: 'the ticket with lifetime 0 was offered' }, measured: { offered: true }, reason: 'the client offered a ticket whose lifetime of 0 s had run out' }, records(s.connections));
+      const id = zero.flatMap((c) => c.hellos.flatMap((h) => h.identities)).find((i) => i.ticket?.lifetimeS === 0);
+      return draft(
+        P,
+        records(zero),
+        {
+          rfcVerdict: 'fail',
+          observed: { summary: `the ticket with lifetime 0 was offered, ${id?.elapsedMs ?? '?'} ms after it was sent` },
+          measured: { offered: true, sinceSentMs: id?.elapsedMs ?? null, claimedAgeMs: id?.claimedAgeMs ?? null },
+          reason: 'the client offered a ticket whose lifetime of 0 s had run out (its age, in milliseconds, is over its lifetime)',
+        },
+        records(s.connections),
+      );
     }
     const other = offersOf(later, (t) => t.lifetimeS > 0 && t.scenario === s.id);
     if (other.length > 0) {
