@@ -33,7 +33,7 @@ describe('tlschart audit client: help and usage', () => {
     expect(help.code).toBe(0);
     expect(help.io.out).toMatch(/^Usage: tlschart audit client --exec 'COMMAND with \{host\} \{port\}' \[options\]/);
     for (const p of ['{host} {port}', '{servername}', '{servername2}', '{tmp}', '{cafile}']) expect(help.io.out).toContain(p);
-    expect(help.io.out).toContain('Checks (families): offer, hrr, tickets, reply');
+    expect(help.io.out).toContain('Checks (families): offer, hrr, ticket-handling, reply');
     expect(help.io.out).toContain('  reply.wrong-finished\n');
   });
 
@@ -58,7 +58,7 @@ describe('tlschart audit client: help and usage', () => {
 describe('tlschart audit client --exec', () => {
   it('exits 2 when the command never connects, saying what it printed', async () => {
     const out = join(dir, 'never');
-    const r = await run(['audit', 'client', '--exec', 'echo "nothing on {port}"; exit 7', '--checks', 'tickets.many', '--out', out]);
+    const r = await run(['audit', 'client', '--exec', 'echo "nothing on {port}"; exit 7', '--checks', 'ticket-handling.many', '--out', out]);
     expect(r.code).toBe(2);
     expect(r.io.err).toMatch(/inconclusive: the client never connected to 127\.0\.0\.1:\d+; the command exited with status 7: nothing on \d+/);
     expect(readFileSync(join(out, 'commands', 'many-tickets.log'), 'utf8')).toMatch(/^\$ echo "nothing on \d+"; exit 7\nnothing on \d+\n\n\[exit 7\]\n$/);
@@ -66,13 +66,13 @@ describe('tlschart audit client --exec', () => {
 
   it('audits a node:tls client: exit 1 for the ticket with lifetime 0 it offers; every report written, the JSON valid', async () => {
     const out = join(dir, 'node');
-    const r = await run(['audit', 'client', '--exec', `node ${NODE_CLIENT} {host} {port} {servername} {servername2}`, '--checks', 'tickets.lifetime-zero,tickets.many', '--format', 'json', '--out', out]);
+    const r = await run(['audit', 'client', '--exec', `node ${NODE_CLIENT} {host} {port} {servername} {servername2}`, '--checks', 'ticket-handling.lifetime-zero,ticket-handling.many', '--format', 'json', '--out', out]);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.io.out) as AuditReport;
     expect(report.subject).toEqual({ role: 'client', target: `node ${NODE_CLIENT} {host} {port} {servername} {servername2}`, serverName: 'localhost' });
     expect(report.findings.map((f) => [f.id, f.verdict])).toEqual([
-      ['tickets.lifetime-zero', 'fail'],
-      ['tickets.many', 'pass'],
+      ['ticket-handling.lifetime-zero', 'fail'],
+      ['ticket-handling.many', 'pass'],
     ]);
     const schema = JSON.parse(readFileSync(new URL('../audit/report/audit-report.schema.json', import.meta.url), 'utf8')) as object;
     const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, validateFormats: false }).compile(schema);
@@ -99,7 +99,7 @@ describe('tlschart audit client without --exec', () => {
       stderr(t);
       if (t.startsWith('armed: ')) armed();
     };
-    const done = run(['audit', 'client', '--listen', '127.0.0.1:0', '--checks', 'tickets.unknown-extension', '--timeout', '30', '--out', join(dir, 'listen')], io);
+    const done = run(['audit', 'client', '--listen', '127.0.0.1:0', '--checks', 'ticket-handling.unknown-extension', '--timeout', '30', '--out', join(dir, 'listen')], io);
     await ready;
     const port = Number(/probing server on 127\.0\.0\.1:(\d+)/.exec(io.err)?.[1]);
     const first = await connectEngine({ host: '127.0.0.1', port, serverName: 'localhost' });
@@ -109,6 +109,6 @@ describe('tlschart audit client without --exec', () => {
     expect(r.code).toBe(0);
     expect(io.err).toMatch(/^armed: unknown-extension — connect twice: a full handshake that receives the tickets, then another connection \(to 127\.0\.0\.1:\d+, SNI localhost\); waiting up to 30 s$/m);
     expect(io.out).toMatch(/^tlschart audit client whatever connects to 127\.0\.0\.1:\d+ \(probing server as localhost\) — profile rfc, 1 findings, 2 connections/);
-    expect(io.out).toMatch(/^tickets\.unknown-extension +pass +§4\.6\.1 MUST +An unknown ticket extension is ignored$/m);
+    expect(io.out).toMatch(/^ticket-handling\.unknown-extension +pass +§4\.6\.1 MUST +An unknown ticket extension is ignored$/m);
   }, 60_000);
 });

@@ -50,12 +50,12 @@ describe.concurrent('tlschart audit client against real clients', () => {
     try {
       expectVerdicts(run, {
         'offer.other-sni': 'warn',
-        'tickets.lifetime-zero': 'fail',
-        'tickets.lifetime-over-7-days': 'info',
+        'ticket-handling.lifetime-zero': 'fail',
+        'ticket-handling.lifetime-over-7-days': 'info',
         'reply.psk-without-key-share': 'warn',
       });
       expect(run.finding('reply.psk-without-key-share').observed.alert).toBe('missing_extension');
-      expect(run.finding('tickets.empty-ticket').observed.alert).toBe('decode_error');
+      expect(run.finding('ticket-handling.empty-ticket').observed.alert).toBe('decode_error');
       expect(run.finding('offer.other-sni').measured['offers']).toEqual([{ ticketFrom: 'localhost', offeredUnder: 'other.localhost' }]);
       expect(run.finding('hrr.binder').measured).toMatchObject({ invalid: 0, resumed: true });
       expect(exitStatus(run.report)).toBe(1);
@@ -72,11 +72,11 @@ describe.concurrent('tlschart audit client against real clients', () => {
           'openssl s_client -connect {host}:{port} -servername {servername} -sess_out {tmp}/s -quiet; ' +
           'openssl s_client -connect {host}:{port} -servername {servername} -sess_in {tmp}/s -early_data {tmp}/early -quiet',
       ),
-      { checks: ['tickets.early-data', 'offer.early-data'] },
+      { checks: ['ticket-handling.early-data', 'offer.early-data'] },
     );
     try {
       expect(run.finding('offer.early-data'), summary(run.report)).toMatchObject({ verdict: 'pass', measured: { earlyDataOffers: 1, withoutPermission: 0 } });
-      expect(run.finding('tickets.early-data')).toMatchObject({
+      expect(run.finding('ticket-handling.early-data')).toMatchObject({
         rfcVerdict: 'info',
         policy: { violated: true },
         measured: { earlyData: true, earlyRecords: 1, earlyBytes: 18, firstIdentityAllowsEarlyData: true },
@@ -96,8 +96,8 @@ describe.concurrent('tlschart audit client against real clients', () => {
         // Two connections only, under one name: nothing comes after the resumption, and no second name is used.
         'offer.single-use': 'inconclusive',
         'offer.other-sni': 'inconclusive',
-        'tickets.lifetime-over-7-days': 'info',
-        'tickets.empty-ticket': 'fail',
+        'ticket-handling.lifetime-over-7-days': 'info',
+        'ticket-handling.empty-ticket': 'fail',
         'reply.selected-identity-out-of-range': 'fail',
         'reply.psk-without-key-share': 'info',
         'reply.suite-hash-mismatch': 'fail',
@@ -117,8 +117,8 @@ describe.concurrent('tlschart audit client against real clients', () => {
     try {
       expectVerdicts(run, {
         'offer.other-sni': 'warn',
-        'tickets.lifetime-zero': 'fail',
-        'tickets.lifetime-over-7-days': 'info',
+        'ticket-handling.lifetime-zero': 'fail',
+        'ticket-handling.lifetime-over-7-days': 'info',
         'reply.psk-without-key-share': 'warn',
       });
     } finally {
@@ -136,7 +136,7 @@ describe.concurrent('tlschart audit client against real clients', () => {
         'offer.single-use': 'warn',
         'offer.other-sni': 'inconclusive',
         'hrr.binder': 'fail',
-        'tickets.empty-ticket': 'fail',
+        'ticket-handling.empty-ticket': 'fail',
         'reply.unoffered-early-data': 'fail',
       });
       // Only the binder of the second ClientHello is wrong (the probing server recomputes it with the ticket's PSK).
@@ -152,8 +152,8 @@ describe.concurrent('tlschart audit client against real clients', () => {
     const run = await audit(CURL_TEMPLATE);
     try {
       expectVerdicts(run, {
-        'tickets.lifetime-zero': 'fail',
-        'tickets.lifetime-over-7-days': 'info',
+        'ticket-handling.lifetime-zero': 'fail',
+        'ticket-handling.lifetime-over-7-days': 'info',
         'reply.psk-without-key-share': 'warn',
       });
       expect(run.finding('offer.other-sni').measured).toMatchObject({ connectionsUnderAnotherName: 2 });

@@ -43,12 +43,12 @@ async function options(o: Partial<ClientAuditOptions>): Promise<ClientAuditOptio
 
 describe('which checks run', () => {
   it('selects families and single probes, names what it does not know, and runs the checks they need', () => {
-    expect(selectProbes(['tickets']).probes.map((p) => p.id)).toContain('tickets.empty-ticket');
+    expect(selectProbes(['ticket-handling']).probes.map((p) => p.id)).toContain('ticket-handling.empty-ticket');
     expect(selectProbes(['offer.binder', 'nope']).unknown).toEqual(['nope']);
     expect(selectProbes(undefined).probes.length).toBe(28);
     expect(scenariosFor(selectProbes(['offer.binder', 'offer.single-use']).probes).map((s) => s.id)).toEqual(['resumption', 'single-use']);
     expect(scenariosFor(selectProbes(['reply']).probes)).toHaveLength(8);
-    expect(scenariosFor(selectProbes(['hrr.binder', 'tickets.many']).probes).map((s) => s.id)).toEqual(['hello-retry', 'many-tickets']);
+    expect(scenariosFor(selectProbes(['hrr.binder', 'ticket-handling.many']).probes).map((s) => s.id)).toEqual(['hello-retry', 'many-tickets']);
   });
 
   it('is documented: the README has a row for every check, with its RFC section and keyword', () => {
@@ -66,7 +66,7 @@ describe('listen mode: whatever connects', () => {
     const lines: string[] = [];
     let clientDone: Promise<unknown> = Promise.resolve();
     const o = await options({
-      checks: ['tickets.many', 'tickets.unknown-extension'],
+      checks: ['ticket-handling.many', 'ticket-handling.unknown-extension'],
       progress: (line) => {
         lines.push(line);
         const port = Number(/probing server on 127\.0\.0\.1:(\d+)/.exec(lines.join('\n'))?.[1]);
@@ -89,8 +89,8 @@ describe('listen mode: whatever connects', () => {
       ]);
       expect(report.subject).toEqual({ role: 'client', target: expect.stringMatching(/^whatever connects to 127\.0\.0\.1:\d+$/), serverName: 'localhost' });
       expect(report.findings.map((f) => [f.id, f.verdict])).toEqual([
-        ['tickets.unknown-extension', 'pass'],
-        ['tickets.many', 'pass'],
+        ['ticket-handling.unknown-extension', 'pass'],
+        ['ticket-handling.many', 'pass'],
       ]);
       expect(report.settings['connections']).toBe(4);
     } finally {
@@ -101,7 +101,7 @@ describe('listen mode: whatever connects', () => {
 
 describe('an audit that cannot judge', () => {
   it('reports a client that never connects as inconclusive (exit status 2), with what the command said', async () => {
-    const run = await auditRunner(functionRunner('a client that never connects', async () => Promise.reject(new Error('connect ECONNREFUSED'))), { checks: ['tickets.many', 'offer.binder'] });
+    const run = await auditRunner(functionRunner('a client that never connects', async () => Promise.reject(new Error('connect ECONNREFUSED'))), { checks: ['ticket-handling.many', 'offer.binder'] });
     try {
       expect(run.report.inconclusive).toMatch(/^the client never connected to 127\.0\.0\.1:\d+; the command exited with status 1: connect ECONNREFUSED$/);
       expect(run.report.findings.map((f) => f.verdict)).toEqual(['inconclusive', 'inconclusive']);
@@ -115,7 +115,7 @@ describe('an audit that cannot judge', () => {
     const controller = new AbortController();
     const run = await auditRunner(
       functionRunner('a client that waits', (_p, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve()))),
-      { checks: ['tickets'], signal: controller.signal, progress: (l) => l.includes('(lifetime-zero)') && setTimeout(() => controller.abort(), 50) },
+      { checks: ['ticket-handling'], signal: controller.signal, progress: (l) => l.includes('(lifetime-zero)') && setTimeout(() => controller.abort(), 50) },
     );
     try {
       expect(run.report.findings.every((f) => f.verdict === 'inconclusive' && f.reason === 'the audit was interrupted'), JSON.stringify(run.report.findings.map((f) => f.reason))).toBe(true);
@@ -129,7 +129,7 @@ describe('an audit that cannot judge', () => {
     busy.listen(0, '127.0.0.1');
     await once(busy, 'listening');
     const port = (busy.address() as AddressInfo).port;
-    const o = await options({ runner: functionRunner('x', async () => undefined), listen: { host: '127.0.0.1', port }, checks: ['tickets.many'] });
+    const o = await options({ runner: functionRunner('x', async () => undefined), listen: { host: '127.0.0.1', port }, checks: ['ticket-handling.many'] });
     try {
       const report = await auditClient(o);
       expect(report.inconclusive).toMatch(new RegExp(`^the probing server cannot listen on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE`));

@@ -61,7 +61,7 @@ export interface ClientFamily {
 export const FAMILIES: readonly ClientFamily[] = [
   { id: 'offer', title: 'What the client offers on resumption', probes: Object.values(OFFER_PROBES) },
   { id: 'hrr', title: 'The second ClientHello after a HelloRetryRequest', probes: Object.values(HRR_PROBES) },
-  { id: 'tickets', title: 'Ticket handling', probes: Object.values(TICKET_PROBES) },
+  { id: 'ticket-handling', title: 'Ticket handling', probes: Object.values(TICKET_PROBES) },
   { id: 'reply', title: 'Deviant server replies', probes: Object.values(REPLY_PROBES) },
 ];
 

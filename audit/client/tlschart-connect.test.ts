@@ -47,7 +47,7 @@ describe('tlschart audit client of tlschart connect', () => {
         ['reply.unoffered-early-data', 'unsupported_extension'],
         ['reply.skip-finished', 'unexpected_message'],
         ['reply.wrong-finished', 'decrypt_error'],
-        ['tickets.empty-ticket', 'decode_error'],
+        ['ticket-handling.empty-ticket', 'decode_error'],
       ] as const) {
         expect(run.finding(id).observed.alert, id).toBe(alert);
       }

@@ -114,7 +114,7 @@ export const OFFER_PROBES = {
       text: 'When a PSK is used and early data is allowed for that PSK (a ticket whose NewSessionTicket carried early_data, §4.6.1), the client can send application data in its first flight; the PSK used for it MUST be the first one listed, and a second ClientHello after a HelloRetryRequest carries no early_data.',
     },
     expected: { summary: 'early_data offered only with a first identity whose ticket allowed early data, never after a HelloRetryRequest' },
-    sends: 'every ClientHello of the audit is looked at; tickets allow early data only in the tickets.early-data check',
+    sends: 'every ClientHello of the audit is looked at; tickets allow early data only in the ticket-handling.early-data check',
   }),
   singleUse: def({
     id: 'offer.single-use',

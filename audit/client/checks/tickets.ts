@@ -12,7 +12,7 @@ import type { TicketSpec } from '../connection.js';
 import type { IssuedTicket } from '../offers.js';
 import { draft, inconclusive, noOffer, reaction, records, resumeIfPossible, type ConnectionObservation, type ProbeDef, type Scenario, type ScenarioState } from './common.js';
 
-const check = 'tickets';
+const check = 'ticket-handling';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
 const SEVEN_DAYS = 604800;
 export const MANY_TICKETS = 12;
@@ -20,7 +20,7 @@ export const EARLY_DATA_LIMIT = 16384;
 
 export const TICKET_PROBES = {
   zero: def({
-    id: 'tickets.lifetime-zero',
+    id: 'ticket-handling.lifetime-zero',
     title: 'A ticket with lifetime 0 is not used',
     rfc: {
       section: '4.6.1',
@@ -31,7 +31,7 @@ export const TICKET_PROBES = {
     sends: 'after a full handshake, a ticket with lifetime 7200 s, then (newest) one with lifetime 0',
   }),
   overWeek: def({
-    id: 'tickets.lifetime-over-7-days',
+    id: 'ticket-handling.lifetime-over-7-days',
     title: 'A ticket lifetime over seven days',
     rfc: {
       section: '4.6.1',
@@ -42,14 +42,14 @@ export const TICKET_PROBES = {
     sends: `after a full handshake, one ticket with lifetime ${SEVEN_DAYS + 1} s (one second over 7 days)`,
   }),
   unknownExtension: def({
-    id: 'tickets.unknown-extension',
+    id: 'ticket-handling.unknown-extension',
     title: 'An unknown ticket extension is ignored',
     rfc: { section: '4.6.1', keyword: 'MUST', text: 'NewSessionTicket extensions: clients MUST ignore unrecognized extensions.' },
     expected: { summary: 'the handshake goes on and the ticket is offered on the next connection, as any other' },
     sends: 'after a full handshake, one ticket carrying an extension of unassigned code 0x7777',
   }),
   empty: def({
-    id: 'tickets.empty-ticket',
+    id: 'ticket-handling.empty-ticket',
     title: 'An empty ticket field is refused',
     rfc: {
       section: '6',
@@ -61,14 +61,14 @@ export const TICKET_PROBES = {
     sends: 'after a full handshake, one NewSessionTicket whose ticket field has length 0',
   }),
   many: def({
-    id: 'tickets.many',
+    id: 'ticket-handling.many',
     title: 'Many tickets on one connection',
     rfc: { section: '4.6.1', keyword: 'MAY', text: 'Servers MAY send multiple tickets on a single connection, either immediately after each other or after specific events.' },
     expected: { summary: `all ${MANY_TICKETS} tickets accepted without an alert; one of them offered on the next connection` },
     sends: `after a full handshake, ${MANY_TICKETS} tickets in a row`,
   }),
   earlyData: def({
-    id: 'tickets.early-data',
+    id: 'ticket-handling.early-data',
     title: 'A ticket that allows early data',
     rfc: {
       section: '4.2.10',
