@@ -81,11 +81,6 @@ export function scenariosFor(probes: readonly ProbeDef[]): Scenario[] {
   return SCENARIOS.filter((s) => needed.has(s.id) || s.probes.some((p) => ids.has(p.id)));
 }
 
-/** Which check each probe runs in, for --help and the README. */
-export function scenarioOf(p: ProbeDef): string {
-  return (OFFER_SCENARIOS[p.id] ?? SCENARIOS.filter((s) => s.probes.includes(p)).map((s) => s.id)).join(', ');
-}
-
 export interface ClientAuditOptions {
   /** How the client is started for each check; undefined: listen and audit whatever connects. */
   runner: ClientRunner | undefined;
@@ -202,7 +197,7 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
   try {
     for (const [i, scenario] of scenarios.entries()) {
       if (o.signal?.aborted) break;
-      const state: ScenarioState = { id: scenario.id, registry, connections: [], settings: { ageToleranceMs: o.ageToleranceMs }, clientResumesElsewhere: clientResumes, deviated: false, issued: [], notes: {} };
+      const state: ScenarioState = { id: scenario.id, registry, connections: [], settings: { ageToleranceMs: o.ageToleranceMs }, clientResumesElsewhere: clientResumes, deviated: false, issued: [] };
       let wake: () => void = () => undefined;
       const a: Armed = { scenario, state, deadline: Date.now() + o.timeoutMs, count: 0, open: new Set(), error: undefined, changed: () => wake() };
       armed = a;

@@ -84,8 +84,6 @@ export interface ScenarioState {
   deviated: boolean;
   /** Every ticket sent during the check, as it is sent. */
   issued: IssuedTicket[];
-  /** Free for the scenario. */
-  notes: Record<string, MeasuredValue>;
 }
 
 export interface Scenario {
@@ -140,9 +138,6 @@ export function resumeIfPossible(v: HelloView, deviation?: Deviation): HelloRepl
   const id = resumable(v);
   return id ? { kind: 'resume', identity: id, ...(deviation ? { deviation } : {}) } : { kind: 'full' };
 }
-
-/** The connections that offered one of our tickets. */
-export const offering = (s: ScenarioState): ConnectionObservation[] => s.connections.filter((c) => c.hellos.some((h) => h.identities.some((i) => i.ticket)));
 
 /** The connection the deviation was sent on. */
 export const deviant = (s: ScenarioState): ConnectionObservation | undefined => s.connections.find((c) => c.reply?.kind === 'resume' && c.reply.deviation !== undefined && c.deviationSkipped === undefined);
