@@ -48,7 +48,7 @@ Exit status: 0 success, 1 the command failed (e.g. a handshake alert), 2 bad usa
 trace and chart: 0 success (trace check: the trace conforms), 1 the trace
 violates RFC 8446, 2 the file cannot be read as a trace, 64 bad usage.
 audit: 0 no failing finding, 1 failing findings, 2 inconclusive (target
-unreachable, no TLS 1.3), 64 bad usage.
+unreachable, no TLS 1.3; a client that never connected), 64 bad usage.
 `;
 
 const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = {
