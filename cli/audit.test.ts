@@ -60,7 +60,7 @@ describe('tlschart audit: help and usage', () => {
 
   it.each([
     [['audit'], /audit needs a command: server/],
-    [['audit', 'client'], /unknown audit command "client"/],
+    [['audit', 'clients'], /unknown audit command "clients"/],
     [['audit', 'server'], /needs HOST:PORT/],
     [['audit', 'server', 'localhost'], /"localhost" is not HOST:PORT/],
     [['audit', 'server', '127.0.0.1:1', '--ca', 'x.pem', '--insecure'], /--ca and --insecure do not go together/],

@@ -22,9 +22,11 @@ import { textReport } from '../audit/report/text.js';
 import { parseHostPort, tcpTarget } from '../audit/probe/target.js';
 import { auditServer, FAMILIES, selectProbes } from '../audit/server/run.js';
 import { intOption, listOption, parse, stringOption } from './args.js';
+import { auditClientCommand } from './audit-client.js';
 import { UsageError, oneLine, type CliIo } from './io.js';
 
 export const AUDIT_HELP = `Usage: tlschart audit server HOST:PORT [options]
+       tlschart audit client --exec 'COMMAND with {host} {port}' [options]
 
 Audit another implementation's TLS 1.3 session resumption, with tlschart's
 statecharts, codec, key schedule and record layer as the oracle.
@@ -33,15 +35,21 @@ Commands:
   audit server HOST:PORT   probe a live server: tickets, resumption, PSK modes,
                            single use, binders, binding, ticket age, 0-RTT,
                            HelloRetryRequest + PSK, out-of-order messages
+  audit client --exec CMD  run a client against a probing server: what it
+                           offers on resumption, ticket handling, deviant
+                           server replies (without --exec: audit whatever
+                           connects)
 
-Run 'tlschart audit server --help' for its options and checks.
+Run 'tlschart audit server --help' or 'tlschart audit client --help' for the
+options and checks.
 
 Exit status: 0 no failing finding, 1 failing findings, 2 inconclusive (target
-unreachable, TLS 1.3 not spoken, certificate not trusted), 64 usage error.
+unreachable, TLS 1.3 not spoken, certificate not trusted; a client that never
+connected), 64 usage error.
 `;
 
 const FORMATS = ['text', 'json', 'junit', 'sarif'] as const;
-type Format = (typeof FORMATS)[number];
+export type Format = (typeof FORMATS)[number];
 
 export const AUDIT_SERVER_HELP = `Usage: tlschart audit server HOST:PORT [options]
 
@@ -168,7 +176,8 @@ function parseServerArgs(argv: readonly string[]): Parsed | 'help' {
   };
 }
 
-function render(report: AuditReport, format: Format, outDir: string): string {
+/** The report in `format`, for standard output. */
+export function render(report: AuditReport, format: Format, outDir: string): string {
   switch (format) {
     case 'text':
       return textReport(report, outDir);
@@ -234,7 +243,8 @@ export async function auditCommand(argv: readonly string[], io: CliIo): Promise<
       return AUDIT_EXIT.ok;
     }
     if (sub === 'server') return await auditServerCommand(rest, io);
-    throw new UsageError(sub === undefined ? 'audit needs a command: server' : `unknown audit command ${JSON.stringify(sub)} (audit server HOST:PORT)`);
+    if (sub === 'client') return await auditClientCommand(rest, io);
+    throw new UsageError(sub === undefined ? 'audit needs a command: server or client' : `unknown audit command ${JSON.stringify(sub)} (audit server HOST:PORT, audit client --exec COMMAND)`);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`tlschart: ${oneLine(e.message)}\n`);

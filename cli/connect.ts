@@ -25,7 +25,8 @@ Options:
   --ca FILE          trust the CA certificates in FILE (PEM) instead of Node's root store
   --insecure         do not judge the certificate chain (the CertificateVerify
                      signature is still checked)
-  --sess-out FILE    save the newest session ticket to FILE
+  --sess-out FILE    save the newest session ticket to FILE (never one already
+                     offered: a ticket is used once)
   --sess-in FILE     resume with the session saved in FILE
   --reconnect N      reconnect N more times, each time with the newest ticket
   --alpn LIST        offer these ALPN protocols, comma separated
@@ -254,6 +255,7 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
   }
 
   let newest: Buffer | undefined;
+  let received = 0;
   try {
     for (let i = 0; i <= reconnects; i++) {
       const record: ConnectionRecord = { sessions: [] };
@@ -272,12 +274,14 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
       io.stdout(
         `${s.isSessionReused() ? 'Reused' : 'New'}, ${s.getProtocol() ?? '-'}, ${info?.suite ?? '-'}, ${info?.group ?? '-'}, tickets received: ${record.sessions.length}${info?.alpn ? `, ALPN ${info.alpn}` : ''}\n`,
       );
-      newest = record.sessions.at(-1) ?? newest;
-      // A ticket is offered once (RFC 8446 §C.4): the next connection takes the newest one just received.
+      // A ticket is offered once (RFC 8446 §C.4): the next connection takes the newest one just received,
+      // and a ticket this connection offered is never saved again, even when no new one came.
+      newest = record.sessions.at(-1) ?? (session ? undefined : newest);
+      received += record.sessions.length;
       session = record.sessions.at(-1);
     }
     if (sessOut !== undefined) {
-      if (!newest) throw new CommandError(`${command}: no session ticket arrived, ${sessOut} not written`);
+      if (!newest) throw new CommandError(`${command}: ${received > 0 ? 'no unused session ticket left (a ticket is offered once)' : 'no session ticket arrived'}, ${sessOut} not written`);
       writeFileSync(sessOut, newest, { mode: 0o600 });
     }
   } finally {

@@ -1,13 +1,20 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { nobleProvider } from '../crypto/noble.js';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { assign } from 'xstate';
+import { startEngineServer } from '../audit/testing/engine-server.js';
+import * as serverActions from '../machines/server/actions.js';
+import type { ServerContext } from '../machines/server/context.js';
+import { serverMachine } from '../machines/server/machine.js';
+import { certifiedKey } from '../net/options.js';
+import { generateSelfSigned } from '../pki/generate.js';
 import { loadTrace } from '../traces/format.js';
 import { once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer } from '../net/index.js';
 import type { TLSSocket } from '../net/socket.js';
-import { generateSelfSigned } from '../pki/generate.js';
 import { main } from './main.js';
 import { capture, type Captured } from './testing/capture.js';
 
@@ -132,6 +139,22 @@ describe('tlschart serve and tlschart connect', () => {
     expect(await main(['demo', '--crypto', 'noble'], io)).toBe(0);
     expect(io.out).toMatch(/throwaway ECDSA P-256 certificate for localhost, noble crypto provider/);
     expect(io.out).toMatch(/resumed: yes/);
+  });
+
+  it('connect --sess-out never saves a ticket it offered: after a resumption that brings no new ticket there is none to save (RFC 8446 §C.4)', async () => {
+    const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+    // A server that sends tickets after a full handshake only.
+    const machine = serverMachine.provide({
+      actions: { issueTickets: assign(({ context }: { context: ServerContext }) => (context.resumed ? {} : serverActions.issueTickets(context))) },
+    });
+    const server = await startEngineServer({ certificates: [certifiedKey(g.certPem, g.keyPem, 'test', nobleProvider)], machine });
+    stops.push(() => server.stop());
+    const path = join(dir, 'used-once.bin');
+    const io = capture();
+    expect(await main(['connect', `127.0.0.1:${server.port}`, '--servername', 'localhost', '--insecure', '--reconnect', '1', '--sess-out', path], io)).toBe(1);
+    expect(io.out).toMatch(/^New, TLSv1\.3, \S+, \S+, tickets received: 2\nReused, TLSv1\.3, \S+, \S+, tickets received: 0\n$/);
+    expect(io.err).toBe(`tlschart: connect: no unused session ticket left (a ticket is offered once), ${path} not written\n`);
+    expect(existsSync(path)).toBe(false);
   });
 
   it('connect --trace against serve --trace writes traces of both ends that tlschart trace check accepts', async () => {

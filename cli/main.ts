@@ -36,6 +36,13 @@ Commands:
   trace import CAPTURE turn a pcap/pcapng capture and its key log (--keylog FILE)
                        into a trace: every TLS 1.3 connection, both sides
   chart client|server  export a handshake statechart (--format mermaid|dot|json|svg)
+  audit server HOST:PORT
+                       audit a live server's TLS 1.3 session resumption (tickets,
+                       PSK modes, binders, replay, ticket age, 0-RTT, HRR,
+                       out-of-order messages) with the statecharts as the oracle
+  audit client --exec 'COMMAND with {host} {port}'
+                       audit a client's TLS 1.3 session resumption with a probing
+                       server (what it offers, ticket handling, deviant replies)
   refusals             every refusal tlschart makes: alert, RFC section, keyword
                        (--format text|json|markdown, --on-purpose)
 
@@ -50,7 +57,7 @@ Exit status: 0 success, 1 the command failed (e.g. a handshake alert), 2 bad usa
 trace and chart: 0 success (trace check: the trace conforms), 1 the trace
 violates RFC 8446, 2 the file cannot be read as a trace, 64 bad usage.
 audit: 0 no failing finding, 1 failing findings, 2 inconclusive (target
-unreachable, no TLS 1.3), 64 bad usage.
+unreachable, no TLS 1.3; a client that never connected), 64 bad usage.
 `;
 
 const COMMANDS: Record<string, (argv: readonly string[], io: CliIo) => Promise<number>> = {

@@ -28,7 +28,7 @@ import type { TestContext } from 'vitest';
 // Finding peers
 // ---------------------------------------------------------------------------
 
-export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go' | 'redis-server' | 'dumpcap' | 'tshark';
+export type PeerName = 'openssl' | 'gnutls-serv' | 'gnutls-cli' | 'go' | 'redis-server' | 'dumpcap' | 'tshark' | 'curl';
 
 export type PeerLookup = { path: string } | { missing: string };
 
@@ -42,6 +42,7 @@ export const PEER_PACKAGES: Readonly<Record<PeerName, { binary: string; debianPa
   // Packet capture for the trace import tests (traces/import/); dumpcap comes with tshark.
   dumpcap: { binary: 'dumpcap', debianPackage: 'tshark' },
   tshark: { binary: 'tshark', debianPackage: 'tshark' },
+  curl: { binary: 'curl', debianPackage: 'curl' },
 };
 
 function isExecutableFile(candidate: string): boolean {

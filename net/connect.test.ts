@@ -350,6 +350,19 @@ describe('certificate problems surface as the error event with the alert', () =>
     expect(err.alert).toBe('unknown_ca');
   });
 
+  it('a session made under another server name is not offered (RFC 8446 §4.6.1): a warning, and a full handshake follows', async () => {
+    const r = await serve({}, greeter);
+    const first = dial(r.port, { servername: 'localhost' });
+    const [ticket] = (await sessions(first, 1).first) as [Buffer];
+    expect(decodeClientSession(new Uint8Array(ticket))?.serverName).toBe('localhost');
+    const other = dial(r.port, { servername: 'other.localhost', rejectUnauthorized: false, session: ticket });
+    const [warning] = (await once(other, 'warning')) as [Error];
+    expect(warning.message).toMatch(/made for server name "localhost", not "other\.localhost"; doing a full handshake/);
+    const [greeting] = (await once(other, 'data')) as [Buffer];
+    expect(greeting.toString()).toBe('hello stranger');
+    expect(other.isSessionReused()).toBe(false);
+  });
+
   it('a session buffer that does not decode is ignored with a warning, and a full handshake follows', async () => {
     const r = await serve({}, greeter);
     const c = dial(r.port, { session: Buffer.from('not a session') });

@@ -117,7 +117,11 @@ export function prepareClient(options: ConnectOptions, now: number, crypto: Cryp
   if (options.session !== undefined) {
     session = decodeClientSession(new Uint8Array(options.session));
     if (!session) warning = 'the session does not decode as a tlschart session; doing a full handshake';
-    else if (reject) {
+    else if (session.serverName.toLowerCase() !== (servername ?? '').toLowerCase()) {
+      // RFC 8446 §4.6.1: a client SHOULD only resume if the SNI matches the one of the original session.
+      warning = `the session was made for server name ${JSON.stringify(session.serverName)}, not ${JSON.stringify(servername ?? '')}; doing a full handshake`;
+      session = undefined;
+    } else if (reject) {
       // A session made with rejectUnauthorized: false must not let a later, stricter connection skip validation.
       const v = validateServerChain(session.peerCertificates, {
         now: new Date(now),

@@ -102,6 +102,14 @@ export function tcpTransport(host: string, port: number, timeoutMs: number): Pro
   });
 }
 
+/**
+ * A connection accepted by a listening socket (the probing server of
+ * `audit client`): the same queueing as an outgoing TCP connection.
+ */
+export function socketTransport(socket: Socket): Transport {
+  return new TcpTransport(socket);
+}
+
 class TcpTransport extends QueuedTransport {
   constructor(private readonly socket: Socket) {
     super();

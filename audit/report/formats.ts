@@ -24,7 +24,7 @@ function xml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
-function findingText(f: Finding): string {
+function findingText(f: Finding, role: AuditReport['subject']['role'] = 'server'): string {
   const lines = [
     `${f.title} (${citation(f.rfc)})`,
     `verdict: ${f.verdict}${f.verdict !== f.rfcVerdict ? ` (RFC alone: ${f.rfcVerdict})` : ''}`,
@@ -32,7 +32,7 @@ function findingText(f: Finding): string {
     `observed: ${f.observed.summary}`,
     `why: ${f.reason}`,
   ];
-  if (f.observed.divergence) lines.push(`chart: step ${f.observed.divergence.step} (${f.observed.divergence.state}): ${f.observed.divergence.requirement}; the server: ${f.observed.divergence.recorded}`);
+  if (f.observed.divergence) lines.push(`chart: step ${f.observed.divergence.step} (${f.observed.divergence.state}): ${f.observed.divergence.requirement}; the ${role}: ${f.observed.divergence.recorded}`);
   if (Object.keys(f.measured).length > 0) lines.push(`measured: ${JSON.stringify(f.measured)}`);
   if (f.traces.length > 0) lines.push(`traces: ${f.traces.join(' ')}`);
   return lines.join('\n');
@@ -44,7 +44,7 @@ export function junitReport(r: AuditReport): string {
   const count = (fs: Finding[], v: Finding['verdict']) => fs.filter((f) => f.verdict === v).length;
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
   out.push(
-    `<testsuites name="${xml(`tlschart audit server ${subjectLine(r)}`)}" tests="${r.findings.length}" failures="${count(r.findings, 'fail')}" errors="0" skipped="${count(r.findings, 'inconclusive')}" time="${seconds}" timestamp="${xml(r.startedAt)}">`,
+    `<testsuites name="${xml(`tlschart audit ${r.subject.role} ${subjectLine(r)}`)}" tests="${r.findings.length}" failures="${count(r.findings, 'fail')}" errors="0" skipped="${count(r.findings, 'inconclusive')}" time="${seconds}" timestamp="${xml(r.startedAt)}">`,
   );
   for (const family of families) {
     const fs = r.findings.filter((f) => f.check === family);
@@ -52,9 +52,9 @@ export function junitReport(r: AuditReport): string {
     out.push(`    <properties><property name="target" value="${xml(r.subject.target)}"/><property name="profile" value="${xml(r.profile)}"/></properties>`);
     for (const f of fs) {
       out.push(`    <testcase classname="tlschart.audit.${xml(f.check)}" name="${xml(`${f.id}: ${f.title}`)}" time="0">`);
-      if (f.verdict === 'fail') out.push(`      <failure type="${xml(citation(f.rfc))}" message="${xml(f.reason)}">${xml(findingText(f))}</failure>`);
+      if (f.verdict === 'fail') out.push(`      <failure type="${xml(citation(f.rfc))}" message="${xml(f.reason)}">${xml(findingText(f, r.subject.role))}</failure>`);
       if (f.verdict === 'inconclusive') out.push(`      <skipped message="${xml(`inconclusive: ${f.reason}`)}"/>`);
-      out.push(`      <system-out>${xml(findingText(f))}</system-out>`);
+      out.push(`      <system-out>${xml(findingText(f, r.subject.role))}</system-out>`);
       out.push('    </testcase>');
     }
     out.push('  </testsuite>');

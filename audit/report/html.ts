@@ -33,7 +33,7 @@ function measured(m: Record<string, MeasuredValue>): string {
   return `<pre>${esc(entries.map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n'))}</pre>`;
 }
 
-function row(f: Finding): string {
+function row(f: Finding, role: AuditReport['subject']['role'] = 'server'): string {
   const traces = f.traces
     .map((t, i) => `<a href="${esc(viewerPath(t))}" title="${esc(t)}">connection ${i + 1}</a> (<a href="${esc(t)}">json</a>)`)
     .join(', ');
@@ -42,8 +42,8 @@ function row(f: Finding): string {
     `<b>Expected:</b> ${esc(f.expected.summary)}`,
     `<b>Observed:</b> ${esc(f.observed.summary)}`,
     f.observed.statePath ? `<b>Chart path:</b> ${esc(f.observed.statePath.join(' → '))}` : '',
-    d ? `<b>First divergence from the chart:</b> step ${d.step} (${esc(d.state)}, ${esc(d.message)}): RFC 8446 ${esc(d.section)} ${esc(d.requirement)}; the server: ${esc(d.recorded)}` : '',
-    f.policy ? `<b>tlschart policy:</b> ${esc(f.policy.rule)}${f.policy.violated ? ' — not kept by this server' : ''}` : '',
+    d ? `<b>First divergence from the chart:</b> step ${d.step} (${esc(d.state)}, ${esc(d.message)}): RFC 8446 ${esc(d.section)} ${esc(d.requirement)}; the ${role}: ${esc(d.recorded)}` : '',
+    f.policy ? `<b>tlschart policy:</b> ${esc(f.policy.rule)}${f.policy.violated ? ` — not kept by this ${role}` : ''}` : '',
     f.refusal ? `<b>tlschart refusal:</b> ${esc(f.refusal)}` : '',
     `<b>Requirement:</b> ${esc(f.rfc.text)}`,
   ].filter((x) => x !== '');
@@ -61,14 +61,14 @@ export function indexHtml(r: AuditReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tlschart audit: ${esc(subjectLine(r))}</title><style>${STYLE}</style></head>
 <body>
-<h1>tlschart audit server ${esc(subjectLine(r))}</h1>
+<h1>tlschart audit ${r.subject.role} ${esc(subjectLine(r))}</h1>
 <div class="meta">profile ${esc(r.profile)} · ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s · ${esc(String(r.settings['connections'] ?? '?'))} connections · tlschart ${esc(r.tlschart)} · <a href="report.json">report.json</a> · <a href="report.junit.xml">JUnit</a> · <a href="report.sarif">SARIF</a></div>
 <div class="counts">${(['fail', 'warn', 'info', 'inconclusive', 'pass'] as const).map((v) => `<span><span class="verdict" style="background:${COLORS[v]}">${v}</span> ${c[v]}</span>`).join('')}</div>
 ${r.inconclusive ? `<p><b>The audit was inconclusive:</b> ${esc(r.inconclusive)}</p>` : ''}
-<p>Each connection link opens its trace in the tlschart viewer: the audited server's side, its states inferred from what it sent, stepped through on tlschart's server chart. <code>tlschart trace check FILE</code> replays a trace through the chart.</p>
+<p>Each connection link opens its trace in the tlschart viewer: the audited ${r.subject.role}'s side, its states inferred from what it sent, stepped through on tlschart's ${r.subject.role} chart. <code>tlschart trace check FILE</code> replays a trace through the chart.</p>
 <table><thead><tr><th>verdict</th><th>finding</th><th>RFC</th><th>why</th><th>connections</th></tr></thead>
 <tbody>
-${r.findings.map(row).join('\n')}
+${r.findings.map((f) => row(f, r.subject.role)).join('\n')}
 </tbody></table>
 </body></html>
 `;

@@ -12,19 +12,20 @@ function measuredText(m: Record<string, MeasuredValue>): string[] {
 }
 
 export function subjectLine(r: AuditReport): string {
+  if (r.subject.role === 'client') return `${r.subject.target}${r.subject.serverName ? ` (probing server as ${r.subject.serverName})` : ''}`;
   return `${r.subject.target}${r.subject.serverName ? ` (SNI ${r.subject.serverName})` : ''}`;
 }
 
-function details(f: Finding): string[] {
+function details(f: Finding, role: AuditReport['subject']['role'] = 'server'): string[] {
   const lines = [`${f.id}  ${f.verdict.toUpperCase()}${f.verdict !== f.rfcVerdict ? ` (RFC alone: ${f.rfcVerdict})` : ''}  ${citation(f.rfc)}`, `  ${f.title}`];
   lines.push(`  expected: ${f.expected.summary}`);
   lines.push(`  observed: ${f.observed.summary}`);
   lines.push(`  why:      ${f.reason}`);
-  if (f.policy) lines.push(`  policy:   ${f.policy.rule}${f.policy.violated ? ' (not kept by this server)' : ''}`);
+  if (f.policy) lines.push(`  policy:   ${f.policy.rule}${f.policy.violated ? ` (not kept by this ${role})` : ''}`);
   if (f.refusal) lines.push(`  tlschart: refuses the same input (${f.refusal})`);
   if (f.observed.statePath) lines.push(`  path:     ${f.observed.statePath.join(' → ')}`);
   const d = f.observed.divergence;
-  if (d) lines.push(`  chart:    at step ${d.step} (${d.state}, ${d.message}) RFC 8446 ${d.section}: ${d.requirement}; the server: ${d.recorded}`);
+  if (d) lines.push(`  chart:    at step ${d.step} (${d.state}, ${d.message}) RFC 8446 ${d.section}: ${d.requirement}; the ${role}: ${d.recorded}`);
   const m = measuredText(f.measured);
   if (m.length > 0) lines.push(`  measured: ${m.join(', ')}`);
   if (f.traces.length > 0) lines.push(`  traces:   ${f.traces.slice(0, 4).join(', ')}${f.traces.length > 4 ? ` (+${f.traces.length - 4} more)` : ''}`);
@@ -35,7 +36,7 @@ function details(f: Finding): string[] {
 export function textReport(r: AuditReport, outDir?: string): string {
   const c = r.counts;
   const out: string[] = [];
-  out.push(`tlschart audit server ${subjectLine(r)} — profile ${r.profile}, ${r.findings.length} findings, ${String(r.settings['connections'] ?? '?')} connections, ${(r.durationMs / 1000).toFixed(1)} s`);
+  out.push(`tlschart audit ${r.subject.role} ${subjectLine(r)} — profile ${r.profile}, ${r.findings.length} findings, ${String(r.settings['connections'] ?? '?')} connections, ${(r.durationMs / 1000).toFixed(1)} s`);
   out.push(`  fail ${c.fail}  warn ${c.warn}  info ${c.info}  inconclusive ${c.inconclusive}  pass ${c.pass}`);
   if (r.inconclusive !== null) out.push(`  INCONCLUSIVE: ${r.inconclusive}`);
   if (outDir) out.push(`  traces and HTML report: ${outDir}`);
@@ -49,7 +50,7 @@ export function textReport(r: AuditReport, outDir?: string): string {
   const notPass = r.findings.filter((f) => f.verdict !== 'pass');
   if (notPass.length > 0) {
     out.push('', 'Details (every finding that is not a plain pass)', '');
-    for (const f of notPass) out.push(...details(f), '');
+    for (const f of notPass) out.push(...details(f, r.subject.role), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
 }
