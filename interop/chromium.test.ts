@@ -57,17 +57,27 @@ async function withBrowser(skip: (note: string) => never, body: (b: BrowserConte
 }
 
 /** Two page loads; the text of each page (the --www page: protocol, cipher, group, resumed). */
+/**
+ * Loads pages until one arrives over a resumed connection (at most four). The server closes the
+ * connection after each response; Chromium may also have opened a speculative connection before
+ * the first tickets arrived, which then carries the next page in full — so "the second load
+ * resumes" is not a promise Chromium makes, "a later load resumes" is.
+ */
 async function twoLoads(browser: BrowserContext, origin: string): Promise<string[]> {
   const page = await browser.newPage();
   const texts: string[] = [];
-  for (const path of ['/first', '/second']) {
+  for (const path of ['/first', '/second', '/third', '/fourth']) {
     const response = await page.goto(`${origin}${path}`);
     expect(response?.status()).toBe(200);
     texts.push((await response?.text()) ?? '');
+    if (texts.length >= 2 && /Session resumed: yes/.test(texts.at(-1) ?? '')) break;
   }
   await page.close();
   return texts;
 }
+
+/** Failures in the server log other than a connection the browser closed before its handshake (a preconnect it did not need). */
+const realFailures = (log: string): string[] => log.split('\n').filter((l) => /failed:/.test(l) && !/ConnectionClosedDuringHandshake/.test(l));
 
 describe('Chromium headless → tlschart serve --www', () => {
   it('negotiates X25519MLKEM768 for a full connection and for the resumed one', async (ctx) => {
@@ -79,14 +89,14 @@ describe('Chromium headless → tlschart serve --www', () => {
           pages = await twoLoads(browser, origin);
         });
         expect(pages[0]).toMatch(/Group: X25519MLKEM768\nSession resumed: no\n/);
-        expect(pages[1]).toMatch(/Group: X25519MLKEM768\nSession resumed: yes\n/);
+        expect(pages.at(-1)).toMatch(/Group: X25519MLKEM768\nSession resumed: yes\n/);
         // Every connection Chromium opened used the hybrid; at least one full and one resumed.
         const conns = [...log.matchAll(/^conn \d+ \S+ (full|resumed) TLS_\w+ (\S+) sni=localhost/gm)];
         expect(conns.length).toBeGreaterThanOrEqual(2);
         expect(new Set(conns.map((m) => m[2]))).toEqual(new Set(['X25519MLKEM768']));
         expect(conns.map((m) => m[1])).toContain('full');
         expect(conns.map((m) => m[1])).toContain('resumed');
-        expect(log).not.toMatch(/failed:/);
+        expect(realFailures(log)).toEqual([]);
         // The ClientHellos carried both shares (0x11ec and 0x001d, whatever else) and needed no retry.
         for (const shares of offeredShares(trace)) expect(shares).toEqual(expect.arrayContaining(['11ec', '1d']));
         expect(helloRetries(trace).every((r) => !r)).toBe(true);
@@ -104,7 +114,7 @@ describe('Chromium headless → tlschart serve --www', () => {
           pages = await twoLoads(browser, origin);
         });
         expect(pages[0]).toMatch(/Group: x25519\nSession resumed: no\n/);
-        expect(pages[1]).toMatch(/Group: x25519\nSession resumed: yes\n/);
+        expect(pages.at(-1)).toMatch(/Group: x25519\nSession resumed: yes\n/);
         expect(helloRetries(trace).every((r) => !r)).toBe(true);
         expect(new Set(negotiatedGroups(trace))).toEqual(new Set(['x25519']));
       },
