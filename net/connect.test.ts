@@ -8,6 +8,7 @@ import { nodeProvider } from '../crypto/node-provider.js';
 import type { TraceEntry } from '../engine/connection.js';
 import { seededEnvironment } from '../engine/env.js';
 import { generateSelfSigned } from '../pki/generate.js';
+import { MemoryClientTicketCache } from '../tickets/client-cache.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import { connect, type ConnectOptions } from './connect.js';
 import type { ServerOptions } from './server.js';
@@ -119,6 +120,29 @@ describe('tlschart client and tlschart server over loopback sockets', () => {
     expect(fresh).toHaveLength(2);
     expect(second.getSession()?.equals(fresh[1] as Buffer)).toBe(true);
     expect(decodeClientSession(new Uint8Array(fresh[0] as Buffer))?.serverName).toBe('localhost');
+  });
+
+  it('resume from a shared client ticket cache: each ticket offered once, the fresh ones kept (RFC 8446 §C.4)', async () => {
+    const r = await serve({}, greeter);
+    const cache = new MemoryClientTicketCache();
+    const run = async () => {
+      const c = dial(r.port, { ticketCache: cache });
+      const got = sessions(c, 2);
+      const [greeting] = (await once(c, 'data')) as [Buffer];
+      await got.first;
+      c.end();
+      await once(c, 'close');
+      return { greeting: greeting.toString(), reused: c.isSessionReused() };
+    };
+    expect(await run()).toEqual({ greeting: 'hello stranger', reused: false });
+    expect(cache.size()).toBe(2);
+    // The newest ticket is taken, and the two of the resumed connection are added.
+    expect(await run()).toEqual({ greeting: 'hello again', reused: true });
+    expect(cache.size()).toBe(3);
+    // Another server name gets nothing from the cache: a full handshake.
+    const other = dial(r.port, { ticketCache: cache, servername: 'other.example', rejectUnauthorized: false });
+    await once(other, 'data');
+    expect(other.isSessionReused()).toBe(false);
   });
 
   it('emit exactly as many sessions as the server sends tickets', async () => {

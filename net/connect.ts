@@ -10,6 +10,7 @@ import type { CertifiedKey, ClientConfig, Environment } from '../machines/types.
 import { validateServerChain } from '../pki/validate.js';
 import { tracedClientMachine } from '../traces/recorder.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
+import type { ClientTicketCache } from '../tickets/types.js';
 import type { ClientSession } from '../tickets/types.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { certifiedKey, cryptoProvider, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, withProvider, type CryptoOption, type LimitOptions, type PemInput } from './options.js';
@@ -33,6 +34,12 @@ export interface ConnectOptions extends ObserveOptions, LimitOptions {
   rejectUnauthorized?: boolean;
   /** A Buffer from an earlier 'session' event; one that does not decode is ignored ('warning' event) and a full handshake is done. */
   session?: Buffer | Uint8Array;
+  /**
+   * A client ticket cache (tickets/client-cache.ts) shared by connections: without `session`,
+   * the newest unexpired session for the server name is taken from it (each is offered once,
+   * RFC 8446 §C.4), and every session this connection receives is added to it.
+   */
+  ticketCache?: ClientTicketCache;
   ALPNProtocols?: string[];
   /**
    * 'X25519MLKEM768' | 'x25519' | 'P-256' | 'P-384' (also 'secp256r1', 'prime256v1', 'secp384r1'), in
@@ -114,8 +121,11 @@ export function prepareClient(options: ConnectOptions, now: number, crypto: Cryp
 
   let session: ClientSession | undefined;
   let warning: string | undefined;
-  if (options.session !== undefined) {
-    session = decodeClientSession(new Uint8Array(options.session));
+  if (options.session === undefined && options.ticketCache !== undefined && servername !== undefined) {
+    session = options.ticketCache.take(servername, now);
+  }
+  if (options.session !== undefined || session !== undefined) {
+    session ??= decodeClientSession(new Uint8Array(options.session ?? new Uint8Array(0)));
     if (!session) warning = 'the session does not decode as a tlschart session; doing a full handshake';
     else if (session.serverName.toLowerCase() !== (servername ?? '').toLowerCase()) {
       // RFC 8446 §4.6.1: a client SHOULD only resume if the SNI matches the one of the original session.
@@ -187,6 +197,8 @@ export function connect(options: ConnectOptions, secureConnectListener?: () => v
       ...(wantsTracedMachine(options) ? { machine: tracedClientMachine } : {}),
     });
     observe(socket, conn, options.traceLabel, options);
+    const cache = options.ticketCache;
+    if (cache) conn.on('session', (s) => cache.add(s));
     socket.attach(conn);
   };
   if ((transport as Partial<Socket>).connecting === true) transport.once('connect', start);
