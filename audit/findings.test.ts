@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyProfile, citation, countVerdicts, exitStatus, verdictUnder, type FindingDraft } from './findings.js';
+import { applyProfile, citation, countVerdicts, exitStatus, type FindingDraft, verdictUnder } from './findings.js';
 
 const base: FindingDraft = {
   id: 'psk-modes.psk-ke-only',
@@ -43,7 +43,13 @@ describe('the findings model', () => {
   });
 
   it('counts verdicts', () => {
-    expect(countVerdicts([{ verdict: 'pass' }, { verdict: 'fail' }, { verdict: 'pass' }])).toEqual({ pass: 2, fail: 1, warn: 0, info: 0, inconclusive: 0 });
+    expect(countVerdicts([{ verdict: 'pass' }, { verdict: 'fail' }, { verdict: 'pass' }])).toEqual({
+      pass: 2,
+      fail: 1,
+      warn: 0,
+      info: 0,
+      inconclusive: 0,
+    });
   });
 
   it('cites the section with its keyword, or as policy', () => {

@@ -12,9 +12,10 @@
  * rounds, so load from other processes on the machine hits both alike.
  * Same certificate (ECDSA P-256) and the same echo of one byte as bench/handshakes.ts.
  */
+
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { nobleProvider } from '../crypto/noble.js';
 import { connect } from '../net/connect.js';
 import { createServer } from '../net/server.js';
@@ -54,7 +55,14 @@ async function main(): Promise<void> {
   const dial = (v: Variant, session: Buffer | undefined) =>
     new Promise<{ session: Buffer | undefined; reused: boolean; group: string | undefined }>((resolve, reject) => {
       let latest: Buffer | undefined;
-      const c = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: certPem, ...(v.groups ? { groups: v.groups } : {}), ...(session ? { session } : {}) });
+      const c = connect({
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca: certPem,
+        ...(v.groups ? { groups: v.groups } : {}),
+        ...(session ? { session } : {}),
+      });
       c.on('session', (s: Buffer) => (latest = s));
       c.on('error', reject);
       c.once('data', () => {
@@ -78,7 +86,9 @@ async function main(): Promise<void> {
   };
 
   try {
-    console.log(`tlschart handshakes per second over loopback TCP, median of ${ROUNDS} rounds of ${N} connections (client and server in one process)`);
+    console.log(
+      `tlschart handshakes per second over loopback TCP, median of ${ROUNDS} rounds of ${N} connections (client and server in one process)`,
+    );
     const samples = new Map(VARIANTS.map((v) => [v.name, { full: [] as number[], resumed: [] as number[] }]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const resumed of [false, true]) {
@@ -95,8 +105,8 @@ async function main(): Promise<void> {
       const [full, res] = rows[v.name] as [number, number];
       console.log(`${v.name.padEnd(15)} ${full.toFixed(1).padStart(6)}   ${res.toFixed(1).padStart(7)}`);
     }
-    const [hf, hr] = rows['X25519MLKEM768'] as [number, number];
-    const [xf, xr] = rows['x25519'] as [number, number];
+    const [hf, hr] = rows.X25519MLKEM768 as [number, number];
+    const [xf, xr] = rows.x25519 as [number, number];
     console.log(`hybrid / x25519  ${(hf / xf).toFixed(3).padStart(5)}     ${(hr / xr).toFixed(3)}`);
   } finally {
     await new Promise<void>((r) => {
@@ -124,7 +134,9 @@ async function main(): Promise<void> {
     const accept = time(() => p.acceptShare(group, kp.publicKey, random));
     const complete = time(() => p.completeShare(kp, accepted.share));
     const name = group === NamedGroup.X25519MLKEM768 ? 'X25519MLKEM768' : 'x25519';
-    console.log(`${name.padEnd(15)} ${keygen.toFixed(2).padStart(13)}   ${accept.toFixed(2).padStart(13)}   ${complete.toFixed(2).padStart(15)}`);
+    console.log(
+      `${name.padEnd(15)} ${keygen.toFixed(2).padStart(13)}   ${accept.toFixed(2).padStart(13)}   ${complete.toFixed(2).padStart(15)}`,
+    );
   }
 }
 

@@ -14,7 +14,12 @@ export interface HandshakeFigures {
 }
 
 /** One connection: resolves with the newest session to reuse and whether this one resumed. */
-function oneConnection(side: Side, id: Identity, port: number, session: Buffer | undefined): Promise<{ session: Buffer | undefined; reused: boolean }> {
+function oneConnection(
+  side: Side,
+  id: Identity,
+  port: number,
+  session: Buffer | undefined,
+): Promise<{ session: Buffer | undefined; reused: boolean }> {
   return new Promise((resolve, reject) => {
     let latest: Buffer | undefined;
     const c = side.connect(id, port, session, () => c.write('x'));

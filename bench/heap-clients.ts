@@ -16,7 +16,9 @@ const open: tls.TLSSocket[] = [];
 
 function one(start: Start): Promise<void> {
   return new Promise((resolve, reject) => {
-    const c = tls.connect({ host: '127.0.0.1', port: start.port, servername: 'localhost', ca: start.ca, minVersion: 'TLSv1.3' }, () => c.write('x'));
+    const c = tls.connect({ host: '127.0.0.1', port: start.port, servername: 'localhost', ca: start.ca, minVersion: 'TLSv1.3' }, () =>
+      c.write('x'),
+    );
     c.on('error', reject);
     c.once('data', () => {
       open.push(c);
@@ -25,7 +27,7 @@ function one(start: Start): Promise<void> {
   });
 }
 
-process.on('message', (m: { type: 'start' } & Start | { type: 'close' }) => {
+process.on('message', (m: ({ type: 'start' } & Start) | { type: 'close' }) => {
   if (m.type === 'start') {
     void (async () => {
       try {

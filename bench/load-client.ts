@@ -14,10 +14,11 @@
  *
  *   node dist/bench/load-client.js '<PhaseParams as JSON>'
  */
+
+import { readFileSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import * as tls from 'node:tls';
-import { readFileSync } from 'node:fs';
 import { defaultClientConfig } from '../engine/config.js';
 import { ClientConnection } from '../engine/connection.js';
 import { systemEnvironment } from '../engine/env.js';
@@ -67,7 +68,8 @@ function percentile(sorted: number[], p: number): number {
 function kindOf(e: Error & { code?: string }, secured: boolean): string {
   const where = secured ? 'after' : 'before';
   const code = e.code ?? '';
-  if (code.startsWith('ERR_SSL_') && code.includes('ALERT')) return `alert ${code.replace(/^ERR_SSL_(SSLV3_|TLSV1_|TLSV13_)?ALERT_/, '').toLowerCase()}`;
+  if (code.startsWith('ERR_SSL_') && code.includes('ALERT'))
+    return `alert ${code.replace(/^ERR_SSL_(SSLV3_|TLSV1_|TLSV13_)?ALERT_/, '').toLowerCase()}`;
   if (code === 'ECONNRESET' || e.message === 'socket hang up' || code === 'EPIPE') return `closed ${where} handshake`;
   return code || e.message;
 }
@@ -88,7 +90,14 @@ function attempt(p: PhaseParams, ca: string, session: Buffer | undefined): Promi
     let latency = 0;
     let latest: Buffer | undefined;
     let failure: string | undefined;
-    const c = tls.connect({ host: '127.0.0.1', port: p.port, servername: p.servername, ca, minVersion: 'TLSv1.3', ...(session ? { session } : {}) });
+    const c = tls.connect({
+      host: '127.0.0.1',
+      port: p.port,
+      servername: p.servername,
+      ca,
+      minVersion: 'TLSv1.3',
+      ...(session ? { session } : {}),
+    });
     const timer = setTimeout(() => {
       failure ??= secured ? 'timeout after handshake' : 'timeout';
       c.destroy();
@@ -111,7 +120,12 @@ function attempt(p: PhaseParams, ca: string, session: Buffer | undefined): Promi
   });
 }
 
-async function honestClient(p: PhaseParams, ca: string, deadline: number, out: { latencies: number[]; full: number; resumed: number; errors: Record<string, number> }): Promise<void> {
+async function honestClient(
+  p: PhaseParams,
+  ca: string,
+  deadline: number,
+  out: { latencies: number[]; full: number; resumed: number; errors: Record<string, number> },
+): Promise<void> {
   let session: Buffer | undefined;
   // Completed handshakes alternate: full, resumed, full, ... (a failed attempt is retried as the same kind).
   let resumeNext = false;
@@ -149,7 +163,12 @@ function clientHellos(servername: string, n: number): Promise<Buffer[]> {
   );
 }
 
-function abusers(p: PhaseParams, mix: AbuseMix, hellos: Buffer[], deadline: number): { stop(): void; stats: { opened: number; closedByServer: number } } {
+function abusers(
+  p: PhaseParams,
+  mix: AbuseMix,
+  hellos: Buffer[],
+  deadline: number,
+): { stop(): void; stats: { opened: number; closedByServer: number } } {
   const stats = { opened: 0, closedByServer: 0 };
   const sockets = new Set<Socket>();
   let stopped = false;

@@ -27,10 +27,10 @@
  * A benchmark, not a test: the numbers depend on the machine and on whatever
  * else runs on it (the load average is printed).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer as netCreateServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, connect as netConnect, createServer as netCreateServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +72,10 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
     if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = netConnect(port, '127.0.0.1');
-      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
       s.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -85,19 +88,29 @@ async function start(name: string, certPath: string, keyPath: string): Promise<R
   const port = await freePort();
   let child: ChildProcess;
   if (name === 'tlschart') {
-    child = spawn(process.execPath, [join(here, '../cli/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert', certPath, '--key', keyPath, '--www'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    child = spawn(
+      process.execPath,
+      [join(here, '../cli/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert', certPath, '--key', keyPath, '--www'],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
   } else if (name === 'openssl') {
     if (spawnSync('openssl', ['version']).status !== 0) {
       console.log('openssl: not installed (Debian package openssl); skipped');
       return undefined;
     }
-    child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', certPath, '-key', keyPath, '-tls1_3', '-num_tickets', '2', '-www', '-quiet'], {
-      stdio: ['ignore', 'ignore', 'ignore'],
-    });
+    child = spawn(
+      'openssl',
+      ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', certPath, '-key', keyPath, '-tls1_3', '-num_tickets', '2', '-www', '-quiet'],
+      {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      },
+    );
   } else if (name === 'node') {
-    child = spawn(process.execPath, [join(here, 'load-node-server.js'), String(port), certPath, keyPath], { stdio: ['ignore', 'ignore', 'inherit'] });
+    child = spawn(process.execPath, [join(here, 'load-node-server.js'), String(port), certPath, keyPath], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   } else throw new Error(`LOAD_SERVERS: unknown server ${name} (tlschart, openssl, node)`);
   await waitForPort(port, child);
   return {
@@ -135,9 +148,23 @@ function rssMb(pid: number): number {
   }
 }
 
-async function phase(server: RunningServer, caPath: string, clients: number, seconds: number, abuse: AbuseMix | undefined): Promise<PhaseResult & { rssMax: number; rssEnd: number; cpu: number }> {
+async function phase(
+  server: RunningServer,
+  caPath: string,
+  clients: number,
+  seconds: number,
+  abuse: AbuseMix | undefined,
+): Promise<PhaseResult & { rssMax: number; rssEnd: number; cpu: number }> {
   const cpu0 = cpuSeconds(server.pid);
-  const params: PhaseParams = { port: server.port, servername: 'localhost', caPath, clients, seconds, timeoutMs: TIMEOUT_MS, ...(abuse ? { abuse } : {}) };
+  const params: PhaseParams = {
+    port: server.port,
+    servername: 'localhost',
+    caPath,
+    clients,
+    seconds,
+    timeoutMs: TIMEOUT_MS,
+    ...(abuse ? { abuse } : {}),
+  };
   const child = spawn(process.execPath, [join(here, 'load-client.js'), JSON.stringify(params)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -154,7 +181,9 @@ async function phase(server: RunningServer, caPath: string, clients: number, sec
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 
 function errorsText(errors: Record<string, number>): string {
-  const parts = Object.entries(errors).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}: ${v}`);
+  const parts = Object.entries(errors)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k}: ${v}`);
   return parts.length === 0 ? 'none' : parts.join(', ');
 }
 
@@ -166,10 +195,18 @@ async function main(): Promise<void> {
   writeFileSync(certPath, certPem);
   writeFileSync(keyPath, keyPem);
   const abuseText = `idle ${ABUSE.idle}, slow-loris ${ABUSE.slowloris}, half-open ${ABUSE.halfopen}/s, reset ${ABUSE.reset}/s`;
-  console.log(`load benchmark: ${SECONDS} s per phase${REPEATS > 1 ? ` × ${REPEATS} repeats (medians; goodput range in brackets)` : ''}, ${TIMEOUT_MS} ms client timeout, levels ${LEVELS.join('/')}, abuse: ${abuseText}`);
-  console.log(`machine: ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start, node ${process.version}`);
+  console.log(
+    `load benchmark: ${SECONDS} s per phase${REPEATS > 1 ? ` × ${REPEATS} repeats (medians; goodput range in brackets)` : ''}, ${TIMEOUT_MS} ms client timeout, levels ${LEVELS.join('/')}, abuse: ${abuseText}`,
+  );
+  console.log(
+    `machine: ${availableParallelism()} cores, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} at start, node ${process.version}`,
+  );
   console.log('');
-  console.log('server     phase                           goodput/s  full/resumed   p50 ms   p99 ms  CPU ms/hs  CPU %   RSS MB end (max)   errors');
+  console.log(
+    'server     phase                           goodput/s  full/resumed   p50 ms   p99 ms  CPU ms/hs  CPU %   RSS MB end (max)   errors',
+  );
   const summary: string[] = [];
   try {
     for (const name of SERVERS) {
@@ -207,7 +244,9 @@ async function main(): Promise<void> {
             rssMax: Math.max(...ms.map((m) => m.rssMax)),
             // Server CPU per completed handshake, and the share of one core it used: with the machine
             // shared, wall-clock goodput moves with other load; CPU per handshake shows wasted work.
-            cpuPerHandshake: ms.some((m) => m.completed > 0) ? (1000 * ms.reduce((a, m) => a + m.cpu, 0)) / ms.reduce((a, m) => a + m.completed, 0) : NaN,
+            cpuPerHandshake: ms.some((m) => m.completed > 0)
+              ? (1000 * ms.reduce((a, m) => a + m.cpu, 0)) / ms.reduce((a, m) => a + m.completed, 0)
+              : NaN,
             cpuShare: ms.reduce((a, m) => a + m.cpu, 0) / ms.reduce((a, m) => a + m.seconds, 0),
             errors,
           };
@@ -256,7 +295,11 @@ async function main(): Promise<void> {
   }
   console.log('');
   for (const s of summary) console.log(s);
-  console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -19,7 +19,7 @@ import { cpus, loadavg } from 'node:os';
 import { measureBulk } from './bulk.js';
 import { measureHandshakes } from './handshakes.js';
 import { measureIdleHeap } from './heap.js';
-import { benchIdentity, nodeTlsSide, SUITE, tlschartSide, type ProviderName, type Side } from './sides.js';
+import { benchIdentity, nodeTlsSide, type ProviderName, type Side, SUITE, tlschartSide } from './sides.js';
 
 const int = (name: string, fallback: number): number => {
   const v = process.env[name];
@@ -34,12 +34,12 @@ const BULK_MIB = int('BENCH_BULK_MIB', 64);
 const IDLE = int('BENCH_IDLE', 200);
 const REPEATS = int('BENCH_REPEATS', 5);
 const PROVIDERS: ProviderName[] = (() => {
-  const v = process.env['BENCH_CRYPTO'];
+  const v = process.env.BENCH_CRYPTO;
   if (v === undefined || v === '') return ['node', 'noble'];
   if (v !== 'node' && v !== 'noble') throw new Error(`BENCH_CRYPTO must be node or noble, got ${JSON.stringify(v)}`);
   return [v];
 })();
-const ONLY = new Set((process.env['BENCH_ONLY'] ?? 'handshakes,bulk,heap').split(',').map((s) => s.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'handshakes,bulk,heap').split(',').map((s) => s.trim()));
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -74,7 +74,10 @@ function print(rows: Row[]): void {
   }
 }
 
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 async function main(): Promise<void> {
   const id = await benchIdentity();
@@ -108,10 +111,14 @@ async function main(): Promise<void> {
           });
         }
       }
-      if (ONLY.has('bulk')) await pair(async (side) => void target(side, rows.bulk).push(await measureBulk(side, id, BULK_MIB * 1024 * 1024)));
-      if (ONLY.has('heap')) await pair(async (side) => void target(side, rows.heap).push((await measureIdleHeap(side, id, IDLE)).heapPerConnection / 1024));
+      if (ONLY.has('bulk'))
+        await pair(async (side) => void target(side, rows.bulk).push(await measureBulk(side, id, BULK_MIB * 1024 * 1024)));
+      if (ONLY.has('heap'))
+        await pair(async (side) => void target(side, rows.heap).push((await measureIdleHeap(side, id, IDLE)).heapPerConnection / 1024));
     }
-    console.log(`\ncrypto provider: ${provider === 'node' ? 'node (node:crypto, the default of sockets)' : 'noble (pure JavaScript, --crypto noble)'}`);
+    console.log(
+      `\ncrypto provider: ${provider === 'node' ? 'node (node:crypto, the default of sockets)' : 'noble (pure JavaScript, --crypto noble)'}`,
+    );
     print(Object.values(rows));
   }
   console.log(`\nload average at the end: ${load()}`);

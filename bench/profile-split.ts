@@ -32,7 +32,10 @@ const AREAS: Array<[string, (url: string) => boolean]> = [
   ['X.509 parsing (@peculiar/x509, asn1js)', (u) => /\/(@peculiar|asn1js|pvtsutils|pvutils|reflect-metadata|tslib)\//.test(u)],
   ['XState', (u) => u.includes('/xstate/')],
   ['node:crypto (OpenSSL: ECDHE, signatures, AEAD, hashes, X.509)', (u) => u.startsWith('node:internal/crypto') || u === 'node:crypto'],
-  ['socket layer (node:net, streams, net/socket)', (u) => /^node:(net|internal\/(net|stream_base_commons|streams\/|tls)|stream)/.test(u) || u.endsWith('/dist/net/socket.js')],
+  [
+    'socket layer (node:net, streams, net/socket)',
+    (u) => /^node:(net|internal\/(net|stream_base_commons|streams\/|tls)|stream)/.test(u) || u.endsWith('/dist/net/socket.js'),
+  ],
   ['engine + record', (u) => /\/dist\/(engine|record)\//.test(u)],
   ['wire (codec)', (u) => u.includes('/dist/wire/')],
   ['charts (machines/)', (u) => u.includes('/dist/machines/')],
@@ -49,7 +52,7 @@ export function split(profile: Profile): Array<{ area: string; ms: number; share
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const self = new Map<number, number>();
-  profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  for (const [i, id] of profile.samples.entries()) self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
 
   const underCreateActor = (id: number): boolean => {
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {

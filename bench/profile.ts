@@ -11,14 +11,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { measureHandshakes } from './handshakes.js';
-import { printSplit, type Profile } from './profile-split.js';
-import { benchIdentity, tlschartSide, type ProviderName } from './sides.js';
+import { type Profile, printSplit } from './profile-split.js';
+import { benchIdentity, type ProviderName, tlschartSide } from './sides.js';
 
-const provider = (process.env['BENCH_CRYPTO'] ?? 'node') as ProviderName;
+const provider = (process.env.BENCH_CRYPTO ?? 'node') as ProviderName;
 if (provider !== 'node' && provider !== 'noble') throw new Error(`BENCH_CRYPTO must be node or noble, got ${JSON.stringify(provider)}`);
-const n = Number(process.env['BENCH_N'] ?? 200);
+const n = Number(process.env.BENCH_N ?? 200);
 /** Which handshakes to profile: full, resumed or both (default). */
-const kinds = (process.env['BENCH_KINDS'] ?? 'full,resumed').split(',');
+const kinds = (process.env.BENCH_KINDS ?? 'full,resumed').split(',');
 
 const id = await benchIdentity();
 const side = tlschartSide(provider);
@@ -39,5 +39,7 @@ const file = `.profiles/tlschart-${provider}.cpuprofile`;
 writeFileSync(file, JSON.stringify(profile));
 const figures = (what: string, f: { perSecond: number; cpuMicros: number } | undefined) =>
   f === undefined ? [] : [`${n} ${what} (${f.perSecond.toFixed(1)}/s, ${f.cpuMicros.toFixed(0)} µs CPU each)`];
-console.log(`${side.name}: ${[...figures('full', full), ...figures('resumed', resumed)].join(' + ')}, under the profiler; profile in ${file}`);
+console.log(
+  `${side.name}: ${[...figures('full', full), ...figures('resumed', resumed)].join(' + ')}, under the profiler; profile in ${file}`,
+);
 printSplit(profile as unknown as Profile);

@@ -47,7 +47,10 @@ export interface ClientSocket extends Duplex {
   isSessionReused(): boolean;
 }
 
-async function listening(server: { listen(port: number, host: string): unknown; address(): AddressInfo | string | null } & NodeJS.EventEmitter, close: () => Promise<void>): Promise<Listening> {
+async function listening(
+  server: { listen(port: number, host: string): unknown; address(): AddressInfo | string | null } & NodeJS.EventEmitter,
+  close: () => Promise<void>,
+): Promise<Listening> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { port: (server.address() as AddressInfo).port, close };
@@ -58,16 +61,27 @@ export function tlschartSide(crypto: ProviderName): Side {
     name: `tlschart (${crypto})`,
     listen(id, onSecure) {
       const server = createServer({ key: id.keyPem, cert: id.certPem, cipherSuites: SUITE, groups: 'x25519', crypto }, onSecure);
-      return listening(server, () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
+      return listening(
+        server,
+        () =>
+          new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          }),
       );
     },
     connect(id, port, session, onSecure) {
       return connect(
-        { host: '127.0.0.1', port, servername: 'localhost', ca: id.certPem, cipherSuites: SUITE, groups: 'x25519', crypto, ...(session ? { session } : {}) },
+        {
+          host: '127.0.0.1',
+          port,
+          servername: 'localhost',
+          ca: id.certPem,
+          cipherSuites: SUITE,
+          groups: 'x25519',
+          crypto,
+          ...(session ? { session } : {}),
+        },
         onSecure,
       );
     },
@@ -78,21 +92,35 @@ export const nodeTlsSide: Side = {
   name: 'node:tls',
   listen(id, onSecure) {
     const sockets = new Set<tls.TLSSocket>();
-    const server = tls.createServer({ key: id.keyPem, cert: id.certPem, minVersion: 'TLSv1.3', ciphers: SUITE, ecdhCurve: 'X25519' }, (s) => {
-      sockets.add(s);
-      s.once('close', () => sockets.delete(s));
-      onSecure(s);
-    });
-    return listening(server, () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sockets) s.destroy();
-      }),
+    const server = tls.createServer(
+      { key: id.keyPem, cert: id.certPem, minVersion: 'TLSv1.3', ciphers: SUITE, ecdhCurve: 'X25519' },
+      (s) => {
+        sockets.add(s);
+        s.once('close', () => sockets.delete(s));
+        onSecure(s);
+      },
+    );
+    return listening(
+      server,
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          for (const s of sockets) s.destroy();
+        }),
     );
   },
   connect(id, port, session, onSecure) {
     return tls.connect(
-      { host: '127.0.0.1', port, servername: 'localhost', ca: id.certPem, minVersion: 'TLSv1.3', ciphers: SUITE, ecdhCurve: 'X25519', ...(session ? { session } : {}) },
+      {
+        host: '127.0.0.1',
+        port,
+        servername: 'localhost',
+        ca: id.certPem,
+        minVersion: 'TLSv1.3',
+        ciphers: SUITE,
+        ecdhCurve: 'X25519',
+        ...(session ? { session } : {}),
+      },
       onSecure,
     );
   },

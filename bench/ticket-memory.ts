@@ -45,7 +45,9 @@ function main(): void {
   const after = used();
   if (store.size !== N) throw new Error(`the store holds ${store.size}, not ${N}`);
   const perTicket = (after - before) / N;
-  console.log(`${N} tickets in a MemoryTicketStore (node ${process.version}): ${perTicket.toFixed(0)} bytes per ticket (V8 heap + ArrayBuffers, after GC)`);
+  console.log(
+    `${N} tickets in a MemoryTicketStore (node ${process.version}): ${perTicket.toFixed(0)} bytes per ticket (V8 heap + ArrayBuffers, after GC)`,
+  );
   console.log(`default ${DEFAULT_MAX_TICKETS} tickets: about ${((perTicket * DEFAULT_MAX_TICKETS) / 1e6).toFixed(1)} MB`);
 }
 

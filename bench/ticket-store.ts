@@ -15,13 +15,13 @@
  * The server's sockets run without Nagle's algorithm (net/server.ts), so a
  * ticket written after the store answered does not wait for a delayed ACK.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer as netCreateServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as netCreateServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { connect } from '../net/connect.js';
 import { createServer } from '../net/server.js';
 import { generateSelfSigned } from '../pki/generate.js';
@@ -45,9 +45,13 @@ async function freePort(): Promise<number> {
 async function startRedis(): Promise<{ url: string; version: string; stop(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'tlschart-bench-redis-'));
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   await new Promise<void>((resolve, reject) => {
     child.once('error', (e) => reject(new Error(`cannot start redis-server (apt-get install redis-server): ${e.message}`)));
@@ -135,7 +139,8 @@ async function main(): Promise<void> {
   };
 
   const external = process.env.BENCH_REDIS_URL;
-  const redis = external !== undefined && external !== '' ? { url: external, version: 'external', stop: async () => undefined } : await startRedis();
+  const redis =
+    external !== undefined && external !== '' ? { url: external, version: 'external', stop: async () => undefined } : await startRedis();
   const store = new RedisTicketStore({ url: redis.url, prefix: `tlschart-bench:${randomBytes(4).toString('hex')}:` });
   try {
     if (!(await store.whenReady(5000))) throw new Error(`no connection to ${store.target}`);

@@ -1,5 +1,5 @@
 /** Argument parsing with node:util parseArgs; every mistake is a UsageError with one line. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './io.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -33,7 +33,7 @@ ${indent}or noble (pure JavaScript @noble; deterministic ECDSA)
 
 /** The value of --crypto: 'node' (default) or 'noble'; anything else is a usage error. */
 export function cryptoOption(command: string, values: Parsed['values']): 'node' | 'noble' {
-  const v = values['crypto'];
+  const v = values.crypto;
   if (v === undefined) return 'node';
   if (v === 'node' || v === 'noble') return v;
   throw new UsageError(`${command}: --crypto must be node or noble, got ${JSON.stringify(v)}`);
@@ -41,7 +41,7 @@ export function cryptoOption(command: string, values: Parsed['values']): 'node' 
 
 /** Parse `argv` for `command`; --help is always accepted. */
 export function parse(command: string, argv: readonly string[], options: Options, maxPositionals: number): Parsed {
-  let result;
+  let result: ReturnType<typeof parseArgs>;
   try {
     result = parseArgs({
       args: [...argv],
@@ -53,7 +53,9 @@ export function parse(command: string, argv: readonly string[], options: Options
     throw new UsageError(`${command}: ${describeParseError(e as Error & { code?: string })} (see tlschart ${command} --help)`);
   }
   if (!result.values.help && result.positionals.length > maxPositionals) {
-    throw new UsageError(`${command}: unexpected argument ${JSON.stringify(result.positionals[maxPositionals])} (see tlschart ${command} --help)`);
+    throw new UsageError(
+      `${command}: unexpected argument ${JSON.stringify(result.positionals[maxPositionals])} (see tlschart ${command} --help)`,
+    );
   }
   return { values: result.values as Parsed['values'], positionals: result.positionals };
 }
@@ -74,7 +76,8 @@ function describeParseError(e: Error & { code?: string }): string {
 export function intOption(command: string, values: Parsed['values'], name: string, min: number, max: number, fallback: number): number {
   const v = values[name];
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !/^\d+$/.test(v)) throw new UsageError(`${command}: --${name} must be a whole number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'string' || !/^\d+$/.test(v))
+    throw new UsageError(`${command}: --${name} must be a whole number, got ${JSON.stringify(v)}`);
   const n = Number(v);
   if (n < min || n > max) throw new UsageError(`${command}: --${name} must be between ${min} and ${max}, got ${n}`);
   return n;
@@ -88,5 +91,10 @@ export function stringOption(values: Parsed['values'], name: string): string | u
 /** A comma-separated list option ("h2,http/1.1"). */
 export function listOption(values: Parsed['values'], name: string): string[] | undefined {
   const v = stringOption(values, name);
-  return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return v === undefined
+    ? undefined
+    : v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
 }

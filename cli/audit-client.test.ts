@@ -5,7 +5,7 @@
  * valid against its schema, and listen mode with a client that connects to
  * the announced address (0).
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../audit/client/testing/engine-client.js';
 import type { AuditReport } from '../audit/findings.js';
 import { main } from './main.js';
-import { capture, type Captured } from './testing/capture.js';
+import { type Captured, capture } from './testing/capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tlschart-audit-client-cli-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -58,26 +58,61 @@ describe('tlschart audit client: help and usage', () => {
 describe('tlschart audit client --exec', () => {
   it('exits 2 when the command never connects, saying what it printed', async () => {
     const out = join(dir, 'never');
-    const r = await run(['audit', 'client', '--exec', 'echo "nothing on {port}"; exit 7', '--checks', 'ticket-handling.many', '--out', out]);
+    const r = await run([
+      'audit',
+      'client',
+      '--exec',
+      'echo "nothing on {port}"; exit 7',
+      '--checks',
+      'ticket-handling.many',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(2);
-    expect(r.io.err).toMatch(/inconclusive: the client never connected to 127\.0\.0\.1:\d+; the command exited with status 7: nothing on \d+/);
-    expect(readFileSync(join(out, 'commands', 'many-tickets.log'), 'utf8')).toMatch(/^\$ echo "nothing on \d+"; exit 7\nnothing on \d+\n\n\[exit 7\]\n$/);
+    expect(r.io.err).toMatch(
+      /inconclusive: the client never connected to 127\.0\.0\.1:\d+; the command exited with status 7: nothing on \d+/,
+    );
+    expect(readFileSync(join(out, 'commands', 'many-tickets.log'), 'utf8')).toMatch(
+      /^\$ echo "nothing on \d+"; exit 7\nnothing on \d+\n\n\[exit 7\]\n$/,
+    );
   });
 
   it('audits a node:tls client: exit 1 for the ticket with lifetime 0 it offers; every report written, the JSON valid', async () => {
     const out = join(dir, 'node');
-    const r = await run(['audit', 'client', '--exec', `node ${NODE_CLIENT} {host} {port} {servername} {servername2}`, '--checks', 'ticket-handling.lifetime-zero,ticket-handling.many', '--format', 'json', '--out', out]);
+    const r = await run([
+      'audit',
+      'client',
+      '--exec',
+      `node ${NODE_CLIENT} {host} {port} {servername} {servername2}`,
+      '--checks',
+      'ticket-handling.lifetime-zero,ticket-handling.many',
+      '--format',
+      'json',
+      '--out',
+      out,
+    ]);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.io.out) as AuditReport;
-    expect(report.subject).toEqual({ role: 'client', target: `node ${NODE_CLIENT} {host} {port} {servername} {servername2}`, serverName: 'localhost' });
+    expect(report.subject).toEqual({
+      role: 'client',
+      target: `node ${NODE_CLIENT} {host} {port} {servername} {servername2}`,
+      serverName: 'localhost',
+    });
     expect(report.findings.map((f) => [f.id, f.verdict])).toEqual([
       ['ticket-handling.lifetime-zero', 'fail'],
       ['ticket-handling.many', 'pass'],
     ]);
     const schema = JSON.parse(readFileSync(new URL('../audit/report/audit-report.schema.json', import.meta.url), 'utf8')) as object;
-    const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, validateFormats: false }).compile(schema);
+    const validate = new Ajv({
+      allErrors: true,
+      strict: true,
+      strictRequired: false,
+      allowUnionTypes: true,
+      validateFormats: false,
+    }).compile(schema);
     expect(validate(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))), JSON.stringify(validate.errors)).toBe(true);
-    for (const f of ['report.junit.xml', 'report.sarif', 'index.html', 'server-cert.pem', 'commands/lifetime-zero.log']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['report.junit.xml', 'report.sarif', 'index.html', 'server-cert.pem', 'commands/lifetime-zero.log'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     const traces = readdirSync(join(out, 'traces', 'lifetime-zero'));
     expect(traces.filter((t) => t.endsWith('.json')).length).toBe(3);
     expect(traces.filter((t) => t.endsWith('.html')).length).toBe(3);
@@ -99,7 +134,21 @@ describe('tlschart audit client without --exec', () => {
       stderr(t);
       if (t.startsWith('armed: ')) armed();
     };
-    const done = run(['audit', 'client', '--listen', '127.0.0.1:0', '--checks', 'ticket-handling.unknown-extension', '--timeout', '30', '--out', join(dir, 'listen')], io);
+    const done = run(
+      [
+        'audit',
+        'client',
+        '--listen',
+        '127.0.0.1:0',
+        '--checks',
+        'ticket-handling.unknown-extension',
+        '--timeout',
+        '30',
+        '--out',
+        join(dir, 'listen'),
+      ],
+      io,
+    );
     await ready;
     const port = Number(/probing server on 127\.0\.0\.1:(\d+)/.exec(io.err)?.[1]);
     const first = await connectEngine({ host: '127.0.0.1', port, serverName: 'localhost' });
@@ -107,8 +156,12 @@ describe('tlschart audit client without --exec', () => {
     await connectEngine({ host: '127.0.0.1', port, serverName: 'localhost', ...(session ? { session } : {}) });
     const r = await done;
     expect(r.code).toBe(0);
-    expect(io.err).toMatch(/^armed: unknown-extension — connect twice: a full handshake that receives the tickets, then another connection \(to 127\.0\.0\.1:\d+, SNI localhost\); waiting up to 30 s$/m);
-    expect(io.out).toMatch(/^tlschart audit client whatever connects to 127\.0\.0\.1:\d+ \(probing server as localhost\) — profile rfc, 1 findings, 2 connections/);
+    expect(io.err).toMatch(
+      /^armed: unknown-extension — connect twice: a full handshake that receives the tickets, then another connection \(to 127\.0\.0\.1:\d+, SNI localhost\); waiting up to 30 s$/m,
+    );
+    expect(io.out).toMatch(
+      /^tlschart audit client whatever connects to 127\.0\.0\.1:\d+ \(probing server as localhost\) — profile rfc, 1 findings, 2 connections/,
+    );
     expect(io.out).toMatch(/^ticket-handling\.unknown-extension +pass +§4\.6\.1 MUST +An unknown ticket extension is ignored$/m);
   }, 60_000);
 });

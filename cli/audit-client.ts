@@ -10,23 +10,23 @@
  * Exit status: 0 no failing finding, 1 failing findings, 2 inconclusive (the
  * client never connected, the address cannot be listened on), 64 usage.
  */
-import { nobleProvider } from '../crypto/noble.js';
+
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ALL_PROBES, auditClient, FAMILIES, selectProbes } from '../audit/client/run.js';
+import { execRunner, PLACEHOLDERS, placeholdersIn } from '../audit/client/runner.js';
+import { AUDIT_EXIT, exitStatus, PROFILES, type Profile } from '../audit/findings.js';
+import { parseHostPort } from '../audit/probe/target.js';
+import { nobleProvider } from '../crypto/noble.js';
 import type { CertifiedKey } from '../machines/types.js';
 import { certifiedKey } from '../net/options.js';
 import { generateSelfSigned } from '../pki/generate.js';
-import { AUDIT_EXIT, exitStatus, PROFILES, type Profile } from '../audit/findings.js';
-import { parseHostPort } from '../audit/probe/target.js';
-import { ALL_PROBES, FAMILIES, selectProbes } from '../audit/client/run.js';
-import { auditClient } from '../audit/client/run.js';
-import { execRunner, PLACEHOLDERS, placeholdersIn } from '../audit/client/runner.js';
 import { intOption, listOption, parse, stringOption } from './args.js';
-import { UsageError, type CliIo } from './io.js';
-import { render, writeReports, type Format } from './audit.js';
+import { type Format, render, writeReports } from './audit.js';
+import { type CliIo, UsageError } from './io.js';
 
 export const AUDIT_CLIENT_HELP = `Usage: tlschart audit client --exec 'COMMAND with {host} {port}' [options]
        tlschart audit client [--listen HOST:PORT] [options]
@@ -129,33 +129,47 @@ function readPem(path: string, what: string): string {
 
 function parseClientArgs(argv: readonly string[]): Parsed | 'help' {
   const p = parse('audit client', argv, OPTIONS, 0);
-  if (p.values['help']) return 'help';
+  if (p.values.help) return 'help';
   const exec = stringOption(p.values, 'exec');
   if (exec !== undefined) {
     if (exec.trim() === '') throw new UsageError('audit client: --exec needs a command');
-    if (!exec.includes('{port}')) throw new UsageError(`audit client: the --exec command never uses {port}, so the client cannot find the probing server (placeholders: ${PLACEHOLDERS.map((n) => `{${n}}`).join(' ')})`);
+    if (!exec.includes('{port}'))
+      throw new UsageError(
+        `audit client: the --exec command never uses {port}, so the client cannot find the probing server (placeholders: ${PLACEHOLDERS.map((n) => `{${n}}`).join(' ')})`,
+      );
   }
   const listen = stringOption(p.values, 'listen') ?? (exec !== undefined ? '127.0.0.1:0' : '127.0.0.1:4433');
   const hp = /^[^:]+:0$/.test(listen) ? { host: listen.slice(0, -2), port: 0 } : parseHostPort(listen);
-  if (!hp || isIP(hp.host) === 0) throw new UsageError(`audit client: --listen must be IP:PORT (e.g. 127.0.0.1:4433), got ${JSON.stringify(listen)}`);
+  if (!hp || isIP(hp.host) === 0)
+    throw new UsageError(`audit client: --listen must be IP:PORT (e.g. 127.0.0.1:4433), got ${JSON.stringify(listen)}`);
   const certPath = stringOption(p.values, 'cert');
   const keyPath = stringOption(p.values, 'key');
   if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError('audit client: --cert and --key go together');
-  const cert = certPath !== undefined && keyPath !== undefined ? { certPem: readPem(certPath, 'cert'), keyPem: readPem(keyPath, 'key') } : undefined;
+  const cert =
+    certPath !== undefined && keyPath !== undefined ? { certPem: readPem(certPath, 'cert'), keyPem: readPem(keyPath, 'key') } : undefined;
   const serverName = stringOption(p.values, 'servername') ?? 'localhost';
   const serverName2 = stringOption(p.values, 'servername2') ?? 'other.localhost';
-  for (const [flag, n] of [['servername', serverName], ['servername2', serverName2]] as const) {
+  for (const [flag, n] of [
+    ['servername', serverName],
+    ['servername2', serverName2],
+  ] as const) {
     if (!NAME.test(n) || isIP(n) !== 0) throw new UsageError(`audit client: --${flag} must be a DNS name, got ${JSON.stringify(n)}`);
   }
-  if (serverName.toLowerCase() === serverName2.toLowerCase()) throw new UsageError('audit client: --servername and --servername2 must differ');
+  if (serverName.toLowerCase() === serverName2.toLowerCase())
+    throw new UsageError('audit client: --servername and --servername2 must differ');
   const profile = stringOption(p.values, 'profile') ?? 'rfc';
-  if (!(PROFILES as readonly string[]).includes(profile)) throw new UsageError(`audit client: --profile must be rfc or strict, got ${JSON.stringify(profile)}`);
+  if (!(PROFILES as readonly string[]).includes(profile))
+    throw new UsageError(`audit client: --profile must be rfc or strict, got ${JSON.stringify(profile)}`);
   const format = stringOption(p.values, 'format') ?? 'text';
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`audit client: --format must be ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`audit client: --format must be ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   const checks = listOption(p.values, 'checks');
   if (checks) {
     const { unknown } = selectProbes(checks);
-    if (unknown.length > 0) throw new UsageError(`audit client: unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} (families: ${FAMILIES.map((f) => f.id).join(', ')})`);
+    if (unknown.length > 0)
+      throw new UsageError(
+        `audit client: unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} (families: ${FAMILIES.map((f) => f.id).join(', ')})`,
+      );
   }
   return {
     exec,
@@ -201,7 +215,8 @@ export async function auditClientCommand(argv: readonly string[], io: CliIo): Pr
   io.stderr(
     `tlschart audit client ${a.exec !== undefined ? `--exec ${JSON.stringify(a.exec)}` : `--listen ${a.host}:${a.port}`}: profile ${a.profile}; traces and reports in ${outDir}\n`,
   );
-  if (a.exec !== undefined && !used.includes('servername2')) io.stderr('note: the command never uses {servername2}, so offer.other-sni will be inconclusive\n');
+  if (a.exec !== undefined && !used.includes('servername2'))
+    io.stderr('note: the command never uses {servername2}, so offer.other-sni will be inconclusive\n');
   const report = await auditClient({
     runner,
     listen: { host: a.host, port: a.port },
@@ -222,6 +237,8 @@ export async function auditClientCommand(argv: readonly string[], io: CliIo): Pr
   await writeReports(report, outDir);
   io.stdout(render(report, a.format, outDir));
   const status = exitStatus(report);
-  io.stderr(`${status === AUDIT_EXIT.ok ? 'no failing finding' : status === AUDIT_EXIT.failing ? `${report.counts.fail} failing finding(s)` : `inconclusive: ${report.inconclusive}`}; ${join(outDir, 'index.html')}\n`);
+  io.stderr(
+    `${status === AUDIT_EXIT.ok ? 'no failing finding' : status === AUDIT_EXIT.failing ? `${report.counts.fail} failing finding(s)` : `inconclusive: ${report.inconclusive}`}; ${join(outDir, 'index.html')}\n`,
+  );
   return status;
 }

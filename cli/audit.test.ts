@@ -3,20 +3,21 @@
  * server without TLS 1.3 (2), an audit of `tlschart serve` run in-process
  * (0, every report written), and a failing one (1).
  */
-import { nobleProvider } from '../crypto/noble.js';
+
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer as netServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { certifiedKey } from '../net/options.js';
-import { generateSelfSigned } from '../pki/generate.js';
 import { startEngineServer } from '../audit/testing/engine-server.js';
 import { BinderIgnoringServer } from '../audit/testing/mutants.js';
+import { nobleProvider } from '../crypto/noble.js';
+import { certifiedKey } from '../net/options.js';
+import { generateSelfSigned } from '../pki/generate.js';
 import { main } from './main.js';
-import { capture, type Captured } from './testing/capture.js';
+import { type Captured, capture } from './testing/capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tlschart-audit-cli-test-'));
 const stops: Array<() => Promise<unknown>> = [];
@@ -54,7 +55,9 @@ describe('tlschart audit: help and usage', () => {
     expect(audit.io.out).toMatch(/^Usage: tlschart audit server HOST:PORT \[options\]/);
     const server = await run(['audit', 'server', '--help']);
     expect(server.code).toBe(0);
-    expect(server.io.out).toContain('Checks (families): tickets, resumption, psk-modes, replay, binders, binding, ticket-age, early-data, hrr-psk, out-of-order');
+    expect(server.io.out).toContain(
+      'Checks (families): tickets, resumption, psk-modes, replay, binders, binding, ticket-age, early-data, hrr-psk, out-of-order',
+    );
     expect(server.io.out).toMatch(/--profile rfc\|strict/);
   });
 
@@ -85,7 +88,18 @@ describe('tlschart audit server', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const out = join(dir, 'unreachable');
-    const { code, io } = await run(['audit', 'server', `127.0.0.1:${port}`, '--insecure', '--checks', 'binders', '--format', 'json', '--out', out]);
+    const { code, io } = await run([
+      'audit',
+      'server',
+      `127.0.0.1:${port}`,
+      '--insecure',
+      '--checks',
+      'binders',
+      '--format',
+      'json',
+      '--out',
+      out,
+    ]);
     expect(code).toBe(2);
     const report = JSON.parse(io.out) as { inconclusive: string; counts: { inconclusive: number }; findings: unknown[] };
     expect(report.inconclusive).toMatch(/cannot connect to 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
@@ -99,7 +113,16 @@ describe('tlschart audit server', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const { code, io } = await run(['audit', 'server', `127.0.0.1:${(server.address() as AddressInfo).port}`, '--insecure', '--checks', 'binders', '--out', join(dir, 'tls12')]);
+    const { code, io } = await run([
+      'audit',
+      'server',
+      `127.0.0.1:${(server.address() as AddressInfo).port}`,
+      '--insecure',
+      '--checks',
+      'binders',
+      '--out',
+      join(dir, 'tls12'),
+    ]);
     expect(code).toBe(2);
     expect(io.out).toMatch(/INCONCLUSIVE: 127\.0\.0\.1:\d+ does not speak TLS 1\.3 \(alert protocol_version\)/);
   });
@@ -107,7 +130,23 @@ describe('tlschart audit server', () => {
   it('audits tlschart serve: exit 0, the report on stdout, every report and trace in --out', async () => {
     const serve = await startServe();
     const out = join(dir, 'serve');
-    const { code, io } = await run(['audit', 'server', `127.0.0.1:${serve.port}`, '--servername', 'localhost', '--ca', serve.certPath, '--checks', 'binders,psk-modes', '--runs', '2', '--seed', '7', '--out', out]);
+    const { code, io } = await run([
+      'audit',
+      'server',
+      `127.0.0.1:${serve.port}`,
+      '--servername',
+      'localhost',
+      '--ca',
+      serve.certPath,
+      '--checks',
+      'binders,psk-modes',
+      '--runs',
+      '2',
+      '--seed',
+      '7',
+      '--out',
+      out,
+    ]);
     expect(code, io.out + io.err).toBe(0);
     expect(io.out).toMatch(/^tlschart audit server 127\.0\.0\.1:\d+ \(SNI localhost\) — profile rfc, 13 findings/);
     expect(io.out).toMatch(/^binders\.flipped-bit +pass +§4\.2\.11 MUST/m);
@@ -125,9 +164,23 @@ describe('tlschart audit server', () => {
 
   it('exits 1 when a finding fails, with the format asked for on stdout', async () => {
     const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'] });
-    const server = await startEngineServer({ certificates: [certifiedKey(g.certPem, g.keyPem, 'cli', nobleProvider)], connection: (o, store) => new BinderIgnoringServer(o, store) });
+    const server = await startEngineServer({
+      certificates: [certifiedKey(g.certPem, g.keyPem, 'cli', nobleProvider)],
+      connection: (o, store) => new BinderIgnoringServer(o, store),
+    });
     stops.push(() => server.stop());
-    const { code, io } = await run(['audit', 'server', `127.0.0.1:${server.port}`, '--insecure', '--checks', 'binders.flipped-bit', '--format', 'sarif', '--out', join(dir, 'failing')]);
+    const { code, io } = await run([
+      'audit',
+      'server',
+      `127.0.0.1:${server.port}`,
+      '--insecure',
+      '--checks',
+      'binders.flipped-bit',
+      '--format',
+      'sarif',
+      '--out',
+      join(dir, 'failing'),
+    ]);
     expect(code).toBe(1);
     const sarif = JSON.parse(io.out) as { version: string; runs: Array<{ results: Array<{ ruleId: string; level: string }> }> };
     expect(sarif.version).toBe('2.1.0');

@@ -15,15 +15,15 @@ import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AUDIT_EXIT, exitStatus, PROFILES, type AuditReport, type Profile } from '../audit/findings.js';
+import { AUDIT_EXIT, type AuditReport, exitStatus, PROFILES, type Profile } from '../audit/findings.js';
+import { parseHostPort, tcpTarget } from '../audit/probe/target.js';
 import { jsonReport, junitReport, sarifReport } from '../audit/report/formats.js';
 import { writeHtmlReport } from '../audit/report/html.js';
 import { textReport } from '../audit/report/text.js';
-import { parseHostPort, tcpTarget } from '../audit/probe/target.js';
 import { auditServer, FAMILIES, selectProbes } from '../audit/server/run.js';
 import { intOption, listOption, parse, stringOption } from './args.js';
 import { auditClientCommand } from './audit-client.js';
-import { UsageError, oneLine, type CliIo } from './io.js';
+import { type CliIo, oneLine, UsageError } from './io.js';
 
 export const AUDIT_HELP = `Usage: tlschart audit server HOST:PORT [options]
        tlschart audit client --exec 'COMMAND with {host} {port}' [options]
@@ -130,13 +130,13 @@ interface Parsed {
 
 function parseServerArgs(argv: readonly string[]): Parsed | 'help' {
   const p = parse('audit server', argv, OPTIONS, 1);
-  if (p.values['help']) return 'help';
+  if (p.values.help) return 'help';
   const target = p.positionals[0];
   if (target === undefined) throw new UsageError('audit server: needs HOST:PORT (see tlschart audit server --help)');
   const hp = parseHostPort(target);
   if (!hp) throw new UsageError(`audit server: ${JSON.stringify(target)} is not HOST:PORT`);
   const caPath = stringOption(p.values, 'ca');
-  const insecure = p.values['insecure'] === true;
+  const insecure = p.values.insecure === true;
   if (caPath !== undefined && insecure) throw new UsageError('audit server: --ca and --insecure do not go together');
   let ca: string | undefined;
   if (caPath !== undefined) {
@@ -147,13 +147,18 @@ function parseServerArgs(argv: readonly string[]): Parsed | 'help' {
     }
   }
   const profile = stringOption(p.values, 'profile') ?? 'rfc';
-  if (!(PROFILES as readonly string[]).includes(profile)) throw new UsageError(`audit server: --profile must be rfc or strict, got ${JSON.stringify(profile)}`);
+  if (!(PROFILES as readonly string[]).includes(profile))
+    throw new UsageError(`audit server: --profile must be rfc or strict, got ${JSON.stringify(profile)}`);
   const format = stringOption(p.values, 'format') ?? 'text';
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`audit server: --format must be ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw new UsageError(`audit server: --format must be ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
   const checks = listOption(p.values, 'checks');
   if (checks) {
     const { unknown } = selectProbes(checks);
-    if (unknown.length > 0) throw new UsageError(`audit server: unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} (families: ${FAMILIES.map((f) => f.id).join(', ')})`);
+    if (unknown.length > 0)
+      throw new UsageError(
+        `audit server: unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} (families: ${FAMILIES.map((f) => f.id).join(', ')})`,
+      );
   }
   const seed = intOption('audit server', p.values, 'seed', 0, 2 ** 31 - 1, randomInt(0, 2 ** 31 - 1));
   const explicitName = stringOption(p.values, 'servername');
@@ -208,7 +213,9 @@ async function auditServerCommand(argv: readonly string[], io: CliIo): Promise<n
   const outDir = resolve(a.out ?? mkdtempSync(join(tmpdir(), 'tlschart-audit-')));
   await mkdir(outDir, { recursive: true });
   const target = tcpTarget(a.host, a.port);
-  io.stderr(`tlschart audit server ${target.label}: profile ${a.profile}, --runs ${a.runs}, --seed ${a.seed}; traces and reports in ${outDir}\n`);
+  io.stderr(
+    `tlschart audit server ${target.label}: profile ${a.profile}, --runs ${a.runs}, --seed ${a.seed}; traces and reports in ${outDir}\n`,
+  );
   const report = await auditServer({
     target,
     serverName: a.serverName,
@@ -230,7 +237,9 @@ async function auditServerCommand(argv: readonly string[], io: CliIo): Promise<n
   await writeReports(report, outDir);
   io.stdout(render(report, a.format, outDir));
   const status = exitStatus(report);
-  io.stderr(`${status === AUDIT_EXIT.ok ? 'no failing finding' : status === AUDIT_EXIT.failing ? `${report.counts.fail} failing finding(s)` : `inconclusive: ${report.inconclusive}`}; ${join(outDir, 'index.html')}\n`);
+  io.stderr(
+    `${status === AUDIT_EXIT.ok ? 'no failing finding' : status === AUDIT_EXIT.failing ? `${report.counts.fail} failing finding(s)` : `inconclusive: ${report.inconclusive}`}; ${join(outDir, 'index.html')}\n`,
+  );
   return status;
 }
 
@@ -244,7 +253,11 @@ export async function auditCommand(argv: readonly string[], io: CliIo): Promise<
     }
     if (sub === 'server') return await auditServerCommand(rest, io);
     if (sub === 'client') return await auditClientCommand(rest, io);
-    throw new UsageError(sub === undefined ? 'audit needs a command: server or client' : `unknown audit command ${JSON.stringify(sub)} (audit server HOST:PORT, audit client --exec COMMAND)`);
+    throw new UsageError(
+      sub === undefined
+        ? 'audit needs a command: server or client'
+        : `unknown audit command ${JSON.stringify(sub)} (audit server HOST:PORT, audit client --exec COMMAND)`,
+    );
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`tlschart: ${oneLine(e.message)}\n`);

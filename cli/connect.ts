@@ -2,15 +2,15 @@
  * `tlschart connect HOST:PORT`: connect, print one summary line per
  * connection, optionally send a request, save or reuse a session, reconnect.
  */
-import { createWriteStream, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
-import { connect as tlsConnect, type ConnectOptions } from '../net/connect.js';
+import { createWriteStream, readFileSync, type WriteStream, writeFileSync } from 'node:fs';
+import { type ConnectOptions, connect as tlsConnect } from '../net/connect.js';
 import type { TLSSocket } from '../net/socket.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
 import { TraceCollector } from '../traces/recorder.js';
 import { CRYPTO_OPTIONS, cryptoHelp, cryptoOption, intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
-import { LIMIT_OPTIONS, limitHelp, limitValues } from './limits.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
-import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
+import { type CliIo, CommandError, oneLine, UsageError } from './io.js';
+import { LIMIT_OPTIONS, limitHelp, limitValues } from './limits.js';
 import { describeFailure } from './serve.js';
 
 export const CONNECT_HELP = `Usage: tlschart connect HOST:PORT [options]
@@ -69,7 +69,8 @@ const READ_QUIET_MS = 1000;
 export function parseHostPort(target: string): { host: string; port: number } {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(target) ?? /^([^:]+):(\d+)$/.exec(target);
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port >= 1 && port <= 65535)) throw new UsageError(`connect: expected HOST:PORT (e.g. localhost:4433 or [::1]:4433), got ${JSON.stringify(target)}`);
+  if (!m || !(port >= 1 && port <= 65535))
+    throw new UsageError(`connect: expected HOST:PORT (e.g. localhost:4433 or [::1]:4433), got ${JSON.stringify(target)}`);
   return { host: m[1] as string, port };
 }
 
@@ -221,14 +222,16 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
   const suites = listOption(values, 'suites');
   const crypto = cryptoOption(command, values);
   const inspectAt = stringOption(values, 'inspect-url');
-  const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
+  const url =
+    inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
   const limits = limitValues(command, values);
   const idleTimeout = intOption(command, values, 'idle-timeout', 0, 86_400, 0) * 1000;
 
   let session: Buffer | undefined;
   if (sessIn !== undefined) {
     session = readFile(sessIn, 'session file');
-    if (!decodeClientSession(new Uint8Array(session))) throw new CommandError(`${command}: ${sessIn} does not hold a tlschart session (made by --sess-out)`);
+    if (!decodeClientSession(new Uint8Array(session)))
+      throw new CommandError(`${command}: ${sessIn} does not hold a tlschart session (made by --sess-out)`);
   }
   const base: ConnectOptions = {
     host,
@@ -281,7 +284,10 @@ export async function connectCommand(argv: readonly string[], io: CliIo): Promis
       session = record.sessions.at(-1);
     }
     if (sessOut !== undefined) {
-      if (!newest) throw new CommandError(`${command}: ${received > 0 ? 'no unused session ticket left (a ticket is offered once)' : 'no session ticket arrived'}, ${sessOut} not written`);
+      if (!newest)
+        throw new CommandError(
+          `${command}: ${received > 0 ? 'no unused session ticket left (a ticket is offered once)' : 'no session ticket arrived'}, ${sessOut} not written`,
+        );
       writeFileSync(sessOut, newest, { mode: 0o600 });
     }
   } finally {

@@ -4,11 +4,12 @@
  * printed as the seed document's numbered flows, from the engine's traces.
  * With --trace FILE, each handshake is recorded from both ends as one pair.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+
 import { once } from 'node:events';
-import { connect as netConnect, type AddressInfo } from 'node:net';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { type AddressInfo, connect as netConnect } from 'node:net';
 import type { ClientConnection, ServerConnection, TraceEntry } from '../engine/connection.js';
-import { connect, type ConnectOptions } from '../net/connect.js';
+import { type ConnectOptions, connect } from '../net/connect.js';
 import type { TraceCollectorLike } from '../net/observe.js';
 import { createServer } from '../net/server.js';
 import type { TLSSocket, TlsConnection } from '../net/socket.js';
@@ -16,8 +17,8 @@ import { generateSelfSigned } from '../pki/generate.js';
 import { TraceCollector } from '../traces/recorder.js';
 import { CRYPTO_OPTIONS, cryptoHelp, cryptoOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
 import { flowLines, messageNames, renderFlow } from './flow.js';
-import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession, type InspectSession } from './inspect.js';
-import { CommandError, type CliIo } from './io.js';
+import { DEFAULT_INSPECT_URL, type InspectSession, inspectUrl, startInspectSession } from './inspect.js';
+import { type CliIo, CommandError } from './io.js';
 
 export const DEMO_HELP = `Usage: tlschart demo [--trace FILE] [--inspect] [--keylog FILE] [--crypto node|noble]
 
@@ -147,12 +148,7 @@ function summary(s: TLSSocket): string {
 
 export async function demo(argv: readonly string[], io: CliIo): Promise<number> {
   const command = 'demo';
-  const { values } = parse(
-    command,
-    argv,
-    { ...OBSERVE_OPTIONS, ...CRYPTO_OPTIONS },
-    0,
-  );
+  const { values } = parse(command, argv, { ...OBSERVE_OPTIONS, ...CRYPTO_OPTIONS }, 0);
   if (values.help) {
     io.stdout(DEMO_HELP);
     return 0;
@@ -161,7 +157,8 @@ export async function demo(argv: readonly string[], io: CliIo): Promise<number> 
   const keylogPath = stringOption(values, 'keylog');
   const crypto = cryptoOption(command, values);
   const inspectAt = stringOption(values, 'inspect-url');
-  const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
+  const url =
+    inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
 
   const inspection = url ? await startInspectSession(command, url, (line) => io.stderr(`tlschart ${line}\n`)) : undefined;
   const { certPem, keyPem } = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
@@ -214,10 +211,10 @@ export async function demo(argv: readonly string[], io: CliIo): Promise<number> 
     }
 
     io.stdout(`Handshake 1: full handshake, establishes a PSK (${first.sessions.length} tickets received)\n`);
-    io.stdout(renderFlow(flowLines(first.trace, false)).join('\n') + '\n');
+    io.stdout(`${renderFlow(flowLines(first.trace, false)).join('\n')}\n`);
     io.stdout(`  ${summary(first.socket)}\n\n`);
     io.stdout(`Handshake 2: resumption with the PSK from a ticket of handshake 1\n`);
-    io.stdout(renderFlow(flowLines(second.trace, second.socket.isSessionReused(), messageNames(first.trace))).join('\n') + '\n');
+    io.stdout(`${renderFlow(flowLines(second.trace, second.socket.isSessionReused(), messageNames(first.trace))).join('\n')}\n`);
     io.stdout(`  ${summary(second.socket)}\n`);
     if (!second.socket.isSessionReused()) throw new CommandError('demo: the second handshake did not resume the session');
     return 0;

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NamedGroup } from '../wire/types.js';
 import { makeIdentity, makePair, type TestIdentity } from '../engine/testing/pair.js';
+import { NamedGroup } from '../wire/types.js';
 import { flowLines, messageNames, renderFlow } from './flow.js';
 
 let identity: TestIdentity;
@@ -35,7 +35,9 @@ describe('the numbered flow built from a client trace', () => {
       'Finished:encrypted',
       'Finished:encrypted',
     ]);
-    expect(resumed.find((l) => l.step === 7)?.detail).toMatch(/key_share X25519MLKEM768, x25519, pre_shared_key \(1 ticket, binder\), psk_dhe_ke/);
+    expect(resumed.find((l) => l.step === 7)?.detail).toMatch(
+      /key_share X25519MLKEM768, x25519, pre_shared_key \(1 ticket, binder\), psk_dhe_ke/,
+    );
     expect(resumed.find((l) => l.step === 8)?.detail).toBe('pre_shared_key (ticket 0 accepted), key_share X25519MLKEM768');
     expect(renderFlow(resumed).join('\n')).toMatch(/10\. Finished only/);
   });

@@ -149,12 +149,24 @@ export function flowLines(entries: readonly TraceEntry[], resumed: boolean, full
       });
       if (e.name === 'finished' && e.direction === 'out') connected = true;
     } else if (e.kind === 'ccs') {
-      lines.push({ step: current, direction: e.direction, what: 'ChangeCipherSpec', detail: 'middlebox compatibility (RFC 8446 D.4)', protection: 'plaintext' });
+      lines.push({
+        step: current,
+        direction: e.direction,
+        what: 'ChangeCipherSpec',
+        detail: 'middlebox compatibility (RFC 8446 D.4)',
+        protection: 'plaintext',
+      });
     } else if (e.kind === 'appdata') {
       current = steps.application;
       lines.push({ step: current, direction: e.direction, what: 'application data', detail: `${e.length} bytes`, protection: 'encrypted' });
     } else if (e.kind === 'alert') {
-      lines.push({ step: connected ? steps.application : current, direction: e.direction, what: `alert ${e.alert}`, detail: e.level === 2 ? 'fatal' : '', protection: connected ? 'encrypted' : 'plaintext' });
+      lines.push({
+        step: connected ? steps.application : current,
+        direction: e.direction,
+        what: `alert ${e.alert}`,
+        detail: e.level === 2 ? 'fatal' : '',
+        protection: connected ? 'encrypted' : 'plaintext',
+      });
     }
   }
   if (resumed) {
@@ -171,7 +183,10 @@ export function flowLines(entries: readonly TraceEntry[], resumed: boolean, full
     lines.splice(at < 0 ? lines.length : at, 0, ...skippedLines);
   }
   // Group by step (the figures' order); within a step, the order things happened.
-  return lines.map((l, i) => ({ l, i })).sort((a, b) => a.l.step - b.l.step || a.i - b.i).map(({ l }) => l);
+  return lines
+    .map((l, i) => ({ l, i }))
+    .sort((a, b) => a.l.step - b.l.step || a.i - b.i)
+    .map(({ l }) => l);
 }
 
 /** Names of the handshake messages in a trace (for the skipped lines of a later resumption). */

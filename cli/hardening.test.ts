@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { main } from './main.js';
-import { capture, type Captured } from './testing/capture.js';
+import { type Captured, capture } from './testing/capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tlschart-cli-hardening-'));
 const stops: Array<() => Promise<unknown>> = [];
@@ -46,11 +46,16 @@ describe('tlschart serve under load and abuse', () => {
     await srv.io.waitFor(/conn 2 /);
     // Still running: both connections are already on disk, one line each.
     for (;;) {
-      const lines = readFileSync(tracePath, 'utf8').split('\n').filter((l) => l !== '');
+      const lines = readFileSync(tracePath, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
       if (lines.length === 2) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    const lines = readFileSync(tracePath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { handshakes: unknown[]; meta: { role: string } });
+    const lines = readFileSync(tracePath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { handshakes: unknown[]; meta: { role: string } });
     expect(lines.map((l) => [l.meta.role, l.handshakes.length])).toEqual([
       ['server', 1],
       ['server', 1],
@@ -89,10 +94,14 @@ describe('tlschart serve under load and abuse', () => {
   it('--max-handshakes and --handshake-queue shed connections beyond them, one log line per second with the count', async () => {
     const srv = await startServe(['--max-handshakes', '1', '--handshake-queue', '0']);
     // 8 clients at once: the first ClientHello holds the only slot; most of the others are refused.
-    const results = await Promise.all(Array.from({ length: 8 }, () => main(['connect', ...connectArgs(srv.port, srv.certPath)], capture())));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => main(['connect', ...connectArgs(srv.port, srv.certPath)], capture())),
+    );
     expect(results.filter((r) => r === 0).length).toBeGreaterThanOrEqual(1);
     expect(results.filter((r) => r === 1).length).toBeGreaterThanOrEqual(1);
-    const [, n] = await srv.io.waitFor(/refused (\d+) connection\(s\) in the last second: busy \(\d+ handshake\(s\) running, \d+ waiting; --max-handshakes 1, --handshake-queue 0\)/);
+    const [, n] = await srv.io.waitFor(
+      /refused (\d+) connection\(s\) in the last second: busy \(\d+ handshake\(s\) running, \d+ waiting; --max-handshakes 1, --handshake-queue 0\)/,
+    );
     expect(Number(n)).toBe(results.filter((r) => r === 1).length);
   });
 

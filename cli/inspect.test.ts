@@ -47,7 +47,8 @@ function bytesAsHex(messages: string[]): string {
     if (Array.isArray(v)) return v.length >= 16 && v.every(isByte) ? Buffer.from(v as number[]).toString('hex') : v.map(walk);
     if (typeof v !== 'object' || v === null) return v;
     const entries = Object.entries(v);
-    if (entries.length >= 16 && entries.every(([k, x], i) => k === String(i) && isByte(x))) return Buffer.from(entries.map(([, x]) => x as number)).toString('hex');
+    if (entries.length >= 16 && entries.every(([k, x], i) => k === String(i) && isByte(x)))
+      return Buffer.from(entries.map(([, x]) => x as number)).toString('hex');
     return Object.fromEntries(entries.map(([k, x]) => [k, walk(x)]));
   };
   return messages.map((m) => JSON.stringify(walk(JSON.parse(m)))).join('\n');
@@ -93,7 +94,12 @@ describe('tlschart --inspect', () => {
       const [, port] = await srvIo.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
       const certPath = /certificate: (\S+)/.exec(srvIo.out)?.[1] as string;
       const io = capture();
-      expect(await main(['connect', `127.0.0.1:${port}`, '--ca', certPath, '--servername', 'localhost', '--inspect-url', sink.url, '--reconnect', '1'], io)).toBe(0);
+      expect(
+        await main(
+          ['connect', `127.0.0.1:${port}`, '--ca', certPath, '--servername', 'localhost', '--inspect-url', sink.url, '--reconnect', '1'],
+          io,
+        ),
+      ).toBe(0);
       await srvIo.waitFor(/conn 2 /);
       controller.abort();
       expect(await done).toBe(0);

@@ -11,9 +11,9 @@
  * its WebSocket is open and the events queued so far have been handed to it.
  */
 import { connect as netConnect } from 'node:net';
+import type { InspectionEvent } from 'xstate';
 import type { InspectorHandle } from '../net/observe.js';
 import type { TlsConnection } from '../net/socket.js';
-import type { InspectionEvent } from 'xstate';
 import { createWebSocketInspection, createWebSocketInspectorFor, type WebSocketInspection } from '../traces/inspect.js';
 import { CommandError, UsageError } from './io.js';
 

@@ -25,8 +25,18 @@ export function limitHelp(width: number, handshakeTimeoutDefault: string): strin
       ? text.map((t, i) => (i === 0 ? `  ${flag.padEnd(width - 2)}${t}\n` : `${pad}${t}\n`)).join('')
       : `  ${flag}\n${text.map((t) => `${pad}${t}\n`).join('')}`;
   return [
-    line('--handshake-timeout S', `seconds the peer has to complete the handshake`, `(${handshakeTimeoutDefault}; 0: never); then close_notify if`, 'keys exist, and the connection ends'),
-    line('--max-handshake-size B', 'largest handshake message, header included', '(default 262144; each type also held to its longest', 'legal length, a ClientHello to 131400): decode_error'),
+    line(
+      '--handshake-timeout S',
+      `seconds the peer has to complete the handshake`,
+      `(${handshakeTimeoutDefault}; 0: never); then close_notify if`,
+      'keys exist, and the connection ends',
+    ),
+    line(
+      '--max-handshake-size B',
+      'largest handshake message, header included',
+      '(default 262144; each type also held to its longest',
+      'legal length, a ClientHello to 131400): decode_error',
+    ),
     line('--max-handshake-records N', 'most records one handshake message may span', '(default 256): unexpected_message'),
     line('--max-empty-records N', 'most empty application data records in a row', '(default 32): unexpected_message'),
     line('--max-key-updates N', 'most KeyUpdates in a row without application data', '(default 32): unexpected_message'),

@@ -1,22 +1,22 @@
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { nobleProvider } from '../crypto/noble.js';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { assign } from 'xstate';
 import { startEngineServer } from '../audit/testing/engine-server.js';
+import { nobleProvider } from '../crypto/noble.js';
 import * as serverActions from '../machines/server/actions.js';
 import type { ServerContext } from '../machines/server/context.js';
 import { serverMachine } from '../machines/server/machine.js';
+import { createServer } from '../net/index.js';
 import { certifiedKey } from '../net/options.js';
+import type { TLSSocket } from '../net/socket.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { loadTrace } from '../traces/format.js';
-import { once } from 'node:events';
-import type { AddressInfo, Socket } from 'node:net';
-import { createServer } from '../net/index.js';
-import type { TLSSocket } from '../net/socket.js';
 import { main } from './main.js';
-import { capture, type Captured } from './testing/capture.js';
+import { type Captured, capture } from './testing/capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tlschart-cli-test-'));
 const stops: Array<() => Promise<unknown>> = [];
@@ -48,7 +48,9 @@ describe('tlschart demo', () => {
     expect(await main(['demo', '--trace', tracePath], io)).toBe(0);
     expect(io.err).toBe('');
     const [full, resumed] = io.out.split('Handshake 2') as [string, string];
-    expect(full).toMatch(/ 1\. ClientHello with key_share\n\s+client -> server\s+ClientHello\s+\[plaintext\]\s+key_share X25519MLKEM768, x25519\n/);
+    expect(full).toMatch(
+      / 1\. ClientHello with key_share\n\s+client -> server\s+ClientHello\s+\[plaintext\]\s+key_share X25519MLKEM768, x25519\n/,
+    );
     expect(full).toMatch(/ 2\. ServerHello with key_share\n\s+client <- server\s+ServerHello\s+\[plaintext\]\s+key_share X25519MLKEM768/);
     expect(full).toMatch(/client <- server\s+EncryptedExtensions\s+\[encrypted\]/);
     expect(full).toMatch(/client <- server\s+Certificate\s+\[encrypted\]\s+1 certificate/);
@@ -58,10 +60,16 @@ describe('tlschart demo', () => {
     expect(full).toContain('resumed: no');
     expect(full).not.toContain('pre_shared_key');
 
-    expect(resumed).toMatch(/ 7\. ClientHello[^\n]*\n\s+client -> server\s+ClientHello\s+\[plaintext\]\s+key_share X25519MLKEM768, x25519, pre_shared_key/);
-    expect(resumed).toMatch(/ 8\. ServerHello[^\n]*\n\s+client <- server\s+ServerHello\s+\[plaintext\]\s+pre_shared_key \(ticket 0 accepted\), key_share X25519MLKEM768/);
+    expect(resumed).toMatch(
+      / 7\. ClientHello[^\n]*\n\s+client -> server\s+ClientHello\s+\[plaintext\]\s+key_share X25519MLKEM768, x25519, pre_shared_key/,
+    );
+    expect(resumed).toMatch(
+      / 8\. ServerHello[^\n]*\n\s+client <- server\s+ServerHello\s+\[plaintext\]\s+pre_shared_key \(ticket 0 accepted\), key_share X25519MLKEM768/,
+    );
     expect(resumed).toMatch(/ 9\. server parameters\n\s+client <- server\s+EncryptedExtensions\s+\[encrypted\]/);
-    expect(resumed).toMatch(/10\.[^\n]*\n\s+client <- server\s+Certificate\s+\(skipped\)[^\n]*\n\s+client <- server\s+CertificateVerify\s+\(skipped\)/);
+    expect(resumed).toMatch(
+      /10\.[^\n]*\n\s+client <- server\s+Certificate\s+\(skipped\)[^\n]*\n\s+client <- server\s+CertificateVerify\s+\(skipped\)/,
+    );
     expect(resumed).toMatch(/client <- server\s+Finished\s+\[encrypted\]/);
     expect(resumed).toMatch(/11\. application data/);
     expect(resumed).toMatch(/protocol TLSv1\.3, suite TLS_AES_128_GCM_SHA256, group X25519MLKEM768, resumed: yes/);
@@ -88,7 +96,9 @@ describe('tlschart demo', () => {
 
     const check = capture();
     expect(await main(['trace', 'check', tracePath], check)).toBe(0);
-    expect(check.out).toMatch(/: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\); group X25519MLKEM768, X25519MLKEM768\)\n$/);
+    expect(check.out).toMatch(
+      /: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\); group X25519MLKEM768, X25519MLKEM768\)\n$/,
+    );
     expect(check.out.startsWith(tracePath)).toBe(true);
   });
 });
@@ -100,7 +110,20 @@ describe('tlschart serve and tlschart connect', () => {
     const sessPath = join(dir, 'session.bin');
     const io = capture();
     const code = await main(
-      ['connect', `127.0.0.1:${srv.port}`, '--ca', srv.certPath as string, '--servername', 'localhost', '--reconnect', '1', '--send', 'GET / HTTP/1.0\\r\\n\\r\\n', '--sess-out', sessPath],
+      [
+        'connect',
+        `127.0.0.1:${srv.port}`,
+        '--ca',
+        srv.certPath as string,
+        '--servername',
+        'localhost',
+        '--reconnect',
+        '1',
+        '--send',
+        'GET / HTTP/1.0\\r\\n\\r\\n',
+        '--sess-out',
+        sessPath,
+      ],
       io,
     );
     expect(io.err).toBe('');
@@ -121,11 +144,25 @@ describe('tlschart serve and tlschart connect', () => {
     expect(srv.io.out).toMatch(/^conn 3 127\.0\.0\.1:\d+ resumed /m);
   });
 
-  for (const [serverCrypto, clientCrypto] of [['noble', 'node'], ['node', 'noble']] as const) {
+  for (const [serverCrypto, clientCrypto] of [
+    ['noble', 'node'],
+    ['node', 'noble'],
+  ] as const) {
     it(`serve --crypto ${serverCrypto} and connect --crypto ${clientCrypto} do a full handshake and resume`, async () => {
       const srv = await startServe(['--crypto', serverCrypto]);
       const io = capture();
-      const args = ['connect', `127.0.0.1:${srv.port}`, '--ca', srv.certPath as string, '--servername', 'localhost', '--reconnect', '1', '--crypto', clientCrypto];
+      const args = [
+        'connect',
+        `127.0.0.1:${srv.port}`,
+        '--ca',
+        srv.certPath as string,
+        '--servername',
+        'localhost',
+        '--reconnect',
+        '1',
+        '--crypto',
+        clientCrypto,
+      ];
       expect(await main(args, io)).toBe(0);
       expect(io.out).toMatch(/^New, TLSv1\.3, TLS_AES_128_GCM_SHA256, X25519MLKEM768, tickets received: 2$/m);
       expect(io.out).toMatch(/^Reused, TLSv1\.3, TLS_AES_128_GCM_SHA256, X25519MLKEM768, tickets received: 2$/m);
@@ -145,13 +182,20 @@ describe('tlschart serve and tlschart connect', () => {
     const g = await generateSelfSigned({ keyType: 'ecdsa-p256', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
     // A server that sends tickets after a full handshake only.
     const machine = serverMachine.provide({
-      actions: { issueTickets: assign(({ context }: { context: ServerContext }) => (context.resumed ? {} : serverActions.issueTickets(context))) },
+      actions: {
+        issueTickets: assign(({ context }: { context: ServerContext }) => (context.resumed ? {} : serverActions.issueTickets(context))),
+      },
     });
     const server = await startEngineServer({ certificates: [certifiedKey(g.certPem, g.keyPem, 'test', nobleProvider)], machine });
     stops.push(() => server.stop());
     const path = join(dir, 'used-once.bin');
     const io = capture();
-    expect(await main(['connect', `127.0.0.1:${server.port}`, '--servername', 'localhost', '--insecure', '--reconnect', '1', '--sess-out', path], io)).toBe(1);
+    expect(
+      await main(
+        ['connect', `127.0.0.1:${server.port}`, '--servername', 'localhost', '--insecure', '--reconnect', '1', '--sess-out', path],
+        io,
+      ),
+    ).toBe(1);
     expect(io.out).toMatch(/^New, TLSv1\.3, \S+, \S+, tickets received: 2\nReused, TLSv1\.3, \S+, \S+, tickets received: 0\n$/);
     expect(io.err).toBe(`tlschart: connect: no unused session ticket left (a ticket is offered once), ${path} not written\n`);
     expect(existsSync(path)).toBe(false);
@@ -167,7 +211,12 @@ describe('tlschart serve and tlschart connect', () => {
     const certPath = /certificate: (\S+)/.exec(srvIo.out)?.[1] as string;
     stops.push(async () => rmSync(dirname(certPath), { recursive: true, force: true }));
     const io = capture();
-    expect(await main(['connect', `127.0.0.1:${port}`, '--ca', certPath, '--servername', 'localhost', '--reconnect', '1', '--trace', clientTrace], io)).toBe(0);
+    expect(
+      await main(
+        ['connect', `127.0.0.1:${port}`, '--ca', certPath, '--servername', 'localhost', '--reconnect', '1', '--trace', clientTrace],
+        io,
+      ),
+    ).toBe(0);
     expect(io.out).toMatch(/^Reused, TLSv1\.3/m);
     expect(io.err).toBe(`tlschart connect: trace of 2 connection(s) written to ${clientTrace}\n`);
     await srvIo.waitFor(/conn 2 /);
@@ -178,14 +227,19 @@ describe('tlschart serve and tlschart connect', () => {
     const client = loadTrace(clientTrace);
     if (!client.ok) throw new Error(client.error);
     expect(client.trace.meta).toMatchObject({ role: 'client', peer: `127.0.0.1:${port}` });
-    expect(client.trace.handshakes.map((h) => h.label)).toEqual([`connection 1 to 127.0.0.1:${port}`, `connection 2 to 127.0.0.1:${port}, offering a ticket`]);
+    expect(client.trace.handshakes.map((h) => h.label)).toEqual([
+      `connection 1 to 127.0.0.1:${port}`,
+      `connection 2 to 127.0.0.1:${port}, offering a ticket`,
+    ]);
     const resumed = client.trace.handshakes[1]!.sides[0]!;
     expect(resumed.steps.filter((x) => x.direction === 'in').map((x) => x.message?.type ?? x.kind)).not.toContain('certificate');
     expect(resumed.outcome.state).toBe('closed');
     for (const file of [clientTrace, serverTrace]) {
       const check = capture();
       expect(await main(['trace', 'check', file], check)).toBe(0);
-      expect(check.out).toMatch(/conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 2 side\(s\); group X25519MLKEM768, X25519MLKEM768\)/);
+      expect(check.out).toMatch(
+        /conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 2 side\(s\); group X25519MLKEM768, X25519MLKEM768\)/,
+      );
     }
   });
 
@@ -209,11 +263,48 @@ describe('tlschart serve and tlschart connect', () => {
     const keylog = join(dir, 'keylog.txt');
     const controller = new AbortController();
     const srvIo = capture(controller.signal);
-    const done = main(['serve', '--port', '0', '--cert', certPath, '--key', keyPath, '--alpn', 'h2,http/1.1', '--groups', 'P-384', '--tickets', '1', '--trace', serverTrace, '--keylog', keylog], srvIo);
+    const done = main(
+      [
+        'serve',
+        '--port',
+        '0',
+        '--cert',
+        certPath,
+        '--key',
+        keyPath,
+        '--alpn',
+        'h2,http/1.1',
+        '--groups',
+        'P-384',
+        '--tickets',
+        '1',
+        '--trace',
+        serverTrace,
+        '--keylog',
+        keylog,
+      ],
+      srvIo,
+    );
     const [, port] = await srvIo.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
     expect(srvIo.out).not.toContain('certificate:');
     const io = capture();
-    expect(await main(['connect', `127.0.0.1:${port}`, '--ca', certPath, '--servername', 'localhost', '--alpn', 'http/1.1', '--sess-out', join(dir, 's2.bin')], io)).toBe(0);
+    expect(
+      await main(
+        [
+          'connect',
+          `127.0.0.1:${port}`,
+          '--ca',
+          certPath,
+          '--servername',
+          'localhost',
+          '--alpn',
+          'http/1.1',
+          '--sess-out',
+          join(dir, 's2.bin'),
+        ],
+        io,
+      ),
+    ).toBe(0);
     expect(io.out).toMatch(/^New, TLSv1\.3, TLS_AES_128_GCM_SHA256, secp384r1, tickets received: 1, ALPN http\/1\.1$/m);
     await srvIo.waitFor(/conn 1 .* full TLS_AES_128_GCM_SHA256 secp384r1 sni=localhost alpn=http\/1\.1/);
     controller.abort();
@@ -223,7 +314,11 @@ describe('tlschart serve and tlschart connect', () => {
     if (!trace.ok) throw new Error(trace.error);
     expect(trace.trace.meta).toMatchObject({ role: 'server', peer: `clients of tlschart serve on 127.0.0.1:${port}` });
     expect(trace.trace.handshakes).toHaveLength(1);
-    expect(trace.trace.handshakes[0]!.sides[0]!.config).toMatchObject({ groups: ['secp384r1'], alpnProtocols: ['h2', 'http/1.1'], ticketsPerHandshake: 1 });
+    expect(trace.trace.handshakes[0]!.sides[0]!.config).toMatchObject({
+      groups: ['secp384r1'],
+      alpnProtocols: ['h2', 'http/1.1'],
+      ticketsPerHandshake: 1,
+    });
     const check = capture();
     expect(await main(['trace', 'check', serverTrace], check)).toBe(0);
     expect(check.out).toContain('conforms to RFC 8446');
@@ -256,7 +351,23 @@ describe('tlschart connect against servers that end the connection or send odd a
   it('reports each completed handshake and goes on when the server closes right after it, instead of failing on --send', async () => {
     const { port, caPath } = await serverThat((s) => s.end());
     const io = capture();
-    const code = await main(['connect', `127.0.0.1:${port}`, '--ca', caPath, '--servername', 'localhost', '--reconnect', '1', '--send', 'hello', '--sess-out', join(dir, 'closed.sess')], io);
+    const code = await main(
+      [
+        'connect',
+        `127.0.0.1:${port}`,
+        '--ca',
+        caPath,
+        '--servername',
+        'localhost',
+        '--reconnect',
+        '1',
+        '--send',
+        'hello',
+        '--sess-out',
+        join(dir, 'closed.sess'),
+      ],
+      io,
+    );
     expect(io.err).not.toContain('ERR_STREAM_WRITE_AFTER_END');
     expect(code).toBe(0);
     expect(io.out).toMatch(/^New, TLSv1\.3, [^\n]+\nReused, TLSv1\.3, /);
@@ -294,7 +405,11 @@ describe('help and usage errors', () => {
   });
 
   const bad: Array<[string, string[], RegExp]> = [
-    ['an unknown flag', ['connect', 'localhost:4433', '--bogus'], /^tlschart: connect: unknown option --bogus \(see tlschart connect --help\)\n$/],
+    [
+      'an unknown flag',
+      ['connect', 'localhost:4433', '--bogus'],
+      /^tlschart: connect: unknown option --bogus \(see tlschart connect --help\)\n$/,
+    ],
     ['a flag without its value', ['serve', '--port'], /^tlschart: serve: option --port needs a value/],
     ['a port that is not a number', ['serve', '--port', 'http'], /^tlschart: serve: --port must be a whole number, got "http"\n$/],
     ['--cert without --key', ['serve', '--cert', 'x.pem'], /^tlschart: serve: --cert and --key go together\n$/],
@@ -302,9 +417,17 @@ describe('help and usage errors', () => {
     ['a missing target', ['connect'], /^tlschart: connect: HOST:PORT is missing/],
     ['an extra argument', ['demo', 'now'], /^tlschart: demo: unexpected argument "now"/],
     ['an unknown command', ['handshake'], /^tlschart: unknown command "handshake"/],
-    ['a crypto provider connect does not know', ['connect', 'localhost:4433', '--crypto', 'openssl'], /^tlschart: connect: --crypto must be node or noble, got "openssl"\n$/],
+    [
+      'a crypto provider connect does not know',
+      ['connect', 'localhost:4433', '--crypto', 'openssl'],
+      /^tlschart: connect: --crypto must be node or noble, got "openssl"\n$/,
+    ],
     ['a crypto provider serve does not know', ['serve', '--crypto', 'js'], /^tlschart: serve: --crypto must be node or noble, got "js"\n$/],
-    ['a crypto provider demo does not know', ['demo', '--crypto', 'NODE'], /^tlschart: demo: --crypto must be node or noble, got "NODE"\n$/],
+    [
+      'a crypto provider demo does not know',
+      ['demo', '--crypto', 'NODE'],
+      /^tlschart: demo: --crypto must be node or noble, got "NODE"\n$/,
+    ],
   ];
   for (const [what, argv, message] of bad) {
     it(`${what} gives one line on stderr and exit code 2`, async () => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { auditCommand } from './audit.js';
 import { connectCommand } from './connect.js';
 import { demo } from './demo.js';
-import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
+import { type CliIo, CommandError, oneLine, UsageError } from './io.js';
 import { refusalsCommand } from './refusals.js';
 import { serve } from './serve.js';
 import { chartCommand, traceCommand } from './traces.js';
@@ -83,7 +83,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   const run = COMMANDS[command];
   try {
-    if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(', ')}; see tlschart --help)`);
+    if (!run)
+      throw new UsageError(
+        `unknown command ${JSON.stringify(command)} (commands: ${Object.keys(COMMANDS).join(', ')}; see tlschart --help)`,
+      );
     return await run(rest, io);
   } catch (e) {
     const err = e as Error;

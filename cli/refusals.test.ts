@@ -11,7 +11,11 @@ describe('tlschart refusals', () => {
     expect(await main(['refusals', '--format', 'json'], io)).toBe(0);
     const rows = JSON.parse(io.out) as Array<{ reason: string; alert: string | null; section: string; keyword: string; sentence: string }>;
     expect(rows.map((r) => r.reason)).toEqual(Object.keys(REFUSALS));
-    expect(rows.find((r) => r.reason === 'IncorrectBinder')).toMatchObject({ alert: 'decrypt_error', section: '§4.2.11.2', keyword: 'MUST' });
+    expect(rows.find((r) => r.reason === 'IncorrectBinder')).toMatchObject({
+      alert: 'decrypt_error',
+      section: '§4.2.11.2',
+      keyword: 'MUST',
+    });
     expect(rows.find((r) => r.reason === 'PskKeOnlyIgnored')).toMatchObject({ alert: null, keyword: 'policy' });
     for (const r of rows) {
       expect(r.section, r.reason).toMatch(/§|Appendix/);

@@ -6,7 +6,7 @@
  */
 import { REFUSALS, type Refusal, type RefusalReason } from '../wire/refusals.js';
 import { parse } from './args.js';
-import { UsageError, type CliIo } from './io.js';
+import { type CliIo, UsageError } from './io.js';
 
 export const REFUSALS_HELP = `Usage: tlschart refusals [--format text|json|markdown] [--on-purpose]
 
@@ -40,11 +40,15 @@ export function refusalsMarkdown(onPurposeOnly = false): string {
   const rows = refusalRows(onPurposeOnly);
   if (onPurposeOnly) {
     const lines = ['| What | What tlschart does | Alert | RFC 8446 | Reason |', '|---|---|---|---|---|'];
-    for (const r of rows) lines.push(`| ${cell(r.onPurpose ?? '')} | ${cell(r.sentence)} | ${r.alert ? `\`${r.alert}\`` : 'none'} | ${r.section} | \`${r.reason}\` |`);
+    for (const r of rows)
+      lines.push(
+        `| ${cell(r.onPurpose ?? '')} | ${cell(r.sentence)} | ${r.alert ? `\`${r.alert}\`` : 'none'} | ${r.section} | \`${r.reason}\` |`,
+      );
     return `${lines.join('\n')}\n`;
   }
   const lines = ['| Reason | Alert | Section | Keyword | Detected by | What |', '|---|---|---|---|---|---|'];
-  for (const r of rows) lines.push(`| \`${r.reason}\` | ${alertOf(r)} | ${r.section} | ${r.keyword} | ${r.detector} | ${cell(r.sentence)} |`);
+  for (const r of rows)
+    lines.push(`| \`${r.reason}\` | ${alertOf(r)} | ${r.section} | ${r.keyword} | ${r.detector} | ${cell(r.sentence)} |`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -55,7 +59,9 @@ function refusalsText(rows: RefusalRow[]): string {
   const ws = w((r) => r.section);
   const wk = w((r) => r.keyword);
   const head = `${'reason'.padEnd(wr)}  ${'alert'.padEnd(wa)}  ${'section'.padEnd(ws)}  ${'keyword'.padEnd(wk)}  sentence`;
-  const body = rows.map((r) => `${r.reason.padEnd(wr)}  ${alertOf(r).padEnd(wa)}  ${r.section.padEnd(ws)}  ${r.keyword.padEnd(wk)}  ${r.sentence}`);
+  const body = rows.map(
+    (r) => `${r.reason.padEnd(wr)}  ${alertOf(r).padEnd(wa)}  ${r.section.padEnd(ws)}  ${r.keyword.padEnd(wk)}  ${r.sentence}`,
+  );
   return `${[head, ...body].join('\n')}\n${rows.length} refusals\n`;
 }
 

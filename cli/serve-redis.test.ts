@@ -8,14 +8,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { requirePeer, startRedisServer, type Peer } from '../interop/peers.js';
+import { type Peer, requirePeer, startRedisServer } from '../interop/peers.js';
 import { runTlschartClient } from '../net/testing/run-client.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { decodeClientSession, encodeClientSession } from '../tickets/session-codec.js';
 import { adminClient, testRedis, uniquePrefix } from '../tickets/testing/redis.js';
 import { main } from './main.js';
-import { buildCli, startServe, type BuiltCli, type ServeProcess } from './testing/serve-process.js';
 import { capture } from './testing/capture.js';
+import { type BuiltCli, buildCli, type ServeProcess, startServe } from './testing/serve-process.js';
 
 let cli: BuiltCli;
 let dir: string;
@@ -74,7 +74,11 @@ async function hello(port: number, session?: Buffer): Promise<{ resumed: boolean
   return { resumed: run.socket.isSessionReused(), sessions: run.sessions, page: run.received };
 }
 
-const resumedLines = (s: ServeProcess) => s.stdout().split('\n').filter((l) => / resumed /.test(l)).length;
+const resumedLines = (s: ServeProcess) =>
+  s
+    .stdout()
+    .split('\n')
+    .filter((l) => / resumed /.test(l)).length;
 
 async function ownRedis(ctx: TestContext, port?: number): Promise<Peer> {
   requirePeer(ctx, 'redis-server');
@@ -184,7 +188,10 @@ describe('tlschart serve --ticket-store: usage', () => {
 
   it('refuses a store that is neither memory nor a Redis URL, and a prefix without Redis, with exit 2', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['--ticket-store', 'http://127.0.0.1:6379'], /serve: --ticket-store must be memory or redis:\/\/HOST:PORT\[\/DB\]: http: is not redis: or rediss:/],
+      [
+        ['--ticket-store', 'http://127.0.0.1:6379'],
+        /serve: --ticket-store must be memory or redis:\/\/HOST:PORT\[\/DB\]: http: is not redis: or rediss:/,
+      ],
       [['--ticket-store', 'redis://127.0.0.1:6379/x'], /the database "x" is not a number/],
       [['--ticket-store', 'redis'], /is not a URL/],
       [['--ticket-prefix', 'p:'], /serve: --ticket-prefix goes with --ticket-store redis:\/\/\.\.\./],
@@ -204,7 +211,9 @@ describe('tlschart serve --ticket-store: usage', () => {
     const done = main(['serve', '--port', '0', '--cert', certFile, '--key', keyFile, '--ticket-store', 'redis://127.0.0.1:1/0'], io);
     await io.waitFor(/listening on 127\.0\.0\.1:\d+/);
     expect(io.out).toContain('ticket store: redis://127.0.0.1:1/0, keys tlschart:ticket:<ticket hex>');
-    expect(io.err).toMatch(/tlschart ticket store redis:\/\/127\.0\.0\.1:1\/0: not reachable yet; handshakes are full and no tickets are sent until it is/);
+    expect(io.err).toMatch(
+      /tlschart ticket store redis:\/\/127\.0\.0\.1:1\/0: not reachable yet; handshakes are full and no tickets are sent until it is/,
+    );
     controller.abort();
     expect(await done).toBe(0);
   });

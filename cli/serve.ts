@@ -2,22 +2,23 @@
  * `tlschart serve`: a tlschart server that logs one line per connection,
  * optionally answering HTTP requests like `openssl s_server -www`.
  */
-import { MAX_TICKET_LIFETIME_S } from '../tickets/types.js';
+
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
-import { isIP, type AddressInfo } from 'node:net';
+import { createWriteStream, mkdtempSync, readFileSync, type WriteStream, writeFileSync } from 'node:fs';
+import { type AddressInfo, isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultHandshakeQueue, defaultMaxHandshakes } from '../net/admission.js';
-import { createServer, type RefusedConnection, type ServerOptions } from '../net/server.js';
+import { createServer, type RefusedConnection, type Server, type ServerOptions } from '../net/server.js';
 import type { TLSSocket } from '../net/socket.js';
 import { generateSelfSigned } from '../pki/generate.js';
+import { MAX_TICKET_LIFETIME_S } from '../tickets/types.js';
 import { recordTo } from '../traces/recorder.js';
 import { TlsError } from '../wire/alerts.js';
 import { CRYPTO_OPTIONS, cryptoHelp, cryptoOption, intOption, listOption, OBSERVE_OPTIONS, parse, stringOption } from './args.js';
-import { LIMIT_OPTIONS, limitHelp, limitValues } from './limits.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
-import { CommandError, UsageError, oneLine, type CliIo } from './io.js';
+import { type CliIo, CommandError, oneLine, UsageError } from './io.js';
+import { LIMIT_OPTIONS, limitHelp, limitValues } from './limits.js';
 import { openTicketStore, TICKET_STORE_HELP, TICKET_STORE_OPTIONS, ticketStoreChoice } from './ticket-store.js';
 
 export const SERVE_HELP = `Usage: tlschart serve [options]
@@ -126,7 +127,9 @@ async function throwawayCertificate(host: string, io: CliIo): Promise<{ cert: st
   const certPath = join(dir, 'cert.pem');
   writeFileSync(certPath, certPem);
   writeFileSync(join(dir, 'key.pem'), keyPem, { mode: 0o600 });
-  io.stdout(`certificate: ${certPath} (throwaway, self-signed for ${[...dnsNames, ...ips].join(', ')}; clients trust it with --ca ${certPath})\n`);
+  io.stdout(
+    `certificate: ${certPath} (throwaway, self-signed for ${[...dnsNames, ...ips].join(', ')}; clients trust it with --ca ${certPath})\n`,
+  );
   return { cert: certPem, key: keyPem };
 }
 
@@ -187,7 +190,8 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const limits = limitValues(command, values);
   const crypto = cryptoOption(command, values);
   const inspectAt = stringOption(values, 'inspect-url');
-  const url = inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
+  const url =
+    inspectAt !== undefined ? inspectUrl(command, inspectAt) : values.inspect ? inspectUrl(command, DEFAULT_INSPECT_URL) : undefined;
 
   const inspection = url ? await startInspectSession(command, url, (line) => io.stderr(`tlschart ${line}\n`)) : undefined;
   const identity =
@@ -235,7 +239,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       : {}),
     ...(inspection ? { inspector: inspection.inspector } : {}),
   };
-  let server;
+  let server: Server;
   try {
     server = createServer(options);
   } catch (e) {
@@ -285,7 +289,9 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     try {
       await Promise.race([once(file, 'open'), failed]);
     } catch (e) {
-      throw new CommandError(`${command}: cannot write the trace ${tracePath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new CommandError(
+        `${command}: cannot write the trace ${tracePath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     failed.catch(() => undefined);
     traceOut = { file, peer: '', open: 0, written: 0 };

@@ -6,8 +6,8 @@
  */
 import { DEFAULT_TICKET_PREFIX, parseRedisUrl, RedisTicketStore } from '../tickets/redis-store.js';
 import type { TicketStore } from '../tickets/types.js';
-import { stringOption, type Parsed } from './args.js';
-import { UsageError, type CliIo } from './io.js';
+import { type Parsed, stringOption } from './args.js';
+import { type CliIo, UsageError } from './io.js';
 
 export const TICKET_STORE_OPTIONS = {
   'ticket-store': { type: 'string' },

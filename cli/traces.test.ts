@@ -13,7 +13,7 @@ import { loadTrace, serializeTrace, type Trace } from '../traces/format.js';
 import { rewriteReceived } from '../traces/testing/mutate.js';
 import type { ServerHello } from '../wire/types.js';
 import { main } from './main.js';
-import { capture, type Captured } from './testing/capture.js';
+import { type Captured, capture } from './testing/capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tlschart-cli-traces-'));
 const demoTrace = join(dir, 'out.json');
@@ -38,7 +38,9 @@ describe('tlschart trace check', () => {
   it('says the demo trace conforms and exits 0', async () => {
     const { code, io } = await run(['trace', 'check', demoTrace]);
     expect(code).toBe(0);
-    expect(io.out).toMatch(/^.*out\.json: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\); group X25519MLKEM768, X25519MLKEM768\)\n$/);
+    expect(io.out).toMatch(
+      /^.*out\.json: conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\); group X25519MLKEM768, X25519MLKEM768\)\n$/,
+    );
     const json = await run(['trace', 'check', demoTrace, '--json']);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.io.out)).toMatchObject({ conforms: true });

@@ -4,10 +4,10 @@
  * or conforms, 1 violation, 2 unreadable file, 64 usage error) passed through
  * unchanged.
  */
-import { chartExport, EXIT, traceCheck, traceImport, traceRender, traceView, TRACE_IMPORT_HELP } from '../traces/cli-commands.js';
+import { chartExport, EXIT, TRACE_IMPORT_HELP, traceCheck, traceImport, traceRender, traceView } from '../traces/cli-commands.js';
 import { inspectTrace } from '../traces/import/inspect.js';
 import { DEFAULT_INSPECT_URL, inspectUrl, startInspectSession } from './inspect.js';
-import { UsageError, type CliIo } from './io.js';
+import { type CliIo, UsageError } from './io.js';
 
 export const TRACE_HELP = `Usage: tlschart trace check|render|view FILE [options]
        tlschart trace import CAPTURE [--keylog FILE] [--out FILE]
@@ -94,7 +94,10 @@ export async function traceCommand(argv: readonly string[], io: CliIo): Promise<
   }
   const run = sub === undefined ? undefined : TRACE_COMMANDS[sub];
   if (!run) {
-    const problem = sub === undefined ? 'trace needs a command: check, render, view or import' : `unknown trace command ${JSON.stringify(sub)} (check, render, view, import)`;
+    const problem =
+      sub === undefined
+        ? 'trace needs a command: check, render, view or import'
+        : `unknown trace command ${JSON.stringify(sub)} (check, render, view, import)`;
     io.stderr(`tlschart: ${problem}\n\n${TRACE_HELP}`);
     return EXIT.usage;
   }

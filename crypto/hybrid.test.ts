@@ -1,10 +1,16 @@
-import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { describe, expect, it } from 'vitest';
-import { rfc7748, s2nX25519MlKem768 as s2n, wycheproofBadLengthKeys, wycheproofMlKem768 as w, wycheproofUnreducedKeys } from '../vectors/x25519mlkem768.js';
+import {
+  rfc7748,
+  s2nX25519MlKem768 as s2n,
+  wycheproofMlKem768 as w,
+  wycheproofBadLengthKeys,
+  wycheproofUnreducedKeys,
+} from '../vectors/x25519mlkem768.js';
 import { NamedGroup } from '../wire/types.js';
 import { concat, fromHex, toHex, utf8 } from './bytes.js';
 import {
@@ -43,7 +49,14 @@ function seeded(seed: string): RandomSource {
   let counter = 0;
   return (n) => {
     const out = new Uint8Array(n);
-    for (let o = 0; o < n; o += 32) out.set(createHash('sha256').update(`${seed}/${counter++}`).digest().subarray(0, Math.min(32, n - o)), o);
+    for (let o = 0; o < n; o += 32)
+      out.set(
+        createHash('sha256')
+          .update(`${seed}/${counter++}`)
+          .digest()
+          .subarray(0, Math.min(32, n - o)),
+        o,
+      );
     return out;
   };
 }
@@ -133,7 +146,11 @@ describe('published vectors, value by value: Wycheproof ML-KEM-768 and RFC 7748 
 });
 
 describe('the combiner in the TLS 1.3 key schedule: the aws/s2n-tls X25519MLKEM768 vector', () => {
-  const x = computeSharedSecret(NamedGroup.x25519, fromHex(s2n.clientX25519Private), p.generateKeyPair(NamedGroup.x25519, scripted(s2n.serverX25519Private)).publicKey);
+  const x = computeSharedSecret(
+    NamedGroup.x25519,
+    fromHex(s2n.clientX25519Private),
+    p.generateKeyPair(NamedGroup.x25519, scripted(s2n.serverX25519Private)).publicKey,
+  );
 
   it('reproduces the X25519 shared secret from the two private keys', () => {
     if (!x.ok) throw x.error;
@@ -200,8 +217,17 @@ describe('malformed shares are refused with the alert the draft names (§3.1.2, 
   });
 
   it('finds a coefficient of exactly q = 3329 in any position, and lets 3328 through', () => {
-    for (const [index, high] of [[0, false], [1, true], [383, true], [200, false]] as const) {
-      for (const [value, ok] of [[3329, false], [3328, true], [4095, false]] as const) {
+    for (const [index, high] of [
+      [0, false],
+      [1, true],
+      [383, true],
+      [200, false],
+    ] as const) {
+      for (const [value, ok] of [
+        [3329, false],
+        [3328, true],
+        [4095, false],
+      ] as const) {
         const ek = Uint8Array.from(goodEk);
         const at = 3 * index; // coefficients 2·index and 2·index+1 of the 768 share bytes at..at+2
         if (!high) {
@@ -235,7 +261,7 @@ describe('malformed shares are refused with the alert the draft names (§3.1.2, 
   });
 
   it('refuses a client share whose X25519 half is low-order (all-zero secret, RFC 8446 §7.4.2): illegal_parameter', () => {
-    for (const u of ['00'.repeat(32), '01' + '00'.repeat(31), 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f']) {
+    for (const u of ['00'.repeat(32), `01${'00'.repeat(31)}`, 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f']) {
       const share = concat(goodEk, fromHex(u));
       expect(p.isValidShare(G, share)).toBe(false);
       expectRefused(p.acceptShare(G, share, seeded('m')), 'illegal_parameter', 'InvalidKeyShare');
@@ -245,7 +271,12 @@ describe('malformed shares are refused with the alert the draft names (§3.1.2, 
   it('refuses, as the client, a server share of the wrong length or with a low-order X25519 half: illegal_parameter', () => {
     const kp = wycheproofClient();
     const good = concat(fromHex(w.c), fromHex(rfc7748.bobPublic));
-    for (const bad of [good.subarray(0, HYBRID_SERVER_SHARE_LENGTH - 1), concat(good, new Uint8Array(1)), fromHex(w.c), fromHex(rfc7748.bobPublic)]) {
+    for (const bad of [
+      good.subarray(0, HYBRID_SERVER_SHARE_LENGTH - 1),
+      concat(good, new Uint8Array(1)),
+      fromHex(w.c),
+      fromHex(rfc7748.bobPublic),
+    ]) {
       expectRefused(p.completeShare(kp, bad), 'illegal_parameter', 'InvalidKeyShare');
     }
     expectRefused(p.completeShare(kp, concat(fromHex(w.c), new Uint8Array(32))), 'illegal_parameter', 'InvalidKeyShare');
@@ -265,8 +296,16 @@ describe('malformed shares are refused with the alert the draft names (§3.1.2, 
     const kp = wycheproofClient();
     const priv = Uint8Array.from(kp.privateKey);
     priv[2400 - 40] = (priv[2400 - 40] as number) ^ 1; // inside H(ek), which decapsulation checks (FIPS 203 §7.3)
-    expectRefused(p.completeShare({ ...kp, privateKey: priv }, concat(fromHex(w.c), fromHex(rfc7748.bobPublic))), 'internal_error', 'InvalidPrivateKey');
-    expectRefused(p.completeShare({ ...kp, privateKey: priv.subarray(1) }, concat(fromHex(w.c), fromHex(rfc7748.bobPublic))), 'internal_error', 'InvalidPrivateKey');
+    expectRefused(
+      p.completeShare({ ...kp, privateKey: priv }, concat(fromHex(w.c), fromHex(rfc7748.bobPublic))),
+      'internal_error',
+      'InvalidPrivateKey',
+    );
+    expectRefused(
+      p.completeShare({ ...kp, privateKey: priv.subarray(1) }, concat(fromHex(w.c), fromHex(rfc7748.bobPublic))),
+      'internal_error',
+      'InvalidPrivateKey',
+    );
   });
 
   it('never throws, whatever it is given', () => {

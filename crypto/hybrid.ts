@@ -181,7 +181,11 @@ export function completeHybridShare(keyPair: KeyPair, serverShare: Uint8Array): 
       ok: false,
       // With both lengths checked, FIPS 203 decapsulation only fails when our own decapsulation
       // key is corrupt (its H(ek) check, §7.3): our private key is unusable.
-      error: new TlsError('internal_error', 'InvalidPrivateKey', `ML-KEM-768 decapsulation failed: ${e instanceof Error ? e.message : String(e)}`),
+      error: new TlsError(
+        'internal_error',
+        'InvalidPrivateKey',
+        `ML-KEM-768 decapsulation failed: ${e instanceof Error ? e.message : String(e)}`,
+      ),
     };
   }
   const x = computeSharedSecret(NamedGroup.x25519, xPrivate, serverX);

@@ -2,7 +2,7 @@ import { createECDH, createHash, createPrivateKey, createPublicKey, diffieHellma
 import { describe, expect, it } from 'vitest';
 import { NamedGroup } from '../wire/types.js';
 import { fromHex, toHex } from './bytes.js';
-import { computeSharedSecret, generateKeyPair, keyPairFromPrivate, SUPPORTED_GROUPS, type KeyPair } from './kex.js';
+import { computeSharedSecret, generateKeyPair, type KeyPair, keyPairFromPrivate, SUPPORTED_GROUPS } from './kex.js';
 
 /** Deterministic random bytes: SHA-256 in counter mode over a seed. */
 function seededRandom(seed: string): (n: number) => Uint8Array {

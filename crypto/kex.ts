@@ -11,10 +11,10 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import { TlsError } from '../wire/alerts.js';
 import { NamedGroup } from '../wire/types.js';
 import { checkBytes } from './check.js';
-import { isLowOrderX25519 } from './x25519-low-order.js';
 import type { KeyPair, RandomSource, ServerShareResult, SharedSecretResult } from './provider.js';
+import { isLowOrderX25519 } from './x25519-low-order.js';
 
-export type { KeyPair, SharedSecretResult, ServerShareResult } from './provider.js';
+export type { KeyPair, ServerShareResult, SharedSecretResult } from './provider.js';
 
 /** The (EC)DHE groups of this module, in preference order (the hybrid X25519MLKEM768 is in hybrid.ts). */
 export const SUPPORTED_GROUPS: readonly number[] = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1];
@@ -177,7 +177,11 @@ export function isAcceptableShare(group: number, share: Uint8Array): boolean {
 
 /** The server's half of an (EC)DHE exchange: a fresh key pair from `random`, then the agreement (§4.2.8). */
 export function acceptShare(group: number, clientShare: Uint8Array, random: RandomSource): ServerShareResult {
-  if (!GROUPS.has(group)) return { ok: false, error: new TlsError('illegal_parameter', 'UnsupportedGroup', `group 0x${Number(group).toString(16)} is not supported`) };
+  if (!GROUPS.has(group))
+    return {
+      ok: false,
+      error: new TlsError('illegal_parameter', 'UnsupportedGroup', `group 0x${Number(group).toString(16)} is not supported`),
+    };
   const pair = generateKeyPair(group, random);
   const r = computeSharedSecret(group, pair.privateKey, clientShare);
   return r.ok ? { ok: true, share: pair.publicKey, secret: r.value } : r;

@@ -1,6 +1,7 @@
 import { createHash, createHmac, createPrivateKey } from 'node:crypto';
 import { connect, createServer } from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import { s2, s3 } from '../vectors/rfc8448.js';
 import { concat, fromHex, toHex, utf8 } from './bytes.js';
 import {
   computeBinder,
@@ -17,8 +18,7 @@ import {
   trafficKeys,
 } from './keyschedule.js';
 import type { CryptoProvider } from './provider.js';
-import { suiteByName, type HashName, type SuiteInfo } from './suites.js';
-import { s2, s3 } from '../vectors/rfc8448.js';
+import { type HashName, type SuiteInfo, suiteByName } from './suites.js';
 import { PROVIDER_CASES } from './testing/providers.js';
 
 describe.each(PROVIDER_CASES)('the TLS 1.3 key schedule on the $name provider', ({ provider }) => {
@@ -40,7 +40,11 @@ describe.each(PROVIDER_CASES)('the TLS 1.3 key schedule on the $name provider', 
     const out: Uint8Array[] = [];
     let t = new Uint8Array(0);
     for (let i = 1; out.reduce((n, b) => n + b.length, 0) < length; i++) {
-      t = new Uint8Array(createHmac(h, prk).update(concat(t, info, new Uint8Array([i]))).digest());
+      t = new Uint8Array(
+        createHmac(h, prk)
+          .update(concat(t, info, new Uint8Array([i])))
+          .digest(),
+      );
       out.push(t);
     }
     return concat(...out).subarray(0, length);
@@ -235,12 +239,16 @@ describe.each(PROVIDER_CASES)('the TLS 1.3 key schedule on the $name provider', 
     it('expands "resumption" with the ticket nonce as context', () => {
       const rms = bytes(48, 0x44);
       const nonce = fromHex('0102');
-      expect(toHex(resumptionPsk(AES256, rms, nonce, provider))).toBe(toHex(refExpand('sha384', rms, refLabel('resumption', nonce, 48), 48)));
+      expect(toHex(resumptionPsk(AES256, rms, nonce, provider))).toBe(
+        toHex(refExpand('sha384', rms, refLabel('resumption', nonce, 48), 48)),
+      );
     });
 
     it('gives different PSKs for different nonces', () => {
       const rms = bytes(32, 0x44);
-      expect(toHex(resumptionPsk(AES128, rms, fromHex('00'), provider))).not.toBe(toHex(resumptionPsk(AES128, rms, fromHex('01'), provider)));
+      expect(toHex(resumptionPsk(AES128, rms, fromHex('00'), provider))).not.toBe(
+        toHex(resumptionPsk(AES128, rms, fromHex('01'), provider)),
+      );
     });
   });
 
@@ -288,13 +296,23 @@ describe.each(PROVIDER_CASES)('the TLS 1.3 key schedule on the $name provider', 
   function rfc8448ServerPem(): { key: string; cert: string } {
     const b64u = (hex: string) => Buffer.from(fromHex(hex)).toString('base64url');
     const jwk = {
-      kty: 'RSA', n: b64u(s2.rsaModulus), e: b64u(s2.rsaPublicExponent), d: b64u(s2.rsaPrivateExponent),
-      p: b64u(s2.rsaPrime1), q: b64u(s2.rsaPrime2), dp: b64u(s2.rsaExponent1), dq: b64u(s2.rsaExponent2), qi: b64u(s2.rsaCoefficient),
+      kty: 'RSA',
+      n: b64u(s2.rsaModulus),
+      e: b64u(s2.rsaPublicExponent),
+      d: b64u(s2.rsaPrivateExponent),
+      p: b64u(s2.rsaPrime1),
+      q: b64u(s2.rsaPrime2),
+      dp: b64u(s2.rsaExponent1),
+      dq: b64u(s2.rsaExponent2),
+      qi: b64u(s2.rsaCoefficient),
     };
     const key = createPrivateKey({ key: jwk, format: 'jwk' }).export({ type: 'pkcs8', format: 'pem' }).toString();
     const msg = fromHex(s3.certificate);
-    const der = msg.subarray(11, 11 + ((msg[8] as number) << 16 | (msg[9] as number) << 8 | (msg[10] as number)));
-    const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+    const der = msg.subarray(11, 11 + (((msg[8] as number) << 16) | ((msg[9] as number) << 8) | (msg[10] as number)));
+    const lines =
+      Buffer.from(der)
+        .toString('base64')
+        .match(/.{1,64}/g) ?? [];
     return { key, cert: ['-----BEGIN CERTIFICATE-----', ...lines, '-----END CERTIFICATE-----', ''].join('\n') };
   }
 
@@ -335,8 +353,12 @@ describe.each(PROVIDER_CASES)('the TLS 1.3 key schedule on the $name provider', 
       it(`gives what node's exportKeyingMaterial gives over ${s.name}`, async () => {
         const got = await nodeTlsExport(s.name);
         expect(got.exporterSecret).toHaveLength(s.hashLen);
-        expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', utf8('context'), 42, provider))).toBe(toHex(got.withContext));
-        expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', undefined, 32, provider))).toBe(toHex(got.withoutContext));
+        expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', utf8('context'), 42, provider))).toBe(
+          toHex(got.withContext),
+        );
+        expect(toHex(exportKeyingMaterial(s, got.exporterSecret, 'EXPORTER-tlschart', undefined, 32, provider))).toBe(
+          toHex(got.withoutContext),
+        );
       });
     }
   });

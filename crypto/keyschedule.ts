@@ -17,7 +17,7 @@
 import { utf8 } from './bytes.js';
 import { checkBytes, checkHash, checkLength } from './check.js';
 import type { CryptoProvider } from './provider.js';
-import { hashLength, type HashName, type SuiteInfo } from './suites.js';
+import { type HashName, hashLength, type SuiteInfo } from './suites.js';
 
 const EMPTY = new Uint8Array(0);
 const LABEL_PREFIX = 'tls13 ';
@@ -92,13 +92,7 @@ export function hkdfExpandLabel(
  * Transcript-Hash(Messages), Hash.length) (RFC 8446 §7.1). Takes the
  * transcript hash already computed (see transcript.ts).
  */
-export function deriveSecret(
-  hash: HashName,
-  secret: Uint8Array,
-  label: string,
-  transcriptHash: Uint8Array,
-  p: CryptoProvider,
-): Uint8Array {
+export function deriveSecret(hash: HashName, secret: Uint8Array, label: string, transcriptHash: Uint8Array, p: CryptoProvider): Uint8Array {
   checkHash(hash);
   const hLen = hashLength(hash);
   checkBytes('transcriptHash', transcriptHash);
@@ -258,11 +252,7 @@ export class MasterSecret {
  * key = HKDF-Expand-Label(Secret, "key", "", key_length),
  * iv = HKDF-Expand-Label(Secret, "iv", "", iv_length).
  */
-export function trafficKeys(
-  suite: SuiteInfo,
-  trafficSecret: Uint8Array,
-  p: CryptoProvider,
-): { key: Uint8Array; iv: Uint8Array } {
+export function trafficKeys(suite: SuiteInfo, trafficSecret: Uint8Array, p: CryptoProvider): { key: Uint8Array; iv: Uint8Array } {
   checkSuite(suite);
   return {
     key: hkdfExpandLabel(suite.hash, trafficSecret, 'key', EMPTY, suite.keyLen, p),
@@ -274,11 +264,7 @@ export function trafficKeys(
  * application_traffic_secret_N+1 = HKDF-Expand-Label(application_traffic_secret_N,
  * "traffic upd", "", Hash.length) (RFC 8446 §7.2, KeyUpdate).
  */
-export function nextApplicationTrafficSecret(
-  suite: SuiteInfo,
-  secret: Uint8Array,
-  p: CryptoProvider,
-): Uint8Array {
+export function nextApplicationTrafficSecret(suite: SuiteInfo, secret: Uint8Array, p: CryptoProvider): Uint8Array {
   checkSuite(suite);
   return hkdfExpandLabel(suite.hash, secret, 'traffic upd', EMPTY, suite.hashLen, p);
 }
@@ -294,12 +280,7 @@ export function finishedKey(suite: SuiteInfo, baseKey: Uint8Array, p: CryptoProv
  * Certificate*, CertificateVerify*)) (RFC 8446 §4.4.4). The caller passes the
  * transcript hash up to (not including) the Finished being made or checked.
  */
-export function finishedVerifyData(
-  suite: SuiteInfo,
-  baseKey: Uint8Array,
-  transcriptHash: Uint8Array,
-  p: CryptoProvider,
-): Uint8Array {
+export function finishedVerifyData(suite: SuiteInfo, baseKey: Uint8Array, transcriptHash: Uint8Array, p: CryptoProvider): Uint8Array {
   checkSuite(suite);
   checkBytes('transcriptHash', transcriptHash);
   checkLength('transcriptHash', transcriptHash, suite.hashLen);
@@ -312,12 +293,7 @@ export function finishedVerifyData(
  * ClientHello up to and excluding the binders list (plus, after a
  * HelloRetryRequest, the earlier messages).
  */
-export function computeBinder(
-  suite: SuiteInfo,
-  binderKey: Uint8Array,
-  partialClientHelloHash: Uint8Array,
-  p: CryptoProvider,
-): Uint8Array {
+export function computeBinder(suite: SuiteInfo, binderKey: Uint8Array, partialClientHelloHash: Uint8Array, p: CryptoProvider): Uint8Array {
   return finishedVerifyData(suite, binderKey, partialClientHelloHash, p);
 }
 

@@ -7,8 +7,8 @@
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { hmac } from '@noble/hashes/hmac.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { acceptHybridShare, completeHybridShare, generateHybridKeyPair, isValidHybridClientShare, X25519MLKEM768 } from './hybrid.js';
 import { acceptShare, completeShare, generateKeyPair, isAcceptableShare, SUPPORTED_GROUPS } from './kex.js';
@@ -49,9 +49,10 @@ export const nobleProvider: CryptoProvider = {
   // Group dispatch: the hybrid KEM group in crypto/hybrid.ts, (EC)DHE in crypto/kex.ts.
   generateKeyPair: (group, random) => (group === X25519MLKEM768 ? generateHybridKeyPair(random) : generateKeyPair(group, random)),
   isValidShare: (group, share) => (group === X25519MLKEM768 ? isValidHybridClientShare(share) : isAcceptableShare(group, share)),
-  acceptShare: (group, clientShare, random) => (group === X25519MLKEM768 ? acceptHybridShare(clientShare, random) : acceptShare(group, clientShare, random)),
-  completeShare: (keyPair, serverShare) => (keyPair.group === X25519MLKEM768 ? completeHybridShare(keyPair, serverShare) : completeShare(keyPair, serverShare)),
+  acceptShare: (group, clientShare, random) =>
+    group === X25519MLKEM768 ? acceptHybridShare(clientShare, random) : acceptShare(group, clientShare, random),
+  completeShare: (keyPair, serverShare) =>
+    keyPair.group === X25519MLKEM768 ? completeHybridShare(keyPair, serverShare) : completeShare(keyPair, serverShare),
   loadSigningKey: signingKeyFromPem,
   verifySignature,
 };
-

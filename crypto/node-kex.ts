@@ -127,7 +127,9 @@ function nist(name: string, curve: string, fieldLen: number, order: bigint): Nat
     },
     validPrivate(d) {
       // 1 <= d < n, compared as big-endian bytes.
-      return d.length === fieldLen && d.some((b) => b !== 0) && Buffer.compare(Buffer.from(d.buffer, d.byteOffset, d.length), orderBytes) < 0;
+      return (
+        d.length === fieldLen && d.some((b) => b !== 0) && Buffer.compare(Buffer.from(d.buffer, d.byteOffset, d.length), orderBytes) < 0
+      );
     },
     shareProblem(share) {
       if (share.length !== publicLength) return `${name} key share must be ${publicLength} bytes, got ${share.length}`;

@@ -66,7 +66,11 @@ describe.each(PROVIDER_CASES)('hashing, HMAC and HKDF on the $name provider (pub
   });
 
   it('returns plain Uint8Arrays, whose slice() copies', () => {
-    for (const out of [provider.hash('sha256', rnd(3)), provider.hmac('sha256', rnd(32), rnd(3)), provider.hkdfExpand('sha256', rnd(32), rnd(3), 12)]) {
+    for (const out of [
+      provider.hash('sha256', rnd(3)),
+      provider.hmac('sha256', rnd(32), rnd(3)),
+      provider.hkdfExpand('sha256', rnd(32), rnd(3), 12),
+    ]) {
       expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
     }
   });
@@ -87,9 +91,15 @@ describe('hashing, HMAC and HKDF: node:crypto gives the values @noble gives', ()
 
   it('for any HKDF-Expand length, one block or many', () => {
     fc.assert(
-      fc.property(fc.constantFrom(...hashes), fc.uint8Array({ minLength: 48, maxLength: 64 }), fc.uint8Array({ maxLength: 80 }), fc.integer({ min: 1, max: 600 }), (h, prk, info, length) => {
-        expect(toHex(nodeProvider.hkdfExpand(h, prk, info, length))).toBe(toHex(nobleProvider.hkdfExpand(h, prk, info, length)));
-      }),
+      fc.property(
+        fc.constantFrom(...hashes),
+        fc.uint8Array({ minLength: 48, maxLength: 64 }),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.integer({ min: 1, max: 600 }),
+        (h, prk, info, length) => {
+          expect(toHex(nodeProvider.hkdfExpand(h, prk, info, length))).toBe(toHex(nobleProvider.hkdfExpand(h, prk, info, length)));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -100,7 +110,9 @@ describe.each(PROVIDER_CASES)('AEAD on the $name provider', ({ provider }) => {
     const key = fromHex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
     const nonce = fromHex('070000004041424344454647');
     const aad = fromHex('50515253c0c1c2c3c4c5c6c7');
-    const plaintext = utf8("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const plaintext = utf8(
+      "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.",
+    );
     const sealed = provider.aeadSeal('chacha20-poly1305', key, nonce, aad, plaintext);
     expect(toHex(sealed)).toBe(
       'd31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36' +
@@ -308,7 +320,12 @@ describe('key exchange: node:crypto and @noble (RFC 8446 §4.2.8, §7.4)', () =>
         const mine = p.generateKeyPair(group, fixedRandom(rnd(DRAW[group] as number)));
         for (const r of [p.completeShare(mine, share), p.acceptShare(group, share, fixedRandom(rnd(DRAW[group] as number)))]) {
           expect(r.ok).toBe(false);
-          if (!r.ok) expect({ provider: p.name, alert: r.error.alert, reason: r.error.reason }).toEqual({ provider: p.name, alert: 'illegal_parameter', reason: 'InvalidKeyShare' });
+          if (!r.ok)
+            expect({ provider: p.name, alert: r.error.alert, reason: r.error.reason }).toEqual({
+              provider: p.name,
+              alert: 'illegal_parameter',
+              reason: 'InvalidKeyShare',
+            });
         }
       }
     });
@@ -349,10 +366,22 @@ describe('groups node:crypto does not do go to the fallback provider', () => {
     ...nobleProvider,
     name: 'fallback',
     groups: [...nobleProvider.groups, EXTRA],
-    generateKeyPair: (g, r) => (calls.push(`generate ${g}`), g === EXTRA ? { ...nobleProvider.generateKeyPair(NamedGroup.x25519, r), group: EXTRA } : nobleProvider.generateKeyPair(g, r)),
-    isValidShare: (g, s) => (calls.push(`valid ${g}`), nobleProvider.isValidShare(g === EXTRA ? NamedGroup.x25519 : g, s)),
-    acceptShare: (g, s, r) => (calls.push(`accept ${g}`), nobleProvider.acceptShare(g === EXTRA ? NamedGroup.x25519 : g, s, r)),
-    completeShare: (kp, s) => (calls.push(`complete ${kp.group}`), nobleProvider.completeShare(kp.group === EXTRA ? asX25519(kp) : kp, s)),
+    generateKeyPair: (g, r) => {
+      calls.push(`generate ${g}`);
+      return g === EXTRA ? { ...nobleProvider.generateKeyPair(NamedGroup.x25519, r), group: EXTRA } : nobleProvider.generateKeyPair(g, r);
+    },
+    isValidShare: (g, s) => {
+      calls.push(`valid ${g}`);
+      return nobleProvider.isValidShare(g === EXTRA ? NamedGroup.x25519 : g, s);
+    },
+    acceptShare: (g, s, r) => {
+      calls.push(`accept ${g}`);
+      return nobleProvider.acceptShare(g === EXTRA ? NamedGroup.x25519 : g, s, r);
+    },
+    completeShare: (kp, s) => {
+      calls.push(`complete ${kp.group}`);
+      return nobleProvider.completeShare(kp.group === EXTRA ? asX25519(kp) : kp, s);
+    },
   };
   const provider = createNodeProvider(fallback);
 
@@ -401,7 +430,10 @@ describe('signatures: node:crypto and @noble verify each other (RFC 8446 §4.2.3
         for (const s of signer.schemes) {
           const sig = signer.sign(s, message);
           for (const verifier of [nodeProvider, nobleProvider]) {
-            expect({ verifier: verifier.name, ok: verifier.verifySignature(s, signer.spki, message, sig) }).toEqual({ verifier: verifier.name, ok: true });
+            expect({ verifier: verifier.name, ok: verifier.verifySignature(s, signer.spki, message, sig) }).toEqual({
+              verifier: verifier.name,
+              ok: true,
+            });
             const flipped = Uint8Array.from(sig);
             flipped[flipped.length >> 1] = (flipped[flipped.length >> 1] as number) ^ 0x10;
             expect(verifier.verifySignature(s, signer.spki, message, flipped)).toBe(false);
@@ -417,7 +449,9 @@ describe('signatures: node:crypto and @noble verify each other (RFC 8446 §4.2.3
 
   it('Ed25519 (deterministic, RFC 8032) gives the same signature bytes on both providers', () => {
     const pem = pems.ed25519[0];
-    expect(toHex(nodeProvider.loadSigningKey(pem).sign(S.ed25519, message))).toBe(toHex(nobleProvider.loadSigningKey(pem).sign(S.ed25519, message)));
+    expect(toHex(nodeProvider.loadSigningKey(pem).sign(S.ed25519, message))).toBe(
+      toHex(nobleProvider.loadSigningKey(pem).sign(S.ed25519, message)),
+    );
   });
 
   it('ECDSA on node:crypto is randomised, so byte-for-byte replays sign with a @noble key (RFC 6979)', () => {
@@ -429,7 +463,11 @@ describe('signatures: node:crypto and @noble verify each other (RFC 8446 §4.2.3
   });
 
   it('refuses the keys @noble refuses: RSA below 2048 bits, curves and types tlschart does not sign with', () => {
-    for (const pem of [pemOf('rsa', { modulusLength: 1024 }), pemOf('ec', { namedCurve: 'secp521r1' }), pemOf('ec', { namedCurve: 'secp256k1' })]) {
+    for (const pem of [
+      pemOf('rsa', { modulusLength: 1024 }),
+      pemOf('ec', { namedCurve: 'secp521r1' }),
+      pemOf('ec', { namedCurve: 'secp256k1' }),
+    ]) {
       expect(() => nobleProvider.loadSigningKey(pem)).toThrow();
       expect(() => nodeProvider.loadSigningKey(pem)).toThrow();
     }

@@ -29,7 +29,7 @@ import {
 } from './node-kex.js';
 import { nodeSigningKeyFromPem, nodeVerifySignature } from './node-signature.js';
 import type { CryptoProvider } from './provider.js';
-import { hashLength, type AeadName, type HashName } from './suites.js';
+import { type AeadName, type HashName, hashLength } from './suites.js';
 
 const TAG_LENGTH = 16;
 const KEY_LENGTH: Record<AeadName, number> = { 'aes-128-gcm': 16, 'aes-256-gcm': 32, 'chacha20-poly1305': 32 };
@@ -56,7 +56,8 @@ function hkdfExpand(h: HashName, prk: Uint8Array, info: Uint8Array, length: numb
   const hLen = hashLength(h);
   // RFC 5869 §2.3: PRK is at least HashLen octets (@noble refuses shorter ones too).
   if (prk.length < hLen) throw new RangeError(`prk must be at least ${hLen} bytes, got ${prk.length}`);
-  if (!Number.isInteger(length) || length < 0 || length > 255 * hLen) throw new RangeError(`length must be 0..${255 * hLen}, got ${length}`);
+  if (!Number.isInteger(length) || length < 0 || length > 255 * hLen)
+    throw new RangeError(`length must be 0..${255 * hLen}, got ${length}`);
   if (length === 0) return new Uint8Array(0);
   if (length <= hLen) {
     // One block, the case of every TLS 1.3 key, IV and secret.
@@ -134,12 +135,15 @@ export function createNodeProvider(fallback: CryptoProvider = nobleProvider): Cr
     aeadSeal,
     aeadOpen,
     groups,
-    generateKeyPair: (group, random) => (isNativeGroup(group) ? nativeGenerateKeyPair(group, random) : fallback.generateKeyPair(group, random)),
+    generateKeyPair: (group, random) =>
+      isNativeGroup(group) ? nativeGenerateKeyPair(group, random) : fallback.generateKeyPair(group, random),
     isValidShare: (group, share) => (isNativeGroup(group) ? nativeIsValidShare(group, share) : fallback.isValidShare(group, share)),
     acceptShare: (group, clientShare, random) =>
       isNativeGroup(group) ? nativeAcceptShare(group, clientShare, random) : fallback.acceptShare(group, clientShare, random),
     completeShare: (keyPair, serverShare) =>
-      isNativeGroup(keyPair.group) ? nativeSharedSecret(keyPair.group, keyPair.privateKey, serverShare) : fallback.completeShare(keyPair, serverShare),
+      isNativeGroup(keyPair.group)
+        ? nativeSharedSecret(keyPair.group, keyPair.privateKey, serverShare)
+        : fallback.completeShare(keyPair, serverShare),
     loadSigningKey: nodeSigningKeyFromPem,
     verifySignature: nodeVerifySignature,
   } satisfies CryptoProvider);

@@ -24,7 +24,10 @@ function countingProvider(real: CryptoProvider): { provider: CryptoProvider; cou
   return { provider: provider as unknown as CryptoProvider, counts };
 }
 
-const methodsOf = (p: CryptoProvider) => Object.keys(p).filter((k) => typeof (p as unknown as Record<string, unknown>)[k] === 'function').sort();
+const methodsOf = (p: CryptoProvider) =>
+  Object.keys(p)
+    .filter((k) => typeof (p as unknown as Record<string, unknown>)[k] === 'function')
+    .sort();
 
 describe('the crypto providers', () => {
   it('node:crypto has exactly the methods of @noble', () => {
@@ -63,7 +66,9 @@ describe('the crypto provider seam', () => {
       .filter((f) => !['engine/env.ts', 'engine/config.ts'].includes(f));
     expect(files.length).toBeGreaterThan(20);
     const offenders = files.filter((f) =>
-      /from '(@noble\/[^']+|node:crypto|[./]*crypto\/(noble|kex|node-provider|node-kex|node-signature)\.js)'/.test(readFileSync(path.join(root, f), 'utf8').replace(/import type [^;]+;/g, '')),
+      /from '(@noble\/[^']+|node:crypto|[./]*crypto\/(noble|kex|node-provider|node-kex|node-signature)\.js)'/.test(
+        readFileSync(path.join(root, f), 'utf8').replace(/import type [^;]+;/g, ''),
+      ),
     );
     expect(offenders).toEqual([]);
   });

@@ -10,8 +10,8 @@
  * passes it.
  */
 import type { TlsError } from '../wire/alerts.js';
-import type { AeadName, HashName } from './suites.js';
 import type { KeyKind } from './spki.js';
+import type { AeadName, HashName } from './suites.js';
 
 /** n random bytes; the connection's injected source, so a handshake replays byte for byte. */
 export type RandomSource = (n: number) => Uint8Array;

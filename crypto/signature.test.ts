@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { constants, generateKeyPairSync, randomBytes, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { constants, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +9,11 @@ import { SignatureScheme as S } from '../wire/types.js';
 import { toHex, utf8 } from './bytes.js';
 import {
   certificateVerifyInput,
+  type SigningKey,
+  SUPPORTED_SIGNATURE_SCHEMES,
   schemesForSpki,
   signingKeyFromPem,
-  SUPPORTED_SIGNATURE_SCHEMES,
   verifySignature,
-  type SigningKey,
 } from './signature.js';
 
 function pemOf(type: 'ec' | 'ed25519' | 'rsa', opts: Record<string, unknown> = {}): string {
@@ -131,7 +131,9 @@ describe('ECDSA verification with a peer key seen before (its table of multiples
         expect(verifySignature(scheme, key.spki, message, flipBit(sig, 8 * 8))).toBe(false);
       }
       // A signature from node:crypto (random k, maybe high S) verifies through the table too.
-      const bySomeoneElse = new Uint8Array(nodeSign(scheme === S.ecdsa_secp256r1_sha256 ? 'sha256' : 'sha384', message, { key: pemKeys[name], dsaEncoding: 'der' }));
+      const bySomeoneElse = new Uint8Array(
+        nodeSign(scheme === S.ecdsa_secp256r1_sha256 ? 'sha256' : 'sha384', message, { key: pemKeys[name], dsaEncoding: 'der' }),
+      );
       expect(verifySignature(scheme, key.spki, message, bySomeoneElse)).toBe(true);
     });
   }
@@ -141,7 +143,12 @@ describe('ECDSA verification with a peer key seen before (its table of multiples
     expect(verifySignature(S.ecdsa_secp256r1_sha256, keys.p256.spki, message, sig)).toBe(true);
     const one = Uint8Array.of(1);
     const order = bigToBytes(n256);
-    for (const [r, s] of [[Uint8Array.of(0), one], [one, Uint8Array.of(0)], [order, one], [one, order]] as const) {
+    for (const [r, s] of [
+      [Uint8Array.of(0), one],
+      [one, Uint8Array.of(0)],
+      [order, one],
+      [one, order],
+    ] as const) {
       expect(verifySignature(S.ecdsa_secp256r1_sha256, keys.p256.spki, message, der(r, s))).toBe(false);
     }
   });
@@ -265,11 +272,9 @@ describe('the scheme must match the key (RFC 8446 §4.2.3)', () => {
 describe('certificateVerifyInput (RFC 8446 §4.4.3)', () => {
   it('is 64 spaces, the role context string, a zero byte and the transcript hash', () => {
     const th = new Uint8Array(32).fill(0xab);
-    const expectServer =
-      '20'.repeat(64) + Buffer.from('TLS 1.3, server CertificateVerify').toString('hex') + '00' + 'ab'.repeat(32);
+    const expectServer = `${'20'.repeat(64) + Buffer.from('TLS 1.3, server CertificateVerify').toString('hex')}00${'ab'.repeat(32)}`;
     expect(toHex(certificateVerifyInput('server', th))).toBe(expectServer);
-    const expectClient =
-      '20'.repeat(64) + Buffer.from('TLS 1.3, client CertificateVerify').toString('hex') + '00' + 'ab'.repeat(32);
+    const expectClient = `${'20'.repeat(64) + Buffer.from('TLS 1.3, client CertificateVerify').toString('hex')}00${'ab'.repeat(32)}`;
     expect(toHex(certificateVerifyInput('client', th))).toBe(expectClient);
   });
 

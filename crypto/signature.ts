@@ -6,14 +6,7 @@
  * (rsa_pss_rsae_*) through node:crypto. The node provider's are in
  * node-signature.ts. Everything synchronous.
  */
-import {
-  constants,
-  createPrivateKey,
-  createPublicKey,
-  sign as nodeSign,
-  verify as nodeVerify,
-  type KeyObject,
-} from 'node:crypto';
+import { constants, createPrivateKey, createPublicKey, type KeyObject, sign as nodeSign, verify as nodeVerify } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256, p384 } from '@noble/curves/nist.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
@@ -21,9 +14,8 @@ import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { SignatureScheme } from '../wire/types.js';
 import { concat, utf8 } from './bytes.js';
 import { BoundedCache, bytesKey } from './cache.js';
-import { fromB64u, keyKind, parseSpki, type KeyKind } from './spki.js';
-
 import type { SigningKey } from './provider.js';
+import { fromB64u, type KeyKind, keyKind, parseSpki } from './spki.js';
 
 export type { SigningKey } from './provider.js';
 
@@ -194,7 +186,13 @@ const peerPoints = new BoundedCache<string, InstanceType<NistCurve['Point']>>(PE
  * w = s⁻¹, R = (e·w)·G + (r·w)·Q, valid when R ≠ O and x(R) mod n = r.
  * Signature.fromBytes refuses bad DER and r or s outside 1..n-1 (by throwing).
  */
-function ecdsaVerify(curve: NistCurve, hash: (m: Uint8Array) => Uint8Array, point: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+function ecdsaVerify(
+  curve: NistCurve,
+  hash: (m: Uint8Array) => Uint8Array,
+  point: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const { Point, Signature } = curve;
   const Fn = Point.Fn;
   const key = `${Fn.BYTES}:${bytesKey(point)}`;

@@ -20,9 +20,36 @@ export interface SuiteInfo {
 }
 
 const SUITES: readonly SuiteInfo[] = [
-  { code: CipherSuite.TLS_AES_128_GCM_SHA256, name: 'TLS_AES_128_GCM_SHA256', hash: 'sha256', hashLen: 32, aead: 'aes-128-gcm', keyLen: 16, ivLen: 12, tagLen: 16 },
-  { code: CipherSuite.TLS_AES_256_GCM_SHA384, name: 'TLS_AES_256_GCM_SHA384', hash: 'sha384', hashLen: 48, aead: 'aes-256-gcm', keyLen: 32, ivLen: 12, tagLen: 16 },
-  { code: CipherSuite.TLS_CHACHA20_POLY1305_SHA256, name: 'TLS_CHACHA20_POLY1305_SHA256', hash: 'sha256', hashLen: 32, aead: 'chacha20-poly1305', keyLen: 32, ivLen: 12, tagLen: 16 },
+  {
+    code: CipherSuite.TLS_AES_128_GCM_SHA256,
+    name: 'TLS_AES_128_GCM_SHA256',
+    hash: 'sha256',
+    hashLen: 32,
+    aead: 'aes-128-gcm',
+    keyLen: 16,
+    ivLen: 12,
+    tagLen: 16,
+  },
+  {
+    code: CipherSuite.TLS_AES_256_GCM_SHA384,
+    name: 'TLS_AES_256_GCM_SHA384',
+    hash: 'sha384',
+    hashLen: 48,
+    aead: 'aes-256-gcm',
+    keyLen: 32,
+    ivLen: 12,
+    tagLen: 16,
+  },
+  {
+    code: CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    name: 'TLS_CHACHA20_POLY1305_SHA256',
+    hash: 'sha256',
+    hashLen: 32,
+    aead: 'chacha20-poly1305',
+    keyLen: 32,
+    ivLen: 12,
+    tagLen: 16,
+  },
 ];
 
 /** Default preference order: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305 (as OpenSSL). */

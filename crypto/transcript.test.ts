@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { concat, fromHex, toHex } from './bytes.js';
-import { messageHashMessage, transcriptHash } from './transcript.js';
 import { PROVIDER_CASES } from './testing/providers.js';
+import { messageHashMessage, transcriptHash } from './transcript.js';
 
 describe.each(PROVIDER_CASES)('the transcript hash on the $name provider', ({ provider }) => {
   const ch1 = fromHex('010000050303aabbcc');

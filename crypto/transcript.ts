@@ -6,17 +6,13 @@
 import { concat } from './bytes.js';
 import { checkHash } from './check.js';
 import type { CryptoProvider } from './provider.js';
-import { hashLength, type HashName } from './suites.js';
+import { type HashName, hashLength } from './suites.js';
 
 /** HandshakeType.message_hash (RFC 8446 §4). */
 const MESSAGE_HASH = 254;
 
 /** Transcript-Hash(M1, M2, ... Mn) = Hash(M1 || M2 || ... || Mn) (RFC 8446 §4.4.1). */
-export function transcriptHash(
-  hash: HashName,
-  messages: readonly Uint8Array[],
-  p: CryptoProvider,
-): Uint8Array {
+export function transcriptHash(hash: HashName, messages: readonly Uint8Array[], p: CryptoProvider): Uint8Array {
   if (!Array.isArray(messages)) throw new TypeError('messages must be an array of Uint8Array');
   for (const m of messages) {
     if (!(m instanceof Uint8Array)) throw new TypeError('every message must be a Uint8Array');
@@ -39,11 +35,7 @@ export function transcriptHash(
  *
  * `clientHello1Raw` is the whole first ClientHello, header included.
  */
-export function messageHashMessage(
-  hash: HashName,
-  clientHello1Raw: Uint8Array,
-  p: CryptoProvider,
-): Uint8Array {
+export function messageHashMessage(hash: HashName, clientHello1Raw: Uint8Array, p: CryptoProvider): Uint8Array {
   checkHash(hash);
   if (!(clientHello1Raw instanceof Uint8Array)) throw new TypeError('clientHello1Raw must be a Uint8Array');
   if (clientHello1Raw.length < 4 || clientHello1Raw[0] !== 1) {

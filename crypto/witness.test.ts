@@ -4,16 +4,9 @@ import { SignatureScheme as S } from '../wire/types.js';
 import { toHex } from './bytes.js';
 import { computeBinder, EarlySecret, finishedVerifyData } from './keyschedule.js';
 import { certificateVerifyInput, signingKeyFromPem } from './signature.js';
-import { suiteByName, type SuiteInfo } from './suites.js';
-import {
-  BinderVerified,
-  FinishedVerified,
-  SignatureVerified,
-  verifyBinder,
-  verifyCertificateVerify,
-  verifyFinished,
-} from './witness.js';
+import { type SuiteInfo, suiteByName } from './suites.js';
 import { PROVIDER_CASES } from './testing/providers.js';
+import { BinderVerified, FinishedVerified, SignatureVerified, verifyBinder, verifyCertificateVerify, verifyFinished } from './witness.js';
 
 describe.each(PROVIDER_CASES)('witnesses on the $name provider', ({ provider }) => {
   const AES128 = suiteByName('TLS_AES_128_GCM_SHA256') as SuiteInfo;
@@ -99,9 +92,7 @@ describe.each(PROVIDER_CASES)('witnesses on the $name provider', ({ provider }) 
   describe('SignatureVerified (RFC 8446 §4.4.3)', () => {
     const pem = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' });
     const key = signingKeyFromPem(pem.toString());
-    const other = signingKeyFromPem(
-      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    );
+    const other = signingKeyFromPem(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
     const th = fill(32, 0x77);
     const sig = key.sign(S.ecdsa_secp256r1_sha256, certificateVerifyInput('server', th));
 

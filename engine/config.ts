@@ -29,7 +29,11 @@ export const parseLeafOnly: ChainVerifier = (chain) => {
   } catch (e) {
     return {
       ok: false,
-      error: new TlsError('bad_certificate', 'BadCertificateEncoding', `the end-entity certificate does not parse: ${(e as Error).message}`),
+      error: new TlsError(
+        'bad_certificate',
+        'BadCertificateEncoding',
+        `the end-entity certificate does not parse: ${(e as Error).message}`,
+      ),
     };
   }
 };

@@ -9,23 +9,23 @@
  * async ticket store is consulted.
  */
 import { EventEmitter } from 'node:events';
-import { createActor, type Actor, type AnyActorLogic, type InspectionEvent } from 'xstate';
+import { type Actor, type AnyActorLogic, createActor, type InspectionEvent } from 'xstate';
 import { concat, toHex } from '../crypto/bytes.js';
 import { exportKeyingMaterial, trafficKeys } from '../crypto/keyschedule.js';
-import { NamedGroup } from '../wire/types.js';
-import { RecordLayer, type RecordItem } from '../record/layer.js';
-import { AlertDescription, alertName, alertToSend, TlsError } from '../wire/alerts.js';
-import { decodeHandshake } from '../wire/handshake.js';
-import { decodeError } from '../wire/reader.js';
-import { findExtension } from '../wire/extensions.js';
-import type { HandshakeMessage } from '../wire/types.js';
 import type { ClientContext } from '../machines/client/context.js';
 import { clientMachine } from '../machines/client/machine.js';
 import type { ServerContext } from '../machines/server/context.js';
-import { judgeClientHello, type ClientHelloEvent } from '../machines/server/judge.js';
+import { type ClientHelloEvent, judgeClientHello } from '../machines/server/judge.js';
 import { serverMachine } from '../machines/server/machine.js';
-import { MESSAGE_EVENTS, type ClientConfig, type Command, type Environment, type ServerConfig, type TlsEvent } from '../machines/types.js';
+import { type ClientConfig, type Command, type Environment, MESSAGE_EVENTS, type ServerConfig, type TlsEvent } from '../machines/types.js';
+import { type RecordItem, RecordLayer } from '../record/layer.js';
 import type { ClientSession, ServerSessionState, TicketStore } from '../tickets/types.js';
+import { AlertDescription, alertName, alertToSend, TlsError } from '../wire/alerts.js';
+import { findExtension } from '../wire/extensions.js';
+import { decodeHandshake } from '../wire/handshake.js';
+import { decodeError } from '../wire/reader.js';
+import type { HandshakeMessage } from '../wire/types.js';
+import { NamedGroup } from '../wire/types.js';
 
 export interface HandshakeInfo {
   resumed: boolean;
@@ -82,7 +82,6 @@ export const GROUP_NAMES: Record<number, string> = {
   [NamedGroup.X25519MLKEM768]: 'X25519MLKEM768',
 };
 
-
 type AnyCtx = ClientContext | ServerContext;
 
 /**
@@ -114,7 +113,6 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   /** The inspection observer that reports transitions is attached (see inspectTransitions). */
   private inspecting = false;
   private lastState = '';
-  private readEpoch = 'plaintext';
   private writeEpoch = 'plaintext';
   /** Set when the handshake completed: what the peer and we agreed on. */
   info: HandshakeInfo | undefined;
@@ -185,7 +183,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   protected start(): void {
     this.lastState = this.state;
     this.actor.start();
-    this.run(async () => this.afterEvent());
+    void this.run(async () => this.afterEvent());
   }
 
   /**
@@ -284,8 +282,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private crash(e: unknown): void {
     if (this.finished) return;
     this.crashed = true;
-    const error =
-      e instanceof TlsError ? e : new TlsError('internal_error', 'InternalError', e instanceof Error ? e.message : String(e));
+    const error = e instanceof TlsError ? e : new TlsError('internal_error', 'InternalError', e instanceof Error ? e.message : String(e));
     this.fatal(error);
   }
 
@@ -440,7 +437,6 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         break;
       case 'setReadKeys':
         this.layer.setReadKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret, ctx.env.crypto), cmd.epoch);
-        this.readEpoch = cmd.epoch;
         break;
       case 'setWriteKeys':
         this.layer.setWriteKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret, ctx.env.crypto), cmd.epoch);
@@ -527,7 +523,11 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
 
   private inspect(ev: InspectionEvent): void {
     if (ev.type !== '@xstate.microstep' || ev.actorRef !== this.actor || this.listenerCount('trace') === 0) return;
-    const transitions = (ev as unknown as { _transitions: Array<{ source: { id: string; path: string[] }; target?: Array<{ id: string }>; guard?: unknown; eventType: string }> })._transitions;
+    const transitions = (
+      ev as unknown as {
+        _transitions: Array<{ source: { id: string; path: string[] }; target?: Array<{ id: string }>; guard?: unknown; eventType: string }>;
+      }
+    )._transitions;
     for (const t of transitions) {
       const source = t.source.path.join('.') || '(root)';
       const candidates = (t.source as unknown as { on?: Record<string, unknown[]> }).on?.[t.eventType] ?? [];
@@ -642,7 +642,12 @@ export class ServerConnection extends Connection<ServerContext> {
     try {
       // Whether this connection resumed tells the store whose ticket it is keeping (see TicketIssue).
       const put = this.store.put(ticket, state, { resumed: this.context.resumed });
-      return isThenable(put) ? put.then(() => true, (e: unknown) => this.ticketNotStored(e)) : true;
+      return isThenable(put)
+        ? put.then(
+            () => true,
+            (e: unknown) => this.ticketNotStored(e),
+          )
+        : true;
     } catch (e) {
       return this.ticketNotStored(e);
     }

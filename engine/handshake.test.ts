@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { utf8 } from '../crypto/bytes.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import { makeIdentity, makePair, type TestIdentity } from './testing/pair.js';
-import { utf8 } from '../crypto/bytes.js';
 
 let identity: TestIdentity;
 beforeAll(async () => {
@@ -23,4 +23,3 @@ describe('full handshake and resumption between tlschart client and server', () 
     expect(new TextDecoder().decode(p.received.server[0])).toBe('hello server');
   });
 });
-

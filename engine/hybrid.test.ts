@@ -10,7 +10,7 @@ import { concat } from '../crypto/bytes.js';
 import { recordHeader } from '../record/framing.js';
 import type { ClientSession } from '../tickets/types.js';
 import { findExtension } from '../wire/extensions.js';
-import { NamedGroup, type ClientHello, type Extension, type KeyShareEntry, type ServerHello } from '../wire/types.js';
+import { type ClientHello, type Extension, type KeyShareEntry, NamedGroup, type ServerHello } from '../wire/types.js';
 import { DEFAULT_GROUPS, defaultClientConfig, defaultServerConfig, keyShareGroupsFor } from './config.js';
 import type { TraceEntry } from './connection.js';
 import { makeIdentity, makePair, type Pair, type PairOptions, type TestIdentity } from './testing/pair.js';
@@ -53,7 +53,10 @@ async function connected(p: Pair): Promise<void> {
 }
 
 /** Split a byte chunk into records and rewrite the first plaintext hello in `direction`. */
-function tamperFirstHello<M extends ClientHello | ServerHello>(direction: 'toServer' | 'toClient', fn: (m: Omit<M, 'raw'>) => Omit<M, 'raw'>) {
+function tamperFirstHello<M extends ClientHello | ServerHello>(
+  direction: 'toServer' | 'toClient',
+  fn: (m: Omit<M, 'raw'>) => Omit<M, 'raw'>,
+) {
   let done = false;
   return (dir: 'toServer' | 'toClient', bytes: Uint8Array): Uint8Array[] => {
     if (dir !== direction || done) return [bytes];
@@ -65,7 +68,9 @@ function tamperFirstHello<M extends ClientHello | ServerHello>(direction: 'toSer
 }
 
 const mapShares = (exts: Extension[], f: (s: KeyShareEntry) => KeyShareEntry): Extension[] =>
-  exts.map((e) => (e.type === 'key_share_client' ? { ...e, shares: e.shares.map(f) } : e.type === 'key_share_server' ? { ...e, share: f(e.share) } : e));
+  exts.map((e) =>
+    e.type === 'key_share_client' ? { ...e, shares: e.shares.map(f) } : e.type === 'key_share_server' ? { ...e, share: f(e.share) } : e,
+  );
 
 describe('defaults', () => {
   it('offer X25519MLKEM768, x25519, P-256, P-384, with key shares for the first two', () => {
@@ -176,7 +181,12 @@ describe('server group preference', () => {
     expect(clientShares(first)[1]?.map((s) => [s.group, s.keyExchange.length])).toEqual([[HYBRID, 1216]]);
     expect(first.client.info?.group).toBe('X25519MLKEM768');
 
-    const p = pair({ ...opts, store: first.store, env: first.env, client: { ...opts.client, session: first.sessions[0] as ClientSession } });
+    const p = pair({
+      ...opts,
+      store: first.store,
+      env: first.env,
+      client: { ...opts.client, session: first.sessions[0] as ClientSession },
+    });
     await connected(p);
     expect(p.client.info?.resumed).toBe(true);
     expect(p.client.info?.group).toBe('X25519MLKEM768');
@@ -194,7 +204,9 @@ describe('malformed hybrid shares are refused with illegal_parameter (draft-ietf
   };
 
   it('server: a client encapsulation key that fails the FIPS 203 modulus check', async () => {
-    const p = pair({ tamper: tamperFirstHello<ClientHello>('toServer', (ch) => ({ ...ch, extensions: mapShares(ch.extensions, unreduced) })) });
+    const p = pair({
+      tamper: tamperFirstHello<ClientHello>('toServer', (ch) => ({ ...ch, extensions: mapShares(ch.extensions, unreduced) })),
+    });
     await p.run();
     expect(p.server.state).toBe('failed');
     expect(p.server.error?.alert).toBe('illegal_parameter');

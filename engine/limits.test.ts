@@ -3,11 +3,12 @@
  * ClientHellos are accepted, a length beyond any legal one is decode_error,
  * and limits from the configuration reach the record layer.
  */
-import { NamedGroup } from '../wire/types.js';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
 import { SUPPORTED_SIGNATURE_SCHEMES } from '../crypto/signature.js';
 import { recordHeader } from '../record/framing.js';
+import { NamedGroup } from '../wire/types.js';
 import { makeIdentity, makePair, type TestIdentity } from './testing/pair.js';
 
 let identity: TestIdentity;
@@ -28,7 +29,10 @@ function manySchemes(n: number): number[] {
 describe('handshake message sizes', () => {
   it('completes a handshake whose ClientHello carries 32,715 signature schemes (more than 65,540 bytes)', async () => {
     // One x25519 share, as tlsfuzzer sends one small share: with a hybrid share too the extensions would pass 65535 bytes.
-    const p = makePair({ identity, client: { signatureSchemes: manySchemes(32715), groups: [NamedGroup.x25519], keyShareGroups: [NamedGroup.x25519] } });
+    const p = makePair({
+      identity,
+      client: { signatureSchemes: manySchemes(32715), groups: [NamedGroup.x25519], keyShareGroups: [NamedGroup.x25519] },
+    });
     let helloLength = 0;
     p.server.on('trace', (e) => {
       if (e.kind === 'message' && e.direction === 'in' && e.name === 'client_hello') helloLength = e.raw.length;

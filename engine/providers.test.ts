@@ -5,8 +5,8 @@
  * provider and the other verifies. (RFC 8446 §4.2.8, §4.4.3, §4.6.1.)
  */
 import { describe, expect, it } from 'vitest';
-import { SUPPORTED_SUITES, suiteInfo } from '../crypto/suites.js';
 import { nobleProvider } from '../crypto/noble.js';
+import { SUPPORTED_SUITES, suiteInfo } from '../crypto/suites.js';
 import { PROVIDER_CASES } from '../crypto/testing/providers.js';
 import { pemToDerList } from '../pki/pem.js';
 import { chainVerifier } from './config.js';
@@ -34,10 +34,21 @@ describe.each(MIXED)('a $client.name client and a $server.name server', ({ clien
         const env = seededEnvironment(`mixed/${suite}/${group}`, Date.now(), server.provider);
         const clientEnv = seededEnvironment(`mixed/${suite}/${group}/client`, Date.now(), client.provider);
         const config = { cipherSuites: [suite], groups: [group], keyShareGroups: [group] };
-        const first = makePair({ identity, env, clientEnv, client: { ...config, verifyServerChain: chainVerifier({ ca: identity.certPem, serverName: 'localhost', purpose: 'server' }) }, server: config });
+        const first = makePair({
+          identity,
+          env,
+          clientEnv,
+          client: { ...config, verifyServerChain: chainVerifier({ ca: identity.certPem, serverName: 'localhost', purpose: 'server' }) },
+          server: config,
+        });
         await first.run();
         const name = `${suiteInfo(suite)?.name} ${GROUP_NAMES[group] ?? group}`;
-        expect({ name, client: first.client.state, server: first.server.state, error: first.client.error?.message ?? first.server.error?.message }).toEqual({
+        expect({
+          name,
+          client: first.client.state,
+          server: first.server.state,
+          error: first.client.error?.message ?? first.server.error?.message,
+        }).toEqual({
           name,
           client: 'connected',
           server: 'connected',
@@ -47,7 +58,11 @@ describe.each(MIXED)('a $client.name client and a $server.name server', ({ clien
         expect(session, `${name}: a ticket`).toBeDefined();
         const second = makePair({ identity, env, clientEnv, store: first.store, client: { ...config, session }, server: config });
         await second.run();
-        expect({ name, resumed: second.client.info?.resumed, serverResumed: second.server.info?.resumed }).toEqual({ name, resumed: true, serverResumed: true });
+        expect({ name, resumed: second.client.info?.resumed, serverResumed: second.server.info?.resumed }).toEqual({
+          name,
+          resumed: true,
+          serverResumed: true,
+        });
         expect(second.client.info?.group).toBe(GROUP_NAMES[group]);
         seen.push(name);
       }
@@ -55,23 +70,30 @@ describe.each(MIXED)('a $client.name client and a $server.name server', ({ clien
     expect(seen).toHaveLength(SUPPORTED_SUITES.length * groups.length);
   });
 
-  it.each(['ed25519', 'rsa-2048'] as const)('authenticate both ways with %s certificates, each signing on its own provider', async (keyType) => {
-    const identity = await identityOn(keyType);
-    const clientId = await makeIdentity(keyType);
-    const clientCertificate = { chain: pemToDerList(clientId.certPem), key: client.provider.loadSigningKey(clientId.keyPem) };
-    const env = seededEnvironment(`mixed-auth/${keyType}`, Date.now(), server.provider);
-    const clientEnv = seededEnvironment(`mixed-auth/${keyType}/client`, Date.now(), client.provider);
-    const p = makePair({
-      identity,
-      env,
-      clientEnv,
-      client: { clientCertificate },
-      server: { requestClientCertificate: true, requireClientCertificate: true, verifyClientChain: chainVerifier({ ca: clientId.certPem, purpose: 'client' }) },
-    });
-    await p.run();
-    expect([p.client.state, p.server.state]).toEqual(['connected', 'connected']);
-    expect(p.server.info?.peerCertificates).toHaveLength(1);
-  });
+  it.each(['ed25519', 'rsa-2048'] as const)(
+    'authenticate both ways with %s certificates, each signing on its own provider',
+    async (keyType) => {
+      const identity = await identityOn(keyType);
+      const clientId = await makeIdentity(keyType);
+      const clientCertificate = { chain: pemToDerList(clientId.certPem), key: client.provider.loadSigningKey(clientId.keyPem) };
+      const env = seededEnvironment(`mixed-auth/${keyType}`, Date.now(), server.provider);
+      const clientEnv = seededEnvironment(`mixed-auth/${keyType}/client`, Date.now(), client.provider);
+      const p = makePair({
+        identity,
+        env,
+        clientEnv,
+        client: { clientCertificate },
+        server: {
+          requestClientCertificate: true,
+          requireClientCertificate: true,
+          verifyClientChain: chainVerifier({ ca: clientId.certPem, purpose: 'client' }),
+        },
+      });
+      await p.run();
+      expect([p.client.state, p.server.state]).toEqual(['connected', 'connected']);
+      expect(p.server.info?.peerCertificates).toHaveLength(1);
+    },
+  );
 });
 
 describe('the mixed pairs', () => {

@@ -5,15 +5,15 @@
  * its identity, and a ticket resumes at most once even under concurrency.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { utf8 } from '../crypto/bytes.js';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import { MemoryTicketStore } from '../tickets/memory-store.js';
+import type { MemoryTicketStore } from '../tickets/memory-store.js';
 import type { ServerSessionState, TicketStore } from '../tickets/types.js';
-import { utf8 } from '../crypto/bytes.js';
 import { PskKeyExchangeMode } from '../wire/types.js';
 import { seededEnvironment } from './env.js';
-import { clientHelloProbe } from './testing/probes.js';
 import { makeIdentity, makePair, type Pair, type TestIdentity } from './testing/pair.js';
+import { clientHelloProbe } from './testing/probes.js';
 
 let identity: TestIdentity;
 beforeAll(async () => {
@@ -80,7 +80,11 @@ describe('the engine and the ticket store', () => {
         ...ch,
         extensions: ch.extensions.map((e) =>
           e.type === 'pre_shared_key_client'
-            ? { ...e, identities: [...e.identities, { identity: other!.ticket, obfuscatedTicketAge: 0 }], binders: [...e.binders, new Uint8Array(32)] }
+            ? {
+                ...e,
+                identities: [...e.identities, { identity: other!.ticket, obfuscatedTicketAge: 0 }],
+                binders: [...e.binders, new Uint8Array(32)],
+              }
             : e,
         ),
       })),
@@ -102,7 +106,12 @@ describe('the engine and the ticket store', () => {
       take: (t) => new Promise<ServerSessionState | undefined>((r) => setTimeout(() => r(memory.take(t)), 5)),
     };
     const pairs = Array.from({ length: 8 }, (_, i) =>
-      makePair({ identity, store: slow, env: seededEnvironment(`concurrent-${i}`, first.env.now()), client: { session: first.sessions[0]! } }),
+      makePair({
+        identity,
+        store: slow,
+        env: seededEnvironment(`concurrent-${i}`, first.env.now()),
+        client: { session: first.sessions[0]! },
+      }),
     );
     await Promise.all(pairs.map((p) => p.run()));
     expect(pairs.every((p) => p.client.isConnected && p.server.isConnected)).toBe(true);
@@ -189,7 +198,8 @@ describe('tickets leave with the reaction to the client Finished', () => {
         marks.push('connected');
         setImmediate(() => (turned = true));
       }
-      if (e.kind === 'message' && e.direction === 'out' && e.name === 'new_session_ticket') marks.push(turned ? 'ticket after a turn' : 'ticket');
+      if (e.kind === 'message' && e.direction === 'out' && e.name === 'new_session_ticket')
+        marks.push(turned ? 'ticket after a turn' : 'ticket');
     });
     await p.run();
     expect(marks).toEqual(['connected', 'ticket', 'ticket']);

@@ -2,9 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
 import { MemoryClientTicketCache } from '../tickets/client-cache.js';
 import { decodeClientSession, encodeClientSession } from '../tickets/session-codec.js';
-import { rewriteMessage, ticketProbe } from './testing/probes.js';
-import { makeIdentity, makePair, type TestIdentity } from './testing/pair.js';
 import { seededEnvironment } from './env.js';
+import { makeIdentity, makePair, type TestIdentity } from './testing/pair.js';
+import { rewriteMessage, ticketProbe } from './testing/probes.js';
 
 let identity: TestIdentity;
 beforeAll(async () => {
@@ -43,7 +43,10 @@ describe('client tickets', () => {
       serverMachine: ticketProbe((cmds) =>
         cmds.map((c, i) =>
           c.kind === 'storeTicket'
-            ? { ...c, raw: rewriteMessage(c.raw, (n) => (n.type === 'new_session_ticket' ? { ...n, ticketLifetime: lifetimes[i] ?? 1 } : n)) }
+            ? {
+                ...c,
+                raw: rewriteMessage(c.raw, (n) => (n.type === 'new_session_ticket' ? { ...n, ticketLifetime: lifetimes[i] ?? 1 } : n)),
+              }
             : c,
         ),
       ),

@@ -10,7 +10,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { negotiatedGroups } from '../traces/sequence.js';
 import { makeTempDir, type TempDir } from './peers.js';
@@ -29,7 +29,8 @@ afterAll(async () => {
 /** A fresh browser profile each time, so no session from an earlier run is offered. */
 async function withBrowser(skip: (note: string) => never, body: (b: BrowserContext) => Promise<void>): Promise<void> {
   if (!existsSync(CHROMIUM)) {
-    if (process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: this test needs Debian package chromium (apt-get install chromium)`);
+    if (process.env.CI === 'true')
+      throw new Error(`${CHROMIUM} is missing: this test needs Debian package chromium (apt-get install chromium)`);
     skip('chromium not installed: apt-get install chromium');
   }
   const profile = mkdtempSync(join(tmpdir(), 'tlschart-chromium-'));
@@ -77,7 +78,8 @@ async function twoLoads(browser: BrowserContext, origin: string): Promise<string
 }
 
 /** Failures in the server log other than a connection the browser closed before its handshake (a preconnect it did not need). */
-const realFailures = (log: string): string[] => log.split('\n').filter((l) => /failed:/.test(l) && !/ConnectionClosedDuringHandshake/.test(l));
+const realFailures = (log: string): string[] =>
+  log.split('\n').filter((l) => /failed:/.test(l) && !/ConnectionClosedDuringHandshake/.test(l));
 
 describe('Chromium headless → tlschart serve --www', () => {
   it('negotiates X25519MLKEM768 for a full connection and for the resumed one', async (ctx) => {

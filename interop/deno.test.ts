@@ -21,7 +21,7 @@ import { generateSelfSigned } from '../pki/generate.js';
 import { negotiatedGroups } from '../traces/sequence.js';
 import { rfc7748, wycheproofMlKem768 as w } from '../vectors/x25519mlkem768.js';
 import { NamedGroup } from '../wire/types.js';
-import { makeTempDir, requireDeno, runDenoFetch, runDenoHybridKem, startDenoServer, type Peer, type TempDir } from './peers.js';
+import { makeTempDir, type Peer, requireDeno, runDenoFetch, runDenoHybridKem, startDenoServer, type TempDir } from './peers.js';
 import { helloRetries, offeredShares, withServe } from './serve-www.js';
 
 const G = NamedGroup.X25519MLKEM768;
@@ -79,7 +79,13 @@ describe('tlschart client → Deno.serve (rustls)', () => {
       new Promise<{ group: string | undefined; reused: boolean; body: string; session: Buffer | undefined }>((resolve, reject) => {
         let body = '';
         let latest: Buffer | undefined;
-        const s: TLSSocket = connect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: certPem, ...(session ? { session } : {}) });
+        const s: TLSSocket = connect({
+          host: '127.0.0.1',
+          port: server.port,
+          servername: 'localhost',
+          ca: certPem,
+          ...(session ? { session } : {}),
+        });
         s.on('session', (b: Buffer) => (latest = b));
         s.on('error', reject);
         s.on('secureConnect', () => s.write('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
@@ -111,17 +117,17 @@ describe("the hybrid layout and combiner against Deno's WebCrypto (ML-KEM-768 an
     const deno = requireDeno(ctx);
     const theirs = await runDenoHybridKem(deno, { op: 'clientShare', seed: toHex(fromHex(w.seed)), x25519Private: rfc7748.alicePrivate });
     const ours = p.generateKeyPair(G, scripted(w.seed, rfc7748.alicePrivate));
-    expect(theirs['share']).toBe(toHex(ours.publicKey));
+    expect(theirs.share).toBe(toHex(ours.publicKey));
   });
 
   it('tlschart as the client, Deno as the server: Deno encapsulates, tlschart decapsulates, one 64-byte secret', async (ctx) => {
     const deno = requireDeno(ctx);
     const ours = p.generateKeyPair(G, (n) => crypto.getRandomValues(new Uint8Array(n)));
     const theirs = await runDenoHybridKem(deno, { op: 'serverAccept', clientShare: toHex(ours.publicKey) });
-    const r = p.completeShare(ours, fromHex(theirs['share'] ?? ''));
+    const r = p.completeShare(ours, fromHex(theirs.share ?? ''));
     if (!r.ok) throw r.error;
     expect(r.value).toHaveLength(64);
-    expect(toHex(r.value)).toBe(theirs['secret']);
+    expect(toHex(r.value)).toBe(theirs.secret);
   });
 
   it('Deno as the client, tlschart as the server: tlschart encapsulates, Deno decapsulates, one 64-byte secret', async (ctx) => {

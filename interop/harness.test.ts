@@ -11,9 +11,11 @@ import type { TestContext } from 'vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   buildGo,
+  type CertFiles,
   findPeer,
   makeCert,
   makeTempDir,
+  type Peer,
   parseConnectionLines,
   requirePeer,
   runGnutlsCli,
@@ -24,8 +26,6 @@ import {
   startGoServer,
   startNodeTlsServer,
   startOpensslServer,
-  type CertFiles,
-  type Peer,
   type TempDir,
 } from './peers.js';
 
@@ -149,9 +149,7 @@ describe('real peers resume TLS 1.3 sessions with each other', () => {
     requirePeer(ctx, 'openssl');
     requirePeer(ctx, 'go');
     const cert = await serverCert();
-    const server = track(
-      await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] }),
-    );
+    const server = track(await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] }));
 
     const run = await runGoClient({ port: server.port, connections: 2, send: HTTP_GET, caFile: cert.certFile });
     expect(run.code, run.output).toBe(0);
@@ -166,9 +164,7 @@ describe('real peers resume TLS 1.3 sessions with each other', () => {
     requirePeer(ctx, 'openssl');
     requirePeer(ctx, 'gnutls-cli');
     const cert = await serverCert();
-    const server = track(
-      await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] }),
-    );
+    const server = track(await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] }));
 
     const run = await runGnutlsCli({ port: server.port, caFile: cert.certFile, resume: true, waitForTicket: true });
     expect(run.code, run.output).toBe(0);
@@ -241,9 +237,7 @@ describe('real peers complete full handshakes', () => {
     requirePeer(ctx, 'openssl');
     requirePeer(ctx, 'go');
     const cert = await serverCert();
-    const server = track(
-      await startGoServer({ certPem: cert.certPem, keyPem: cert.keyPem, groups: ['P-384'], mode: 'once' }),
-    );
+    const server = track(await startGoServer({ certPem: cert.certPem, keyPem: cert.keyPem, groups: ['P-384'], mode: 'once' }));
     // s_client sends an x25519 key share first; the Go server only takes P-384.
     const run = await runOpensslClient({
       port: server.port,

@@ -7,10 +7,21 @@
 import type { TestContext } from 'vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { receivedServerHello, runTlschartClient, sawHelloRetryRequest, type TlschartRun } from '../net/testing/run-client.js';
-import { decodeHandshake } from '../wire/handshake.js';
 import { findExtension } from '../wire/extensions.js';
+import { decodeHandshake } from '../wire/handshake.js';
 import { NamedGroup } from '../wire/types.js';
-import { buildGo, findPeer, makeCert, requirePeer, startGnutlsServer, startGoServer, startNodeTlsServer, startOpensslServer, type CertFiles, type Peer } from './peers.js';
+import {
+  buildGo,
+  type CertFiles,
+  findPeer,
+  makeCert,
+  type Peer,
+  requirePeer,
+  startGnutlsServer,
+  startGoServer,
+  startNodeTlsServer,
+  startOpensslServer,
+} from './peers.js';
 
 const peers: Peer[] = [];
 let c: CertFiles;
@@ -30,14 +41,19 @@ afterAll(async () => {
 function sentShares(run: TlschartRun): number[] {
   const sent = run.trace.find((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'client_hello');
   const d = sent?.kind === 'message' ? decodeHandshake(sent.raw) : undefined;
-  return d?.ok && d.value.type === 'client_hello' ? (findExtension(d.value.extensions, 'key_share_client')?.shares ?? []).map((s) => s.group) : [];
+  return d?.ok && d.value.type === 'client_hello'
+    ? (findExtension(d.value.extensions, 'key_share_client')?.shares ?? []).map((s) => s.group)
+    : [];
 }
 
 async function expectX25519FullThenResumed(port: number, send: string, until?: string): Promise<void> {
   const opts = { port, ca: c.certPem, send, ...(until ? { until } : {}) };
   const full = await runTlschartClient(opts);
   const resumed = await runTlschartClient({ ...opts, session: full.sessions.at(-1) });
-  for (const [run, reused] of [[full, false], [resumed, true]] as const) {
+  for (const [run, reused] of [
+    [full, false],
+    [resumed, true],
+  ] as const) {
     expect(sentShares(run)).toEqual([NamedGroup.X25519MLKEM768, NamedGroup.x25519]);
     expect(sawHelloRetryRequest(run.trace)).toBe(false);
     const sh = receivedServerHello(run.trace);

@@ -12,7 +12,7 @@
  * - Temporary files (PEM copies, session files) live in per-peer temp dirs
  *   that `stop()` / `remove()` delete.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
@@ -238,7 +238,7 @@ function launch(
         if (matches(text, pattern)) {
           cleanup();
           resolve(text);
-        } else if (failOn !== undefined && failOn.test(text)) {
+        } else if (failOn?.test(text)) {
           cleanup();
           reject(new Error(`output matched ${String(failOn)} while waiting for ${String(pattern)}: ${describe()}`));
         } else if (exited !== undefined) {
@@ -369,10 +369,20 @@ export async function makeCert(kind: CertKind): Promise<CertFiles> {
   const run = await runToCompletion(
     openssl,
     [
-      'req', '-x509', ...KEY_ARGS[kind], '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '2',
-      '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      'req',
+      '-x509',
+      ...KEY_ARGS[kind],
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
     ],
     { stdin: '', timeoutMs: DEFAULT_CLIENT_TIMEOUT_MS },
   );
@@ -415,7 +425,11 @@ function asPeer(proc: Launched, port: number, cleanup: () => Promise<void>): Pee
     output: proc.output,
     waitForOutput: (pattern, timeoutMs = READY_TIMEOUT_MS) => proc.waitForOutput(pattern, timeoutMs),
     stop: () => {
-      stopping ??= proc.stop().finally(cleanup);
+      // The temporary files go whether the process stopped cleanly or not.
+      stopping ??= proc.stop().then(cleanup, async (e: unknown) => {
+        await cleanup();
+        throw e;
+      });
       return stopping;
     },
   };
@@ -475,7 +489,13 @@ export async function startOpensslServer(opts: OpensslServerOptions): Promise<Pe
   return startOnFreePort(
     openssl,
     (port) => [
-      's_server', '-accept', `127.0.0.1:${port}`, '-cert', certFile, '-key', keyFile,
+      's_server',
+      '-accept',
+      `127.0.0.1:${port}`,
+      '-cert',
+      certFile,
+      '-key',
+      keyFile,
       ...(opts.tls13Only === false ? [] : ['-tls1_3']),
       ...args,
     ],
@@ -510,14 +530,18 @@ export async function startGnutlsServer(opts: GnutlsServerOptions): Promise<Peer
   const gnutlsServ = peerPathOrThrow('gnutls-serv');
   const tmp = await makeTempDir('tlschart-gnutls-');
   const { certFile, keyFile } = await writeKeyPair(tmp.path, opts.certPem, opts.keyPem);
-  const clientAuth = { none: ['--disable-client-cert'], request: [], require: ['--require-client-cert'] }[
-    opts.clientAuth ?? 'none'
-  ];
+  const clientAuth = { none: ['--disable-client-cert'], request: [], require: ['--require-client-cert'] }[opts.clientAuth ?? 'none'];
   return startOnFreePort(
     gnutlsServ,
     (port) => [
-      '--port', String(port), '--x509certfile', certFile, '--x509keyfile', keyFile,
-      '--priority', opts.priority ?? GNUTLS_TLS13_ONLY,
+      '--port',
+      String(port),
+      '--x509certfile',
+      certFile,
+      '--x509keyfile',
+      keyFile,
+      '--priority',
+      opts.priority ?? GNUTLS_TLS13_ONLY,
       (opts.mode ?? 'http') === 'echo' ? '--echo' : '--http',
       ...clientAuth,
       ...(opts.args ?? []),
@@ -551,7 +575,14 @@ export async function startGoServer(opts: GoServerOptions): Promise<Peer> {
   const proc = launch(
     server,
     [
-      '-cert', certFile, '-key', keyFile, '-port', '0', '-mode', opts.mode ?? 'echo',
+      '-cert',
+      certFile,
+      '-key',
+      keyFile,
+      '-port',
+      '0',
+      '-mode',
+      opts.mode ?? 'echo',
       ...(opts.groups === undefined ? [] : ['-groups', opts.groups.join(',')]),
       ...(opts.args ?? []),
     ],
@@ -585,7 +616,16 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<P
   const redis = peerPathOrThrow('redis-server');
   const tmp = await makeTempDir('tlschart-redis-');
   const argsFor = (port: number): string[] => [
-    '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmp.path,
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    tmp.path,
     ...(opts.args ?? []),
   ];
   const ready = /Ready to accept connections/;
@@ -718,7 +758,9 @@ export function runOpensslClient(opts: OpensslClientOptions): Promise<ClientRun>
   return runToCompletion(
     openssl,
     [
-      's_client', '-connect', `127.0.0.1:${opts.port}`,
+      's_client',
+      '-connect',
+      `127.0.0.1:${opts.port}`,
       ...(opts.tls13Only === false ? [] : ['-tls1_3']),
       ...(opts.sessOut === undefined ? [] : ['-sess_out', opts.sessOut]),
       ...(opts.sessIn === undefined ? [] : ['-sess_in', opts.sessIn]),
@@ -760,9 +802,11 @@ export function runGnutlsCli(opts: GnutlsCliOptions): Promise<ClientRun> {
   return runToCompletion(
     gnutlsCli,
     [
-      '--port', String(opts.port),
+      '--port',
+      String(opts.port),
       ...(opts.caFile === undefined ? ['--insecure'] : ['--x509cafile', opts.caFile]),
-      '--priority', opts.priority ?? GNUTLS_TLS13_ONLY,
+      '--priority',
+      opts.priority ?? GNUTLS_TLS13_ONLY,
       ...(opts.resume === true ? ['--resume'] : []),
       ...(opts.waitForTicket === true ? ['--waitresumption'] : []),
       ...(opts.args ?? []),
@@ -801,9 +845,14 @@ export async function runGoClient(opts: GoClientOptions): Promise<ClientRun & { 
   const run = await runToCompletion(
     client,
     [
-      '-port', String(opts.port), '-n', String(opts.connections ?? 1),
-      '-send', opts.send ?? 'ping\n',
-      '-wait', `${opts.waitMs ?? 2000}ms`,
+      '-port',
+      String(opts.port),
+      '-n',
+      String(opts.connections ?? 1),
+      '-send',
+      opts.send ?? 'ping\n',
+      '-wait',
+      `${opts.waitMs ?? 2000}ms`,
       ...(opts.groups === undefined ? [] : ['-groups', opts.groups.join(',')]),
       ...(opts.caFile === undefined ? [] : ['-cafile', opts.caFile]),
       ...(opts.serverName === undefined ? [] : ['-servername', opts.serverName]),
@@ -1057,7 +1106,12 @@ export function requireDeno(ctx: Pick<TestContext, 'skip'>): string {
 
 /** Deno's environment: no update checks, no colour, its cache under node_modules/.cache. */
 function denoEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1', DENO_DIR: path.join(REPO_ROOT, 'node_modules', '.cache', 'tlschart-deno') };
+  return {
+    ...process.env,
+    NO_COLOR: '1',
+    DENO_NO_UPDATE_CHECK: '1',
+    DENO_DIR: path.join(REPO_ROOT, 'node_modules', '.cache', 'tlschart-deno'),
+  };
 }
 
 export interface DenoFetchOptions {
@@ -1071,7 +1125,15 @@ export interface DenoFetchOptions {
 
 /** Deno's fetch (rustls, its default groups), certificate errors ignored for localhost only. Prints "PATH STATUS BODY" lines. */
 export function runDenoFetch(opts: DenoFetchOptions): Promise<ClientRun> {
-  const args = ['run', '--quiet', '--allow-net=localhost', '--unsafely-ignore-certificate-errors=localhost', DENO_SCRIPTS.fetch, opts.origin, ...opts.paths];
+  const args = [
+    'run',
+    '--quiet',
+    '--allow-net=localhost',
+    '--unsafely-ignore-certificate-errors=localhost',
+    DENO_SCRIPTS.fetch,
+    opts.origin,
+    ...opts.paths,
+  ];
   return runToCompletion(opts.deno, args, { stdin: '', timeoutMs: opts.timeoutMs ?? 30_000, env: denoEnv() });
 }
 
@@ -1085,10 +1147,14 @@ export interface DenoServerOptions {
 export async function startDenoServer(opts: DenoServerOptions): Promise<Peer> {
   const tmp = await makeTempDir('tlschart-deno-');
   const { certFile, keyFile } = await writeKeyPair(tmp.path, opts.certPem, opts.keyPem);
-  const proc = launch(opts.deno, ['run', '--quiet', '--allow-net=127.0.0.1', `--allow-read=${tmp.path}`, DENO_SCRIPTS.serve, certFile, keyFile], {
-    stdin: 'keep-open',
-    env: denoEnv(),
-  });
+  const proc = launch(
+    opts.deno,
+    ['run', '--quiet', '--allow-net=127.0.0.1', `--allow-read=${tmp.path}`, DENO_SCRIPTS.serve, certFile, keyFile],
+    {
+      stdin: 'keep-open',
+      env: denoEnv(),
+    },
+  );
   try {
     const text = await proc.waitForOutput(/^listening port=(\d+)$/m, 30_000);
     return asPeer(proc, Number(/^listening port=(\d+)$/m.exec(text)?.[1]), tmp.remove);
@@ -1101,7 +1167,11 @@ export async function startDenoServer(opts: DenoServerOptions): Promise<Peer> {
 
 /** Runs interop/deno/hybrid-kem.mjs with one JSON request on stdin; resolves with its JSON answer. */
 export async function runDenoHybridKem(deno: string, request: Record<string, string>): Promise<Record<string, string>> {
-  const run = await runToCompletion(deno, ['run', '--quiet', DENO_SCRIPTS.hybridKem], { stdin: JSON.stringify(request), timeoutMs: 30_000, env: denoEnv() });
+  const run = await runToCompletion(deno, ['run', '--quiet', DENO_SCRIPTS.hybridKem], {
+    stdin: JSON.stringify(request),
+    timeoutMs: 30_000,
+    env: denoEnv(),
+  });
   if (run.code !== 0) throw new Error(`${run.command} failed (code ${String(run.code)}):\n${run.output}`);
   return JSON.parse(run.stdout) as Record<string, string>;
 }

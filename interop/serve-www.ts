@@ -14,7 +14,11 @@ import { decodeHandshake } from '../wire/handshake.js';
 import type { TempDir } from './peers.js';
 
 /** `tlschart serve --www` in-process with `args`, stopped after `body`; returns its log and its trace. */
-export async function withServe(tmp: TempDir, args: string[], body: (origin: string) => Promise<void>): Promise<{ log: string; trace: Trace }> {
+export async function withServe(
+  tmp: TempDir,
+  args: string[],
+  body: (origin: string) => Promise<void>,
+): Promise<{ log: string; trace: Trace }> {
   const stop = new AbortController();
   const io = capture(stop.signal);
   const traceFile = join(tmp.path, `serve-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
@@ -51,10 +55,10 @@ export function offeredShares(trace: Trace): string[][] {
       for (const step of s.steps) {
         if (step.message?.type !== 'client_hello') continue;
         const d = decodeHandshake(fromHex(step.message.hex));
-        if (d.ok && d.value.type === 'client_hello') return (findExtension(d.value.extensions, 'key_share_client')?.shares ?? []).map((x) => x.group.toString(16));
+        if (d.ok && d.value.type === 'client_hello')
+          return (findExtension(d.value.extensions, 'key_share_client')?.shares ?? []).map((x) => x.group.toString(16));
       }
     }
     return [];
   });
 }
-

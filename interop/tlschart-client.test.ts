@@ -6,22 +6,22 @@
  */
 import type { TestContext } from 'vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { receivedServerHello, runTlschartClient, sawHelloRetryRequest, type TlschartRun } from '../net/testing/run-client.js';
 import { findExtension } from '../wire/extensions.js';
 import { decodeHandshake } from '../wire/handshake.js';
-import { receivedServerHello, runTlschartClient, sawHelloRetryRequest, type TlschartRun } from '../net/testing/run-client.js';
 import {
   buildGo,
+  type CertFiles,
+  type CertKind,
   findPeer,
   makeCert,
+  type Peer,
   parseConnectionLines,
   requirePeer,
   startGnutlsServer,
   startGoServer,
   startNodeTlsServer,
   startOpensslServer,
-  type CertFiles,
-  type CertKind,
-  type Peer,
 } from './peers.js';
 
 const HTTP_GET = 'GET / HTTP/1.0\r\n\r\n';
@@ -102,14 +102,17 @@ describe('tlschart client to openssl s_server -tls1_3 -num_tickets 2', () => {
     // What tlschart offered: psk_dhe_ke only, never psk_ke.
     const sent = resumed.trace.find((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'client_hello');
     const hello = sent?.kind === 'message' ? decodeHandshake(sent.raw) : undefined;
-    const modes = hello?.ok && hello.value.type === 'client_hello' ? findExtension(hello.value.extensions, 'psk_key_exchange_modes')?.modes : undefined;
+    const modes =
+      hello?.ok && hello.value.type === 'client_hello' ? findExtension(hello.value.extensions, 'psk_key_exchange_modes')?.modes : undefined;
     expect(modes).toEqual([1]);
   });
 
   it('answers a HelloRetryRequest from -groups P-256 when it offered an x25519 share first', async (ctx: TestContext) => {
     requirePeer(ctx, 'openssl');
     const c = await cert('ecdsa-p256');
-    const server = await track(startOpensslServer({ certPem: c.certPem, keyPem: c.keyPem, args: ['-num_tickets', '2', '-groups', 'P-256', '-www'] }));
+    const server = await track(
+      startOpensslServer({ certPem: c.certPem, keyPem: c.keyPem, args: ['-num_tickets', '2', '-groups', 'P-256', '-www'] }),
+    );
     const { full, resumed } = await fullThenResumed(server.port, c.certPem, HTTP_GET, { groups: ['x25519', 'P-256'] });
     expect(sawHelloRetryRequest(full.trace)).toBe(true);
     expect(full.socket.getEphemeralKeyInfo()).toEqual({ type: 'ECDH', name: 'prime256v1', size: 256 });

@@ -10,23 +10,23 @@ import path from 'node:path';
 import type { TestContext } from 'vitest';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEntry } from '../engine/connection.js';
-import { generateSelfSigned } from '../pki/generate.js';
 import type { ServerOptions } from '../net/server.js';
 import type { TLSSocket } from '../net/socket.js';
-import { startServer, type Running } from '../net/testing/fixtures.js';
+import { type Running, startServer } from '../net/testing/fixtures.js';
+import { generateSelfSigned } from '../pki/generate.js';
 import {
   buildGo,
+  type CertFiles,
   findPeer,
   makeCert,
   makeTempDir,
+  type Peer,
   requirePeer,
   runGnutlsCli,
   runGoClient,
   runNodeTlsClient,
   runOpensslClient,
   startOpensslServer,
-  type CertFiles,
-  type Peer,
   type TempDir,
 } from './peers.js';
 
@@ -63,7 +63,9 @@ afterAll(async () => {
  * "tlschart resumed=<yes|no>" and closes; `seen` lists the connections in the
  * order their handshakes completed.
  */
-async function tlschartServer(options: Partial<ServerOptions> = {}): Promise<{ port: number; seen: Seen[]; traces: Map<TLSSocket, TraceEntry[]> }> {
+async function tlschartServer(
+  options: Partial<ServerOptions> = {},
+): Promise<{ port: number; seen: Seen[]; traces: Map<TLSSocket, TraceEntry[]> }> {
   const seen: Seen[] = [];
   const traces = new Map<TLSSocket, TraceEntry[]>();
   const r = await startServer(
@@ -99,7 +101,12 @@ describe('openssl s_client to a tlschart server', () => {
     requirePeer(ctx, 'openssl');
     const srv = await tlschartServer();
     const sess = sessionFile('s_client');
-    const first = await runOpensslClient({ port: srv.port, sessOut: sess, stdin: 'hello\n', args: ['-ign_eof', '-CAfile', identity.certFile] });
+    const first = await runOpensslClient({
+      port: srv.port,
+      sessOut: sess,
+      stdin: 'hello\n',
+      args: ['-ign_eof', '-CAfile', identity.certFile],
+    });
     expect(first.output).toMatch(/New, TLSv1\.3, Cipher is TLS_AES_128_GCM_SHA256/);
     expect(first.output).toMatch(/Verify return code: 0 \(ok\)/);
     expect(first.output).toContain('tlschart resumed=no');
@@ -134,7 +141,11 @@ describe('openssl s_client to a tlschart server', () => {
     const client = await makeCert('ecdsa-p384');
     try {
       const srv = await tlschartServer({ requestCert: true, ca: client.certPem });
-      const run = await runOpensslClient({ port: srv.port, stdin: 'hi\n', args: ['-ign_eof', '-cert', client.certFile, '-key', client.keyFile] });
+      const run = await runOpensslClient({
+        port: srv.port,
+        stdin: 'hi\n',
+        args: ['-ign_eof', '-cert', client.certFile, '-key', client.keyFile],
+      });
       expect(run.output).toContain('tlschart resumed=no');
       expect(srv.seen[0]?.socket.authorized).toBe(true);
     } finally {
@@ -149,7 +160,12 @@ describe('openssl s_client to a tlschart server', () => {
     await runOpensslClient({ port: srv.port, sessOut: sess, stdin: 'hello\n', args: ['-ign_eof'] });
     const early = path.join(tmp.path, 'early.txt');
     await writeFile(early, 'EARLY DATA THAT MUST NOT ARRIVE\n');
-    const run = await runOpensslClient({ port: srv.port, sessIn: sess, stdin: 'after the handshake\n', args: ['-ign_eof', '-early_data', early] });
+    const run = await runOpensslClient({
+      port: srv.port,
+      sessIn: sess,
+      stdin: 'after the handshake\n',
+      args: ['-ign_eof', '-early_data', early],
+    });
     expect(run.output).toMatch(/Reused, TLSv1\.3/);
     expect(run.output).toMatch(/Early data was not sent/);
     expect(run.output).toContain('tlschart resumed=yes');
@@ -171,14 +187,23 @@ describe('openssl s_client to a tlschart server', () => {
     const srv = await tlschartServer();
     const early = path.join(tmp.path, 'early-offered.txt');
     await writeFile(early, 'EARLY DATA THAT MUST NOT ARRIVE\n');
-    const run = await runOpensslClient({ port: srv.port, sessIn: sess, stdin: 'after the handshake\n', args: ['-ign_eof', '-early_data', early] });
+    const run = await runOpensslClient({
+      port: srv.port,
+      sessIn: sess,
+      stdin: 'after the handshake\n',
+      args: ['-ign_eof', '-early_data', early],
+    });
     expect(run.output).toMatch(/Early data was rejected/);
     expect(run.output).toMatch(/New, TLSv1\.3/);
     expect(run.output).toContain('tlschart resumed=no');
     const conn = srv.seen[0] as Seen;
     expect(conn.data).toBe('after the handshake\n');
     const clientHello = conn.trace.find((e) => e.kind === 'message' && e.direction === 'in' && e.name === 'client_hello');
-    expect(clientHello?.kind === 'message' && clientHello.msg?.type === 'client_hello' && clientHello.msg.extensions.some((x) => x.type === 'early_data')).toBe(true);
+    expect(
+      clientHello?.kind === 'message' &&
+        clientHello.msg?.type === 'client_hello' &&
+        clientHello.msg.extensions.some((x) => x.type === 'early_data'),
+    ).toBe(true);
     const skipped = conn.trace.filter((e) => e.kind === 'earlyDataSkipped');
     expect(skipped.length).toBeGreaterThan(0);
     const encryptedExtensions = conn.trace.find((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'encrypted_extensions');
@@ -190,7 +215,13 @@ describe('gnutls-cli to a tlschart server', () => {
   it('--resume: the second connection is resumed at both ends', async (ctx: TestContext) => {
     requirePeer(ctx, 'gnutls-cli');
     const srv = await tlschartServer();
-    const run = await runGnutlsCli({ port: srv.port, caFile: identity.certFile, resume: true, waitForTicket: true, args: ['--sni-hostname', 'localhost'] });
+    const run = await runGnutlsCli({
+      port: srv.port,
+      caFile: identity.certFile,
+      resume: true,
+      waitForTicket: true,
+      args: ['--sni-hostname', 'localhost'],
+    });
     expect(run.output).toContain('- Handshake was completed');
     expect(run.output).toContain('*** This is a resumed session');
     expect(srv.seen.map((s) => s.socket.isSessionReused())).toEqual([false, true]);
@@ -204,7 +235,13 @@ describe('node:tls client to a tlschart server', () => {
     expect(first.reused).toBe(false);
     expect(first.authorized).toBe(true);
     expect(first.sessions).toHaveLength(2);
-    const second = await runNodeTlsClient({ port: srv.port, ca: identity.certPem, servername: 'localhost', send: 'hello\n', session: first.sessions[1] as Buffer });
+    const second = await runNodeTlsClient({
+      port: srv.port,
+      ca: identity.certPem,
+      servername: 'localhost',
+      send: 'hello\n',
+      session: first.sessions[1] as Buffer,
+    });
     expect(second.reused).toBe(true);
     expect(second.received).toBe('tlschart resumed=yes\n');
     expect(srv.seen[1]?.socket.isSessionReused()).toBe(true);

@@ -5,13 +5,16 @@
  * spreads these into its own `setup()` and config.
  */
 import { assign } from 'xstate';
+import { refuse } from '../wire/alerts.js';
+import type { AlertingReason } from '../wire/refusals.js';
 import {
   acceptKeyUpdate,
+  type CommonContext,
   deliverApplicationData,
   exceedsKeyUpdateLimit,
-  failWith,
   failFromPeerAlert,
   failMalformed,
+  failWith,
   initiateKeyUpdate,
   isCloseNotify,
   isUserCanceled,
@@ -19,11 +22,8 @@ import {
   sendApplicationData,
   sendCloseNotify,
   unexpected,
-  type CommonContext,
 } from './common.js';
 import type { ProtocolLimits, TlsEvent } from './types.js';
-import { refuse } from '../wire/alerts.js';
-import type { AlertingReason } from '../wire/refusals.js';
 
 /** A chart's failure branch names its refusal; the alert comes from the refusal table (wire/refusals.ts). */
 export type FailParams = { reason: AlertingReason; message?: string };
@@ -39,7 +39,8 @@ export function chartKit<C extends CommonContext & { config: { limits?: Partial<
     isCloseNotifyAfterOurs: ({ context, event }: { context: C; event: TlsEvent }) => isCloseNotify(event) && context.closeNotifySent,
     hasPeerClosed: ({ context }: { context: C }) => context.closeNotifyReceived,
     isUserCanceled: ({ event }: { event: TlsEvent }) => isUserCanceled(event),
-    exceedsKeyUpdateLimit: ({ context, event }: { context: C; event: TlsEvent }) => exceedsKeyUpdateLimit(context, context.config.limits, event),
+    exceedsKeyUpdateLimit: ({ context, event }: { context: C; event: TlsEvent }) =>
+      exceedsKeyUpdateLimit(context, context.config.limits, event),
   };
 
   const actions = {
@@ -89,7 +90,10 @@ export const connectedTransitions = {
     {
       guard: 'exceedsKeyUpdateLimit',
       target: 'failed',
-      actions: { type: 'fail', params: { reason: 'TooManyKeyUpdates', message: 'too many KeyUpdates in a row without application data (RFC 8446 §4.6.3)' } },
+      actions: {
+        type: 'fail',
+        params: { reason: 'TooManyKeyUpdates', message: 'too many KeyUpdates in a row without application data (RFC 8446 §4.6.3)' },
+      },
     },
     { actions: 'acceptKeyUpdate' },
   ],

@@ -4,12 +4,13 @@
  * alerts and close_notify. Each function is pure: (context, event) → the part of
  * the context that changes; the commands it produces are appended to the outbox.
  */
-import type { AlertOf, AlertingReason } from '../wire/refusals.js';
+
 import { nextApplicationTrafficSecret } from '../crypto/keyschedule.js';
-import { transcriptHash } from '../crypto/transcript.js';
 import type { SuiteInfo } from '../crypto/suites.js';
-import { AlertDescription, alertName, TlsError, type AlertName } from '../wire/alerts.js';
+import { transcriptHash } from '../crypto/transcript.js';
+import { AlertDescription, alertName, TlsError } from '../wire/alerts.js';
 import { encodeHandshake } from '../wire/handshake.js';
+import type { AlertingReason, AlertOf } from '../wire/refusals.js';
 import type { HandshakeMessage, KeyUpdate, Unencoded } from '../wire/types.js';
 import type { Command, Environment, ProtocolLimits, TlsEvent } from './types.js';
 
@@ -88,7 +89,11 @@ export function eventOf<T extends TlsEvent['type']>(event: TlsEvent, type: T): E
  * transcript) under `suite` (default: the negotiated one), through the
  * connection's crypto provider.
  */
-export function transcriptHashOf(ctx: CommonContext, messages: readonly Uint8Array[] = ctx.transcript, suite: SuiteInfo | undefined = ctx.suite): Uint8Array {
+export function transcriptHashOf(
+  ctx: CommonContext,
+  messages: readonly Uint8Array[] = ctx.transcript,
+  suite: SuiteInfo | undefined = ctx.suite,
+): Uint8Array {
   if (!suite) throw new Error('no cipher suite negotiated yet');
   return transcriptHash(suite.hash, messages, ctx.env.crypto);
 }
@@ -105,7 +110,12 @@ export function failWith(ctx: CommonContext, error: TlsError): Partial<CommonCon
   return { error, outbox };
 }
 
-export function failAlert<R extends AlertingReason>(ctx: CommonContext, alert: AlertOf<R>, reason: R, message: string): Partial<CommonContext> {
+export function failAlert<R extends AlertingReason>(
+  ctx: CommonContext,
+  alert: AlertOf<R>,
+  reason: R,
+  message: string,
+): Partial<CommonContext> {
   return failWith(ctx, new TlsError<R>(alert as never, reason, message));
 }
 

@@ -22,7 +22,7 @@ export function allTransitions(machine: AnyStateMachine): { states: string[]; tr
     // properties/machines.test.ts checks that final states are absorbing.
     if (n.type === 'final') return;
     for (const [event, list] of Object.entries(n.on ?? {})) {
-      list.forEach((_, i) => transitions.push(`${name}|${event}|${i}`));
+      for (let i = 0; i < list.length; i++) transitions.push(`${name}|${event}|${i}`);
     }
     for (const c of Object.values(n.states ?? {})) walk(c);
   };

@@ -21,14 +21,24 @@ describe('the statechart definitions', () => {
     const server = JSON.parse(JSON.stringify(serverMachine));
     const c = typesIn(client);
     const s = typesIn(server);
-    for (const name of ['isServerFinishedValid', 'isServerSignatureValid', 'isServerCertificateTrusted', 'sendClientHello', 'acceptServerHello', 'fail']) {
+    for (const name of [
+      'isServerFinishedValid',
+      'isServerSignatureValid',
+      'isServerCertificateTrusted',
+      'sendClientHello',
+      'acceptServerHello',
+      'fail',
+    ]) {
       expect(c.has(name), name).toBe(true);
     }
     for (const name of ['hasValidBinder', 'hasResumableTicket', 'isClientFinishedValid', 'sendServerFlight', 'issueTickets', 'fail']) {
       expect(s.has(name), name).toBe(true);
     }
     // every guard and action the machines implement is referenced by name in the JSON
-    for (const [m, names] of [[clientMachine, c], [serverMachine, s]] as const) {
+    for (const [m, names] of [
+      [clientMachine, c],
+      [serverMachine, s],
+    ] as const) {
       for (const g of Object.keys(m.implementations.guards)) expect(names.has(g), g).toBe(true);
       for (const a of Object.keys(m.implementations.actions)) expect(names.has(a), a).toBe(true);
     }

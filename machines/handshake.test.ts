@@ -3,10 +3,11 @@
  * document's two figures, every refusal with its exact alert, and (last) the
  * transition coverage of both machines computed from their definitions.
  */
-import { nobleProvider } from '../crypto/noble.js';
+
 import { beforeAll, describe, expect, it } from 'vitest';
 import { concat, utf8 } from '../crypto/bytes.js';
 import { EarlySecret, trafficKeys } from '../crypto/keyschedule.js';
+import { nobleProvider } from '../crypto/noble.js';
 import { suiteInfo } from '../crypto/suites.js';
 import { transcriptHash } from '../crypto/transcript.js';
 import { chainVerifier } from '../engine/config.js';
@@ -23,23 +24,23 @@ import {
   serverFlightProbe,
   ticketProbe,
 } from '../engine/testing/probes.js';
-import { RecordProtector } from '../record/protection.js';
 import { recordHeader } from '../record/framing.js';
+import { RecordProtector } from '../record/protection.js';
 import type { ClientSession } from '../tickets/types.js';
-import { encodeHandshake, decodeHandshake } from '../wire/handshake.js';
 import { findExtension } from '../wire/extensions.js';
+import { decodeHandshake, encodeHandshake } from '../wire/handshake.js';
 import {
-  CipherSuite,
-  NamedGroup,
-  PskKeyExchangeMode,
   type Certificate,
+  CipherSuite,
   type ClientHello,
   type EncryptedExtensions,
   type Extension,
+  NamedGroup,
+  PskKeyExchangeMode,
   type ServerHello,
 } from '../wire/types.js';
-import { CoverageRecorder } from './coverage.js';
 import { clientMachine } from './client/machine.js';
+import { CoverageRecorder } from './coverage.js';
 import { serverMachine } from './server/machine.js';
 
 let identity: TestIdentity;
@@ -92,13 +93,16 @@ function records(bytes: Uint8Array): { type: number; body: Uint8Array }[] {
 const record = (type: number, body: Uint8Array, version = 0x0303): Uint8Array => concat(recordHeader(type, version, body.length), body);
 
 /** Rewrite the plaintext hello in the first record sent in `direction`. */
-function tamperFirstHello<M extends ClientHello | ServerHello>(direction: 'toServer' | 'toClient', fn: (m: Omit<M, 'raw'>) => Omit<M, 'raw'>) {
+function tamperFirstHello<M extends ClientHello | ServerHello>(
+  direction: 'toServer' | 'toClient',
+  fn: (m: Omit<M, 'raw'>) => Omit<M, 'raw'>,
+) {
   let done = false;
   return (dir: 'toServer' | 'toClient', bytes: Uint8Array): Uint8Array[] => {
     if (dir !== direction || done) return [bytes];
     done = true;
     const [rec] = records(bytes);
-    if (!rec || rec.type !== 22) return [bytes];
+    if (rec?.type !== 22) return [bytes];
     return [record(22, rewriteMessage<M>(rec.body, fn), direction === 'toServer' ? 0x0301 : 0x0303)];
   };
 }
@@ -137,9 +141,20 @@ describe('the seed document, figure 1: a full handshake that establishes a PSK',
     await p.server.write(utf8('pong'));
     await p.run();
     expect([p.client.state, p.server.state]).toEqual(['connected', 'connected']);
-    expect(p.client.info).toMatchObject({ resumed: false, suite: 'TLS_AES_128_GCM_SHA256', group: 'X25519MLKEM768', serverName: 'localhost' });
+    expect(p.client.info).toMatchObject({
+      resumed: false,
+      suite: 'TLS_AES_128_GCM_SHA256',
+      group: 'X25519MLKEM768',
+      serverName: 'localhost',
+    });
     expect(names(p.serverTrace, 'out')).toEqual([
-      'server_hello', 'encrypted_extensions', 'certificate', 'certificate_verify', 'finished', 'new_session_ticket', 'new_session_ticket',
+      'server_hello',
+      'encrypted_extensions',
+      'certificate',
+      'certificate_verify',
+      'finished',
+      'new_session_ticket',
+      'new_session_ticket',
     ]);
     expect(names(p.clientTrace, 'out')).toEqual(['client_hello', 'finished']);
     expect(p.sessions).toHaveLength(2);
@@ -174,7 +189,11 @@ describe('the seed document, figure 1: a full handshake that establishes a PSK',
   });
 
   it('negotiates each cipher suite and each group', async () => {
-    for (const suite of [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_CHACHA20_POLY1305_SHA256]) {
+    for (const suite of [
+      CipherSuite.TLS_AES_128_GCM_SHA256,
+      CipherSuite.TLS_AES_256_GCM_SHA384,
+      CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+    ]) {
       const p = pair({ client: { cipherSuites: [suite] } });
       await p.run();
       expect(p.client.info?.suite).toBe(suiteInfo(suite)?.name);
@@ -207,7 +226,8 @@ describe('the seed document, figure 1: a full handshake that establishes a PSK',
     await p.run();
     const sh = p.clientTrace.find((e) => e.kind === 'message' && e.msg?.type === 'server_hello');
     const ch = p.serverTrace.find((e) => e.kind === 'message' && e.msg?.type === 'client_hello');
-    if (sh?.kind !== 'message' || sh.msg?.type !== 'server_hello' || ch?.kind !== 'message' || ch.msg?.type !== 'client_hello') throw new Error('no hellos');
+    if (sh?.kind !== 'message' || sh.msg?.type !== 'server_hello' || ch?.kind !== 'message' || ch.msg?.type !== 'client_hello')
+      throw new Error('no hellos');
     expect(ch.msg.legacySessionId).toHaveLength(32);
     expect(sh.msg.legacySessionIdEcho).toEqual(ch.msg.legacySessionId);
     expect(p.clientTrace.filter((e) => e.kind === 'ccs' && e.direction === 'out')).toHaveLength(1);
@@ -259,7 +279,7 @@ describe('the seed document, figure 1: a full handshake that establishes a PSK',
     expect(clientCloses).toBe(1);
   });
 
-  it('ignores application data after the peer\'s close_notify', async () => {
+  it("ignores application data after the peer's close_notify", async () => {
     const p = pair({});
     await p.run();
     await p.server.close();
@@ -281,7 +301,7 @@ describe('the seed document, figure 1: a full handshake that establishes a PSK',
     await p.client.close();
     await p.run();
     expect([p.client.state, p.server.state]).toEqual(['closed', 'closed']);
-    const q = pair({ tamper: (dir, bytes, i) => (i === 0 ? [] : [bytes]) });
+    const q = pair({ tamper: (_dir, bytes, i) => (i === 0 ? [] : [bytes]) });
     await q.run(); // the ClientHello never arrives
     expect(q.client.state).toBe('expectServerHello');
     await q.server.close();
@@ -317,13 +337,22 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
     await p.run();
     expect(p.client.info?.resumed).toBe(true);
     expect(p.server.info?.resumed).toBe(true);
-    expect(names(p.serverTrace, 'out')).toEqual(['server_hello', 'encrypted_extensions', 'finished', 'new_session_ticket', 'new_session_ticket']);
+    expect(names(p.serverTrace, 'out')).toEqual([
+      'server_hello',
+      'encrypted_extensions',
+      'finished',
+      'new_session_ticket',
+      'new_session_ticket',
+    ]);
     expect(p.sessions).toHaveLength(2);
     const ch = p.serverTrace.find((e) => e.kind === 'message' && e.msg?.type === 'client_hello');
     if (ch?.kind !== 'message' || ch.msg?.type !== 'client_hello') throw new Error('no ClientHello');
     expect(findExtension(ch.msg.extensions, 'psk_key_exchange_modes')?.modes).toEqual([PskKeyExchangeMode.psk_dhe_ke]);
     // A fresh share for each default key-share group: X25519MLKEM768 and x25519.
-    expect(findExtension(ch.msg.extensions, 'key_share_client')?.shares.map((s) => s.group)).toEqual([NamedGroup.X25519MLKEM768, NamedGroup.x25519]);
+    expect(findExtension(ch.msg.extensions, 'key_share_client')?.shares.map((s) => s.group)).toEqual([
+      NamedGroup.X25519MLKEM768,
+      NamedGroup.x25519,
+    ]);
     expect(ch.msg.extensions.at(-1)?.type).toBe('pre_shared_key_client');
     const sh = p.clientTrace.find((e) => e.kind === 'message' && e.msg?.type === 'server_hello');
     if (sh?.kind !== 'message' || sh.msg?.type !== 'server_hello') throw new Error('no ServerHello');
@@ -401,7 +430,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
     expect(p.server.info?.resumed).toBe(false);
   });
 
-  it('does not resume from another server\'s store', async () => {
+  it("does not resume from another server's store", async () => {
     const { first, session } = await fullThenSession();
     const p = pair({ env: first.env, client: { session } });
     await p.run();
@@ -459,7 +488,10 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
     const p = await resumingPair({
       clientMachine: clientHelloProbe((ch) => ({
         ...ch,
-        extensions: mapExt(ch.extensions, 'psk_key_exchange_modes', () => ({ type: 'psk_key_exchange_modes', modes: [PskKeyExchangeMode.psk_ke] })),
+        extensions: mapExt(ch.extensions, 'psk_key_exchange_modes', () => ({
+          type: 'psk_key_exchange_modes',
+          modes: [PskKeyExchangeMode.psk_ke],
+        })),
       })),
     });
     await p.run();
@@ -489,7 +521,7 @@ describe('the seed document, figure 2: a handshake that uses the PSK (psk_dhe_ke
     expectFailure(p, 'client', 'illegal_parameter', 'PskWithoutKeyShare');
   });
 
-  it('client rejects a PSK ServerHello whose suite hash differs from the ticket\'s with illegal_parameter', async () => {
+  it("client rejects a PSK ServerHello whose suite hash differs from the ticket's with illegal_parameter", async () => {
     const p = await resumingPair({
       tamper: tamperServerHello((sh) => ({ ...sh, cipherSuite: CipherSuite.TLS_AES_256_GCM_SHA384 })),
     });
@@ -763,7 +795,12 @@ describe('0-RTT and early data are refused', () => {
       serverMachine: ticketProbe((cmds) =>
         cmds.map((c) =>
           c.kind === 'storeTicket'
-            ? { ...c, raw: rewriteMessage(c.raw, (n) => (n.type === 'new_session_ticket' ? { ...n, extensions: [{ type: 'early_data_ticket', maxEarlyDataSize: 1024 }] } : n)) }
+            ? {
+                ...c,
+                raw: rewriteMessage(c.raw, (n) =>
+                  n.type === 'new_session_ticket' ? { ...n, extensions: [{ type: 'early_data_ticket', maxEarlyDataSize: 1024 }] } : n,
+                ),
+              }
             : c,
         ),
       ),
@@ -797,18 +834,25 @@ describe('tampering is detected with the exact alert', () => {
   it('client rejects a CertificateVerify whose scheme does not fit the key with illegal_parameter', async () => {
     const p = pair({
       serverMachine: serverFlightProbe(
-        mapMessage('certificate_verify', (raw) => rewriteMessage(raw, (cv) => (cv.type === 'certificate_verify' ? { ...cv, algorithm: 0x0807 } : cv))),
+        mapMessage('certificate_verify', (raw) =>
+          rewriteMessage(raw, (cv) => (cv.type === 'certificate_verify' ? { ...cv, algorithm: 0x0807 } : cv)),
+        ),
       ),
     });
     await p.run();
     expectFailure(p, 'client', 'illegal_parameter', 'UnofferedSignatureScheme');
   });
 
-  it('client refuses a certificate it cannot trust with the validator\'s alert', async () => {
+  it("client refuses a certificate it cannot trust with the validator's alert", async () => {
     const p = pair({ client: { verifyServerChain: chainVerifier({ ca: [], purpose: 'server', serverName: 'localhost' }) } });
     await p.run();
     expectFailure(p, 'client', 'unknown_ca', 'UnknownCa');
-    const q = pair({ client: { serverName: 'wrong.example', verifyServerChain: chainVerifier({ ca: identity.certPem, purpose: 'server', serverName: 'wrong.example' }) } });
+    const q = pair({
+      client: {
+        serverName: 'wrong.example',
+        verifyServerChain: chainVerifier({ ca: identity.certPem, purpose: 'server', serverName: 'wrong.example' }),
+      },
+    });
     await q.run();
     expectFailure(q, 'client', 'bad_certificate', 'HostnameMismatch');
   });
@@ -870,8 +914,24 @@ describe('tampering is detected with the exact alert', () => {
     const cases: Array<[(sh: Omit<ServerHello, 'raw'>) => Omit<ServerHello, 'raw'>, string]> = [
       [(sh) => ({ ...sh, legacySessionIdEcho: new Uint8Array(32) }), 'SessionIdMismatch'],
       [(sh) => ({ ...sh, cipherSuite: 0x00ff }), 'UnofferedCipherSuite'],
-      [(sh) => ({ ...sh, extensions: mapExt(sh.extensions, 'key_share_server', (e) => (e.type === 'key_share_server' ? { ...e, share: { ...e.share, group: NamedGroup.secp256r1 } } : e)) }), 'UnofferedGroup'],
-      [(sh) => ({ ...sh, extensions: mapExt(sh.extensions, 'key_share_server', (e) => (e.type === 'key_share_server' ? { ...e, share: { ...e.share, keyExchange: new Uint8Array(32) } } : e)) }), 'InvalidKeyShare'],
+      [
+        (sh) => ({
+          ...sh,
+          extensions: mapExt(sh.extensions, 'key_share_server', (e) =>
+            e.type === 'key_share_server' ? { ...e, share: { ...e.share, group: NamedGroup.secp256r1 } } : e,
+          ),
+        }),
+        'UnofferedGroup',
+      ],
+      [
+        (sh) => ({
+          ...sh,
+          extensions: mapExt(sh.extensions, 'key_share_server', (e) =>
+            e.type === 'key_share_server' ? { ...e, share: { ...e.share, keyExchange: new Uint8Array(32) } } : e,
+          ),
+        }),
+        'InvalidKeyShare',
+      ],
       [(sh) => ({ ...sh, extensions: [...sh.extensions, { type: 'cookie', cookie: new Uint8Array([1]) }] }), 'ExtensionNotAllowed'],
     ];
     for (const [f, reason] of cases) {
@@ -888,13 +948,44 @@ describe('tampering is detected with the exact alert', () => {
     const cases: Array<[(ch: Omit<ClientHello, 'raw'>) => Omit<ClientHello, 'raw'>, string, string]> = [
       [(ch) => ({ ...ch, legacyCompressionMethods: new Uint8Array([1, 0]) }), 'illegal_parameter', 'Compression'],
       [(ch) => ({ ...ch, extensions: withoutExt(ch.extensions, 'key_share_client') }), 'missing_extension', 'GroupsWithoutKeyShare'],
-      [(ch) => ({ ...ch, extensions: withoutExt(withoutExt(ch.extensions, 'key_share_client'), 'supported_groups') }), 'missing_extension', 'NoKeyShare'],
+      [
+        (ch) => ({ ...ch, extensions: withoutExt(withoutExt(ch.extensions, 'key_share_client'), 'supported_groups') }),
+        'missing_extension',
+        'NoKeyShare',
+      ],
       [(ch) => ({ ...ch, extensions: withoutExt(ch.extensions, 'signature_algorithms') }), 'missing_extension', 'NoSignatureAlgorithms'],
       [(ch) => ({ ...ch, cipherSuites: [0x00ff] }), 'handshake_failure', 'NoCommonCipherSuite'],
-      [(ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'signature_algorithms', () => ({ type: 'signature_algorithms', schemes: [0x0201] })) }), 'handshake_failure', 'NoCertificate'],
-      [(ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'key_share_client', (e) => (e.type === 'key_share_client' ? { ...e, shares: [{ group: NamedGroup.x25519, keyExchange: new Uint8Array(32) }] } : e)) }), 'illegal_parameter', 'InvalidKeyShare'],
-      [(ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'supported_groups', () => ({ type: 'supported_groups', groups: [NamedGroup.secp256r1] })) }), 'illegal_parameter', 'ShareForUnlistedGroup'],
-      [(ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'supported_groups', () => ({ type: 'supported_groups', groups: [0x0100] })) }), 'illegal_parameter', 'ShareForUnlistedGroup'],
+      [
+        (ch) => ({
+          ...ch,
+          extensions: mapExt(ch.extensions, 'signature_algorithms', () => ({ type: 'signature_algorithms', schemes: [0x0201] })),
+        }),
+        'handshake_failure',
+        'NoCertificate',
+      ],
+      [
+        (ch) => ({
+          ...ch,
+          extensions: mapExt(ch.extensions, 'key_share_client', (e) =>
+            e.type === 'key_share_client' ? { ...e, shares: [{ group: NamedGroup.x25519, keyExchange: new Uint8Array(32) }] } : e,
+          ),
+        }),
+        'illegal_parameter',
+        'InvalidKeyShare',
+      ],
+      [
+        (ch) => ({
+          ...ch,
+          extensions: mapExt(ch.extensions, 'supported_groups', () => ({ type: 'supported_groups', groups: [NamedGroup.secp256r1] })),
+        }),
+        'illegal_parameter',
+        'ShareForUnlistedGroup',
+      ],
+      [
+        (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'supported_groups', () => ({ type: 'supported_groups', groups: [0x0100] })) }),
+        'illegal_parameter',
+        'ShareForUnlistedGroup',
+      ],
     ];
     for (const [f, alert, reason] of cases) {
       const p = pair({ tamper: tamperClientHello(f) });
@@ -947,7 +1038,7 @@ describe('tampering is detected with the exact alert', () => {
     expect(q.server.error?.reason).toBe('UnexpectedChangeCipherSpec');
   });
 
-  it('fails with the peer\'s alert when the peer sends a fatal alert, and ignores user_canceled', async () => {
+  it("fails with the peer's alert when the peer sends a fatal alert, and ignores user_canceled", async () => {
     const p = pair({});
     await p.run();
     await p.client.receive(new Uint8Array([21, 3, 3, 0, 2, 1, 90])); // plaintext user_canceled after keys: refused by the record layer
@@ -973,7 +1064,12 @@ describe('client authentication', () => {
     expect(names(first.clientTrace, 'out')).toEqual(['client_hello', 'certificate', 'certificate_verify', 'finished']);
     expect(first.server.info?.peerCertificates).toEqual(clientId.certified.chain);
     expect(first.server.context.clientSignature).toBeDefined();
-    const p = pair({ store: first.store, env: first.env, client: { clientCertificate: clientId.certified, session: first.sessions[0]! }, server: serverAuth() });
+    const p = pair({
+      store: first.store,
+      env: first.env,
+      client: { clientCertificate: clientId.certified, session: first.sessions[0]! },
+      server: serverAuth(),
+    });
     await p.run();
     expect(p.server.info?.resumed).toBe(true);
     expect(names(p.serverTrace, 'out')).not.toContain('certificate_request');
@@ -991,10 +1087,17 @@ describe('client authentication', () => {
   });
 
   it('rejects an untrusted client certificate and a bad client signature', async () => {
-    const p = pair({ client: { clientCertificate: clientId.certified }, server: { ...serverAuth(), verifyClientChain: chainVerifier({ ca: identity.certPem, purpose: 'client' }) } });
+    const p = pair({
+      client: { clientCertificate: clientId.certified },
+      server: { ...serverAuth(), verifyClientChain: chainVerifier({ ca: identity.certPem, purpose: 'client' }) },
+    });
     await p.run();
     expectFailure(p, 'server', 'unknown_ca', 'UnknownCa');
-    const q = pair({ client: { clientCertificate: clientId.certified }, server: serverAuth(), clientMachine: clientFlightProbe(mapMessage('certificate_verify', flipLastBit)) });
+    const q = pair({
+      client: { clientCertificate: clientId.certified },
+      server: serverAuth(),
+      clientMachine: clientFlightProbe(mapMessage('certificate_verify', flipLastBit)),
+    });
     await q.run();
     expectFailure(q, 'server', 'decrypt_error', 'BadSignature');
   });
@@ -1013,7 +1116,12 @@ describe('every named refusal has its exact alert', () => {
         const d = decodeHandshake(rec.body);
         if (!d.ok || d.value.type !== 'client_hello') throw new Error('bad hello');
         if (count === 1) first = d.value;
-        return count === n ? record(22, rewriteMessage<ClientHello>(rec.body, (ch) => fn(ch, first))) : record(rec.type, rec.body);
+        return count === n
+          ? record(
+              22,
+              rewriteMessage<ClientHello>(rec.body, (ch) => fn(ch, first)),
+            )
+          : record(rec.type, rec.body);
       });
     };
   }
@@ -1032,12 +1140,29 @@ describe('every named refusal has its exact alert', () => {
       ['random', (ch) => ({ ...ch, random: new Uint8Array(32).fill(7) })],
       ['legacy_session_id', (ch) => ({ ...ch, legacySessionId: new Uint8Array(32).fill(9) })],
       ['cipher_suites', (ch) => ({ ...ch, cipherSuites: [...ch.cipherSuites].reverse() })],
-      ['supported_groups', (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'supported_groups', (e) => (e.type === 'supported_groups' ? { ...e, groups: [...e.groups].reverse() } : e)) })],
-      ['signature_algorithms', (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'signature_algorithms', () => ({ type: 'signature_algorithms', schemes: [0x0403] })) })],
+      [
+        'supported_groups',
+        (ch) => ({
+          ...ch,
+          extensions: mapExt(ch.extensions, 'supported_groups', (e) =>
+            e.type === 'supported_groups' ? { ...e, groups: [...e.groups].reverse() } : e,
+          ),
+        }),
+      ],
+      [
+        'signature_algorithms',
+        (ch) => ({
+          ...ch,
+          extensions: mapExt(ch.extensions, 'signature_algorithms', () => ({ type: 'signature_algorithms', schemes: [0x0403] })),
+        }),
+      ],
       ['an added extension', (ch) => ({ ...ch, extensions: [{ type: 'alpn', protocols: ['h2'] }, ...ch.extensions] })],
       ['a removed extension', (ch) => ({ ...ch, extensions: withoutExt(ch.extensions, 'server_name') })],
       // A cookie-only retry asked for no group: the key shares must stay as they were.
-      ['key_share without a requested group', (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'key_share_client', () => ({ type: 'key_share_client', shares: [] })) })],
+      [
+        'key_share without a requested group',
+        (ch) => ({ ...ch, extensions: mapExt(ch.extensions, 'key_share_client', () => ({ type: 'key_share_client', shares: [] })) }),
+      ],
     ];
     for (const [what, change] of cases) {
       const p = pair({ server: { forceHelloRetry: true }, tamper: tamperNthClientHello(2, change) });
@@ -1050,7 +1175,10 @@ describe('every named refusal has its exact alert', () => {
   it('server accepts a second ClientHello that only adds padding or drops a PSK identity (§4.1.2)', async () => {
     const padded = pair({
       server: { forceHelloRetry: true },
-      tamper: tamperNthClientHello(2, (ch) => ({ ...ch, extensions: [{ type: 'unknown', code: 21, data: new Uint8Array(40) }, ...ch.extensions] })),
+      tamper: tamperNthClientHello(2, (ch) => ({
+        ...ch,
+        extensions: [{ type: 'unknown', code: 21, data: new Uint8Array(40) }, ...ch.extensions],
+      })),
     });
     await padded.run();
     // The server goes on to its flight; only the client, whose transcript lacks the padding, fails later.
@@ -1100,7 +1228,10 @@ describe('every named refusal has its exact alert', () => {
   });
 
   it('client rejects a HelloRetryRequest that would change nothing with illegal_parameter', async () => {
-    const p = pair({ server: { forceHelloRetry: true }, tamper: tamperServerHello((hrr) => ({ ...hrr, extensions: withoutExt(hrr.extensions, 'cookie') })) });
+    const p = pair({
+      server: { forceHelloRetry: true },
+      tamper: tamperServerHello((hrr) => ({ ...hrr, extensions: withoutExt(hrr.extensions, 'cookie') })),
+    });
     await p.run();
     expectFailure(p, 'client', 'illegal_parameter', 'HelloRetryChangesNothing');
   });
@@ -1121,7 +1252,10 @@ describe('every named refusal has its exact alert', () => {
       client: { alpnProtocols: ['h2'] },
       serverMachine: serverFlightProbe(
         mapMessage('encrypted_extensions', (raw) =>
-          rewriteMessage<EncryptedExtensions>(raw, (ee) => ({ ...ee, extensions: [...ee.extensions, { type: 'alpn', protocols: ['spdy/1'] }] })),
+          rewriteMessage<EncryptedExtensions>(raw, (ee) => ({
+            ...ee,
+            extensions: [...ee.extensions, { type: 'alpn', protocols: ['spdy/1'] }],
+          })),
         ),
       ),
     });
@@ -1134,7 +1268,9 @@ describe('every named refusal has its exact alert', () => {
       server: { requestClientCertificate: true, verifyClientChain: chainVerifier({ ca: identity.certPem, purpose: 'client' }) },
       serverMachine: serverFlightProbe(
         mapMessage('certificate_request', (raw) =>
-          rewriteMessage(raw, (cr) => (cr.type === 'certificate_request' ? { ...cr, extensions: [{ type: 'unknown', code: 0x7a7a, data: new Uint8Array(0) }] } : cr)),
+          rewriteMessage(raw, (cr) =>
+            cr.type === 'certificate_request' ? { ...cr, extensions: [{ type: 'unknown', code: 0x7a7a, data: new Uint8Array(0) }] } : cr,
+          ),
         ),
       ),
     });
@@ -1205,13 +1341,15 @@ function replaceLastExtension(raw: Uint8Array, ext: Uint8Array): Uint8Array {
   return out;
 }
 
-
 describe('more failure branches, each with its exact alert', () => {
   let clientId: TestIdentity;
   beforeAll(async () => {
     clientId = await makeIdentity('ecdsa-p384', ['client.example']);
   });
-  const serverAuth = () => ({ requestClientCertificate: true, verifyClientChain: chainVerifier({ ca: clientId.certPem, purpose: 'client' }) });
+  const serverAuth = () => ({
+    requestClientCertificate: true,
+    verifyClientChain: chainVerifier({ ca: clientId.certPem, purpose: 'client' }),
+  });
 
   it('the server closes first; the client closes its side after reading everything', async () => {
     const p = pair({});
@@ -1237,7 +1375,7 @@ describe('more failure branches, each with its exact alert', () => {
     expect(new TextDecoder().decode(p.received.server[0])).toBe('still here');
   });
 
-  it('client rejects a ServerHello after a retry whose suite differs from the retry\'s with illegal_parameter', async () => {
+  it("client rejects a ServerHello after a retry whose suite differs from the retry's with illegal_parameter", async () => {
     let hellos = 0;
     const p = pair({
       server: { forceHelloRetry: true },
@@ -1258,7 +1396,10 @@ describe('more failure branches, each with its exact alert', () => {
     const p = pair({
       serverMachine: serverFlightProbe(
         mapMessage('encrypted_extensions', (raw) =>
-          rewriteMessage<EncryptedExtensions>(raw, (ee) => ({ ...ee, extensions: [...ee.extensions, { type: 'alpn', protocols: ['h2'] }] })),
+          rewriteMessage<EncryptedExtensions>(raw, (ee) => ({
+            ...ee,
+            extensions: [...ee.extensions, { type: 'alpn', protocols: ['h2'] }],
+          })),
         ),
       ),
     });
@@ -1282,7 +1423,9 @@ describe('more failure branches, each with its exact alert', () => {
   it('client checks the server Certificate after a CertificateRequest: empty → decode_error, untrusted → unknown_ca', async () => {
     const p = pair({
       server: serverAuth(),
-      serverMachine: serverFlightProbe(mapMessage('certificate', (raw) => rewriteMessage<Certificate>(raw, (c) => ({ ...c, entries: [] })))),
+      serverMachine: serverFlightProbe(
+        mapMessage('certificate', (raw) => rewriteMessage<Certificate>(raw, (c) => ({ ...c, entries: [] }))),
+      ),
     });
     await p.run();
     expectFailure(p, 'client', 'decode_error', 'EmptyCertificate');
@@ -1303,7 +1446,9 @@ describe('more failure branches, each with its exact alert', () => {
       server: serverAuth(),
       client: { clientCertificate: clientId.certified },
       clientMachine: clientFlightProbe(
-        mapMessage('certificate', (raw) => rewriteMessage<Certificate>(raw, (c) => ({ ...c, certificateRequestContext: new Uint8Array([9]) }))),
+        mapMessage('certificate', (raw) =>
+          rewriteMessage<Certificate>(raw, (c) => ({ ...c, certificateRequestContext: new Uint8Array([9]) })),
+        ),
       ),
     });
     await p.run();
@@ -1315,7 +1460,9 @@ describe('more failure branches, each with its exact alert', () => {
       server: serverAuth(),
       client: { clientCertificate: clientId.certified },
       clientMachine: clientFlightProbe(
-        mapMessage('certificate_verify', (raw) => rewriteMessage(raw, (cv) => (cv.type === 'certificate_verify' ? { ...cv, algorithm: 0x0403 } : cv))),
+        mapMessage('certificate_verify', (raw) =>
+          rewriteMessage(raw, (cv) => (cv.type === 'certificate_verify' ? { ...cv, algorithm: 0x0403 } : cv)),
+        ),
       ),
     });
     await p.run();
@@ -1385,7 +1532,7 @@ describe('limits on what a peer can make us do after the handshake', () => {
 });
 
 describe('transition coverage of both statecharts', () => {
-  it('takes every state and every transition, including each guard\'s failure branch', () => {
+  it("takes every state and every transition, including each guard's failure branch", () => {
     const c = clientCoverage.report(clientMachine);
     const s = serverCoverage.report(serverMachine);
     console.log(

@@ -8,9 +8,15 @@ const cache = new WeakMap<object, WeakMap<object, Map<string, unknown>>>();
 
 export function memo<T>(context: object, message: object, key: string, compute: () => T): T {
   let byMessage = cache.get(context);
-  if (!byMessage) cache.set(context, (byMessage = new WeakMap()));
+  if (!byMessage) {
+    byMessage = new WeakMap();
+    cache.set(context, byMessage);
+  }
   let values = byMessage.get(message);
-  if (!values) byMessage.set(message, (values = new Map()));
+  if (!values) {
+    values = new Map();
+    byMessage.set(message, values);
+  }
   if (values.has(key)) return values.get(key) as T;
   const value = compute();
   values.set(key, value);

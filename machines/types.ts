@@ -35,9 +35,7 @@ export interface Environment {
 }
 
 /** Result of checking a peer's certificate chain; the engine/net layer supplies the checker. */
-export type ChainVerdict =
-  | { ok: true; leafSpki: Uint8Array }
-  | { ok: false; error: TlsError };
+export type ChainVerdict = { ok: true; leafSpki: Uint8Array } | { ok: false; error: TlsError };
 
 /** Checks a DER chain (leaf first) at a given time; synchronous, pure. */
 export type ChainVerifier = (chain: readonly Uint8Array[], now: Date) => ChainVerdict;

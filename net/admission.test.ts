@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventLoopTurns, HandshakeAdmission, type Admitted } from './admission.js';
+import { type Admitted, EventLoopTurns, HandshakeAdmission } from './admission.js';
 
 const release = (a: Admitted): void => {
   if (!a.ok) throw new Error(`not admitted: ${a.why}`);
@@ -30,7 +30,12 @@ describe('HandshakeAdmission', () => {
     const adm = new HandshakeAdmission(1, 3);
     const first = await adm.acquire();
     const order: number[] = [];
-    const waits = [1, 2, 3].map((n) => adm.acquire().then((a) => (order.push(n), a)));
+    const waits = [1, 2, 3].map((n) =>
+      adm.acquire().then((a) => {
+        order.push(n);
+        return a;
+      }),
+    );
     release(first);
     release(await (waits[0] as Promise<Admitted>));
     release(await (waits[1] as Promise<Admitted>));
@@ -84,7 +89,12 @@ describe('EventLoopTurns', () => {
     const turns = new EventLoopTurns();
     const granted: Array<{ who: number; iteration: number }> = [];
     await Promise.all(
-      [1, 2, 3, 4, 5].map((who) => turns.next().then((ok) => (expect(ok).toBe(true), granted.push({ who, iteration })))),
+      [1, 2, 3, 4, 5].map((who) =>
+        turns.next().then((ok) => {
+          expect(ok).toBe(true);
+          granted.push({ who, iteration });
+        }),
+      ),
     );
     ticking = false;
     expect(granted.map((g) => g.who)).toEqual([1, 2, 3, 4, 5]);

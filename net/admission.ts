@@ -59,7 +59,8 @@ export class HandshakeAdmission {
   #dropped = 0;
 
   constructor(maxHandshakes: number, queue: number) {
-    if (!Number.isInteger(maxHandshakes) || maxHandshakes < 1) throw new RangeError(`maxHandshakes must be a positive integer, got ${maxHandshakes}`);
+    if (!Number.isInteger(maxHandshakes) || maxHandshakes < 1)
+      throw new RangeError(`maxHandshakes must be a positive integer, got ${maxHandshakes}`);
     if (!Number.isInteger(queue) || queue < 0) throw new RangeError(`handshakeQueue must be a non-negative integer, got ${queue}`);
     this.maxHandshakes = maxHandshakes;
     this.queue = queue;
@@ -76,7 +77,13 @@ export class HandshakeAdmission {
   }
 
   stats(): AdmissionStats {
-    return { admitted: this.#admitted, refused: this.#refused, dropped: this.#dropped, running: this.#running, waiting: this.#waiting.length };
+    return {
+      admitted: this.#admitted,
+      refused: this.#refused,
+      dropped: this.#dropped,
+      running: this.#running,
+      waiting: this.#waiting.length,
+    };
   }
 
   /**
@@ -156,7 +163,8 @@ export class EventLoopTurns {
   #scheduled = false;
 
   constructor(pollsPerTurn = 2) {
-    if (!Number.isInteger(pollsPerTurn) || pollsPerTurn < 1) throw new RangeError(`pollsPerTurn must be a positive integer, got ${pollsPerTurn}`);
+    if (!Number.isInteger(pollsPerTurn) || pollsPerTurn < 1)
+      throw new RangeError(`pollsPerTurn must be a positive integer, got ${pollsPerTurn}`);
     this.#pollsPerTurn = pollsPerTurn;
   }
 

@@ -10,10 +10,10 @@ import { seededEnvironment } from '../engine/env.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { MemoryClientTicketCache } from '../tickets/client-cache.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
-import { connect, type ConnectOptions } from './connect.js';
+import { type ConnectOptions, connect } from './connect.js';
 import type { ServerOptions } from './server.js';
 import { COMPACT_AFTER_MS, type TLSSocket } from './socket.js';
-import { collect, makePki, nextClientError, nextError, sessions, startServer, type Running, type TestPki } from './testing/fixtures.js';
+import { collect, makePki, nextClientError, nextError, type Running, sessions, startServer, type TestPki } from './testing/fixtures.js';
 
 let pki: TestPki;
 const running: Running[] = [];
@@ -263,7 +263,10 @@ describe('crypto providers', () => {
     expect(providers).toEqual(['node', 'node', 'noble']);
   });
 
-  for (const [clientCrypto, serverCrypto] of [['noble', 'node'], ['node', 'noble']] as const) {
+  for (const [clientCrypto, serverCrypto] of [
+    ['noble', 'node'],
+    ['node', 'noble'],
+  ] as const) {
     it(`a ${clientCrypto} client and a ${serverCrypto} server complete a full handshake and a resumption`, async () => {
       const r = await serve({ crypto: serverCrypto }, greeter);
       const first = dial(r.port, { crypto: clientCrypto });

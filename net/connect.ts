@@ -1,21 +1,32 @@
 /**
  * tlschart's client side, shaped like node:tls `connect()`.
  */
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { CryptoProvider } from '../crypto/provider.js';
 import { chainVerifier, defaultClientConfig, keyShareGroupsFor, parseLeafOnly } from '../engine/config.js';
 import { ClientConnection, type TraceEntry } from '../engine/connection.js';
 import { systemEnvironment } from '../engine/env.js';
 import type { CertifiedKey, ClientConfig, Environment } from '../machines/types.js';
 import { validateServerChain } from '../pki/validate.js';
-import { tracedClientMachine } from '../traces/recorder.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
-import type { ClientTicketCache } from '../tickets/types.js';
-import type { ClientSession } from '../tickets/types.js';
-import type { CryptoProvider } from '../crypto/provider.js';
-import { certifiedKey, cryptoProvider, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, withProvider, type CryptoOption, type LimitOptions, type PemInput } from './options.js';
-import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
-import { TLSSocket, type KeylogSink } from './socket.js';
+import type { ClientSession, ClientTicketCache } from '../tickets/types.js';
+import { tracedClientMachine } from '../traces/recorder.js';
+import { type ObserveOptions, observe, wantsTracedMachine } from './observe.js';
+import {
+  type CryptoOption,
+  certifiedKey,
+  cryptoProvider,
+  type LimitOptions,
+  type PemInput,
+  parseAlpn,
+  parseCipherSuites,
+  parseGroups,
+  pemStrings,
+  protocolLimits,
+  withProvider,
+} from './options.js';
+import { type KeylogSink, TLSSocket } from './socket.js';
 
 /**
  * Besides node:tls's options: `traceCollector` records the connection as a
@@ -95,9 +106,14 @@ function clientCertificate(options: ConnectOptions, crypto: CryptoProvider): Cer
 }
 
 /** Options to engine configuration; throws TypeError on a bad option. `crypto` loads the client key, if any. */
-export function prepareClient(options: ConnectOptions, now: number, crypto: CryptoProvider = cryptoProvider(options.crypto, 'connect')): Prepared {
+export function prepareClient(
+  options: ConnectOptions,
+  now: number,
+  crypto: CryptoProvider = cryptoProvider(options.crypto, 'connect'),
+): Prepared {
   const host = options.host ?? 'localhost';
-  const servername = options.servername !== undefined && options.servername !== '' ? options.servername : isIP(host) === 0 ? host : undefined;
+  const servername =
+    options.servername !== undefined && options.servername !== '' ? options.servername : isIP(host) === 0 ? host : undefined;
   const checkName = servername ?? host;
   const ca = options.ca === undefined ? undefined : pemStrings(options.ca);
   const reject = options.rejectUnauthorized !== false;
@@ -160,7 +176,8 @@ export function connect(options: ConnectOptions, secureConnectListener?: () => v
   if (options.socket === undefined && options.port === undefined) throw new TypeError('connect: port is required');
   for (const name of ['handshakeTimeout', 'idleTimeout'] as const) {
     const v = options[name];
-    if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new TypeError(`connect: ${name} must be a non-negative integer number of milliseconds, got ${v}`);
+    if (v !== undefined && (!Number.isInteger(v) || v < 0))
+      throw new TypeError(`connect: ${name} must be a non-negative integer number of milliseconds, got ${v}`);
   }
   const transport: Duplex = options.socket ?? netConnect({ host: options.host ?? 'localhost', port: options.port as number });
 

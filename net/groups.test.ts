@@ -6,11 +6,11 @@ import { once } from 'node:events';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEntry } from '../engine/connection.js';
 import { NamedGroup } from '../wire/types.js';
-import { connect, type ConnectOptions } from './connect.js';
+import { type ConnectOptions, connect } from './connect.js';
 import { parseGroups } from './options.js';
 import type { ServerOptions } from './server.js';
 import type { TLSSocket } from './socket.js';
-import { makePki, startServer, type Running, type TestPki } from './testing/fixtures.js';
+import { makePki, type Running, startServer, type TestPki } from './testing/fixtures.js';
 
 let pki: TestPki;
 const running: Running[] = [];
@@ -89,6 +89,8 @@ describe('group names', () => {
   });
 
   it('refuse an unknown name and list the known ones', () => {
-    expect(() => parseGroups('X25519Kyber768Draft00')).toThrow(/unknown group "X25519Kyber768Draft00" \(known: X25519MLKEM768, x25519, P-256, P-384\)/);
+    expect(() => parseGroups('X25519Kyber768Draft00')).toThrow(
+      /unknown group "X25519Kyber768Draft00" \(known: X25519MLKEM768, x25519, P-256, P-384\)/,
+    );
   });
 });

@@ -5,7 +5,7 @@
  * the protocol limits are options of both ends.
  */
 import { once } from 'node:events';
-import { connect as netConnect, createServer as netCreateServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, type Server as NetServer, connect as netConnect, createServer as netCreateServer, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
@@ -14,10 +14,10 @@ import { ClientConnection, type TraceEntry } from '../engine/connection.js';
 import { seededEnvironment, systemEnvironment } from '../engine/env.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import type { ServerSessionState, TicketStore } from '../tickets/types.js';
-import { connect, type ConnectOptions } from './connect.js';
+import { type ConnectOptions, connect } from './connect.js';
 import type { RefusedConnection, ServerOptions } from './server.js';
 import type { TLSSocket } from './socket.js';
-import { makePki, nextClientError, nextError, sessions, startServer, type Running, type TestPki } from './testing/fixtures.js';
+import { makePki, nextClientError, nextError, type Running, sessions, startServer, type TestPki } from './testing/fixtures.js';
 
 let pki: TestPki;
 const running: Running[] = [];
@@ -74,7 +74,10 @@ function countingEnv(): { env: () => ReturnType<typeof systemEnvironment>; count
   const provider: CryptoProvider = {
     ...nobleProvider,
     name: 'counting',
-    acceptShare: (...args) => (counts.acceptShare++, nobleProvider.acceptShare(...args)),
+    acceptShare: (...args) => {
+      counts.acceptShare++;
+      return nobleProvider.acceptShare(...args);
+    },
   };
   return { env: () => systemEnvironment(provider), counts };
 }
@@ -340,14 +343,21 @@ describe('protocol limits and ticket memory are options of both ends', () => {
     const r = await serve({ maxTickets: 3 });
     for (let i = 0; i < 3; i++) await sessions(dial(r.port), 2).first;
     expect((r.server.ticketStore as MemoryTicketStore).size).toBe(3);
-    await expect(startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, maxTickets: 3, ticketStore: new MemoryTicketStore() })).rejects.toThrow(
-      /maxTickets sizes the default in-memory store/,
-    );
+    await expect(
+      startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, maxTickets: 3, ticketStore: new MemoryTicketStore() }),
+    ).rejects.toThrow(/maxTickets sizes the default in-memory store/);
   });
 
   it('rejects limits and timeouts that are not whole numbers in range', async () => {
     const base = { key: pki.leaf.keyPem, cert: pki.leaf.certPem };
-    for (const bad of [{ maxHandshakes: 0 }, { handshakeQueue: -1 }, { idleTimeout: 1.5 }, { maxKeyUpdates: -1 }, { maxHandshakeMessage: 3 }, { maxTickets: 0 }]) {
+    for (const bad of [
+      { maxHandshakes: 0 },
+      { handshakeQueue: -1 },
+      { idleTimeout: 1.5 },
+      { maxKeyUpdates: -1 },
+      { maxHandshakeMessage: 3 },
+      { maxTickets: 0 },
+    ]) {
       await expect(startServer({ ...base, ...bad })).rejects.toThrow(TypeError);
     }
     expect(() => connect({ port: 1, handshakeTimeout: -5 })).toThrow(/handshakeTimeout/);

@@ -1,14 +1,15 @@
 /** Node sockets for tlschart: a node:tls-style client (connect) and server (createServer). */
-export { connect, prepareClient, type ConnectOptions } from './connect.js';
+
+export { type PeerCertificate, peerCertificateObject } from './certificate.js';
+export { type ConnectOptions, connect, prepareClient } from './connect.js';
+export type { Inspect, InspectorHandle, ObserveOptions, TraceCollectorLike } from './observe.js';
+export { EPHEMERAL_KEY_INFO, type PemInput, parseCipherSuites, parseGroups } from './options.js';
 export { createServer, Server, type ServerOptions } from './server.js';
 export {
-  TLSSocket,
-  closedDuringHandshake,
   type CipherInfo,
+  closedDuringHandshake,
   type EphemeralKeyInfo,
   type KeylogSink,
+  TLSSocket,
   type TlsConnection,
 } from './socket.js';
-export { type Inspect, type InspectorHandle, type ObserveOptions, type TraceCollectorLike } from './observe.js';
-export { peerCertificateObject, type PeerCertificate } from './certificate.js';
-export { parseGroups, parseCipherSuites, EPHEMERAL_KEY_INFO, type PemInput } from './options.js';

@@ -4,10 +4,10 @@ import * as tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyType } from '../pki/generate.js';
 import { generateSelfSigned } from '../pki/generate.js';
-import { connect, type ConnectOptions } from './connect.js';
+import { type ConnectOptions, connect } from './connect.js';
 import type { ServerOptions } from './server.js';
 import type { TLSSocket } from './socket.js';
-import { collect, makePki, nextClientError, sessions, startServer, type Running, type TestPki } from './testing/fixtures.js';
+import { collect, makePki, nextClientError, type Running, sessions, startServer, type TestPki } from './testing/fixtures.js';
 
 let pki: TestPki;
 const cleanups: Array<() => Promise<void> | void> = [];

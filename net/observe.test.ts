@@ -5,22 +5,23 @@
  * inspection events with none of the connection's secrets; `inspector`
  * starts once per connection and stops when its socket closes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { InspectionEvent } from 'xstate';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 import { toHex } from '../crypto/bytes.js';
 import type { TraceEntry } from '../engine/connection.js';
 import { loadTrace, type Trace } from '../traces/format.js';
 import { checkTrace } from '../traces/monitor.js';
 import { TraceCollector } from '../traces/recorder.js';
 import { connectionSecrets, privateKeyForms, textForms } from '../traces/testing/secrets.js';
-import { connect, type ConnectOptions } from './connect.js';
+import { type ConnectOptions, connect } from './connect.js';
 import type { ServerOptions } from './server.js';
 import type { TLSSocket, TlsConnection } from './socket.js';
-import { collect, makePki, sessions, startServer, type Running, type TestPki } from './testing/fixtures.js';
+import { collect, makePki, type Running, sessions, startServer, type TestPki } from './testing/fixtures.js';
 
 let pki: TestPki;
 const running: Running[] = [];
@@ -46,7 +47,10 @@ async function serve(options: Partial<ServerOptions>, onSecure?: (s: TLSSocket) 
 }
 
 /** One client connection: handshake, a line, the server's answer, close. Resolves with the socket and what it received. */
-async function exchange(port: number, options: Partial<ConnectOptions> = {}): Promise<{ socket: TLSSocket; reply: string; tickets: Buffer[] }> {
+async function exchange(
+  port: number,
+  options: Partial<ConnectOptions> = {},
+): Promise<{ socket: TLSSocket; reply: string; tickets: Buffer[] }> {
   const socket = connect({ host: '127.0.0.1', servername: 'localhost', port, ca: pki.ca.certPem, ...options });
   const t = sessions(socket, 2);
   const body = collect(socket);
@@ -89,8 +93,17 @@ describe('recording sockets with traceCollector', () => {
       ['resumed', ['client']],
     ]);
     const [full, resumed] = client.handshakes.map((h) => h.sides[0]!);
-    const received = (side: typeof full) => side!.steps.filter((s) => s.direction === 'in' && s.kind === 'handshake').map((s) => s.message?.type);
-    expect(received(full)).toEqual(['server_hello', 'encrypted_extensions', 'certificate', 'certificate_verify', 'finished', 'new_session_ticket', 'new_session_ticket']);
+    const received = (side: typeof full) =>
+      side!.steps.filter((s) => s.direction === 'in' && s.kind === 'handshake').map((s) => s.message?.type);
+    expect(received(full)).toEqual([
+      'server_hello',
+      'encrypted_extensions',
+      'certificate',
+      'certificate_verify',
+      'finished',
+      'new_session_ticket',
+      'new_session_ticket',
+    ]);
     expect(received(resumed)).toEqual(['server_hello', 'encrypted_extensions', 'finished', 'new_session_ticket', 'new_session_ticket']);
     // Guard outcomes come only from the traced chart, which the socket ran because a collector was given.
     const serverHello = full!.steps.find((s) => s.message?.type === 'server_hello')!;
@@ -127,7 +140,10 @@ describe('inspecting sockets', () => {
     const keylog: string[] = [];
     const engines: TlsConnection[] = [];
     const r = await serve({ inspect: (ev) => seen.push(ev) }, (s) => engines.push(s.engine as TlsConnection));
-    const { socket } = await exchange(r.port, { inspect: { next: (ev: InspectionEvent) => seen.push(ev) }, keylog: (line) => keylog.push(line.toString()) });
+    const { socket } = await exchange(r.port, {
+      inspect: { next: (ev: InspectionEvent) => seen.push(ev) },
+      keylog: (line) => keylog.push(line.toString()),
+    });
     engines.push(socket.engine as TlsConnection);
 
     // Every secret either end held: the key log's traffic secrets, the contexts' secrets, the server's signing key.

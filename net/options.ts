@@ -5,10 +5,9 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { PROVIDERS, type ProviderName } from '../crypto/node-provider.js';
-import type { CryptoProvider } from '../crypto/provider.js';
-import type { Environment } from '../machines/types.js';
+import type { CryptoProvider, SigningKey } from '../crypto/provider.js';
 import { suiteByName } from '../crypto/suites.js';
-import type { CertifiedKey, ProtocolLimits } from '../machines/types.js';
+import type { CertifiedKey, Environment, ProtocolLimits } from '../machines/types.js';
 import { pemToDerList } from '../pki/pem.js';
 import { NamedGroup } from '../wire/types.js';
 
@@ -130,7 +129,7 @@ export function certifiedKey(certPem: string | Buffer, keyPem: string | Buffer, 
   const [key] = pemStrings(keyPem);
   const chain = pemToDerList(cert ?? '');
   if (chain.length === 0) throw new TypeError(`${what}: cert holds no CERTIFICATE block`);
-  let signing;
+  let signing: SigningKey;
   try {
     signing = crypto.loadSigningKey(key ?? '');
   } catch (e) {

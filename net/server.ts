@@ -2,20 +2,32 @@
  * tlschart's server side, shaped like node:tls `createServer()`.
  */
 import { EventEmitter } from 'node:events';
-import { createServer as netCreateServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, type Server as NetServer, createServer as netCreateServer, type Socket } from 'node:net';
+import type { CryptoProvider } from '../crypto/provider.js';
 import { chainVerifier, defaultServerConfig, parseLeafOnly } from '../engine/config.js';
-import { ServerConnection, type HandshakeGate, type HandshakeInfo, type TraceEntry } from '../engine/connection.js';
+import { type HandshakeGate, type HandshakeInfo, ServerConnection, type TraceEntry } from '../engine/connection.js';
 import { systemEnvironment } from '../engine/env.js';
 import type { Environment, ProtocolLimits, ServerConfig } from '../machines/types.js';
 import { validateServerChain } from '../pki/validate.js';
-import { tracedServerMachine } from '../traces/recorder.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import { MAX_TICKET_LIFETIME_S, type TicketStore } from '../tickets/types.js';
+import { tracedServerMachine } from '../traces/recorder.js';
 import type { TlsError } from '../wire/alerts.js';
-import { defaultHandshakeQueue, defaultMaxHandshakes, EventLoopTurns, HandshakeAdmission, type AdmissionStats } from './admission.js';
-import type { CryptoProvider } from '../crypto/provider.js';
-import { certifiedKeys, cryptoProvider, parseAlpn, parseCipherSuites, parseGroups, pemStrings, protocolLimits, withProvider, type CryptoOption, type LimitOptions, type PemInput } from './options.js';
-import { observe, wantsTracedMachine, type ObserveOptions } from './observe.js';
+import { type AdmissionStats, defaultHandshakeQueue, defaultMaxHandshakes, EventLoopTurns, HandshakeAdmission } from './admission.js';
+import { type ObserveOptions, observe, wantsTracedMachine } from './observe.js';
+import {
+  type CryptoOption,
+  certifiedKeys,
+  cryptoProvider,
+  type LimitOptions,
+  type PemInput,
+  parseAlpn,
+  parseCipherSuites,
+  parseGroups,
+  pemStrings,
+  protocolLimits,
+  withProvider,
+} from './options.js';
 import { TLSSocket } from './socket.js';
 
 /**
@@ -93,7 +105,8 @@ const afterPendingIo = (): Promise<void> => new Promise((resolve) => setImmediat
 
 function nonNegativeInteger(name: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < min) throw new TypeError(`createServer: ${name} must be an integer of at least ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new TypeError(`createServer: ${name} must be an integer of at least ${min}, got ${value}`);
   return value;
 }
 
@@ -133,7 +146,10 @@ export class Server extends EventEmitter {
     const maxTickets = nonNegativeInteger('maxTickets', options.maxTickets, 10000, 1);
     this.ticketStore = options.ticketStore ?? new MemoryTicketStore({ maxEntries: maxTickets });
     const maxHandshakes = nonNegativeInteger('maxHandshakes', options.maxHandshakes, defaultMaxHandshakes(), 1);
-    this.#admission = new HandshakeAdmission(maxHandshakes, nonNegativeInteger('handshakeQueue', options.handshakeQueue, defaultHandshakeQueue(maxHandshakes)));
+    this.#admission = new HandshakeAdmission(
+      maxHandshakes,
+      nonNegativeInteger('handshakeQueue', options.handshakeQueue, defaultHandshakeQueue(maxHandshakes)),
+    );
     this.#handshakeTimeout = nonNegativeInteger('handshakeTimeout', options.handshakeTimeout, 120_000);
     this.#idleTimeout = nonNegativeInteger('idleTimeout', options.idleTimeout, 120_000);
     const limits: Partial<ProtocolLimits> = protocolLimits(options, 'createServer');
@@ -200,7 +216,12 @@ export class Server extends EventEmitter {
 
   /** What admission control and the timeouts did so far, and how many handshakes run and wait now. */
   stats(): ServerStats {
-    return { accepted: this.#accepted, handshakeTimeouts: this.#handshakeTimeouts, idleTimeouts: this.#idleTimeouts, ...this.#admission.stats() };
+    return {
+      accepted: this.#accepted,
+      handshakeTimeouts: this.#handshakeTimeouts,
+      idleTimeouts: this.#idleTimeouts,
+      ...this.#admission.stats(),
+    };
   }
 
   /** Destroy every open connection (for a prompt shutdown after close()). */
@@ -228,7 +249,8 @@ export class Server extends EventEmitter {
 
   #refuse(stage: RefusedConnection['stage'], address: string | undefined, port: number | undefined): void {
     const { running, waiting } = this.#admission.stats();
-    if (this.listenerCount('refused') > 0) this.emit('refused', { remoteAddress: address, remotePort: port, stage, running, waiting } satisfies RefusedConnection);
+    if (this.listenerCount('refused') > 0)
+      this.emit('refused', { remoteAddress: address, remotePort: port, stage, running, waiting } satisfies RefusedConnection);
   }
 
   #accept(raw: Socket): void {

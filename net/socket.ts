@@ -15,9 +15,9 @@ import type { ClientConnection, HandshakeInfo, ServerConnection, TraceEntry } fr
 import { encodeClientSession } from '../tickets/session-codec.js';
 import type { ClientSession } from '../tickets/types.js';
 import { TlsError } from '../wire/alerts.js';
-import { peerCertificateObject, type PeerCertificate } from './certificate.js';
-import { EPHEMERAL_KEY_INFO } from './options.js';
 import { NamedGroup } from '../wire/types.js';
+import { type PeerCertificate, peerCertificateObject } from './certificate.js';
+import { EPHEMERAL_KEY_INFO } from './options.js';
 
 export type TlsConnection = ClientConnection | ServerConnection;
 
@@ -386,11 +386,17 @@ export class TLSSocket extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (error?: Error | null) => void): void {
-    this.#send(chunk).then(() => cb(), (e: Error) => cb(e));
+    this.#send(chunk).then(
+      () => cb(),
+      (e: Error) => cb(e),
+    );
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (error?: Error | null) => void): void {
-    this.#send(Buffer.concat(chunks.map((c) => c.chunk))).then(() => cb(), (e: Error) => cb(e));
+    this.#send(Buffer.concat(chunks.map((c) => c.chunk))).then(
+      () => cb(),
+      (e: Error) => cb(e),
+    );
   }
 
   /** Application data waits for the handshake, then for the transport to drain: backpressure end to end. */
@@ -407,12 +413,18 @@ export class TLSSocket extends Duplex {
   override _final(cb: (error?: Error | null) => void): void {
     const finish = async () => {
       // end() during the handshake closes once it completed (as node:tls); a failed one has nothing to close.
-      const ok = await this.#secured.then(() => true, () => false);
+      const ok = await this.#secured.then(
+        () => true,
+        () => false,
+      );
       if (!ok || this.destroyed) return;
       await this.#conn?.close();
       this.#transport.end();
     };
-    finish().then(() => cb(), (e: Error) => cb(e));
+    finish().then(
+      () => cb(),
+      (e: Error) => cb(e),
+    );
   }
 
   override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {

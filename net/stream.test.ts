@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { connect as netConnect, createServer as netCreateServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, type Server as NetServer, connect as netConnect, createServer as netCreateServer, type Socket } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceEntry } from '../engine/connection.js';
-import { connect, type ConnectOptions } from './connect.js';
+import { type ConnectOptions, connect } from './connect.js';
 import type { ServerOptions } from './server.js';
 import type { TLSSocket } from './socket.js';
-import { collect, makePki, nextClientError, nextError, startServer, type Running, type TestPki } from './testing/fixtures.js';
+import { collect, makePki, nextClientError, nextError, type Running, startServer, type TestPki } from './testing/fixtures.js';
 
 let pki: TestPki;
 const running: Running[] = [];

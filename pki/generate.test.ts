@@ -1,5 +1,5 @@
-import { describe, it, expect } from 'vitest';
-import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import { generateSelfSigned, type KeyType } from './generate.js';
 
 const spkiOf = (keyPem: string): Buffer => createPublicKey(createPrivateKey(keyPem)).export({ type: 'spki', format: 'der' });

@@ -8,9 +8,9 @@
  * validate a peer; see validate.ts for that.
  */
 import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { isIP } from 'node:net';
+import * as x509 from '@peculiar/x509';
 import { derToPem } from './pem.js';
 
 // @peculiar/x509 is typed against the DOM's WebCrypto; node's is the same API.
@@ -189,10 +189,7 @@ export async function generateSelfSigned(opts: GenerateOptions): Promise<Generat
   if (eku.length > 0) {
     extensions.push(new x509.ExtendedKeyUsageExtension(eku.map((u) => EKU_OIDS[u])));
   }
-  const sans = [
-    ...dnsNames.map((value) => ({ type: 'dns' as const, value })),
-    ...ips.map((value) => ({ type: 'ip' as const, value })),
-  ];
+  const sans = [...dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))];
   if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans));
 
   const subject: x509.JsonName = [{ CN: [commonName] }];

@@ -1,18 +1,19 @@
 /** Certificates: PEM, peer chain validation, throwaway certificate generation. */
-export { pemToDerList, derToPem } from './pem.js';
+
 export {
-  validateServerChain,
-  MAX_CHAIN_LENGTH,
-  MAX_SIGNATURE_CHECKS,
-  type CertificateFailureReason,
-  type ValidateOptions,
-  type ValidationResult,
-} from './validate.js';
-export {
-  generateSelfSigned,
-  type GenerateOptions,
+  type ExtendedKeyUsageName,
   type GeneratedCertificate,
+  type GenerateOptions,
+  generateSelfSigned,
   type KeyType,
   type KeyUsageName,
-  type ExtendedKeyUsageName,
 } from './generate.js';
+export { derToPem, pemToDerList } from './pem.js';
+export {
+  type CertificateFailureReason,
+  MAX_CHAIN_LENGTH,
+  MAX_SIGNATURE_CHECKS,
+  type ValidateOptions,
+  type ValidationResult,
+  validateServerChain,
+} from './validate.js';

@@ -1,7 +1,7 @@
-import { describe, it, expect, beforeAll } from 'vitest';
 import { X509Certificate } from 'node:crypto';
-import { derToPem, pemToDerList } from './pem.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { generateSelfSigned } from './generate.js';
+import { derToPem, pemToDerList } from './pem.js';
 
 let certA: string;
 let certB: string;

@@ -1,17 +1,17 @@
-import { describe, it, expect, beforeAll } from 'vitest';
-import { REFUSALS } from '../wire/refusals.js';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { generateSelfSigned, type GenerateOptions, type GeneratedCertificate, type KeyType } from './generate.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REFUSALS } from '../wire/refusals.js';
+import { type GeneratedCertificate, type GenerateOptions, generateSelfSigned, type KeyType } from './generate.js';
 import { pemToDerList } from './pem.js';
 import {
-  validateServerChain,
+  type CertificateFailureReason,
   clearValidationCache,
-  VALIDATION_CACHE_SIZE,
   MAX_CHAIN_LENGTH,
   MAX_SIGNATURE_CHECKS,
+  VALIDATION_CACHE_SIZE,
   type ValidateOptions,
   type ValidationResult,
-  type CertificateFailureReason,
+  validateServerChain,
 } from './validate.js';
 
 const DAY = 86_400_000;
@@ -262,11 +262,7 @@ describe('validateServerChain refuses', () => {
   it('a server-only leaf as a client certificate with unsupported_certificate BadExtendedKeyUsage', async () => {
     const l = await leafOf(inter, { extendedKeyUsage: ['serverAuth'] });
     expectOk(validateServerChain([der(l), der(inter)], opts({ purpose: 'server' })));
-    expectFailure(
-      validateServerChain([der(l), der(inter)], opts({ purpose: 'client' })),
-      'unsupported_certificate',
-      'BadExtendedKeyUsage',
-    );
+    expectFailure(validateServerChain([der(l), der(inter)], opts({ purpose: 'client' })), 'unsupported_certificate', 'BadExtendedKeyUsage');
   });
 
   it('a leaf under an intermediate restricted to other purposes with unsupported_certificate BadExtendedKeyUsage', async () => {
@@ -292,7 +288,11 @@ describe('validateServerChain refuses', () => {
 
   it('an IP address that is not an IP SAN, even when it appears as a DNS name', async () => {
     const dnsOnly = await leafOf(inter, { dnsNames: ['192.0.2.9', 'localhost'], ips: ['192.0.2.10'] });
-    expectFailure(validateServerChain([der(dnsOnly), der(inter)], opts({ serverName: '192.0.2.9' })), 'bad_certificate', 'HostnameMismatch');
+    expectFailure(
+      validateServerChain([der(dnsOnly), der(inter)], opts({ serverName: '192.0.2.9' })),
+      'bad_certificate',
+      'HostnameMismatch',
+    );
   });
 
   it('a name that is only in the subject CN, since the CN is never used', async () => {
@@ -364,8 +364,19 @@ describe('certificate refusals in the refusal table', () => {
   it('name for every reason an alert RFC 8446 §6.2 defines for certificate failures, or internal_error', () => {
     const allowed = new Set(['bad_certificate', 'unsupported_certificate', 'certificate_expired', 'unknown_ca', 'internal_error']);
     const reasons: CertificateFailureReason[] = [
-      'EmptyChain', 'BadCertificateEncoding', 'CertificateExpired', 'CertificateNotYetValid', 'UnknownCa', 'ChainTooLong',
-      'NotACa', 'PathLengthExceeded', 'WeakSignature', 'BadKeyUsage', 'BadExtendedKeyUsage', 'HostnameMismatch', 'InvalidTrustAnchor',
+      'EmptyChain',
+      'BadCertificateEncoding',
+      'CertificateExpired',
+      'CertificateNotYetValid',
+      'UnknownCa',
+      'ChainTooLong',
+      'NotACa',
+      'PathLengthExceeded',
+      'WeakSignature',
+      'BadKeyUsage',
+      'BadExtendedKeyUsage',
+      'HostnameMismatch',
+      'InvalidTrustAnchor',
     ];
     for (const reason of reasons) expect(allowed.has(String(REFUSALS[reason].alert)), reason).toBe(true);
   });
@@ -422,7 +433,7 @@ describe('validateServerChain remembers a success, never an expiry', () => {
     const first = expectOk(validateServerChain([der(leaf), der(inter)], opts()));
     // Other names the leaf is valid for (host names match case-insensitively), each its own entry.
     const spellings = Array.from({ length: VALIDATION_CACHE_SIZE }, (_, i) =>
-      [...'localhost'].map((ch, bit) => ((i + 1) >> bit) & 1 ? ch.toUpperCase() : ch).join(''),
+      [...'localhost'].map((ch, bit) => (((i + 1) >> bit) & 1 ? ch.toUpperCase() : ch)).join(''),
     );
     expect(new Set(spellings).size).toBe(VALIDATION_CACHE_SIZE);
     for (const name of spellings) expectOk(validateServerChain([der(leaf), der(inter)], opts({ serverName: name })));

@@ -13,10 +13,10 @@
  * that the CertificateVerify guard then checks a signature against.
  */
 import 'reflect-metadata';
-import * as px509 from '@peculiar/x509';
 import { createHash, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { rootCertificates } from 'node:tls';
+import * as px509 from '@peculiar/x509';
 import { BoundedCache } from '../crypto/cache.js';
 import { refuse, type TlsError } from '../wire/alerts.js';
 import { pemToDerList } from './pem.js';
@@ -46,7 +46,6 @@ export type CertificateFailureReason =
   | 'BadExtendedKeyUsage'
   | 'HostnameMismatch'
   | 'InvalidTrustAnchor';
-
 
 export interface ValidateOptions {
   /** Name the peer must be valid for: a DNS name or an IPv4/IPv6 literal. No check when absent. */
@@ -370,7 +369,8 @@ function checkPath(path: readonly Cert[], opts: ValidateOptions): PathFailure | 
     const alg = at(i).signatureAlgorithm;
     const hash = alg.hash?.name;
     const weak =
-      WEAK_SIGNATURE_OIDS.get(alg.name) ?? (hash !== undefined && WEAK_HASHES.has(hash.toUpperCase()) ? `${alg.name} with ${hash}` : undefined);
+      WEAK_SIGNATURE_OIDS.get(alg.name) ??
+      (hash !== undefined && WEAK_HASHES.has(hash.toUpperCase()) ? `${alg.name} with ${hash}` : undefined);
     if (weak !== undefined) {
       return failure('WeakSignature', `${roleOf(i, n)} ${nameOf(c)} is signed with ${weak}`, i === 0);
     }
@@ -387,11 +387,7 @@ function checkPath(path: readonly Cert[], opts: ValidateOptions): PathFailure | 
   const wantedName = opts.purpose === 'server' ? 'serverAuth' : 'clientAuth';
   for (const [i, c] of path.entries()) {
     if (at(i).extendedKeyUsage !== null && !hasEku(at(i), wanted)) {
-      return failure(
-        'BadExtendedKeyUsage',
-        `${roleOf(i, n)} ${nameOf(c)} has an extendedKeyUsage without ${wantedName}`,
-        i === 0,
-      );
+      return failure('BadExtendedKeyUsage', `${roleOf(i, n)} ${nameOf(c)} has an extendedKeyUsage without ${wantedName}`, i === 0);
     }
   }
 

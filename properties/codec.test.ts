@@ -7,11 +7,10 @@
  *   only ever give a typed failure or a valid message, and a message that
  *   decodes re-encodes to exactly the bytes it came from.
  */
-import { describe, expect, it } from 'vitest';
+
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { isAlertName } from '../wire/alerts.js';
-import type { Decoded, HandshakeMessage } from '../wire/types.js';
-import { HandshakeType } from '../wire/types.js';
 import {
   decodeAlert,
   decodeExtensions,
@@ -21,13 +20,9 @@ import {
   encodeHandshake,
   type UnencodedMessage,
 } from '../wire/index.js';
-import {
-  EXTENSION_CONTEXTS,
-  MESSAGE_ARBITRARIES,
-  arbBytes,
-  arbExtensions,
-  arbHandshakeMessage,
-} from './arbitraries/wire.js';
+import type { Decoded, HandshakeMessage } from '../wire/types.js';
+import { HandshakeType } from '../wire/types.js';
+import { arbBytes, arbExtensions, arbHandshakeMessage, EXTENSION_CONTEXTS, MESSAGE_ARBITRARIES } from './arbitraries/wire.js';
 
 const numRuns = Number(process.env.FC_NUM_RUNS ?? (process.env.TLSCHART_DEEP ? 2000 : 100));
 const params = { numRuns };

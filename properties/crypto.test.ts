@@ -3,13 +3,14 @@
  * modulo 2^32 (RFC 8446 §4.2.11.1), and no single flipped bit in a Finished
  * (§4.4.4) or a PSK binder (§4.2.11.2) ever yields a witness.
  */
-import fc from 'fast-check';
+
 import { test } from '@fast-check/vitest';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeBinder, EarlySecret, finishedVerifyData, obfuscatedTicketAge, ticketAgeFromObfuscated } from '../crypto/keyschedule.js';
-import { SUPPORTED_SUITES, suiteInfo, type SuiteInfo } from '../crypto/suites.js';
-import { verifyBinder, verifyFinished } from '../crypto/witness.js';
+import { SUPPORTED_SUITES, type SuiteInfo, suiteInfo } from '../crypto/suites.js';
 import { PROVIDER_CASES } from '../crypto/testing/providers.js';
+import { verifyBinder, verifyFinished } from '../crypto/witness.js';
 
 describe.each(PROVIDER_CASES)('crypto properties on the $name provider', ({ provider }) => {
   const numRuns = Number(process.env.FC_NUM_RUNS ?? (process.env.TLSCHART_DEEP ? 2000 : 100));

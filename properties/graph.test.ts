@@ -23,7 +23,9 @@ describe('every simple path of the statecharts keeps properties 1-7', () => {
   it('holds on every path of the client chart, with and without a ticket to offer', () => {
     for (const c of material.clientCases) {
       const r = exploreChart('client', c.machine, c.input, c.alphabet);
-      console.log(`client chart, ${c.name}: ${r.paths} simple paths checked (${r.vertices} vertices, ${r.edges} transitions, ${c.alphabet.length} symbolic events, longest path ${r.longest})`);
+      console.log(
+        `client chart, ${c.name}: ${r.paths} simple paths checked (${r.vertices} vertices, ${r.edges} transitions, ${c.alphabet.length} symbolic events, longest path ${r.longest})`,
+      );
       expect(r.violations).toEqual([]);
       // Not vacuous: the honest runs really connect, and the one with a ticket really resumes (also after a retry).
       expect(r.reached).toContain('connected');
@@ -40,7 +42,9 @@ describe('every simple path of the statecharts keeps properties 1-7', () => {
   it('holds on every path of the server chart, for each server configuration', () => {
     for (const c of material.serverCases) {
       const r = exploreChart('server', c.machine, c.input, c.alphabet);
-      console.log(`server chart, ${c.name}: ${r.paths} simple paths checked (${r.vertices} vertices, ${r.edges} transitions, ${c.alphabet.length} symbolic events, longest path ${r.longest})`);
+      console.log(
+        `server chart, ${c.name}: ${r.paths} simple paths checked (${r.vertices} vertices, ${r.edges} transitions, ${c.alphabet.length} symbolic events, longest path ${r.longest})`,
+      );
       expect(r.violations).toEqual([]);
       const cfg = c.input.config;
       if (cfg.cipherSuites.every((s) => s === 0x1302)) {

@@ -7,10 +7,10 @@
  * limit, unusable tickets), the connection completed without resuming.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ALERT_TABLE } from './support/alerts.js';
 import { KNOWN_ATTACKS } from './model/known-attacks.js';
 import { runWorld } from './model/run.js';
-import { identities, type Identities } from './support/identities.js';
+import { ALERT_TABLE } from './support/alerts.js';
+import { type Identities, identities } from './support/identities.js';
 
 let ids: Identities;
 beforeAll(async () => {
@@ -38,7 +38,8 @@ describe('known attacks from the literature are refused with the exact alert', (
       } else {
         // Tolerated by design: the last connection completed, and never on a ticket it must not use.
         expect([last.client.state, last.server.state], summary).not.toContain('failed');
-        if (last.options.clientVariant === 'pskKeOnly' || attack.name.includes('ticket')) expect(last.server.context.resumed, summary).toBe(false);
+        if (last.options.clientVariant === 'pskKeOnly' || attack.name.includes('ticket'))
+          expect(last.server.context.resumed, summary).toBe(false);
       }
       expect(last.exceptions).toEqual([]);
     }, 30_000);

@@ -9,16 +9,26 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { suiteInfo } from '../crypto/suites.js';
 import type { ClientContext } from '../machines/client/context.js';
 import type { ServerContext } from '../machines/server/context.js';
-import { suiteInfo } from '../crypto/suites.js';
 import { arbTicketVariant } from './arbitraries/tickets.js';
+import { fcParameters, timeoutFor } from './settings.js';
 import { checkClientStep, checkServerStep, type LabelledEvent } from './support/chart-checks.js';
 import { identities } from './support/identities.js';
 import { buildMaterial, type ChartCase, type Material } from './support/material.js';
-import { eventForRaw, startClient, startServer, stateOf, step, type AnyChart, type ClientChart, type ServerChart, type Snapshot } from './support/pure.js';
+import {
+  type AnyChart,
+  type ClientChart,
+  eventForRaw,
+  type ServerChart,
+  type Snapshot,
+  startClient,
+  startServer,
+  stateOf,
+  step,
+} from './support/pure.js';
 import { flipBit } from './support/records.js';
-import { fcParameters, timeoutFor } from './settings.js';
 
 let material: Material;
 beforeAll(async () => {
@@ -64,7 +74,8 @@ function fold(all: Case[], run: Run, afterFinal = false): string[] {
   const scenario = c.scenarios[run.scenario] ?? c.scenarios[0];
   const events: LabelledEvent[] = [...(scenario?.events ?? []).slice(0, run.cut), ...run.tail.map((i) => c.alphabet[i] as LabelledEvent)];
   const flipAt = run.flip && events.length > 0 ? run.flip.at % events.length : -1;
-  let s: Snapshot = side === 'client' ? startClient(c.machine as ClientChart, c.input as never) : startServer(c.machine as ServerChart, c.input as never);
+  let s: Snapshot =
+    side === 'client' ? startClient(c.machine as ClientChart, c.input as never) : startServer(c.machine as ServerChart, c.input as never);
   const path: string[] = [];
   const out: string[] = [];
   let tainted = false;
@@ -94,7 +105,8 @@ function fold(all: Case[], run: Run, afterFinal = false): string[] {
         : checkServerStep(s as never, le, r.snapshot as never, r.thrown);
     s = r.snapshot;
     if (altered && before !== 'connected' && stateOf(s) !== 'failed') tainted = true;
-    if (tainted && stateOf(s) === 'connected' && before !== 'connected') v.push('connected although a message of its transcript was altered in flight');
+    if (tainted && stateOf(s) === 'connected' && before !== 'connected')
+      v.push('connected although a message of its transcript was altered in flight');
     if (v.length > 0) out.push(`${c.name}: ${v.join('; ')}\n    path: ${path.join(' → ')}`);
     if (r.thrown !== undefined) break;
   }
@@ -102,21 +114,25 @@ function fold(all: Case[], run: Run, afterFinal = false): string[] {
 }
 
 describe('the pure statecharts folded over generated event sequences', () => {
-  it('keep properties 1-7 after every event, whatever the order, origin or integrity of the messages', () => {
-    const all = cases();
-    fc.assert(
-      fc.property(arbRun(all), (run) => {
-        expect(fold(all, run)).toEqual([]);
-      }),
-      fcParameters(200, 5000),
-    );
-  }, timeoutFor(200, 5000, 20));
+  it(
+    'keep properties 1-7 after every event, whatever the order, origin or integrity of the messages',
+    () => {
+      const all = cases();
+      fc.assert(
+        fc.property(arbRun(all), (run) => {
+          expect(fold(all, run)).toEqual([]);
+        }),
+        fcParameters(200, 5000),
+      );
+    },
+    timeoutFor(200, 5000, 20),
+  );
 
-  it('never reach connected after an altered message, over the honest scenarios with one bit flipped', () => {
-    const all = cases();
-    const honestWithFlip = fc
-      .integer({ min: 0, max: all.length - 1 })
-      .chain((ci) =>
+  it(
+    'never reach connected after an altered message, over the honest scenarios with one bit flipped',
+    () => {
+      const all = cases();
+      const honestWithFlip = fc.integer({ min: 0, max: all.length - 1 }).chain((ci) =>
         fc.record({
           ci: fc.constant(ci),
           scenario: fc.nat((all[ci] as Case).c.scenarios.length - 1),
@@ -125,55 +141,73 @@ describe('the pure statecharts folded over generated event sequences', () => {
           flip: fc.record({ at: fc.nat(40), bit: fc.nat(1 << 20) }),
         }),
       );
-    fc.assert(
-      fc.property(honestWithFlip, (run) => {
-        expect(fold(all, run)).toEqual([]);
-      }),
-      fcParameters(150, 4000),
-    );
-  }, timeoutFor(150, 4000, 20));
+      fc.assert(
+        fc.property(honestWithFlip, (run) => {
+          expect(fold(all, run)).toEqual([]);
+        }),
+        fcParameters(150, 4000),
+      );
+    },
+    timeoutFor(150, 4000, 20),
+  );
 
-  it('never resume on a ticket that is unknown, expired, not yet valid, for another name or with a zero lifetime', () => {
-    // The server charts of the material, each fed the honest resumption of its scenario with the ticket swapped.
-    const targets = material.serverCases.filter((c) => c.scenarios.some((s) => s.name === 'resumed'));
-    const arb = fc.integer({ min: 0, max: targets.length - 1 }).chain((i) =>
-      fc.tuple(fc.constant(i), arbTicketVariant(material.ticketState, (targets[i] as (typeof targets)[number]).input.env.now(), 'localhost')),
-    );
-    fc.assert(
-      fc.property(arb, ([i, variant]) => {
-        const c = targets[i] as (typeof targets)[number];
-        const events = (c.scenarios.find((s) => s.name === 'resumed')?.events ?? []).map((le) =>
-          le.event.type === 'recv.ClientHello' && le.event.tickets.length > 0 ? { ...le, event: { ...le.event, tickets: [variant.state] } } : le,
+  it(
+    'never resume on a ticket that is unknown, expired, not yet valid, for another name or with a zero lifetime',
+    () => {
+      // The server charts of the material, each fed the honest resumption of its scenario with the ticket swapped.
+      const targets = material.serverCases.filter((c) => c.scenarios.some((s) => s.name === 'resumed'));
+      const arb = fc
+        .integer({ min: 0, max: targets.length - 1 })
+        .chain((i) =>
+          fc.tuple(
+            fc.constant(i),
+            arbTicketVariant(material.ticketState, (targets[i] as (typeof targets)[number]).input.env.now(), 'localhost'),
+          ),
         );
-        let s = startServer(c.machine, c.input);
-        const out: string[] = [];
-        for (const le of events) {
-          if (s.status !== 'active') break;
-          const r = step(c.machine, s, le.event);
-          out.push(...checkServerStep(s, le, r.snapshot, r.thrown));
-          s = r.snapshot;
-        }
-        expect(out).toEqual([]);
-        // Honest offers of a usable ticket resume (suite kept or same hash); nothing else does. After a
-        // retry, a ticket that steers the suite elsewhere changes the HelloRetryRequest, so the recorded
-        // second ClientHello's binder no longer matches and the server refuses it (decrypt_error).
-        const hashOk = c.input.config.cipherSuites.some((x) => suiteInfo(x)?.hash === suiteInfo(material.ticketState.suite)?.hash);
-        const retrySteered = c.input.config.forceHelloRetry && variant.state !== undefined && variant.state.suite !== material.ticketState.suite;
-        expect((s.context as ServerContext).resumed, `${c.name}, ${variant.label}`).toBe(variant.resumable && hashOk && !retrySteered);
-      }),
-      fcParameters(100, 3000),
-    );
-  }, timeoutFor(100, 3000, 30));
+      fc.assert(
+        fc.property(arb, ([i, variant]) => {
+          const c = targets[i] as (typeof targets)[number];
+          const events = (c.scenarios.find((s) => s.name === 'resumed')?.events ?? []).map((le) =>
+            le.event.type === 'recv.ClientHello' && le.event.tickets.length > 0
+              ? { ...le, event: { ...le.event, tickets: [variant.state] } }
+              : le,
+          );
+          let s = startServer(c.machine, c.input);
+          const out: string[] = [];
+          for (const le of events) {
+            if (s.status !== 'active') break;
+            const r = step(c.machine, s, le.event);
+            out.push(...checkServerStep(s, le, r.snapshot, r.thrown));
+            s = r.snapshot;
+          }
+          expect(out).toEqual([]);
+          // Honest offers of a usable ticket resume (suite kept or same hash); nothing else does. After a
+          // retry, a ticket that steers the suite elsewhere changes the HelloRetryRequest, so the recorded
+          // second ClientHello's binder no longer matches and the server refuses it (decrypt_error).
+          const hashOk = c.input.config.cipherSuites.some((x) => suiteInfo(x)?.hash === suiteInfo(material.ticketState.suite)?.hash);
+          const retrySteered =
+            c.input.config.forceHelloRetry && variant.state !== undefined && variant.state.suite !== material.ticketState.suite;
+          expect((s.context as ServerContext).resumed, `${c.name}, ${variant.label}`).toBe(variant.resumable && hashOk && !retrySteered);
+        }),
+        fcParameters(100, 3000),
+      );
+    },
+    timeoutFor(100, 3000, 30),
+  );
 
-  it('treat failed and closed as absorbing: no event takes a chart out of a final state', () => {
-    // DESIGN: "Failed is final." The engine stops its actor there, but the chart itself must
-    // not depend on that: a persisted snapshot or a pure transition() must stay final too.
-    const all = cases();
-    fc.assert(
-      fc.property(arbRun(all), (run) => {
-        expect(fold(all, run, true)).toEqual([]);
-      }),
-      fcParameters(100, 2000),
-    );
-  }, timeoutFor(100, 2000, 20));
+  it(
+    'treat failed and closed as absorbing: no event takes a chart out of a final state',
+    () => {
+      // DESIGN: "Failed is final." The engine stops its actor there, but the chart itself must
+      // not depend on that: a persisted snapshot or a pure transition() must stay final too.
+      const all = cases();
+      fc.assert(
+        fc.property(arbRun(all), (run) => {
+          expect(fold(all, run, true)).toEqual([]);
+        }),
+        fcParameters(100, 2000),
+      );
+    },
+    timeoutFor(100, 2000, 20),
+  );
 });

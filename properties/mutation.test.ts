@@ -13,7 +13,7 @@ import { PropertyViolation } from './model/commands/common.js';
 import { KNOWN_ATTACKS } from './model/known-attacks.js';
 import { runWorld } from './model/run.js';
 import { firstViolation } from './support/graph.js';
-import { identities, type Identities } from './support/identities.js';
+import { type Identities, identities } from './support/identities.js';
 import { buildMaterial, type Material } from './support/material.js';
 
 let ids: Identities;
@@ -63,7 +63,9 @@ describe('the mutation gate: every crypto guard is needed', () => {
       const mutant = clientMachine.provide({ guards: { [guard]: () => value } });
       const pure = material.clientCases.map((c) => firstViolation('client', mutant, c.input, c.alphabet)).find((v) => v !== undefined);
       const engine = await engineCounterexample('client', guard, { clientMachine: mutant });
-      console.log(`client mutant ${guard} → ${value}\n  level (a): ${pure ?? 'survived'}\n  level (b): ${engine.join('\n             ') || 'survived'}`);
+      console.log(
+        `client mutant ${guard} → ${value}\n  level (a): ${pure ?? 'survived'}\n  level (b): ${engine.join('\n             ') || 'survived'}`,
+      );
       expect(pure, 'level (a) found no counterexample').toBeDefined();
       expect(engine, 'level (b) found no counterexample').not.toEqual([]);
     }, 60_000);
@@ -74,7 +76,9 @@ describe('the mutation gate: every crypto guard is needed', () => {
       const mutant = serverMachine.provide({ guards: { [guard]: () => value } });
       const pure = material.serverCases.map((c) => firstViolation('server', mutant, c.input, c.alphabet)).find((v) => v !== undefined);
       const engine = await engineCounterexample('server', guard, { serverMachine: mutant });
-      console.log(`server mutant ${guard} → ${value}\n  level (a): ${pure ?? 'survived'}\n  level (b): ${engine.join('\n             ') || 'survived'}`);
+      console.log(
+        `server mutant ${guard} → ${value}\n  level (a): ${pure ?? 'survived'}\n  level (b): ${engine.join('\n             ') || 'survived'}`,
+      );
       expect(pure, 'level (a) found no counterexample').toBeDefined();
       expect(engine, 'level (b) found no counterexample').not.toEqual([]);
     }, 60_000);

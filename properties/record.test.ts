@@ -8,17 +8,18 @@
  * - the way a byte stream is cut into chunks never changes the records, or
  *   the handshake messages, that come out.
  */
-import { describe, expect, it } from 'vitest';
+
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
 import type { SuiteInfo } from '../crypto/suites.js';
-import type { AlertName } from '../wire/alerts.js';
-import { LEGAL_MAX_HANDSHAKE_BODY } from '../wire/limits.js';
+import { PROVIDER_CASES } from '../crypto/testing/providers.js';
 import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RecordReader, type TlsRecord } from '../record/framing.js';
-import { RecordLayer, type RecordItem } from '../record/layer.js';
+import { type RecordItem, RecordLayer } from '../record/layer.js';
 import { RecordDeprotector, RecordProtector, type TrafficKeys } from '../record/protection.js';
 import { ALL_SUITES, drain, handshakeMessage, plaintextRecord, splitAt } from '../record/testing/support.js';
-import { PROVIDER_CASES } from '../crypto/testing/providers.js';
+import type { AlertName } from '../wire/alerts.js';
+import { LEGAL_MAX_HANDSHAKE_BODY } from '../wire/limits.js';
 
 describe.each(PROVIDER_CASES)('record-layer properties on the $name provider', ({ provider }) => {
   /** Byte equality without the cost of a deep structural diff on 16 KiB arrays. */
@@ -26,7 +27,9 @@ describe.each(PROVIDER_CASES)('record-layer properties on the $name provider', (
     expect(actual).toBeInstanceOf(Uint8Array);
     const a = actual as Uint8Array;
     expect(a.length).toBe(expected.length);
-    expect(Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.length))).toBe(true);
+    expect(Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(expected.buffer, expected.byteOffset, expected.length))).toBe(
+      true,
+    );
   }
 
   const numRuns = Number(process.env.FC_NUM_RUNS ?? (process.env.TLSCHART_DEEP ? 2000 : 100));
@@ -65,7 +68,12 @@ describe.each(PROVIDER_CASES)('record-layer properties on the $name provider', (
     it('unprotect(protect(type, content, padding)) gives back the type, the content and the padding length for every suite', () => {
       const arbCase = arbSuite.chain((suite) =>
         fc
-          .record({ keys: arbKeys(suite), type: fc.integer({ min: 1, max: 255 }), content: arbContent(MAX_PLAINTEXT_LENGTH), records: fc.integer({ min: 1, max: 3 }) })
+          .record({
+            keys: arbKeys(suite),
+            type: fc.integer({ min: 1, max: 255 }),
+            content: arbContent(MAX_PLAINTEXT_LENGTH),
+            records: fc.integer({ min: 1, max: 3 }),
+          })
           .chain((c) =>
             fc.record({
               suite: fc.constant(suite),
@@ -167,7 +175,9 @@ describe.each(PROVIDER_CASES)('record-layer properties on the $name provider', (
       fc.uint8Array({ minLength: 2, maxLength: 2 }).map((b) => plaintextRecord(21, b)),
       fc.uint8Array({ minLength: 1, maxLength: 600 }).map((b) => plaintextRecord(22, b)),
       arbContent(MAX_CIPHERTEXT_LENGTH).map((b) => plaintextRecord(23, b)),
-      fc.tuple(fc.integer({ min: 0x0300, max: 0x03ff }), fc.uint8Array({ minLength: 1, maxLength: 50 })).map(([v, b]) => plaintextRecord(22, b, v)),
+      fc
+        .tuple(fc.integer({ min: 0x0300, max: 0x03ff }), fc.uint8Array({ minLength: 1, maxLength: 50 }))
+        .map(([v, b]) => plaintextRecord(22, b, v)),
     );
 
     function readChunks(chunks: readonly Uint8Array[]): TlsRecord[] {
@@ -186,21 +196,25 @@ describe.each(PROVIDER_CASES)('record-layer properties on the $name provider', (
 
     it('any chunking of a byte stream yields the same records', () => {
       fc.assert(
-        fc.property(fc.array(arbPlaintextRecord, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 40 }), (recs, cutSeeds) => {
-          const stream = concat(...recs);
-          const cuts = cutSeeds.map((s) => s % (stream.length + 1));
-          const whole = readChunks([stream]);
-          const chunked = readChunks(splitAt(stream, cuts));
-          expect(whole.length).toBe(recs.length);
-          expect(chunked.length).toBe(recs.length);
-          recs.forEach((rec, i) => {
-            const w = whole[i] as TlsRecord;
-            const c = chunked[i] as TlsRecord;
-            expectSameBytes(concat(w.header, w.fragment), rec);
-            expectSameBytes(concat(c.header, c.fragment), rec);
-            expect([c.contentType, c.legacyVersion]).toEqual([w.contentType, w.legacyVersion]);
-          });
-        }),
+        fc.property(
+          fc.array(arbPlaintextRecord, { minLength: 1, maxLength: 8 }),
+          fc.array(fc.nat(), { maxLength: 40 }),
+          (recs, cutSeeds) => {
+            const stream = concat(...recs);
+            const cuts = cutSeeds.map((s) => s % (stream.length + 1));
+            const whole = readChunks([stream]);
+            const chunked = readChunks(splitAt(stream, cuts));
+            expect(whole.length).toBe(recs.length);
+            expect(chunked.length).toBe(recs.length);
+            recs.forEach((rec, i) => {
+              const w = whole[i] as TlsRecord;
+              const c = chunked[i] as TlsRecord;
+              expectSameBytes(concat(w.header, w.fragment), rec);
+              expectSameBytes(concat(c.header, c.fragment), rec);
+              expect([c.contentType, c.legacyVersion]).toEqual([w.contentType, w.legacyVersion]);
+            });
+          },
+        ),
         params,
       );
     });
@@ -226,7 +240,10 @@ describe.each(PROVIDER_CASES)('record-layer properties on the $name provider', (
             }
             const stream = concat(...messages.map((m) => writer.writeHandshake(m)));
             const items: RecordItem[] = [];
-            for (const chunk of splitAt(stream, cutSeeds.map((s) => s % (stream.length + 1)))) {
+            for (const chunk of splitAt(
+              stream,
+              cutSeeds.map((s) => s % (stream.length + 1)),
+            )) {
               reader.receive(chunk);
               items.push(...drain(reader));
             }

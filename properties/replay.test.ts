@@ -8,19 +8,25 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseTrace, serializeTrace } from '../traces/format.js';
+import { checkTrace } from '../traces/monitor.js';
+import { TraceCollector } from '../traces/recorder.js';
 import { CompleteHandshakeCommand } from './model/commands/complete-handshake.js';
+import { ConnectCommand } from './model/commands/connect.js';
 import { FlipBitCommand } from './model/commands/flip-bit.js';
+import { ForceHelloRetryCommand } from './model/commands/force-hello-retry.js';
 import { ReconnectWithTicketCommand } from './model/commands/reconnect-with-ticket.js';
 import { WriteDataCommand } from './model/commands/write-data.js';
-import { ConnectCommand } from './model/commands/connect.js';
-import { ForceHelloRetryCommand } from './model/commands/force-hello-retry.js';
 import { KNOWN_ATTACKS, knownSetup } from './model/known-attacks.js';
 import { runWorld } from './model/run.js';
-import { checkTrace } from '../traces/monitor.js';
-import { parseTrace, serializeTrace } from '../traces/format.js';
-import { TraceCollector } from '../traces/recorder.js';
-import { COUNTEREXAMPLE_DIR, describeWorld, readCounterexample, replayCounterexample, type CounterexampleFile } from './support/counterexample.js';
-import { identities, type Identities } from './support/identities.js';
+import {
+  COUNTEREXAMPLE_DIR,
+  type CounterexampleFile,
+  describeWorld,
+  readCounterexample,
+  replayCounterexample,
+} from './support/counterexample.js';
+import { type Identities, identities } from './support/identities.js';
 
 let ids: Identities;
 beforeAll(async () => {

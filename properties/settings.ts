@@ -12,7 +12,7 @@
  * this folder together stays well under a minute on two cores; deep runs are
  * for CI jobs and for hunting.
  */
-import fc from 'fast-check';
+import type fc from 'fast-check';
 
 const env = process.env;
 

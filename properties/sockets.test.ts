@@ -9,24 +9,27 @@
  * may hang: every connection ends (connected, failed or closed) in bounded
  * time.
  */
-import { createServer as netServer, connect as netConnect, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, type Server as NetServer, connect as netConnect, createServer as netServer, type Socket } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex } from '../crypto/bytes.js';
 import { FinishedVerified } from '../crypto/witness.js';
-import { findExtension } from '../wire/extensions.js';
-import { decodeHandshake } from '../wire/handshake.js';
 import { ClientConnection, ServerConnection, type TraceEntry } from '../engine/connection.js';
 import { connect, createServer, type Server, type TLSSocket } from '../net/index.js';
 import type { AlertName } from '../wire/alerts.js';
+import { findExtension } from '../wire/extensions.js';
+import { decodeHandshake } from '../wire/handshake.js';
 import { checkSession } from './model/invariants.js';
 import type { Session } from './model/world.js';
-import { allowedAlerts, type AttackKind } from './support/alerts.js';
-import { identities, type Identities } from './support/identities.js';
 import { fcParameters, timeoutFor } from './settings.js';
+import { type AttackKind, allowedAlerts } from './support/alerts.js';
+import { type Identities, identities } from './support/identities.js';
 
 type Dir = 'toServer' | 'toClient';
-type Attack = { kind: 'none' } | { kind: 'flip'; dir: Dir; offset: number; bit: number } | { kind: 'cut'; dir: Dir; offset: number; length: number };
+type Attack =
+  | { kind: 'none' }
+  | { kind: 'flip'; dir: Dir; offset: number; bit: number }
+  | { kind: 'cut'; dir: Dir; offset: number; length: number };
 
 interface Observed {
   conn: TLSSocket['engine'];
@@ -66,7 +69,10 @@ class RecordFollower {
 }
 
 /** A TCP proxy that forwards both ways and applies one attack. */
-async function mitm(targetPort: number, attack: Attack): Promise<{ port: number; close: () => Promise<void>; applied: AttackKind | undefined }> {
+async function mitm(
+  targetPort: number,
+  attack: Attack,
+): Promise<{ port: number; close: () => Promise<void>; applied: AttackKind | undefined }> {
   const state: { applied: AttackKind | undefined } = { applied: undefined };
   const sockets = new Set<Socket>();
   const server: NetServer = netServer((client) => {
@@ -147,7 +153,11 @@ beforeAll(async () => {
     const o = serverSide.get(socket);
     socket.on('data', (d: Buffer) => {
       const conn = socket.engine;
-      o?.data.push({ bytes: new Uint8Array(d), state: conn?.state ?? '?', witness: conn instanceof ServerConnection && conn.context.clientFinished instanceof FinishedVerified });
+      o?.data.push({
+        bytes: new Uint8Array(d),
+        state: conn?.state ?? '?',
+        witness: conn instanceof ServerConnection && conn.context.clientFinished instanceof FinishedVerified,
+      });
       if (!socket.writableEnded) socket.write(d); // echo
     });
     socket.on('error', () => undefined);
@@ -172,13 +182,26 @@ interface Outcome {
 }
 
 /** One client connection through the proxy; resolves when it has ended one way or another. */
-async function connectOnce(attack: Attack, session: Buffer | undefined, payload: string, crypto: 'node' | 'noble' = 'node'): Promise<Outcome & { applied: AttackKind | undefined }> {
+async function connectOnce(
+  attack: Attack,
+  session: Buffer | undefined,
+  payload: string,
+  crypto: 'node' | 'noble' = 'node',
+): Promise<Outcome & { applied: AttackKind | undefined }> {
   const proxy = await mitm(serverPort, attack);
   const before = new Set(serverSide.keys());
   const observed: Observed = { conn: undefined, trace: [], data: [] };
   const sessions: Buffer[] = [];
   let echoed = '';
-  const socket = connect({ host: '127.0.0.1', port: proxy.port, servername: 'localhost', ca: ids.server.certPem, crypto, ...(session ? { session } : {}), trace: (e) => observed.trace.push(e) });
+  const socket = connect({
+    host: '127.0.0.1',
+    port: proxy.port,
+    servername: 'localhost',
+    ca: ids.server.certPem,
+    crypto,
+    ...(session ? { session } : {}),
+    trace: (e) => observed.trace.push(e),
+  });
   observed.conn = socket.engine;
   socket.on('session', (s: Buffer) => sessions.push(s));
   const result = await new Promise<Pick<Outcome, 'connected' | 'resumed' | 'error'>>((resolve) => {
@@ -189,8 +212,13 @@ async function connectOnce(attack: Attack, session: Buffer | undefined, payload:
       // server's handshake timeout (1.5 s) must have ended it.
       const serverSockets = [...serverSide.keys()].filter((k) => !before.has(k));
       const stuck = serverSockets.filter((k) => !k.secured && !k.destroyed);
-      const why = attack.kind === 'none' ? 'an untouched connection' : stuck.length > 0 ? 'a handshake the server did not time out' : undefined;
-      resolve({ connected, resumed: socket.isSessionReused(), error: why ? { alert: `HANG: ${why} was still open after 3 s` } : { alert: 'stalled after the handshake' } });
+      const why =
+        attack.kind === 'none' ? 'an untouched connection' : stuck.length > 0 ? 'a handshake the server did not time out' : undefined;
+      resolve({
+        connected,
+        resumed: socket.isSessionReused(),
+        error: why ? { alert: `HANG: ${why} was still open after 3 s` } : { alert: 'stalled after the handshake' },
+      });
     }, 3000);
     socket.on('secureConnect', () => {
       connected = true;
@@ -198,7 +226,11 @@ async function connectOnce(attack: Attack, session: Buffer | undefined, payload:
     });
     socket.on('data', (d: Buffer) => {
       const conn = socket.engine;
-      observed.data.push({ bytes: new Uint8Array(d), state: conn?.state ?? '?', witness: conn instanceof ClientConnection && conn.context.serverFinished instanceof FinishedVerified });
+      observed.data.push({
+        bytes: new Uint8Array(d),
+        state: conn?.state ?? '?',
+        witness: conn instanceof ClientConnection && conn.context.serverFinished instanceof FinishedVerified,
+      });
       echoed += d.toString();
       if (echoed.length >= payload.length) socket.end();
     });
@@ -248,7 +280,8 @@ function shares(trace: readonly TraceEntry[], name: 'client_hello' | 'server_hel
     const d = decodeHandshake(e.raw);
     if (!d.ok) continue;
     const m = d.value;
-    if (m.type === 'client_hello') for (const k of findExtension(m.extensions, 'key_share_client')?.shares ?? []) out.push(toHex(k.keyExchange));
+    if (m.type === 'client_hello')
+      for (const k of findExtension(m.extensions, 'key_share_client')?.shares ?? []) out.push(toHex(k.keyExchange));
     if (m.type === 'server_hello') {
       const k = findExtension(m.extensions, 'key_share_server');
       if (k) out.push(toHex(k.share.keyExchange));
@@ -259,54 +292,82 @@ function shares(trace: readonly TraceEntry[], name: 'client_hello' | 'server_hel
 
 const arbAttack: fc.Arbitrary<Attack> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'none' as const }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('flip' as const), dir: fc.constantFrom<Dir>('toServer', 'toClient'), offset: fc.nat(2500), bit: fc.nat(7) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('cut' as const), dir: fc.constantFrom<Dir>('toServer', 'toClient'), offset: fc.nat(2500), length: fc.integer({ min: 1, max: 300 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('flip' as const),
+      dir: fc.constantFrom<Dir>('toServer', 'toClient'),
+      offset: fc.nat(2500),
+      bit: fc.nat(7),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('cut' as const),
+      dir: fc.constantFrom<Dir>('toServer', 'toClient'),
+      offset: fc.nat(2500),
+      length: fc.integer({ min: 1, max: 300 }),
+    }),
+  },
 );
 
 describe('tlschart client and server over loopback sockets, through an attacker', () => {
-  it('connect, resume with a ticket, and under attack refuse with the table alert — never hanging (client on either provider, server on node:crypto)', async () => {
-    await fc.assert(
-      fc.asyncProperty(arbAttack, fc.boolean(), fc.string({ minLength: 1, maxLength: 40 }), fc.constantFrom('node' as const, 'noble' as const), async (attack, resume, payload, crypto) => {
-        let ticket: Buffer | undefined;
-        let first: Awaited<ReturnType<typeof connectOnce>> | undefined;
-        if (resume) {
-          first = await connectOnce({ kind: 'none' }, undefined, 'first', crypto);
-          expect(first.connected && first.echoed === 'first', 'the honest first connection').toBe(true);
-          expect(violations(first, [])).toEqual([]);
-          ticket = first.sessions[0];
-          expect(ticket).toBeDefined();
-        }
-        const o = await connectOnce(attack, ticket, payload, crypto);
-        if (first && o.resumed) {
-          // Property 2: the resumption used fresh (EC)DHE shares on both sides.
-          expect(shares(o.observed.trace, 'client_hello')).not.toEqual(shares(first.observed.trace, 'client_hello'));
-          expect(shares(o.serverObserved?.trace ?? [], 'server_hello')).not.toEqual(shares(first.serverObserved?.trace ?? [], 'server_hello'));
-          expect(shares(o.serverObserved?.trace ?? [], 'server_hello')).not.toEqual([]);
-        }
-        const attacks = o.applied ? [o.applied] : [];
-        expect(violations(o, attacks)).toEqual([]);
-        if (!o.applied) {
-          // Untouched: it connects, echoes, hands out tickets and resumes when it had one.
-          expect(o.connected).toBe(true);
-          expect(o.echoed).toBe(payload);
-          expect(o.resumed).toBe(resume);
-          expect(o.sessions.length).toBe(2);
-        } else if (o.error?.alert !== undefined && !o.error.alert.startsWith('stalled')) {
-          // A refusal the client saw: an alert the table allows for this attack (or the server's, relayed).
-          const allowed = allowedAlerts(attacks);
-          const sent = o.observed.conn?.error;
-          if (sent && !sent.remote) expect([...allowed]).toContain(sent.alert as AlertName);
-        }
-      }),
-      fcParameters(6, 80, {
-        examples: [
-          [{ kind: 'none' }, true, 'resumed', 'node'],
-          [{ kind: 'none' }, true, 'resumed', 'noble'],
-          [{ kind: 'flip', dir: 'toClient', offset: 200, bit: 3 }, false, 'flipped', 'node'],
-          [{ kind: 'cut', dir: 'toServer', offset: 10, length: 50 }, true, 'cut', 'noble'],
-          [{ kind: 'cut', dir: 'toClient', offset: 225, length: 177 }, true, 'stalled after the handshake', 'node'],
-        ],
-      }),
-    );
-  }, timeoutFor(9, 80, 4000));
+  it(
+    'connect, resume with a ticket, and under attack refuse with the table alert — never hanging (client on either provider, server on node:crypto)',
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          arbAttack,
+          fc.boolean(),
+          fc.string({ minLength: 1, maxLength: 40 }),
+          fc.constantFrom('node' as const, 'noble' as const),
+          async (attack, resume, payload, crypto) => {
+            let ticket: Buffer | undefined;
+            let first: Awaited<ReturnType<typeof connectOnce>> | undefined;
+            if (resume) {
+              first = await connectOnce({ kind: 'none' }, undefined, 'first', crypto);
+              expect(first.connected && first.echoed === 'first', 'the honest first connection').toBe(true);
+              expect(violations(first, [])).toEqual([]);
+              ticket = first.sessions[0];
+              expect(ticket).toBeDefined();
+            }
+            const o = await connectOnce(attack, ticket, payload, crypto);
+            if (first && o.resumed) {
+              // Property 2: the resumption used fresh (EC)DHE shares on both sides.
+              expect(shares(o.observed.trace, 'client_hello')).not.toEqual(shares(first.observed.trace, 'client_hello'));
+              expect(shares(o.serverObserved?.trace ?? [], 'server_hello')).not.toEqual(
+                shares(first.serverObserved?.trace ?? [], 'server_hello'),
+              );
+              expect(shares(o.serverObserved?.trace ?? [], 'server_hello')).not.toEqual([]);
+            }
+            const attacks = o.applied ? [o.applied] : [];
+            expect(violations(o, attacks)).toEqual([]);
+            if (!o.applied) {
+              // Untouched: it connects, echoes, hands out tickets and resumes when it had one.
+              expect(o.connected).toBe(true);
+              expect(o.echoed).toBe(payload);
+              expect(o.resumed).toBe(resume);
+              expect(o.sessions.length).toBe(2);
+            } else if (o.error?.alert !== undefined && !o.error.alert.startsWith('stalled')) {
+              // A refusal the client saw: an alert the table allows for this attack (or the server's, relayed).
+              const allowed = allowedAlerts(attacks);
+              const sent = o.observed.conn?.error;
+              if (sent && !sent.remote) expect([...allowed]).toContain(sent.alert as AlertName);
+            }
+          },
+        ),
+        fcParameters(6, 80, {
+          examples: [
+            [{ kind: 'none' }, true, 'resumed', 'node'],
+            [{ kind: 'none' }, true, 'resumed', 'noble'],
+            [{ kind: 'flip', dir: 'toClient', offset: 200, bit: 3 }, false, 'flipped', 'node'],
+            [{ kind: 'cut', dir: 'toServer', offset: 10, length: 50 }, true, 'cut', 'noble'],
+            [{ kind: 'cut', dir: 'toClient', offset: 225, length: 177 }, true, 'stalled after the handshake', 'node'],
+          ],
+        }),
+      );
+    },
+    timeoutFor(9, 80, 4000),
+  );
 });

@@ -8,8 +8,9 @@
  *
  * Quick by default; `npm run test:props` (TLSCHART_DEEP=1) or FC_NUM_RUNS for more.
  */
-import fc from 'fast-check';
+
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import { RedisTicketStore } from '../tickets/redis-store.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
-import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RecordReader, type ReadResult, type TlsRecord } from './framing.js';
+import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, type ReadResult, RecordReader, type TlsRecord } from './framing.js';
 import { counting, plaintextRecord } from './testing/support.js';
 
 function readAll(reader: RecordReader): ReadResult[] {

@@ -93,7 +93,11 @@ export function checkRecordHeader(contentType: number, legacyVersion: number, le
     );
   }
   if (length > maxLength) {
-    return new TlsError('record_overflow', 'RecordOverflow', `received a record of ${length} bytes (content type ${contentType}); the limit is ${maxLength}`);
+    return new TlsError(
+      'record_overflow',
+      'RecordOverflow',
+      `received a record of ${length} bytes (content type ${contentType}); the limit is ${maxLength}`,
+    );
   }
   if (length === 0 && (contentType === ContentType.handshake || contentType === ContentType.alert)) {
     const what = contentType === ContentType.handshake ? 'handshake' : 'alert';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
+import { PROVIDER_CASES } from '../crypto/testing/providers.js';
 import { TlsError } from '../wire/alerts.js';
 import { MAX_PLAINTEXT_LENGTH, recordHeader } from './framing.js';
-import { RecordLayer, type RecordItem } from './layer.js';
+import { type RecordItem, RecordLayer } from './layer.js';
 import { RecordProtector, recordNonce } from './protection.js';
 import * as rfc from './testing/rfc8448.js';
 import { counting, drain, handshakeMessage, plaintextRecord, randomKeys, splitAt, suiteNamed, thrown } from './testing/support.js';
-import { PROVIDER_CASES } from '../crypto/testing/providers.js';
 
 describe.each(PROVIDER_CASES)('the record layer on the $name provider', ({ provider }) => {
   const aes128 = suiteNamed('TLS_AES_128_GCM_SHA256');
@@ -23,7 +23,8 @@ describe.each(PROVIDER_CASES)('the record layer on the $name provider', ({ provi
 
   function handshakes(items: RecordItem[]): Uint8Array[] {
     return items.map((i) => {
-      if (i.kind !== 'handshake') throw new Error(`expected a handshake item, got ${i.kind}${i.kind === 'error' ? ` (${i.error.message})` : ''}`);
+      if (i.kind !== 'handshake')
+        throw new Error(`expected a handshake item, got ${i.kind}${i.kind === 'error' ? ` (${i.error.message})` : ''}`);
       return i.raw;
     });
   }
@@ -142,7 +143,10 @@ describe.each(PROVIDER_CASES)('the record layer on the $name provider', ({ provi
     it('accepts a ClientHello of the largest length RFC 8446 §4.1.2 allows (131396-byte body), across 9 plaintext records', () => {
       const layer = new RecordLayer({ provider: provider, role: 'server' });
       const hello = handshakeMessage(1, counting(131396));
-      const records = splitAt(hello, Array.from({ length: 8 }, (_, i) => (i + 1) * MAX_PLAINTEXT_LENGTH)).map((f) => plaintextRecord(22, f));
+      const records = splitAt(
+        hello,
+        Array.from({ length: 8 }, (_, i) => (i + 1) * MAX_PLAINTEXT_LENGTH),
+      ).map((f) => plaintextRecord(22, f));
       expect(records).toHaveLength(9);
       layer.receive(concat(...records));
       expect(handshakes(drain(layer))).toEqual([hello]);
@@ -164,7 +168,11 @@ describe.each(PROVIDER_CASES)('the record layer on the $name provider', ({ provi
     });
 
     it('refuses a KeyUpdate, Finished or EndOfEarlyData longer than its fields allow as soon as its header arrives', () => {
-      for (const [type, length] of [[24, 2], [20, 65], [5, 1]] as const) {
+      for (const [type, length] of [
+        [24, 2],
+        [20, 65],
+        [5, 1],
+      ] as const) {
         const layer = new RecordLayer({ provider: provider, role: 'server' });
         layer.receive(plaintextRecord(22, Uint8Array.of(type, 0, 0, length)));
         expect(errorOf(layer.next())).toMatchObject({ alert: 'decode_error', reason: 'HandshakeMessageTooLarge' });
@@ -172,7 +180,11 @@ describe.each(PROVIDER_CASES)('the record layer on the $name provider', ({ provi
     });
 
     it('accepts a handshake message split across maxHandshakeRecords records and refuses one split across one more', () => {
-      const split = (parts: number) => splitAt(msgB, Array.from({ length: parts - 1 }, (_, i) => (i + 1) * 10)).map((f) => plaintextRecord(22, f));
+      const split = (parts: number) =>
+        splitAt(
+          msgB,
+          Array.from({ length: parts - 1 }, (_, i) => (i + 1) * 10),
+        ).map((f) => plaintextRecord(22, f));
       const ok = new RecordLayer({ provider: provider, role: 'client', maxHandshakeRecords: 4 });
       ok.receive(concat(...split(4)));
       expect(handshakes(drain(ok))).toEqual([msgB]);
@@ -187,7 +199,14 @@ describe.each(PROVIDER_CASES)('the record layer on the $name provider', ({ provi
       const layer = new RecordLayer({ provider: provider, role: 'client', maxHandshakeRecords: 2 });
       // msgA alone; msgC whole plus the start of msgB; the rest of msgB; msgA again: no message spans more than 2 records.
       const [b1, b2] = splitAt(msgB, [250]);
-      layer.receive(concat(plaintextRecord(22, msgA), plaintextRecord(22, concat(msgC, b1 as Uint8Array)), plaintextRecord(22, b2 as Uint8Array), plaintextRecord(22, msgA)));
+      layer.receive(
+        concat(
+          plaintextRecord(22, msgA),
+          plaintextRecord(22, concat(msgC, b1 as Uint8Array)),
+          plaintextRecord(22, b2 as Uint8Array),
+          plaintextRecord(22, msgA),
+        ),
+      );
       expect(handshakes(drain(layer))).toEqual([msgA, msgC, msgB, msgA]);
     });
 
@@ -477,7 +496,9 @@ describe.each(PROVIDER_CASES)('the record layer on the $name provider', ({ provi
 
     it('writes a server first record with 0x0303 and honours an explicit initialRecordVersion', () => {
       expect(new RecordLayer({ provider: provider, role: 'server' }).writeHandshake(msgA)).toEqual(plaintextRecord(22, msgA, 0x0303));
-      expect(new RecordLayer({ provider: provider, role: 'client', initialRecordVersion: 0x0303 }).writeHandshake(msgA)).toEqual(plaintextRecord(22, msgA, 0x0303));
+      expect(new RecordLayer({ provider: provider, role: 'client', initialRecordVersion: 0x0303 }).writeHandshake(msgA)).toEqual(
+        plaintextRecord(22, msgA, 0x0303),
+      );
     });
 
     it('writes ChangeCipherSpec as the plaintext record 14 03 03 00 01 01 even with write keys', () => {

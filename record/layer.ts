@@ -16,16 +16,23 @@ import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
 import { handshakeMessageLimit, MAX_CLIENT_HELLO_MESSAGE } from '../wire/limits.js';
 import { ContentType, TLS12 } from '../wire/types.js';
-import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RECORD_HEADER_LENGTH, RecordReader, writeRecordHeader, type TlsRecord } from './framing.js';
+import {
+  MAX_CIPHERTEXT_LENGTH,
+  MAX_PLAINTEXT_LENGTH,
+  RECORD_HEADER_LENGTH,
+  RecordReader,
+  type TlsRecord,
+  writeRecordHeader,
+} from './framing.js';
 import { RecordDeprotector, RecordProtector, type TrafficKeys } from './protection.js';
 
 /** What `next()` hands to the engine. */
 export type RecordItem =
-  | { kind: 'handshake'; /** one complete handshake message with its 4-byte header */ raw: Uint8Array; encrypted: boolean }
+  | { kind: 'handshake' /** one complete handshake message with its 4-byte header */; raw: Uint8Array; encrypted: boolean }
   | { kind: 'alert'; level: number; description: number; encrypted: boolean }
   | { kind: 'application_data'; data: Uint8Array }
   | { kind: 'change_cipher_spec'; encrypted: false }
-  | { kind: 'early_data_skipped'; /** length of the dropped encrypted_record */ bytes: number }
+  | { kind: 'early_data_skipped' /** length of the dropped encrypted_record */; bytes: number }
   | { kind: 'error'; error: TlsError };
 
 /** Padding for protected records: a fixed length, or a function of the content type and content length. */
@@ -230,7 +237,8 @@ export class RecordLayer {
    * encrypted_record bytes in total is bad_record_mac.
    */
   skipEarlyData(limitBytes: number = DEFAULT_EARLY_DATA_SKIP_LIMIT): void {
-    if (!Number.isInteger(limitBytes) || limitBytes < 0) throw new RangeError(`limitBytes must be a non-negative integer, got ${limitBytes}`);
+    if (!Number.isInteger(limitBytes) || limitBytes < 0)
+      throw new RangeError(`limitBytes must be a non-negative integer, got ${limitBytes}`);
     this.skipping = true;
     this.skipLimit = limitBytes;
     this.skipped = 0;
@@ -285,7 +293,11 @@ export class RecordLayer {
   /** A record of another type while part of a handshake message is buffered (§5.1). */
   private interleaved(what: string): RecordItem {
     return this.die(
-      new TlsError('unexpected_message', 'InterleavedHandshake', `received ${what} in the middle of a handshake message split across records`),
+      new TlsError(
+        'unexpected_message',
+        'InterleavedHandshake',
+        `received ${what} in the middle of a handshake message split across records`,
+      ),
     );
   }
 
@@ -340,7 +352,13 @@ export class RecordLayer {
       // Always plaintext, before and after read keys (§5, middlebox compatibility D.4).
       if (this.handshakePending) return this.interleaved('a change_cipher_spec record');
       if (fragment.length !== 1 || fragment[0] !== 0x01) {
-        return this.die(new TlsError('unexpected_message', 'InvalidChangeCipherSpec', 'a change_cipher_spec record must hold exactly the single byte 0x01'));
+        return this.die(
+          new TlsError(
+            'unexpected_message',
+            'InvalidChangeCipherSpec',
+            'a change_cipher_spec record must hold exactly the single byte 0x01',
+          ),
+        );
       }
       return { kind: 'change_cipher_spec', encrypted: false };
     }
@@ -353,7 +371,9 @@ export class RecordLayer {
     }
     if (contentType !== ContentType.application_data) {
       const what = contentType === ContentType.handshake ? 'handshake' : 'alert';
-      return this.die(new TlsError('unexpected_message', 'UnprotectedRecord', `received a plaintext ${what} record after the read keys were set`));
+      return this.die(
+        new TlsError('unexpected_message', 'UnprotectedRecord', `received a plaintext ${what} record after the read keys were set`),
+      );
     }
     const opened = this.readProtection.unprotect(record.header, fragment);
     if (!opened.ok) {
@@ -368,7 +388,9 @@ export class RecordLayer {
     const { contentType, fragment } = record;
     if (contentType === ContentType.application_data) {
       if (this.skipping) return this.skipRecord(fragment.length);
-      return this.die(new TlsError('unexpected_message', 'UnprotectedApplicationData', 'received application_data before any read keys were set'));
+      return this.die(
+        new TlsError('unexpected_message', 'UnprotectedApplicationData', 'received application_data before any read keys were set'),
+      );
     }
     if (contentType === ContentType.handshake) this.skipping = false; // the client's next flight: early data is over
     return this.processContent(contentType, fragment, false);
@@ -401,21 +423,35 @@ export class RecordLayer {
           return this.die(new TlsError('unexpected_message', 'EmptyFragment', 'received a zero-length alert fragment'));
         }
         if (content.length !== 2) {
-          return this.die(new TlsError('decode_error', 'MalformedAlert', `an alert record must hold exactly 2 bytes, got ${content.length}`));
+          return this.die(
+            new TlsError('decode_error', 'MalformedAlert', `an alert record must hold exactly 2 bytes, got ${content.length}`),
+          );
         }
         return { kind: 'alert', level: content[0] as number, description: content[1] as number, encrypted };
       case ContentType.application_data:
         if (this.handshakePending) return this.interleaved('application data');
         if (content.length === 0 && ++this.emptyRecords > this.maxEmptyRecords) {
           return this.die(
-            new TlsError('unexpected_message', 'TooManyEmptyRecords', `received more than ${this.maxEmptyRecords} empty application_data records in a row`),
+            new TlsError(
+              'unexpected_message',
+              'TooManyEmptyRecords',
+              `received more than ${this.maxEmptyRecords} empty application_data records in a row`,
+            ),
           );
         }
         return { kind: 'application_data', data: content };
       case ContentType.change_cipher_spec:
-        return this.die(new TlsError('unexpected_message', 'ProtectedChangeCipherSpec', 'received a change_cipher_spec inside a protected record'));
+        return this.die(
+          new TlsError('unexpected_message', 'ProtectedChangeCipherSpec', 'received a change_cipher_spec inside a protected record'),
+        );
       default:
-        return this.die(new TlsError('unexpected_message', 'UnknownContentType', `received a protected record of unknown inner content type ${contentType}`));
+        return this.die(
+          new TlsError(
+            'unexpected_message',
+            'UnknownContentType',
+            `received a protected record of unknown inner content type ${contentType}`,
+          ),
+        );
     }
   }
 
@@ -423,7 +459,11 @@ export class RecordLayer {
     this.skipped += bytes;
     if (this.skipped > this.skipLimit) {
       return this.die(
-        new TlsError('bad_record_mac', 'EarlyDataLimitExceeded', `skipped ${this.skipped} bytes of undecryptable early data; the limit is ${this.skipLimit}`),
+        new TlsError(
+          'bad_record_mac',
+          'EarlyDataLimitExceeded',
+          `skipped ${this.skipped} bytes of undecryptable early data; the limit is ${this.skipLimit}`,
+        ),
       );
     }
     return { kind: 'early_data_skipped', bytes };
@@ -444,7 +484,10 @@ export class RecordLayer {
 
   /** One alert record; protected when write keys are set. */
   writeAlert(level: number, description: number): Uint8Array {
-    for (const [name, v] of [['level', level], ['description', description]] as const) {
+    for (const [name, v] of [
+      ['level', level],
+      ['description', description],
+    ] as const) {
       if (!Number.isInteger(v) || v < 0 || v > 255) throw new RangeError(`alert ${name} must be 0..255, got ${v}`);
     }
     return this.writeFragmented(ContentType.alert, Uint8Array.of(level, description), TLS12);
@@ -477,7 +520,9 @@ export class RecordLayer {
       offset += fragment.length;
       const padding = this.writeProtection ? this.paddingFor(contentType, fragment.length) : 0;
       fragments.push({ fragment, padding });
-      size += this.writeProtection ? this.writeProtection.protectedLength(fragment.length, padding) : RECORD_HEADER_LENGTH + fragment.length;
+      size += this.writeProtection
+        ? this.writeProtection.protectedLength(fragment.length, padding)
+        : RECORD_HEADER_LENGTH + fragment.length;
     } while (offset < data.length);
     const out = new Uint8Array(size);
     let at = 0;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
+import { PROVIDER_CASES } from '../crypto/testing/providers.js';
 import { TlsError } from '../wire/alerts.js';
 import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, recordHeader } from './framing.js';
 import { MAX_SEQUENCE_NUMBER, RecordDeprotector, RecordProtector, recordNonce, type TrafficKeys, type Unprotected } from './protection.js';
 import * as rfc from './testing/rfc8448.js';
 import { ALL_SUITES, counting, randomKeys, suiteNamed, thrown } from './testing/support.js';
-import { PROVIDER_CASES } from '../crypto/testing/providers.js';
 
 describe.each(PROVIDER_CASES)('record protection on the $name provider', ({ provider }) => {
   const aes128 = suiteNamed('TLS_AES_128_GCM_SHA256');
@@ -40,9 +40,9 @@ describe.each(PROVIDER_CASES)('record protection on the $name provider', ({ prov
       const iv = counting(12, 0x50);
       const seq = 0x0102030405060708n;
       const nonce = recordNonce(iv, seq);
-      const ivTail = BigInt('0x' + Buffer.from(iv.subarray(4)).toString('hex'));
+      const ivTail = BigInt(`0x${Buffer.from(iv.subarray(4)).toString('hex')}`);
       expect(nonce.subarray(0, 4)).toEqual(iv.subarray(0, 4));
-      expect(BigInt('0x' + Buffer.from(nonce.subarray(4)).toString('hex'))).toBe(ivTail ^ seq);
+      expect(BigInt(`0x${Buffer.from(nonce.subarray(4)).toString('hex')}`)).toBe(ivTail ^ seq);
     });
 
     it('refuses a sequence number beyond 2^64 - 1', () => {
@@ -158,7 +158,9 @@ describe.each(PROVIDER_CASES)('record protection on the $name provider', ({ prov
     it('keeps zero bytes at the end of the content that come before the content type', () => {
       const keys = randomKeys(aes128);
       const content = Uint8Array.of(1, 2, 0, 0, 0);
-      const r = opened(open(new RecordDeprotector(aes128, keys, provider), new RecordProtector(aes128, keys, provider).protect(23, content, 7)));
+      const r = opened(
+        open(new RecordDeprotector(aes128, keys, provider), new RecordProtector(aes128, keys, provider).protect(23, content, 7)),
+      );
       expect(r.content).toEqual(content);
       expect(r.paddingLength).toBe(7);
     });
@@ -201,7 +203,9 @@ describe.each(PROVIDER_CASES)('record protection on the $name provider', ({ prov
       const inner = concat(counting(MAX_PLAINTEXT_LENGTH), Uint8Array.of(23, 0));
       expect(failure(open(new RecordDeprotector(aes128, keys, provider), sealRawInner(keys, inner))).alert).toBe('record_overflow');
       const atLimit = concat(counting(MAX_PLAINTEXT_LENGTH), Uint8Array.of(23));
-      expect(opened(open(new RecordDeprotector(aes128, keys, provider), sealRawInner(keys, atLimit))).content.length).toBe(MAX_PLAINTEXT_LENGTH);
+      expect(opened(open(new RecordDeprotector(aes128, keys, provider), sealRawInner(keys, atLimit))).content.length).toBe(
+        MAX_PLAINTEXT_LENGTH,
+      );
     });
 
     it('rejects an encrypted_record longer than 2^14 + 256 with record_overflow', () => {

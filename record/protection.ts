@@ -13,10 +13,11 @@
  * A new RecordProtector / RecordDeprotector is made for every key change, so
  * the sequence number restarts at 0 with each epoch.
  */
-import type { AlertOf, AlertingReason } from '../wire/refusals.js';
+
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
+import type { AlertingReason, AlertOf } from '../wire/refusals.js';
 import { ContentType, TLS12 } from '../wire/types.js';
 import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RECORD_HEADER_LENGTH, writeRecordHeader } from './framing.js';
 
@@ -95,7 +96,6 @@ abstract class EpochState {
 
 /** Seals records for one write epoch. */
 export class RecordProtector extends EpochState {
-
   /**
    * Seal one record and return it whole (header and encrypted_record).
    *
@@ -124,12 +124,19 @@ export class RecordProtector extends EpochState {
     if (!Number.isInteger(contentType) || contentType < 1 || contentType > 255) {
       throw new RangeError(`inner content type must be 1..255, got ${contentType}`);
     }
-    if (!Number.isInteger(paddingLength) || paddingLength < 0) throw new RangeError(`padding length must be a non-negative integer, got ${paddingLength}`);
+    if (!Number.isInteger(paddingLength) || paddingLength < 0)
+      throw new RangeError(`padding length must be a non-negative integer, got ${paddingLength}`);
     if (content.length + paddingLength > MAX_PLAINTEXT_LENGTH) {
-      throw new RangeError(`content (${content.length}) plus padding (${paddingLength}) exceeds ${MAX_PLAINTEXT_LENGTH} bytes (RFC 8446 §5.4)`);
+      throw new RangeError(
+        `content (${content.length}) plus padding (${paddingLength}) exceeds ${MAX_PLAINTEXT_LENGTH} bytes (RFC 8446 §5.4)`,
+      );
     }
     if (this.seq > MAX_SEQUENCE_NUMBER) {
-      throw new TlsError('internal_error', 'SequenceNumberExhausted', 'the write sequence number would wrap; the keys must be updated first');
+      throw new TlsError(
+        'internal_error',
+        'SequenceNumberExhausted',
+        'the write sequence number would wrap; the keys must be updated first',
+      );
     }
     const length = this.protectedLength(content.length, paddingLength);
     if (offset < 0 || offset + length > out.length) throw new RangeError(`the record needs ${length} bytes at offset ${offset}`);
@@ -146,13 +153,10 @@ export class RecordProtector extends EpochState {
 }
 
 /** A record opened successfully, or why it was not. */
-export type Unprotected =
-  | { ok: true; contentType: number; content: Uint8Array; paddingLength: number }
-  | { ok: false; error: TlsError };
+export type Unprotected = { ok: true; contentType: number; content: Uint8Array; paddingLength: number } | { ok: false; error: TlsError };
 
 /** Opens records for one read epoch. */
 export class RecordDeprotector extends EpochState {
-
   /**
    * Open one TLSCiphertext given its received header (the AAD) and
    * encrypted_record. The sequence number advances only when the record
@@ -172,7 +176,11 @@ export class RecordDeprotector extends EpochState {
       return fail('unexpected_message', 'UnprotectedRecord', `expected a protected record (opaque type 23), got type ${header[0]}`);
     }
     if (encryptedRecord.length > MAX_CIPHERTEXT_LENGTH) {
-      return fail('record_overflow', 'RecordOverflow', `received a protected record of ${encryptedRecord.length} bytes; the limit is ${MAX_CIPHERTEXT_LENGTH}`);
+      return fail(
+        'record_overflow',
+        'RecordOverflow',
+        `received a protected record of ${encryptedRecord.length} bytes; the limit is ${MAX_CIPHERTEXT_LENGTH}`,
+      );
     }
     if (this.seq > MAX_SEQUENCE_NUMBER) {
       return fail('internal_error', 'SequenceNumberExhausted', 'the read sequence number would wrap; the peer did not update its keys');
@@ -183,7 +191,11 @@ export class RecordDeprotector extends EpochState {
     }
     this.seq += 1n;
     if (inner.length > MAX_INNER_PLAINTEXT_LENGTH) {
-      return fail('record_overflow', 'RecordOverflow', `decrypted a record of ${inner.length - 1} content and padding bytes; the limit is ${MAX_PLAINTEXT_LENGTH}`);
+      return fail(
+        'record_overflow',
+        'RecordOverflow',
+        `decrypted a record of ${inner.length - 1} content and padding bytes; the limit is ${MAX_PLAINTEXT_LENGTH}`,
+      );
     }
     // §5.4: the content type is the last non-zero byte; everything after it is padding.
     let i = inner.length - 1;

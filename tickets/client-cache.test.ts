@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { MemoryClientTicketCache, isKeepableLifetime } from './client-cache.js';
+import { describe, expect, it } from 'vitest';
+import { isKeepableLifetime, MemoryClientTicketCache } from './client-cache.js';
 import type { ClientSession } from './types.js';
 
 function session(over: Partial<ClientSession> = {}): ClientSession {
@@ -37,15 +37,7 @@ describe('MemoryClientTicketCache', () => {
   });
 
   it('judges lifetimes as RFC 8446 §4.6.1 allows them', () => {
-    expect([0, 1, 604800, 604801, -1, 1.5, Number.NaN].map(isKeepableLifetime)).toEqual([
-      false,
-      true,
-      true,
-      false,
-      false,
-      false,
-      false,
-    ]);
+    expect([0, 1, 604800, 604801, -1, 1.5, Number.NaN].map(isKeepableLifetime)).toEqual([false, true, true, false, false, false, false]);
   });
 
   it('returns the newest unexpired session, skipping and dropping expired ones', () => {

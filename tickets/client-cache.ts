@@ -3,7 +3,7 @@
  * once (RFC 8446 §C.4: clients SHOULD NOT reuse a ticket for multiple
  * connections, to keep connections unlinkable by passive observers).
  */
-import { MAX_TICKET_LIFETIME_S, type ClientSession, type ClientTicketCache } from './types.js';
+import { type ClientSession, type ClientTicketCache, MAX_TICKET_LIFETIME_S } from './types.js';
 
 export interface MemoryClientTicketCacheOptions {
   /** Most sessions kept per server name; the oldest received goes first. Default 8. */

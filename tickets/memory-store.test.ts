@@ -1,9 +1,9 @@
-import { describe, it, expect } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { MemoryTicketStore } from './memory-store.js';
-import type { ServerSessionState } from './types.js';
-import { describeTicketStoreContract } from './testing/contract.js';
+import { describe, expect, it } from 'vitest';
 import { makeIdentity, makePair } from '../engine/testing/pair.js';
+import { MemoryTicketStore } from './memory-store.js';
+import { describeTicketStoreContract } from './testing/contract.js';
+import type { ServerSessionState } from './types.js';
 
 const ticket = (): Uint8Array => new Uint8Array(randomBytes(32));
 

@@ -86,7 +86,8 @@ export class MemoryTicketStore implements TicketStore {
     const max = opts.maxEntries ?? DEFAULT_MAX_TICKETS;
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`MemoryTicketStore: maxEntries must be a positive integer, got ${max}`);
     const sweep = opts.sweepIntervalMs ?? 60_000;
-    if (!Number.isInteger(sweep) || sweep < 0) throw new RangeError(`MemoryTicketStore: sweepIntervalMs must be a non-negative integer, got ${sweep}`);
+    if (!Number.isInteger(sweep) || sweep < 0)
+      throw new RangeError(`MemoryTicketStore: sweepIntervalMs must be a non-negative integer, got ${sweep}`);
     this.#maxEntries = max;
     this.#now = opts.now ?? Date.now;
     this.#sweepIntervalMs = sweep;

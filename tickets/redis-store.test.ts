@@ -1,10 +1,10 @@
 import { afterAll, afterEach, describe, expect, it, type TestContext } from 'vitest';
 import { toHex } from '../crypto/bytes.js';
-import { freePort, requirePeer, startRedisServer, type Peer } from '../interop/peers.js';
+import { freePort, type Peer, requirePeer, startRedisServer } from '../interop/peers.js';
 import { parseRedisUrl, RedisTicketStore, type RedisTicketStoreOptions } from './redis-store.js';
 import { decodeServerSessionState, encodeServerSessionState } from './state-codec.js';
 import { describeTicketStoreContract, randomTicket, sampleState } from './testing/contract.js';
-import { adminClient, testRedis, uniquePrefix, type AdminClient } from './testing/redis.js';
+import { type AdminClient, adminClient, testRedis, uniquePrefix } from './testing/redis.js';
 
 const redis = testRedis();
 /** A Redis 6.0-like server: GETDEL unknown, so take must use MULTI/EXEC. */
@@ -179,9 +179,13 @@ describe('RedisTicketStore in Redis', () => {
     expect(await store.get(t)).toBeUndefined();
     expect(await store.take(t)).toBeUndefined();
     const u = randomTicket();
-    await expect(store.put(u, sampleState())).rejects.toThrow(/put failed \(StoreCallError: no answer within 100 ms\); the ticket is not sent/);
+    await expect(store.put(u, sampleState())).rejects.toThrow(
+      /put failed \(StoreCallError: no answer within 100 ms\); the ticket is not sent/,
+    );
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/get failed \(StoreCallError: no answer within 100 ms\); the ticket counts as unknown, the handshake goes on in full/);
+    expect(lines[0]).toMatch(
+      /get failed \(StoreCallError: no answer within 100 ms\); the ticket counts as unknown, the handshake goes on in full/,
+    );
 
     // Once Redis runs them, the commands sent before still take effect: the late take
     // removed t (no resumption from it, ever) and the late put stored u (never sent; its TTL ends it).
@@ -259,7 +263,14 @@ describe('parseRedisUrl', () => {
   });
 
   it('refuses other schemes, no host, a database that is not a number, a query', () => {
-    for (const bad of ['memory', 'http://127.0.0.1:6379', 'redis://', 'redis://h:6379/x', 'redis://h:6379/0?timeout=1', 'redis://h:99999']) {
+    for (const bad of [
+      'memory',
+      'http://127.0.0.1:6379',
+      'redis://',
+      'redis://h:6379/x',
+      'redis://h:6379/0?timeout=1',
+      'redis://h:99999',
+    ]) {
       expect(parseRedisUrl(bad), bad).toHaveProperty('error');
     }
   });

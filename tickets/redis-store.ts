@@ -112,7 +112,8 @@ export class RedisTicketStore implements TicketStore {
     const target = parseRedisUrl(opts.url);
     if ('error' in target) throw new TypeError(`RedisTicketStore: ${target.error}`);
     const timeoutMs = opts.timeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
-    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new RangeError(`RedisTicketStore: timeoutMs must be a positive integer, got ${timeoutMs}`);
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1)
+      throw new RangeError(`RedisTicketStore: timeoutMs must be a positive integer, got ${timeoutMs}`);
     const maxDelay = opts.maxReconnectDelayMs ?? 1000;
     const maxPending = opts.maxPendingCommands ?? 1000;
     this.prefix = opts.prefix ?? DEFAULT_TICKET_PREFIX;
@@ -192,7 +193,8 @@ export class RedisTicketStore implements TicketStore {
         return;
       }
       const reply = await this.#call(() => this.#client.set(key, value, { expiration: { type: 'PX', value: Math.ceil(ttlMs) } }));
-      if (reply === null || reply.toString() !== 'OK') throw new StoreCallError(`SET answered ${reply === null ? 'nil' : 'something else than OK'}`);
+      if (reply === null || reply.toString() !== 'OK')
+        throw new StoreCallError(`SET answered ${reply === null ? 'nil' : 'something else than OK'}`);
     } catch (e) {
       const err = new StoreCallError(`ticket store ${this.target}: put failed (${reason(e)}); the ticket is not sent`);
       this.#log.failure(err.message);
@@ -237,13 +239,17 @@ export class RedisTicketStore implements TicketStore {
     try {
       value = await this.#call(command);
     } catch (e) {
-      this.#log.failure(`ticket store ${this.target}: ${op} failed (${reason(e)}); the ticket counts as unknown, the handshake goes on in full`);
+      this.#log.failure(
+        `ticket store ${this.target}: ${op} failed (${reason(e)}); the ticket counts as unknown, the handshake goes on in full`,
+      );
       return undefined;
     }
     if (value === null) return undefined;
     const state = Buffer.isBuffer(value) ? decodeServerSessionState(new Uint8Array(value)) : undefined;
     if (state === undefined) {
-      this.#log.failure(`ticket store ${this.target}: an unreadable value under ${this.prefix}* (${Buffer.isBuffer(value) ? `${value.length} bytes` : typeof value}, not a TSS1 state); the ticket counts as unknown`);
+      this.#log.failure(
+        `ticket store ${this.target}: an unreadable value under ${this.prefix}* (${Buffer.isBuffer(value) ? `${value.length} bytes` : typeof value}, not a TSS1 state); the ticket counts as unknown`,
+      );
       return undefined;
     }
     return isServerStateExpired(state, this.#now()) ? undefined : state;

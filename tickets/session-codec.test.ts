@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { decodeClientSession, encodeClientSession } from './session-codec.js';
 import type { ClientSession } from './types.js';
 

@@ -1,6 +1,6 @@
-import { describe, it, expect } from 'vitest';
-import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { fcParameters } from '../properties/settings.js';
 import { decodeServerSessionState, encodeServerSessionState, STATE_MAGIC } from './state-codec.js';
 import type { ServerSessionState } from './types.js';

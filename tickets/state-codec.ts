@@ -20,7 +20,7 @@
  * bytes, a truncation or a trailing byte is `undefined` — to a store, an
  * unknown ticket. The PSK is secret: an encoded state is key material.
  */
-import { Reader, decodeWith } from '../wire/reader.js';
+import { decodeWith, type Reader } from '../wire/reader.js';
 import { Writer } from '../wire/writer.js';
 import { MAX_TICKET_LIFETIME_S, type ServerSessionState } from './types.js';
 

@@ -4,8 +4,9 @@
  * state and transition, and the SVG (Graphviz as WebAssembly, offline) has
  * one id per state for the viewer.
  */
-import { createMachine } from 'xstate';
+
 import { describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
 import { clientMachine } from '../machines/client/machine.js';
 import { serverMachine } from '../machines/server/machine.js';
 import { chartDot, chartJson, chartMermaid, chartModel, chartSvg } from './charts.js';

@@ -10,11 +10,12 @@
  *   so the SVG (rendered offline by @viz-js/viz, Graphviz compiled to
  *   WebAssembly) can be highlighted by the trace viewer.
  */
-import { isRefusalReason, REFUSALS, type RefusalReason } from '../wire/refusals.js';
+
 import { instance, type Viz } from '@viz-js/viz';
 import type { AnyStateMachine } from 'xstate';
 import { clientMachine } from '../machines/client/machine.js';
 import { serverMachine } from '../machines/server/machine.js';
+import { isRefusalReason, REFUSALS, type RefusalReason } from '../wire/refusals.js';
 
 export type ChartRole = 'client' | 'server';
 
@@ -68,14 +69,19 @@ export function chartModel(machine: AnyStateMachine): ChartModel {
     for (const [event, ts] of Object.entries(list)) {
       for (const t of ts) {
         const actions = (t.actions ?? []).map((a) => (typeof a === 'string' ? a : a.type));
-        const failAction = (t.actions ?? []).find((a): a is { type: string; params: Record<string, unknown> } => typeof a === 'object' && a.params !== undefined);
+        const failAction = (t.actions ?? []).find(
+          (a): a is { type: string; params: Record<string, unknown> } => typeof a === 'object' && a.params !== undefined,
+        );
         edges.push({
           source,
           target: targetName(t.target?.[0]),
           event,
           guard: typeof t.guard === 'string' ? t.guard : t.guard?.type,
           actions,
-          alert: failAction?.type === 'fail' && isRefusalReason(String(failAction.params['reason'])) ? (REFUSALS[failAction.params['reason'] as RefusalReason].alert ?? undefined) : undefined,
+          alert:
+            failAction?.type === 'fail' && isRefusalReason(String(failAction.params.reason))
+              ? (REFUSALS[failAction.params.reason as RefusalReason].alert ?? undefined)
+              : undefined,
         });
       }
     }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { chartExport, EXIT, traceCheck, traceRender, traceView, type CommandIo } from './cli-commands.js';
+import { type CommandIo, chartExport, EXIT, traceCheck, traceRender, traceView } from './cli-commands.js';
 import { parseTrace, serializeTrace } from './format.js';
 import { skipReceived } from './testing/mutate.js';
 
@@ -15,7 +15,16 @@ const goldenDir = fileURLToPath(new URL('./golden/', import.meta.url));
 const golden = (n: string) => join(goldenDir, `${n}.json`);
 
 function io(): CommandIo & { out: string; err: string } {
-  const r = { out: '', err: '', stdout: (t: string) => void (r.out += t), stderr: (t: string) => void (r.err += t) };
+  const r = {
+    out: '',
+    err: '',
+    stdout: (t: string) => {
+      r.out += t;
+    },
+    stderr: (t: string) => {
+      r.err += t;
+    },
+  };
   return r;
 }
 

@@ -16,7 +16,7 @@ import { basename, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chartDot, chartJson, chartMachine, chartMermaid, chartSvg } from './charts.js';
 import { loadTrace, serializeTrace, type Trace } from './format.js';
-import { importCapture, type ImportReport } from './import/index.js';
+import { type ImportReport, importCapture } from './import/index.js';
 import { checkTrace } from './monitor.js';
 import { negotiatedGroups, sequenceHtml, sequenceMermaid, sequenceSvg } from './sequence.js';
 import { viewerHtml } from './viewer.js';
@@ -140,7 +140,12 @@ type Parsed = { ok: true; values: Record<string, string | boolean | undefined>; 
 
 function parse(argv: string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>): Parsed {
   try {
-    const r = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+    const r = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' }, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
     return { ok: true, values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
   } catch (e) {
     return { ok: false, error: (e as Error).message };
@@ -175,7 +180,7 @@ function readTrace(io: CommandIo, file: string): Trace | undefined {
 export async function traceCheck(argv: string[], io: CommandIo = processIo): Promise<number> {
   const p = parse(argv, { json: { type: 'boolean' } });
   if (!p.ok) return usage(io, TRACE_CHECK_HELP, p.error);
-  if (p.values['help']) {
+  if (p.values.help) {
     io.stdout(TRACE_CHECK_HELP);
     return EXIT.ok;
   }
@@ -184,14 +189,16 @@ export async function traceCheck(argv: string[], io: CommandIo = processIo): Pro
   const trace = readTrace(io, file);
   if (!trace) return EXIT.unreadable;
   const result = checkTrace(trace);
-  if (p.values['json']) {
+  if (p.values.json) {
     io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     return result.conforms ? EXIT.ok : EXIT.violation;
   }
   const sides = trace.handshakes.reduce((n, h) => n + h.sides.length, 0);
   if (result.conforms) {
     const groups = negotiatedGroups(trace).join(', ');
-    io.stdout(`${file}: conforms to RFC 8446 (${result.steps} received steps checked, ${trace.handshakes.length} handshake(s), ${sides} side(s); group ${groups})\n`);
+    io.stdout(
+      `${file}: conforms to RFC 8446 (${result.steps} received steps checked, ${trace.handshakes.length} handshake(s), ${sides} side(s); group ${groups})\n`,
+    );
     return EXIT.ok;
   }
   const v = result.violation;
@@ -213,17 +220,17 @@ export async function traceCheck(argv: string[], io: CommandIo = processIo): Pro
 export async function traceRender(argv: string[], io: CommandIo = processIo): Promise<number> {
   const p = parse(argv, { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' } });
   if (!p.ok) return usage(io, TRACE_RENDER_HELP, p.error);
-  if (p.values['help']) {
+  if (p.values.help) {
     io.stdout(TRACE_RENDER_HELP);
     return EXIT.ok;
   }
   if (p.positionals.length !== 1) return usage(io, TRACE_RENDER_HELP, 'trace render needs exactly one FILE');
-  const format = (p.values['format'] as string | undefined) ?? 'mermaid';
+  const format = (p.values.format as string | undefined) ?? 'mermaid';
   if (!['mermaid', 'svg', 'html'].includes(format)) return usage(io, TRACE_RENDER_HELP, `unknown format ${format}`);
   const trace = readTrace(io, p.positionals[0] as string);
   if (!trace) return EXIT.unreadable;
   const text = format === 'mermaid' ? sequenceMermaid(trace) : format === 'svg' ? `${sequenceSvg(trace)}\n` : sequenceHtml(trace);
-  await emit(io, p.values['out'] as string | undefined, text);
+  await emit(io, p.values.out as string | undefined, text);
   return EXIT.ok;
 }
 
@@ -231,7 +238,7 @@ export async function traceRender(argv: string[], io: CommandIo = processIo): Pr
 export async function traceView(argv: string[], io: CommandIo = processIo): Promise<number> {
   const p = parse(argv, { out: { type: 'string', short: 'o' } });
   if (!p.ok) return usage(io, TRACE_VIEW_HELP, p.error);
-  if (p.values['help']) {
+  if (p.values.help) {
     io.stdout(TRACE_VIEW_HELP);
     return EXIT.ok;
   }
@@ -239,7 +246,7 @@ export async function traceView(argv: string[], io: CommandIo = processIo): Prom
   const file = p.positionals[0] as string;
   const trace = readTrace(io, file);
   if (!trace) return EXIT.unreadable;
-  const out = (p.values['out'] as string | undefined) ?? (file.endsWith('.json') ? `${file.slice(0, -5)}.html` : `${file}.html`);
+  const out = (p.values.out as string | undefined) ?? (file.endsWith('.json') ? `${file.slice(0, -5)}.html` : `${file}.html`);
   await emit(io, out, await viewerHtml(trace));
   return EXIT.ok;
 }
@@ -248,13 +255,13 @@ export async function traceView(argv: string[], io: CommandIo = processIo): Prom
 export async function traceImport(argv: string[], io: CommandIo = processIo, then?: (trace: Trace) => Promise<void>): Promise<number> {
   const p = parse(argv, { keylog: { type: 'string', short: 'k' }, out: { type: 'string', short: 'o' }, json: { type: 'boolean' } });
   if (!p.ok) return usage(io, TRACE_IMPORT_HELP, p.error);
-  if (p.values['help']) {
+  if (p.values.help) {
     io.stdout(TRACE_IMPORT_HELP);
     return EXIT.ok;
   }
   if (p.positionals.length !== 1) return usage(io, TRACE_IMPORT_HELP, 'trace import needs exactly one CAPTURE');
   const file = p.positionals[0] as string;
-  const keylogFile = p.values['keylog'] as string | undefined;
+  const keylogFile = p.values.keylog as string | undefined;
   let bytes: Uint8Array;
   let keylog: string | undefined;
   try {
@@ -264,16 +271,19 @@ export async function traceImport(argv: string[], io: CommandIo = processIo, the
     io.stderr(`tlschart: cannot read ${(e as NodeJS.ErrnoException).path ?? file}: ${(e as Error).message}\n`);
     return EXIT.unreadable;
   }
-  const result = importCapture(bytes, keylog, { captureName: basename(file), ...(keylogFile !== undefined ? { keylogName: basename(keylogFile) } : {}) });
+  const result = importCapture(bytes, keylog, {
+    captureName: basename(file),
+    ...(keylogFile !== undefined ? { keylogName: basename(keylogFile) } : {}),
+  });
   if (!result.ok) {
     io.stderr(`tlschart: ${file}: ${result.error}\n`);
     if (result.report) for (const s of result.report.skipped) io.stderr(`  skipped ${s}\n`);
     return EXIT.unreadable;
   }
-  const out = (p.values['out'] as string | undefined) ?? `${file.replace(/\.(pcapng|pcap|cap)$/i, '')}.json`;
+  const out = (p.values.out as string | undefined) ?? `${file.replace(/\.(pcapng|pcap|cap)$/i, '')}.json`;
   await mkdir(dirname(out), { recursive: true });
   await writeFile(out, serializeTrace(result.trace));
-  if (p.values['json']) io.stdout(`${JSON.stringify({ out, ...result.report }, null, 2)}\n`);
+  if (p.values.json) io.stdout(`${JSON.stringify({ out, ...result.report }, null, 2)}\n`);
   else io.stdout(importSummary(file, keylogFile, out, result.report));
   await then?.(result.trace);
   const unread = result.report.connections.filter((c) => c.capture.keys === 'none' || c.capture.keys === 'some');
@@ -291,14 +301,26 @@ export async function traceImport(argv: string[], io: CommandIo = processIo, the
 export function importSummary(file: string, keylogFile: string | undefined, out: string, r: ImportReport): string {
   const lines: string[] = [];
   const keys = keylogFile === undefined ? (r.keylog.embedded ? 'key log embedded in the capture' : 'no key log') : `key log ${keylogFile}`;
-  const secrets = keylogFile === undefined && !r.keylog.embedded ? '' : `: ${r.keylog.secrets} TLS 1.3 secret(s) for ${r.keylog.clientRandoms} client random(s)`;
+  const secrets =
+    keylogFile === undefined && !r.keylog.embedded
+      ? ''
+      : `: ${r.keylog.secrets} TLS 1.3 secret(s) for ${r.keylog.clientRandoms} client random(s)`;
   lines.push(`${file}: ${r.format}, ${r.packets} packets, ${r.tcpConnections} TCP connection(s); ${keys}${secrets}`);
   for (const problem of [...r.problems, ...r.keylog.problems]) lines.push(`  warning: ${problem}`);
   for (const c of r.connections) {
     lines.push(c.label);
-    const kind = c.resumed ? `resumed (PSK, ${c.group ? 'psk_dhe_ke' : 'psk_ke'})${c.capture.resumes ? ` with a ticket from connection ${c.capture.resumes.handshake + 1}` : ''}` : 'full handshake';
-    const decrypted = { all: c.badRecords ? 'keys for every record' : 'all records decrypted', some: 'some records not decrypted', none: 'nothing decrypted', 'not-needed': 'nothing encrypted' }[c.capture.keys];
-    lines.push(`  ${kind}, ${c.suite ?? 'suite unknown'}, ${c.group ?? 'no key share'}; ${c.messages} handshake message(s) decoded, ${decrypted}${c.badRecords ? `, ${c.badRecords} record(s) that do not authenticate` : ''}`);
+    const kind = c.resumed
+      ? `resumed (PSK, ${c.group ? 'psk_dhe_ke' : 'psk_ke'})${c.capture.resumes ? ` with a ticket from connection ${c.capture.resumes.handshake + 1}` : ''}`
+      : 'full handshake';
+    const decrypted = {
+      all: c.badRecords ? 'keys for every record' : 'all records decrypted',
+      some: 'some records not decrypted',
+      none: 'nothing decrypted',
+      'not-needed': 'nothing encrypted',
+    }[c.capture.keys];
+    lines.push(
+      `  ${kind}, ${c.suite ?? 'suite unknown'}, ${c.group ?? 'no key share'}; ${c.messages} handshake message(s) decoded, ${decrypted}${c.badRecords ? `, ${c.badRecords} record(s) that do not authenticate` : ''}`,
+    );
     lines.push(`  states at the end: client ${c.outcome.client}, server ${c.outcome.server}`);
     for (const n of c.capture.notes) lines.push(`  note: ${n}`);
   }
@@ -311,13 +333,13 @@ export function importSummary(file: string, keylogFile: string | undefined, out:
 export async function chartExport(argv: string[], io: CommandIo = processIo): Promise<number> {
   const p = parse(argv, { format: { type: 'string', short: 'f' }, out: { type: 'string', short: 'o' } });
   if (!p.ok) return usage(io, CHART_HELP, p.error);
-  if (p.values['help']) {
+  if (p.values.help) {
     io.stdout(CHART_HELP);
     return EXIT.ok;
   }
   const role = p.positionals[0];
   if (p.positionals.length !== 1 || (role !== 'client' && role !== 'server')) return usage(io, CHART_HELP, 'chart needs client or server');
-  const format = (p.values['format'] as string | undefined) ?? 'mermaid';
+  const format = (p.values.format as string | undefined) ?? 'mermaid';
   const machine = chartMachine(role);
   let text: string;
   switch (format) {
@@ -336,6 +358,6 @@ export async function chartExport(argv: string[], io: CommandIo = processIo): Pr
     default:
       return usage(io, CHART_HELP, `unknown format ${format}`);
   }
-  await emit(io, p.values['out'] as string | undefined, text);
+  await emit(io, p.values.out as string | undefined, text);
   return EXIT.ok;
 }

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { parseTrace, tlschartVersion, TRACE_FORMAT, TRACE_VERSION } from './format.js';
+import { parseTrace, TRACE_FORMAT, TRACE_VERSION, tlschartVersion } from './format.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const schema = JSON.parse(readFileSync(here('./trace.schema.json'), 'utf8')) as object;
@@ -41,7 +41,15 @@ describe('trace format', () => {
   });
 
   /** What `tlschart trace import` adds (optional: recorded traces have none of it). */
-  const captured = { client: '127.0.0.1:50000', server: '127.0.0.1:443', packets: { first: 1, last: 20 }, clientRandom: 'ab'.repeat(32), keys: 'all', resumes: { handshake: 0, label: 'connection 1' }, notes: [] };
+  const captured = {
+    client: '127.0.0.1:50000',
+    server: '127.0.0.1:443',
+    packets: { first: 1, last: 20 },
+    clientRandom: 'ab'.repeat(32),
+    keys: 'all',
+    resumes: { handshake: 0, label: 'connection 1' },
+    notes: [],
+  };
   it('accepts the capture metadata of an imported trace, in the schema and in parseTrace alike', () => {
     const doc = load('full-handshake.json') as any;
     doc.meta.source = 'import';

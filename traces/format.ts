@@ -210,9 +210,9 @@ export function toJsonValue(v: unknown): JsonValue {
 /** The fields of a decoded handshake message, for people: bytes as hex, with names for suites, groups and schemes. */
 export function messageFields(msg: HandshakeMessage): JsonValue {
   const fields = toJsonValue(msg) as { [k: string]: JsonValue };
-  if (msg.type === 'client_hello') fields['cipherSuiteNames'] = msg.cipherSuites.map(suiteName);
-  if (msg.type === 'server_hello') fields['cipherSuiteName'] = suiteName(msg.cipherSuite);
-  if (msg.type === 'certificate_verify') fields['algorithmName'] = schemeName(msg.algorithm);
+  if (msg.type === 'client_hello') fields.cipherSuiteNames = msg.cipherSuites.map(suiteName);
+  if (msg.type === 'server_hello') fields.cipherSuiteName = suiteName(msg.cipherSuite);
+  if (msg.type === 'certificate_verify') fields.algorithmName = schemeName(msg.algorithm);
   return fields;
 }
 
@@ -311,7 +311,11 @@ function parseTraceLines(lines: string[]): ParseResult {
   const roles = new Set(traces.map((t) => t.meta.role));
   return {
     ok: true,
-    trace: { ...first, meta: { ...first.meta, role: roles.size === 1 ? first.meta.role : 'pair' }, handshakes: traces.flatMap((t) => t.handshakes) },
+    trace: {
+      ...first,
+      meta: { ...first.meta, role: roles.size === 1 ? first.meta.role : 'pair' },
+      handshakes: traces.flatMap((t) => t.handshakes),
+    },
   };
 }
 
@@ -322,59 +326,67 @@ const isStr = (v: unknown): v is string => typeof v === 'string';
 
 function stepProblem(s: unknown, where: string): string | undefined {
   if (!isObj(s)) return `${where}: not an object`;
-  if (!isInt(s['seq'])) return `${where}.seq: not a non-negative integer`;
-  if (s['direction'] !== 'in' && s['direction'] !== 'out') return `${where}.direction: must be "in" or "out"`;
+  if (!isInt(s.seq)) return `${where}.seq: not a non-negative integer`;
+  if (s.direction !== 'in' && s.direction !== 'out') return `${where}.direction: must be "in" or "out"`;
   const kinds: StepKind[] = ['handshake', 'change_cipher_spec', 'alert', 'application_data', 'early_data_skipped', 'malformed'];
-  if (!kinds.includes(s['kind'] as StepKind)) return `${where}.kind: unknown kind ${JSON.stringify(s['kind'])}`;
-  if (!Array.isArray(s['records'])) return `${where}.records: not an array`;
-  for (const [i, r] of s['records'].entries()) {
-    if (!isObj(r) || !isInt(r['contentType']) || !isStr(r['epoch']) || !isInt(r['length']) || !isHex(r['hex'])) {
+  if (!kinds.includes(s.kind as StepKind)) return `${where}.kind: unknown kind ${JSON.stringify(s.kind)}`;
+  if (!Array.isArray(s.records)) return `${where}.records: not an array`;
+  for (const [i, r] of s.records.entries()) {
+    if (!isObj(r) || !isInt(r.contentType) || !isStr(r.epoch) || !isInt(r.length) || !isHex(r.hex)) {
       return `${where}.records[${i}]: needs contentType, epoch, length and hex`;
     }
   }
-  if (s['kind'] === 'handshake') {
-    const m = s['message'];
-    if (!isObj(m) || !isStr(m['type']) || typeof m['encrypted'] !== 'boolean' || !isHex(m['hex']) || (m['hex'] as string).length < 8) {
+  if (s.kind === 'handshake') {
+    const m = s.message;
+    if (!isObj(m) || !isStr(m.type) || typeof m.encrypted !== 'boolean' || !isHex(m.hex) || (m.hex as string).length < 8) {
       return `${where}.message: needs type, encrypted and hex (at least the 4-byte header)`;
     }
   }
-  if (s['kind'] === 'alert' && (!isObj(s['alert']) || !isInt(s['alert']['level']) || !isStr(s['alert']['description']))) {
+  if (s.kind === 'alert' && (!isObj(s.alert) || !isInt(s.alert.level) || !isStr(s.alert.description))) {
     return `${where}.alert: needs level and description`;
   }
-  const ev = s['event'];
-  if (ev !== null && (!isObj(ev) || !isInt(ev['id']) || !isStr(ev['type']))) return `${where}.event: needs id and type, or null`;
-  if (!isStr(s['stateBefore']) || !isStr(s['stateAfter'])) return `${where}: needs stateBefore and stateAfter`;
-  if (!Array.isArray(s['guards']) || !s['guards'].every((g) => isObj(g) && isStr(g['guard']) && typeof g['result'] === 'boolean')) {
+  const ev = s.event;
+  if (ev !== null && (!isObj(ev) || !isInt(ev.id) || !isStr(ev.type))) return `${where}.event: needs id and type, or null`;
+  if (!isStr(s.stateBefore) || !isStr(s.stateAfter)) return `${where}: needs stateBefore and stateAfter`;
+  if (!Array.isArray(s.guards) || !s.guards.every((g) => isObj(g) && isStr(g.guard) && typeof g.result === 'boolean')) {
     return `${where}.guards: needs [{guard, result}]`;
   }
-  if (!Array.isArray(s['transitions'])) return `${where}.transitions: not an array`;
+  if (!Array.isArray(s.transitions)) return `${where}.transitions: not an array`;
   return undefined;
 }
 
 function traceProblem(doc: unknown): string | undefined {
   if (!isObj(doc)) return 'the document is not a JSON object';
-  if (doc['format'] !== TRACE_FORMAT) return `format is not "${TRACE_FORMAT}"`;
-  if (doc['version'] !== TRACE_VERSION) return `unsupported version ${JSON.stringify(doc['version'])} (this tlschart reads version ${TRACE_VERSION})`;
-  const meta = doc['meta'];
-  if (!isObj(meta) || !isStr(meta['tlschart']) || !isStr(meta['peer']) || !isStr(meta['time'])) return 'meta needs tlschart, role, peer and time';
-  if (!['client', 'server', 'pair'].includes(meta['role'] as string)) return 'meta.role must be client, server or pair';
-  if (meta['source'] !== undefined && meta['source'] !== 'import') return 'meta.source must be "import" when present';
-  if (!Array.isArray(doc['handshakes']) || doc['handshakes'].length === 0) return 'handshakes: needs at least one handshake';
-  for (const [h, hs] of doc['handshakes'].entries()) {
-    if (!isObj(hs) || !isStr(hs['label']) || !Array.isArray(hs['sides']) || hs['sides'].length === 0) {
+  if (doc.format !== TRACE_FORMAT) return `format is not "${TRACE_FORMAT}"`;
+  if (doc.version !== TRACE_VERSION)
+    return `unsupported version ${JSON.stringify(doc.version)} (this tlschart reads version ${TRACE_VERSION})`;
+  const meta = doc.meta;
+  if (!isObj(meta) || !isStr(meta.tlschart) || !isStr(meta.peer) || !isStr(meta.time)) return 'meta needs tlschart, role, peer and time';
+  if (!['client', 'server', 'pair'].includes(meta.role as string)) return 'meta.role must be client, server or pair';
+  if (meta.source !== undefined && meta.source !== 'import') return 'meta.source must be "import" when present';
+  if (!Array.isArray(doc.handshakes) || doc.handshakes.length === 0) return 'handshakes: needs at least one handshake';
+  for (const [h, hs] of doc.handshakes.entries()) {
+    if (!isObj(hs) || !isStr(hs.label) || !Array.isArray(hs.sides) || hs.sides.length === 0) {
       return `handshakes[${h}]: needs label and at least one side`;
     }
-    const cap = hs['capture'];
-    if (cap !== undefined && (!isObj(cap) || !isStr(cap['client']) || !isStr(cap['server']) || !['all', 'some', 'none', 'not-needed'].includes(cap['keys'] as string) || !Array.isArray(cap['notes']))) {
+    const cap = hs.capture;
+    if (
+      cap !== undefined &&
+      (!isObj(cap) ||
+        !isStr(cap.client) ||
+        !isStr(cap.server) ||
+        !['all', 'some', 'none', 'not-needed'].includes(cap.keys as string) ||
+        !Array.isArray(cap.notes))
+    ) {
       return `handshakes[${h}].capture: needs client, server, keys (all, some, none, not-needed) and notes`;
     }
-    for (const [i, side] of hs['sides'].entries()) {
+    for (const [i, side] of hs.sides.entries()) {
       const where = `handshakes[${h}].sides[${i}]`;
-      if (!isObj(side) || (side['role'] !== 'client' && side['role'] !== 'server')) return `${where}.role: must be client or server`;
-      if (!isObj(side['config'])) return `${where}.config: not an object`;
-      if (!isObj(side['outcome']) || !isStr(side['outcome']['state'])) return `${where}.outcome: needs state`;
-      if (!Array.isArray(side['steps'])) return `${where}.steps: not an array`;
-      for (const [j, s] of side['steps'].entries()) {
+      if (!isObj(side) || (side.role !== 'client' && side.role !== 'server')) return `${where}.role: must be client or server`;
+      if (!isObj(side.config)) return `${where}.config: not an object`;
+      if (!isObj(side.outcome) || !isStr(side.outcome.state)) return `${where}.outcome: needs state`;
+      if (!Array.isArray(side.steps)) return `${where}.steps: not an array`;
+      for (const [j, s] of side.steps.entries()) {
         const p = stepProblem(s, `${where}.steps[${j}]`);
         if (p) return p;
       }

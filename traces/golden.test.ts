@@ -16,7 +16,7 @@ import { replayFromInbound } from './testing/replay.js';
 import { runScenario, SCENARIOS } from './testing/scenarios.js';
 
 const dir = fileURLToPath(new URL('./golden/', import.meta.url));
-const update = process.env['UPDATE_TRACES'] === '1';
+const update = process.env.UPDATE_TRACES === '1';
 const goldenPath = (name: string) => `${dir}${name}.json`;
 
 function golden(name: string): Trace {
@@ -30,7 +30,9 @@ describe('golden traces', () => {
     it(`re-running ${scenario.name} reproduces its golden trace byte for byte`, async () => {
       const text = serializeTrace(await runScenario(scenario));
       if (update) writeFileSync(goldenPath(scenario.name), text);
-      expect(existsSync(goldenPath(scenario.name)), `${scenario.name}.json is missing: run UPDATE_TRACES=1 npx vitest run traces`).toBe(true);
+      expect(existsSync(goldenPath(scenario.name)), `${scenario.name}.json is missing: run UPDATE_TRACES=1 npx vitest run traces`).toBe(
+        true,
+      );
       expect(text).toBe(readFileSync(goldenPath(scenario.name), 'utf8'));
     });
 
@@ -56,18 +58,28 @@ describe('golden traces', () => {
   }
 
   it('keeps one golden file per scenario and no other', () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
     expect(files).toEqual(SCENARIOS.map((s) => `${s.name}.json`).sort());
   });
 
   it('shows each refusal in its golden trace with the alert RFC 8446 names', () => {
-    const outcome = (name: string, h: number, role: 'client' | 'server') => golden(name).handshakes[h]?.sides.find((s) => s.role === role)?.outcome;
+    const outcome = (name: string, h: number, role: 'client' | 'server') =>
+      golden(name).handshakes[h]?.sides.find((s) => s.role === role)?.outcome;
     const sent = (name: string, h: number, role: 'client' | 'server') =>
-      golden(name).handshakes[h]?.sides.find((s) => s.role === role)?.steps.filter((s) => s.direction === 'out').map((s) => s.message?.type ?? s.kind) ?? [];
+      golden(name)
+        .handshakes[h]?.sides.find((s) => s.role === role)
+        ?.steps.filter((s) => s.direction === 'out')
+        .map((s) => s.message?.type ?? s.kind) ?? [];
     expect(outcome('refuse-bad-binder', 1, 'server')).toMatchObject({ state: 'failed', alert: 'decrypt_error', reason: 'IncorrectBinder' });
     expect(outcome('refuse-bad-finished', 0, 'client')).toMatchObject({ state: 'failed', alert: 'decrypt_error', reason: 'BadFinished' });
     expect(outcome('refuse-end-of-early-data', 0, 'server')).toMatchObject({ state: 'failed', alert: 'unexpected_message' });
-    expect(outcome('refuse-unoffered-early-data', 0, 'client')).toMatchObject({ state: 'failed', alert: 'unsupported_extension', reason: 'UnofferedEarlyData' });
+    expect(outcome('refuse-unoffered-early-data', 0, 'client')).toMatchObject({
+      state: 'failed',
+      alert: 'unsupported_extension',
+      reason: 'UnofferedEarlyData',
+    });
     // psk_ke only: no resumption (Certificate sent) and no tickets
     expect(sent('refuse-psk-ke-only', 1, 'server')).toContain('certificate');
     expect(sent('refuse-psk-ke-only', 1, 'server')).not.toContain('new_session_ticket');
@@ -77,6 +89,13 @@ describe('golden traces', () => {
     const ee = early?.steps.find((s) => s.direction === 'out' && s.message?.type === 'encrypted_extensions');
     expect(JSON.stringify(ee?.message?.fields)).not.toContain('early_data');
     // resumption: no Certificate, no CertificateVerify
-    expect(sent('resumption', 1, 'server')).toEqual(['server_hello', 'change_cipher_spec', 'encrypted_extensions', 'finished', 'new_session_ticket', 'new_session_ticket']);
+    expect(sent('resumption', 1, 'server')).toEqual([
+      'server_hello',
+      'change_cipher_spec',
+      'encrypted_extensions',
+      'finished',
+      'new_session_ticket',
+      'new_session_ticket',
+    ]);
   });
 });

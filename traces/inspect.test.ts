@@ -7,11 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import type { InspectionEvent } from 'xstate';
 import { attachInspector, createWebSocketInspectorFor, REDACTED, sanitise } from './inspect.js';
-import { collectSecrets, connectionSecrets, privateKeyForms, textForms } from './testing/secrets.js';
 import { runScenario, scenarioByName } from './testing/scenarios.js';
+import { collectSecrets, connectionSecrets, privateKeyForms, textForms } from './testing/secrets.js';
 import { startWsSink } from './testing/ws-sink.js';
 
 const fixture = (n: string) => readFileSync(fileURLToPath(new URL(`./fixtures/${n}`, import.meta.url)), 'utf8');

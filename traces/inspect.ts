@@ -20,7 +20,7 @@ import type { InspectionEvent, Observer, Subscription } from 'xstate';
 import { toHex } from '../crypto/bytes.js';
 import { TlsError } from '../wire/alerts.js';
 import { isKnownHandshakeType } from '../wire/handshake.js';
-import { HandshakeType, type HandshakeMessage } from '../wire/types.js';
+import { type HandshakeMessage, HandshakeType } from '../wire/types.js';
 import { messageFields } from './format.js';
 import type { AnyConnection } from './recorder.js';
 
@@ -73,7 +73,8 @@ export function sanitise(value: unknown, name = '', depth = 0): unknown {
   if (typeof value !== 'object') return value;
   if (depth > 12) return '[…]';
   if (value instanceof Uint8Array) return PUBLIC_BYTES.has(name) ? toHex(value) : `[${value.length} bytes]`;
-  if (value instanceof TlsError) return { name: 'TlsError', alert: value.alert, reason: value.reason, message: value.message, remote: value.remote };
+  if (value instanceof TlsError)
+    return { name: 'TlsError', alert: value.alert, reason: value.reason, message: value.message, remote: value.remote };
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (Array.isArray(value)) return value.map((x) => sanitise(x, name, depth + 1));
   if (value instanceof Map) return [...value.entries()].map(([k, v]) => [sanitise(k, '', depth + 1), sanitise(v, String(k), depth + 1)]);
@@ -138,7 +139,12 @@ export function sanitiseInspectionEvent(ev: InspectionEvent): InspectionEvent {
     case '@xstate.snapshot':
       return { ...base, event: sanitise(ev.event), snapshot: sanitiseSnapshot(ev.snapshot) } as unknown as InspectionEvent;
     case '@xstate.microstep':
-      return { ...base, event: sanitise(ev.event), snapshot: sanitiseSnapshot(ev.snapshot), _transitions: [] } as unknown as InspectionEvent;
+      return {
+        ...base,
+        event: sanitise(ev.event),
+        snapshot: sanitiseSnapshot(ev.snapshot),
+        _transitions: [],
+      } as unknown as InspectionEvent;
     case '@xstate.action':
       return { ...base, action: sanitise(ev.action) } as unknown as InspectionEvent;
     default:
@@ -157,7 +163,15 @@ export function attachInspector(conn: AnyConnection, inspect: Inspect): Subscrip
   const actor = conn.actor;
   const rootId = actor.sessionId;
   next(sanitiseInspectionEvent({ type: '@xstate.actor', actorRef: actor, rootId } as InspectionEvent));
-  next(sanitiseInspectionEvent({ type: '@xstate.snapshot', actorRef: actor, rootId, snapshot: actor.getSnapshot(), event: { type: 'xstate.init' } } as InspectionEvent));
+  next(
+    sanitiseInspectionEvent({
+      type: '@xstate.snapshot',
+      actorRef: actor,
+      rootId,
+      snapshot: actor.getSnapshot(),
+      event: { type: 'xstate.init' },
+    } as InspectionEvent),
+  );
   return actor.system.inspect((ev: InspectionEvent) => next(sanitiseInspectionEvent(ev)));
 }
 

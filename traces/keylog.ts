@@ -20,4 +20,5 @@ export function appendKeylog(conn: AnyConnection, path: string): () => void {
 }
 
 /** NSS key log line shape: label, 32-byte client random, secret (RFC 8446 labels). */
-export const KEYLOG_LINE = /^(CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET) [0-9a-f]{64} [0-9a-f]{64,96}\n$/;
+export const KEYLOG_LINE =
+  /^(CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET) [0-9a-f]{64} [0-9a-f]{64,96}\n$/;

@@ -8,7 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { PskKeyExchangeMode, type ClientHello, type EncryptedExtensions, type ServerHello } from '../wire/types.js';
+import { type ClientHello, type EncryptedExtensions, PskKeyExchangeMode, type ServerHello } from '../wire/types.js';
 import { parseTrace, type Trace } from './format.js';
 import { checkTrace, type Violation } from './monitor.js';
 import { insertReceivedAfter, receivedMessage, rewriteReceived, skipReceived, swapReceived } from './testing/mutate.js';
@@ -32,7 +32,9 @@ describe('every golden trace conforms', () => {
       const t = golden(f.replace(/\.json$/, ''));
       const r = checkTrace(t);
       expect(r).toMatchObject({ conforms: true });
-      const received = t.handshakes.flatMap((h) => h.sides.flatMap((s) => s.steps.filter((x) => x.direction === 'in' && x.kind !== 'early_data_skipped')));
+      const received = t.handshakes.flatMap((h) =>
+        h.sides.flatMap((s) => s.steps.filter((x) => x.direction === 'in' && x.kind !== 'early_data_skipped')),
+      );
       expect(r.steps).toBe(received.length);
     });
   }
@@ -41,7 +43,13 @@ describe('every golden trace conforms', () => {
 describe('mutated traces are reported with the section and the alert', () => {
   it('a skipped EncryptedExtensions: Certificate arrives while the client waits for EncryptedExtensions', () => {
     const v = violationOf(skipReceived(golden('full-handshake'), 0, 'client', 'encrypted_extensions'));
-    expect(v).toMatchObject({ role: 'client', state: 'expectEncryptedExtensions', message: 'certificate', section: '§4.3.1', alert: 'unexpected_message' });
+    expect(v).toMatchObject({
+      role: 'client',
+      state: 'expectEncryptedExtensions',
+      message: 'certificate',
+      section: '§4.3.1',
+      alert: 'unexpected_message',
+    });
     expect(v.recorded).toMatch(/accepts it/);
   });
 
@@ -57,12 +65,22 @@ describe('mutated traces are reported with the section and the alert', () => {
 
   it('Certificate and CertificateVerify swapped: CertificateVerify where Certificate must come', () => {
     const v = violationOf(swapReceived(golden('full-handshake'), 0, 'client', 'certificate', 'certificate_verify'));
-    expect(v).toMatchObject({ state: 'expectCertificateOrCertificateRequest', message: 'certificate_verify', section: '§4.4.2', alert: 'unexpected_message' });
+    expect(v).toMatchObject({
+      state: 'expectCertificateOrCertificateRequest',
+      message: 'certificate_verify',
+      section: '§4.4.2',
+      alert: 'unexpected_message',
+    });
   });
 
   it('ServerHello and EncryptedExtensions swapped: EncryptedExtensions before any ServerHello', () => {
     const v = violationOf(swapReceived(golden('full-handshake'), 0, 'client', 'server_hello', 'encrypted_extensions'));
-    expect(v).toMatchObject({ state: 'expectServerHello', message: 'encrypted_extensions', section: '§4.1.3', alert: 'unexpected_message' });
+    expect(v).toMatchObject({
+      state: 'expectServerHello',
+      message: 'encrypted_extensions',
+      section: '§4.1.3',
+      alert: 'unexpected_message',
+    });
   });
 
   it('early_data in EncryptedExtensions that the client never offered: unsupported_extension (§4.2.10)', () => {
@@ -71,14 +89,26 @@ describe('mutated traces are reported with the section and the alert', () => {
       extensions: [...ee.extensions, { type: 'early_data' }],
     }));
     const v = violationOf(t);
-    expect(v).toMatchObject({ state: 'expectEncryptedExtensions', message: 'encrypted_extensions', section: '§4.2.10', alert: 'unsupported_extension' });
+    expect(v).toMatchObject({
+      state: 'expectEncryptedExtensions',
+      message: 'encrypted_extensions',
+      section: '§4.2.10',
+      alert: 'unsupported_extension',
+    });
   });
 
   it('a Certificate after a PSK ServerHello: with a PSK the server sends Finished next (§2.2)', () => {
     const base = golden('resumption');
     const cert = receivedMessage(base, 0, 'client', 'certificate');
     const v = violationOf(insertReceivedAfter(base, 1, 'client', 'encrypted_extensions', cert));
-    expect(v).toMatchObject({ handshake: 1, role: 'client', state: 'expectServerFinished', message: 'certificate', section: '§2.2', alert: 'unexpected_message' });
+    expect(v).toMatchObject({
+      handshake: 1,
+      role: 'client',
+      state: 'expectServerFinished',
+      message: 'certificate',
+      section: '§2.2',
+      alert: 'unexpected_message',
+    });
   });
 
   it('EndOfEarlyData accepted by a server that never accepted early data: §4.5, unexpected_message', () => {
@@ -88,7 +118,13 @@ describe('mutated traces are reported with the section and the alert', () => {
     const eoed = server.steps.find((s) => s.message?.type === 'end_of_early_data')!;
     eoed.stateAfter = 'expectClientFinished';
     const v = violationOf(t);
-    expect(v).toMatchObject({ role: 'server', state: 'expectClientFinished', message: 'end_of_early_data', section: '§4.5', alert: 'unexpected_message' });
+    expect(v).toMatchObject({
+      role: 'server',
+      state: 'expectClientFinished',
+      message: 'end_of_early_data',
+      section: '§4.5',
+      alert: 'unexpected_message',
+    });
   });
 
   it('a ServerHello that selects a PSK without a key share (psk_ke): illegal_parameter (§4.2.9)', () => {
@@ -97,7 +133,13 @@ describe('mutated traces are reported with the section and the alert', () => {
       extensions: sh.extensions.filter((e) => e.type !== 'key_share_server'),
     }));
     const v = violationOf(t);
-    expect(v).toMatchObject({ handshake: 1, state: 'expectServerHello', message: 'server_hello', section: '§4.2.9', alert: 'illegal_parameter' });
+    expect(v).toMatchObject({
+      handshake: 1,
+      state: 'expectServerHello',
+      message: 'server_hello',
+      section: '§4.2.9',
+      alert: 'illegal_parameter',
+    });
   });
 
   it('a server that resumes a psk_ke-only offer: the PSK must be ignored (§4.2.9)', () => {
@@ -107,7 +149,14 @@ describe('mutated traces are reported with the section and the alert', () => {
       extensions: ch.extensions.map((e) => (e.type === 'psk_key_exchange_modes' ? { ...e, modes: [PskKeyExchangeMode.psk_ke] } : e)),
     }));
     const v = violationOf(t);
-    expect(v).toMatchObject({ handshake: 1, role: 'server', state: 'expectClientHello', message: 'client_hello', section: '§4.2.9', alert: null });
+    expect(v).toMatchObject({
+      handshake: 1,
+      role: 'server',
+      state: 'expectClientHello',
+      message: 'client_hello',
+      section: '§4.2.9',
+      alert: null,
+    });
   });
 
   it('a client that takes a bad Finished: the recorded guard outcome says it failed to verify, the trace goes on', () => {
@@ -151,14 +200,30 @@ describe('mutated traces are reported with the section and the alert', () => {
       return {
         ...t,
         meta: { ...t.meta, role, peer: 'example.test:443' },
-        handshakes: t.handshakes.map((h) => ({ ...h, sides: h.sides.filter((s) => s.role === role).map((s) => ({ ...s, steps: s.steps.map((x) => ({ ...x, guards: [] })) })) })),
+        handshakes: t.handshakes.map((h) => ({
+          ...h,
+          sides: h.sides.filter((s) => s.role === role).map((s) => ({ ...s, steps: s.steps.map((x) => ({ ...x, guards: [] })) })),
+        })),
       };
     };
-    for (const name of ['full-handshake', 'resumption', 'hello-retry-resumption', 'refuse-bad-finished', 'refuse-bad-binder', 'refuse-unoffered-early-data']) {
+    for (const name of [
+      'full-handshake',
+      'resumption',
+      'hello-retry-resumption',
+      'refuse-bad-finished',
+      'refuse-bad-binder',
+      'refuse-unoffered-early-data',
+    ]) {
       expect(checkTrace(oneSided(name, 'client')), `${name} client`).toMatchObject({ conforms: true });
       expect(checkTrace(oneSided(name, 'server')), `${name} server`).toMatchObject({ conforms: true });
     }
     const v = violationOf(skipReceived(oneSided('resumption', 'client'), 1, 'client', 'encrypted_extensions'));
-    expect(v).toMatchObject({ handshake: 1, state: 'expectEncryptedExtensions', message: 'finished', section: '§4.3.1', alert: 'unexpected_message' });
+    expect(v).toMatchObject({
+      handshake: 1,
+      state: 'expectEncryptedExtensions',
+      message: 'finished',
+      section: '§4.3.1',
+      alert: 'unexpected_message',
+    });
   });
 });

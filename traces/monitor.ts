@@ -33,7 +33,7 @@
  * message, what RFC 8446 requires there (section) and the alert a conforming
  * implementation sends.
  */
-import { createActor, type AnyActorRef, type AnyStateMachine, type InspectionEvent } from 'xstate';
+import { type AnyActorRef, type AnyStateMachine, createActor, type InspectionEvent } from 'xstate';
 import { defaultClientConfig, defaultServerConfig } from '../engine/config.js';
 import { guardName } from '../engine/connection.js';
 import { seededEnvironment } from '../engine/env.js';
@@ -43,16 +43,16 @@ import { failFromPeerAlert } from '../machines/common.js';
 import { serverMachine } from '../machines/server/machine.js';
 import type { TlsEvent } from '../machines/types.js';
 import { refuse } from '../wire/alerts.js';
+import { REFUSALS } from '../wire/refusals.js';
 import type { HandshakeMessage } from '../wire/types.js';
 import type { Role, SideTrace, Trace, TraceStep } from './format.js';
 import { publicContext } from './monitor/context.js';
 import { localEvent, receivedEvent } from './monitor/events.js';
 import { expectedHere, sendingRule } from './monitor/expected.js';
-import { monitorGuards, publicRefusal, type GuardImpl, type Replay } from './monitor/judges.js';
-import { emptyKnowledge, isResumed, learnReceived, learnSent, type Knowledge } from './monitor/knowledge.js';
-import { predictionFromTrace, predictionOf, type Prediction } from './monitor/predict.js';
+import { type GuardImpl, monitorGuards, publicRefusal, type Replay } from './monitor/judges.js';
+import { emptyKnowledge, isResumed, type Knowledge, learnReceived, learnSent } from './monitor/knowledge.js';
+import { type Prediction, predictionFromTrace, predictionOf } from './monitor/predict.js';
 import { describeStep, recordedAlert } from './monitor/recorded.js';
-import { REFUSALS } from '../wire/refusals.js';
 
 export interface Violation {
   /** Index of the handshake in the trace, and its label. */
@@ -96,7 +96,8 @@ export function checkTrace(trace: Trace, options: CheckOptions = {}): CheckResul
   return { conforms: true, steps };
 }
 
-const chartFor = (role: Role, options: CheckOptions): AnyStateMachine => options.charts?.[role] ?? (role === 'client' ? clientMachine : serverMachine);
+const chartFor = (role: Role, options: CheckOptions): AnyStateMachine =>
+  options.charts?.[role] ?? (role === 'client' ? clientMachine : serverMachine);
 
 interface Where {
   handshake: number;
@@ -104,7 +105,11 @@ interface Where {
 }
 
 /** Check one side against `chart` (default: the production chart of its role). */
-export function checkSide(side: SideTrace, where: Where = { handshake: 0, label: 'handshake' }, chart: AnyStateMachine = chartFor(side.role, {})): CheckResult {
+export function checkSide(
+  side: SideTrace,
+  where: Where = { handshake: 0, label: 'handshake' },
+  chart: AnyStateMachine = chartFor(side.role, {}),
+): CheckResult {
   const replay = startReplay(side, chart);
   const violation = (i: number, step: TraceStep, v: Finding, state: string, message: string): CheckResult => ({
     conforms: false,
@@ -166,7 +171,17 @@ interface ReplayState {
 }
 
 /** A step for guards evaluated before any step (a chart with eventless transitions). */
-const NO_STEP: TraceStep = { seq: -1, direction: 'in', kind: 'handshake', records: [], event: null, stateBefore: '', stateAfter: '', guards: [], transitions: [] };
+const NO_STEP: TraceStep = {
+  seq: -1,
+  direction: 'in',
+  kind: 'handshake',
+  records: [],
+  event: null,
+  stateBefore: '',
+  stateAfter: '',
+  guards: [],
+  transitions: [],
+};
 
 function replayOf(r: ReplayState, step: TraceStep): Replay {
   return { role: r.role, side: r.side, step, k: r.k, context: publicContext(r.role, r.initial, r.side.config, r.k), notes: new Set() };
@@ -235,7 +250,12 @@ function startReplay(side: SideTrace, chart: AnyStateMachine): ReplayState {
     inspect: (ev: InspectionEvent) => {
       if (ev.type !== '@xstate.microstep') return;
       // The branch taken: its guard and target, as the trace records them (a chart given to the monitor may number its branches otherwise).
-      type Definition = { source: { path: string[]; on?: Record<string, unknown[]> }; target?: Array<{ id: string }>; guard?: unknown; eventType: string };
+      type Definition = {
+        source: { path: string[]; on?: Record<string, unknown[]> };
+        target?: Array<{ id: string }>;
+        guard?: unknown;
+        eventType: string;
+      };
       for (const t of (ev as unknown as { _transitions: Definition[] })._transitions) {
         r.taken.push({
           source: t.source.path.join('.') || '(root)',
@@ -261,7 +281,7 @@ type Finding = Pick<Violation, 'requirement' | 'section' | 'alert' | 'recorded'>
 function checkSent(r: ReplayState, step: TraceStep): Finding | undefined {
   learnSent(r.k, step);
   const ev = step.event;
-  if (ev && ev.type.startsWith('app.') && !r.sentLocal.has(ev.id) && r.active()) {
+  if (ev?.type.startsWith('app.') && !r.sentLocal.has(ev.id) && r.active()) {
     r.sentLocal.add(ev.id);
     r.current = replayOf(r, step);
     r.actor.send(localEvent(step, r.k));
@@ -306,7 +326,8 @@ function compareReceived(r: ReplayState, seen: Seen, step: TraceStep): Finding |
   const expected = () => expectedHere(r.chart, r.role, before, describeStep(step), isResumed(r.k));
   if (after === 'failed' && p && !p.remote) {
     const refusal = { requirement: p.requirement, section: p.section, alert: p.alert };
-    if (step.stateAfter !== 'failed') return { ...refusal, recorded: `the trace accepts it and goes on to ${step.stateAfter} without an alert` };
+    if (step.stateAfter !== 'failed')
+      return { ...refusal, recorded: `the trace accepts it and goes on to ${step.stateAfter} without an alert` };
     if (recAlert !== undefined && recAlert !== p.alert) return { ...refusal, recorded: `the trace aborts with ${recAlert}` };
     return undefined;
   }
@@ -338,5 +359,10 @@ function compareBranch(role: Role, seen: Seen, step: TraceStep): Finding | undef
   const recorded = `the trace takes branch ${rec.index} (guard ${rec.guard ?? 'none'})`;
   const [note] = seen.notes;
   if (note) return { requirement: REFUSALS[note].sentence, section: REFUSALS[note].section, alert: REFUSALS[note].alert, recorded };
-  return { requirement: `a conforming ${role} takes branch ${mine.index} (guard ${mine.guard ?? 'none'}) of ${mine.source} on ${mine.eventType}`, section: '§4', alert: null, recorded };
+  return {
+    requirement: `a conforming ${role} takes branch ${mine.index} (guard ${mine.guard ?? 'none'}) of ${mine.source} on ${mine.eventType}`,
+    section: '§4',
+    alert: null,
+    recorded,
+  };
 }

@@ -9,15 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { concat, toHex } from '../crypto/bytes.js';
-import { clientMachine } from '../machines/client/machine.js';
 import { ClientConnection, ServerConnection } from '../engine/connection.js';
+import { clientMachine } from '../machines/client/machine.js';
 import { loadTrace, type SideTrace } from './format.js';
 import { checkTrace } from './monitor.js';
 import { recordTo, TraceCollector } from './recorder.js';
 import { freshState, link, scenarioByName } from './testing/scenarios.js';
 
 /** A client and server of the full-handshake scenario, the client fed by `deliver`. */
-async function clientSide(deliver: (chunks: Uint8Array[]) => Uint8Array[], machine?: typeof clientMachine): Promise<{ side: SideTrace; out: string[] }> {
+async function clientSide(
+  deliver: (chunks: Uint8Array[]) => Uint8Array[],
+  machine?: typeof clientMachine,
+): Promise<{ side: SideTrace; out: string[] }> {
   const sc = scenarioByName('full-handshake');
   const s = freshState(sc);
   const spec = sc.handshakes[0]!;
@@ -44,7 +47,8 @@ async function clientSide(deliver: (chunks: Uint8Array[]) => Uint8Array[], machi
   return { side: rec.side(), out };
 }
 
-const summary = (side: SideTrace) => side.steps.map((s) => `${s.direction}:${s.message?.type ?? s.kind}:${s.records.map((r) => `${r.epoch}/${r.length}`).join('+')}`);
+const summary = (side: SideTrace) =>
+  side.steps.map((s) => `${s.direction}:${s.message?.type ?? s.kind}:${s.records.map((r) => `${r.epoch}/${r.length}`).join('+')}`);
 
 describe('recording a connection', () => {
   it('ties every inbound record to the step it produced, whether the flight came in one chunk or in 7-byte pieces', async () => {
@@ -86,8 +90,20 @@ describe('recording a connection', () => {
     ]);
     expect(sh(plain.side).guards).toEqual([]);
     for (const side of [traced.side, plain.side]) {
-      expect(sh(side).transitions).toEqual([{ source: 'expectServerHello', targets: ['client.expectEncryptedExtensions'], eventType: 'recv.ServerHello', index: 3, guard: null }]);
-      expect(sh(side)).toMatchObject({ stateBefore: 'expectServerHello', stateAfter: 'expectEncryptedExtensions', event: { type: 'recv.ServerHello' } });
+      expect(sh(side).transitions).toEqual([
+        {
+          source: 'expectServerHello',
+          targets: ['client.expectEncryptedExtensions'],
+          eventType: 'recv.ServerHello',
+          index: 3,
+          guard: null,
+        },
+      ]);
+      expect(sh(side)).toMatchObject({
+        stateBefore: 'expectServerHello',
+        stateAfter: 'expectEncryptedExtensions',
+        event: { type: 'recv.ServerHello' },
+      });
     }
     expect(plain.out).toEqual(traced.out);
   });
@@ -97,9 +113,9 @@ describe('recording a connection', () => {
     const s = freshState(sc);
     const client = new ClientConnection(sc.handshakes[0]!.client(s));
     const rec = recordTo(client, 'client');
-    expect(Object.prototype.hasOwnProperty.call(client, 'receive')).toBe(true);
+    expect(Object.hasOwn(client, 'receive')).toBe(true);
     rec.stop();
-    expect(Object.prototype.hasOwnProperty.call(client, 'receive')).toBe(false);
+    expect(Object.hasOwn(client, 'receive')).toBe(false);
     await client.settled();
     expect(rec.side().steps.map((x) => x.message?.type)).toEqual([]);
   });
@@ -121,7 +137,12 @@ describe('recording a connection', () => {
     await collector.save(file, new Date(Date.UTC(2026, 0, 1)));
     const back = loadTrace(file);
     if (!back.ok) throw new Error(back.error);
-    expect(back.trace.meta).toMatchObject({ role: 'pair', peer: 'in-memory', description: 'collector test', time: '2026-01-01T00:00:00.000Z' });
+    expect(back.trace.meta).toMatchObject({
+      role: 'pair',
+      peer: 'in-memory',
+      description: 'collector test',
+      time: '2026-01-01T00:00:00.000Z',
+    });
     expect(back.trace.handshakes.map((h) => [h.label, h.sides.map((x) => x.role)])).toEqual([
       ['first', ['client', 'server']],
       ['resumed, client side only', ['client']],

@@ -24,31 +24,31 @@
  */
 import type { AnyStateMachine, InspectionEvent } from 'xstate';
 import { concat, toHex } from '../crypto/bytes.js';
-import { MAX_CIPHERTEXT_LENGTH } from '../record/framing.js';
 import type { ClientConnection, ServerConnection, TraceEntry } from '../engine/connection.js';
 import { clientMachine } from '../machines/client/machine.js';
 import { serverMachine } from '../machines/server/machine.js';
 import type { ClientConfig, ServerConfig, TlsEvent } from '../machines/types.js';
+import { MAX_CIPHERTEXT_LENGTH } from '../record/framing.js';
 import { decodeHandshake } from '../wire/handshake.js';
 import type { HandshakeMessage } from '../wire/types.js';
 import {
   clientConfigSummary,
-  messageFields,
-  saveTrace,
-  serverConfigSummary,
-  tlschartVersion,
-  TRACE_FORMAT,
-  TRACE_VERSION,
   type GuardOutcome,
   type HandshakeTrace,
+  messageFields,
   type RecordInfo,
   type Role,
   type SideTrace,
   type StepKind,
+  saveTrace,
+  serverConfigSummary,
+  TRACE_FORMAT,
+  TRACE_VERSION,
   type Trace,
   type TraceMeta,
   type TraceStep,
   type TransitionTaken,
+  tlschartVersion,
 } from './format.js';
 
 export type AnyConnection = ClientConnection | ServerConnection;
@@ -142,7 +142,12 @@ const CONTENT_KIND: Record<number, StepKind> = { 20: 'change_cipher_spec', 21: '
  * Record a connection. Call it right after constructing the connection (the
  * first flight, e.g. the ClientHello, is sent on the next tick).
  */
-export function recordTo(conn: AnyConnection, role: Role, meta: Partial<Omit<TraceMeta, 'role'>> = {}, options: RecordOptions = {}): TraceRecorder {
+export function recordTo(
+  conn: AnyConnection,
+  role: Role,
+  meta: Partial<Omit<TraceMeta, 'role'>> = {},
+  options: RecordOptions = {},
+): TraceRecorder {
   const seq = options.sequencer ?? new Sequencer();
   const steps: PendingStep[] = [];
   const config = conn.context.config as ClientConfig | ServerConfig;
@@ -151,7 +156,15 @@ export function recordTo(conn: AnyConnection, role: Role, meta: Partial<Omit<Tra
 
   let eventId = 0;
   const initial = conn.state;
-  let ctx: EventContext = { id: eventId, type: 'xstate.init', stateBefore: initial, stateAfter: initial, guards: [], transitions: [], claimed: false };
+  let ctx: EventContext = {
+    id: eventId,
+    type: 'xstate.init',
+    stateBefore: initial,
+    stateAfter: initial,
+    guards: [],
+    transitions: [],
+    claimed: false,
+  };
   let pendingIn: RecordInfo[] = [];
   let pendingDetail: Extract<TraceEntry, { kind: 'message' | 'alert' | 'appdata' | 'ccs' }> | undefined;
   let inboundKeyUpdates = 0;
@@ -272,9 +285,12 @@ export function recordTo(conn: AnyConnection, role: Role, meta: Partial<Omit<Tra
         {
           const carries = !ctx.claimed;
           ctx.claimed = true;
-          if (e.kind === 'message') add({ direction: 'out', kind: 'handshake', records: [], message: messageOf(e.raw, e.encrypted, e.msg) }, carries);
-          else if (e.kind === 'alert') add({ direction: 'out', kind: 'alert', records: [], alert: { level: e.level, description: e.alert } }, carries);
-          else if (e.kind === 'appdata') add({ direction: 'out', kind: 'application_data', records: [], applicationData: { length: e.length } }, carries);
+          if (e.kind === 'message')
+            add({ direction: 'out', kind: 'handshake', records: [], message: messageOf(e.raw, e.encrypted, e.msg) }, carries);
+          else if (e.kind === 'alert')
+            add({ direction: 'out', kind: 'alert', records: [], alert: { level: e.level, description: e.alert } }, carries);
+          else if (e.kind === 'appdata')
+            add({ direction: 'out', kind: 'application_data', records: [], applicationData: { length: e.length } }, carries);
           else add({ direction: 'out', kind: 'change_cipher_spec', records: [] }, carries);
         }
         return;
@@ -294,7 +310,10 @@ export function recordTo(conn: AnyConnection, role: Role, meta: Partial<Omit<Tra
           const kind = CONTENT_KIND[e.contentType] ?? 'handshake';
           const carries = !ctx.claimed;
           ctx.claimed = true;
-          add({ direction: 'out', kind, records: [rec], ...(kind === 'alert' ? { alert: { level: 2, description: 'unknown' } } : {}) }, carries);
+          add(
+            { direction: 'out', kind, records: [rec], ...(kind === 'alert' ? { alert: { level: 2, description: 'unknown' } } : {}) },
+            carries,
+          );
         }
         lastOutRecord = rec;
         return;
@@ -317,7 +336,8 @@ export function recordTo(conn: AnyConnection, role: Role, meta: Partial<Omit<Tra
   const onAlert = (a: { alert: string; direction: 'sent' | 'received'; level: number }): void => {
     if (a.direction !== 'sent') return;
     const last = lastOut();
-    if (last?.step.kind === 'alert' && last.step.alert?.description === 'unknown') last.step.alert = { level: a.level, description: a.alert };
+    if (last?.step.kind === 'alert' && last.step.alert?.description === 'unknown')
+      last.step.alert = { level: a.level, description: a.alert };
   };
   conn.on('trace', onTrace);
   conn.on('output', onOutput);
@@ -354,7 +374,7 @@ export function recordTo(conn: AnyConnection, role: Role, meta: Partial<Omit<Tra
       conn.off('alert', onAlert);
       inspection.unsubscribe();
       guardSinks.delete(config);
-      if (Object.prototype.hasOwnProperty.call(conn, 'receive') && conn.receive === receive) {
+      if (Object.hasOwn(conn, 'receive') && conn.receive === receive) {
         Reflect.deleteProperty(conn, 'receive');
         const rest = buffer;
         buffer = new Uint8Array(0);
@@ -372,10 +392,12 @@ function copyMeta(meta: Partial<Omit<TraceMeta, 'role'>>): Partial<TraceMeta> {
 }
 
 function messageOf(raw: Uint8Array, encrypted: boolean, msg: HandshakeMessage | undefined): NonNullable<TraceStep['message']> {
-  const decoded = msg ?? (() => {
-    const d = decodeHandshake(raw);
-    return d.ok ? d.value : undefined;
-  })();
+  const decoded =
+    msg ??
+    (() => {
+      const d = decodeHandshake(raw);
+      return d.ok ? d.value : undefined;
+    })();
   return { type: decoded?.type ?? `unknown(${raw[0] ?? -1})`, encrypted, hex: toHex(raw), fields: decoded ? messageFields(decoded) : null };
 }
 
@@ -393,7 +415,10 @@ function materialise(p: PendingStep): TraceStep {
 }
 
 /** Put the sides of several recorders (one handshake each) into one trace. */
-export function combine(meta: Omit<TraceMeta, 'tlschart'> & { tlschart?: string }, handshakes: Array<{ label: string; recorders: TraceRecorder[] }>): Trace {
+export function combine(
+  meta: Omit<TraceMeta, 'tlschart'> & { tlschart?: string },
+  handshakes: Array<{ label: string; recorders: TraceRecorder[] }>,
+): Trace {
   const hs: HandshakeTrace[] = handshakes.map((h) => ({ label: h.label, sides: h.recorders.map((r) => r.side()) }));
   const { tlschart, ...rest } = meta;
   return { format: TRACE_FORMAT, version: TRACE_VERSION, meta: { tlschart: tlschart ?? tlschartVersion(), ...rest }, handshakes: hs };

@@ -88,7 +88,8 @@ describe('sequence charts', () => {
           expect(arrow, `${side.role} step ${i}`).toBeDefined();
           const a = model.handshakes[h]?.arrows[arrow as number];
           expect(a?.kind).toBe('message');
-          if (a?.kind === 'message') expect(a.from).toBe(step.direction === 'out' ? side.role : side.role === 'client' ? 'server' : 'client');
+          if (a?.kind === 'message')
+            expect(a.from).toBe(step.direction === 'out' ? side.role : side.role === 'client' ? 'server' : 'client');
         });
       }
     }

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { serializeTrace } from './format.js';
 import { KEYLOG_LINE, keylogTo } from './keylog.js';
-import { collectSecrets, connectionSecrets, privateKeyForms, textForms } from './testing/secrets.js';
 import { runScenario, SCENARIOS } from './testing/scenarios.js';
+import { collectSecrets, connectionSecrets, privateKeyForms, textForms } from './testing/secrets.js';
 
 const fixture = (n: string) => readFileSync(fileURLToPath(new URL(`./fixtures/${n}`, import.meta.url)), 'utf8');
 

@@ -13,7 +13,7 @@
 import { fromHex } from '../crypto/bytes.js';
 import { findExtension } from '../wire/extensions.js';
 import { decodeHandshake } from '../wire/handshake.js';
-import { PskKeyExchangeMode, type HandshakeMessage } from '../wire/types.js';
+import { type HandshakeMessage, PskKeyExchangeMode } from '../wire/types.js';
 import { groupName, type HandshakeTrace, type Role, type SideTrace, type Trace, type TraceStep } from './format.js';
 
 /** Which keys protect a message: none, client_early_traffic_secret, handshake or application traffic secrets. */
@@ -57,7 +57,8 @@ export function negotiatedGroups(trace: Trace): string[] {
     for (const side of hs.sides) {
       for (const step of side.steps) {
         const m = step.message?.type === 'server_hello' ? decoded(step) : undefined;
-        const share = m?.type === 'server_hello' && !m.isHelloRetryRequest ? findExtension(m.extensions, 'key_share_server')?.share : undefined;
+        const share =
+          m?.type === 'server_hello' && !m.isHelloRetryRequest ? findExtension(m.extensions, 'key_share_server')?.share : undefined;
         if (share) return groupName(share.group);
       }
     }
@@ -76,7 +77,10 @@ function messageLabel(step: TraceStep): string {
     // a hybrid ClientHello's label would not fit the diagram.
     if (findExtension(m.extensions, 'key_share_client')) plus.push('key_share');
     const modes = findExtension(m.extensions, 'psk_key_exchange_modes')?.modes;
-    if (modes) plus.push(`psk_key_exchange_modes(${modes.map((x) => (x === PskKeyExchangeMode.psk_dhe_ke ? 'psk_dhe_ke' : x === PskKeyExchangeMode.psk_ke ? 'psk_ke' : String(x))).join(',')})`);
+    if (modes)
+      plus.push(
+        `psk_key_exchange_modes(${modes.map((x) => (x === PskKeyExchangeMode.psk_dhe_ke ? 'psk_dhe_ke' : x === PskKeyExchangeMode.psk_ke ? 'psk_ke' : String(x))).join(',')})`,
+      );
     if (findExtension(m.extensions, 'early_data')) plus.push('early_data');
     if (findExtension(m.extensions, 'cookie')) plus.push('cookie');
     if (findExtension(m.extensions, 'pre_shared_key_client')) plus.push('pre_shared_key');
@@ -147,7 +151,9 @@ function handshakeArrows(h: number, hs: HandshakeTrace, stepArrow: Map<string, n
   }
   shown.sort((a, b) => a.step.seq - b.step.seq);
   const server = hs.sides.find((s) => s.role === 'server');
-  const resumed = (server?.steps ?? hs.sides[0]?.steps ?? []).some((s) => s.message?.type === 'server_hello' && /pre_shared_key/.test(messageLabel(s)));
+  const resumed = (server?.steps ?? hs.sides[0]?.steps ?? []).some(
+    (s) => s.message?.type === 'server_hello' && /pre_shared_key/.test(messageLabel(s)),
+  );
   let skippedNoteShown = false;
   let earlyNoteShown = false;
   for (const { role, index, step } of shown) {
@@ -162,7 +168,15 @@ function handshakeArrows(h: number, hs: HandshakeTrace, stepArrow: Map<string, n
       }
       continue;
     }
-    arrows.push({ kind: 'message', from, to: other(from), label: stepLabel(step), epoch, alert: step.kind === 'alert' && step.alert?.level === 2, seq: step.seq });
+    arrows.push({
+      kind: 'message',
+      from,
+      to: other(from),
+      label: stepLabel(step),
+      epoch,
+      alert: step.kind === 'alert' && step.alert?.level === 2,
+      seq: step.seq,
+    });
     stepArrow.set(key(h, role, index), arrows.length - 1);
     if (resumed && !skippedNoteShown && from === 'server' && step.message?.type === 'encrypted_extensions') {
       skippedNoteShown = true;
@@ -192,7 +206,12 @@ function handshakeArrows(h: number, hs: HandshakeTrace, stepArrow: Map<string, n
   }
   for (const side of hs.sides) {
     if (side.outcome.state === 'failed' && side.outcome.alert && !side.outcome.remote) {
-      arrows.push({ kind: 'note', text: `${side.role} aborts: ${side.outcome.alert}${side.outcome.reason ? ` (${side.outcome.reason})` : ''}`, tone: 'refusal', seq: Number.MAX_SAFE_INTEGER });
+      arrows.push({
+        kind: 'note',
+        text: `${side.role} aborts: ${side.outcome.alert}${side.outcome.reason ? ` (${side.outcome.reason})` : ''}`,
+        tone: 'refusal',
+        seq: Number.MAX_SAFE_INTEGER,
+      });
     }
   }
   return arrows;
@@ -220,7 +239,10 @@ export function sequenceMermaid(trace: Trace): string {
     if (model.handshakes.length > 1) lines.push(`  Note over C,S: ${esc(hs.label)}`);
     for (const a of hs.arrows) {
       if (a.kind === 'note') lines.push(`  Note over C,S: ${esc(a.text)}`);
-      else lines.push(`  ${a.from === 'client' ? 'C' : 'S'}${a.alert ? '-x' : '->>'}${a.to === 'client' ? 'C' : 'S'}: ${esc(bracketed(a.label, a.epoch))}`);
+      else
+        lines.push(
+          `  ${a.from === 'client' ? 'C' : 'S'}${a.alert ? '-x' : '->>'}${a.to === 'client' ? 'C' : 'S'}: ${esc(bracketed(a.label, a.epoch))}`,
+        );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -248,7 +270,9 @@ export function sequenceSvg(trace: Trace, opts: SvgOptions = {}): string {
   let y = 70;
   for (const [h, hs] of model.handshakes.entries()) {
     if (model.handshakes.length > 1 || hs.label) {
-      parts.push(`<text class="handshake-label" x="${width / 2}" y="${y - 14}" text-anchor="middle" font-weight="bold" font-size="13">${xml(`${h + 1}. ${hs.label}`)}</text>`);
+      parts.push(
+        `<text class="handshake-label" x="${width / 2}" y="${y - 14}" text-anchor="middle" font-weight="bold" font-size="13">${xml(`${h + 1}. ${hs.label}`)}</text>`,
+      );
       y += 16;
     }
     for (const [i, a] of hs.arrows.entries()) {

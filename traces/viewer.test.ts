@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseTrace, type Trace } from './format.js';
 import { viewerHtml } from './viewer.js';
@@ -31,7 +31,8 @@ afterAll(async () => {
 /** The browser, or a reason to skip (outside CI) — in CI a missing chromium fails. */
 async function launch(skip: (note: string) => never): Promise<BrowserContext> {
   if (!existsSync(CHROMIUM)) {
-    if (process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: the viewer test needs Debian package chromium (apt-get install chromium)`);
+    if (process.env.CI === 'true')
+      throw new Error(`${CHROMIUM} is missing: the viewer test needs Debian package chromium (apt-get install chromium)`);
     skip('chromium not installed: apt-get install chromium');
   }
   // A temporary profile (--user-data-dir) of our own, given the way playwright wants it.
@@ -39,7 +40,15 @@ async function launch(skip: (note: string) => never): Promise<BrowserContext> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1600, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   return browser;
 }
@@ -101,7 +110,7 @@ describe('trace viewer in a browser', () => {
       const want = expected[i]!;
       expect(now.step).toBe(i);
       expect(now.position).toBe(`${i + 1} / ${expected.length}`);
-      expect(now.active).toEqual([`client-state-${want.states['client']}`, `server-state-${want.states['server']}`].sort());
+      expect(now.active).toEqual([`client-state-${want.states.client}`, `server-state-${want.states.server}`].sort());
       expect(now.current).toHaveLength(1);
       expect(now.current[0]).toMatch(new RegExp(`^seq-arrow-${want.h}-\\d+$`));
       await page.click('#next');
@@ -127,7 +136,10 @@ describe('trace viewer in a browser', () => {
     // server still waiting for the client Finished, and the current message is the server's Finished.
     const client = trace.handshakes[1]!.sides.find((s) => s.role === 'client')!;
     const fin = client.steps.find((s) => s.direction === 'in' && s.message?.type === 'finished')!;
-    const index = expectedStates(trace).findIndex((_, i) => i >= trace.handshakes[0]!.sides.reduce((n, s) => n + s.steps.length, 0) && expectedStates(trace)[i]!.states['client'] === 'connected');
+    const index = expectedStates(trace).findIndex(
+      (_, i) =>
+        i >= trace.handshakes[0]!.sides.reduce((n, s) => n + s.steps.length, 0) && expectedStates(trace)[i]!.states.client === 'connected',
+    );
     for (let i = 0; i < index; i++) await page.keyboard.press('ArrowRight');
     const at = await highlighted(page);
     expect(at.active).toEqual(['client-state-connected', 'server-state-expectClientFinished']);
@@ -137,7 +149,7 @@ describe('trace viewer in a browser', () => {
     expect(fin.stateAfter).toBe('connected');
     const note = await page.locator('g.note').allTextContents();
     expect(note).toContain('Certificate, CertificateVerify skipped: PSK');
-    if (process.env['UPDATE_SCREENSHOTS'] === '1') await page.screenshot({ path: here('./screenshots/viewer.png') });
+    if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: here('./screenshots/viewer.png') });
     await page.close();
   });
 });
@@ -161,12 +173,12 @@ describe('the viewer on the trace `tlschart demo --trace` writes', () => {
     await page.keyboard.press('Home');
     const expected = expectedStates(parsed.trace);
     const first = parsed.trace.handshakes[0]!.sides.reduce((n, s) => n + s.steps.length, 0);
-    const index = expected.findIndex((e, i) => i >= first && e.states['client'] === 'connected');
+    const index = expected.findIndex((e, i) => i >= first && e.states.client === 'connected');
     for (let i = 0; i < index; i++) await page.keyboard.press('ArrowRight');
     const at = await highlighted(page);
     expect(at.active).toEqual(['client-state-connected', 'server-state-expectClientFinished']);
     expect(await page.locator('g.note').allTextContents()).toContain('Certificate, CertificateVerify skipped: PSK');
-    if (process.env['UPDATE_SCREENSHOTS'] === '1') await page.screenshot({ path: here('./screenshots/demo-viewer.png') });
+    if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: here('./screenshots/demo-viewer.png') });
     await page.close();
   });
 });

@@ -8,9 +8,10 @@
  *
  * Keys: → / n / space next, ← / p previous, Home / End first / last.
  */
-import { chartSvg } from './charts.js';
+
 import { clientMachine } from '../machines/client/machine.js';
 import { serverMachine } from '../machines/server/machine.js';
+import { chartSvg } from './charts.js';
 import type { Role, Trace, TraceStep } from './format.js';
 import { bracketed, sequenceModel, sequenceSvg } from './sequence.js';
 
@@ -27,7 +28,8 @@ export interface TimelineEntry {
   detail: string;
 }
 
-const shorten = (k: string, v: unknown) => (typeof v === 'string' && v.length > 96 && /^[0-9a-f]+$/.test(v) ? `${v.slice(0, 96)}… (${v.length / 2} bytes)` : v);
+const shorten = (_key: string, v: unknown) =>
+  typeof v === 'string' && v.length > 96 && /^[0-9a-f]+$/.test(v) ? `${v.slice(0, 96)}… (${v.length / 2} bytes)` : v;
 
 function describe(step: TraceStep, role: Role): string {
   const what =
@@ -45,7 +47,8 @@ function detailOf(step: TraceStep): string {
   if (step.event) lines.push(`event: ${step.event.type}`);
   for (const r of step.records) lines.push(`record: type ${r.contentType}, epoch ${r.epoch}, ${r.length} bytes`);
   for (const g of step.guards) lines.push(`guard ${g.guard}: ${g.result ? 'true' : 'false'}`);
-  for (const t of step.transitions) lines.push(`transition: ${t.source} → ${t.targets.join(', ') || '(stays)'} on ${t.eventType}${t.guard ? ` [${t.guard}]` : ''}`);
+  for (const t of step.transitions)
+    lines.push(`transition: ${t.source} → ${t.targets.join(', ') || '(stays)'} on ${t.eventType}${t.guard ? ` [${t.guard}]` : ''}`);
   if (step.alert) lines.push(`alert: ${step.alert.description} (level ${step.alert.level})`);
   if (step.error) lines.push(`error: ${step.error.alert} ${step.error.reason}: ${step.error.message}`);
   if (step.message) lines.push('', JSON.stringify(step.message.fields, shorten, 2));
@@ -84,7 +87,11 @@ export function timeline(trace: Trace): TimelineEntry[] {
 
 const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 /** JSON that can sit inside a <script> element. */
-const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const scriptJson = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 const STYLE = `
 *{box-sizing:border-box}
@@ -152,7 +159,10 @@ const SCRIPT = `
 
 /** The viewer page for a trace: self-contained HTML. */
 export async function viewerHtml(trace: Trace): Promise<string> {
-  const [client, server] = await Promise.all([chartSvg(clientMachine, { idPrefix: 'client-', edgeLabels: false }), chartSvg(serverMachine, { idPrefix: 'server-', edgeLabels: false })]);
+  const [client, server] = await Promise.all([
+    chartSvg(clientMachine, { idPrefix: 'client-', edgeLabels: false }),
+    chartSvg(serverMachine, { idPrefix: 'server-', edgeLabels: false }),
+  ]);
   const steps = timeline(trace);
   const title = trace.meta.scenario ?? `${trace.meta.role} ↔ ${trace.meta.peer}`;
   const legend = `${bracketed('…', 'handshake')} handshake keys, ${bracketed('…', 'application')} application keys, ${bracketed('…', 'early')} 0-RTT keys`;

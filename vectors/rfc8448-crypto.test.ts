@@ -9,7 +9,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { concat, fromHex, toHex } from '../crypto/bytes.js';
-import type { CryptoProvider, KeyPair } from '../crypto/provider.js';
 import {
   computeBinder,
   deriveSecret,
@@ -21,13 +20,14 @@ import {
   ticketAgeFromObfuscated,
   trafficKeys,
 } from '../crypto/keyschedule.js';
+import type { CryptoProvider, KeyPair } from '../crypto/provider.js';
 import { certificateVerifyInput } from '../crypto/signature.js';
-import { suiteByName, type SuiteInfo } from '../crypto/suites.js';
+import { type SuiteInfo, suiteByName } from '../crypto/suites.js';
+import { PROVIDER_CASES } from '../crypto/testing/providers.js';
 import { messageHashMessage, transcriptHash } from '../crypto/transcript.js';
 import { verifyBinder, verifyCertificateVerify, verifyFinished } from '../crypto/witness.js';
 import { HRR_RANDOM_HEX, NamedGroup, SignatureScheme } from '../wire/types.js';
 import { emptyHashSha256, s2, s3, s4, s5 } from './rfc8448.js';
-import { PROVIDER_CASES } from '../crypto/testing/providers.js';
 
 describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) => {
   const suite = suiteByName('TLS_AES_128_GCM_SHA256') as SuiteInfo;
@@ -111,8 +111,7 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
     return m.subarray(o, o + len);
   }
 
-  const spkiOf = (der: Uint8Array) =>
-    new Uint8Array(new X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' }));
+  const spkiOf = (der: Uint8Array) => new Uint8Array(new X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' }));
 
   const HANDSHAKE = 22;
   const APPLICATION_DATA = 23;
@@ -159,7 +158,14 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
     const helloHash = th(s3.clientHello, s3.serverHello);
     const cHs = hs.clientHandshakeTrafficSecret(helloHash);
     const sHs = hs.serverHandshakeTrafficSecret(helloHash);
-    const serverFinishedHash = th(s3.clientHello, s3.serverHello, s3.encryptedExtensions, s3.certificate, s3.certificateVerify, s3.serverFinished);
+    const serverFinishedHash = th(
+      s3.clientHello,
+      s3.serverHello,
+      s3.encryptedExtensions,
+      s3.certificate,
+      s3.certificateVerify,
+      s3.serverFinished,
+    );
 
     it('{client} create an ephemeral x25519 key pair: public key from the private key', () => {
       expect(hx(publicKeyOf(NamedGroup.x25519, s3.clientPrivateKey))).toBe(norm(s3.clientPublicKey));
@@ -232,7 +238,9 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
       const signedHash = th(s3.clientHello, s3.serverHello, s3.encryptedExtensions, s3.certificate);
       const witness = verifyCertificateVerify(SignatureScheme.rsa_pss_rsae_sha256, spki, 'server', signedHash, signature, provider);
       expect(witness?.role).toBe('server');
-      expect(provider.verifySignature(SignatureScheme.rsa_pss_rsae_sha256, spki, certificateVerifyInput('server', signedHash), signature)).toBe(true);
+      expect(
+        provider.verifySignature(SignatureScheme.rsa_pss_rsae_sha256, spki, certificateVerifyInput('server', signedHash), signature),
+      ).toBe(true);
       const flipped = Uint8Array.from(signature);
       flipped[17] = (flipped[17] as number) ^ 0x10;
       expect(verifyCertificateVerify(SignatureScheme.rsa_pss_rsae_sha256, spki, 'server', signedHash, flipped, provider)).toBeUndefined();
@@ -253,7 +261,14 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
     it('{server} send handshake record: payload and complete record under the server handshake keys', () => {
       const payload = concat(h(s3.encryptedExtensions), h(s3.certificate), h(s3.certificateVerify), h(s3.serverFinished));
       expect(hx(payload)).toBe(norm(s3.serverHandshakeRecordPayload));
-      expectRecord(s3.serverHandshakeWriteKey, s3.serverHandshakeWriteIv, 0, s3.serverHandshakeRecord, HANDSHAKE, s3.serverHandshakeRecordPayload);
+      expectRecord(
+        s3.serverHandshakeWriteKey,
+        s3.serverHandshakeWriteIv,
+        0,
+        s3.serverHandshakeRecord,
+        HANDSHAKE,
+        s3.serverHandshakeRecordPayload,
+      );
     });
 
     it('{server} derive secret "tls13 c ap traffic" over Transcript-Hash(ClientHello ... server Finished)', () => {
@@ -296,7 +311,13 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
 
     it('{client} derive secret "tls13 res master" over Transcript-Hash(ClientHello ... client Finished)', () => {
       const hash = th(
-        s3.clientHello, s3.serverHello, s3.encryptedExtensions, s3.certificate, s3.certificateVerify, s3.serverFinished, s3.clientFinished,
+        s3.clientHello,
+        s3.serverHello,
+        s3.encryptedExtensions,
+        s3.certificate,
+        s3.certificateVerify,
+        s3.serverFinished,
+        s3.clientFinished,
       );
       expect(hx(hash)).toBe(norm(s3.clientFinishedHash));
       expect(hx(ms.resumptionMasterSecret(hash))).toBe(norm(s3.resumptionMasterSecret));
@@ -314,8 +335,22 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
     });
 
     it('{client} send application_data record and {server} send application_data record', () => {
-      expectRecord(s3.clientApplicationWriteKey, s3.clientApplicationWriteIv, 0, s3.clientApplicationDataRecord, APPLICATION_DATA, s3.clientApplicationData);
-      expectRecord(s3.serverApplicationWriteKey, s3.serverApplicationWriteIv, 1, s3.serverApplicationDataRecord, APPLICATION_DATA, s3.serverApplicationData);
+      expectRecord(
+        s3.clientApplicationWriteKey,
+        s3.clientApplicationWriteIv,
+        0,
+        s3.clientApplicationDataRecord,
+        APPLICATION_DATA,
+        s3.clientApplicationData,
+      );
+      expectRecord(
+        s3.serverApplicationWriteKey,
+        s3.serverApplicationWriteIv,
+        1,
+        s3.serverApplicationDataRecord,
+        APPLICATION_DATA,
+        s3.serverApplicationData,
+      );
     });
 
     it('{client} send alert record and {server} send alert record: close_notify', () => {
@@ -400,7 +435,14 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
       const k = trafficKeys(suite, h(s4.clientEarlyTrafficSecret), provider);
       expect(hx(k.key)).toBe(norm(s4.clientEarlyWriteKey));
       expect(hx(k.iv)).toBe(norm(s4.clientEarlyWriteIv));
-      expectRecord(s4.clientEarlyWriteKey, s4.clientEarlyWriteIv, 0, s4.earlyApplicationDataRecord, APPLICATION_DATA, s4.earlyApplicationData);
+      expectRecord(
+        s4.clientEarlyWriteKey,
+        s4.clientEarlyWriteIv,
+        0,
+        s4.earlyApplicationDataRecord,
+        APPLICATION_DATA,
+        s4.earlyApplicationData,
+      );
     });
 
     it('{server} construct a ServerHello handshake message selecting PSK 0, and its record', () => {
@@ -442,7 +484,14 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
 
     it('{server} send handshake record: EncryptedExtensions and Finished', () => {
       expect(norm(s4.serverHandshakeRecordPayload)).toBe(norm(s4.encryptedExtensions) + norm(s4.serverFinished));
-      expectRecord(s4.serverHandshakeWriteKey, s4.serverHandshakeWriteIv, 0, s4.serverHandshakeRecord, HANDSHAKE, s4.serverHandshakeRecordPayload);
+      expectRecord(
+        s4.serverHandshakeWriteKey,
+        s4.serverHandshakeWriteIv,
+        0,
+        s4.serverHandshakeRecord,
+        HANDSHAKE,
+        s4.serverHandshakeRecordPayload,
+      );
     });
 
     it('{server} derive secret "tls13 c ap traffic", "tls13 s ap traffic" and "tls13 exp master"', () => {
@@ -486,8 +535,22 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
     });
 
     it('{client} and {server} send application_data and alert records', () => {
-      expectRecord(s4.clientApplicationWriteKey, s4.clientApplicationWriteIv, 0, s4.clientApplicationDataRecord, APPLICATION_DATA, s4.clientApplicationData);
-      expectRecord(s4.serverApplicationWriteKey, s4.serverApplicationWriteIv, 0, s4.serverApplicationDataRecord, APPLICATION_DATA, s4.serverApplicationData);
+      expectRecord(
+        s4.clientApplicationWriteKey,
+        s4.clientApplicationWriteIv,
+        0,
+        s4.clientApplicationDataRecord,
+        APPLICATION_DATA,
+        s4.clientApplicationData,
+      );
+      expectRecord(
+        s4.serverApplicationWriteKey,
+        s4.serverApplicationWriteIv,
+        0,
+        s4.serverApplicationDataRecord,
+        APPLICATION_DATA,
+        s4.serverApplicationData,
+      );
       expectRecord(s4.clientApplicationWriteKey, s4.clientApplicationWriteIv, 1, s4.clientAlertRecord, ALERT, s4.clientAlert);
       expectRecord(s4.serverApplicationWriteKey, s4.serverApplicationWriteIv, 1, s4.serverAlertRecord, ALERT, s4.serverAlert);
     });
@@ -503,7 +566,14 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
     const cHs = hs.clientHandshakeTrafficSecret(helloHash);
     const sHs = hs.serverHandshakeTrafficSecret(helloHash);
     const serverFinishedHash = th(
-      messageHash, s5.helloRetryRequest, s5.clientHello2, s5.serverHello, s5.encryptedExtensions, s5.certificate, s5.certificateVerify, s5.serverFinished,
+      messageHash,
+      s5.helloRetryRequest,
+      s5.clientHello2,
+      s5.serverHello,
+      s5.encryptedExtensions,
+      s5.certificate,
+      s5.certificateVerify,
+      s5.serverFinished,
     );
 
     it('{client} create an ephemeral x25519 key pair, offered in the first ClientHello', () => {
@@ -578,11 +648,21 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
       expect((cv[4] as number) * 256 + (cv[5] as number)).toBe(SignatureScheme.rsa_pss_rsae_sha256);
       const spki = spkiOf(certificateDer(s5.certificate));
       const signedHash = th(messageHash, s5.helloRetryRequest, s5.clientHello2, s5.serverHello, s5.encryptedExtensions, s5.certificate);
-      expect(verifyCertificateVerify(SignatureScheme.rsa_pss_rsae_sha256, spki, 'server', signedHash, cv.subarray(8), provider)).toBeDefined();
+      expect(
+        verifyCertificateVerify(SignatureScheme.rsa_pss_rsae_sha256, spki, 'server', signedHash, cv.subarray(8), provider),
+      ).toBeDefined();
     });
 
     it('{server} calculate finished "tls13 finished"', () => {
-      const hash = th(messageHash, s5.helloRetryRequest, s5.clientHello2, s5.serverHello, s5.encryptedExtensions, s5.certificate, s5.certificateVerify);
+      const hash = th(
+        messageHash,
+        s5.helloRetryRequest,
+        s5.clientHello2,
+        s5.serverHello,
+        s5.encryptedExtensions,
+        s5.certificate,
+        s5.certificateVerify,
+      );
       expect(hx(finishedVerifyData(suite, sHs, hash, provider))).toBe(norm(s5.serverFinishedVerifyData));
       expect(norm(s5.serverFinished)).toBe(`14000020${norm(s5.serverFinishedVerifyData)}`);
     });
@@ -591,7 +671,14 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
       expect(norm(s5.serverHandshakeRecordPayload)).toBe(
         norm(s5.encryptedExtensions) + norm(s5.certificate) + norm(s5.certificateVerify) + norm(s5.serverFinished),
       );
-      expectRecord(s5.serverHandshakeWriteKey, s5.serverHandshakeWriteIv, 0, s5.serverHandshakeRecord, HANDSHAKE, s5.serverHandshakeRecordPayload);
+      expectRecord(
+        s5.serverHandshakeWriteKey,
+        s5.serverHandshakeWriteIv,
+        0,
+        s5.serverHandshakeRecord,
+        HANDSHAKE,
+        s5.serverHandshakeRecordPayload,
+      );
     });
 
     it('{server} derive secret "tls13 c ap traffic", "tls13 s ap traffic" and "tls13 exp master"', () => {
@@ -620,8 +707,15 @@ describe.each(PROVIDER_CASES)('RFC 8448 on the $name provider', ({ provider }) =
 
     it('{client} derive secret "tls13 res master"', () => {
       const hash = th(
-        messageHash, s5.helloRetryRequest, s5.clientHello2, s5.serverHello, s5.encryptedExtensions, s5.certificate, s5.certificateVerify,
-        s5.serverFinished, s5.clientFinished,
+        messageHash,
+        s5.helloRetryRequest,
+        s5.clientHello2,
+        s5.serverHello,
+        s5.encryptedExtensions,
+        s5.certificate,
+        s5.certificateVerify,
+        s5.serverFinished,
+        s5.clientFinished,
       );
       expect(hx(ms.resumptionMasterSecret(hash))).toBe(norm(s5.resumptionMasterSecret));
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../crypto/bytes.js';
-import { TlsError } from './alerts.js';
 import { AlertLevel, alertMessage, decodeAlert, encodeAlert } from './alert.js';
+import { TlsError } from './alerts.js';
 
 describe('Alert (RFC 8446 §6)', () => {
   it('decodes a fatal handshake_failure', () => {

@@ -4,9 +4,9 @@
  * types MUST be treated as error alerts" is for the engine to apply).
  */
 import { AlertDescription, type AlertName } from './alerts.js';
-import type { AlertMessage, Decoded } from './types.js';
 import { decodeWith, fail } from './reader.js';
-import { Writer, encodeFail } from './writer.js';
+import type { AlertMessage, Decoded } from './types.js';
+import { encodeFail, Writer } from './writer.js';
 
 export const AlertLevel = { warning: 1, fatal: 2 } as const;
 

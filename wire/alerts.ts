@@ -1,7 +1,7 @@
 /**
  * Alerts (RFC 8446 §6) and the one error type every layer raises.
  */
-import { REFUSALS, type AlertOf, type AlertingReason, type Refusal, type RefusalReason } from './refusals.js';
+import { type AlertingReason, type AlertOf, REFUSALS, type Refusal, type RefusalReason } from './refusals.js';
 
 /** AlertDescription values from RFC 8446 §6, by name. */
 export const AlertDescription = {
@@ -36,9 +36,7 @@ export const AlertDescription = {
 
 export type AlertName = keyof typeof AlertDescription;
 
-const byCode = new Map<number, AlertName>(
-  Object.entries(AlertDescription).map(([k, v]) => [v, k as AlertName]),
-);
+const byCode = new Map<number, AlertName>(Object.entries(AlertDescription).map(([k, v]) => [v, k as AlertName]));
 
 /** Name of an alert code, or `alert N (unknown)` for a value RFC 8446 does not define. */
 export function alertName(code: number): AlertName | UnknownAlert {
@@ -46,7 +44,7 @@ export function alertName(code: number): AlertName | UnknownAlert {
 }
 
 export function isAlertName(s: string): s is AlertName {
-  return Object.prototype.hasOwnProperty.call(AlertDescription, s);
+  return Object.hasOwn(AlertDescription, s);
 }
 
 /** How an alert code RFC 8446 does not define is named when a peer sends one. */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../crypto/bytes.js';
-import { TlsError, type AlertName } from './alerts.js';
-import type { Decoded, Extension, ExtensionContext } from './types.js';
+import { type AlertName, TlsError } from './alerts.js';
 import {
   decodeExtensions,
   encodeExtensions,
@@ -12,6 +11,7 @@ import {
   findExtension,
   findExtensionByCode,
 } from './extensions.js';
+import type { Decoded, Extension, ExtensionContext } from './types.js';
 
 // ---- hand-built wire bytes (independent of the encoder)
 
@@ -70,7 +70,7 @@ const NST: ExtensionContext = 'new_session_ticket';
 const binder32 = 'b0'.repeat(32);
 
 describe('server_name (RFC 6066 §3)', () => {
-  const list = (...names: string[]) => v16(names.map((n) => '00' + v16(toHex(new TextEncoder().encode(n)))).join(''));
+  const list = (...names: string[]) => v16(names.map((n) => `00${v16(toHex(new TextEncoder().encode(n)))}`).join(''));
 
   it('decodes the host_name of a ClientHello', () => {
     expect(expectOne(0, list('server'), CH)).toEqual({ type: 'server_name', hostName: 'server' });
@@ -90,7 +90,7 @@ describe('server_name (RFC 6066 §3)', () => {
   });
 
   it('rejects an unknown NameType', () => {
-    expectFailure(decodeOne(0, v16('01' + v16('61')), CH), 'decode_error', 'server_name.name_type');
+    expectFailure(decodeOne(0, v16(`01${v16('61')}`), CH), 'decode_error', 'server_name.name_type');
   });
 
   it('rejects two host names', () => {
@@ -102,8 +102,8 @@ describe('server_name (RFC 6066 §3)', () => {
   });
 
   it('rejects a host name that is not printable ASCII', () => {
-    expectFailure(decodeOne(0, v16('00' + v16('61c3a9')), CH), 'decode_error', 'server_name.host_name');
-    expectFailure(decodeOne(0, v16('00' + v16('610062')), CH), 'decode_error', 'server_name.host_name');
+    expectFailure(decodeOne(0, v16(`00${v16('61c3a9')}`), CH), 'decode_error', 'server_name.host_name');
+    expectFailure(decodeOne(0, v16(`00${v16('610062')}`), CH), 'decode_error', 'server_name.host_name');
   });
 
   it('rejects a non-empty body from the server as trailing bytes', () => {
@@ -143,7 +143,7 @@ describe('supported_groups and signature algorithms (§4.2.7, §4.2.3)', () => {
   });
 
   it('rejects bytes after the NamedGroup list', () => {
-    expectFailure(decodeOne(10, v16('001d') + 'ff', CH), 'decode_error', 'supported_groups');
+    expectFailure(decodeOne(10, `${v16('001d')}ff`, CH), 'decode_error', 'supported_groups');
   });
 
   it('decodes signature_algorithms and signature_algorithms_cert', () => {
@@ -175,11 +175,11 @@ describe('supported_versions (§4.2.1)', () => {
   it('rejects a client list shorter than 2 bytes, of odd length or longer than 254 bytes', () => {
     expectFailure(decodeOne(43, '00', CH), 'decode_error', 'supported_versions.versions');
     expectFailure(decodeOne(43, '03 030403', CH), 'decode_error', 'supported_versions.versions');
-    expectFailure(decodeOne(43, 'ff' + '03'.repeat(255), CH), 'decode_error', 'supported_versions.versions');
+    expectFailure(decodeOne(43, `ff${'03'.repeat(255)}`, CH), 'decode_error', 'supported_versions.versions');
   });
 
   it('accepts a client list of the maximum 254 bytes', () => {
-    const e = expectOne(43, 'fe' + '0304'.repeat(127), CH);
+    const e = expectOne(43, `fe${'0304'.repeat(127)}`, CH);
     expect(e.type === 'supported_versions_client' && e.versions.length).toBe(127);
   });
 
@@ -240,13 +240,25 @@ describe('key_share (§4.2.8)', () => {
   });
 
   it('rejects a server share followed by more bytes', () => {
-    expectFailure(decodeOne(51, entry('001d', 'cc') + '00', SH), 'decode_error', 'key_share');
+    expectFailure(decodeOne(51, `${entry('001d', 'cc')}00`, SH), 'decode_error', 'key_share');
   });
 
   it('refuses to encode two client shares for one group', () => {
     const k = fromHex('01');
     expectEncodeError(
-      () => encodeExtensions([{ type: 'key_share_client', shares: [{ group: 1, keyExchange: k }, { group: 1, keyExchange: k }] }], CH),
+      () =>
+        encodeExtensions(
+          [
+            {
+              type: 'key_share_client',
+              shares: [
+                { group: 1, keyExchange: k },
+                { group: 1, keyExchange: k },
+              ],
+            },
+          ],
+          CH,
+        ),
       'key_share.client_shares',
     );
   });
@@ -299,11 +311,15 @@ describe('pre_shared_key (§4.2.11)', () => {
   });
 
   it('rejects a binder shorter than 32 bytes', () => {
-    expectFailure(decodeOne(41, v16(identity('01', '00000000')) + v16(v8('aa'.repeat(31)) + '00'), CH), 'decode_error', 'pre_shared_key.binder');
+    expectFailure(
+      decodeOne(41, v16(identity('01', '00000000')) + v16(`${v8('aa'.repeat(31))}00`), CH),
+      'decode_error',
+      'pre_shared_key.binder',
+    );
   });
 
   it('rejects a binders list shorter than 33 bytes', () => {
-    expectFailure(decodeOne(41, v16(identity('01', '00000000')) + '0000', CH), 'decode_error', 'pre_shared_key.binders');
+    expectFailure(decodeOne(41, `${v16(identity('01', '00000000'))}0000`, CH), 'decode_error', 'pre_shared_key.binders');
   });
 
   it('rejects a different number of binders and identities', () => {
@@ -322,7 +338,11 @@ describe('pre_shared_key (§4.2.11)', () => {
   });
 
   it('refuses to encode pre_shared_key before another extension of a ClientHello', () => {
-    const psk: Extension = { type: 'pre_shared_key_client', identities: [{ identity: fromHex('01'), obfuscatedTicketAge: 0 }], binders: [fromHex(binder32)] };
+    const psk: Extension = {
+      type: 'pre_shared_key_client',
+      identities: [{ identity: fromHex('01'), obfuscatedTicketAge: 0 }],
+      binders: [fromHex(binder32)],
+    };
     expectEncodeError(() => encodeExtensions([psk, { type: 'early_data' }], CH), 'pre_shared_key must be the last');
   });
 
@@ -377,7 +397,7 @@ describe('cookie (§4.2.2)', () => {
   });
 
   it('rejects bytes after the cookie', () => {
-    expectFailure(decodeOne(44, v16('c0') + '00', CH), 'decode_error', 'cookie');
+    expectFailure(decodeOne(44, `${v16('c0')}00`, CH), 'decode_error', 'cookie');
   });
 });
 
@@ -465,7 +485,7 @@ describe('extension blocks', () => {
   });
 
   it('keeps the order of the extensions', () => {
-    const d = decodeExtensions(block(ext(0xff01, '00'), ext(43, '0304'), ext(51, '001d' + v16('aa'))), SH);
+    const d = decodeExtensions(block(ext(0xff01, '00'), ext(43, '0304'), ext(51, `001d${v16('aa')}`)), SH);
     expect(d.ok && d.value.map((e) => e.type)).toEqual(['unknown', 'supported_versions_server', 'key_share_server']);
   });
 

@@ -19,17 +19,11 @@
  * - two client key shares for the same group (illegal_parameter, §4.2.8);
  * - more than one host_name in server_name (illegal_parameter, RFC 6066 §3).
  */
+
+import { decodeWith, fail, type Reader } from './reader.js';
+import type { Decoded, Extension, ExtensionContext, ExtensionName, KeyShareEntry, PskIdentity } from './types.js';
 import { ExtensionType } from './types.js';
-import type {
-  Decoded,
-  Extension,
-  ExtensionContext,
-  ExtensionName,
-  KeyShareEntry,
-  PskIdentity,
-} from './types.js';
-import { Reader, decodeWith, fail } from './reader.js';
-import { Writer, encodeFail } from './writer.js';
+import { encodeFail, Writer } from './writer.js';
 
 const U16_MAX = 0xffff;
 
@@ -193,18 +187,12 @@ export function extensionAllowedIn(ext: Extension, context: ExtensionContext): b
 }
 
 /** The first extension of `exts` that may not appear in `context`, if any. */
-export function findDisallowedExtension(
-  exts: readonly Extension[],
-  context: ExtensionContext,
-): Extension | undefined {
+export function findDisallowedExtension(exts: readonly Extension[], context: ExtensionContext): Extension | undefined {
   return exts.find((e) => !extensionAllowedIn(e, context));
 }
 
 /** Typed lookup: `findExtension(exts, 'key_share_client')?.shares`. */
-export function findExtension<T extends ExtensionName>(
-  exts: readonly Extension[],
-  type: T,
-): Extract<Extension, { type: T }> | undefined {
+export function findExtension<T extends ExtensionName>(exts: readonly Extension[], type: T): Extract<Extension, { type: T }> | undefined {
   return exts.find((e): e is Extract<Extension, { type: T }> => e.type === type);
 }
 
@@ -305,7 +293,9 @@ function readExtensionBody(code: number, r: Reader, context: ExtensionContext): 
       const binders: Uint8Array[] = [];
       while (!bs.isEmpty()) binders.push(bs.opaque8('pre_shared_key.binder', 32, 255));
       if (binders.length !== identities.length) {
-        fail('BinderCountMismatch', 'pre_shared_key.binders',
+        fail(
+          'BinderCountMismatch',
+          'pre_shared_key.binders',
           `${binders.length} binder(s) for ${identities.length} identit${identities.length === 1 ? 'y' : 'ies'}`,
         );
       }

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../crypto/bytes.js';
-import { TlsError, type AlertName } from './alerts.js';
-import type { ClientHello, Decoded, HandshakeMessage, ServerHello, Unencoded } from './types.js';
-import { HRR_RANDOM_HEX } from './types.js';
+import { type AlertName, TlsError } from './alerts.js';
 import {
   bindersLength,
   decodeHandshake,
@@ -16,6 +14,8 @@ import {
   truncatedClientHello,
   withBinders,
 } from './handshake.js';
+import type { ClientHello, Decoded, HandshakeMessage, ServerHello, Unencoded } from './types.js';
+import { HRR_RANDOM_HEX } from './types.js';
 
 // ---- hand-built wire bytes (independent of the encoder)
 
@@ -62,12 +62,17 @@ function chBody({
   suites = '1301',
   compression = '00',
   extensions = v16(ext(43, '02 0304')),
-}: { sessionId?: string; suites?: string; compression?: string; extensions?: string } = {}) {
-  return '0303' + RANDOM + v8(sessionId) + v16(suites) + v8(compression) + extensions;
+}: {
+  sessionId?: string;
+  suites?: string;
+  compression?: string;
+  extensions?: string;
+} = {}) {
+  return `0303${RANDOM}${v8(sessionId)}${v16(suites)}${v8(compression)}${extensions}`;
 }
 
 function shBody({ random = RANDOM, sessionId = '', extensions = v16(ext(43, '0304')) } = {}) {
-  return '0303' + random + v8(sessionId) + '1301' + '00' + extensions;
+  return `0303${random}${v8(sessionId)}130100${extensions}`;
 }
 
 describe('handshake header', () => {
@@ -86,8 +91,8 @@ describe('handshake header', () => {
   });
 
   it('rejects a length that does not match the message exactly', () => {
-    expectFailure(decodeHandshake(fromHex('14 000021' + 'aa'.repeat(32))), 'decode_error', 'handshake.length');
-    expectFailure(decodeHandshake(fromHex('14 00001f' + 'aa'.repeat(32))), 'decode_error', 'handshake.length');
+    expectFailure(decodeHandshake(fromHex(`14 000021${'aa'.repeat(32)}`)), 'decode_error', 'handshake.length');
+    expectFailure(decodeHandshake(fromHex(`14 00001f${'aa'.repeat(32)}`)), 'decode_error', 'handshake.length');
   });
 
   it('rejects an input shorter than the header', () => {
@@ -144,11 +149,11 @@ describe('ClientHello (§4.1.2)', () => {
   });
 
   it('rejects a cut random', () => {
-    expectFailure(decodeHandshake(msg(1, '0303' + '11'.repeat(20))), 'decode_error', 'client_hello.random');
+    expectFailure(decodeHandshake(msg(1, `0303${'11'.repeat(20)}`)), 'decode_error', 'client_hello.random');
   });
 
   it('rejects bytes after the extension block', () => {
-    expectFailure(decodeHandshake(msg(1, chBody() + '00')), 'decode_error', 'client_hello');
+    expectFailure(decodeHandshake(msg(1, `${chBody()}00`)), 'decode_error', 'client_hello');
   });
 
   it('rejects a single stray byte where the extension block would start', () => {
@@ -197,7 +202,7 @@ describe('ClientHello (§4.1.2)', () => {
 
 describe('ServerHello and HelloRetryRequest (§4.1.3, §4.1.4)', () => {
   it('decodes a ServerHello with its extensions in the server_hello form', () => {
-    const body = shBody({ extensions: v16(ext(51, '001d' + v16('aa')) + ext(43, '0304') + ext(41, '0000')) });
+    const body = shBody({ extensions: v16(ext(51, `001d${v16('aa')}`) + ext(43, '0304') + ext(41, '0000')) });
     expect(decoded(msg(2, body))).toEqual({
       type: 'server_hello',
       isHelloRetryRequest: false,
@@ -240,7 +245,7 @@ describe('ServerHello and HelloRetryRequest (§4.1.3, §4.1.4)', () => {
   });
 
   it('rejects a ServerHello cut inside the cipher suite', () => {
-    expectFailure(decodeHandshake(msg(2, '0303' + RANDOM + '00' + '13')), 'decode_error', 'server_hello.cipher_suite');
+    expectFailure(decodeHandshake(msg(2, `0303${RANDOM}0013`)), 'decode_error', 'server_hello.cipher_suite');
   });
 
   it('keeps a disallowed extension of a ServerHello decodable', () => {
@@ -331,11 +336,11 @@ describe('Certificate (§4.4.2)', () => {
   });
 
   it('rejects an empty cert_data', () => {
-    expectFailure(decodeHandshake(msg(11, '00' + v24(entry('')))), 'decode_error', 'certificate.cert_data');
+    expectFailure(decodeHandshake(msg(11, `00${v24(entry(''))}`)), 'decode_error', 'certificate.cert_data');
   });
 
   it('rejects an entry without its extension block', () => {
-    expectFailure(decodeHandshake(msg(11, '00' + v24(v24('30')))), 'decode_error', 'certificate_entry.extensions');
+    expectFailure(decodeHandshake(msg(11, `00${v24(v24('30'))}`)), 'decode_error', 'certificate_entry.extensions');
   });
 
   it('rejects a certificate_list longer than the message', () => {
@@ -348,7 +353,7 @@ describe('Certificate (§4.4.2)', () => {
       certificateRequestContext: new Uint8Array(0),
       entries: [{ certData: fromHex('3082aa'), extensions: [] }],
     });
-    expect(toHex(m.raw)).toBe(toHex(msg(11, '00' + v24(entry('3082aa')))));
+    expect(toHex(m.raw)).toBe(toHex(msg(11, `00${v24(entry('3082aa'))}`)));
   });
 });
 
@@ -372,7 +377,7 @@ describe('CertificateRequest (§4.3.2)', () => {
 
 describe('CertificateVerify (§4.4.3)', () => {
   it('decodes the algorithm and the signature', () => {
-    expect(decoded(msg(15, '0804' + v16('5a74')))).toMatchObject({
+    expect(decoded(msg(15, `0804${v16('5a74')}`))).toMatchObject({
       type: 'certificate_verify',
       algorithm: 0x0804,
       signature: fromHex('5a74'),
@@ -384,7 +389,7 @@ describe('CertificateVerify (§4.4.3)', () => {
   });
 
   it('rejects bytes after the signature', () => {
-    expectFailure(decodeHandshake(msg(15, '0804' + v16('5a74') + '00')), 'decode_error', 'certificate_verify');
+    expectFailure(decodeHandshake(msg(15, `0804${v16('5a74')}00`)), 'decode_error', 'certificate_verify');
   });
 });
 
@@ -406,7 +411,7 @@ describe('Finished (§4.4.4)', () => {
 
 describe('NewSessionTicket (§4.6.1)', () => {
   it('decodes every field and the early_data extension in its ticket form', () => {
-    const body = '0000001e' + 'fad6aac5' + v8('0000') + v16('2c035d') + v16(ext(42, '00000400'));
+    const body = `0000001efad6aac5${v8('0000')}${v16('2c035d')}${v16(ext(42, '00000400'))}`;
     expect(decoded(msg(4, body))).toMatchObject({
       type: 'new_session_ticket',
       ticketLifetime: 30,
@@ -422,7 +427,7 @@ describe('NewSessionTicket (§4.6.1)', () => {
   });
 
   it('rejects a missing extension block', () => {
-    expectFailure(decodeHandshake(msg(4, '00000001 00000002 00' + v16('aa'))), 'decode_error', 'new_session_ticket.extensions');
+    expectFailure(decodeHandshake(msg(4, `00000001 00000002 00${v16('aa')}`)), 'decode_error', 'new_session_ticket.extensions');
   });
 
   it('refuses to encode an empty ticket', () => {
@@ -477,10 +482,9 @@ describe('EndOfEarlyData (§4.5)', () => {
 });
 
 describe('PSK binders (§4.2.11.2)', () => {
-  const identity = v16('7469636b6574') + '00001234';
+  const identity = `${v16('7469636b6574')}00001234`;
   const pskExt = (binders: string[]) => ext(41, v16(identity.repeat(binders.length)) + v16(binders.map(v8).join('')));
-  const chWithPsk = (binders: string[]) =>
-    msg(1, chBody({ extensions: v16(ext(43, '02 0304') + ext(45, '01 01') + pskExt(binders)) }));
+  const chWithPsk = (binders: string[]) => msg(1, chBody({ extensions: v16(ext(43, '02 0304') + ext(45, '01 01') + pskExt(binders)) }));
 
   it('measures the binders list as its 2-byte length plus each 1-byte length and value', () => {
     expect(bindersLength([new Uint8Array(32)])).toBe(35);

@@ -18,7 +18,8 @@
  *   block, so every accepted input re-encodes to the same bytes.
  */
 import { equalBytes, fromHex } from './bytes.js';
-import { HandshakeType, HRR_RANDOM_HEX } from './types.js';
+import { findExtension, readExtensions, writeExtensions } from './extensions.js';
+import { decodeFailure, decodeOwned, decodeWith, fail, type Reader } from './reader.js';
 import type {
   Certificate,
   CertificateEntry,
@@ -27,7 +28,6 @@ import type {
   ClientHello,
   Decoded,
   EncryptedExtensions,
-  EndOfEarlyData,
   Extension,
   Finished,
   HandshakeMessage,
@@ -36,9 +36,8 @@ import type {
   ServerHello,
   Unencoded,
 } from './types.js';
-import { Reader, decodeFailure, decodeOwned, decodeWith, fail } from './reader.js';
-import { Writer, encodeFail } from './writer.js';
-import { findExtension, readExtensions, writeExtensions } from './extensions.js';
+import { HandshakeType, HRR_RANDOM_HEX } from './types.js';
+import { encodeFail, Writer } from './writer.js';
 
 const U16_MAX = 0xffff;
 const U24_MAX = 0xffffff;
@@ -101,15 +100,10 @@ export function isKnownHandshakeType(type: number): boolean {
 type Body<M extends HandshakeMessage> = Unencoded<M>;
 
 /** A message body before encoding, for every message type (a distributive {@link Unencoded}). */
-export type UnencodedMessage = HandshakeMessage extends infer M
-  ? M extends HandshakeMessage
-    ? Unencoded<M>
-    : never
-  : never;
+export type UnencodedMessage = HandshakeMessage extends infer M ? (M extends HandshakeMessage ? Unencoded<M> : never) : never;
 
 /** The message type that an unencoded body becomes. */
 export type EncodedOf<U extends UnencodedMessage> = Extract<HandshakeMessage, { type: U['type'] }>;
-
 
 /** A block that may be absent (ClientHello/ServerHello from pre-1.3 peers, §4.1.2). */
 function readOptionalExtensions(r: Reader, context: 'client_hello' | 'server_hello' | 'hello_retry_request'): Extension[] {
@@ -280,11 +274,14 @@ function writeServerHello(w: Writer, m: Body<ServerHello>): void {
 function writeBody(w: Writer, m: UnencodedMessage): void {
   switch (m.type) {
     case 'client_hello':
-      return writeClientHello(w, m);
+      writeClientHello(w, m);
+      return;
     case 'server_hello':
-      return writeServerHello(w, m);
+      writeServerHello(w, m);
+      return;
     case 'encrypted_extensions':
-      return writeExtensions(w, m.extensions, 'encrypted_extensions');
+      writeExtensions(w, m.extensions, 'encrypted_extensions');
+      return;
     case 'certificate':
       w.opaque8(m.certificateRequestContext, 'certificate.certificate_request_context', 0, 255);
       w.vec24('certificate.certificate_list', 0, U24_MAX, (l) => {
@@ -296,7 +293,8 @@ function writeBody(w: Writer, m: UnencodedMessage): void {
       return;
     case 'certificate_request':
       w.opaque8(m.certificateRequestContext, 'certificate_request.certificate_request_context', 0, 255);
-      return writeExtensions(w, m.extensions, 'certificate_request');
+      writeExtensions(w, m.extensions, 'certificate_request');
+      return;
     case 'certificate_verify':
       w.u16(m.algorithm, 'certificate_verify.algorithm');
       w.opaque16(m.signature, 'certificate_verify.signature', 0, U16_MAX);
@@ -309,7 +307,8 @@ function writeBody(w: Writer, m: UnencodedMessage): void {
       w.u32(m.ticketAgeAdd, 'new_session_ticket.ticket_age_add');
       w.opaque8(m.ticketNonce, 'new_session_ticket.ticket_nonce', 0, 255);
       w.opaque16(m.ticket, 'new_session_ticket.ticket', 1, U16_MAX);
-      return writeExtensions(w, m.extensions, 'new_session_ticket');
+      writeExtensions(w, m.extensions, 'new_session_ticket');
+      return;
     case 'key_update':
       if (m.requestUpdate !== 0 && m.requestUpdate !== 1) {
         encodeFail('key_update.request_update', `${m.requestUpdate} is neither 0 nor 1`);
@@ -413,9 +412,7 @@ export function patchBinders(raw: Uint8Array, binders: readonly Uint8Array[]): U
 /** A ClientHello with its binders replaced (same number and lengths): extensions and raw both updated. */
 export function withBinders(ch: ClientHello, binders: readonly Uint8Array[]): ClientHello {
   const raw = patchBinders(ch.raw, binders);
-  const extensions = ch.extensions.map((e) =>
-    e.type === 'pre_shared_key_client' ? { ...e, binders: binders.map((b) => b.slice()) } : e,
-  );
+  const extensions = ch.extensions.map((e) => (e.type === 'pre_shared_key_client' ? { ...e, binders: binders.map((b) => b.slice()) } : e));
   return { ...ch, extensions, raw };
 }
 

@@ -1,11 +1,10 @@
 /** The wire codec of tlschart: handshake messages, extensions and alerts (RFC 8446 §4, §6, §B.3). */
-export * from './types.js';
+
+export { AlertLevel, alertMessage, decodeAlert, encodeAlert } from './alert.js';
 export * from './alerts.js';
-export { Reader, WireDecodeError, decodeWith } from './reader.js';
-export { Writer } from './writer.js';
 export {
-  EXTENSION_BLOCK_BOUNDS,
   decodeExtensions,
+  EXTENSION_BLOCK_BOUNDS,
   encodeExtensions,
   extensionAllowedIn,
   extensionCode,
@@ -17,12 +16,13 @@ export {
   readExtensions,
   writeExtensions,
 } from './extensions.js';
+export type { DecodeHandshakeOptions, EncodedOf, HandshakeHeader, UnencodedMessage } from './handshake.js';
 export {
-  HANDSHAKE_HEADER_LENGTH,
   bindersLength,
   decodeHandshake,
   encodeClientHelloWithoutBinders,
   encodeHandshake,
+  HANDSHAKE_HEADER_LENGTH,
   hrrRandom,
   isHelloRetryRequestRandom,
   isKnownHandshakeType,
@@ -31,5 +31,6 @@ export {
   truncatedClientHello,
   withBinders,
 } from './handshake.js';
-export type { DecodeHandshakeOptions, EncodedOf, HandshakeHeader, UnencodedMessage } from './handshake.js';
-export { AlertLevel, alertMessage, decodeAlert, encodeAlert } from './alert.js';
+export { decodeWith, Reader, WireDecodeError } from './reader.js';
+export * from './types.js';
+export { Writer } from './writer.js';

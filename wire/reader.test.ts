@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../crypto/bytes.js';
 import { TlsError } from './alerts.js';
-import { Reader, WireDecodeError, decodeWith } from './reader.js';
+import { decodeWith, Reader, WireDecodeError } from './reader.js';
 import { Writer } from './writer.js';
 
 function failureOf(fn: () => unknown) {

@@ -4,12 +4,13 @@
  * same bytes. The hex is transcribed from the RFC; the cross-layer tests in
  * vectors/ use the shared transcription.
  */
-import { describe, expect, it } from 'vitest';
+
 import { sha256 } from '@noble/hashes/sha2.js';
+import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../crypto/bytes.js';
-import type { Certificate, ClientHello, HandshakeMessage, NewSessionTicket, ServerHello } from './types.js';
 import { findExtension, findExtensionByCode } from './extensions.js';
 import { decodeHandshake, encodeHandshake, patchBinders, truncatedClientHello } from './handshake.js';
+import type { Certificate, ClientHello, HandshakeMessage, NewSessionTicket, ServerHello } from './types.js';
 
 // ---------------------------------------------------------------- §3 Simple 1-RTT Handshake
 
@@ -151,9 +152,7 @@ describe('RFC 8448 §3 simple 1-RTT handshake', () => {
     expect(findExtension(m.extensions, 'supported_versions_client')?.versions).toEqual([0x0304]);
     const ks = findExtension(m.extensions, 'key_share_client');
     expect(ks?.shares.map((s) => s.group)).toEqual([0x001d]);
-    expect(toHex(ks?.shares[0]?.keyExchange ?? new Uint8Array())).toBe(
-      '99381de560e4bd43d23d8e435a7dbafeb3c06e51c13cae4d5413691e529aaf2c',
-    );
+    expect(toHex(ks?.shares[0]?.keyExchange ?? new Uint8Array())).toBe('99381de560e4bd43d23d8e435a7dbafeb3c06e51c13cae4d5413691e529aaf2c');
     expect(findExtension(m.extensions, 'psk_key_exchange_modes')?.modes).toEqual([1]);
     expect(findExtension(m.extensions, 'signature_algorithms')?.schemes).toHaveLength(15);
     // renegotiation_info, session_ticket and record_size_limit are kept as unknown extensions.
@@ -210,7 +209,14 @@ describe('RFC 8448 §3 simple 1-RTT handshake', () => {
   });
 
   it('re-encodes every message to the RFC bytes', () => {
-    for (const h of [S3_CLIENT_HELLO, S3_SERVER_HELLO, S3_ENCRYPTED_EXTENSIONS, S3_CERTIFICATE, S3_CERTIFICATE_VERIFY, S3_NEW_SESSION_TICKET]) {
+    for (const h of [
+      S3_CLIENT_HELLO,
+      S3_SERVER_HELLO,
+      S3_ENCRYPTED_EXTENSIONS,
+      S3_CERTIFICATE,
+      S3_CERTIFICATE_VERIFY,
+      S3_NEW_SESSION_TICKET,
+    ]) {
       expectReencodes(h);
     }
     expectReencodes(S3_SERVER_FINISHED, 32);

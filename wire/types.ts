@@ -241,7 +241,14 @@ export interface DecodeFailure {
 /** The refusals the codec raises (wire/refusals.ts). */
 export type CodecReason = Extract<
   RefusalReason,
-  'DecodeError' | 'IllegalFieldValue' | 'DuplicateExtension' | 'PskNotLast' | 'DuplicateKeyShare' | 'BinderCountMismatch' | 'UnknownHandshakeType' | 'InternalError'
+  | 'DecodeError'
+  | 'IllegalFieldValue'
+  | 'DuplicateExtension'
+  | 'PskNotLast'
+  | 'DuplicateKeyShare'
+  | 'BinderCountMismatch'
+  | 'UnknownHandshakeType'
+  | 'InternalError'
 >;
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; error: DecodeFailure };

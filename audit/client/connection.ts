@@ -24,12 +24,12 @@ import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
 import type { CertifiedKey } from '../../machines/types.js';
 import { MAX_CIPHERTEXT_LENGTH } from '../../record/framing.js';
 import { RecordLayer } from '../../record/layer.js';
-import { AlertDescription, alertName, type AlertName } from '../../wire/alerts.js';
+import { AlertDescription, type AlertName, alertName } from '../../wire/alerts.js';
 import { decodeHandshake, encodeHandshake, hrrRandom } from '../../wire/handshake.js';
-import { ContentType, TLS12, TLS13, type Extension, type HandshakeMessage, type ServerHello } from '../../wire/types.js';
+import { ContentType, type Extension, type HandshakeMessage, type ServerHello, TLS12, TLS13 } from '../../wire/types.js';
 import type { InEvent, InRecord, ProbeEpoch, WireEvent } from '../probe/client.js';
 import type { EndReason, Transport } from '../probe/transport.js';
-import { parseClientHello, type ParsedHello } from './hello.js';
+import { type ParsedHello, parseClientHello } from './hello.js';
 import { applicationSecrets, clientEarlyTrafficSecret, earlySecret, handshakeSecrets, P, resumptionMasterSecret } from './schedule.js';
 
 const rng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
@@ -313,7 +313,11 @@ export class AuditedConnection {
 
     if (plan.authentication !== 'none') {
       if (plan.authentication !== 'verify-after-psk') {
-        const cert = encodeHandshake({ type: 'certificate', certificateRequestContext: new Uint8Array(0), entries: certificate.chain.map((certData) => ({ certData, extensions: [] })) });
+        const cert = encodeHandshake({
+          type: 'certificate',
+          certificateRequestContext: new Uint8Array(0),
+          entries: certificate.chain.map((certData) => ({ certData, extensions: [] })),
+        });
         this.sendHandshake(cert.raw, 'certificate');
         if (await stopHere('certificate')) return false;
       }
@@ -349,10 +353,18 @@ export class AuditedConnection {
       const ageAdd = (((add[0] as number) << 24) | ((add[1] as number) << 16) | ((add[2] as number) << 8) | (add[3] as number)) >>> 0;
       const extensions: Extension[] = [];
       if (spec.maxEarlyDataSize !== undefined) extensions.push({ type: 'early_data_ticket', maxEarlyDataSize: spec.maxEarlyDataSize });
-      if (spec.unknownExtension) extensions.push({ type: 'unknown', code: UNKNOWN_TICKET_EXTENSION, data: Uint8Array.of(0x74, 0x6c, 0x73, 0x63) });
+      if (spec.unknownExtension)
+        extensions.push({ type: 'unknown', code: UNKNOWN_TICKET_EXTENSION, data: Uint8Array.of(0x74, 0x6c, 0x73, 0x63) });
       const raw = spec.empty
         ? emptyTicketMessage(spec.lifetimeS, ageAdd, nonce)
-        : encodeHandshake({ type: 'new_session_ticket', ticketLifetime: spec.lifetimeS, ticketAgeAdd: ageAdd, ticketNonce: nonce, ticket, extensions }).raw;
+        : encodeHandshake({
+            type: 'new_session_ticket',
+            ticketLifetime: spec.lifetimeS,
+            ticketAgeAdd: ageAdd,
+            ticketNonce: nonce,
+            ticket,
+            extensions,
+          }).raw;
       this.sendHandshake(raw, 'new_session_ticket', false);
       const t: SentTicket = {
         ticket,
@@ -451,7 +463,15 @@ export class AuditedConnection {
         }
         if (item.kind === 'handshake') {
           const d = decodeHandshake(item.raw);
-          const ev: InEvent = { dir: 'in', at, kind: 'handshake', raw: item.raw, message: d.ok ? d.value : undefined, encrypted: true, records };
+          const ev: InEvent = {
+            dir: 'in',
+            at,
+            kind: 'handshake',
+            raw: item.raw,
+            message: d.ok ? d.value : undefined,
+            encrypted: true,
+            records,
+          };
           this.log.push(ev);
           if (d.ok && d.value.type === 'end_of_early_data') {
             this.endOfEarlyData = true;
@@ -460,7 +480,15 @@ export class AuditedConnection {
           return ev;
         }
         if (item.kind === 'alert') {
-          const ev: InEvent = { dir: 'in', at, kind: 'alert', level: item.level, description: alertName(item.description), encrypted: true, records };
+          const ev: InEvent = {
+            dir: 'in',
+            at,
+            kind: 'alert',
+            level: item.level,
+            description: alertName(item.description),
+            encrypted: true,
+            records,
+          };
           this.log.push(ev);
           this.noteAlert(item.level, item.description);
           return ev;
@@ -502,13 +530,29 @@ export class AuditedConnection {
           const d = decodeHandshake(item.raw, this.plan ? { hashLen: this.plan.suite.hashLen } : {});
           message = d.ok ? d.value : undefined;
         }
-        const ev: InEvent = { dir: 'in', at, kind: 'handshake', raw: item.raw, message, encrypted: item.encrypted, records: this.takePending() };
+        const ev: InEvent = {
+          dir: 'in',
+          at,
+          kind: 'handshake',
+          raw: item.raw,
+          message,
+          encrypted: item.encrypted,
+          records: this.takePending(),
+        };
         this.log.push(ev);
         if (message) this.onClientMessage(message);
         return ev;
       }
       case 'alert': {
-        const ev: InEvent = { dir: 'in', at, kind: 'alert', level: item.level, description: alertName(item.description), encrypted: item.encrypted, records: this.takePending() };
+        const ev: InEvent = {
+          dir: 'in',
+          at,
+          kind: 'alert',
+          level: item.level,
+          description: alertName(item.description),
+          encrypted: item.encrypted,
+          records: this.takePending(),
+        };
         this.log.push(ev);
         this.noteAlert(item.level, item.description);
         return ev;
@@ -527,7 +571,13 @@ export class AuditedConnection {
       case 'early_data_skipped': {
         this.earlySkipped.records++;
         this.earlySkipped.bytes += item.bytes;
-        const ev: InEvent = { dir: 'in', at, kind: 'application_data', length: item.bytes, records: this.takePending().map((r) => ({ ...r, epoch: 'early' })) };
+        const ev: InEvent = {
+          dir: 'in',
+          at,
+          kind: 'application_data',
+          length: item.bytes,
+          records: this.takePending().map((r) => ({ ...r, epoch: 'early' })),
+        };
         this.log.push(ev);
         return ev;
       }
@@ -639,14 +689,20 @@ export class AuditedConnection {
       if (ev.kind === 'end' || ev.kind === 'unreadable') return drain();
       if (ev.kind === 'alert' && ev.level === 2) return drain();
       if (ev.kind === 'alert' && ev.description === 'close_notify') break;
-      if (ev.kind === 'application_data' && /^(GET|HEAD|POST|PUT|OPTIONS) \S+ HTTP\/1\.[01]\r?\n/.test(this.received) && /\r?\n\r?\n/.test(this.received)) {
+      if (
+        ev.kind === 'application_data' &&
+        /^(GET|HEAD|POST|PUT|OPTIONS) \S+ HTTP\/1\.[01]\r?\n/.test(this.received) &&
+        /\r?\n\r?\n/.test(this.received)
+      ) {
         // A client may have sent its request before it read our tickets: give it the time to refuse one
         // before the response, which it would leave unread (its socket then resets and may lose the alert).
         if (holdMs > 0 && (await this.reacted(this.now() + holdMs))) return drain();
         const text = `${body}\n`;
         const head = this.received.startsWith('HEAD ');
         this.sendApplicationData(
-          new TextEncoder().encode(`HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${head ? '' : text}`),
+          new TextEncoder().encode(
+            `HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${head ? '' : text}`,
+          ),
         );
         break;
       }

@@ -9,9 +9,8 @@
  * decoded by tlschart's codec, with pre_shared_key moved last when the
  * client put it elsewhere, so every other rule of the codec still applies.
  */
-import { decodeExtensions } from '../../wire/extensions.js';
-import { findExtension } from '../../wire/extensions.js';
-import { ExtensionType, type ClientHello, type Extension } from '../../wire/types.js';
+import { decodeExtensions, findExtension } from '../../wire/extensions.js';
+import { type ClientHello, type Extension, ExtensionType } from '../../wire/types.js';
 
 /** One extension as it was on the wire. */
 export interface RawExtension {
@@ -110,7 +109,8 @@ export function parseClientHello(raw: Uint8Array): ParseResult {
     const pskIndex = extensions.findIndex((e) => e.code === ExtensionType.pre_shared_key);
     const pskLast = pskIndex < 0 || pskIndex === extensions.length - 1;
     const ordered = pskLast ? extensions : [...extensions.filter((_, i) => i !== pskIndex), extensions[pskIndex] as RawExtension];
-    const decoded = extensions.length === 0 ? { ok: true as const, value: [] as Extension[] } : decodeExtensions(block(ordered), 'client_hello');
+    const decoded =
+      extensions.length === 0 ? { ok: true as const, value: [] as Extension[] } : decodeExtensions(block(ordered), 'client_hello');
     if (!decoded.ok) return { ok: false, error: decoded.error.message };
     const hello: ClientHello = {
       type: 'client_hello',

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import type { clientMachine } from '../../machines/client/machine.js';
 import { verdictUnder } from '../findings.js';
-import { auditRunner, summary, type ClientAuditRun } from './testing/audit-run.js';
+import { auditRunner, type ClientAuditRun, summary } from './testing/audit-run.js';
 import { engineClientRunner } from './testing/engine-client.js';
 import { acceptsCertificateAfterPsk, acceptsUnofferedEarlyData, offersPskKe, skipsFinishedCheck } from './testing/mutants.js';
 
@@ -23,7 +23,10 @@ describe('the mutation gate of the client audit', () => {
   it('passes the unmutated client on every check of the gate, strict profile included', async () => {
     const run = await audit(undefined, GATE);
     try {
-      expect(run.report.findings.map((f) => [f.id, verdictUnder(f, 'strict')]), summary(run.report)).toEqual(GATE.map((id) => [id, 'pass']));
+      expect(
+        run.report.findings.map((f) => [f.id, verdictUnder(f, 'strict')]),
+        summary(run.report),
+      ).toEqual(GATE.map((id) => [id, 'pass']));
       expect(run.divergentTraces()).toEqual([]);
     } finally {
       await run.remove();
@@ -35,7 +38,11 @@ describe('the mutation gate of the client audit', () => {
     try {
       const f = run.finding('reply.unoffered-early-data');
       expect(f, summary(run.report)).toMatchObject({ verdict: 'fail', measured: { clientFinished: true, alert: null } });
-      expect(f.observed.divergence).toMatchObject({ state: 'expectEncryptedExtensions', message: 'encrypted_extensions', alert: 'unsupported_extension' });
+      expect(f.observed.divergence).toMatchObject({
+        state: 'expectEncryptedExtensions',
+        message: 'encrypted_extensions',
+        alert: 'unsupported_extension',
+      });
     } finally {
       await run.remove();
     }

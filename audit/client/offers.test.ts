@@ -11,10 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { toHex } from '../../crypto/bytes.js';
 import { obfuscatedTicketAge } from '../../crypto/keyschedule.js';
 import { nobleProvider } from '../../crypto/noble.js';
-import { suiteByName, type SuiteInfo } from '../../crypto/suites.js';
+import { type SuiteInfo, suiteByName } from '../../crypto/suites.js';
 import { messageHashMessage } from '../../crypto/transcript.js';
 import { decodeHandshake, encodeHandshake, hrrRandom, truncatedClientHello } from '../../wire/handshake.js';
-import { TLS12, TLS13, type ServerHello } from '../../wire/types.js';
+import { type ServerHello, TLS12, TLS13 } from '../../wire/types.js';
 import type { ProbeTicket } from '../probe/client.js';
 import { flippedBinder } from '../probe/hello.js';
 import { makeHello, offerTicket } from '../probe/hellos.js';
@@ -30,8 +30,33 @@ function ticket(sentAtMs: number): { sent: SentTicket; held: ProbeTicket } {
   const psk = rng(32);
   const t = rng(32);
   const ageAdd = 0x12345678;
-  const sent: SentTicket = { ticket: t, nonce: rng(8), psk, suite, lifetimeS: 7200, ageAdd, maxEarlyDataSize: undefined, unknownExtension: false, empty: false, sentAtMs };
-  const held = { ticket: t, nonce: sent.nonce, lifetimeS: 7200, ticketAgeAdd: ageAdd, maxEarlyDataSize: undefined, extensions: [], psk, suite, receivedAtMs: sentAtMs, serverName: 'localhost', alpn: undefined, afterFinishedMs: 0, origin: 'test' } satisfies ProbeTicket;
+  const sent: SentTicket = {
+    ticket: t,
+    nonce: rng(8),
+    psk,
+    suite,
+    lifetimeS: 7200,
+    ageAdd,
+    maxEarlyDataSize: undefined,
+    unknownExtension: false,
+    empty: false,
+    sentAtMs,
+  };
+  const held = {
+    ticket: t,
+    nonce: sent.nonce,
+    lifetimeS: 7200,
+    ticketAgeAdd: ageAdd,
+    maxEarlyDataSize: undefined,
+    extensions: [],
+    psk,
+    suite,
+    receivedAtMs: sentAtMs,
+    serverName: 'localhost',
+    alpn: undefined,
+    afterFinishedMs: 0,
+    origin: 'test',
+  } satisfies ProbeTicket;
   return { sent, held };
 }
 
@@ -73,7 +98,7 @@ describe('the probing server reads ClientHellos', () => {
 });
 
 describe('the offers of a ClientHello, judged against the issued tickets', () => {
-  it('verifies a binder made with the ticket\'s PSK, refuses one with a flipped bit, and knows no other ticket', () => {
+  it("verifies a binder made with the ticket's PSK, refuses one with a flipped bit, and knows no other ticket", () => {
     const registry = new TicketRegistry();
     const now = Date.now();
     const a = ticket(now - 1500);
@@ -115,10 +140,19 @@ describe('the offers of a ClientHello, judged against the issued tickets', () =>
       legacySessionIdEcho: first.legacySessionId,
       cipherSuite: suite.code,
       legacyCompressionMethod: 0,
-      extensions: [{ type: 'supported_versions_server', version: TLS13 }, { type: 'key_share_hrr', selectedGroup: 0x17 }],
+      extensions: [
+        { type: 'supported_versions_server', version: TLS13 },
+        { type: 'key_share_hrr', selectedGroup: 0x17 },
+      ],
     });
     const prefix = [messageHashMessage(suite.hash, first.raw, nobleProvider), hrr.raw];
-    const second = makeHello({ random: first.random, legacySessionId: first.legacySessionId, shareGroups: [0x17], offers: [offerTicket(a.held)], transcriptPrefix: prefix });
+    const second = makeHello({
+      random: first.random,
+      legacySessionId: first.legacySessionId,
+      shareGroups: [0x17],
+      offers: [offerTicket(a.held)],
+      transcriptPrefix: prefix,
+    });
     expect(registry.view(parsed(second.raw), prefix, Date.now()).identities[0]?.binderValid).toBe(true);
     // The same hello judged as a first ClientHello: the binder covers a transcript it does not have.
     expect(registry.view(parsed(second.raw), [], Date.now()).identities[0]?.binderValid).toBe(false);
@@ -146,7 +180,10 @@ describe('the offers of a ClientHello, judged against the issued tickets', () =>
   it('keeps an empty ticket out of the lookup (no identity can name it)', () => {
     const registry = new TicketRegistry();
     const a = ticket(Date.now());
-    const issued = registry.issue({ ...a.sent, ticket: new Uint8Array(0), empty: true }, { scenario: 's', connection: 'c', serverName: undefined });
+    const issued = registry.issue(
+      { ...a.sent, ticket: new Uint8Array(0), empty: true },
+      { scenario: 's', connection: 'c', serverName: undefined },
+    );
     expect(issued.empty).toBe(true);
     expect(registry.all).toEqual([]);
   });

@@ -13,7 +13,7 @@ import { transcriptHash } from '../../crypto/transcript.js';
 import { findExtension } from '../../wire/extensions.js';
 import type { ClientHello, KeyShareEntry } from '../../wire/types.js';
 import type { SentTicket } from './connection.js';
-import { modesOf, sniOf, truncatedHello, type ParsedHello } from './hello.js';
+import { modesOf, type ParsedHello, sniOf, truncatedHello } from './hello.js';
 import { earlySecret, P, resumptionBinderKey } from './schedule.js';
 
 /** A ticket the probing server sent, and where. */

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGo, requirePeer } from '../../interop/peers.js';
 import { exitStatus, type Verdict } from '../findings.js';
 import { execRunner } from './runner.js';
-import { auditRunner, summary, type ClientAuditRun } from './testing/audit-run.js';
+import { auditRunner, type ClientAuditRun, summary } from './testing/audit-run.js';
 
 const NODE_CLIENT = fileURLToPath(new URL('./testing/node-client.mjs', import.meta.url));
 
@@ -22,7 +22,7 @@ const NODE_CLIENT = fileURLToPath(new URL('./testing/node-client.mjs', import.me
  * that saves its session, a resumption under {servername2} that saves the
  * next, and a third connection with it.
  */
-export const OPENSSL_TEMPLATE =
+const OPENSSL_TEMPLATE =
   'openssl s_client -connect {host}:{port} -servername {servername} -sess_out {tmp}/s1 -quiet; ' +
   'openssl s_client -connect {host}:{port} -servername {servername2} -sess_in {tmp}/s1 -sess_out {tmp}/s2 -quiet; ' +
   'openssl s_client -connect {host}:{port} -servername {servername2} -sess_in {tmp}/s2 -quiet';
@@ -56,7 +56,7 @@ describe.concurrent('tlschart audit client against real clients', () => {
       });
       expect(run.finding('reply.psk-without-key-share').observed.alert).toBe('missing_extension');
       expect(run.finding('ticket-handling.empty-ticket').observed.alert).toBe('decode_error');
-      expect(run.finding('offer.other-sni').measured['offers']).toEqual([{ ticketFrom: 'localhost', offeredUnder: 'other.localhost' }]);
+      expect(run.finding('offer.other-sni').measured.offers).toEqual([{ ticketFrom: 'localhost', offeredUnder: 'other.localhost' }]);
       expect(run.finding('hrr.binder').measured).toMatchObject({ invalid: 0, resumed: true });
       expect(exitStatus(run.report)).toBe(1);
     } finally {
@@ -75,7 +75,10 @@ describe.concurrent('tlschart audit client against real clients', () => {
       { checks: ['ticket-handling.early-data', 'offer.early-data'] },
     );
     try {
-      expect(run.finding('offer.early-data'), summary(run.report)).toMatchObject({ verdict: 'pass', measured: { earlyDataOffers: 1, withoutPermission: 0 } });
+      expect(run.finding('offer.early-data'), summary(run.report)).toMatchObject({
+        verdict: 'pass',
+        measured: { earlyDataOffers: 1, withoutPermission: 0 },
+      });
       expect(run.finding('ticket-handling.early-data')).toMatchObject({
         rfcVerdict: 'info',
         policy: { violated: true },

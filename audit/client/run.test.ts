@@ -5,15 +5,16 @@
  * interrupted audit, an address that cannot be listened on, and the README
  * row of every check.
  */
-import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exitStatus } from '../findings.js';
-import { ALL_PROBES, auditClient, scenariosFor, selectProbes, type ClientAuditOptions } from './run.js';
+import { ALL_PROBES, auditClient, type ClientAuditOptions, scenariosFor, selectProbes } from './run.js';
 import { functionRunner } from './runner.js';
 import { auditCertificate, auditRunner, SERVER_NAME, SERVER_NAME_2 } from './testing/audit-run.js';
 import { connectEngine } from './testing/engine-client.js';
@@ -48,7 +49,10 @@ describe('which checks run', () => {
     expect(selectProbes(undefined).probes.length).toBe(28);
     expect(scenariosFor(selectProbes(['offer.binder', 'offer.single-use']).probes).map((s) => s.id)).toEqual(['resumption', 'single-use']);
     expect(scenariosFor(selectProbes(['reply']).probes)).toHaveLength(8);
-    expect(scenariosFor(selectProbes(['hrr.binder', 'ticket-handling.many']).probes).map((s) => s.id)).toEqual(['hello-retry', 'many-tickets']);
+    expect(scenariosFor(selectProbes(['hrr.binder', 'ticket-handling.many']).probes).map((s) => s.id)).toEqual([
+      'hello-retry',
+      'many-tickets',
+    ]);
   });
 
   it('is documented: the README has a row for every check, with its RFC section and keyword', () => {
@@ -84,15 +88,21 @@ describe('listen mode: whatever connects', () => {
       const report = await auditClient(o);
       await clientDone;
       expect(lines.filter((l) => l.startsWith('armed: '))).toEqual([
-        expect.stringMatching(/^armed: unknown-extension — connect twice: a full handshake that receives the tickets, then another connection \(to 127\.0\.0\.1:\d+, SNI localhost\); waiting up to 20 s$/),
+        expect.stringMatching(
+          /^armed: unknown-extension — connect twice: a full handshake that receives the tickets, then another connection \(to 127\.0\.0\.1:\d+, SNI localhost\); waiting up to 20 s$/,
+        ),
         expect.stringMatching(/^armed: many-tickets — connect twice/),
       ]);
-      expect(report.subject).toEqual({ role: 'client', target: expect.stringMatching(/^whatever connects to 127\.0\.0\.1:\d+$/), serverName: 'localhost' });
+      expect(report.subject).toEqual({
+        role: 'client',
+        target: expect.stringMatching(/^whatever connects to 127\.0\.0\.1:\d+$/),
+        serverName: 'localhost',
+      });
       expect(report.findings.map((f) => [f.id, f.verdict])).toEqual([
         ['ticket-handling.unknown-extension', 'pass'],
         ['ticket-handling.many', 'pass'],
       ]);
-      expect(report.settings['connections']).toBe(4);
+      expect(report.settings.connections).toBe(4);
     } finally {
       await o.remove();
     }
@@ -101,9 +111,14 @@ describe('listen mode: whatever connects', () => {
 
 describe('an audit that cannot judge', () => {
   it('reports a client that never connects as inconclusive (exit status 2), with what the command said', async () => {
-    const run = await auditRunner(functionRunner('a client that never connects', async () => Promise.reject(new Error('connect ECONNREFUSED'))), { checks: ['ticket-handling.many', 'offer.binder'] });
+    const run = await auditRunner(
+      functionRunner('a client that never connects', async () => Promise.reject(new Error('connect ECONNREFUSED'))),
+      { checks: ['ticket-handling.many', 'offer.binder'] },
+    );
     try {
-      expect(run.report.inconclusive).toMatch(/^the client never connected to 127\.0\.0\.1:\d+; the command exited with status 1: connect ECONNREFUSED$/);
+      expect(run.report.inconclusive).toMatch(
+        /^the client never connected to 127\.0\.0\.1:\d+; the command exited with status 1: connect ECONNREFUSED$/,
+      );
       expect(run.report.findings.map((f) => f.verdict)).toEqual(['inconclusive', 'inconclusive']);
       expect(exitStatus(run.report)).toBe(2);
     } finally {
@@ -115,10 +130,17 @@ describe('an audit that cannot judge', () => {
     const controller = new AbortController();
     const run = await auditRunner(
       functionRunner('a client that waits', (_p, signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve()))),
-      { checks: ['ticket-handling'], signal: controller.signal, progress: (l) => l.includes('(lifetime-zero)') && setTimeout(() => controller.abort(), 50) },
+      {
+        checks: ['ticket-handling'],
+        signal: controller.signal,
+        progress: (l) => l.includes('(lifetime-zero)') && setTimeout(() => controller.abort(), 50),
+      },
     );
     try {
-      expect(run.report.findings.every((f) => f.verdict === 'inconclusive' && f.reason === 'the audit was interrupted'), JSON.stringify(run.report.findings.map((f) => f.reason))).toBe(true);
+      expect(
+        run.report.findings.every((f) => f.verdict === 'inconclusive' && f.reason === 'the audit was interrupted'),
+        JSON.stringify(run.report.findings.map((f) => f.reason)),
+      ).toBe(true);
     } finally {
       await run.remove();
     }
@@ -129,7 +151,11 @@ describe('an audit that cannot judge', () => {
     busy.listen(0, '127.0.0.1');
     await once(busy, 'listening');
     const port = (busy.address() as AddressInfo).port;
-    const o = await options({ runner: functionRunner('x', async () => undefined), listen: { host: '127.0.0.1', port }, checks: ['ticket-handling.many'] });
+    const o = await options({
+      runner: functionRunner('x', async () => undefined),
+      listen: { host: '127.0.0.1', port },
+      checks: ['ticket-handling.many'],
+    });
     try {
       const report = await auditClient(o);
       expect(report.inconclusive).toMatch(new RegExp(`^the probing server cannot listen on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE`));

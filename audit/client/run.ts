@@ -12,17 +12,25 @@
  * offered, over every ClientHello of the audit.
  */
 import { once } from 'node:events';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CertifiedKey } from '../../machines/types.js';
 import { tlschartVersion } from '../../traces/format.js';
-import { applyProfile, countVerdicts, type AuditReport, type FindingDraft, type Profile } from '../findings.js';
+import { type AuditReport, applyProfile, countVerdicts, type FindingDraft, type Profile } from '../findings.js';
 import { socketTransport } from '../probe/transport.js';
-import { inconclusive, type ConnectionObservation, type ProbeDef, type Scenario, type ScenarioState } from './checks/common.js';
+import { type ConnectionObservation, inconclusive, type ProbeDef, type Scenario, type ScenarioState } from './checks/common.js';
 import { HRR_PROBES, helloRetryScenario } from './checks/hrr.js';
-import { judgeOffers, OFFER_PROBES, OFFER_SCENARIOS, otherSniScenario, resumptionScenario, singleUseScenario, type Seen } from './checks/offer.js';
+import {
+  judgeOffers,
+  OFFER_PROBES,
+  OFFER_SCENARIOS,
+  otherSniScenario,
+  resumptionScenario,
+  type Seen,
+  singleUseScenario,
+} from './checks/offer.js';
 import { REPLY_PROBES, replyScenarios } from './checks/replies.js';
 import {
   earlyDataTicketScenario,
@@ -188,7 +196,13 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e as Error))]);
   } catch (e) {
     const reason = `the probing server cannot listen on ${o.listen.host}:${o.listen.port}: ${(e as Error).message}`;
-    return report(o, startedAt, probes.map((p) => applyProfile(inconclusive(p, reason), o.profile)), reason, 0);
+    return report(
+      o,
+      startedAt,
+      probes.map((p) => applyProfile(inconclusive(p, reason), o.profile)),
+      reason,
+      0,
+    );
   }
   const port = (server.address() as AddressInfo).port;
   const where = `${o.listen.host.includes(':') ? `[${o.listen.host}]` : o.listen.host}:${port}`;
@@ -197,9 +211,25 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
   try {
     for (const [i, scenario] of scenarios.entries()) {
       if (o.signal?.aborted) break;
-      const state: ScenarioState = { id: scenario.id, registry, connections: [], settings: { ageToleranceMs: o.ageToleranceMs }, clientResumesElsewhere: clientResumes, deviated: false, issued: [] };
+      const state: ScenarioState = {
+        id: scenario.id,
+        registry,
+        connections: [],
+        settings: { ageToleranceMs: o.ageToleranceMs },
+        clientResumesElsewhere: clientResumes,
+        deviated: false,
+        issued: [],
+      };
       let wake: () => void = () => undefined;
-      const a: Armed = { scenario, state, deadline: Date.now() + o.timeoutMs, count: 0, open: new Set(), error: undefined, changed: () => wake() };
+      const a: Armed = {
+        scenario,
+        state,
+        deadline: Date.now() + o.timeoutMs,
+        count: 0,
+        open: new Set(),
+        error: undefined,
+        changed: () => wake(),
+      };
       armed = a;
       o.progress(`[${i + 1}/${scenarios.length}] ${scenario.title} (${scenario.id}): ${scenario.does}`);
       const stop = new AbortController();
@@ -212,7 +242,14 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
           const tmp = await mkdtemp(join(tmpdir(), 'tlschart-audit-client-run-'));
           try {
             run = await o.runner.run(
-              { host: o.listen.host, port, servername: o.serverName, servername2: scenario.otherName ? o.serverName2 : o.serverName, tmp, cafile: o.caFile },
+              {
+                host: o.listen.host,
+                port,
+                servername: o.serverName,
+                servername2: scenario.otherName ? o.serverName2 : o.serverName,
+                tmp,
+                cafile: o.caFile,
+              },
               stop.signal,
             );
           } finally {
@@ -223,7 +260,9 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
           await settle(a.open, Date.now() + o.reactMs + 1000);
         } else {
           const instructions = scenario.instructions.replace('{servername}', o.serverName).replace('{servername2}', o.serverName2);
-          o.progress(`armed: ${scenario.id} — ${instructions} (to ${where}, SNI ${scenario.otherName ? `${o.serverName} then ${o.serverName2}` : o.serverName}); waiting up to ${Math.round(o.timeoutMs / 1000)} s`);
+          o.progress(
+            `armed: ${scenario.id} — ${instructions} (to ${where}, SNI ${scenario.otherName ? `${o.serverName} then ${o.serverName2}` : o.serverName}); waiting up to ${Math.round(o.timeoutMs / 1000)} s`,
+          );
           while (!stop.signal.aborted && (a.state.connections.length < scenario.connections || a.open.size > 0)) {
             await new Promise<void>((resolve) => {
               wake = resolve;
@@ -239,7 +278,10 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
       }
       if (run) {
         await mkdir(join(o.outDir, 'commands'), { recursive: true });
-        await writeFile(join(o.outDir, 'commands', `${scenario.id}.log`), `$ ${run.command}\n${run.output}\n[exit ${run.code ?? run.signal}${run.timedOut ? ', stopped at the timeout' : ''}]\n`);
+        await writeFile(
+          join(o.outDir, 'commands', `${scenario.id}.log`),
+          `$ ${run.command}\n${run.output}\n[exit ${run.code ?? run.signal}${run.timedOut ? ', stopped at the timeout' : ''}]\n`,
+        );
       }
       for (const c of state.connections) seen.push({ scenario: scenario.id, c });
       if (state.connections.some((c) => c.hellos.some((h) => h.identities.some((id) => id.ticket)))) clientResumes = true;
@@ -249,7 +291,11 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
       }
       const interrupted = o.signal?.aborted === true;
       for (const d of scenario.judge(state)) {
-        const why = interrupted ? 'the audit was interrupted' : run?.timedOut && state.connections.length === 0 ? `the client made no connection before the timeout of ${Math.round(o.timeoutMs / 1000)} s` : undefined;
+        const why = interrupted
+          ? 'the audit was interrupted'
+          : run?.timedOut && state.connections.length === 0
+            ? `the client made no connection before the timeout of ${Math.round(o.timeoutMs / 1000)} s`
+            : undefined;
         emit(d.rfcVerdict === 'inconclusive' && why !== undefined ? { ...d, reason: why, observed: { summary: why } } : d);
       }
     }
@@ -260,19 +306,34 @@ export async function auditClient(o: ClientAuditOptions): Promise<AuditReport> {
   }
   if (total === 0) {
     const last = runs.at(-1);
-    const hint = last ? `; the command exited ${last.code !== null ? `with status ${last.code}` : `on ${last.signal}`}${last.output.trim() ? `: ${last.output.trim().split('\n').slice(-1)[0]}` : ''}` : '';
-    inconclusiveReason = o.signal?.aborted ? 'the audit was interrupted before any connection' : `the client never connected to ${where}${hint}`;
+    const hint = last
+      ? `; the command exited ${last.code !== null ? `with status ${last.code}` : `on ${last.signal}`}${last.output.trim() ? `: ${last.output.trim().split('\n').slice(-1)[0]}` : ''}`
+      : '';
+    inconclusiveReason = o.signal?.aborted
+      ? 'the audit was interrupted before any connection'
+      : `the client never connected to ${where}${hint}`;
   }
   const notRun = o.signal?.aborted ? 'the audit was interrupted' : (inconclusiveReason ?? 'not run');
   const findings = probes.map((p) => drafts.get(p.id) ?? inconclusive(p, notRun)).map((d) => applyProfile(d, o.profile));
   return report(o, startedAt, findings, inconclusiveReason, total, where);
 }
 
-function report(o: ClientAuditOptions, startedAt: number, findings: AuditReport['findings'], inconclusiveReason: string | null, connections: number, where?: string): AuditReport {
+function report(
+  o: ClientAuditOptions,
+  startedAt: number,
+  findings: AuditReport['findings'],
+  inconclusiveReason: string | null,
+  connections: number,
+  where?: string,
+): AuditReport {
   return {
     format: 'tlschart-audit',
     version: 1,
-    subject: { role: 'client', target: o.runner?.label ?? `whatever connects to ${where ?? `${o.listen.host}:${o.listen.port}`}`, serverName: o.serverName },
+    subject: {
+      role: 'client',
+      target: o.runner?.label ?? `whatever connects to ${where ?? `${o.listen.host}:${o.listen.port}`}`,
+      serverName: o.serverName,
+    },
     tlschart: tlschartVersion(),
     startedAt: new Date(startedAt).toISOString(),
     durationMs: Date.now() - startedAt,

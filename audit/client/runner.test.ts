@@ -6,9 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { execRunner, fillTemplate, functionRunner, placeholdersIn, type Placeholders } from './runner.js';
+import { execRunner, fillTemplate, functionRunner, type Placeholders, placeholdersIn } from './runner.js';
 
-const P: Placeholders = { host: '127.0.0.1', port: 4433, servername: 'localhost', servername2: 'other.localhost', tmp: "/tmp/a dir/it's", cafile: '/tmp/cert.pem' };
+const P: Placeholders = {
+  host: '127.0.0.1',
+  port: 4433,
+  servername: 'localhost',
+  servername2: 'other.localhost',
+  tmp: "/tmp/a dir/it's",
+  cafile: '/tmp/cert.pem',
+};
 
 /** Whether `pid` still runs: neither gone nor a zombie waiting for its (re)parent to reap it. */
 const running = (pid: number): boolean => {
@@ -51,8 +58,13 @@ describe('a command as the audited client', () => {
 
 describe('a client in this process', () => {
   it('resolves with status 0, 1 with the error, or stops at the timeout', async () => {
-    expect(await functionRunner('ok', async () => undefined).run(P, new AbortController().signal)).toMatchObject({ code: 0, timedOut: false });
-    expect(await functionRunner('bad', async () => Promise.reject(new Error('no route'))).run(P, new AbortController().signal)).toMatchObject({ code: 1, output: 'no route' });
+    expect(await functionRunner('ok', async () => undefined).run(P, new AbortController().signal)).toMatchObject({
+      code: 0,
+      timedOut: false,
+    });
+    expect(
+      await functionRunner('bad', async () => Promise.reject(new Error('no route'))).run(P, new AbortController().signal),
+    ).toMatchObject({ code: 1, output: 'no route' });
     const controller = new AbortController();
     controller.abort();
     expect(await functionRunner('slow', () => new Promise(() => undefined)).run(P, controller.signal)).toMatchObject({ timedOut: true });

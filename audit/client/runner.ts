@@ -10,7 +10,7 @@
  * At the check's timeout, or when the audit is interrupted, the group gets
  * SIGTERM, then SIGKILL after a grace period. Only that group is signalled.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 export interface Placeholders {
   /** The address the probing server listens on. */
@@ -51,7 +51,9 @@ const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s
 
 /** The template with every {placeholder} replaced (values shell-quoted); unknown braces are left alone. */
 export function fillTemplate(template: string, p: Placeholders): string {
-  return template.replace(/\{(host|port|servername2|servername|tmp|cafile)\}/g, (_, name: keyof Placeholders) => shellWord(String(p[name])));
+  return template.replace(/\{(host|port|servername2|servername|tmp|cafile)\}/g, (_, name: keyof Placeholders) =>
+    shellWord(String(p[name])),
+  );
 }
 
 /** The placeholders a template uses. */

@@ -10,7 +10,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SUPPORTED_GROUPS } from '../../crypto/kex.js';
-import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
+import { type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
 import type { CertifiedKey } from '../../machines/types.js';
 import { serializeTrace } from '../../traces/format.js';
 import { checkSide } from '../../traces/monitor.js';
@@ -18,8 +18,15 @@ import { findExtension } from '../../wire/extensions.js';
 import type { Divergence } from '../findings.js';
 import type { Transport } from '../probe/transport.js';
 import type { ConnectionRecord } from '../server/context.js';
-import { resumeIfPossible, type ConnectionObservation, type Deviation, type HelloReply, type Scenario, type ScenarioState } from './checks/common.js';
-import { AuditedConnection, InvalidClientShare, type FlightAnswer, type FlightPlan } from './connection.js';
+import {
+  type ConnectionObservation,
+  type Deviation,
+  type HelloReply,
+  resumeIfPossible,
+  type Scenario,
+  type ScenarioState,
+} from './checks/common.js';
+import { AuditedConnection, type FlightAnswer, type FlightPlan, InvalidClientShare } from './connection.js';
 import type { HelloView, IssuedTicket, TicketRegistry } from './offers.js';
 import { clientTrace, type GuardTruth } from './trace.js';
 
@@ -55,7 +62,12 @@ export interface ServeContext {
   outDir: string;
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48);
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 48);
 
 function chooseSuite(view: HelloView, hash?: SuiteInfo['hash'], not?: SuiteInfo['hash']): SuiteInfo | undefined {
   for (const code of [...view.hello.cipherSuites.filter((c) => !SUITE_PREFERENCE.includes(c)), ...SUITE_PREFERENCE]) {
@@ -112,7 +124,8 @@ function planFor(view: HelloView, reply: HelloReply, cert: CertifiedKey): Planne
       if (other) suite = other;
       else deviationSkipped = `the client offers no cipher suite whose hash differs from the ticket's (${t.suite.hash})`;
     }
-    if (dev === 'unoffered-early-data' && view.earlyData) deviationSkipped = 'the client offered early_data itself, so early_data in EncryptedExtensions would be an answer';
+    if (dev === 'unoffered-early-data' && view.earlyData)
+      deviationSkipped = 'the client offered early_data itself, so early_data in EncryptedExtensions would be an answer';
     const applied = deviationSkipped === undefined ? dev : undefined;
     if (!suite) return { refuse: 'handshake_failure' };
     const dhe = view.modes?.includes(1) ?? false;
@@ -130,7 +143,8 @@ function planFor(view: HelloView, reply: HelloReply, cert: CertifiedKey): Planne
       group,
       clientShare,
       psk: { selectedIdentity: applied === 'selected-identity-out-of-range' ? view.identities.length : reply.identity.index, key: t.psk },
-      authentication: applied === 'certificate-after-psk' ? 'after-psk' : applied === 'certificate-verify-after-psk' ? 'verify-after-psk' : 'none',
+      authentication:
+        applied === 'certificate-after-psk' ? 'after-psk' : applied === 'certificate-verify-after-psk' ? 'verify-after-psk' : 'none',
       earlyData: applied === 'unoffered-early-data',
       finished: applied === 'wrong-finished' ? 'flipped' : applied === 'skip-finished' ? 'skipped' : 'valid',
       alpn,
@@ -142,7 +156,16 @@ function planFor(view: HelloView, reply: HelloReply, cert: CertifiedKey): Planne
   if (!suite || scheme === undefined) return { refuse: 'handshake_failure' };
   if ('retry' in share) return share.retry === undefined ? { refuse: 'handshake_failure' } : { retry: { suite, group: share.retry } };
   return {
-    plan: { suite, group: share.group, clientShare: share.share, authentication: 'full', earlyData: false, finished: 'valid', alpn, sniAck: view.sni !== undefined },
+    plan: {
+      suite,
+      group: share.group,
+      clientShare: share.share,
+      authentication: 'full',
+      earlyData: false,
+      finished: 'valid',
+      alpn,
+      sniAck: view.sni !== undefined,
+    },
     scheme,
   };
 }
@@ -160,7 +183,15 @@ function recordOf(trace: ReturnType<typeof clientTrace>, rel: string, label: str
     const r = checkSide(side, { handshake: 0, label });
     if (!r.conforms) {
       const v = r.violation;
-      divergence = { step: v.step, state: v.state, message: v.message, requirement: v.requirement, section: v.section, alert: v.alert, recorded: v.recorded };
+      divergence = {
+        step: v.step,
+        state: v.state,
+        message: v.message,
+        requirement: v.requirement,
+        section: v.section,
+        alert: v.alert,
+        recorded: v.recorded,
+      };
     }
   }
   return { label, trace: rel, statePath: path.length > 0 ? path : ['expectServerHello'], divergence };
@@ -246,7 +277,12 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
           }
           if (specs.length > 0) description.push(`${specs.length} ticket(s)`);
           const hold = ctx.scenario.holdResponse === true && tickets.length > 0;
-          await conn.serveApplication(hold ? Math.max(ctx.settleMs, ctx.pauseMs) : ctx.settleMs, ctx.reactMs, `tlschart audit client: ${ctx.scenario.id}, ${label}`, hold ? ctx.pauseMs : 0);
+          await conn.serveApplication(
+            hold ? Math.max(ctx.settleMs, ctx.pauseMs) : ctx.settleMs,
+            ctx.reactMs,
+            `tlschart audit client: ${ctx.scenario.id}, ${label}`,
+            hold ? ctx.pauseMs : 0,
+          );
         } else {
           if (answer === 'bad-finished') conn.sendAlert(2, 'decrypt_error');
           if (answer === 'unexpected') conn.sendAlert(2, 'unexpected_message');
@@ -273,11 +309,21 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
   await mkdir(join(ctx.outDir, 'traces', ctx.scenario.id), { recursive: true });
   await writeFile(join(ctx.outDir, rel), serializeTrace(trace));
   const clientEnd = conn.log.findIndex((e) => e.dir === 'in' && e.kind === 'end');
-  const fatal = conn.log.find((e) => e.dir === 'in' && e.kind === 'alert' && e.description !== 'close_notify' && !(e.description === 'user_canceled' && e.level !== 2));
+  const fatal = conn.log.find(
+    (e) =>
+      e.dir === 'in' && e.kind === 'alert' && e.description !== 'close_notify' && !(e.description === 'user_canceled' && e.level !== 2),
+  );
   const afterHello = conn.log.slice(conn.log.findIndex((e) => e.dir === 'out' && e.kind === 'handshake' && e.name === 'server_hello') + 1);
   const sentEncrypted =
     conn.serverHello !== undefined &&
-    afterHello.some((e) => e.dir === 'in' && ((e.kind === 'alert' && e.encrypted) || (e.kind === 'handshake' && e.encrypted) || e.kind === 'unreadable' || (e.kind === 'application_data' && !e.records.every((r) => r.epoch === 'early'))));
+    afterHello.some(
+      (e) =>
+        e.dir === 'in' &&
+        ((e.kind === 'alert' && e.encrypted) ||
+          (e.kind === 'handshake' && e.encrypted) ||
+          e.kind === 'unreadable' ||
+          (e.kind === 'application_data' && !e.records.every((r) => r.epoch === 'early'))),
+    );
   const ourEnd = conn.log.findIndex((e) => e.dir === 'out' && e.kind === 'end');
   return {
     n: ctx.n,

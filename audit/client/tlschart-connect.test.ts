@@ -30,11 +30,17 @@ describe('tlschart audit client of tlschart connect', () => {
     try {
       expect(run.report.inconclusive).toBeNull();
       expect(run.report.findings.map((f) => f.id)).toEqual(ALL_PROBES.map((p) => p.id));
-      expect(run.report.findings.filter((f) => f.verdict !== 'pass'), summary(run.report)).toEqual([]);
-      expect(run.report.findings.filter((f) => verdictUnder(f, 'strict') !== 'pass'), summary(run.report)).toEqual([]);
+      expect(
+        run.report.findings.filter((f) => f.verdict !== 'pass'),
+        summary(run.report),
+      ).toEqual([]);
+      expect(
+        run.report.findings.filter((f) => verdictUnder(f, 'strict') !== 'pass'),
+        summary(run.report),
+      ).toEqual([]);
       // What the passes rest on: resumptions happened, binders and ages were checked, the refusals were the named alerts.
       expect(run.finding('offer.binder').measured).toMatchObject({ invalid: 0 });
-      expect((run.finding('offer.binder').measured['binders'] as number) > 3).toBe(true);
+      expect((run.finding('offer.binder').measured.binders as number) > 3).toBe(true);
       expect(run.finding('hrr.binder').measured).toMatchObject({ binders: 1, invalid: 0, resumed: true });
       expect(run.finding('offer.other-sni').measured).toMatchObject({ connectionsUnderAnotherName: 1 });
       expect(run.finding('offer.single-use').measured).toMatchObject({ reoffered: 0 });

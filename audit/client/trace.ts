@@ -31,20 +31,20 @@
  */
 import { toHex } from '../../crypto/bytes.js';
 import {
-  messageFields,
-  TRACE_FORMAT,
-  TRACE_VERSION,
-  tlschartVersion,
   type GuardOutcome,
+  messageFields,
   type RecordInfo,
   type SideTrace,
+  TRACE_FORMAT,
+  TRACE_VERSION,
   type Trace,
   type TraceStep,
+  tlschartVersion,
 } from '../../traces/format.js';
 import { checkSide } from '../../traces/monitor.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake } from '../../wire/handshake.js';
-import { HandshakeType, type HandshakeMessage } from '../../wire/types.js';
+import { type HandshakeMessage, HandshakeType } from '../../wire/types.js';
 import type { InRecord, WireEvent } from '../probe/client.js';
 
 export interface ClientTraceMeta {
@@ -87,7 +87,8 @@ function splitRecords(bytes: Uint8Array, epoch: string): RecordInfo[] {
     out.push({ contentType: bytes[o] as number, epoch: bytes[o] === 23 ? epoch : 'plaintext', length: rec.length, hex: toHex(rec) });
     o = end;
   }
-  if (o < bytes.length) out.push({ contentType: bytes[o] as number, epoch: 'unknown', length: bytes.length - o, hex: toHex(bytes.subarray(o)) });
+  if (o < bytes.length)
+    out.push({ contentType: bytes[o] as number, epoch: 'unknown', length: bytes.length - o, hex: toHex(bytes.subarray(o)) });
   return out;
 }
 
@@ -109,10 +110,16 @@ const EVENT_NAMES: Record<string, string> = {
 function messageOf(raw: Uint8Array, encrypted: boolean, msg?: HandshakeMessage): NonNullable<TraceStep['message']> {
   const d = msg ? undefined : decodeHandshake(raw);
   const m = msg ?? (d?.ok ? d.value : undefined);
-  return { type: m?.type ?? TYPE_NAMES.get(raw[0] ?? -1) ?? `unknown(${raw[0] ?? -1})`, encrypted, hex: toHex(raw), fields: m ? messageFields(m) : null };
+  return {
+    type: m?.type ?? TYPE_NAMES.get(raw[0] ?? -1) ?? `unknown(${raw[0] ?? -1})`,
+    encrypted,
+    hex: toHex(raw),
+    fields: m ? messageFields(m) : null,
+  };
 }
 
-const isFatal = (description: string, level: number): boolean => description !== 'close_notify' && !(description === 'user_canceled' && level !== 2);
+const isFatal = (description: string, level: number): boolean =>
+  description !== 'close_notify' && !(description === 'user_canceled' && level !== 2);
 
 /** A message we sent, as the client received it. */
 interface Received {
@@ -148,7 +155,15 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
   let lastProgress = -1;
   let localId = 1000;
   let resumedFlight = false;
-  const blank = (direction: 'in' | 'out') => ({ seq: steps.length, direction, stateBefore: '', stateAfter: '', guards: [] as GuardOutcome[], transitions: [], event: null });
+  const blank = (direction: 'in' | 'out') => ({
+    seq: steps.length,
+    direction,
+    stateBefore: '',
+    stateAfter: '',
+    guards: [] as GuardOutcome[],
+    transitions: [],
+    event: null,
+  });
   const indexOfType = (type: string): number => {
     for (let i = received.length - 1; i >= 0; i--) if (received[i]?.what === type) return i;
     return -1;
@@ -179,9 +194,16 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
           psk = m?.type === 'server_hello' && findExtension(m.extensions, 'pre_shared_key_server') !== undefined;
           if (m?.type === 'server_hello' && !m.isHelloRetryRequest) resumedFlight = psk;
           const guards: GuardOutcome[] = [];
-          if (what === 'finished' && truth.serverFinishedValid !== undefined) guards.push({ guard: 'isServerFinishedValid', result: truth.serverFinishedValid });
+          if (what === 'finished' && truth.serverFinishedValid !== undefined)
+            guards.push({ guard: 'isServerFinishedValid', result: truth.serverFinishedValid });
           if (what === 'server_hello' && truth.serverHelloProblem) guards.push({ guard: 'hasServerHelloProblem', result: true });
-          step = { ...base, kind: 'handshake', message: messageOf(ev.message, ev.epoch !== 'plaintext', m), guards, event: { id, type: `recv.${EVENT_NAMES[m?.type ?? ''] ?? 'Malformed'}` } };
+          step = {
+            ...base,
+            kind: 'handshake',
+            message: messageOf(ev.message, ev.epoch !== 'plaintext', m),
+            guards,
+            event: { id, type: `recv.${EVENT_NAMES[m?.type ?? ''] ?? 'Malformed'}` },
+          };
           break;
         }
         case 'change_cipher_spec':
@@ -203,7 +225,8 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
     }
     // What the client sent.
     if (ev.kind === 'end') {
-      if (fatal === undefined && !clientFinished && !serverEnded && received.length > 0) fatal = { step: steps.length, description: undefined, progress: lastProgress };
+      if (fatal === undefined && !clientFinished && !serverEnded && received.length > 0)
+        fatal = { step: steps.length, description: undefined, progress: lastProgress };
       continue;
     }
     const base = { ...blank('out'), records: inRecords(ev.records) };
@@ -259,7 +282,8 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
         break;
       }
       case 'unreadable':
-        if (fatal === undefined && received.length > 0 && !clientFinished) fatal = { step: steps.length, description: undefined, progress: lastProgress };
+        if (fatal === undefined && received.length > 0 && !clientFinished)
+          fatal = { step: steps.length, description: undefined, progress: lastProgress };
         clientStep({ ...base, kind: 'malformed', error: ev.error }, 'local');
         break;
     }
@@ -336,7 +360,11 @@ function sideOf(b: Built, failedAt: number | undefined, target: string): SideTra
   const alert = b.fatal?.description;
   return {
     role: 'client',
-    config: { audited: true, target, note: 'the audited client as seen from the wire; states inferred from its answers; crypto guard outcomes are what the probing server, which holds every key, knows they must be' },
+    config: {
+      audited: true,
+      target,
+      note: 'the audited client as seen from the wire; states inferred from its answers; crypto guard outcomes are what the probing server, which holds every key, knows they must be',
+    },
     outcome: { state, ...(state === 'failed' && alert !== undefined ? { alert, reason: 'ObservedAlert', remote: false } : {}) },
     steps,
   };

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../crypto/noble.js';
+import type { CertifiedKey } from '../../machines/types.js';
 import { certifiedKey } from '../../net/options.js';
 import { generateSelfSigned } from '../../pki/generate.js';
 import { checkTrace } from '../../traces/monitor.js';
-import type { CertifiedKey } from '../../machines/types.js';
 import { PskKeyExchangeMode } from '../../wire/types.js';
 import { ProbeConnection, type ProbeTicket } from './client.js';
 import { flippedBinder } from './hello.js';
@@ -21,7 +21,13 @@ beforeAll(async () => {
 });
 
 async function open(label: string): Promise<ProbeConnection> {
-  return new ProbeConnection({ transport: await target.open(5000), deadline: Date.now() + 10_000, label, serverName: 'localhost', alpn: undefined });
+  return new ProbeConnection({
+    transport: await target.open(5000),
+    deadline: Date.now() + 10_000,
+    label,
+    serverName: 'localhost',
+    alpn: undefined,
+  });
 }
 
 async function fullHandshake(): Promise<{ conn: ProbeConnection; tickets: ProbeTicket[] }> {
@@ -37,7 +43,7 @@ async function fullHandshake(): Promise<{ conn: ProbeConnection; tickets: ProbeT
 const traceOf = (conn: ProbeConnection) =>
   probeTrace(conn.log, { target: target.label, label: conn.label, scenario: 'test', description: 'test', startedAt: Date.now() });
 
-describe('the probe client against tlschart\'s server engine', () => {
+describe("the probe client against tlschart's server engine", () => {
   it('completes a full handshake, verifies the server Finished and derives the tickets it receives', async () => {
     const { conn, tickets } = await fullHandshake();
     expect(conn.serverFinishedValid).toBe(true);
@@ -74,7 +80,9 @@ describe('the probe client against tlschart\'s server engine', () => {
   it('sees a psk_ke-only offer ignored: a full handshake', async () => {
     const { tickets } = await fullHandshake();
     const conn = await open('psk_ke');
-    conn.sendHello(makeHello({ serverName: 'localhost', modes: [PskKeyExchangeMode.psk_ke], offers: [offerTicket(tickets[0] as ProbeTicket)] }));
+    conn.sendHello(
+      makeHello({ serverName: 'localhost', modes: [PskKeyExchangeMode.psk_ke], offers: [offerTicket(tickets[0] as ProbeTicket)] }),
+    );
     expect(await conn.readFlight()).toBe('finished');
     expect(conn.resumed).toBe(false);
     expect(conn.certificate).toBeDefined();
@@ -96,7 +104,7 @@ describe('the probe client against tlschart\'s server engine', () => {
     expect(checkTrace(trace)).toMatchObject({ conforms: true });
   });
 
-  it('records a refused binder as the chart\'s refusal, which conforms', async () => {
+  it("records a refused binder as the chart's refusal, which conforms", async () => {
     const { tickets } = await fullHandshake();
     const t = tickets[0] as ProbeTicket;
     const conn = await open('flipped');

@@ -21,29 +21,29 @@ import { computeSharedSecret, type KeyPair } from '../../crypto/kex.js';
 import {
   EarlySecret,
   finishedVerifyData,
+  type HandshakeSecret,
+  type MasterSecret,
   nextApplicationTrafficSecret,
   resumptionPsk,
   trafficKeys,
-  type HandshakeSecret,
-  type MasterSecret,
 } from '../../crypto/keyschedule.js';
 import { nobleProvider } from '../../crypto/noble.js';
-import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
+import { type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
 import { MAX_CIPHERTEXT_LENGTH, recordHeader } from '../../record/framing.js';
 import { RecordLayer } from '../../record/layer.js';
-import { AlertDescription, alertName, type AlertName } from '../../wire/alerts.js';
+import { AlertDescription, type AlertName, alertName } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, encodeHandshake } from '../../wire/handshake.js';
 import {
-  ContentType,
-  TLS12,
   type Certificate,
+  ContentType,
   type EncryptedExtensions,
   type Extension,
   type HandshakeMessage,
   type NewSessionTicket,
   type ServerHello,
+  TLS12,
 } from '../../wire/types.js';
 import type { EndReason, Transport } from './transport.js';
 
@@ -92,7 +92,15 @@ export interface InRecord {
 }
 
 export type InEvent =
-  | { dir: 'in'; at: number; kind: 'handshake'; raw: Uint8Array; message: HandshakeMessage | undefined; encrypted: boolean; records: InRecord[] }
+  | {
+      dir: 'in';
+      at: number;
+      kind: 'handshake';
+      raw: Uint8Array;
+      message: HandshakeMessage | undefined;
+      encrypted: boolean;
+      records: InRecord[];
+    }
   | { dir: 'in'; at: number; kind: 'change_cipher_spec'; records: InRecord[] }
   | { dir: 'in'; at: number; kind: 'alert'; level: number; description: string; encrypted: boolean; records: InRecord[] }
   | { dir: 'in'; at: number; kind: 'application_data'; length: number; records: InRecord[] }
@@ -257,8 +265,17 @@ export class ProbeConnection {
       this.clientHello1 = hello.raw;
       this.transcript = [hello.raw];
     }
-    const records = this.layer.writeEpoch === undefined ? this.layer.writeHandshake(hello.raw) : this.plaintextRecord(ContentType.handshake, hello.raw);
-    this.log.push({ dir: 'out', at: this.stamp(), kind: 'handshake', name: 'client_hello', message: hello.raw, epoch: 'plaintext', records });
+    const records =
+      this.layer.writeEpoch === undefined ? this.layer.writeHandshake(hello.raw) : this.plaintextRecord(ContentType.handshake, hello.raw);
+    this.log.push({
+      dir: 'out',
+      at: this.stamp(),
+      kind: 'handshake',
+      name: 'client_hello',
+      message: hello.raw,
+      epoch: 'plaintext',
+      records,
+    });
     this.write(records);
     const first = hello.offered[0];
     if (hello.earlyData && first) {
@@ -289,7 +306,13 @@ export class ProbeConnection {
     if (epoch === this.writeEpoch && epoch !== 'plaintext') return;
     const suite = suiteOverride ?? this.suite;
     const secret =
-      epoch === 'early' ? this.earlySecret : epoch === 'handshake' ? this.clientHandshakeSecret : epoch === 'application' ? this.clientAppSecret : undefined;
+      epoch === 'early'
+        ? this.earlySecret
+        : epoch === 'handshake'
+          ? this.clientHandshakeSecret
+          : epoch === 'application'
+            ? this.clientAppSecret
+            : undefined;
     if (epoch === 'plaintext') {
       this.writeEpoch = 'plaintext';
       return;
@@ -311,7 +334,8 @@ export class ProbeConnection {
 
   /** A handshake message under the current write epoch (plaintext framing when none is set). */
   sendHandshake(message: Uint8Array, name: string, options: { transcript?: boolean } = {}): void {
-    const records = this.writeEpoch === 'plaintext' ? this.plaintextRecord(ContentType.handshake, message) : this.layer.writeHandshake(message);
+    const records =
+      this.writeEpoch === 'plaintext' ? this.plaintextRecord(ContentType.handshake, message) : this.layer.writeHandshake(message);
     this.log.push({ dir: 'out', at: this.stamp(), kind: 'handshake', name, message, epoch: this.writeEpoch, records });
     if (options.transcript) this.transcript.push(message);
     this.write(records);
@@ -471,14 +495,30 @@ export class ProbeConnection {
         const hashLen = this.suite?.hashLen;
         const d = decodeHandshake(item.raw, hashLen === undefined ? {} : { hashLen });
         const message = d.ok ? d.value : undefined;
-        const ev: InEvent = { dir: 'in', at, kind: 'handshake', raw: item.raw, message, encrypted: item.encrypted, records: this.takePending() };
+        const ev: InEvent = {
+          dir: 'in',
+          at,
+          kind: 'handshake',
+          raw: item.raw,
+          message,
+          encrypted: item.encrypted,
+          records: this.takePending(),
+        };
         this.log.push(ev);
         if (message) this.onServerMessage(message, at);
         return ev;
       }
       case 'alert': {
         const description = alertName(item.description);
-        const ev: InEvent = { dir: 'in', at, kind: 'alert', level: item.level, description, encrypted: item.encrypted, records: this.takePending() };
+        const ev: InEvent = {
+          dir: 'in',
+          at,
+          kind: 'alert',
+          level: item.level,
+          description,
+          encrypted: item.encrypted,
+          records: this.takePending(),
+        };
         this.log.push(ev);
         if (item.description === AlertDescription.close_notify) this.closeNotifyReceived = true;
         else if (item.description !== AlertDescription.user_canceled || item.level === 2) this.alertReceived ??= description;
@@ -505,7 +545,13 @@ export class ProbeConnection {
         // Whatever else is buffered cannot be read either; keep it with this event.
         if (this.inBuf.length > 0) records.push({ bytes: this.inBuf, epoch: 'unknown' });
         this.inBuf = new Uint8Array(0);
-        const ev: InEvent = { dir: 'in', at, kind: 'unreadable', error: { alert: error.alert, reason: error.reason, message: error.message }, records };
+        const ev: InEvent = {
+          dir: 'in',
+          at,
+          kind: 'unreadable',
+          error: { alert: error.alert, reason: error.reason, message: error.message },
+          records,
+        };
         this.log.push(ev);
         return ev;
       }

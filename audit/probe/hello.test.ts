@@ -7,13 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { computeBinder, EarlySecret } from '../../crypto/keyschedule.js';
 import { nobleProvider } from '../../crypto/noble.js';
-import { transcriptHash } from '../../crypto/transcript.js';
 import { suiteInfo } from '../../crypto/suites.js';
-import { decodeHandshake, encodeClientHelloWithoutBinders } from '../../wire/handshake.js';
+import { transcriptHash } from '../../crypto/transcript.js';
 import { findExtension } from '../../wire/extensions.js';
+import { decodeHandshake, encodeClientHelloWithoutBinders } from '../../wire/handshake.js';
 import { CipherSuite, type ClientHello } from '../../wire/types.js';
 import type { ProbeTicket } from './client.js';
-import { externalLabelBinder, flippedBinder, literalBinder, longBinder, otherTranscriptBinder, type BinderMaker } from './hello.js';
+import { type BinderMaker, externalLabelBinder, flippedBinder, literalBinder, longBinder, otherTranscriptBinder } from './hello.js';
 import { makeHello, offerTicket } from './hellos.js';
 
 const suite = suiteInfo(CipherSuite.TLS_AES_128_GCM_SHA256)!;
@@ -43,7 +43,7 @@ function decoded(raw: Uint8Array): ClientHello {
 const bindersOf = (raw: Uint8Array) => findExtension(decoded(raw).extensions, 'pre_shared_key_client')?.binders ?? [];
 
 describe('probe ClientHellos', () => {
-  it('compute the binder over the hello truncated as tlschart\'s codec truncates it (RFC 8446 §4.2.11.2)', () => {
+  it("compute the binder over the hello truncated as tlschart's codec truncates it (RFC 8446 §4.2.11.2)", () => {
     const h = makeHello({ serverName: 'localhost', offers: [offerTicket(ticket)] });
     const { raw: _raw, ...body } = decoded(h.raw);
     const P = nobleProvider;
@@ -54,7 +54,11 @@ describe('probe ClientHellos', () => {
 
   it('distort the binder in one precise way each', () => {
     // The same hello each time (random, key share, age): only the binder changes.
-    const first = makeHello({ random: new Uint8Array(32), legacySessionId: new Uint8Array(0), offers: [offerTicket(ticket, { obfuscatedTicketAge: 1 })] });
+    const first = makeHello({
+      random: new Uint8Array(32),
+      legacySessionId: new Uint8Array(0),
+      offers: [offerTicket(ticket, { obfuscatedTicketAge: 1 })],
+    });
     const same = { random: new Uint8Array(32), legacySessionId: new Uint8Array(0), keyShares: first.keyShares };
     const offer = (binder?: BinderMaker) => [offerTicket(ticket, { obfuscatedTicketAge: 1, ...(binder ? { binder } : {}) })];
     const valid = bindersOf(makeHello({ ...same, offers: offer() }).raw)[0]!;

@@ -19,7 +19,7 @@ import { nobleProvider } from '../../crypto/noble.js';
 import type { SuiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
 import { encodeExtensions } from '../../wire/extensions.js';
-import { ExtensionType, HandshakeType, TLS12, type Extension } from '../../wire/types.js';
+import { type Extension, ExtensionType, HandshakeType, TLS12 } from '../../wire/types.js';
 
 /** One extension of a probe hello: a known one (encoded by the codec), raw bytes, or the PSK offer. */
 export type HelloExtension = { ext: Extension } | { code: number; body: Uint8Array } | { psk: PskOffer };

@@ -6,13 +6,13 @@
  * (another mode, no key share, the PSK extension not last, early_data, ...).
  */
 import { randomBytes } from 'node:crypto';
-import { generateKeyPair, SUPPORTED_GROUPS, type KeyPair } from '../../crypto/kex.js';
+import { generateKeyPair, type KeyPair, SUPPORTED_GROUPS } from '../../crypto/kex.js';
 import { obfuscatedTicketAge } from '../../crypto/keyschedule.js';
 import { SUPPORTED_SIGNATURE_SCHEMES } from '../../crypto/signature.js';
 import { SUPPORTED_SUITES } from '../../crypto/suites.js';
-import { ExtensionType, NamedGroup, PskKeyExchangeMode, TLS13, type Extension } from '../../wire/types.js';
+import { type Extension, ExtensionType, NamedGroup, PskKeyExchangeMode, TLS13 } from '../../wire/types.js';
 import type { HelloSend, OfferedSecret, ProbeTicket } from './client.js';
-import { buildHello, validBinder, type BinderMaker, type HelloExtension, type PskIdentityOffer } from './hello.js';
+import { type BinderMaker, buildHello, type HelloExtension, type PskIdentityOffer, validBinder } from './hello.js';
 
 const rng = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 

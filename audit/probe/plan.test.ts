@@ -1,13 +1,13 @@
 import fc from 'fast-check';
-import { nobleProvider } from '../../crypto/noble.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { nobleProvider } from '../../crypto/noble.js';
 import type { CertifiedKey } from '../../machines/types.js';
 import { certifiedKey } from '../../net/options.js';
 import { generateSelfSigned } from '../../pki/generate.js';
 import { checkTrace } from '../../traces/monitor.js';
 import { ProbeConnection, type ProbeTicket } from './client.js';
 import { makeHello } from './hellos.js';
-import { applyMutations, BASE_PLAN, mutationsArbitrary, PLAN_MESSAGES, runPlan, type PlanMessage } from './plan.js';
+import { applyMutations, BASE_PLAN, mutationsArbitrary, PLAN_MESSAGES, type PlanMessage, runPlan } from './plan.js';
 import { engineTarget, type Target } from './target.js';
 import { probeTrace } from './trace.js';
 
@@ -20,7 +20,13 @@ beforeAll(async () => {
 });
 
 const open = async (label: string) =>
-  new ProbeConnection({ transport: await target.open(5000), deadline: Date.now() + 10_000, label, serverName: 'localhost', alpn: undefined });
+  new ProbeConnection({
+    transport: await target.open(5000),
+    deadline: Date.now() + 10_000,
+    label,
+    serverName: 'localhost',
+    alpn: undefined,
+  });
 
 async function ticket(): Promise<ProbeTicket> {
   const c = await open('full');
@@ -37,7 +43,16 @@ async function ticket(): Promise<ProbeTicket> {
 async function run(plan: PlanMessage[]) {
   const c = await open(plan.join(','));
   const reaction = await runPlan(c, plan, await ticket(), { serverName: 'localhost' });
-  return { reaction, trace: probeTrace(c.log, { target: target.label, label: plan.join(', '), scenario: 'test', description: 'test', startedAt: Date.now() }) };
+  return {
+    reaction,
+    trace: probeTrace(c.log, {
+      target: target.label,
+      label: plan.join(', '),
+      scenario: 'test',
+      description: 'test',
+      startedAt: Date.now(),
+    }),
+  };
 }
 
 describe('plans on the PSK path', () => {
@@ -45,11 +60,19 @@ describe('plans on the PSK path', () => {
     expect(applyMutations(BASE_PLAN, [{ kind: 'skip', at: 1 }])).toEqual(['ClientHello', 'ApplicationData']);
     expect(applyMutations(BASE_PLAN, [{ kind: 'repeat', at: 1 }])).toEqual(['ClientHello', 'Finished', 'Finished', 'ApplicationData']);
     expect(applyMutations(BASE_PLAN, [{ kind: 'move', from: 2, to: 1 }])).toEqual(['ClientHello', 'ApplicationData', 'Finished']);
-    expect(applyMutations(BASE_PLAN, [{ kind: 'inject', message: 'EndOfEarlyData', at: 1 }])).toEqual(['ClientHello', 'EndOfEarlyData', 'Finished', 'ApplicationData']);
+    expect(applyMutations(BASE_PLAN, [{ kind: 'inject', message: 'EndOfEarlyData', at: 1 }])).toEqual([
+      'ClientHello',
+      'EndOfEarlyData',
+      'Finished',
+      'ApplicationData',
+    ]);
   });
 
   it('generate only the abstract client messages', () => {
-    fc.assert(fc.property(mutationsArbitrary, (m) => applyMutations(BASE_PLAN, m).every((x) => (PLAN_MESSAGES as readonly string[]).includes(x))), { numRuns: 200 });
+    fc.assert(
+      fc.property(mutationsArbitrary, (m) => applyMutations(BASE_PLAN, m).every((x) => (PLAN_MESSAGES as readonly string[]).includes(x))),
+      { numRuns: 200 },
+    );
   });
 
   it('complete the conforming path without an alert, and its trace conforms', async () => {
@@ -58,7 +81,7 @@ describe('plans on the PSK path', () => {
     expect(checkTrace(trace)).toMatchObject({ conforms: true });
   });
 
-  it('get unexpected_message from tlschart\'s server for an EndOfEarlyData before the Finished, put on that message in the trace', async () => {
+  it("get unexpected_message from tlschart's server for an EndOfEarlyData before the Finished, put on that message in the trace", async () => {
     const { reaction, trace } = await run(['ClientHello', 'EndOfEarlyData', 'Finished', 'ApplicationData']);
     expect(reaction.alert).toBe('unexpected_message');
     const steps = trace.handshakes[0]!.sides[0]!.steps.filter((s) => s.direction === 'in');

@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { encodeHandshake } from '../../wire/handshake.js';
 import { ContentType, SignatureScheme } from '../../wire/types.js';
 import type { ProbeConnection, ProbeTicket } from './client.js';
-import { offerTicket, type HelloOptions, makeHello } from './hellos.js';
+import { type HelloOptions, makeHello, offerTicket } from './hellos.js';
 
 export const PLAN_MESSAGES = [
   'ClientHello',
@@ -119,10 +119,17 @@ function sendOne(c: ProbeConnection, m: Exclude<PlanMessage, 'ClientHello'>): vo
       } else c.sendHandshake(encodeHandshake({ type: 'finished', verifyData: new Uint8Array(hashLen) }).raw, 'finished');
       return;
     case 'Certificate':
-      c.sendHandshake(encodeHandshake({ type: 'certificate', certificateRequestContext: new Uint8Array(0), entries: [] }).raw, 'certificate');
+      c.sendHandshake(
+        encodeHandshake({ type: 'certificate', certificateRequestContext: new Uint8Array(0), entries: [] }).raw,
+        'certificate',
+      );
       return;
     case 'CertificateVerify':
-      c.sendHandshake(encodeHandshake({ type: 'certificate_verify', algorithm: SignatureScheme.ecdsa_secp256r1_sha256, signature: new Uint8Array(64) }).raw, 'certificate_verify');
+      c.sendHandshake(
+        encodeHandshake({ type: 'certificate_verify', algorithm: SignatureScheme.ecdsa_secp256r1_sha256, signature: new Uint8Array(64) })
+          .raw,
+        'certificate_verify',
+      );
       return;
     case 'EndOfEarlyData':
       c.sendHandshake(encodeHandshake({ type: 'end_of_early_data' }).raw, 'end_of_early_data');
@@ -133,7 +140,14 @@ function sendOne(c: ProbeConnection, m: Exclude<PlanMessage, 'ClientHello'>): vo
       return;
     case 'NewSessionTicket':
       c.sendHandshake(
-        encodeHandshake({ type: 'new_session_ticket', ticketLifetime: 60, ticketAgeAdd: 0, ticketNonce: new Uint8Array(1), ticket: new Uint8Array(32), extensions: [] }).raw,
+        encodeHandshake({
+          type: 'new_session_ticket',
+          ticketLifetime: 60,
+          ticketAgeAdd: 0,
+          ticketNonce: new Uint8Array(1),
+          ticket: new Uint8Array(32),
+          extensions: [],
+        }).raw,
         'new_session_ticket',
       );
       return;
@@ -150,7 +164,12 @@ function sendOne(c: ProbeConnection, m: Exclude<PlanMessage, 'ClientHello'>): vo
  * its keys. Then close_notify, and read until the server closes: the first
  * fatal alert it sent is its reaction to the plan.
  */
-export async function runPlan(c: ProbeConnection, plan: readonly PlanMessage[], ticket: ProbeTicket, hello: HelloOptions = {}): Promise<Reaction> {
+export async function runPlan(
+  c: ProbeConnection,
+  plan: readonly PlanMessage[],
+  ticket: ProbeTicket,
+  hello: HelloOptions = {},
+): Promise<Reaction> {
   let helloSent: Uint8Array | undefined;
   for (const m of plan) {
     if (c.ended || c.alertReceived !== undefined) break;

@@ -4,14 +4,15 @@
  * comparison). An audit holds exactly one target and opens every connection
  * through it, so nothing but the named target is ever contacted.
  */
-import { ServerConnection } from '../../engine/connection.js';
+
 import { defaultServerConfig } from '../../engine/config.js';
+import { ServerConnection } from '../../engine/connection.js';
 import { systemEnvironment } from '../../engine/env.js';
-import type { CertifiedKey, ServerConfig } from '../../machines/types.js';
 import type { serverMachine } from '../../machines/server/machine.js';
+import type { CertifiedKey, ServerConfig } from '../../machines/types.js';
 import { MemoryTicketStore } from '../../tickets/memory-store.js';
 import type { TicketStore } from '../../tickets/types.js';
-import { EngineTransport, tcpTransport, type Transport } from './transport.js';
+import { EngineTransport, type Transport, tcpTransport } from './transport.js';
 
 export interface Target {
   /** host:port, as the auditor named it (or a description of the in-memory server). */

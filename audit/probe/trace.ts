@@ -31,19 +31,19 @@ import { fromHex, toHex } from '../../crypto/bytes.js';
 import { serverMachine } from '../../machines/server/machine.js';
 import {
   messageFields,
-  TRACE_FORMAT,
-  TRACE_VERSION,
-  tlschartVersion,
   type RecordInfo,
   type SideTrace,
+  TRACE_FORMAT,
+  TRACE_VERSION,
   type Trace,
   type TraceStep,
   type TransitionTaken,
+  tlschartVersion,
 } from '../../traces/format.js';
 import { checkSide } from '../../traces/monitor.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake } from '../../wire/handshake.js';
-import { HandshakeType, type HandshakeMessage } from '../../wire/types.js';
+import { type HandshakeMessage, HandshakeType } from '../../wire/types.js';
 import type { InRecord, WireEvent } from './client.js';
 
 export interface ProbeTraceMeta {
@@ -77,7 +77,8 @@ function splitRecords(bytes: Uint8Array, epoch: string): RecordInfo[] {
     out.push({ contentType: bytes[o] as number, epoch: bytes[o] === 23 ? epoch : 'plaintext', length: rec.length, hex: toHex(rec) });
     o = end;
   }
-  if (o < bytes.length) out.push({ contentType: bytes[o] as number, epoch: 'unknown', length: bytes.length - o, hex: toHex(bytes.subarray(o)) });
+  if (o < bytes.length)
+    out.push({ contentType: bytes[o] as number, epoch: 'unknown', length: bytes.length - o, hex: toHex(bytes.subarray(o)) });
   return out;
 }
 
@@ -93,7 +94,12 @@ const TYPE_NAMES = new Map<number, string>(Object.entries(HandshakeType).map(([n
 /** A message for a trace step; one that does not decode keeps the name its header gives. */
 function messageOf(raw: Uint8Array, encrypted: boolean, msg?: HandshakeMessage): NonNullable<TraceStep['message']> {
   const m = msg ?? decoded(raw);
-  return { type: m?.type ?? TYPE_NAMES.get(raw[0] ?? -1) ?? `unknown(${raw[0] ?? -1})`, encrypted, hex: toHex(raw), fields: m ? messageFields(m) : null };
+  return {
+    type: m?.type ?? TYPE_NAMES.get(raw[0] ?? -1) ?? `unknown(${raw[0] ?? -1})`,
+    encrypted,
+    hex: toHex(raw),
+    fields: m ? messageFields(m) : null,
+  };
 }
 
 /** The branch of `recv.ClientHello` in `state` guarded by `guard` (undefined: the unguarded default). */
@@ -147,16 +153,29 @@ function buildSteps(log: readonly WireEvent[]): Built {
   const answers = new Map<number, number>();
   const endedAfter = new Set<number>();
   const accepted = earlyDataAccepted(log);
-  const firstFatal = log.find((e): e is Extract<WireEvent, { dir: 'in'; kind: 'alert' }> => e.dir === 'in' && e.kind === 'alert' && isFatalAlert(e.description, e.level));
+  const firstFatal = log.find(
+    (e): e is Extract<WireEvent, { dir: 'in'; kind: 'alert' }> =>
+      e.dir === 'in' && e.kind === 'alert' && isFatalAlert(e.description, e.level),
+  );
   const sentEarly = log.some((e) => e.dir === 'out' && e.kind === 'application_data' && e.epoch === 'early');
   // A refused 0-RTT flight, a ClientHello the server answered, then a fatal alert that is not about
   // our (valid) Finished: the server gave up skipping early data (§4.2.10: up to its configured limit).
-  const answeredHello = firstFatal !== undefined && log.slice(0, log.indexOf(firstFatal)).some((e) => e.dir === 'in' && e.kind === 'handshake' && e.message?.type === 'server_hello');
+  const answeredHello =
+    firstFatal !== undefined &&
+    log.slice(0, log.indexOf(firstFatal)).some((e) => e.dir === 'in' && e.kind === 'handshake' && e.message?.type === 'server_hello');
   const earlyFailure = !accepted && sentEarly && answeredHello && firstFatal !== undefined && firstFatal.description !== 'decrypt_error';
   let earlyCause: number | undefined;
   let lastHello = -1;
   let firstFinished = -1;
-  const blank = (seq: number, direction: 'in' | 'out') => ({ seq, direction, stateBefore: '', stateAfter: '', guards: [], transitions: [], event: null });
+  const blank = (seq: number, direction: 'in' | 'out') => ({
+    seq,
+    direction,
+    stateBefore: '',
+    stateAfter: '',
+    guards: [],
+    transitions: [],
+    event: null,
+  });
   const addSent = (step: TraceStep, s: Omit<Sent, 'index'>): number => {
     const index = sent.length;
     sent.push({ index, ...s });
@@ -171,10 +190,20 @@ function buildSteps(log: readonly WireEvent[]): Built {
       const base = { ...blank(steps.length, 'in'), records };
       const id = sent.length + 1;
       if (accepted) {
-        addSent({ ...base, kind: 'application_data', applicationData: { length: ev.length }, event: { id, type: 'recv.ApplicationData' } }, { kind: 'application_data', name: undefined, description: undefined, offersPsk: false });
+        addSent(
+          { ...base, kind: 'application_data', applicationData: { length: ev.length }, event: { id, type: 'recv.ApplicationData' } },
+          { kind: 'application_data', name: undefined, description: undefined, offersPsk: false },
+        );
       } else if (earlyFailure && i === pendingEarly.length - 1) {
-        const error = { alert: firstFatal?.description ?? 'bad_record_mac', reason: 'EarlyDataLimitExceeded', message: 'refused 0-RTT records beyond what the server skips (inferred from its alert)' };
-        earlyCause = addSent({ ...base, kind: 'malformed', error, event: { id, type: 'recv.Malformed' } }, { kind: 'malformed', name: undefined, description: undefined, offersPsk: false });
+        const error = {
+          alert: firstFatal?.description ?? 'bad_record_mac',
+          reason: 'EarlyDataLimitExceeded',
+          message: 'refused 0-RTT records beyond what the server skips (inferred from its alert)',
+        };
+        earlyCause = addSent(
+          { ...base, kind: 'malformed', error, event: { id, type: 'recv.Malformed' } },
+          { kind: 'malformed', name: undefined, description: undefined, offersPsk: false },
+        );
       } else {
         // Refused 0-RTT: the server skips these records without decrypting them (§4.2.10).
         steps.push({ ...base, kind: 'early_data_skipped', earlyDataSkipped: { bytes: records.reduce((n, r) => n + r.length - 5, 0) } });
@@ -195,20 +224,39 @@ function buildSteps(log: readonly WireEvent[]): Built {
       switch (ev.kind) {
         case 'handshake': {
           const m = decoded(ev.message);
-          const step: TraceStep = { ...base, kind: 'handshake', message: messageOf(ev.message, ev.epoch !== 'plaintext', m), event: { id, type: m ? `recv.${eventName(m.type)}` : 'recv.Malformed' } };
-          const index = addSent(step, { kind: 'handshake', name: ev.name, description: undefined, offersPsk: m?.type === 'client_hello' && findExtension(m.extensions, 'pre_shared_key_client') !== undefined });
+          const step: TraceStep = {
+            ...base,
+            kind: 'handshake',
+            message: messageOf(ev.message, ev.epoch !== 'plaintext', m),
+            event: { id, type: m ? `recv.${eventName(m.type)}` : 'recv.Malformed' },
+          };
+          const index = addSent(step, {
+            kind: 'handshake',
+            name: ev.name,
+            description: undefined,
+            offersPsk: m?.type === 'client_hello' && findExtension(m.extensions, 'pre_shared_key_client') !== undefined,
+          });
           if (ev.name === 'client_hello') lastHello = index;
           if (ev.name === 'finished' && firstFinished < 0) firstFinished = index;
           break;
         }
         case 'change_cipher_spec':
-          addSent({ ...base, kind: 'change_cipher_spec', event: { id, type: 'recv.ChangeCipherSpec' } }, { kind: 'change_cipher_spec', name: undefined, description: undefined, offersPsk: false });
+          addSent(
+            { ...base, kind: 'change_cipher_spec', event: { id, type: 'recv.ChangeCipherSpec' } },
+            { kind: 'change_cipher_spec', name: undefined, description: undefined, offersPsk: false },
+          );
           break;
         case 'alert':
-          addSent({ ...base, kind: 'alert', alert: { level: ev.level, description: ev.description }, event: { id, type: 'recv.Alert' } }, { kind: 'alert', name: undefined, description: ev.description, offersPsk: false });
+          addSent(
+            { ...base, kind: 'alert', alert: { level: ev.level, description: ev.description }, event: { id, type: 'recv.Alert' } },
+            { kind: 'alert', name: undefined, description: ev.description, offersPsk: false },
+          );
           break;
         case 'application_data':
-          addSent({ ...base, kind: 'application_data', applicationData: { length: ev.length }, event: { id, type: 'recv.ApplicationData' } }, { kind: 'application_data', name: undefined, description: undefined, offersPsk: false });
+          addSent(
+            { ...base, kind: 'application_data', applicationData: { length: ev.length }, event: { id, type: 'recv.ApplicationData' } },
+            { kind: 'application_data', name: undefined, description: undefined, offersPsk: false },
+          );
           break;
       }
       continue;
@@ -254,14 +302,25 @@ function buildSteps(log: readonly WireEvent[]): Built {
 }
 
 function reactionsOf(b: Built, alertMoves: ReadonlyMap<number, number>): Reaction[] {
-  const reactions: Reaction[] = b.sent.map(() => ({ alert: undefined, hrr: false, serverHello: undefined, certificateRequest: false, closeNotify: false, ended: false, any: false }));
+  const reactions: Reaction[] = b.sent.map(() => ({
+    alert: undefined,
+    hrr: false,
+    serverHello: undefined,
+    certificateRequest: false,
+    closeNotify: false,
+    ended: false,
+    any: false,
+  }));
   for (const i of b.endedAfter) {
     const r = reactions[i];
     if (r) r.ended = true;
   }
   for (const [stepIndex, answerTo] of b.answers) {
     const step = b.steps[stepIndex] as TraceStep;
-    const isFatal = step.kind === 'alert' && step.alert?.description !== 'close_notify' && !(step.alert?.description === 'user_canceled' && step.alert.level !== 2);
+    const isFatal =
+      step.kind === 'alert' &&
+      step.alert?.description !== 'close_notify' &&
+      !(step.alert?.description === 'user_canceled' && step.alert.level !== 2);
     const target = isFatal ? (alertMoves.get(stepIndex) ?? answerTo) : answerTo;
     const r = reactions[target];
     if (!r) continue;
@@ -283,7 +342,11 @@ function reactionsOf(b: Built, alertMoves: ReadonlyMap<number, number>): Reactio
 }
 
 /** Assign states and the ClientHello branch to every step; returns the final state and the server's fatal alert. */
-function assignStates(b: Built, reactions: readonly Reaction[], alertMoves: ReadonlyMap<number, number>): { state: ServerState; alert: string | undefined } {
+function assignStates(
+  b: Built,
+  reactions: readonly Reaction[],
+  alertMoves: ReadonlyMap<number, number>,
+): { state: ServerState; alert: string | undefined } {
   let state: ServerState = 'expectClientHello';
   const afterOf: ServerState[] = [];
   let finalAlert: string | undefined;
@@ -325,10 +388,19 @@ function assignStates(b: Built, reactions: readonly Reaction[], alertMoves: Read
         let t: TransitionTaken | undefined;
         if (after === 'expectSecondClientHello') t = clientHelloBranch(current, 'needsHelloRetry', after);
         else if (after === 'expectClientFinished' || after === 'expectClientCertificate') {
-          const resumed = r.serverHello?.type === 'server_hello' && findExtension(r.serverHello.extensions, 'pre_shared_key_server') !== undefined;
-          t = clientHelloBranch(current, resumed ? 'hasValidBinder' : after === 'expectClientCertificate' ? 'requestsClientCertificate' : undefined, after);
+          const resumed =
+            r.serverHello?.type === 'server_hello' && findExtension(r.serverHello.extensions, 'pre_shared_key_server') !== undefined;
+          t = clientHelloBranch(
+            current,
+            resumed ? 'hasValidBinder' : after === 'expectClientCertificate' ? 'requestsClientCertificate' : undefined,
+            after,
+          );
         } else if (after === 'failed') {
-          t = clientHelloBranch(current, s.offersPsk && r.alert === 'decrypt_error' ? 'hasResumableTicket' : 'hasClientHelloProblem', after);
+          t = clientHelloBranch(
+            current,
+            s.offersPsk && r.alert === 'decrypt_error' ? 'hasResumableTicket' : 'hasClientHelloProblem',
+            after,
+          );
         }
         if (t) step.transitions = [t];
       }
@@ -344,7 +416,7 @@ function assignStates(b: Built, reactions: readonly Reaction[], alertMoves: Read
     const answer = moved ?? b.answers.get(i) ?? -1;
     const s = b.sent[answer];
     const st = answer >= 0 ? (afterOf[answer] as ServerState) : current;
-    step.event = s ? { id: answer + 1, type: (b.steps.find((x) => x.event?.id === answer + 1)?.event?.type ?? 'recv.handshake') } : null;
+    step.event = s ? { id: answer + 1, type: b.steps.find((x) => x.event?.id === answer + 1)?.event?.type ?? 'recv.handshake' } : null;
     step.stateBefore = st;
     step.stateAfter = st;
   });
@@ -372,7 +444,13 @@ export function probeTrace(log: readonly WireEvent[], meta: ProbeTraceMeta): Tra
   let side = sideOf(b, moves, meta.target);
   // The first fatal alert may answer any message of the burst sent since the server last answered:
   // keep the reading under which the trace agrees with the chart longest (the latest on a tie).
-  const alertAt = b.steps.findIndex((s, i) => b.answers.has(i) && s.kind === 'alert' && s.alert?.description !== 'close_notify' && !(s.alert?.description === 'user_canceled' && s.alert.level !== 2));
+  const alertAt = b.steps.findIndex(
+    (s, i) =>
+      b.answers.has(i) &&
+      s.kind === 'alert' &&
+      s.alert?.description !== 'close_notify' &&
+      !(s.alert?.description === 'user_canceled' && s.alert.level !== 2),
+  );
   if (alertAt >= 0) {
     const answerTo = b.answers.get(alertAt) as number;
     let lastAnswered = -1;
@@ -410,7 +488,11 @@ export function probeTrace(log: readonly WireEvent[], meta: ProbeTraceMeta): Tra
 
 function earlyDataAccepted(log: readonly WireEvent[]): boolean {
   return log.some(
-    (e) => e.dir === 'in' && e.kind === 'handshake' && e.message?.type === 'encrypted_extensions' && findExtension(e.message.extensions, 'early_data') !== undefined,
+    (e) =>
+      e.dir === 'in' &&
+      e.kind === 'handshake' &&
+      e.message?.type === 'encrypted_extensions' &&
+      findExtension(e.message.extensions, 'early_data') !== undefined,
   );
 }
 

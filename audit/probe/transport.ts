@@ -10,10 +10,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { ServerConnection } from '../../engine/connection.js';
 
-export type EndReason =
-  | { kind: 'eof' }
-  | { kind: 'reset'; message: string }
-  | { kind: 'local' };
+export type EndReason = { kind: 'eof' } | { kind: 'reset'; message: string } | { kind: 'local' };
 
 export interface Transport {
   /** Bytes to the peer (ignored once the transport has ended). */

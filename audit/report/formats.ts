@@ -4,7 +4,7 @@
  * failure, inconclusive is skipped) and SARIF 2.1.0 (one rule per probe,
  * one result per finding, each located at its trace files).
  */
-import { citation, type AuditReport, type Finding } from '../findings.js';
+import { type AuditReport, citation, type Finding } from '../findings.js';
 import { subjectLine } from './text.js';
 
 export const SCHEMA_ID = 'https://tlschart.invalid/audit-report.schema.json';
@@ -32,7 +32,10 @@ function findingText(f: Finding, role: AuditReport['subject']['role'] = 'server'
     `observed: ${f.observed.summary}`,
     `why: ${f.reason}`,
   ];
-  if (f.observed.divergence) lines.push(`chart: step ${f.observed.divergence.step} (${f.observed.divergence.state}): ${f.observed.divergence.requirement}; the ${role}: ${f.observed.divergence.recorded}`);
+  if (f.observed.divergence)
+    lines.push(
+      `chart: step ${f.observed.divergence.step} (${f.observed.divergence.state}): ${f.observed.divergence.requirement}; the ${role}: ${f.observed.divergence.recorded}`,
+    );
   if (Object.keys(f.measured).length > 0) lines.push(`measured: ${JSON.stringify(f.measured)}`);
   if (f.traces.length > 0) lines.push(`traces: ${f.traces.join(' ')}`);
   return lines.join('\n');
@@ -48,11 +51,18 @@ export function junitReport(r: AuditReport): string {
   );
   for (const family of families) {
     const fs = r.findings.filter((f) => f.check === family);
-    out.push(`  <testsuite name="${xml(family)}" tests="${fs.length}" failures="${count(fs, 'fail')}" errors="0" skipped="${count(fs, 'inconclusive')}" time="0">`);
-    out.push(`    <properties><property name="target" value="${xml(r.subject.target)}"/><property name="profile" value="${xml(r.profile)}"/></properties>`);
+    out.push(
+      `  <testsuite name="${xml(family)}" tests="${fs.length}" failures="${count(fs, 'fail')}" errors="0" skipped="${count(fs, 'inconclusive')}" time="0">`,
+    );
+    out.push(
+      `    <properties><property name="target" value="${xml(r.subject.target)}"/><property name="profile" value="${xml(r.profile)}"/></properties>`,
+    );
     for (const f of fs) {
       out.push(`    <testcase classname="tlschart.audit.${xml(f.check)}" name="${xml(`${f.id}: ${f.title}`)}" time="0">`);
-      if (f.verdict === 'fail') out.push(`      <failure type="${xml(citation(f.rfc))}" message="${xml(f.reason)}">${xml(findingText(f, r.subject.role))}</failure>`);
+      if (f.verdict === 'fail')
+        out.push(
+          `      <failure type="${xml(citation(f.rfc))}" message="${xml(f.reason)}">${xml(findingText(f, r.subject.role))}</failure>`,
+        );
       if (f.verdict === 'inconclusive') out.push(`      <skipped message="${xml(`inconclusive: ${f.reason}`)}"/>`);
       out.push(`      <system-out>${xml(findingText(f, r.subject.role))}</system-out>`);
       out.push('    </testcase>');
@@ -101,7 +111,13 @@ export function sarifReport(r: AuditReport, outDirUri?: string): string {
       {
         tool: { driver: { name: 'tlschart audit', version: r.tlschart, informationUri: 'https://www.rfc-editor.org/rfc/rfc8446', rules } },
         ...(outDirUri ? { originalUriBaseIds: { AUDITDIR: { uri: outDirUri.endsWith('/') ? outDirUri : `${outDirUri}/` } } } : {}),
-        invocations: [{ executionSuccessful: r.inconclusive === null, startTimeUtc: r.startedAt, ...(r.inconclusive ? { toolExecutionNotifications: [{ message: { text: r.inconclusive }, level: 'error' }] } : {}) }],
+        invocations: [
+          {
+            executionSuccessful: r.inconclusive === null,
+            startTimeUtc: r.startedAt,
+            ...(r.inconclusive ? { toolExecutionNotifications: [{ message: { text: r.inconclusive }, level: 'error' }] } : {}),
+          },
+        ],
         properties: { target: r.subject.target, profile: r.profile, counts: r.counts },
         results,
       },

@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseTrace } from '../../traces/format.js';
 import { viewerHtml } from '../../traces/viewer.js';
-import { citation, type AuditReport, type Finding, type MeasuredValue } from '../findings.js';
+import { type AuditReport, citation, type Finding, type MeasuredValue } from '../findings.js';
 import { rfcUrl } from './formats.js';
 import { subjectLine } from './text.js';
 
@@ -17,7 +17,13 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 /** The viewer page of a trace file: the same path with .html. */
 export const viewerPath = (trace: string) => trace.replace(/\.json$/, '.html');
 
-const COLORS: Record<Finding['verdict'], string> = { fail: '#c62828', warn: '#ef6c00', info: '#1565c0', inconclusive: '#6d6d6d', pass: '#2e7d32' };
+const COLORS: Record<Finding['verdict'], string> = {
+  fail: '#c62828',
+  warn: '#ef6c00',
+  info: '#1565c0',
+  inconclusive: '#6d6d6d',
+  pass: '#2e7d32',
+};
 
 const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:1.5em;color:#222}
@@ -42,7 +48,9 @@ function row(f: Finding, role: AuditReport['subject']['role'] = 'server'): strin
     `<b>Expected:</b> ${esc(f.expected.summary)}`,
     `<b>Observed:</b> ${esc(f.observed.summary)}`,
     f.observed.statePath ? `<b>Chart path:</b> ${esc(f.observed.statePath.join(' → '))}` : '',
-    d ? `<b>First divergence from the chart:</b> step ${d.step} (${esc(d.state)}, ${esc(d.message)}): RFC 8446 ${esc(d.section)} ${esc(d.requirement)}; the ${role}: ${esc(d.recorded)}` : '',
+    d
+      ? `<b>First divergence from the chart:</b> step ${d.step} (${esc(d.state)}, ${esc(d.message)}): RFC 8446 ${esc(d.section)} ${esc(d.requirement)}; the ${role}: ${esc(d.recorded)}`
+      : '',
     f.policy ? `<b>tlschart policy:</b> ${esc(f.policy.rule)}${f.policy.violated ? ` — not kept by this ${role}` : ''}` : '',
     f.refusal ? `<b>tlschart refusal:</b> ${esc(f.refusal)}` : '',
     `<b>Requirement:</b> ${esc(f.rfc.text)}`,
@@ -62,7 +70,7 @@ export function indexHtml(r: AuditReport): string {
 <html lang="en"><head><meta charset="utf-8"><title>tlschart audit: ${esc(subjectLine(r))}</title><style>${STYLE}</style></head>
 <body>
 <h1>tlschart audit ${r.subject.role} ${esc(subjectLine(r))}</h1>
-<div class="meta">profile ${esc(r.profile)} · ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s · ${esc(String(r.settings['connections'] ?? '?'))} connections · tlschart ${esc(r.tlschart)} · <a href="report.json">report.json</a> · <a href="report.junit.xml">JUnit</a> · <a href="report.sarif">SARIF</a></div>
+<div class="meta">profile ${esc(r.profile)} · ${esc(r.startedAt)} · ${(r.durationMs / 1000).toFixed(1)} s · ${esc(String(r.settings.connections ?? '?'))} connections · tlschart ${esc(r.tlschart)} · <a href="report.json">report.json</a> · <a href="report.junit.xml">JUnit</a> · <a href="report.sarif">SARIF</a></div>
 <div class="counts">${(['fail', 'warn', 'info', 'inconclusive', 'pass'] as const).map((v) => `<span><span class="verdict" style="background:${COLORS[v]}">${v}</span> ${c[v]}</span>`).join('')}</div>
 ${r.inconclusive ? `<p><b>The audit was inconclusive:</b> ${esc(r.inconclusive)}</p>` : ''}
 <p>Each connection link opens its trace in the tlschart viewer: the audited ${r.subject.role}'s side, its states inferred from what it sent, stepped through on tlschart's ${r.subject.role} chart. <code>tlschart trace check FILE</code> replays a trace through the chart.</p>

@@ -3,7 +3,7 @@
  * every finding that did not simply pass (expected, observed, why, the first
  * divergence from tlschart's chart, what was measured, the traces).
  */
-import { citation, type AuditReport, type Finding, type MeasuredValue } from '../findings.js';
+import { type AuditReport, citation, type Finding, type MeasuredValue } from '../findings.js';
 
 const pad = (s: string, n: number) => (s.length >= n ? `${s} ` : s.padEnd(n));
 
@@ -12,12 +12,16 @@ function measuredText(m: Record<string, MeasuredValue>): string[] {
 }
 
 export function subjectLine(r: AuditReport): string {
-  if (r.subject.role === 'client') return `${r.subject.target}${r.subject.serverName ? ` (probing server as ${r.subject.serverName})` : ''}`;
+  if (r.subject.role === 'client')
+    return `${r.subject.target}${r.subject.serverName ? ` (probing server as ${r.subject.serverName})` : ''}`;
   return `${r.subject.target}${r.subject.serverName ? ` (SNI ${r.subject.serverName})` : ''}`;
 }
 
 function details(f: Finding, role: AuditReport['subject']['role'] = 'server'): string[] {
-  const lines = [`${f.id}  ${f.verdict.toUpperCase()}${f.verdict !== f.rfcVerdict ? ` (RFC alone: ${f.rfcVerdict})` : ''}  ${citation(f.rfc)}`, `  ${f.title}`];
+  const lines = [
+    `${f.id}  ${f.verdict.toUpperCase()}${f.verdict !== f.rfcVerdict ? ` (RFC alone: ${f.rfcVerdict})` : ''}  ${citation(f.rfc)}`,
+    `  ${f.title}`,
+  ];
   lines.push(`  expected: ${f.expected.summary}`);
   lines.push(`  observed: ${f.observed.summary}`);
   lines.push(`  why:      ${f.reason}`);
@@ -25,10 +29,14 @@ function details(f: Finding, role: AuditReport['subject']['role'] = 'server'): s
   if (f.refusal) lines.push(`  tlschart: refuses the same input (${f.refusal})`);
   if (f.observed.statePath) lines.push(`  path:     ${f.observed.statePath.join(' → ')}`);
   const d = f.observed.divergence;
-  if (d) lines.push(`  chart:    at step ${d.step} (${d.state}, ${d.message}) RFC 8446 ${d.section}: ${d.requirement}; the ${role}: ${d.recorded}`);
+  if (d)
+    lines.push(
+      `  chart:    at step ${d.step} (${d.state}, ${d.message}) RFC 8446 ${d.section}: ${d.requirement}; the ${role}: ${d.recorded}`,
+    );
   const m = measuredText(f.measured);
   if (m.length > 0) lines.push(`  measured: ${m.join(', ')}`);
-  if (f.traces.length > 0) lines.push(`  traces:   ${f.traces.slice(0, 4).join(', ')}${f.traces.length > 4 ? ` (+${f.traces.length - 4} more)` : ''}`);
+  if (f.traces.length > 0)
+    lines.push(`  traces:   ${f.traces.slice(0, 4).join(', ')}${f.traces.length > 4 ? ` (+${f.traces.length - 4} more)` : ''}`);
   return lines;
 }
 
@@ -36,7 +44,9 @@ function details(f: Finding, role: AuditReport['subject']['role'] = 'server'): s
 export function textReport(r: AuditReport, outDir?: string): string {
   const c = r.counts;
   const out: string[] = [];
-  out.push(`tlschart audit ${r.subject.role} ${subjectLine(r)} — profile ${r.profile}, ${r.findings.length} findings, ${String(r.settings['connections'] ?? '?')} connections, ${(r.durationMs / 1000).toFixed(1)} s`);
+  out.push(
+    `tlschart audit ${r.subject.role} ${subjectLine(r)} — profile ${r.profile}, ${r.findings.length} findings, ${String(r.settings.connections ?? '?')} connections, ${(r.durationMs / 1000).toFixed(1)} s`,
+  );
   out.push(`  fail ${c.fail}  warn ${c.warn}  info ${c.info}  inconclusive ${c.inconclusive}  pass ${c.pass}`);
   if (r.inconclusive !== null) out.push(`  INCONCLUSIVE: ${r.inconclusive}`);
   if (outDir) out.push(`  traces and HTML report: ${outDir}`);

@@ -12,7 +12,7 @@ import { serializeTrace } from '../../traces/format.js';
 import { checkSide } from '../../traces/monitor.js';
 import type { Divergence, Profile } from '../findings.js';
 import { ProbeConnection, type ProbeTicket } from '../probe/client.js';
-import { makeHello, type HelloOptions } from '../probe/hellos.js';
+import { type HelloOptions, makeHello } from '../probe/hellos.js';
 import type { Target } from '../probe/target.js';
 import { probeTrace } from '../probe/trace.js';
 import type { ResumptionObservation } from './checks/resumption.js';
@@ -107,7 +107,12 @@ export interface ConnectionOptions {
   poolTickets?: boolean;
 }
 
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48);
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 48);
 
 export class AuditContext {
   readonly startedAt = Date.now();
@@ -154,7 +159,7 @@ export class AuditContext {
     let conn: ProbeConnection | undefined;
     try {
       const timeout = Math.max(1, Math.min(this.settings.timeoutMs, this.remainingMs()));
-      let transport;
+      let transport: Awaited<ReturnType<typeof this.settings.target.open>>;
       try {
         transport = await this.settings.target.open(timeout);
       } catch (e) {
@@ -211,7 +216,15 @@ export class AuditContext {
       const r = checkSide(side, { handshake: 0, label: conn.label });
       if (!r.conforms) {
         const v = r.violation;
-        divergence = { step: v.step, state: v.state, message: v.message, requirement: v.requirement, section: v.section, alert: v.alert, recorded: v.recorded };
+        divergence = {
+          step: v.step,
+          state: v.state,
+          message: v.message,
+          requirement: v.requirement,
+          section: v.section,
+          alert: v.alert,
+          recorded: v.recorded,
+        };
       }
     }
     const record: ConnectionRecord = { label: conn.label, trace: rel, statePath: path, divergence };
@@ -222,7 +235,7 @@ export class AuditContext {
         resumed: conn.resumed,
         certificate: conn.certificate !== undefined || conn.certificateVerifySeen,
         keyShare: conn.serverKeyShare !== undefined,
-        offeredDheOnly: conn.offeredModes !== undefined && conn.offeredModes.includes(1) && !conn.offeredModes.includes(0),
+        offeredDheOnly: (conn.offeredModes?.includes(1) ?? false) && !conn.offeredModes?.includes(0),
         record,
       });
     }
@@ -239,15 +252,27 @@ export class AuditContext {
    * A full handshake with the standard hello: read the flight, send our
    * Finished, wait for `tickets` tickets (default: as many as the server sends).
    */
-  async fullHandshake(scope: Scope, label: string, o: { hello?: HelloOptions; tickets?: number; description?: string; poolTickets?: boolean } = {}): Promise<ProbeConnection> {
-    return this.connection(scope, label, { description: o.description ?? 'a full handshake, to get tickets', ...(o.poolTickets !== undefined ? { poolTickets: o.poolTickets } : {}) }, async (c) => {
-      c.sendHello(this.hello(o.hello));
-      if ((await c.readFlight()) === 'finished' && c.serverFinishedValid) {
-        c.sendFinished();
-        await c.collectTickets(o.tickets ?? Math.max(1, this.ticketsPerConnection), this.settings.settleMs);
-      }
-      return c;
-    });
+  async fullHandshake(
+    scope: Scope,
+    label: string,
+    o: { hello?: HelloOptions; tickets?: number; description?: string; poolTickets?: boolean } = {},
+  ): Promise<ProbeConnection> {
+    return this.connection(
+      scope,
+      label,
+      {
+        description: o.description ?? 'a full handshake, to get tickets',
+        ...(o.poolTickets !== undefined ? { poolTickets: o.poolTickets } : {}),
+      },
+      async (c) => {
+        c.sendHello(this.hello(o.hello));
+        if ((await c.readFlight()) === 'finished' && c.serverFinishedValid) {
+          c.sendFinished();
+          await c.collectTickets(o.tickets ?? Math.max(1, this.ticketsPerConnection), this.settings.settleMs);
+        }
+        return c;
+      },
+    );
   }
 
   /** An unused ticket from a standard connection, or a full handshake to get one; undefined if the server issues none. */

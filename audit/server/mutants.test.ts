@@ -4,20 +4,21 @@
  * right finding; a mutant it does not flag survives and fails its test. The
  * unmutated server, audited with the same checks, passes them all.
  */
-import { nobleProvider } from '../../crypto/noble.js';
+
 import { beforeAll, describe, expect, it } from 'vitest';
+import { nobleProvider } from '../../crypto/noble.js';
 import type { ServerOptions } from '../../engine/connection.js';
 import type { CertifiedKey } from '../../machines/types.js';
 import { certifiedKey } from '../../net/options.js';
 import { generateSelfSigned } from '../../pki/generate.js';
 import type { Profile } from '../findings.js';
-import { auditPort, summary, type AuditRun } from '../testing/audit-run.js';
+import { type AuditRun, auditPort, summary } from '../testing/audit-run.js';
 import { startEngineServer } from '../testing/engine-server.js';
 import {
   acceptsEarlyData,
   BinderIgnoringServer,
-  omitsKeyShareOnResumption,
   OutOfOrderIgnoringServer,
+  omitsKeyShareOnResumption,
   PskKeAcceptingServer,
   ReusableTicketStore,
   sendsCertificateOnResumption,
@@ -32,7 +33,11 @@ beforeAll(async () => {
 
 const GATE_CHECKS = ['binders.flipped-bit', 'psk-modes.psk-ke-only', 'early-data.accepted', 'replay', 'resumption'];
 
-async function audit(server: Omit<Parameters<typeof startEngineServer>[0], 'certificates'>, checks: string[], profile: Profile = 'rfc'): Promise<AuditRun> {
+async function audit(
+  server: Omit<Parameters<typeof startEngineServer>[0], 'certificates'>,
+  checks: string[],
+  profile: Profile = 'rfc',
+): Promise<AuditRun> {
   const s = await startEngineServer({ certificates: [cert], ...server });
   try {
     return await auditPort(s.port, { checks, profile, runs: 2 });
@@ -44,7 +49,10 @@ async function audit(server: Omit<Parameters<typeof startEngineServer>[0], 'cert
 describe('the mutation gate of the auditor', () => {
   it('passes the unmutated server on every check of the gate, strict profile included', async () => {
     const run = await audit({}, GATE_CHECKS, 'strict');
-    expect(run.report.findings.filter((f) => f.verdict !== 'pass'), summary(run.report)).toEqual([]);
+    expect(
+      run.report.findings.filter((f) => f.verdict !== 'pass'),
+      summary(run.report),
+    ).toEqual([]);
     await run.remove();
   });
 
@@ -56,19 +64,31 @@ describe('the mutation gate of the auditor', () => {
 
   it('flags a server that resumes a psk_ke-only offer: psk-modes.psk-ke-only fails (and with a key share psk_ke forbids)', async () => {
     const run = await audit({ connection: (o, store) => new PskKeAcceptingServer(o, store) }, ['psk-modes.psk-ke-only']);
-    expect(run.finding('psk-modes.psk-ke-only')).toMatchObject({ verdict: 'fail', measured: { outcome: 'resumed' }, policy: { violated: true } });
+    expect(run.finding('psk-modes.psk-ke-only')).toMatchObject({
+      verdict: 'fail',
+      measured: { outcome: 'resumed' },
+      policy: { violated: true },
+    });
     await run.remove();
   });
 
   it('flags a server that accepts early data: early-data.accepted fails, and violates the 0-RTT policy', async () => {
     const run = await audit({ machine: acceptsEarlyData }, ['early-data.accepted'], 'strict');
-    expect(run.finding('early-data.accepted')).toMatchObject({ verdict: 'fail', measured: { earlyDataAccepted: true }, policy: { violated: true } });
+    expect(run.finding('early-data.accepted')).toMatchObject({
+      verdict: 'fail',
+      measured: { earlyDataAccepted: true },
+      policy: { violated: true },
+    });
     await run.remove();
   });
 
   it('flags a server whose tickets resume more than once: replay fails under the strict profile', async () => {
     const run = await audit({ ticketStore: new ReusableTicketStore() }, ['replay'], 'strict');
-    expect(run.finding('replay.sequential')).toMatchObject({ verdict: 'fail', rfcVerdict: 'info', measured: { first: 'resumed', second: 'resumed' } });
+    expect(run.finding('replay.sequential')).toMatchObject({
+      verdict: 'fail',
+      rfcVerdict: 'info',
+      measured: { first: 'resumed', second: 'resumed' },
+    });
     expect(run.finding('replay.parallel')).toMatchObject({ verdict: 'fail', measured: { offers: 2, resumed: 2 } });
     await run.remove();
   });
@@ -98,12 +118,14 @@ describe('the mutation gate of the auditor', () => {
     }
     const [first, again] = audits.map((a) => a.finding('out-of-order.psk-path'));
     expect(first?.verdict, JSON.stringify(first?.measured)).toBe('fail');
-    const counterexample = first?.measured['counterexample'] as { sequence: string; mutations: string; chart: string; server: string };
+    const counterexample = first?.measured.counterexample as { sequence: string; mutations: string; chart: string; server: string };
     expect(counterexample.mutations).toMatch(/^inject (Certificate|CertificateVerify|EndOfEarlyData|NewSessionTicket) at #\d$/);
-    expect(counterexample.sequence).toMatch(/^ClientHello, (Certificate|CertificateVerify|EndOfEarlyData|NewSessionTicket), Finished, ApplicationData$/);
+    expect(counterexample.sequence).toMatch(
+      /^ClientHello, (Certificate|CertificateVerify|EndOfEarlyData|NewSessionTicket), Finished, ApplicationData$/,
+    );
     expect(counterexample).toMatchObject({ chart: 'alert unexpected_message', server: 'no alert (handshake completed)' });
     // The same seed, the same counterexample.
-    expect(again?.measured['counterexample']).toMatchObject({ sequence: counterexample.sequence, mutations: counterexample.mutations });
+    expect(again?.measured.counterexample).toMatchObject({ sequence: counterexample.sequence, mutations: counterexample.mutations });
     // Its trace shows where the server left the chart.
     expect(first?.observed.divergence).toMatchObject({ state: 'expectClientFinished', alert: 'unexpected_message' });
     for (const a of audits) await a.remove();

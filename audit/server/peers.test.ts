@@ -6,9 +6,17 @@
  * package, otherwise.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCert, requirePeer, startGnutlsServer, startGoServer, startOpensslServer, type CertFiles, type Peer } from '../../interop/peers.js';
+import {
+  type CertFiles,
+  makeCert,
+  type Peer,
+  requirePeer,
+  startGnutlsServer,
+  startGoServer,
+  startOpensslServer,
+} from '../../interop/peers.js';
 import { exitStatus, type Profile } from '../findings.js';
-import { AUDIT_TEST_RUNS as N, auditPort, summary, type AuditRun } from '../testing/audit-run.js';
+import { type AuditRun, auditPort, AUDIT_TEST_RUNS as N, summary } from '../testing/audit-run.js';
 
 let cert: CertFiles | undefined;
 
@@ -37,9 +45,17 @@ const openssl = (args: string[]) => (c: CertFiles) => startOpensslServer({ certP
 describe('tlschart audit server against openssl s_server', () => {
   it('-tls1_3 -num_tickets 2: its tickets resume again and again, also --runs times at once; psk_ke is refused', async (ctx) => {
     requirePeer(ctx, 'openssl');
-    const run = await auditPeer(openssl(['-num_tickets', '2']), ['tickets.issued', 'replay', 'psk-modes.psk-ke-only', 'binders.flipped-bit'], 'strict');
+    const run = await auditPeer(
+      openssl(['-num_tickets', '2']),
+      ['tickets.issued', 'replay', 'psk-modes.psk-ke-only', 'binders.flipped-bit'],
+      'strict',
+    );
     expect(run.finding('tickets.issued').measured).toMatchObject({ ticketsWhenWaiting: 2 });
-    expect(run.finding('replay.sequential')).toMatchObject({ rfcVerdict: 'info', verdict: 'fail', measured: { first: 'resumed', second: 'resumed' } });
+    expect(run.finding('replay.sequential')).toMatchObject({
+      rfcVerdict: 'info',
+      verdict: 'fail',
+      measured: { first: 'resumed', second: 'resumed' },
+    });
     expect(run.finding('replay.parallel')).toMatchObject({ rfcVerdict: 'info', verdict: 'fail', measured: { offers: N, resumed: N } });
     expect(run.finding('replay.parallel').observed.summary).toBe(`${N} of ${N} resumed`);
     expect(run.finding('psk-modes.psk-ke-only')).toMatchObject({ verdict: 'pass', measured: { outcome: 'full' } });
@@ -59,14 +75,26 @@ describe('tlschart audit server against openssl s_server', () => {
       policy: { violated: true },
     });
     // The trace shows where the server left tlschart's chart: it resumed a psk_ke-only offer.
-    expect(run.finding('psk-modes.psk-ke-only').observed.divergence).toMatchObject({ step: 0, state: 'expectClientHello', section: '§4.2.9' });
+    expect(run.finding('psk-modes.psk-ke-only').observed.divergence).toMatchObject({
+      step: 0,
+      state: 'expectClientHello',
+      section: '§4.2.9',
+    });
     await run.remove();
   }, 90_000);
 
   it('-early_data: 0-RTT is accepted (a policy finding), its replay is refused, the ticket age is checked', async (ctx) => {
     requirePeer(ctx, 'openssl');
-    const run = await auditPeer(openssl(['-num_tickets', '2', '-early_data']), ['early-data', 'ticket-age.garbage-0rtt', 'ticket-age.stale-0rtt']);
-    expect(run.finding('early-data.accepted')).toMatchObject({ verdict: 'info', measured: { earlyDataAccepted: true, maxEarlyDataSize: 16384 }, policy: { violated: true } });
+    const run = await auditPeer(openssl(['-num_tickets', '2', '-early_data']), [
+      'early-data',
+      'ticket-age.garbage-0rtt',
+      'ticket-age.stale-0rtt',
+    ]);
+    expect(run.finding('early-data.accepted')).toMatchObject({
+      verdict: 'info',
+      measured: { earlyDataAccepted: true, maxEarlyDataSize: 16384 },
+      policy: { violated: true },
+    });
     expect(run.finding('early-data.replay-sequential')).toMatchObject({ verdict: 'pass', measured: { acceptedReplay: false } });
     expect(run.finding('early-data.replay-parallel')).toMatchObject({ verdict: 'pass', measured: { connections: N, accepted: 1 } });
     expect(run.finding('ticket-age.garbage-0rtt')).toMatchObject({ verdict: 'pass', measured: { earlyDataAccepted: false } });
@@ -77,7 +105,11 @@ describe('tlschart audit server against openssl s_server', () => {
 
   it('-early_data -no_anti_replay: the same 0-RTT flight is accepted again, in sequence and --runs times at once — RFC 8446 §8 MUST', async (ctx) => {
     requirePeer(ctx, 'openssl');
-    const run = await auditPeer(openssl(['-num_tickets', '2', '-early_data', '-no_anti_replay']), ['early-data.accepted', 'early-data.replay-sequential', 'early-data.replay-parallel']);
+    const run = await auditPeer(openssl(['-num_tickets', '2', '-early_data', '-no_anti_replay']), [
+      'early-data.accepted',
+      'early-data.replay-sequential',
+      'early-data.replay-parallel',
+    ]);
     expect(run.finding('early-data.replay-sequential')).toMatchObject({ verdict: 'fail', measured: { acceptedReplay: true } });
     expect(run.finding('early-data.replay-parallel')).toMatchObject({ verdict: 'fail', measured: { connections: N, accepted: N } });
     await run.remove();
@@ -88,7 +120,10 @@ describe('tlschart audit server against gnutls-serv', () => {
   it('resumes, with reusable stateless tickets; a PSK without modes gets unsupported_extension instead of missing_extension', async (ctx) => {
     requirePeer(ctx, 'openssl');
     requirePeer(ctx, 'gnutls-serv');
-    const run = await auditPeer((c) => startGnutlsServer({ certPem: c.certPem, keyPem: c.keyPem }), ['tickets.statefulness', 'resumption.psk-dhe-ke', 'psk-modes', 'binders.flipped-bit']);
+    const run = await auditPeer(
+      (c) => startGnutlsServer({ certPem: c.certPem, keyPem: c.keyPem }),
+      ['tickets.statefulness', 'resumption.psk-dhe-ke', 'psk-modes', 'binders.flipped-bit'],
+    );
     expect(run.finding('resumption.psk-dhe-ke').verdict, summary(run.report)).toBe('pass');
     expect(run.finding('tickets.statefulness').measured).toMatchObject({ inference: 'stateless', resumedTwice: true });
     expect(run.finding('psk-modes.psk-ke-only')).toMatchObject({ verdict: 'pass', measured: { outcome: 'full' } });
@@ -102,7 +137,10 @@ describe('tlschart audit server against a Go crypto/tls server', () => {
   it('ignores a PSK offered without psk_key_exchange_modes where RFC 8446 §4.2.9 says the server MUST abort', async (ctx) => {
     requirePeer(ctx, 'openssl');
     requirePeer(ctx, 'go');
-    const run = await auditPeer((c) => startGoServer({ certPem: c.certPem, keyPem: c.keyPem }), ['psk-modes.missing-modes', 'binders.flipped-bit', 'replay.sequential', 'resumption.psk-dhe-ke']);
+    const run = await auditPeer(
+      (c) => startGoServer({ certPem: c.certPem, keyPem: c.keyPem }),
+      ['psk-modes.missing-modes', 'binders.flipped-bit', 'replay.sequential', 'resumption.psk-dhe-ke'],
+    );
     expect(run.finding('resumption.psk-dhe-ke').verdict, summary(run.report)).toBe('pass');
     expect(run.finding('psk-modes.missing-modes')).toMatchObject({ verdict: 'fail', measured: { outcome: 'full' } });
     expect(run.finding('binders.flipped-bit')).toMatchObject({ verdict: 'pass', observed: { alert: 'decrypt_error' } });

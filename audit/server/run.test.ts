@@ -4,18 +4,19 @@
  * remaining checks inconclusive with the reason, and --checks selects
  * families or single probes.
  */
-import { nobleProvider } from '../../crypto/noble.js';
+
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { nobleProvider } from '../../crypto/noble.js';
 import type { CertifiedKey } from '../../machines/types.js';
 import { certifiedKey } from '../../net/options.js';
 import { generateSelfSigned } from '../../pki/generate.js';
 import { engineTarget, type Target } from '../probe/target.js';
 import type { Transport } from '../probe/transport.js';
-import { ALL_PROBES, auditServer, selectProbes, type AuditOptions } from './run.js';
+import { ALL_PROBES, type AuditOptions, auditServer, selectProbes } from './run.js';
 
 let cert: CertifiedKey;
 
@@ -89,7 +90,7 @@ describe('the audit scheduler', () => {
     const target = counting(engineTarget({ certificates: [cert] }));
     const report = await audit(target, { checks: ['replay'], concurrency: 2 });
     expect(report.findings.map((f) => f.verdict)).toEqual(['pass', 'pass']);
-    expect(target.opened).toBe(report.settings['connections']);
+    expect(target.opened).toBe(report.settings.connections);
     expect(target.maxOpen).toBe(2);
     expect(report.findings.find((f) => f.id === 'replay.parallel')?.measured).toMatchObject({ offers: 4, resumed: 1, concurrency: 2 });
   });
@@ -117,7 +118,11 @@ describe('the audit scheduler', () => {
 
   it('selects families and single probes, and names what it does not know', () => {
     expect(selectProbes(['binders']).probes.map((p) => p.id)).toContain('binders.flipped-bit');
-    expect(selectProbes(['binders.empty', 'replay']).probes.map((p) => p.id)).toEqual(['replay.sequential', 'replay.parallel', 'binders.empty']);
+    expect(selectProbes(['binders.empty', 'replay']).probes.map((p) => p.id)).toEqual([
+      'replay.sequential',
+      'replay.parallel',
+      'binders.empty',
+    ]);
     expect(selectProbes(['nope', 'binders']).unknown).toEqual(['nope']);
     expect(selectProbes(undefined).probes.length).toBe(49);
   });

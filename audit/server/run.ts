@@ -13,10 +13,10 @@
  */
 import { validateServerChain } from '../../pki/validate.js';
 import { tlschartVersion } from '../../traces/format.js';
-import { applyProfile, countVerdicts, type AuditReport, type FindingDraft } from '../findings.js';
+import { type AuditReport, applyProfile, countVerdicts, type FindingDraft } from '../findings.js';
 import { bindersFamily } from './checks/binders.js';
 import { bindingFamily } from './checks/binding.js';
-import { inconclusive, type CheckFamily, type ProbeDef } from './checks/common.js';
+import { type CheckFamily, inconclusive, type ProbeDef } from './checks/common.js';
 import { earlyDataFamily } from './checks/early-data.js';
 import { hrrPskFamily } from './checks/hrr-psk.js';
 import { outOfOrderFamily } from './checks/out-of-order.js';
@@ -25,7 +25,7 @@ import { replayFamily } from './checks/replay.js';
 import { auditWideFindings, RESUMPTION_PROBES, resumptionFamily } from './checks/resumption.js';
 import { ticketAgeFamily } from './checks/ticket-age.js';
 import { ticketsFamily } from './checks/tickets.js';
-import { AuditContext, BudgetExhausted, Scope, Unreachable, type AuditSettings } from './context.js';
+import { AuditContext, type AuditSettings, BudgetExhausted, Scope, Unreachable } from './context.js';
 
 /** Every check family, in the order they run. */
 export const FAMILIES: readonly CheckFamily[] = [
@@ -72,24 +72,34 @@ async function preflight(ctx: AuditContext): Promise<Preflight> {
   const scope = new Scope('preflight');
   const s = ctx.settings;
   try {
-    const conn = await ctx.connection(scope, 'preflight: a full handshake, waiting for tickets', { description: 'can the target be audited: TLS 1.3, certificate, tickets' }, async (c) => {
-      c.sendHello(ctx.hello());
-      const end = await c.readFlight();
-      if (end === 'finished' && c.serverFinishedValid) {
-        c.sendFinished();
-        await c.collectTickets(1, Math.min(s.timeoutMs / 2, 2000));
-        await c.collectTickets(64, s.settleMs);
-      }
-      return c;
-    });
+    const conn = await ctx.connection(
+      scope,
+      'preflight: a full handshake, waiting for tickets',
+      { description: 'can the target be audited: TLS 1.3, certificate, tickets' },
+      async (c) => {
+        c.sendHello(ctx.hello());
+        const end = await c.readFlight();
+        if (end === 'finished' && c.serverFinishedValid) {
+          c.sendFinished();
+          await c.collectTickets(1, Math.min(s.timeoutMs / 2, 2000));
+          await c.collectTickets(64, s.settleMs);
+        }
+        return c;
+      },
+    );
     if (conn.speaksTls13 === false || conn.alertReceived === 'protocol_version') {
-      return { ok: false, reason: `${s.target.label} does not speak TLS 1.3 (${conn.alertReceived ? `alert ${conn.alertReceived}` : 'its ServerHello selects an older version'})` };
+      return {
+        ok: false,
+        reason: `${s.target.label} does not speak TLS 1.3 (${conn.alertReceived ? `alert ${conn.alertReceived}` : 'its ServerHello selects an older version'})`,
+      };
     }
     if (!conn.serverFinishedReceived && ctx.remainingMs() <= 0) {
       return { ok: false, reason: `the audit budget of ${Math.round(s.budgetMs / 1000)} s is spent before the first handshake completed` };
     }
     if (!conn.serverFinishedReceived || conn.serverFinishedValid !== true) {
-      const what = conn.alertReceived ? `alert ${conn.alertReceived}` : conn.keysUnknown ?? (conn.timedOut ? 'no answer before the timeout' : 'the connection ended');
+      const what = conn.alertReceived
+        ? `alert ${conn.alertReceived}`
+        : (conn.keysUnknown ?? (conn.timedOut ? 'no answer before the timeout' : 'the connection ended'));
       return { ok: false, reason: `no TLS 1.3 handshake with ${s.target.label} completed (${what})` };
     }
     if (!s.insecure) {
@@ -100,7 +110,11 @@ async function preflight(ctx: AuditContext): Promise<Preflight> {
         ...(s.ca !== undefined ? { ca: s.ca } : {}),
         ...(s.serverName !== undefined ? { serverName: s.serverName } : {}),
       });
-      if (!v.ok) return { ok: false, reason: `the certificate of ${s.target.label} is not trusted: ${v.error.message} (use --ca FILE, or --insecure to audit anyway)` };
+      if (!v.ok)
+        return {
+          ok: false,
+          reason: `the certificate of ${s.target.label} is not trusted: ${v.error.message} (use --ca FILE, or --insecure to audit anyway)`,
+        };
     }
     ctx.ticketsPerConnection = conn.tickets.length;
     return { ok: true, reason: `TLS 1.3 with ${conn.suite?.name ?? '?'}, ${conn.tickets.length} ticket(s) per connection` };
@@ -139,7 +153,9 @@ export async function auditServer(o: AuditOptions): Promise<AuditReport> {
     }
     for (const d of auditWideFindings(ctx, ctx.observations)) emit(d);
   }
-  const findings = probes.map((p) => drafts.get(p.id) ?? inconclusive(p, inconclusiveReason ?? 'not run')).map((d) => applyProfile(d, o.profile));
+  const findings = probes
+    .map((p) => drafts.get(p.id) ?? inconclusive(p, inconclusiveReason ?? 'not run'))
+    .map((d) => applyProfile(d, o.profile));
   return {
     format: 'tlschart-audit',
     version: 1,

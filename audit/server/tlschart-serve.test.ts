@@ -14,11 +14,11 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makePki, startServer, type Running, type TestPki } from '../../net/testing/fixtures.js';
+import { makePki, type Running, startServer, type TestPki } from '../../net/testing/fixtures.js';
 import { loadTrace } from '../../traces/format.js';
 import { checkTrace } from '../../traces/monitor.js';
 import { exitStatus } from '../findings.js';
-import { AUDIT_TEST_RUNS as N, auditPort, summary, type AuditRun } from '../testing/audit-run.js';
+import { type AuditRun, auditPort, AUDIT_TEST_RUNS as N, summary } from '../testing/audit-run.js';
 
 let pki: TestPki;
 let server: Running;
@@ -49,17 +49,30 @@ async function tracesUnder(dir: string): Promise<string[]> {
 describe('tlschart audit server against tlschart serve', () => {
   it('passes every RFC check: no finding fails, the audit exits 0', () => {
     expect(rfc.report.inconclusive).toBeNull();
-    expect(rfc.report.findings.filter((f) => f.verdict === 'fail'), summary(rfc.report)).toEqual([]);
+    expect(
+      rfc.report.findings.filter((f) => f.verdict === 'fail'),
+      summary(rfc.report),
+    ).toEqual([]);
     expect(exitStatus(rfc.report)).toBe(0);
   });
 
   it('passes the strict profile too: it keeps every policy it has', () => {
-    expect(strict.report.findings.filter((f) => f.verdict === 'fail'), summary(strict.report)).toEqual([]);
+    expect(
+      strict.report.findings.filter((f) => f.verdict === 'fail'),
+      summary(strict.report),
+    ).toEqual([]);
     expect(strict.report.findings.filter((f) => f.policy?.violated)).toEqual([]);
   });
 
   it('resumes a fresh ticket with psk_dhe_ke every time, without a Certificate, with a fresh key share', () => {
-    for (const id of ['resumption.psk-dhe-ke', 'resumption.success-rate', 'resumption.no-certificate', 'resumption.key-share', 'resumption.fresh-key-share', 'resumption.new-tickets']) {
+    for (const id of [
+      'resumption.psk-dhe-ke',
+      'resumption.success-rate',
+      'resumption.no-certificate',
+      'resumption.key-share',
+      'resumption.fresh-key-share',
+      'resumption.new-tickets',
+    ]) {
       expect(rfc.finding(id).verdict, id).toBe('pass');
     }
     expect(rfc.finding('resumption.success-rate').measured).toMatchObject({ tries: N, resumed: N });
@@ -83,11 +96,15 @@ describe('tlschart audit server against tlschart serve', () => {
       'binders.psk-not-last': 'illegal_parameter',
       'hrr-psk.stale-binder': 'decrypt_error',
     };
-    for (const [id, alert] of Object.entries(alerts)) expect({ id, verdict: rfc.finding(id).verdict, alert: rfc.finding(id).observed.alert }).toEqual({ id, verdict: 'pass', alert });
+    for (const [id, alert] of Object.entries(alerts))
+      expect({ id, verdict: rfc.finding(id).verdict, alert: rfc.finding(id).observed.alert }).toEqual({ id, verdict: 'pass', alert });
   });
 
   it('keeps a ticket offered with a bad binder: the same ticket resumes afterwards', () => {
-    expect(rfc.finding('binders.ticket-kept'), summary(rfc.report)).toMatchObject({ verdict: 'pass', measured: { badOffer: 'aborted', validOffer: 'resumed' } });
+    expect(rfc.finding('binders.ticket-kept'), summary(rfc.report)).toMatchObject({
+      verdict: 'pass',
+      measured: { badOffer: 'aborted', validOffer: 'resumed' },
+    });
   });
 
   it('ignores a psk_ke-only or unknown-mode offer (full handshake, no tickets for psk_ke) and aborts a PSK without modes with missing_extension', () => {
@@ -104,10 +121,14 @@ describe('tlschart audit server against tlschart serve', () => {
 
   it('never accepts 0-RTT; skips refused early data up to 16384 bytes, then bad_record_mac; refuses EndOfEarlyData with unexpected_message', () => {
     expect(rfc.finding('early-data.accepted')).toMatchObject({ verdict: 'pass', measured: { earlyDataAccepted: false } });
-    expect(rfc.finding('early-data.refused-skipped')).toMatchObject({ verdict: 'pass', measured: { skipped1KiB: true, skipped20000Bytes: false, alert20000Bytes: 'bad_record_mac' } });
+    expect(rfc.finding('early-data.refused-skipped')).toMatchObject({
+      verdict: 'pass',
+      measured: { skipped1KiB: true, skipped20000Bytes: false, alert20000Bytes: 'bad_record_mac' },
+    });
     expect(rfc.finding('early-data.eoed-out-of-place')).toMatchObject({ verdict: 'pass', observed: { alert: 'unexpected_message' } });
     // tlschart never issues 0-RTT tickets: replay and 0-RTT ticket ages cannot be tried, and the findings say so.
-    for (const id of ['early-data.replay-sequential', 'early-data.replay-parallel', 'ticket-age.garbage-0rtt']) expect(rfc.finding(id).verdict, id).toBe('inconclusive');
+    for (const id of ['early-data.replay-sequential', 'early-data.replay-parallel', 'ticket-age.garbage-0rtt'])
+      expect(rfc.finding(id).verdict, id).toBe('inconclusive');
   });
 
   it('skips 0-RTT records sent before its HelloRetryRequest and resumes with the second ClientHello (RFC 8446 §4.2.10)', () => {
@@ -127,10 +148,10 @@ describe('tlschart audit server against tlschart serve', () => {
     const f = rfc.finding('out-of-order.psk-path');
     expect(f.verdict, JSON.stringify(f.measured)).toBe('pass');
     expect(f.measured).toMatchObject({ seed: 20260101, runs: N });
-    expect(f.measured['replay']).toBe(`--seed 20260101 --checks out-of-order --runs ${N}`);
+    expect(f.measured.replay).toBe(`--seed 20260101 --checks out-of-order --runs ${N}`);
   });
 
-  it('records every connection as a trace that conforms to tlschart\'s server chart', async () => {
+  it("records every connection as a trace that conforms to tlschart's server chart", async () => {
     const files = await tracesUnder(join(rfc.outDir, 'traces'));
     expect(files.length).toBeGreaterThan(40);
     for (const file of files) {

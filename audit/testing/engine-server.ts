@@ -4,7 +4,7 @@
  * reaches it exactly as it reaches any other server.
  */
 import { once } from 'node:events';
-import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { defaultServerConfig } from '../../engine/config.js';
 import { ServerConnection, type ServerOptions } from '../../engine/connection.js';
 import { systemEnvironment } from '../../engine/env.js';
@@ -32,7 +32,12 @@ export async function startEngineServer(o: {
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    const options: ServerOptions = { ...config, env: systemEnvironment(), ticketStore: store, ...(o.machine ? { machine: o.machine } : {}) };
+    const options: ServerOptions = {
+      ...config,
+      env: systemEnvironment(),
+      ticketStore: store,
+      ...(o.machine ? { machine: o.machine } : {}),
+    };
     const conn = o.connection ? o.connection(options, store) : new ServerConnection(options);
     conn.on('output', (b) => {
       if (!socket.destroyed) socket.write(b);

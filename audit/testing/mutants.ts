@@ -20,7 +20,14 @@ import type { CertifiedKey, Command, TlsEvent } from '../../machines/types.js';
 import type { ServerSessionState, TicketStore } from '../../tickets/types.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, encodeHandshake, truncatedClientHello } from '../../wire/handshake.js';
-import { PskKeyExchangeMode, type Certificate, type ClientHello, type EncryptedExtensions, type HandshakeMessage, type ServerHello } from '../../wire/types.js';
+import {
+  type Certificate,
+  type ClientHello,
+  type EncryptedExtensions,
+  type HandshakeMessage,
+  PskKeyExchangeMode,
+  type ServerHello,
+} from '../../wire/types.js';
 
 type ClientHelloEvent = Extract<TlsEvent, { type: 'recv.ClientHello' }>;
 
@@ -70,7 +77,12 @@ export class BinderIgnoringServer extends RewritingServer {
 }
 
 /** Handshake messages a client never sends before its Finished on the PSK path. */
-const UNEXPECTED_BEFORE_FINISHED = new Set<HandshakeMessage['type']>(['certificate', 'certificate_verify', 'end_of_early_data', 'new_session_ticket']);
+const UNEXPECTED_BEFORE_FINISHED = new Set<HandshakeMessage['type']>([
+  'certificate',
+  'certificate_verify',
+  'end_of_early_data',
+  'new_session_ticket',
+]);
 
 /**
  * Ignores what it does not expect while it waits for the client Finished: a
@@ -93,7 +105,9 @@ export class PskKeAcceptingServer extends RewritingServer {
     return {
       ...ch,
       extensions: ch.extensions.map((x) =>
-        x.type === 'psk_key_exchange_modes' && !x.modes.includes(PskKeyExchangeMode.psk_dhe_ke) ? { ...x, modes: [...x.modes, PskKeyExchangeMode.psk_dhe_ke] } : x,
+        x.type === 'psk_key_exchange_modes' && !x.modes.includes(PskKeyExchangeMode.psk_dhe_ke)
+          ? { ...x, modes: [...x.modes, PskKeyExchangeMode.psk_dhe_ke] }
+          : x,
       ),
     };
   }
@@ -125,12 +139,20 @@ const selectsPsk = (cmds: Command[]) =>
 
 /** Resumes without a key share in its ServerHello (psk_ke), although the client offered psk_dhe_ke only. */
 export const omitsKeyShareOnResumption = serverFlightProbe((cmds) =>
-  selectsPsk(cmds) ? mapMessage('server_hello', (raw) => rewriteMessage<ServerHello>(raw, (sh) => ({ ...sh, extensions: sh.extensions.filter((x) => x.type !== 'key_share_server') })))(cmds) : cmds,
+  selectsPsk(cmds)
+    ? mapMessage('server_hello', (raw) =>
+        rewriteMessage<ServerHello>(raw, (sh) => ({ ...sh, extensions: sh.extensions.filter((x) => x.type !== 'key_share_server') })),
+      )(cmds)
+    : cmds,
 );
 
 /** Sends its Certificate in a resumed handshake. */
 export function sendsCertificateOnResumption(cert: CertifiedKey): typeof serverMachine {
-  const certificate = encodeHandshake<Certificate>({ type: 'certificate', certificateRequestContext: new Uint8Array(0), entries: cert.chain.map((certData) => ({ certData, extensions: [] })) });
+  const certificate = encodeHandshake<Certificate>({
+    type: 'certificate',
+    certificateRequestContext: new Uint8Array(0),
+    entries: cert.chain.map((certData) => ({ certData, extensions: [] })),
+  });
   return serverFlightProbe((cmds) => (selectsPsk(cmds) ? insertBefore('finished', certificate)(cmds) : cmds));
 }
 

@@ -6,7 +6,7 @@
  * node_modules, and a stale dist/ never runs); every process started is
  * stopped by `stop()` (SIGTERM, then SIGKILL) or, as a last resort, at exit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';

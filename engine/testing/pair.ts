@@ -4,16 +4,16 @@
  * chunk of bytes in flight.
  */
 import { signingKeyFromPem } from '../../crypto/signature.js';
+import type { clientMachine } from '../../machines/client/machine.js';
+import type { serverMachine } from '../../machines/server/machine.js';
 import type { CertifiedKey, ClientConfig, Environment, ServerConfig } from '../../machines/types.js';
 import { generateSelfSigned, type KeyType } from '../../pki/generate.js';
 import { pemToDerList } from '../../pki/pem.js';
 import { MemoryTicketStore } from '../../tickets/memory-store.js';
 import type { ClientSession, TicketStore } from '../../tickets/types.js';
 import { defaultClientConfig, defaultServerConfig } from '../config.js';
-import { clientMachine } from '../../machines/client/machine.js';
-import { serverMachine } from '../../machines/server/machine.js';
 import { ClientConnection, ServerConnection, type TraceEntry } from '../connection.js';
-import { seededEnvironment, type SeededEnvironment } from '../env.js';
+import { type SeededEnvironment, seededEnvironment } from '../env.js';
 
 export type Direction = 'toServer' | 'toClient';
 /** Return the chunks to deliver instead of `bytes` ([] drops it). */

@@ -4,15 +4,13 @@
  */
 import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/keyschedule.js';
 import { certificateVerifyInput } from '../../crypto/signature.js';
-import { transcriptHash } from '../../crypto/transcript.js';
+import { isKeepableLifetime } from '../../tickets/client-cache.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
-import { isKeepableLifetime } from '../../tickets/client-cache.js';
 import type { Certificate, CertificateVerify, Finished } from '../../wire/types.js';
 import { dummyChangeCipherSpec, eventOf, failWith, handshakeCommand, transcriptHashOf } from '../common.js';
 import type { Command, TlsEvent } from '../types.js';
 import type { ClientContext } from './context.js';
-import * as logic from './logic.js';
 import {
   certificateRequestViolation,
   judgeEncryptedExtensions,
@@ -21,6 +19,7 @@ import {
   judgeServerFinished,
   judgeServerHello,
 } from './judge.js';
+import * as logic from './logic.js';
 
 type Patch = Partial<ClientContext>;
 
@@ -221,7 +220,10 @@ export function acceptNewSessionTicket(ctx: ClientContext, event: TlsEvent): Pat
 
 /** Fail with the error of a refusing verdict; a failure branch without one is a bug of the chart. */
 function refusedBy(ctx: ClientContext, verdict: { kind: string; error?: TlsError }, what: string): Patch {
-  return failWith(ctx, verdict.error ?? new TlsError('internal_error', 'InconsistentGuard', `${what}: a failure branch was taken but no problem was found`));
+  return failWith(
+    ctx,
+    verdict.error ?? new TlsError('internal_error', 'InconsistentGuard', `${what}: a failure branch was taken but no problem was found`),
+  );
 }
 
 export function failHelloRetryRequest(ctx: ClientContext, event: TlsEvent): Patch {

@@ -1,11 +1,12 @@
 /** What the client statechart remembers between events. */
-import type { KeyPair } from '../../crypto/provider.js';
+
 import type { EarlySecret, HandshakeSecret, MasterSecret } from '../../crypto/keyschedule.js';
+import type { KeyPair } from '../../crypto/provider.js';
 import type { SuiteInfo } from '../../crypto/suites.js';
 import type { FinishedVerified, SignatureVerified } from '../../crypto/witness.js';
 import type { ClientSession } from '../../tickets/types.js';
 import type { CertificateRequest, ClientHello, ServerHello } from '../../wire/types.js';
-import { commonDefaults, type CommonContext } from '../common.js';
+import { type CommonContext, commonDefaults } from '../common.js';
 import type { ClientConfig, Environment } from '../types.js';
 
 export interface ClientInput {

@@ -16,7 +16,8 @@ import {
 } from './judge.js';
 
 const serverHello = (ctx: ClientContext, e: TlsEvent) => (e.type === 'recv.ServerHello' ? judgeServerHello(ctx, e.msg).kind : undefined);
-const certificate = (ctx: ClientContext, e: TlsEvent) => (e.type === 'recv.Certificate' ? judgeServerCertificate(ctx, e.msg).kind : undefined);
+const certificate = (ctx: ClientContext, e: TlsEvent) =>
+  e.type === 'recv.Certificate' ? judgeServerCertificate(ctx, e.msg).kind : undefined;
 
 export const guards = {
   isHelloRetryRequest: (_: ClientContext, e: TlsEvent) => e.type === 'recv.ServerHello' && e.msg.isHelloRetryRequest,
@@ -27,9 +28,11 @@ export const guards = {
     const v = judgeEncryptedExtensions(ctx, e.msg);
     return v.kind === 'refuse' && v.error.reason === 'UnofferedEarlyData';
   },
-  hasEncryptedExtensionsProblem: (ctx: ClientContext, e: TlsEvent) => e.type === 'recv.EncryptedExtensions' && judgeEncryptedExtensions(ctx, e.msg).kind === 'refuse',
+  hasEncryptedExtensionsProblem: (ctx: ClientContext, e: TlsEvent) =>
+    e.type === 'recv.EncryptedExtensions' && judgeEncryptedExtensions(ctx, e.msg).kind === 'refuse',
   isResuming: (ctx: ClientContext) => ctx.resumed,
-  hasCertificateRequestProblem: (_: ClientContext, e: TlsEvent) => e.type === 'recv.CertificateRequest' && certificateRequestViolation(e.msg) !== undefined,
+  hasCertificateRequestProblem: (_: ClientContext, e: TlsEvent) =>
+    e.type === 'recv.CertificateRequest' && certificateRequestViolation(e.msg) !== undefined,
   hasServerCertificateProblem: (ctx: ClientContext, e: TlsEvent) => certificate(ctx, e) === 'refuse',
   isServerCertificateTrusted: (ctx: ClientContext, e: TlsEvent) => certificate(ctx, e) === 'trusted',
   /** §4.4.3: the scheme was offered and fits the key (the signature itself may still be bad). */
@@ -38,6 +41,8 @@ export const guards = {
     const v = judgeServerCertificateVerify(ctx, e.msg);
     return v.kind === 'verified' || v.error.reason === 'BadSignature';
   },
-  isServerSignatureValid: (ctx: ClientContext, e: TlsEvent) => e.type === 'recv.CertificateVerify' && judgeServerCertificateVerify(ctx, e.msg).kind === 'verified',
-  isServerFinishedValid: (ctx: ClientContext, e: TlsEvent) => e.type === 'recv.Finished' && judgeServerFinished(ctx, e.msg).kind === 'verified',
+  isServerSignatureValid: (ctx: ClientContext, e: TlsEvent) =>
+    e.type === 'recv.CertificateVerify' && judgeServerCertificateVerify(ctx, e.msg).kind === 'verified',
+  isServerFinishedValid: (ctx: ClientContext, e: TlsEvent) =>
+    e.type === 'recv.Finished' && judgeServerFinished(ctx, e.msg).kind === 'verified',
 };

@@ -7,8 +7,8 @@
  */
 import type { SharedSecretResult } from '../../crypto/provider.js';
 import { schemesForSpki } from '../../crypto/signature.js';
-import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
-import { verifyCertificateVerify, verifyFinished, type FinishedVerified, type SignatureVerified } from '../../crypto/witness.js';
+import { type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
+import { type FinishedVerified, type SignatureVerified, verifyCertificateVerify, verifyFinished } from '../../crypto/witness.js';
 import { refuse, type TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import type { Certificate, CertificateVerify, EncryptedExtensions, Finished, ServerHello } from '../../wire/types.js';
@@ -16,12 +16,12 @@ import { transcriptHashOf } from '../common.js';
 import { memo } from '../memo.js';
 import type { ClientContext } from './context.js';
 import {
+  type ClientView,
   certificateRequestViolation,
   encryptedExtensionsViolation,
   helloRetryViolation,
   serverCertificateViolation,
   serverHelloViolation,
-  type ClientView,
 } from './rules.js';
 
 export { certificateRequestViolation };
@@ -88,7 +88,10 @@ export function judgeEncryptedExtensions(ctx: ClientContext, ee: EncryptedExtens
   });
 }
 
-export type CertificateVerdict = { kind: 'refuse'; error: TlsError } | { kind: 'untrusted'; error: TlsError } | { kind: 'trusted'; leafSpki: Uint8Array };
+export type CertificateVerdict =
+  | { kind: 'refuse'; error: TlsError }
+  | { kind: 'untrusted'; error: TlsError }
+  | { kind: 'trusted'; leafSpki: Uint8Array };
 
 /** The server's Certificate: its form (§4.4.2), then the chain (the configured verifier). */
 export function judgeServerCertificate(ctx: ClientContext, cert: Certificate): CertificateVerdict {
@@ -112,7 +115,10 @@ export function judgeServerCertificateVerify(ctx: ClientContext, cv: Certificate
     if (!spki || !ctx.config.signatureSchemes.includes(cv.algorithm) || !schemesForSpki(spki).includes(cv.algorithm)) {
       return {
         kind: 'refuse',
-        error: refuse('UnofferedSignatureScheme', 'CertificateVerify uses a scheme that was not offered or does not fit the certificate key (RFC 8446 §4.4.3)'),
+        error: refuse(
+          'UnofferedSignatureScheme',
+          'CertificateVerify uses a scheme that was not offered or does not fit the certificate key (RFC 8446 §4.4.3)',
+        ),
       };
     }
     const witness = verifyCertificateVerify(cv.algorithm, spki, 'server', transcriptHashOf(ctx), cv.signature, ctx.env.crypto);
@@ -128,7 +134,10 @@ export type FinishedVerdict = { kind: 'refuse'; error: TlsError } | { kind: 'ver
 export function judgeServerFinished(ctx: ClientContext, fin: Finished): FinishedVerdict {
   return memo(ctx, fin, 'verdict', (): FinishedVerdict => {
     const { suite, serverHandshakeSecret } = ctx;
-    const witness = suite && serverHandshakeSecret ? verifyFinished(suite, serverHandshakeSecret, transcriptHashOf(ctx), fin.verifyData, ctx.env.crypto) : undefined;
+    const witness =
+      suite && serverHandshakeSecret
+        ? verifyFinished(suite, serverHandshakeSecret, transcriptHashOf(ctx), fin.verifyData, ctx.env.crypto)
+        : undefined;
     return witness
       ? { kind: 'verified', witness }
       : { kind: 'refuse', error: refuse('BadFinished', 'the server Finished does not match the transcript (RFC 8446 §4.4.4)') };

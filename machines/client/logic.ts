@@ -4,24 +4,15 @@
  * deriving keys. Pure functions of the context; the machine's guards and actions
  * call them by name.
  */
-import type { CryptoProvider } from '../../crypto/provider.js';
+
 import { computeBinder, EarlySecret, obfuscatedTicketAge } from '../../crypto/keyschedule.js';
+import type { CryptoProvider } from '../../crypto/provider.js';
 import { suiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
-import { encodeClientHelloWithoutBinders, encodeHandshake, withBinders } from '../../wire/handshake.js';
 import { findExtension } from '../../wire/extensions.js';
-import {
-  PskKeyExchangeMode,
-  TLS12,
-  TLS13,
-  type ClientHello,
-  type EncryptedExtensions,
-  type Extension,
-  type ServerHello,
-  type Unencoded,
-} from '../../wire/types.js';
+import { encodeClientHelloWithoutBinders, encodeHandshake, withBinders } from '../../wire/handshake.js';
+import { type ClientHello, type Extension, PskKeyExchangeMode, type ServerHello, TLS12, TLS13, type Unencoded } from '../../wire/types.js';
 import type { ClientContext, OfferedPsk } from './context.js';
-
 
 const isIpLiteral = (name: string): boolean => /^[0-9.]+$/.test(name) || name.includes(':');
 

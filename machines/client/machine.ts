@@ -21,7 +21,7 @@ import { setup } from 'xstate';
 import { chartKit, connectedTransitions, finalStates, rootTransitions } from '../chart-kit.js';
 import type { TlsEvent } from '../types.js';
 import * as A from './actions.js';
-import { initialClientContext, type ClientContext, type ClientInput } from './context.js';
+import { type ClientContext, type ClientInput, initialClientContext } from './context.js';
 import { guards as G } from './guards.js';
 
 const kit = chartKit<ClientContext>();
@@ -54,9 +54,7 @@ export const clientMachine = setup({
     acceptCertificateRequest: up((context, event) => A.acceptCertificateRequest(context, event)),
     acceptServerCertificate: up((context, event) => A.acceptServerCertificate(context, event)),
     acceptServerCertificateVerify: up((context, event) => A.acceptServerCertificateVerify(context, event)),
-    acceptServerFinishedAndSendClientFlight: up((context, event) =>
-      A.acceptServerFinishedAndSendClientFlight(context, event),
-    ),
+    acceptServerFinishedAndSendClientFlight: up((context, event) => A.acceptServerFinishedAndSendClientFlight(context, event)),
     acceptNewSessionTicket: up((context, event) => A.acceptNewSessionTicket(context, event)),
     failHelloRetryRequest: up((context, event) => A.failHelloRetryRequest(context, event)),
     failServerHello: up((context, event) => A.failServerHello(context, event)),
@@ -75,7 +73,10 @@ export const clientMachine = setup({
       { guard: 'mayAcceptChangeCipherSpec', actions: 'noteChangeCipherSpec' },
       {
         target: '.failed',
-        actions: { type: 'fail', params: { reason: 'UnexpectedChangeCipherSpec', message: 'a second or late ChangeCipherSpec (RFC 8446 §5)' } },
+        actions: {
+          type: 'fail',
+          params: { reason: 'UnexpectedChangeCipherSpec', message: 'a second or late ChangeCipherSpec (RFC 8446 §5)' },
+        },
       },
     ],
   },
@@ -101,7 +102,10 @@ export const clientMachine = setup({
           {
             guard: 'isHelloRetryRequest',
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'SecondHelloRetryRequest', message: 'a second HelloRetryRequest (RFC 8446 §4.1.4)' } },
+            actions: {
+              type: 'fail',
+              params: { reason: 'SecondHelloRetryRequest', message: 'a second HelloRetryRequest (RFC 8446 §4.1.4)' },
+            },
           },
           { guard: 'hasServerHelloProblem', target: 'failed', actions: 'failServerHello' },
           { target: 'expectEncryptedExtensions', actions: 'acceptServerHello' },
@@ -114,7 +118,10 @@ export const clientMachine = setup({
           {
             guard: 'acceptsUnofferedEarlyData',
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'UnofferedEarlyData', message: 'the server accepted early data that tlschart never offers' } },
+            actions: {
+              type: 'fail',
+              params: { reason: 'UnofferedEarlyData', message: 'the server accepted early data that tlschart never offers' },
+            },
           },
           { guard: 'hasEncryptedExtensionsProblem', target: 'failed', actions: 'failEncryptedExtensions' },
           { guard: 'isResuming', target: 'expectServerFinished', actions: 'acceptEncryptedExtensions' },
@@ -151,11 +158,20 @@ export const clientMachine = setup({
           {
             guard: 'isSignatureSchemeAcceptable',
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'BadSignature', message: 'the server CertificateVerify signature does not verify (RFC 8446 §4.4.3)' } },
+            actions: {
+              type: 'fail',
+              params: { reason: 'BadSignature', message: 'the server CertificateVerify signature does not verify (RFC 8446 §4.4.3)' },
+            },
           },
           {
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'UnofferedSignatureScheme', message: 'CertificateVerify uses a scheme that was not offered or does not fit the certificate key (RFC 8446 §4.4.3)' } },
+            actions: {
+              type: 'fail',
+              params: {
+                reason: 'UnofferedSignatureScheme',
+                message: 'CertificateVerify uses a scheme that was not offered or does not fit the certificate key (RFC 8446 §4.4.3)',
+              },
+            },
           },
         ],
       },
@@ -166,7 +182,10 @@ export const clientMachine = setup({
           { guard: 'isServerFinishedValid', target: 'connected', actions: 'acceptServerFinishedAndSendClientFlight' },
           {
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'BadFinished', message: 'the server Finished does not match the transcript (RFC 8446 §4.4.4)' } },
+            actions: {
+              type: 'fail',
+              params: { reason: 'BadFinished', message: 'the server Finished does not match the transcript (RFC 8446 §4.4.4)' },
+            },
           },
         ],
       },

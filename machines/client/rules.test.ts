@@ -3,8 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../crypto/noble.js';
 import { encodeHandshake, hrrRandom } from '../../wire/handshake.js';
 import { REFUSALS, type RefusalReason } from '../../wire/refusals.js';
-import { CipherSuite, NamedGroup, PskKeyExchangeMode, TLS12, TLS13, type ClientHello, type EncryptedExtensions, type Extension, type ServerHello, type Unencoded } from '../../wire/types.js';
-import { encryptedExtensionsViolation, helloRetryViolation, serverHelloViolation, type ClientView } from './rules.js';
+import {
+  CipherSuite,
+  type ClientHello,
+  type EncryptedExtensions,
+  type Extension,
+  NamedGroup,
+  PskKeyExchangeMode,
+  type ServerHello,
+  TLS12,
+  TLS13,
+  type Unencoded,
+} from '../../wire/types.js';
+import { type ClientView, encryptedExtensionsViolation, helloRetryViolation, serverHelloViolation } from './rules.js';
 
 const share = (group: number) => ({ group, keyExchange: nobleProvider.generateKeyPair(group, (n) => new Uint8Array(n).fill(7)).publicKey });
 const sessionId = new Uint8Array(32).fill(2);
@@ -19,7 +30,12 @@ function clientHello(psk: boolean): ClientHello {
     { type: 'alpn', protocols: ['h2', 'http/1.1'] },
     { type: 'psk_key_exchange_modes', modes: [PskKeyExchangeMode.psk_dhe_ke] },
   ];
-  if (psk) extensions.push({ type: 'pre_shared_key_client', identities: [{ identity: new Uint8Array(32), obfuscatedTicketAge: 1 }], binders: [new Uint8Array(32)] });
+  if (psk)
+    extensions.push({
+      type: 'pre_shared_key_client',
+      identities: [{ identity: new Uint8Array(32), obfuscatedTicketAge: 1 }],
+      binders: [new Uint8Array(32)],
+    });
   return encodeHandshake<ClientHello>({
     type: 'client_hello',
     legacyVersion: TLS12,
@@ -70,19 +86,48 @@ describe('the client rules for a ServerHello (RFC 8446 §4.1.3, §4.2)', () => {
     ['a resumption with psk_dhe_ke', serverHello({}, [sv, ks, { type: 'pre_shared_key_server', selectedIdentity: 0 }]), undefined],
     ['legacy_version 0x0304', serverHello({ legacyVersion: TLS13 }), 'ServerHelloLegacyVersion'],
     ['no supported_versions', serverHello({}, [ks]), 'NoTls13'],
-    ['TLS 1.2 selected in supported_versions', serverHello({}, [{ type: 'supported_versions_server', version: TLS12 }, ks]), 'UnofferedVersion'],
+    [
+      'TLS 1.2 selected in supported_versions',
+      serverHello({}, [{ type: 'supported_versions_server', version: TLS12 }, ks]),
+      'UnofferedVersion',
+    ],
     ['another session id echo', serverHello({ legacySessionIdEcho: new Uint8Array(32) }), 'SessionIdMismatch'],
     ['a suite not offered', serverHello({ cipherSuite: CipherSuite.TLS_CHACHA20_POLY1305_SHA256 }), 'UnofferedCipherSuite'],
     ['a compression method', serverHello({ legacyCompressionMethod: 1 }), 'Compression'],
     ['an unknown extension', serverHello({}, [sv, ks, { type: 'unknown', code: 0xfafa, data: new Uint8Array() }]), 'UnsolicitedExtension'],
-    ['a cookie (HelloRetryRequest only)', serverHello({}, [sv, ks, { type: 'cookie', cookie: new Uint8Array([1]) }]), 'ExtensionNotAllowed'],
-    ['a PSK selected though none was offered', serverHello({}, [sv, ks, { type: 'pre_shared_key_server', selectedIdentity: 0 }]), 'UnsolicitedExtension', false],
+    [
+      'a cookie (HelloRetryRequest only)',
+      serverHello({}, [sv, ks, { type: 'cookie', cookie: new Uint8Array([1]) }]),
+      'ExtensionNotAllowed',
+    ],
+    [
+      'a PSK selected though none was offered',
+      serverHello({}, [sv, ks, { type: 'pre_shared_key_server', selectedIdentity: 0 }]),
+      'UnsolicitedExtension',
+      false,
+    ],
     ['identity 1 of 1', serverHello({}, [sv, ks, { type: 'pre_shared_key_server', selectedIdentity: 1 }]), 'SelectedUnofferedPsk'],
-    ["a suite with another hash than the ticket's", serverHello({ cipherSuite: CipherSuite.TLS_AES_256_GCM_SHA384 }, [sv, ks, { type: 'pre_shared_key_server', selectedIdentity: 0 }]), 'PskHashMismatch'],
-    ['a PSK without key_share (psk_ke)', serverHello({}, [sv, { type: 'pre_shared_key_server', selectedIdentity: 0 }]), 'PskWithoutKeyShare'],
+    [
+      "a suite with another hash than the ticket's",
+      serverHello({ cipherSuite: CipherSuite.TLS_AES_256_GCM_SHA384 }, [sv, ks, { type: 'pre_shared_key_server', selectedIdentity: 0 }]),
+      'PskHashMismatch',
+    ],
+    [
+      'a PSK without key_share (psk_ke)',
+      serverHello({}, [sv, { type: 'pre_shared_key_server', selectedIdentity: 0 }]),
+      'PskWithoutKeyShare',
+    ],
     ['no key_share at all', serverHello({}, [sv]), 'MissingKeyShare'],
-    ['a share for a group the client sent none for', serverHello({}, [sv, { type: 'key_share_server', share: share(NamedGroup.secp256r1) }]), 'UnofferedGroup'],
-    ['a low-order x25519 share', serverHello({}, [sv, { type: 'key_share_server', share: { group: NamedGroup.x25519, keyExchange: new Uint8Array(32) } }]), 'InvalidKeyShare'],
+    [
+      'a share for a group the client sent none for',
+      serverHello({}, [sv, { type: 'key_share_server', share: share(NamedGroup.secp256r1) }]),
+      'UnofferedGroup',
+    ],
+    [
+      'a low-order x25519 share',
+      serverHello({}, [sv, { type: 'key_share_server', share: { group: NamedGroup.x25519, keyExchange: new Uint8Array(32) } }]),
+      'InvalidKeyShare',
+    ],
   ];
   for (const [what, sh, reason, psk] of cases) {
     it(`${reason ?? 'accepts'}: ${what}`, () => check(reason, serverHelloViolation(view(psk ?? true), sh)));
@@ -95,8 +140,19 @@ describe('the client rules for a HelloRetryRequest (RFC 8446 §4.1.4)', () => {
     ['a cookie only', hrr([{ type: 'cookie', cookie: new Uint8Array([1]) }]), undefined],
     ['nothing to change', hrr([]), 'HelloRetryChangesNothing'],
     ['a group not offered', hrr([{ type: 'key_share_hrr', selectedGroup: NamedGroup.secp384r1 }]), 'UnofferedGroup'],
-    ['the group the client already sent a share for', hrr([{ type: 'key_share_hrr', selectedGroup: NamedGroup.x25519 }]), 'RetryForSentShare'],
-    ['an extension a retry may not carry', hrr([{ type: 'cookie', cookie: new Uint8Array([1]) }, { type: 'unknown', code: 0xfafa, data: new Uint8Array() }]), 'UnsolicitedExtension'],
+    [
+      'the group the client already sent a share for',
+      hrr([{ type: 'key_share_hrr', selectedGroup: NamedGroup.x25519 }]),
+      'RetryForSentShare',
+    ],
+    [
+      'an extension a retry may not carry',
+      hrr([
+        { type: 'cookie', cookie: new Uint8Array([1]) },
+        { type: 'unknown', code: 0xfafa, data: new Uint8Array() },
+      ]),
+      'UnsolicitedExtension',
+    ],
   ];
   for (const [what, sh, reason] of cases) {
     it(`${reason ?? 'accepts'}: ${what}`, () => check(reason, helloRetryViolation(view(), sh)));
@@ -107,7 +163,14 @@ describe('the client rules for EncryptedExtensions (RFC 8446 §4.2, §4.2.10)', 
   const ee = (extensions: Extension[]) => encodeHandshake<EncryptedExtensions>({ type: 'encrypted_extensions', extensions });
   const cases: Array<[string, EncryptedExtensions, RefusalReason | undefined]> = [
     ['nothing', ee([]), undefined],
-    ['an offered ALPN protocol and the SNI acknowledged', ee([{ type: 'alpn', protocols: ['http/1.1'] }, { type: 'server_name', hostName: undefined }]), undefined],
+    [
+      'an offered ALPN protocol and the SNI acknowledged',
+      ee([
+        { type: 'alpn', protocols: ['http/1.1'] },
+        { type: 'server_name', hostName: undefined },
+      ]),
+      undefined,
+    ],
     ['an ALPN protocol not offered', ee([{ type: 'alpn', protocols: ['spdy/3'] }]), 'UnofferedAlpn'],
     ['early_data never offered', ee([{ type: 'early_data' }]), 'UnofferedEarlyData'],
     ['an unknown extension', ee([{ type: 'unknown', code: 0xfafa, data: new Uint8Array() }]), 'UnsolicitedExtension'],

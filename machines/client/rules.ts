@@ -7,11 +7,20 @@
  *
  * Each rule names a refusal of the table (wire/refusals.ts), which gives the alert.
  */
-import { equalBytes } from '../../wire/bytes.js';
-import { suiteInfo, type HashName } from '../../crypto/suites.js';
+
+import { type HashName, suiteInfo } from '../../crypto/suites.js';
 import { refuse, type TlsError } from '../../wire/alerts.js';
+import { equalBytes } from '../../wire/bytes.js';
 import { findExtension } from '../../wire/extensions.js';
-import { TLS12, TLS13, type Certificate, type CertificateRequest, type ClientHello, type EncryptedExtensions, type ServerHello } from '../../wire/types.js';
+import {
+  type Certificate,
+  type CertificateRequest,
+  type ClientHello,
+  type EncryptedExtensions,
+  type ServerHello,
+  TLS12,
+  TLS13,
+} from '../../wire/types.js';
 
 /** What the client rules may look at besides the server's message. */
 export interface ClientView {
@@ -32,11 +41,15 @@ function headerViolation(view: ClientView, sh: ServerHello): TlsError | undefine
   const ch = view.clientHello;
   // §4.1.3: a TLS 1.3 ServerHello (and HelloRetryRequest) keeps legacy_version 0x0303.
   if (sh.legacyVersion !== TLS12) {
-    return refuse('ServerHelloLegacyVersion', `ServerHello legacy_version is 0x${sh.legacyVersion.toString(16).padStart(4, '0')}, not 0x0303`);
+    return refuse(
+      'ServerHelloLegacyVersion',
+      `ServerHello legacy_version is 0x${sh.legacyVersion.toString(16).padStart(4, '0')}, not 0x0303`,
+    );
   }
   const sv = findExtension(sh.extensions, 'supported_versions_server');
   if (!sv) return refuse('NoTls13', 'the server did not select TLS 1.3 (no supported_versions): tlschart speaks only TLS 1.3');
-  if (sv.version !== TLS13) return refuse('UnofferedVersion', `the server selected version 0x${sv.version.toString(16)}, which was not offered`);
+  if (sv.version !== TLS13)
+    return refuse('UnofferedVersion', `the server selected version 0x${sv.version.toString(16)}, which was not offered`);
   if (!equalBytes(sh.legacySessionIdEcho, ch.legacySessionId)) {
     return refuse('SessionIdMismatch', 'legacy_session_id_echo differs from the legacy_session_id sent');
   }
@@ -92,7 +105,10 @@ export function serverHelloViolation(view: ClientView, sh: ServerHello): TlsErro
   const ks = findExtension(sh.extensions, 'key_share_server');
   if (psk && offered) {
     if (psk.selectedIdentity >= offered.identities.length) {
-      return refuse('SelectedUnofferedPsk', `ServerHello selects PSK identity ${psk.selectedIdentity}; ${offered.identities.length} were offered`);
+      return refuse(
+        'SelectedUnofferedPsk',
+        `ServerHello selects PSK identity ${psk.selectedIdentity}; ${offered.identities.length} were offered`,
+      );
     }
     const suite = suiteInfo(sh.cipherSuite);
     if (view.pskHash !== undefined && suite?.hash !== view.pskHash) {
@@ -117,10 +133,12 @@ export function encryptedExtensionsViolation(view: ClientView, ee: EncryptedExte
     switch (e.type) {
       case 'early_data':
         // tlschart never offers early_data (§4.2.10); a client that did would accept it here.
-        if (!findExtension(ch.extensions, 'early_data')) return refuse('UnofferedEarlyData', 'the server accepted early data that was never offered');
+        if (!findExtension(ch.extensions, 'early_data'))
+          return refuse('UnofferedEarlyData', 'the server accepted early data that was never offered');
         break;
       case 'server_name':
-        if (!findExtension(ch.extensions, 'server_name')) return refuse('UnsolicitedExtension', 'server_name in EncryptedExtensions although no SNI was sent');
+        if (!findExtension(ch.extensions, 'server_name'))
+          return refuse('UnsolicitedExtension', 'server_name in EncryptedExtensions although no SNI was sent');
         break;
       case 'supported_groups':
         break; // §4.2.7: the server may tell its preferences; the client does not act on them
@@ -147,7 +165,8 @@ export function certificateRequestViolation(cr: CertificateRequest): TlsError | 
   if (cr.certificateRequestContext.length !== 0) {
     return refuse('CertificateRequestContext', 'certificate_request_context must be empty during the handshake');
   }
-  if (!findExtension(cr.extensions, 'signature_algorithms')) return refuse('MissingSignatureAlgorithms', 'CertificateRequest has no signature_algorithms');
+  if (!findExtension(cr.extensions, 'signature_algorithms'))
+    return refuse('MissingSignatureAlgorithms', 'CertificateRequest has no signature_algorithms');
   for (const e of cr.extensions) {
     if (e.type === 'unknown' || e.type === 'signature_algorithms' || e.type === 'signature_algorithms_cert') continue;
     return refuse('ExtensionNotAllowed', `CertificateRequest may not carry ${e.type}`);
@@ -163,4 +182,3 @@ export function serverCertificateViolation(cert: Certificate): TlsError | undefi
   if (cert.entries.length === 0) return refuse('EmptyCertificate', 'the server sent an empty Certificate (§4.4.2.4)');
   return undefined;
 }
-

@@ -4,17 +4,16 @@
  */
 import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/keyschedule.js';
 import { certificateVerifyInput, SUPPORTED_SIGNATURE_SCHEMES } from '../../crypto/signature.js';
-import { type SuiteInfo } from '../../crypto/suites.js';
-import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
+import { messageHashMessage } from '../../crypto/transcript.js';
 import { MAX_TICKET_LIFETIME_S, type ServerSessionState } from '../../tickets/types.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { hrrRandom } from '../../wire/handshake.js';
 import type {
   Certificate,
-  ClientHello,
   CertificateRequest,
   CertificateVerify,
+  ClientHello,
   EncryptedExtensions,
   Extension,
   Finished,
@@ -25,7 +24,7 @@ import { TLS12, TLS13 } from '../../wire/types.js';
 import { dummyChangeCipherSpec, eventOf, failWith, handshakeCommand, transcriptHashOf } from '../common.js';
 import type { Command, TlsEvent } from '../types.js';
 import type { ServerContext } from './context.js';
-import { judgeClientCertificate, judgeClientCertificateVerify, judgeClientFinished, judgeClientHello, type HelloVerdict } from './judge.js';
+import { type HelloVerdict, judgeClientCertificate, judgeClientCertificateVerify, judgeClientFinished, judgeClientHello } from './judge.js';
 import * as logic from './logic.js';
 
 type Patch = Partial<ServerContext>;
@@ -158,11 +157,17 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
       entries: verdict.certificate.chain.map((certData) => ({ certData, extensions: [] })),
     });
     send(cert.cmd, cert.msg.raw);
-    const signature = verdict.certificate.key.sign(verdict.scheme, certificateVerifyInput('server', transcriptHashOf(ctx, transcript, suite)));
+    const signature = verdict.certificate.key.sign(
+      verdict.scheme,
+      certificateVerifyInput('server', transcriptHashOf(ctx, transcript, suite)),
+    );
     const cv = handshakeCommand<CertificateVerify>({ type: 'certificate_verify', algorithm: verdict.scheme, signature });
     send(cv.cmd, cv.msg.raw);
   }
-  const fin = handshakeCommand<Finished>({ type: 'finished', verifyData: finishedVerifyData(suite, sHs, transcriptHashOf(ctx, transcript, suite), ctx.env.crypto) });
+  const fin = handshakeCommand<Finished>({
+    type: 'finished',
+    verifyData: finishedVerifyData(suite, sHs, transcriptHashOf(ctx, transcript, suite), ctx.env.crypto),
+  });
   send(fin.cmd, fin.msg.raw);
 
   const serverFinishedHash = transcriptHashOf(ctx, transcript, suite);
@@ -229,7 +234,12 @@ export function acceptClientCertificate(ctx: ServerContext, event: TlsEvent): Pa
 
 export function failUntrustedClientCertificate(ctx: ServerContext, event: TlsEvent): Patch {
   const { verdict } = certificateOf(ctx, event);
-  return failWith(ctx, verdict.kind === 'refuse' ? verdict.error : new TlsError('internal_error', 'InconsistentGuard', 'certificate failure branch taken for a trusted chain'));
+  return failWith(
+    ctx,
+    verdict.kind === 'refuse'
+      ? verdict.error
+      : new TlsError('internal_error', 'InconsistentGuard', 'certificate failure branch taken for a trusted chain'),
+  );
 }
 
 export function acceptClientCertificateVerify(ctx: ServerContext, event: TlsEvent): Patch {
@@ -253,10 +263,7 @@ export function acceptClientFinished(ctx: ServerContext, event: TlsEvent): Patch
     transcript,
     readSecret: clientApplicationSecret,
     resumptionSecret: masterSecret.resumptionMasterSecret(transcriptHashOf(ctx, transcript, suite)),
-    outbox: [
-      ...ctx.outbox,
-      { kind: 'setReadKeys', suite, secret: clientApplicationSecret, epoch: 'application' },
-    ],
+    outbox: [...ctx.outbox, { kind: 'setReadKeys', suite, secret: clientApplicationSecret, epoch: 'application' }],
   };
 }
 
@@ -274,7 +281,8 @@ export function issueTickets(ctx: ServerContext): Patch {
     const ticket = ctx.env.random(32);
     const nonce = ctx.env.random(8);
     const addBytes = ctx.env.random(4);
-    const ticketAgeAdd = (((addBytes[0] as number) << 24) | ((addBytes[1] as number) << 16) | ((addBytes[2] as number) << 8) | (addBytes[3] as number)) >>> 0;
+    const ticketAgeAdd =
+      (((addBytes[0] as number) << 24) | ((addBytes[1] as number) << 16) | ((addBytes[2] as number) << 8) | (addBytes[3] as number)) >>> 0;
     const nst = handshakeCommand<NewSessionTicket>({
       type: 'new_session_ticket',
       ticketLifetime: lifetimeS,
@@ -307,6 +315,8 @@ export function failClientHello(ctx: ServerContext, event: TlsEvent): Patch {
   const { verdict } = verdictOf(ctx, event);
   return failWith(
     ctx,
-    verdict.kind === 'refuse' ? verdict.error : new TlsError('internal_error', 'InconsistentGuard', 'ClientHello failure branch taken without a problem'),
+    verdict.kind === 'refuse'
+      ? verdict.error
+      : new TlsError('internal_error', 'InconsistentGuard', 'ClientHello failure branch taken without a problem'),
   );
 }

@@ -3,7 +3,7 @@ import type { HandshakeSecret, MasterSecret } from '../../crypto/keyschedule.js'
 import type { BinderVerified, FinishedVerified, SignatureVerified } from '../../crypto/witness.js';
 import type { ServerSessionState } from '../../tickets/types.js';
 import type { ClientHello, KeyShareEntry, ServerHello } from '../../wire/types.js';
-import { commonDefaults, type CommonContext } from '../common.js';
+import { type CommonContext, commonDefaults } from '../common.js';
 import type { CertifiedKey, Environment, ServerConfig } from '../types.js';
 
 export interface ServerInput {

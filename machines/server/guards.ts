@@ -5,7 +5,7 @@
  */
 import type { TlsEvent } from '../types.js';
 import type { ServerContext } from './context.js';
-import { judgeClientCertificate, judgeClientCertificateVerify, judgeClientFinished, judgeClientHello, type HelloVerdict } from './judge.js';
+import { type HelloVerdict, judgeClientCertificate, judgeClientCertificateVerify, judgeClientFinished, judgeClientHello } from './judge.js';
 
 const hello = (ctx: ServerContext, e: TlsEvent): HelloVerdict['kind'] | undefined =>
   e.type === 'recv.ClientHello' ? judgeClientHello(ctx, e).kind : undefined;
@@ -30,16 +30,20 @@ export const guards = {
   },
   hasClientCertificateContextProblem: (ctx: ServerContext, e: TlsEvent) => certificateRefusal(ctx, e) === 'CertificateContext',
   lacksRequiredClientCertificate: (ctx: ServerContext, e: TlsEvent) => certificateRefusal(ctx, e) === 'NoClientCertificate',
-  isEmptyCertificate: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.Certificate' && judgeClientCertificate(ctx, e.msg).kind === 'empty',
-  isClientCertificateTrusted: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.Certificate' && judgeClientCertificate(ctx, e.msg).kind === 'trusted',
+  isEmptyCertificate: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.Certificate' && judgeClientCertificate(ctx, e.msg).kind === 'empty',
+  isClientCertificateTrusted: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.Certificate' && judgeClientCertificate(ctx, e.msg).kind === 'trusted',
   /** §4.4.3: the scheme fits the client certificate's key (the signature itself may still be bad). */
   isSignatureSchemeAcceptable: (ctx: ServerContext, e: TlsEvent) => {
     if (e.type !== 'recv.CertificateVerify') return false;
     const v = judgeClientCertificateVerify(ctx, e.msg);
     return v.kind === 'verified' || v.error.reason === 'BadSignature';
   },
-  isClientSignatureValid: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.CertificateVerify' && judgeClientCertificateVerify(ctx, e.msg).kind === 'verified',
-  isClientFinishedValid: (ctx: ServerContext, e: TlsEvent) => e.type === 'recv.Finished' && judgeClientFinished(ctx, e.msg).kind === 'verified',
+  isClientSignatureValid: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.CertificateVerify' && judgeClientCertificateVerify(ctx, e.msg).kind === 'verified',
+  isClientFinishedValid: (ctx: ServerContext, e: TlsEvent) =>
+    e.type === 'recv.Finished' && judgeClientFinished(ctx, e.msg).kind === 'verified',
   /** §5 / D.4: one dummy ChangeCipherSpec, after the ClientHello and before the client's Finished. */
   mayAcceptChangeCipherSpec: (ctx: ServerContext) => ctx.clientHello1 !== undefined && !ctx.ccsReceived && ctx.clientFinished === undefined,
 };

@@ -9,8 +9,15 @@
 import { EarlySecret } from '../../crypto/keyschedule.js';
 import { schemesForSpki } from '../../crypto/signature.js';
 import type { SuiteInfo } from '../../crypto/suites.js';
-import { verifyBinder, verifyCertificateVerify, verifyFinished, type BinderVerified, type FinishedVerified, type SignatureVerified } from '../../crypto/witness.js';
-import { refuse, TlsError } from '../../wire/alerts.js';
+import {
+  type BinderVerified,
+  type FinishedVerified,
+  type SignatureVerified,
+  verifyBinder,
+  verifyCertificateVerify,
+  verifyFinished,
+} from '../../crypto/witness.js';
+import { refuse, type TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import type { Certificate, CertificateVerify, ClientHello, Finished, KeyShareEntry } from '../../wire/types.js';
 import { transcriptHashOf } from '../common.js';
@@ -18,7 +25,7 @@ import { memo } from '../memo.js';
 import type { CertifiedKey, ResolvedTickets, TlsEvent } from '../types.js';
 import type { SelectedPsk, ServerContext } from './context.js';
 import * as logic from './logic.js';
-import { clientHelloViolation, type ClientHelloView } from './rules.js';
+import { type ClientHelloView, clientHelloViolation } from './rules.js';
 
 export type ClientHelloEvent = Extract<TlsEvent, { type: 'recv.ClientHello' }>;
 
@@ -33,7 +40,15 @@ export type HelloVerdict =
   /** Resume: the selected ticket's binder verified; the witness is the one the context keeps. */
   | { kind: 'resume'; suite: SuiteInfo; share: KeyShareEntry; psk: SelectedPsk; binder: BinderVerified; alpn: string | undefined }
   /** A full handshake with certificate authentication (and CertificateRequest when configured). */
-  | { kind: 'full'; suite: SuiteInfo; share: KeyShareEntry; certificate: CertifiedKey; scheme: number; requestCertificate: boolean; alpn: string | undefined };
+  | {
+      kind: 'full';
+      suite: SuiteInfo;
+      share: KeyShareEntry;
+      certificate: CertifiedKey;
+      scheme: number;
+      requestCertificate: boolean;
+      alpn: string | undefined;
+    };
 
 /** What the public rules see of the server's context (rules.ts). */
 export function clientHelloView(ctx: ServerContext): ClientHelloView {
@@ -70,7 +85,15 @@ function judge(ctx: ServerContext, ch: ClientHello, tickets: ResolvedTickets): H
       : { kind: 'badBinder', psk, error: refuse('IncorrectBinder', 'the PSK binder does not match the ClientHello (RFC 8446 §4.2.11.2)') };
   }
   const chosen = logic.chooseCertificate(ctx, ch) as { cert: CertifiedKey; scheme: number };
-  return { kind: 'full', suite, share, certificate: chosen.cert, scheme: chosen.scheme, requestCertificate: ctx.config.requestClientCertificate, alpn };
+  return {
+    kind: 'full',
+    suite,
+    share,
+    certificate: chosen.cert,
+    scheme: chosen.scheme,
+    requestCertificate: ctx.config.requestClientCertificate,
+    alpn,
+  };
 }
 
 /** What this server cannot or will not serve (its configuration, its policy), each with the table's alert. */
@@ -106,25 +129,31 @@ function verifySelectedBinder(ctx: ServerContext, ch: ClientHello, suite: SuiteI
 
 // ------------------------------------------------------------ client authentication and Finished
 
-export type CertificateVerdict =
-  | { kind: 'refuse'; error: TlsError }
-  | { kind: 'empty' }
-  | { kind: 'trusted'; leafSpki: Uint8Array };
+export type CertificateVerdict = { kind: 'refuse'; error: TlsError } | { kind: 'empty' } | { kind: 'trusted'; leafSpki: Uint8Array };
 
 /** The client's Certificate (§4.4.2, §4.4.2.4): its context, whether one is required, the chain. */
 export function judgeClientCertificate(ctx: ServerContext, cert: Certificate): CertificateVerdict {
   return memo(ctx, cert, 'verdict', (): CertificateVerdict => {
     if (cert.certificateRequestContext.length !== 0) {
-      return { kind: 'refuse', error: refuse('CertificateContext', 'the client Certificate has a certificate_request_context that was not sent (RFC 8446 §4.4.2)') };
+      return {
+        kind: 'refuse',
+        error: refuse('CertificateContext', 'the client Certificate has a certificate_request_context that was not sent (RFC 8446 §4.4.2)'),
+      };
     }
     if (cert.entries.length === 0) {
       return ctx.config.requireClientCertificate
-        ? { kind: 'refuse', error: refuse('NoClientCertificate', 'a client certificate is required but the client sent none (RFC 8446 §4.4.2.4)') }
+        ? {
+            kind: 'refuse',
+            error: refuse('NoClientCertificate', 'a client certificate is required but the client sent none (RFC 8446 §4.4.2.4)'),
+          }
         : { kind: 'empty' };
     }
     const verifier = ctx.config.verifyClientChain;
     if (!verifier) return { kind: 'refuse', error: refuse('NoClientVerifier', 'no client certificate verifier configured') };
-    const v = verifier(cert.entries.map((e) => e.certData), new Date(ctx.env.now()));
+    const v = verifier(
+      cert.entries.map((e) => e.certData),
+      new Date(ctx.env.now()),
+    );
     return v.ok ? { kind: 'trusted', leafSpki: v.leafSpki } : { kind: 'refuse', error: v.error };
   });
 }
@@ -136,7 +165,13 @@ export function judgeClientCertificateVerify(ctx: ServerContext, cv: Certificate
   return memo(ctx, cv, 'verdict', (): SignatureVerdict => {
     const spki = ctx.peerSpki;
     if (!spki || !schemesForSpki(spki).includes(cv.algorithm)) {
-      return { kind: 'refuse', error: refuse('UnofferedSignatureScheme', 'client CertificateVerify uses a scheme that does not fit its certificate key (RFC 8446 §4.4.3)') };
+      return {
+        kind: 'refuse',
+        error: refuse(
+          'UnofferedSignatureScheme',
+          'client CertificateVerify uses a scheme that does not fit its certificate key (RFC 8446 §4.4.3)',
+        ),
+      };
     }
     const witness = verifyCertificateVerify(cv.algorithm, spki, 'client', transcriptHashOf(ctx), cv.signature, ctx.env.crypto);
     return witness
@@ -151,7 +186,10 @@ export type FinishedVerdict = { kind: 'refuse'; error: TlsError } | { kind: 'ver
 export function judgeClientFinished(ctx: ServerContext, fin: Finished): FinishedVerdict {
   return memo(ctx, fin, 'verdict', (): FinishedVerdict => {
     const { suite, clientHandshakeSecret } = ctx;
-    const witness = suite && clientHandshakeSecret ? verifyFinished(suite, clientHandshakeSecret, transcriptHashOf(ctx), fin.verifyData, ctx.env.crypto) : undefined;
+    const witness =
+      suite && clientHandshakeSecret
+        ? verifyFinished(suite, clientHandshakeSecret, transcriptHashOf(ctx), fin.verifyData, ctx.env.crypto)
+        : undefined;
     return witness
       ? { kind: 'verified', witness }
       : { kind: 'refuse', error: refuse('BadFinished', 'the client Finished does not match the transcript (RFC 8446 §4.4.4)') };

@@ -1,26 +1,53 @@
 /** Table-driven tests of the server's choices (logic.ts): suite, groups, share, certificate, ALPN and PSK selection. */
 import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../crypto/noble.js';
-import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
+import { type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
 import { defaultServerConfig } from '../../engine/config.js';
 import { seededEnvironment } from '../../engine/env.js';
 import type { ServerSessionState } from '../../tickets/types.js';
 import { encodeHandshake } from '../../wire/handshake.js';
-import { CipherSuite, NamedGroup, PskKeyExchangeMode, SignatureScheme, TLS12, TLS13, type ClientHello, type Extension } from '../../wire/types.js';
+import {
+  CipherSuite,
+  type ClientHello,
+  type Extension,
+  NamedGroup,
+  PskKeyExchangeMode,
+  SignatureScheme,
+  TLS12,
+  TLS13,
+} from '../../wire/types.js';
 import type { CertifiedKey, ServerConfig } from '../types.js';
 import { initialServerContext } from './context.js';
 import * as logic from './logic.js';
 
 const NOW = Date.UTC(2026, 0, 1);
 const share = (group: number) => ({ group, keyExchange: nobleProvider.generateKeyPair(group, (n) => new Uint8Array(n).fill(7)).publicKey });
-const ecdsaCert = { chain: [new Uint8Array([1])], key: { kind: 'ecdsa-p256', schemes: [SignatureScheme.ecdsa_secp256r1_sha256], spki: new Uint8Array(), sign: () => new Uint8Array() } } as CertifiedKey;
-const rsaCert = { chain: [new Uint8Array([2])], key: { kind: 'rsa', schemes: [SignatureScheme.rsa_pss_rsae_sha256], spki: new Uint8Array(), sign: () => new Uint8Array() } } as CertifiedKey;
+const ecdsaCert = {
+  chain: [new Uint8Array([1])],
+  key: { kind: 'ecdsa-p256', schemes: [SignatureScheme.ecdsa_secp256r1_sha256], spki: new Uint8Array(), sign: () => new Uint8Array() },
+} as CertifiedKey;
+const rsaCert = {
+  chain: [new Uint8Array([2])],
+  key: { kind: 'rsa', schemes: [SignatureScheme.rsa_pss_rsae_sha256], spki: new Uint8Array(), sign: () => new Uint8Array() },
+} as CertifiedKey;
 
 function ctx(over: Partial<ServerConfig> = {}) {
-  return initialServerContext({ config: defaultServerConfig({ certificates: [ecdsaCert, rsaCert], ...over }), env: seededEnvironment('logic', NOW) });
+  return initialServerContext({
+    config: defaultServerConfig({ certificates: [ecdsaCert, rsaCert], ...over }),
+    env: seededEnvironment('logic', NOW),
+  });
 }
 
-function hello(opts: { suites?: number[]; groups?: number[]; shares?: number[]; schemes?: number[]; alpn?: string[]; sni?: string; modes?: number[]; identities?: number }): ClientHello {
+function hello(opts: {
+  suites?: number[];
+  groups?: number[];
+  shares?: number[];
+  schemes?: number[];
+  alpn?: string[];
+  sni?: string;
+  modes?: number[];
+  identities?: number;
+}): ClientHello {
   const extensions: Extension[] = [];
   if (opts.sni) extensions.push({ type: 'server_name', hostName: opts.sni });
   extensions.push({ type: 'supported_versions_client', versions: [TLS13] });
@@ -70,8 +97,20 @@ describe('chooseSuite', () => {
     ['none in common', hello({ suites: [0x00ff] }), [], {}, undefined],
     ["the resumed ticket's suite when the client still offers it", pskHello([A128, A256]), [ticket({ suite: A256 })], {}, A256],
     ["the server's preference when the ticket's suite is not offered", pskHello([A128]), [ticket({ suite: A256 })], {}, A128],
-    ["the server's preference when the ticket has expired", pskHello([A128, A256]), [ticket({ suite: A256, issuedAtMs: NOW - 7_201_000 })], {}, A128],
-    ["the server's preference when the ticket is for another name", pskHello([A128, A256]), [ticket({ suite: A256, serverName: 'other' })], {}, A128],
+    [
+      "the server's preference when the ticket has expired",
+      pskHello([A128, A256]),
+      [ticket({ suite: A256, issuedAtMs: NOW - 7_201_000 })],
+      {},
+      A128,
+    ],
+    [
+      "the server's preference when the ticket is for another name",
+      pskHello([A128, A256]),
+      [ticket({ suite: A256, serverName: 'other' })],
+      {},
+      A128,
+    ],
   ];
   for (const [what, ch, tickets, cfg, want] of cases) {
     it(what, () => expect(logic.chooseSuite(ctx(cfg), ch, tickets, NOW)?.code).toBe(want));
@@ -80,10 +119,34 @@ describe('chooseSuite', () => {
 
 describe('groups and shares', () => {
   const cases: Array<[string, ClientHello, Partial<ServerConfig>, number | undefined, number | undefined]> = [
-    ["the server's preferred group among the shares sent", hello({ groups: [NamedGroup.secp256r1, NamedGroup.x25519], shares: [NamedGroup.secp256r1, NamedGroup.x25519] }), {}, NamedGroup.x25519, NamedGroup.x25519],
-    ['a share for the only group in common', hello({ groups: [NamedGroup.secp256r1], shares: [NamedGroup.secp256r1] }), {}, NamedGroup.secp256r1, NamedGroup.secp256r1],
-    ['no usable share: retry for the preferred mutual group', hello({ groups: [NamedGroup.secp384r1, NamedGroup.secp256r1], shares: [] }), {}, undefined, NamedGroup.secp256r1],
-    ['a share only for a group the server does not take', hello({ groups: [NamedGroup.x25519, NamedGroup.secp256r1], shares: [NamedGroup.x25519] }), { groups: [NamedGroup.secp256r1] }, undefined, NamedGroup.secp256r1],
+    [
+      "the server's preferred group among the shares sent",
+      hello({ groups: [NamedGroup.secp256r1, NamedGroup.x25519], shares: [NamedGroup.secp256r1, NamedGroup.x25519] }),
+      {},
+      NamedGroup.x25519,
+      NamedGroup.x25519,
+    ],
+    [
+      'a share for the only group in common',
+      hello({ groups: [NamedGroup.secp256r1], shares: [NamedGroup.secp256r1] }),
+      {},
+      NamedGroup.secp256r1,
+      NamedGroup.secp256r1,
+    ],
+    [
+      'no usable share: retry for the preferred mutual group',
+      hello({ groups: [NamedGroup.secp384r1, NamedGroup.secp256r1], shares: [] }),
+      {},
+      undefined,
+      NamedGroup.secp256r1,
+    ],
+    [
+      'a share only for a group the server does not take',
+      hello({ groups: [NamedGroup.x25519, NamedGroup.secp256r1], shares: [NamedGroup.x25519] }),
+      { groups: [NamedGroup.secp256r1] },
+      undefined,
+      NamedGroup.secp256r1,
+    ],
   ];
   for (const [what, ch, cfg, shareGroup, retry] of cases) {
     it(what, () => {
@@ -96,8 +159,14 @@ describe('groups and shares', () => {
 
 describe('chooseCertificate and chooseAlpn', () => {
   it('picks the first certificate whose key can make the first offered scheme it supports', () => {
-    expect(logic.chooseCertificate(ctx(), hello({ schemes: [SignatureScheme.rsa_pss_rsae_sha256, SignatureScheme.ecdsa_secp256r1_sha256] }))?.cert).toBe(rsaCert);
-    expect(logic.chooseCertificate(ctx(), hello({ schemes: [SignatureScheme.ecdsa_secp256r1_sha256] }))).toEqual({ cert: ecdsaCert, scheme: SignatureScheme.ecdsa_secp256r1_sha256 });
+    expect(
+      logic.chooseCertificate(ctx(), hello({ schemes: [SignatureScheme.rsa_pss_rsae_sha256, SignatureScheme.ecdsa_secp256r1_sha256] }))
+        ?.cert,
+    ).toBe(rsaCert);
+    expect(logic.chooseCertificate(ctx(), hello({ schemes: [SignatureScheme.ecdsa_secp256r1_sha256] }))).toEqual({
+      cert: ecdsaCert,
+      scheme: SignatureScheme.ecdsa_secp256r1_sha256,
+    });
     expect(logic.chooseCertificate(ctx(), hello({ schemes: [SignatureScheme.ed25519] }))).toBeUndefined();
   });
   const cases: Array<[string[] | undefined, string[], string | undefined]> = [
@@ -123,8 +192,18 @@ describe('selectPsk (RFC 8446 §4.2.9, §4.2.11, §4.6.1)', () => {
     ['not an expired ticket', withPsk([PskKeyExchangeMode.psk_dhe_ke]), [ticket({ issuedAtMs: NOW - 7_200_000 })], undefined],
     ['not a ticket issued in the future', withPsk([PskKeyExchangeMode.psk_dhe_ke]), [ticket({ issuedAtMs: NOW + 1 })], undefined],
     ['not under another server name', withPsk([PskKeyExchangeMode.psk_dhe_ke], 1, 'other'), [ticket()], undefined],
-    ["not with another hash than the chosen suite's", withPsk([PskKeyExchangeMode.psk_dhe_ke]), [ticket({ suite: CipherSuite.TLS_AES_256_GCM_SHA384 })], undefined],
-    ['the same hash under another suite is fine', withPsk([PskKeyExchangeMode.psk_dhe_ke]), [ticket({ suite: CipherSuite.TLS_CHACHA20_POLY1305_SHA256 })], 0],
+    [
+      "not with another hash than the chosen suite's",
+      withPsk([PskKeyExchangeMode.psk_dhe_ke]),
+      [ticket({ suite: CipherSuite.TLS_AES_256_GCM_SHA384 })],
+      undefined,
+    ],
+    [
+      'the same hash under another suite is fine',
+      withPsk([PskKeyExchangeMode.psk_dhe_ke]),
+      [ticket({ suite: CipherSuite.TLS_CHACHA20_POLY1305_SHA256 })],
+      0,
+    ],
   ];
   for (const [what, ch, tickets, index] of cases) {
     it(what, () => expect(logic.selectPsk(ctx(), ch, tickets, aes128, NOW)?.index).toBe(index));

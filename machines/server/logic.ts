@@ -4,15 +4,14 @@
  * recomputed over. The judge (judge.ts) puts them together into one verdict;
  * the public refusal rules are in rules.ts.
  */
-import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
+import { type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
+import type { ServerSessionState } from '../../tickets/types.js';
 import { findExtension } from '../../wire/extensions.js';
 import { truncatedClientHello } from '../../wire/handshake.js';
-import { PskKeyExchangeMode, type ClientHello } from '../../wire/types.js';
-import type { ServerSessionState } from '../../tickets/types.js';
+import { type ClientHello, PskKeyExchangeMode } from '../../wire/types.js';
 import type { CertifiedKey, ResolvedTickets } from '../types.js';
 import type { SelectedPsk, ServerContext } from './context.js';
-
 
 export function chooseSuite(ctx: ServerContext, ch: ClientHello, tickets: ResolvedTickets, now: number): SuiteInfo | undefined {
   // After a HelloRetryRequest the suite is fixed (§4.1.4); the second hello is checked to still offer it.
@@ -73,7 +72,13 @@ export function chooseAlpn(ctx: ServerContext, ch: ClientHello): string | undefi
  * The first offered identity that can be resumed: found in the store, same hash
  * as the chosen suite, same SNI, not expired — and only with psk_dhe_ke (§4.2.9).
  */
-export function selectPsk(ctx: ServerContext, ch: ClientHello, tickets: ResolvedTickets, suite: SuiteInfo, now: number): SelectedPsk | undefined {
+export function selectPsk(
+  _ctx: ServerContext,
+  ch: ClientHello,
+  tickets: ResolvedTickets,
+  suite: SuiteInfo,
+  now: number,
+): SelectedPsk | undefined {
   const psk = findExtension(ch.extensions, 'pre_shared_key_client');
   if (!psk || !offersPskDheKe(ch)) return undefined;
   for (let index = 0; index < psk.identities.length; index++) {

@@ -28,7 +28,10 @@ const acceptHello = [
   {
     guard: 'hasResumableTicket',
     target: 'failed',
-    actions: { type: 'fail', params: { reason: 'IncorrectBinder', message: 'the PSK binder does not match the ClientHello (RFC 8446 §4.2.11.2)' } },
+    actions: {
+      type: 'fail',
+      params: { reason: 'IncorrectBinder', message: 'the PSK binder does not match the ClientHello (RFC 8446 §4.2.11.2)' },
+    },
   },
   { guard: 'requestsClientCertificate', target: 'expectClientCertificate', actions: 'sendServerFlight' },
   { target: 'expectClientFinished', actions: 'sendServerFlight' },
@@ -76,7 +79,13 @@ export const serverMachine = setup({
       { guard: 'mayAcceptChangeCipherSpec', actions: 'noteChangeCipherSpec' },
       {
         target: '.failed',
-        actions: { type: 'fail', params: { reason: 'UnexpectedChangeCipherSpec', message: 'a ChangeCipherSpec before the ClientHello, a second one, or one after Finished (RFC 8446 §5)' } },
+        actions: {
+          type: 'fail',
+          params: {
+            reason: 'UnexpectedChangeCipherSpec',
+            message: 'a ChangeCipherSpec before the ClientHello, a second one, or one after Finished (RFC 8446 §5)',
+          },
+        },
       },
     ],
   },
@@ -92,10 +101,7 @@ export const serverMachine = setup({
     },
     expectSecondClientHello: {
       on: {
-        'recv.ClientHello': [
-          { guard: 'hasClientHelloProblem', target: 'failed', actions: 'failClientHello' },
-          ...acceptHello,
-        ],
+        'recv.ClientHello': [{ guard: 'hasClientHelloProblem', target: 'failed', actions: 'failClientHello' }, ...acceptHello],
       },
     },
     expectClientCertificate: {
@@ -104,12 +110,24 @@ export const serverMachine = setup({
           {
             guard: 'hasClientCertificateContextProblem',
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'CertificateContext', message: 'the client Certificate has a certificate_request_context that was not sent (RFC 8446 §4.4.2)' } },
+            actions: {
+              type: 'fail',
+              params: {
+                reason: 'CertificateContext',
+                message: 'the client Certificate has a certificate_request_context that was not sent (RFC 8446 §4.4.2)',
+              },
+            },
           },
           {
             guard: 'lacksRequiredClientCertificate',
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'NoClientCertificate', message: 'a client certificate is required but the client sent none (RFC 8446 §4.4.2.4)' } },
+            actions: {
+              type: 'fail',
+              params: {
+                reason: 'NoClientCertificate',
+                message: 'a client certificate is required but the client sent none (RFC 8446 §4.4.2.4)',
+              },
+            },
           },
           { guard: 'isEmptyCertificate', target: 'expectClientFinished', actions: 'acceptEmptyClientCertificate' },
           { guard: 'isClientCertificateTrusted', target: 'expectClientCertificateVerify', actions: 'acceptClientCertificate' },
@@ -124,11 +142,20 @@ export const serverMachine = setup({
           {
             guard: 'isSignatureSchemeAcceptable',
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'BadSignature', message: 'the client CertificateVerify signature does not verify (RFC 8446 §4.4.3)' } },
+            actions: {
+              type: 'fail',
+              params: { reason: 'BadSignature', message: 'the client CertificateVerify signature does not verify (RFC 8446 §4.4.3)' },
+            },
           },
           {
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'UnofferedSignatureScheme', message: 'client CertificateVerify uses a scheme that does not fit its certificate key (RFC 8446 §4.4.3)' } },
+            actions: {
+              type: 'fail',
+              params: {
+                reason: 'UnofferedSignatureScheme',
+                message: 'client CertificateVerify uses a scheme that does not fit its certificate key (RFC 8446 §4.4.3)',
+              },
+            },
           },
         ],
       },
@@ -139,7 +166,10 @@ export const serverMachine = setup({
           { guard: 'isClientFinishedValid', target: 'connected', actions: ['acceptClientFinished', 'issueTickets', 'completeHandshake'] },
           {
             target: 'failed',
-            actions: { type: 'fail', params: { reason: 'BadFinished', message: 'the client Finished does not match the transcript (RFC 8446 §4.4.4)' } },
+            actions: {
+              type: 'fail',
+              params: { reason: 'BadFinished', message: 'the client Finished does not match the transcript (RFC 8446 §4.4.4)' },
+            },
           },
         ],
       },

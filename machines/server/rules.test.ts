@@ -3,8 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../../crypto/noble.js';
 import { encodeHandshake, hrrRandom } from '../../wire/handshake.js';
 import { REFUSALS } from '../../wire/refusals.js';
-import { CipherSuite, NamedGroup, PskKeyExchangeMode, TLS12, TLS13, type ClientHello, type Extension, type ServerHello, type Unencoded } from '../../wire/types.js';
-import { clientHelloViolation, secondHelloViolation, type ClientHelloView } from './rules.js';
+import {
+  CipherSuite,
+  type ClientHello,
+  type Extension,
+  NamedGroup,
+  PskKeyExchangeMode,
+  type ServerHello,
+  TLS12,
+  TLS13,
+  type Unencoded,
+} from '../../wire/types.js';
+import { type ClientHelloView, clientHelloViolation, secondHelloViolation } from './rules.js';
 
 const x25519Share = nobleProvider.generateKeyPair(NamedGroup.x25519, () => new Uint8Array(32).fill(3)).publicKey;
 
@@ -49,13 +59,51 @@ describe('the server rules for a ClientHello (RFC 8446 §4.1.2, §4.2)', () => {
     ['no supported_versions', without('supported_versions_client'), 'NoTls13'],
     ['TLS 1.2 only in supported_versions', replace({ type: 'supported_versions_client', versions: [TLS12] }), 'NoTls13'],
     ['a compression method besides null', hello({ legacyCompressionMethods: new Uint8Array([1, 0]) }), 'Compression'],
-    ['pre_shared_key without psk_key_exchange_modes', exts((e) => [...e.filter((x) => x.type !== 'psk_key_exchange_modes'), { type: 'pre_shared_key_client', identities: [{ identity: new Uint8Array(32), obfuscatedTicketAge: 0 }], binders: [new Uint8Array(32)] }]), 'PskWithoutModes'],
+    [
+      'pre_shared_key without psk_key_exchange_modes',
+      exts((e) => [
+        ...e.filter((x) => x.type !== 'psk_key_exchange_modes'),
+        {
+          type: 'pre_shared_key_client',
+          identities: [{ identity: new Uint8Array(32), obfuscatedTicketAge: 0 }],
+          binders: [new Uint8Array(32)],
+        },
+      ]),
+      'PskWithoutModes',
+    ],
     ['supported_groups without key_share', without('key_share_client'), 'GroupsWithoutKeyShare'],
     ['key_share without supported_groups', without('supported_groups'), 'GroupsWithoutKeyShare'],
-    ['a share for a group supported_groups does not list', replace({ type: 'supported_groups', groups: [NamedGroup.secp256r1] }), 'ShareForUnlistedGroup'],
-    ['an all-zero (low-order) x25519 share', replace({ type: 'key_share_client', shares: [{ group: NamedGroup.x25519, keyExchange: new Uint8Array(32) }] }), 'InvalidKeyShare'],
-    ['a P-256 share off the curve', replace({ type: 'key_share_client', shares: [{ group: NamedGroup.secp256r1, keyExchange: Uint8Array.of(4, ...new Uint8Array(64).fill(1)) }] }), 'InvalidKeyShare'],
-    ['a bad share for a group the server does not use (not checked)', exts((e) => e.map((x) => (x.type === 'supported_groups' ? { ...x, groups: [...x.groups, NamedGroup.secp384r1] } : x.type === 'key_share_client' ? { ...x, shares: [...x.shares, { group: NamedGroup.secp384r1, keyExchange: new Uint8Array(97) }] } : x))), undefined],
+    [
+      'a share for a group supported_groups does not list',
+      replace({ type: 'supported_groups', groups: [NamedGroup.secp256r1] }),
+      'ShareForUnlistedGroup',
+    ],
+    [
+      'an all-zero (low-order) x25519 share',
+      replace({ type: 'key_share_client', shares: [{ group: NamedGroup.x25519, keyExchange: new Uint8Array(32) }] }),
+      'InvalidKeyShare',
+    ],
+    [
+      'a P-256 share off the curve',
+      replace({
+        type: 'key_share_client',
+        shares: [{ group: NamedGroup.secp256r1, keyExchange: Uint8Array.of(4, ...new Uint8Array(64).fill(1)) }],
+      }),
+      'InvalidKeyShare',
+    ],
+    [
+      'a bad share for a group the server does not use (not checked)',
+      exts((e) =>
+        e.map((x) =>
+          x.type === 'supported_groups'
+            ? { ...x, groups: [...x.groups, NamedGroup.secp384r1] }
+            : x.type === 'key_share_client'
+              ? { ...x, shares: [...x.shares, { group: NamedGroup.secp384r1, keyExchange: new Uint8Array(97) }] }
+              : x,
+        ),
+      ),
+      undefined,
+    ],
   ];
   for (const [what, ch, reason] of cases) {
     it(`${reason ?? 'accepts'}: ${what}`, () => {
@@ -87,16 +135,75 @@ describe('the second ClientHello against the first (RFC 8446 §4.1.2)', () => {
     ['the same hello with the cookie echoed', cookieRetry, withCookie, undefined],
     ['no cookie echoed', cookieRetry, base, 'CookieMismatch'],
     ['another cookie', cookieRetry, exts((e) => [...e, { type: 'cookie', cookie: new Uint8Array([1]) }]), 'CookieMismatch'],
-    ['a cookie the retry did not send', groupRetry, exts((e) => [...e.map((x) => (x.type === 'key_share_client' ? { ...x, shares: [{ group: NamedGroup.secp256r1, keyExchange: p256 }] } : x)), { type: 'cookie', cookie }]), 'SecondHelloChanged'],
-    ['early_data offered again', cookieRetry, exts((e) => [...e, { type: 'cookie', cookie }, { type: 'early_data' }]), 'EarlyDataAfterRetry'],
-    ['the retry suite dropped', cookieRetry, hello({ cipherSuites: [CipherSuite.TLS_AES_256_GCM_SHA384], extensions: withCookie.extensions }), 'SuiteChangedAfterRetry'],
+    [
+      'a cookie the retry did not send',
+      groupRetry,
+      exts((e) => [
+        ...e.map((x) => (x.type === 'key_share_client' ? { ...x, shares: [{ group: NamedGroup.secp256r1, keyExchange: p256 }] } : x)),
+        { type: 'cookie', cookie },
+      ]),
+      'SecondHelloChanged',
+    ],
+    [
+      'early_data offered again',
+      cookieRetry,
+      exts((e) => [...e, { type: 'cookie', cookie }, { type: 'early_data' }]),
+      'EarlyDataAfterRetry',
+    ],
+    [
+      'the retry suite dropped',
+      cookieRetry,
+      hello({ cipherSuites: [CipherSuite.TLS_AES_256_GCM_SHA384], extensions: withCookie.extensions }),
+      'SuiteChangedAfterRetry',
+    ],
     ['another random', cookieRetry, hello({ random: new Uint8Array(32).fill(7), extensions: withCookie.extensions }), 'SecondHelloChanged'],
-    ['another session id', cookieRetry, hello({ legacySessionId: new Uint8Array(0), extensions: withCookie.extensions }), 'SecondHelloChanged'],
-    ['suites reordered', cookieRetry, hello({ cipherSuites: [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384], extensions: withCookie.extensions }), 'SecondHelloChanged'],
-    ['another SNI', cookieRetry, hello({}, withCookie.extensions.map((x) => (x.type === 'server_name' ? { ...x, hostName: 'other' } : x))), 'SecondHelloChanged'],
-    ['padding added', cookieRetry, hello({}, [{ type: 'unknown', code: 21, data: new Uint8Array(10) }, ...withCookie.extensions]), undefined],
-    ['key shares changed without a requested group', cookieRetry, hello({}, withCookie.extensions.map((x) => (x.type === 'key_share_client' ? { ...x, shares: [] } : x))), 'SecondHelloChanged'],
-    ['one share for the requested group', groupRetry, hello({}, base.extensions.map((x) => (x.type === 'key_share_client' ? { ...x, shares: [{ group: NamedGroup.secp256r1, keyExchange: p256 }] } : x))), undefined],
+    [
+      'another session id',
+      cookieRetry,
+      hello({ legacySessionId: new Uint8Array(0), extensions: withCookie.extensions }),
+      'SecondHelloChanged',
+    ],
+    [
+      'suites reordered',
+      cookieRetry,
+      hello({ cipherSuites: [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384], extensions: withCookie.extensions }),
+      'SecondHelloChanged',
+    ],
+    [
+      'another SNI',
+      cookieRetry,
+      hello(
+        {},
+        withCookie.extensions.map((x) => (x.type === 'server_name' ? { ...x, hostName: 'other' } : x)),
+      ),
+      'SecondHelloChanged',
+    ],
+    [
+      'padding added',
+      cookieRetry,
+      hello({}, [{ type: 'unknown', code: 21, data: new Uint8Array(10) }, ...withCookie.extensions]),
+      undefined,
+    ],
+    [
+      'key shares changed without a requested group',
+      cookieRetry,
+      hello(
+        {},
+        withCookie.extensions.map((x) => (x.type === 'key_share_client' ? { ...x, shares: [] } : x)),
+      ),
+      'SecondHelloChanged',
+    ],
+    [
+      'one share for the requested group',
+      groupRetry,
+      hello(
+        {},
+        base.extensions.map((x) =>
+          x.type === 'key_share_client' ? { ...x, shares: [{ group: NamedGroup.secp256r1, keyExchange: p256 }] } : x,
+        ),
+      ),
+      undefined,
+    ],
     ['the old share kept after a group was requested', groupRetry, base, 'WrongRetryShare'],
   ];
   for (const [what, retry, ch2, reason] of cases) {

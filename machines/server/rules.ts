@@ -7,13 +7,13 @@
  *
  * Each rule names a refusal of the table (wire/refusals.ts), which gives the alert.
  */
+
+import { refuse, type TlsError } from '../../wire/alerts.js';
 import { equalBytes } from '../../wire/bytes.js';
-import { TlsError } from '../../wire/alerts.js';
 import { findDisallowedExtension, findExtension } from '../../wire/extensions.js';
 import { clientHelloExtensionBlocks, type RawExtension } from '../../wire/handshake.js';
 import type { AlertingReason } from '../../wire/refusals.js';
-import { ExtensionType, TLS12, TLS13, type ClientHello, type ServerHello } from '../../wire/types.js';
-import { refuse } from '../../wire/alerts.js';
+import { type ClientHello, ExtensionType, type ServerHello, TLS12, TLS13 } from '../../wire/types.js';
 
 /** What the rules may look at besides the ClientHello. */
 export interface ClientHelloView {
@@ -32,10 +32,13 @@ const no = (reason: AlertingReason, message: string): TlsError => refuse(reason,
 export function clientHelloViolation(view: ClientHelloView, ch: ClientHello): TlsError | undefined {
   // Appendix D.5: a legacy_version below TLS 1.2 is refused whatever supported_versions says.
   if (ch.legacyVersion < TLS12) {
-    return no('LegacyVersion', `legacy_version 0x${ch.legacyVersion.toString(16).padStart(4, '0')} is below 0x0303 (RFC 8446 Appendix D.5)`);
+    return no(
+      'LegacyVersion',
+      `legacy_version 0x${ch.legacyVersion.toString(16).padStart(4, '0')} is below 0x0303 (RFC 8446 Appendix D.5)`,
+    );
   }
   const sv = findExtension(ch.extensions, 'supported_versions_client');
-  if (!sv || !sv.versions.includes(TLS13)) return no('NoTls13', 'the client does not offer TLS 1.3: tlschart speaks only TLS 1.3');
+  if (!sv?.versions.includes(TLS13)) return no('NoTls13', 'the client does not offer TLS 1.3: tlschart speaks only TLS 1.3');
   if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
     return no('Compression', 'legacy_compression_methods must be exactly [null] (§4.1.2)');
   }
@@ -66,7 +69,13 @@ export function clientHelloViolation(view: ClientHelloView, ch: ClientHello): Tl
 }
 
 /** Extensions a second ClientHello may change after a HelloRetryRequest (§4.1.2); padding is RFC 7685. */
-const MAY_CHANGE = new Set<number>([ExtensionType.key_share, ExtensionType.early_data, ExtensionType.cookie, ExtensionType.pre_shared_key, 21]);
+const MAY_CHANGE = new Set<number>([
+  ExtensionType.key_share,
+  ExtensionType.early_data,
+  ExtensionType.cookie,
+  ExtensionType.pre_shared_key,
+  21,
+]);
 
 /**
  * §4.1.2: after a HelloRetryRequest the client sends the same ClientHello,
@@ -86,9 +95,13 @@ export function secondHelloViolation(hrr: ServerHello, ch1: ClientHello, ch2: Cl
     return no('SuiteChangedAfterRetry', 'the second ClientHello no longer offers the retry cipher suite');
   }
   const same = (what: string, a: Uint8Array | number[], b: Uint8Array | number[]) =>
-    equalBytes(Uint8Array.from(a), Uint8Array.from(b)) ? undefined : no('SecondHelloChanged', `the second ClientHello changes ${what} (§4.1.2)`);
+    equalBytes(Uint8Array.from(a), Uint8Array.from(b))
+      ? undefined
+      : no('SecondHelloChanged', `the second ClientHello changes ${what} (§4.1.2)`);
   const header =
-    (ch1.legacyVersion !== ch2.legacyVersion ? no('SecondHelloChanged', 'the second ClientHello changes legacy_version (§4.1.2)') : undefined) ??
+    (ch1.legacyVersion !== ch2.legacyVersion
+      ? no('SecondHelloChanged', 'the second ClientHello changes legacy_version (§4.1.2)')
+      : undefined) ??
     same('random', ch1.random, ch2.random) ??
     same('legacy_session_id', ch1.legacySessionId, ch2.legacySessionId) ??
     same('cipher_suites', ch1.cipherSuites, ch2.cipherSuites) ??
@@ -105,7 +118,10 @@ export function secondHelloViolation(hrr: ServerHello, ch1: ClientHello, ch2: Cl
     const b = f2[i];
     if (!a || !b || a.code !== b.code || !equalBytes(a.data, b.data)) {
       const code = (a ?? b)?.code ?? -1;
-      return no('SecondHelloChanged', `the second ClientHello changes extension ${code}, which a HelloRetryRequest does not allow to change (§4.1.2)`);
+      return no(
+        'SecondHelloChanged',
+        `the second ClientHello changes extension ${code}, which a HelloRetryRequest does not allow to change (§4.1.2)`,
+      );
     }
   }
   // key_share: a new one only for the group the HelloRetryRequest asked for; otherwise unchanged.
@@ -117,7 +133,8 @@ export function secondHelloViolation(hrr: ServerHello, ch1: ClientHello, ch2: Cl
     }
   } else {
     const raw = (b: RawExtension[]) => b.find((e) => e.code === ExtensionType.key_share)?.data ?? new Uint8Array(0);
-    if (!equalBytes(raw(b1.value), raw(b2.value))) return no('SecondHelloChanged', 'the second ClientHello changes key_share though the HelloRetryRequest asked for no group');
+    if (!equalBytes(raw(b1.value), raw(b2.value)))
+      return no('SecondHelloChanged', 'the second ClientHello changes key_share though the HelloRetryRequest asked for no group');
   }
   // pre_shared_key: identities may be updated (age, binder) or removed, never added.
   const before = findExtension(ch1.extensions, 'pre_shared_key_client')?.identities ?? [];
@@ -128,4 +145,3 @@ export function secondHelloViolation(hrr: ServerHello, ch1: ClientHello, ch2: Cl
   }
   return undefined;
 }
-

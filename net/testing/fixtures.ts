@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
-import { generateSelfSigned, type GeneratedCertificate, type KeyType } from '../../pki/generate.js';
+import { type GeneratedCertificate, generateSelfSigned, type KeyType } from '../../pki/generate.js';
 import type { TlsError } from '../../wire/alerts.js';
 import { createServer, type Server, type ServerOptions } from '../server.js';
 import type { TLSSocket } from '../socket.js';

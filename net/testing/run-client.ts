@@ -1,6 +1,6 @@
 /** A tlschart client run to completion, for tests against real servers. */
 import type { TraceEntry } from '../../engine/connection.js';
-import { connect, type ConnectOptions } from '../connect.js';
+import { type ConnectOptions, connect } from '../connect.js';
 import type { TLSSocket } from '../socket.js';
 
 export interface TlschartRun {

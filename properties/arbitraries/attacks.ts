@@ -34,8 +34,24 @@ export const arbTamper = fc.constantFrom(
 );
 
 export const arbMisbehaviour: fc.Arbitrary<{ side: 'client'; kind: ClientVariant } | { side: 'server'; kind: ServerVariant }> = fc.oneof(
-  fc.constantFrom<ClientVariant>('flippedFinished', 'flippedSignature', 'signatureSchemeMismatch', 'skipCertificate', 'untrustedCertificate').map((kind) => ({ side: 'client' as const, kind })),
   fc
-    .constantFrom<ServerVariant>('flippedFinished', 'flippedSignature', 'signatureSchemeMismatch', 'skipCertificateVerify', 'skipCertificate', 'acceptedEarlyData', 'untrustedCertificate')
+    .constantFrom<ClientVariant>(
+      'flippedFinished',
+      'flippedSignature',
+      'signatureSchemeMismatch',
+      'skipCertificate',
+      'untrustedCertificate',
+    )
+    .map((kind) => ({ side: 'client' as const, kind })),
+  fc
+    .constantFrom<ServerVariant>(
+      'flippedFinished',
+      'flippedSignature',
+      'signatureSchemeMismatch',
+      'skipCertificateVerify',
+      'skipCertificate',
+      'acceptedEarlyData',
+      'untrustedCertificate',
+    )
     .map((kind) => ({ side: 'server' as const, kind })),
 );

@@ -17,7 +17,11 @@ import type { Identities } from '../support/identities.js';
 
 /** Every group tlschart implements; the hybrid KEM group last, so shuffled subsets sometimes lead with it. */
 export const GROUPS = [NamedGroup.x25519, NamedGroup.secp256r1, NamedGroup.secp384r1, NamedGroup.X25519MLKEM768] as const;
-export const SUITES = [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_CHACHA20_POLY1305_SHA256] as const;
+export const SUITES = [
+  CipherSuite.TLS_AES_128_GCM_SHA256,
+  CipherSuite.TLS_AES_256_GCM_SHA384,
+  CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+] as const;
 export const ALPN = ['h2', 'http/1.1'] as const;
 export const SERVER_NAMES = ['localhost', 'other.example'] as const;
 
@@ -67,7 +71,10 @@ export interface WorldSetup {
 
 /** Mostly everything (the defaults), sometimes a non-empty subset in another order. */
 function listOf<T>(all: readonly T[]): fc.Arbitrary<T[]> {
-  return fc.oneof({ weight: 3, arbitrary: fc.constant(null).map(() => [...all]) }, { weight: 1, arbitrary: fc.shuffledSubarray([...all], { minLength: 1 }) });
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constant(null).map(() => [...all]) },
+    { weight: 1, arbitrary: fc.shuffledSubarray([...all], { minLength: 1 }) },
+  );
 }
 
 export const arbClientSetup: fc.Arbitrary<ClientSetup> = listOf(GROUPS).chain((groups) =>
@@ -79,7 +86,10 @@ export const arbClientSetup: fc.Arbitrary<ClientSetup> = listOf(GROUPS).chain((g
         { weight: 1, arbitrary: fc.subarray(groups, { maxLength: Math.min(2, groups.length) }) },
       ),
       cipherSuites: listOf(SUITES),
-      alpn: fc.oneof({ weight: 2, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.subarray([...ALPN], { minLength: 1 }) }),
+      alpn: fc.oneof(
+        { weight: 2, arbitrary: fc.constant([] as string[]) },
+        { weight: 1, arbitrary: fc.subarray([...ALPN], { minLength: 1 }) },
+      ),
       compatibilityMode: fc.boolean(),
       clientCertificate: fc.boolean(),
       crypto: arbProviderName,
@@ -98,7 +108,10 @@ export const arbServerSetup: fc.Arbitrary<ServerSetup> = fc.record(
   {
     groups: listOf(GROUPS),
     cipherSuites: listOf(SUITES),
-    alpn: fc.oneof({ weight: 2, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.subarray([...ALPN], { minLength: 1 }) }),
+    alpn: fc.oneof(
+      { weight: 2, arbitrary: fc.constant([] as string[]) },
+      { weight: 1, arbitrary: fc.subarray([...ALPN], { minLength: 1 }) },
+    ),
     ticketsPerHandshake: fc.integer({ min: 0, max: 4 }),
     ticketLifetimeS: arbLifetime,
     forceHelloRetry: fc.boolean(),

@@ -19,7 +19,9 @@ export interface TicketVariant {
 
 export function arbTicketVariant(base: ServerSessionState, now: number, sni: string): fc.Arbitrary<TicketVariant> {
   const hash = suiteInfo(base.suite)?.hash;
-  const sameHash = [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_CHACHA20_POLY1305_SHA256].filter((s) => suiteInfo(s)?.hash === hash && s !== base.suite);
+  const sameHash = [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_CHACHA20_POLY1305_SHA256].filter(
+    (s) => suiteInfo(s)?.hash === hash && s !== base.suite,
+  );
   const end = base.issuedAtMs + base.lifetimeS * 1000;
   return fc.oneof(
     fc.constant({ label: 'the ticket as issued', state: base, resumable: now < end && base.serverName === sni }),
@@ -29,9 +31,19 @@ export function arbTicketVariant(base: ServerSessionState, now: number, sni: str
       state: { ...base, issuedAtMs: now - base.lifetimeS * 1000 - late },
       resumable: false,
     })),
-    fc.integer({ min: 1, max: 86_400_000 }).map((ahead) => ({ label: `a ticket issued ${ahead} ms in the future`, state: { ...base, issuedAtMs: now + ahead }, resumable: false })),
-    fc.constantFrom('other.example', 'LOCALHOST', '').map((name) => ({ label: `a ticket issued for ${JSON.stringify(name)}`, state: { ...base, serverName: name }, resumable: false })),
+    fc.integer({ min: 1, max: 86_400_000 }).map((ahead) => ({
+      label: `a ticket issued ${ahead} ms in the future`,
+      state: { ...base, issuedAtMs: now + ahead },
+      resumable: false,
+    })),
+    fc
+      .constantFrom('other.example', 'LOCALHOST', '')
+      .map((name) => ({ label: `a ticket issued for ${JSON.stringify(name)}`, state: { ...base, serverName: name }, resumable: false })),
     fc.constant({ label: 'a ticket with lifetime 0', state: { ...base, lifetimeS: 0 }, resumable: false }),
-    fc.constantFrom(...sameHash).map((suite) => ({ label: `a ticket under 0x${suite.toString(16)} (same hash)`, state: { ...base, suite }, resumable: now < end && base.serverName === sni })),
+    fc.constantFrom(...sameHash).map((suite) => ({
+      label: `a ticket under 0x${suite.toString(16)} (same hash)`,
+      state: { ...base, suite },
+      resumable: now < end && base.serverName === sni,
+    })),
   );
 }

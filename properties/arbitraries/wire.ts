@@ -9,7 +9,7 @@
  * default runs stay quick.
  */
 import fc from 'fast-check';
-import { ExtensionType, HRR_RANDOM_HEX } from '../../wire/types.js';
+import type { UnencodedMessage } from '../../wire/handshake.js';
 import type {
   Certificate,
   CertificateEntry,
@@ -28,7 +28,7 @@ import type {
   ServerHello,
   Unencoded,
 } from '../../wire/types.js';
-import type { UnencodedMessage } from '../../wire/handshake.js';
+import { ExtensionType, HRR_RANDOM_HEX } from '../../wire/types.js';
 
 export const EXTENSION_CONTEXTS: readonly ExtensionContext[] = [
   'client_hello',
@@ -94,15 +94,13 @@ export const arbUnknownExtension: fc.Arbitrary<Extension> = rec({
 const u16s = (min: number, max: number) => fc.array(arbU16, { minLength: min, maxLength: max });
 
 /** pre_shared_key in a ClientHello: as many binders as identities. */
-export const arbPreSharedKeyClient: fc.Arbitrary<Extension> = fc
-  .integer({ min: 1, max: 3 })
-  .chain((n) =>
-    rec({
-      type: fc.constant('pre_shared_key_client' as const),
-      identities: fc.array(arbPskIdentity, { minLength: n, maxLength: n }),
-      binders: fc.array(arbBinder, { minLength: n, maxLength: n }),
-    }),
-  );
+export const arbPreSharedKeyClient: fc.Arbitrary<Extension> = fc.integer({ min: 1, max: 3 }).chain((n) =>
+  rec({
+    type: fc.constant('pre_shared_key_client' as const),
+    identities: fc.array(arbPskIdentity, { minLength: n, maxLength: n }),
+    binders: fc.array(arbBinder, { minLength: n, maxLength: n }),
+  }),
+);
 
 /**
  * One arbitrary per known extension code, in the form that `context`
@@ -118,9 +116,7 @@ export function arbKnownExtensionsFor(context: ExtensionContext): fc.Arbitrary<E
     ? u16s(1, 8).map((versions) => ({ type: 'supported_versions_client', versions }))
     : arbU16.map((version) => ({ type: 'supported_versions_server', version }));
   const keyShare: fc.Arbitrary<Extension> = ch
-    ? fc
-        .uniqueArray(arbKeyShareEntry, { selector: (s) => s.group, maxLength: 3 })
-        .map((shares) => ({ type: 'key_share_client', shares }))
+    ? fc.uniqueArray(arbKeyShareEntry, { selector: (s) => s.group, maxLength: 3 }).map((shares) => ({ type: 'key_share_client', shares }))
     : context === 'hello_retry_request'
       ? arbU16.map((selectedGroup) => ({ type: 'key_share_hrr', selectedGroup }))
       : arbKeyShareEntry.map((share) => ({ type: 'key_share_server', share }));

@@ -13,13 +13,16 @@ import type { TraceEntry } from '../../engine/connection.js';
 import type { AlertName } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, truncatedClientHello } from '../../wire/handshake.js';
-import { PskKeyExchangeMode, type HandshakeMessage } from '../../wire/types.js';
+import { type HandshakeMessage, PskKeyExchangeMode } from '../../wire/types.js';
 import { ALERT_TABLE, allowedAlerts } from '../support/alerts.js';
 import type { Session } from './world.js';
 
 type MessageEntry = Extract<TraceEntry, { kind: 'message' }>;
 
-function messages(trace: readonly TraceEntry[], direction: 'in' | 'out'): Array<{ at: number; entry: MessageEntry; msg: HandshakeMessage | undefined }> {
+function messages(
+  trace: readonly TraceEntry[],
+  direction: 'in' | 'out',
+): Array<{ at: number; entry: MessageEntry; msg: HandshakeMessage | undefined }> {
   const out: Array<{ at: number; entry: MessageEntry; msg: HandshakeMessage | undefined }> = [];
   trace.forEach((e, at) => {
     if (e.kind !== 'message' || e.direction !== direction) return;
@@ -63,13 +66,20 @@ function checkResumption(s: Session, out: string[]): void {
     const key = EarlySecret.create(suite, sel.state.psk, ctx.env.crypto).resumptionBinderKey();
     const expected = computeBinder(suite, key, transcriptHash(suite.hash, [...prefix, partial.value], ctx.env.crypto), ctx.env.crypto);
     if (!constantTimeEqual(expected, binder)) {
-      out.push(hrr ? 'server resumed although the binder was not computed over message_hash(CH1) ‖ HRR ‖ Truncate(CH2)' : 'server resumed on a binder that does not verify');
+      out.push(
+        hrr
+          ? 'server resumed although the binder was not computed over message_hash(CH1) ‖ HRR ‖ Truncate(CH2)'
+          : 'server resumed on a binder that does not verify',
+      );
     }
-    if (!(ctx.binder instanceof BinderVerified) || !ctx.binder.isFor(key)) out.push('server resumed without a BinderVerified witness for the PSK');
+    if (!(ctx.binder instanceof BinderVerified) || !ctx.binder.isFor(key))
+      out.push('server resumed without a BinderVerified witness for the PSK');
   }
-  if (!findExtension(ch.extensions, 'psk_key_exchange_modes')?.modes.includes(PskKeyExchangeMode.psk_dhe_ke)) out.push('server resumed without psk_dhe_ke offered');
+  if (!findExtension(ch.extensions, 'psk_key_exchange_modes')?.modes.includes(PskKeyExchangeMode.psk_dhe_ke))
+    out.push('server resumed without psk_dhe_ke offered');
   if (!findExtension(ch.extensions, 'key_share_client')) out.push('server resumed on a ClientHello without key_share');
-  if (sh.msg?.type !== 'server_hello' || !findExtension(sh.msg.extensions, 'key_share_server')) out.push('server resumed without a key_share in its ServerHello');
+  if (sh.msg?.type !== 'server_hello' || !findExtension(sh.msg.extensions, 'key_share_server'))
+    out.push('server resumed without a key_share in its ServerHello');
 }
 
 export interface CheckContext {
@@ -90,7 +100,8 @@ export function checkSession(s: Session, cc: CheckContext): string[] {
     const conn = side === 'client' ? s.client : s.server;
     const state = conn.state;
     // 6. every rejection is the final failed state, with an alert RFC 8446 names for what happened.
-    if (conn.error && state !== 'failed') out.push(`${side}: ended with ${conn.error.alert} (${conn.error.reason}) but its chart is in ${state}, not failed`);
+    if (conn.error && state !== 'failed')
+      out.push(`${side}: ended with ${conn.error.alert} (${conn.error.reason}) but its chart is in ${state}, not failed`);
     if (state === 'failed' && !conn.error) out.push(`${side}: failed without an error`);
     if (conn.error && !conn.error.remote && !(allowed as ReadonlySet<string>).has(conn.error.alert)) {
       out.push(
@@ -101,7 +112,11 @@ export function checkSession(s: Session, cc: CheckContext): string[] {
     if (state === 'connected') {
       if (side === 'client') {
         const c = s.client.context;
-        if (!(c.serverFinished instanceof FinishedVerified) || !c.serverHandshakeSecret || !c.serverFinished.isFor(c.serverHandshakeSecret)) {
+        if (
+          !(c.serverFinished instanceof FinishedVerified) ||
+          !c.serverHandshakeSecret ||
+          !c.serverFinished.isFor(c.serverHandshakeSecret)
+        ) {
           out.push('client: connected without the FinishedVerified witness for the server Finished');
         }
         if (!c.resumed && (!(c.serverSignature instanceof SignatureVerified) || !c.peerSpki || !c.serverSignature.isFor(c.peerSpki))) {
@@ -109,16 +124,25 @@ export function checkSession(s: Session, cc: CheckContext): string[] {
         }
       } else {
         const c = s.server.context;
-        if (!(c.clientFinished instanceof FinishedVerified) || !c.clientHandshakeSecret || !c.clientFinished.isFor(c.clientHandshakeSecret)) {
+        if (
+          !(c.clientFinished instanceof FinishedVerified) ||
+          !c.clientHandshakeSecret ||
+          !c.clientFinished.isFor(c.clientHandshakeSecret)
+        ) {
           out.push('server: connected without the FinishedVerified witness for the client Finished');
         }
-        if (c.clientCertificateRequested && c.peerChain.length > 0 && (!(c.clientSignature instanceof SignatureVerified) || !c.peerSpki || !c.clientSignature.isFor(c.peerSpki))) {
+        if (
+          c.clientCertificateRequested &&
+          c.peerChain.length > 0 &&
+          (!(c.clientSignature instanceof SignatureVerified) || !c.peerSpki || !c.clientSignature.isFor(c.peerSpki))
+        ) {
           out.push('server: accepted a client certificate without a verified client signature');
         }
       }
     }
     for (const d of s.data[side]) {
-      if (d.state !== 'connected' || !d.witness) out.push(`${side}: application data reached the application in ${d.state}${d.witness ? '' : ' without a verified Finished'}`);
+      if (d.state !== 'connected' || !d.witness)
+        out.push(`${side}: application data reached the application in ${d.state}${d.witness ? '' : ' without a verified Finished'}`);
       // 4. no 0-RTT byte reaches the application.
       if (s.earlyMarker && contains(d.bytes, s.earlyMarker)) out.push(`${side}: 0-RTT data reached the application`);
     }
@@ -126,14 +150,20 @@ export function checkSession(s: Session, cc: CheckContext): string[] {
   checkResumption(s, out);
   // 3. psk_ke only ⇒ no resumption, no tickets.
   const sctx = s.server.context;
-  if (sctx.clientHello && !findExtension(sctx.clientHello.extensions, 'psk_key_exchange_modes')?.modes.includes(PskKeyExchangeMode.psk_dhe_ke)) {
+  if (
+    sctx.clientHello &&
+    !findExtension(sctx.clientHello.extensions, 'psk_key_exchange_modes')?.modes.includes(PskKeyExchangeMode.psk_dhe_ke)
+  ) {
     if (sctx.resumed) out.push('server resumed a psk_ke-only offer');
-    if (messages(s.serverTrace, 'out').some((m) => m.msg?.type === 'new_session_ticket')) out.push('server sent tickets to a client that did not offer psk_dhe_ke');
+    if (messages(s.serverTrace, 'out').some((m) => m.msg?.type === 'new_session_ticket'))
+      out.push('server sent tickets to a client that did not offer psk_dhe_ke');
   }
   // 4. never early_data in EncryptedExtensions, never max_early_data_size in a ticket (unless the attacker forged it).
   for (const m of messages(s.serverTrace, 'out')) {
-    if (m.msg?.type === 'encrypted_extensions' && findExtension(m.msg.extensions, 'early_data') && !s.attacks.has('acceptedEarlyData')) out.push('server accepted early data');
-    if (m.msg?.type === 'new_session_ticket' && findExtension(m.msg.extensions, 'early_data_ticket')) out.push('server put max_early_data_size in a ticket');
+    if (m.msg?.type === 'encrypted_extensions' && findExtension(m.msg.extensions, 'early_data') && !s.attacks.has('acceptedEarlyData'))
+      out.push('server accepted early data');
+    if (m.msg?.type === 'new_session_ticket' && findExtension(m.msg.extensions, 'early_data_ticket'))
+      out.push('server put max_early_data_size in a ticket');
   }
   for (const m of messages(s.clientTrace, 'in')) {
     if (m.msg?.type === 'encrypted_extensions' && findExtension(m.msg.extensions, 'early_data') && s.client.state !== 'failed') {
@@ -150,7 +180,9 @@ export function checkSession(s: Session, cc: CheckContext): string[] {
     if (detect && cc.quiet && onlyApplied && cc.predicted.length === 0) {
       const err = conn.error;
       if (!err || err.remote || !(ALERT_TABLE[attack].alerts as readonly string[]).includes(err.alert)) {
-        out.push(`the ${victim} did not refuse ${attack} itself with ${ALERT_TABLE[attack].alerts.join(' | ')} (it is ${conn.state}${err ? `, ${err.remote ? 'received' : 'sent'} ${err.alert}` : ''})`);
+        out.push(
+          `the ${victim} did not refuse ${attack} itself with ${ALERT_TABLE[attack].alerts.join(' | ')} (it is ${conn.state}${err ? `, ${err.remote ? 'received' : 'sent'} ${err.alert}` : ''})`,
+        );
       }
     }
   }

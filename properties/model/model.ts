@@ -6,8 +6,9 @@
  * suite, how many tickets. Attacked connections get no prediction, only the
  * properties (invariants.ts).
  */
-import { MAX_TICKET_LIFETIME_S } from '../../tickets/types.js';
+
 import { suiteInfo } from '../../crypto/suites.js';
+import { MAX_TICKET_LIFETIME_S } from '../../tickets/types.js';
 import type { AlertName } from '../../wire/alerts.js';
 import type { WorldSetup } from '../arbitraries/config.js';
 import type { ClientVariant } from '../support/variants.js';

@@ -7,7 +7,14 @@ import { initialModel } from './model.js';
 import { World, type WorldOptions } from './world.js';
 
 /** Run `cmds` against a new world; `keep` sees the world first, so a caller still has it when the run throws. */
-export async function runWorld(ids: Identities, setup: WorldSetup, seed: number, cmds: Iterable<Cmd>, options: WorldOptions = {}, keep?: (w: World) => void): Promise<World> {
+export async function runWorld(
+  ids: Identities,
+  setup: WorldSetup,
+  seed: number,
+  cmds: Iterable<Cmd>,
+  options: WorldOptions = {},
+  keep?: (w: World) => void,
+): Promise<World> {
   const world = new World(setup, ids, `world-${seed}`, options);
   keep?.(world);
   const model = initialModel(setup, world.now);

@@ -6,25 +6,25 @@
  * Everything is the sans-IO engine with real crypto; the world records what
  * each side received so a failing run can be saved and replayed.
  */
-import { seededEnvironment } from '../../engine/env.js';
+
+import { toHex } from '../../crypto/bytes.js';
+import { suiteInfo } from '../../crypto/suites.js';
+import { FinishedVerified } from '../../crypto/witness.js';
 import { defaultClientConfig, defaultServerConfig } from '../../engine/config.js';
 import { ClientConnection, ServerConnection, type TraceEntry } from '../../engine/connection.js';
+import { seededEnvironment } from '../../engine/env.js';
 import type { clientMachine } from '../../machines/client/machine.js';
 import type { serverMachine } from '../../machines/server/machine.js';
 import type { Environment } from '../../machines/types.js';
 import { MemoryTicketStore } from '../../tickets/memory-store.js';
 import type { ClientSession, ServerSessionState, TicketStore } from '../../tickets/types.js';
-import { toHex } from '../../crypto/bytes.js';
-import { suiteInfo } from '../../crypto/suites.js';
-import { FinishedVerified } from '../../crypto/witness.js';
-import { decodeHandshake } from '../../wire/handshake.js';
-import { findExtension } from '../../wire/extensions.js';
-import { providerOf, type WorldSetup } from '../arbitraries/config.js';
-import { clientOverrides, serverOverrides } from '../arbitraries/config.js';
-import type { AttackKind } from '../support/alerts.js';
 import type { AlertName } from '../../wire/alerts.js';
+import { findExtension } from '../../wire/extensions.js';
+import { decodeHandshake } from '../../wire/handshake.js';
+import { clientOverrides, providerOf, serverOverrides, type WorldSetup } from '../arbitraries/config.js';
+import type { AttackKind } from '../support/alerts.js';
 import type { Identities } from '../support/identities.js';
-import { clientChart, serverChart, type ClientVariant, type ServerVariant } from '../support/variants.js';
+import { type ClientVariant, clientChart, type ServerVariant, serverChart } from '../support/variants.js';
 
 const suiteHash = (code: number) => suiteInfo(code)?.hash;
 
@@ -126,7 +126,8 @@ export class Session {
   constructor(
     readonly world: World,
     readonly index: number,
-    readonly options: Required<Pick<SessionOptions, 'serverId' | 'sni' | 'clientVariant' | 'serverVariant' | 'forceHelloRetry'>> & SessionOptions,
+    readonly options: Required<Pick<SessionOptions, 'serverId' | 'sni' | 'clientVariant' | 'serverVariant' | 'forceHelloRetry'>> &
+      SessionOptions,
   ) {
     const ids = world.ids;
     const server = world.setup.servers[options.serverId];
@@ -174,8 +175,14 @@ export class Session {
     this.server.on('error', () => undefined);
     // An exception thrown inside a chart is a property violation (6); observing it here also keeps
     // xstate from rethrowing it as an uncaught exception (it does so for actors nobody observes).
-    for (const [side, conn] of [['client', this.client], ['server', this.server]] as const) {
-      conn.actor.subscribe({ error: (e: unknown) => this.exceptions.push(`${side}: an exception escaped the chart: ${e instanceof Error ? e.message : String(e)}`) });
+    for (const [side, conn] of [
+      ['client', this.client],
+      ['server', this.server],
+    ] as const) {
+      conn.actor.subscribe({
+        error: (e: unknown) =>
+          this.exceptions.push(`${side}: an exception escaped the chart: ${e instanceof Error ? e.message : String(e)}`),
+      });
     }
   }
 
@@ -324,7 +331,10 @@ export class World {
 
   /** Observations after every step: fresh shares, PSK acceptances. */
   observe(s: Session): void {
-    for (const [trace, name] of [[s.clientTrace, 'client_hello'], [s.serverTrace, 'server_hello']] as const) {
+    for (const [trace, name] of [
+      [s.clientTrace, 'client_hello'],
+      [s.serverTrace, 'server_hello'],
+    ] as const) {
       for (const e of trace) {
         if (e.kind !== 'message' || e.direction !== 'out' || e.name !== name) continue;
         const d = decodeHandshake(e.raw);
@@ -357,10 +367,15 @@ export class World {
         const issued = this.issued.get(hex);
         if (!issued) this.violations.push(`session ${s.index}: resumed a ticket no server of this world issued`);
         else {
-          if (issued.serverId !== s.options.serverId) this.violations.push(`session ${s.index}: server ${s.options.serverId} resumed a ticket from server ${issued.serverId}'s store`);
-          if (this.now >= issued.at + issued.lifetimeS * 1000) this.violations.push(`session ${s.index}: resumed a ticket after its lifetime`);
+          if (issued.serverId !== s.options.serverId)
+            this.violations.push(
+              `session ${s.index}: server ${s.options.serverId} resumed a ticket from server ${issued.serverId}'s store`,
+            );
+          if (this.now >= issued.at + issued.lifetimeS * 1000)
+            this.violations.push(`session ${s.index}: resumed a ticket after its lifetime`);
           const sni = findExtension(ch.extensions, 'server_name')?.hostName;
-          if (issued.sni !== sni) this.violations.push(`session ${s.index}: resumed a ticket issued for SNI ${issued.sni} under SNI ${sni}`);
+          if (issued.sni !== sni)
+            this.violations.push(`session ${s.index}: resumed a ticket issued for SNI ${issued.sni} under SNI ${sni}`);
           if (issued.suite !== -1 && ctx.suite && suiteHash(issued.suite) !== ctx.suite.hash) {
             this.violations.push(`session ${s.index}: resumed a ticket issued under another hash`);
           }

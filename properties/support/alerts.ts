@@ -95,7 +95,11 @@ export const ALERT_TABLE: Readonly<Record<AttackKind, Expectation>> = {
   // A repeated ClientHello after a HelloRetryRequest is judged as the second ClientHello (§4.1.2).
   duplicate: e(['bad_record_mac', 'unexpected_message', ...HELLO_FIELDS], false, '§4.1.2, §5.3, §6.2'),
   reorder: e(['bad_record_mac', 'unexpected_message', ...HELLO_FIELDS], false, '§5.3, §6.2'),
-  truncate: e(['bad_record_mac', 'unexpected_message', 'decode_error', 'record_overflow', 'protocol_version', ...HELLO_FIELDS], false, '§5.1, §5.2'),
+  truncate: e(
+    ['bad_record_mac', 'unexpected_message', 'decode_error', 'record_overflow', 'protocol_version', ...HELLO_FIELDS],
+    false,
+    '§5.1, §5.2',
+  ),
   injectOtherSession: e([...HELLO_FIELDS], false, '§4.4.4, §5.2, §6.2'),
   // A replayed ClientHello cannot finish: the server waits for a Finished nobody can compute.
   replayClientHello: e([...HELLO_FIELDS], true, '§8, §8.1'),

@@ -12,12 +12,12 @@ import { BinderVerified, FinishedVerified, SignatureVerified } from '../../crypt
 import type { ClientContext } from '../../machines/client/context.js';
 import type { ServerContext } from '../../machines/server/context.js';
 import type { Command, TlsEvent } from '../../machines/types.js';
-import { isAlertName, type AlertName } from '../../wire/alerts.js';
+import { type AlertName, isAlertName } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, truncatedClientHello } from '../../wire/handshake.js';
-import { PskKeyExchangeMode, type ClientHello } from '../../wire/types.js';
+import { type ClientHello, PskKeyExchangeMode } from '../../wire/types.js';
 import { ALERT_TABLE, type AttackKind } from './alerts.js';
-import { stateOf, type ClientSnapshot, type ServerSnapshot, type Snapshot } from './pure.js';
+import { type ClientSnapshot, type ServerSnapshot, type Snapshot, stateOf } from './pure.js';
 
 /** An event of the symbolic alphabet: real material plus what it is meant to be. */
 export interface LabelledEvent {
@@ -32,10 +32,26 @@ export interface LabelledEvent {
 
 /** Alerts a message may draw when it arrives in a state that expects its type but is not the honest one. */
 const BY_MESSAGE: Record<string, readonly AlertName[]> = {
-  'recv.ClientHello': ['decode_error', 'illegal_parameter', 'missing_extension', 'protocol_version', 'handshake_failure', 'no_application_protocol', 'decrypt_error'],
+  'recv.ClientHello': [
+    'decode_error',
+    'illegal_parameter',
+    'missing_extension',
+    'protocol_version',
+    'handshake_failure',
+    'no_application_protocol',
+    'decrypt_error',
+  ],
   'recv.ServerHello': ['illegal_parameter', 'missing_extension', 'unsupported_extension', 'protocol_version', 'unexpected_message'],
   'recv.EncryptedExtensions': ['illegal_parameter', 'unsupported_extension'],
-  'recv.Certificate': ['decode_error', 'illegal_parameter', 'bad_certificate', 'unknown_ca', 'certificate_required', 'unsupported_certificate', 'certificate_expired'],
+  'recv.Certificate': [
+    'decode_error',
+    'illegal_parameter',
+    'bad_certificate',
+    'unknown_ca',
+    'certificate_required',
+    'unsupported_certificate',
+    'certificate_expired',
+  ],
   'recv.CertificateRequest': ['illegal_parameter', 'missing_extension'],
   'recv.CertificateVerify': ['decrypt_error', 'illegal_parameter'],
   'recv.Finished': ['decrypt_error'],
@@ -43,7 +59,9 @@ const BY_MESSAGE: Record<string, readonly AlertName[]> = {
 
 /** Event types a state handles itself (not only through the root's catch-all). */
 export function ownEventTypes(snapshot: Snapshot): Set<string> {
-  const node = (snapshot.machine as unknown as { root: { states: Record<string, { on?: Record<string, unknown> }> } }).root.states[stateOf(snapshot)];
+  const node = (snapshot.machine as unknown as { root: { states: Record<string, { on?: Record<string, unknown> }> } }).root.states[
+    stateOf(snapshot)
+  ];
   return new Set(Object.keys(node?.on ?? {}));
 }
 
@@ -77,11 +95,14 @@ function commonChecks(before: Snapshot, le: LabelledEvent, after: Snapshot, thro
     let allowed: readonly AlertName[];
     if (ev.type === 'recv.Alert') allowed = err.remote && isAlertName(err.alert) ? [err.alert] : [];
     else if (ev.type === 'recv.Malformed') allowed = isAlertName(ev.error.alert) ? [ev.error.alert] : [];
-    else if (!ownEventTypes(before).has(ev.type) || ev.type === 'recv.ChangeCipherSpec' || ev.type === 'recv.EndOfEarlyData') allowed = ['unexpected_message'];
+    else if (!ownEventTypes(before).has(ev.type) || ev.type === 'recv.ChangeCipherSpec' || ev.type === 'recv.EndOfEarlyData')
+      allowed = ['unexpected_message'];
     else if (le.attack && (le.target ?? []).includes(from)) allowed = ALERT_TABLE[le.attack].alerts;
     else allowed = BY_MESSAGE[ev.type] ?? ['unexpected_message'];
     if (!allowed.includes(err.alert)) {
-      out.push(`${from} --${le.label}--> failed with ${err.alert} (${err.reason}); RFC 8446 allows ${allowed.join(' | ') || 'no failure'} here`);
+      out.push(
+        `${from} --${le.label}--> failed with ${err.alert} (${err.reason}); RFC 8446 allows ${allowed.join(' | ') || 'no failure'} here`,
+      );
     }
   }
   if (le.attack && ALERT_TABLE[le.attack].mustFail && (le.target ?? []).includes(from) && to !== 'failed') {
@@ -135,7 +156,10 @@ function expectedPartialHash(ctx: ServerContext, ch: ClientHello): Uint8Array | 
   const suite = ctx.suite;
   const t = truncatedClientHello(ch.raw);
   if (!suite || !t.ok) return undefined;
-  const prefix = ctx.helloRetryRequest && ctx.clientHello1 ? [messageHashMessage(suite.hash, ctx.clientHello1.raw, ctx.env.crypto), ctx.helloRetryRequest.raw] : [];
+  const prefix =
+    ctx.helloRetryRequest && ctx.clientHello1
+      ? [messageHashMessage(suite.hash, ctx.clientHello1.raw, ctx.env.crypto), ctx.helloRetryRequest.raw]
+      : [];
   return transcriptHash(suite.hash, [...prefix, t.value], ctx.env.crypto);
 }
 
@@ -194,10 +218,16 @@ export function checkServerStep(before: ServerSnapshot, le: LabelledEvent, after
       const binderKey = EarlySecret.create(suite, sel.state.psk, ctx.env.crypto).resumptionBinderKey();
       const partial = expectedPartialHash(ctx, ch);
       const received = psk.binders[sel.index];
-      if (!(binder instanceof BinderVerified) || !binder.isFor(binderKey)) out.push('server resumed without a BinderVerified witness for the selected PSK');
+      if (!(binder instanceof BinderVerified) || !binder.isFor(binderKey))
+        out.push('server resumed without a BinderVerified witness for the selected PSK');
       else if (!partial || !constantTimeEqual(binder.partialClientHelloHash, partial)) {
-        out.push(ctx.helloRetryRequest ? 'the binder after HelloRetryRequest was not computed over message_hash(CH1) ‖ HRR ‖ Truncate(CH2)' : 'the binder was not computed over Truncate(ClientHello)');
-      } else if (!received || !constantTimeEqual(binder.binder, received)) out.push('the verified binder is not the one the client sent for the selected identity');
+        out.push(
+          ctx.helloRetryRequest
+            ? 'the binder after HelloRetryRequest was not computed over message_hash(CH1) ‖ HRR ‖ Truncate(CH2)'
+            : 'the binder was not computed over Truncate(ClientHello)',
+        );
+      } else if (!received || !constantTimeEqual(binder.binder, received))
+        out.push('the verified binder is not the one the client sent for the selected identity');
       const modes = findExtension(ch.extensions, 'psk_key_exchange_modes')?.modes ?? [];
       if (!modes.includes(PskKeyExchangeMode.psk_dhe_ke)) out.push('server resumed without psk_dhe_ke');
       if (!findExtension(ch.extensions, 'key_share_client') || !ctx.serverShare) out.push('server resumed without an (EC)DHE share');

@@ -19,22 +19,22 @@ import { fileURLToPath } from 'node:url';
 import type fc from 'fast-check';
 import { fromHex, toHex } from '../../crypto/bytes.js';
 import { signingKeyFromPem } from '../../crypto/signature.js';
+import { FinishedVerified } from '../../crypto/witness.js';
 import { chainVerifier, defaultClientConfig, defaultServerConfig } from '../../engine/config.js';
 import { ClientConnection, ServerConnection, type TraceEntry } from '../../engine/connection.js';
 import { seededEnvironment } from '../../engine/env.js';
 import type { TestIdentity } from '../../engine/testing/pair.js';
-import { FinishedVerified } from '../../crypto/witness.js';
 import { pemToDerList } from '../../pki/pem.js';
 import { decodeClientSession, encodeClientSession } from '../../tickets/session-codec.js';
 import type { ServerSessionState, TicketStore } from '../../tickets/types.js';
 import type { TraceCollector } from '../../traces/recorder.js';
+import type { AlertName } from '../../wire/alerts.js';
 import { clientOverrides, providerOf, serverOverrides, type WorldSetup } from '../arbitraries/config.js';
 import { checkSession } from '../model/invariants.js';
 import type { Session, World } from '../model/world.js';
-import type { AlertName } from '../../wire/alerts.js';
 import type { AttackKind } from './alerts.js';
 import type { Identities } from './identities.js';
-import { clientChart, serverChart, type ClientVariant, type ServerVariant } from './variants.js';
+import { type ClientVariant, clientChart, type ServerVariant, serverChart } from './variants.js';
 
 export const COUNTEREXAMPLE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'counterexamples');
 
@@ -107,7 +107,11 @@ const loadState = (s: SavedState): ServerSessionState => ({
 
 const sideOf = (c: ClientConnection | ServerConnection) => ({ state: c.state, alert: c.error?.alert ?? null });
 
-export function describeWorld(world: World, details: { seed: number; counterexamplePath?: string | null | undefined; errorInstance?: unknown }, suite: string): CounterexampleFile {
+export function describeWorld(
+  world: World,
+  details: { seed: number; counterexamplePath?: string | null | undefined; errorInstance?: unknown },
+  suite: string,
+): CounterexampleFile {
   const id = (t: TestIdentity) => ({ certPem: t.certPem, keyPem: t.keyPem });
   return {
     format: 'tlschart-properties-counterexample/1',
@@ -118,7 +122,12 @@ export function describeWorld(world: World, details: { seed: number; counterexam
     commands: [...world.log],
     worldSeed: world.seed,
     setup: world.setup,
-    identities: { server: id(world.ids.server), serverP256: id(world.ids.serverP256), stranger: id(world.ids.stranger), client: id(world.ids.client) },
+    identities: {
+      server: id(world.ids.server),
+      serverP256: id(world.ids.serverP256),
+      stranger: id(world.ids.stranger),
+      client: id(world.ids.client),
+    },
     sessions: world.sessions.map((s) => ({
       index: s.index,
       serverId: s.options.serverId,
@@ -128,8 +137,12 @@ export function describeWorld(world: World, details: { seed: number; counterexam
       forceHelloRetry: s.options.forceHelloRetry,
       startedAt: s.startedAt,
       ticket: s.options.ticket ? toHex(encodeClientSession(s.options.ticket.session)) : null,
-      takes: world.stores[s.options.serverId].takes.filter((t) => t.session === s.index).map((t) => ({ identity: t.identity, state: t.state ? saveState(t.state) : null })),
-      lookups: world.stores[s.options.serverId].lookups.filter((t) => t.session === s.index).map((t) => ({ identity: t.identity, state: t.state ? saveState(t.state) : null })),
+      takes: world.stores[s.options.serverId].takes
+        .filter((t) => t.session === s.index)
+        .map((t) => ({ identity: t.identity, state: t.state ? saveState(t.state) : null })),
+      lookups: world.stores[s.options.serverId].lookups
+        .filter((t) => t.session === s.index)
+        .map((t) => ({ identity: t.identity, state: t.state ? saveState(t.state) : null })),
       received: s.received.map((r) => ({ side: r.side, at: r.at, bytes: toHex(r.bytes) })),
       attacks: [...s.attacks],
       applied: [...s.applied],
@@ -220,8 +233,14 @@ export async function replayCounterexample(f: CounterexampleFile, opts: { collec
       earlyMarker: saved.earlyMarker ? fromHex(saved.earlyMarker) : undefined,
       options: { clientVariant: saved.clientVariant },
     };
-    for (const [side, conn] of [['client', client], ['server', server]] as const) {
-      conn.actor.subscribe({ error: (e: unknown) => replay.exceptions.push(`${side}: an exception escaped the chart: ${e instanceof Error ? e.message : String(e)}`) });
+    for (const [side, conn] of [
+      ['client', client],
+      ['server', server],
+    ] as const) {
+      conn.actor.subscribe({
+        error: (e: unknown) =>
+          replay.exceptions.push(`${side}: an exception escaped the chart: ${e instanceof Error ? e.message : String(e)}`),
+      });
     }
     client.on('trace', (e) => replay.clientTrace.push(e));
     server.on('trace', (e) => replay.serverTrace.push(e));
@@ -249,7 +268,10 @@ export async function replayCounterexample(f: CounterexampleFile, opts: { collec
       await guard(server.settled());
     }
     const final = { client: sideOf(client), server: sideOf(server) };
-    const violations = checkSession(replay as unknown as Session, { predicted: saved.configAlert ? [saved.configAlert as AlertName] : [], quiet: true });
+    const violations = checkSession(replay as unknown as Session, {
+      predicted: saved.configAlert ? [saved.configAlert as AlertName] : [],
+      quiet: true,
+    });
     results.push({ session: saved.index, same: JSON.stringify(final) === JSON.stringify(saved.final), final, violations });
   }
   return results;

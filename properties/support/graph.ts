@@ -12,7 +12,7 @@ import { concat, toHex } from '../../crypto/bytes.js';
 import type { ClientContext } from '../../machines/client/context.js';
 import type { ServerContext } from '../../machines/server/context.js';
 import { checkClientStep, checkServerStep, type LabelledEvent } from './chart-checks.js';
-import { stateOf, type AnyChart, type ClientSnapshot, type ServerSnapshot, type Snapshot } from './pure.js';
+import { type AnyChart, type ClientSnapshot, type ServerSnapshot, type Snapshot, stateOf } from './pure.js';
 
 export interface GraphReport {
   vertices: number;
@@ -51,10 +51,29 @@ export function vertexKey(side: 'client' | 'server', s: Snapshot): string {
     else if (v === 'closed') key = 'closed';
     else if (side === 'client') {
       const c = s.context as ClientContext;
-      key = JSON.stringify([v, transcriptDigest(c.transcript), c.resumed, c.ccsReceived, !!c.helloRetryRequest, !!c.certificateRequest, !!c.serverFinished]);
+      key = JSON.stringify([
+        v,
+        transcriptDigest(c.transcript),
+        c.resumed,
+        c.ccsReceived,
+        !!c.helloRetryRequest,
+        !!c.certificateRequest,
+        !!c.serverFinished,
+      ]);
     } else {
       const c = s.context as ServerContext;
-      key = JSON.stringify([v, transcriptDigest(c.transcript), c.resumed, c.ccsReceived, !!c.helloRetryRequest, c.clientCertificateRequested, c.peerChain.length, c.offersPskDheKe, c.earlyDataOffered, !!c.clientFinished]);
+      key = JSON.stringify([
+        v,
+        transcriptDigest(c.transcript),
+        c.resumed,
+        c.ccsReceived,
+        !!c.helloRetryRequest,
+        c.clientCertificateRequested,
+        c.peerChain.length,
+        c.offersPskDheKe,
+        c.earlyDataOffered,
+        !!c.clientFinished,
+      ]);
     }
   }
   keys.set(s, key);
@@ -68,7 +87,12 @@ class FirstViolation extends Error {}
  * property; returns it with the shortest path that leads to it (used by the
  * mutation gate, where one counterexample is enough), or undefined.
  */
-export function firstViolation(side: 'client' | 'server', machine: AnyChart, input: unknown, alphabet: readonly LabelledEvent[]): string | undefined {
+export function firstViolation(
+  side: 'client' | 'server',
+  machine: AnyChart,
+  input: unknown,
+  alphabet: readonly LabelledEvent[],
+): string | undefined {
   const parents = new Map<string, { parent: string; label: string } | undefined>();
   let found: string | undefined;
   const onEdge = (from: Snapshot, le: Labelled, to: Snapshot, v: string[]) => {
@@ -120,16 +144,24 @@ function traverse(side: 'client' | 'server', machine: AnyChart, input: unknown, 
     },
   };
 
-  return getSimplePaths(logic as unknown as AnyActorLogic, {
-    input,
-    events: (s: Snapshot) => (s.status === 'active' && (s as unknown as { thrownBy?: string }).thrownBy === undefined ? events : []),
-    serializeState: (s: Snapshot) => vertexKey(side, s),
-    serializeEvent: (e: Labelled) => String(e.id),
-  } as never) as unknown as Array<{ state: Snapshot; steps: Array<{ state: Snapshot; event: Labelled }> }>;
+  return getSimplePaths(
+    logic as unknown as AnyActorLogic,
+    {
+      input,
+      events: (s: Snapshot) => (s.status === 'active' && (s as unknown as { thrownBy?: string }).thrownBy === undefined ? events : []),
+      serializeState: (s: Snapshot) => vertexKey(side, s),
+      serializeEvent: (e: Labelled) => String(e.id),
+    } as never,
+  ) as unknown as Array<{ state: Snapshot; steps: Array<{ state: Snapshot; event: Labelled }> }>;
 }
 
 /** Every simple path of the chart over the alphabet, each transition checked against properties 1-7. */
-export function exploreChart(side: 'client' | 'server', machine: AnyChart, input: unknown, alphabet: readonly LabelledEvent[]): GraphReport {
+export function exploreChart(
+  side: 'client' | 'server',
+  machine: AnyChart,
+  input: unknown,
+  alphabet: readonly LabelledEvent[],
+): GraphReport {
   const edgeViolations = new Map<string, string[]>();
   let edges = 0;
   const paths = traverse(side, machine, input, alphabet, (from, le, _to, v) => {

@@ -5,19 +5,20 @@
  * side's outbox commands into the other side's events (what the engine does,
  * minus records and bytes), and records every event each side received.
  */
-import { decodeError } from '../../wire/reader.js';
-import { nobleProvider } from '../../crypto/noble.js';
+
 import { sha256 } from '@noble/hashes/sha2.js';
 import { initialTransition, transition } from 'xstate';
 import { concat, toHex, utf8 } from '../../crypto/bytes.js';
+import { nobleProvider } from '../../crypto/noble.js';
 import type { ClientContext, ClientInput } from '../../machines/client/context.js';
 import { clientMachine } from '../../machines/client/machine.js';
 import type { ServerContext, ServerInput } from '../../machines/server/context.js';
 import { serverMachine } from '../../machines/server/machine.js';
-import { MESSAGE_EVENTS, type Command, type Environment, type TlsEvent } from '../../machines/types.js';
+import { type Command, type Environment, MESSAGE_EVENTS, type TlsEvent } from '../../machines/types.js';
 import type { ClientSession, ServerSessionState } from '../../tickets/types.js';
-import { AlertDescription, TlsError, type AlertName } from '../../wire/alerts.js';
+import { AlertDescription } from '../../wire/alerts.js';
 import { decodeHandshake } from '../../wire/handshake.js';
+import { decodeError } from '../../wire/reader.js';
 import type { HandshakeMessage } from '../../wire/types.js';
 
 export type ClientChart = typeof clientMachine;
@@ -76,7 +77,6 @@ export const stateOf = (s: Snapshot): string => {
   return typeof v === 'string' ? v : JSON.stringify(v);
 };
 
-
 /** The event the engine would send for `raw` (decoded as the receiver would), or recv.Malformed. */
 export function eventForRaw(raw: Uint8Array, hashLen: number | undefined, tickets: (ServerSessionState | undefined)[] = []): TlsEvent {
   const d = decodeHandshake(raw, hashLen === undefined ? {} : { hashLen });
@@ -90,7 +90,6 @@ export function eventForMessage(msg: HandshakeMessage, tickets: (ServerSessionSt
   if (msg.type === 'client_hello') return { type: 'recv.ClientHello', msg, tickets };
   return { type: MESSAGE_EVENTS[msg.type], msg } as TlsEvent;
 }
-
 
 /** A recorded delivery: the event and the receiver's state just before it. */
 export interface Delivery {
@@ -122,7 +121,11 @@ export interface PureRun {
 }
 
 /** Commands → events for the peer (ticket storage is done here, like the engine's storeTicket). */
-function commandsToEvents(cmds: readonly Command[], store: Map<string, ServerSessionState>, sessions: ClientSession[]): Array<TlsEvent | Uint8Array> {
+function commandsToEvents(
+  cmds: readonly Command[],
+  store: Map<string, ServerSessionState>,
+  sessions: ClientSession[],
+): Array<TlsEvent | Uint8Array> {
   const out: Array<TlsEvent | Uint8Array> = [];
   for (const c of cmds) {
     switch (c.kind) {
@@ -170,7 +173,7 @@ export function runPurePair(opts: PurePairOptions): PureRun {
   const ticketsFor = (msg: HandshakeMessage) => {
     if (msg.type !== 'client_hello') return [];
     const psk = msg.extensions.find((e) => e.type === 'pre_shared_key_client');
-    if (!psk || psk.type !== 'pre_shared_key_client') return [];
+    if (psk?.type !== 'pre_shared_key_client') return [];
     return psk.identities.map((id) => {
       const key = toHex(id.identity);
       if (!resolved.has(key)) {

@@ -17,7 +17,11 @@ export function splitRecords(bytes: Uint8Array): { records: RawRecord[]; rest: U
   while (i + 5 <= bytes.length) {
     const len = ((bytes[i + 3] as number) << 8) | (bytes[i + 4] as number);
     if (i + 5 + len > bytes.length) break;
-    records.push({ type: bytes[i] as number, version: ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number), body: bytes.slice(i + 5, i + 5 + len) });
+    records.push({
+      type: bytes[i] as number,
+      version: ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number),
+      body: bytes.slice(i + 5, i + 5 + len),
+    });
     i += 5 + len;
   }
   return { records, rest: bytes.slice(i) };
@@ -77,7 +81,11 @@ export function locate(bytes: Uint8Array, offset: number): { record: RawRecord |
     const len = ((bytes[i + 3] as number) << 8) | (bytes[i + 4] as number);
     const end = i + 5 + len;
     if (offset < end) {
-      const record = { type: bytes[i] as number, version: ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number), body: bytes.slice(i + 5, end) };
+      const record = {
+        type: bytes[i] as number,
+        version: ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number),
+        body: bytes.slice(i + 5, end),
+      };
       return { record, inHeader: offset < i + 5 ? offset - i : undefined };
     }
     i = end;

@@ -3,13 +3,21 @@
  * each is the real chart with one action rewritten through
  * engine/testing/probes.ts, and the rest of the protocol real.
  */
-import { encodeHandshake } from '../../wire/handshake.js';
-import type { Certificate, CertificateVerify, EncryptedExtensions } from '../../wire/types.js';
-import { SignatureScheme } from '../../wire/types.js';
-import { clientFlightProbe, flipLastBit, insertBefore, mapMessage, rewriteMessage, serverFlightProbe } from '../../engine/testing/probes.js';
+
+import {
+  clientFlightProbe,
+  flipLastBit,
+  insertBefore,
+  mapMessage,
+  rewriteMessage,
+  serverFlightProbe,
+} from '../../engine/testing/probes.js';
 import { clientMachine } from '../../machines/client/machine.js';
 import { serverMachine } from '../../machines/server/machine.js';
 import type { Command } from '../../machines/types.js';
+import { encodeHandshake } from '../../wire/handshake.js';
+import type { Certificate, CertificateVerify, EncryptedExtensions } from '../../wire/types.js';
+import { SignatureScheme } from '../../wire/types.js';
 import type { AttackKind } from './alerts.js';
 import type { Identities } from './identities.js';
 import { earlyDataClient, pskKeOnlyClient } from './material.js';
@@ -75,7 +83,9 @@ const wrongScheme = (raw: Uint8Array) =>
 /** Send a certificate nobody trusts (the stranger's), keeping everything else. */
 const strangerChain = (ids: Identities) =>
   mapMessage('certificate', (raw) =>
-    rewriteMessage<Certificate>(raw, (c) => (c.entries.length === 0 ? c : { ...c, entries: ids.stranger.certified.chain.map((certData) => ({ certData, extensions: [] })) })),
+    rewriteMessage<Certificate>(raw, (c) =>
+      c.entries.length === 0 ? c : { ...c, entries: ids.stranger.certified.chain.map((certData) => ({ certData, extensions: [] })) },
+    ),
   );
 
 export function clientChart(variant: ClientVariant, ids: Identities, base: typeof clientMachine = clientMachine): typeof clientMachine {

@@ -1,5 +1,5 @@
 /** Small helpers shared by the record-layer tests and properties (not part of the build). */
-import { suiteInfo, SUPPORTED_SUITES, type SuiteInfo } from '../../crypto/suites.js';
+import { SUPPORTED_SUITES, type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
 import { recordHeader } from '../framing.js';
 import type { RecordItem, RecordLayer } from '../layer.js';
 import type { TrafficKeys } from '../protection.js';

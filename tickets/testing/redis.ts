@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createClient, RESP_TYPES } from 'redis';
 import type { TestContext } from 'vitest';
-import { requirePeer, startRedisServer, type Peer, type RedisServerOptions } from '../../interop/peers.js';
+import { type Peer, type RedisServerOptions, requirePeer, startRedisServer } from '../../interop/peers.js';
 
 /** A redis-server started by the first test that asks for it; `stop()` in afterAll. */
 export interface TestRedis {
@@ -36,7 +36,7 @@ export function testRedis(options: RedisServerOptions = {}): TestRedis {
       const p = starting;
       starting = undefined;
       peer = undefined;
-      if (p) await (await p).stop();
+      if (p !== undefined) await (await p).stop();
     },
   };
 }

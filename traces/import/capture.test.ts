@@ -10,13 +10,30 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { readCapture, type Capture } from './capture.js';
+import { type Capture, readCapture } from './capture.js';
 import { LinkType, tcpSegmentOf } from './packets.js';
-import { frame, ipPacket, LINK_TYPES, pcapFile, pcapngSection, type Link, type SegmentSpec } from './testing/writer.js';
+import { frame, ipPacket, LINK_TYPES, type Link, pcapFile, pcapngSection, type SegmentSpec } from './testing/writer.js';
 
 const payload = new TextEncoder().encode('\x16\x03\x01hello');
-const v4: SegmentSpec = { src: '127.0.0.1', dst: '10.1.2.3', srcPort: 40000, dstPort: 443, seq: 0xfffffff0, ack: 7, flags: { ack: true }, payload };
-const v6: SegmentSpec = { src: '2001:db8::1', dst: '::1', srcPort: 40001, dstPort: 8443, seq: 5, flags: { syn: true }, payload: new Uint8Array(0) };
+const v4: SegmentSpec = {
+  src: '127.0.0.1',
+  dst: '10.1.2.3',
+  srcPort: 40000,
+  dstPort: 443,
+  seq: 0xfffffff0,
+  ack: 7,
+  flags: { ack: true },
+  payload,
+};
+const v6: SegmentSpec = {
+  src: '2001:db8::1',
+  dst: '::1',
+  srcPort: 40001,
+  dstPort: 8443,
+  seq: 5,
+  flags: { syn: true },
+  payload: new Uint8Array(0),
+};
 
 function read(bytes: Uint8Array): Capture {
   const r = readCapture(bytes);
@@ -52,7 +69,13 @@ describe('the capture reader', () => {
         { kind: 'spb', data: eth },
         { kind: 'pb', iface: 0, units: 2_000000n, data: eth },
       ]),
-      ...pcapngSection([{ kind: 'idb', linkType: LinkType.RAW, tsresol: 9 }, { kind: 'epb', iface: 0, units: 3_500000000n, data: raw }], false),
+      ...pcapngSection(
+        [
+          { kind: 'idb', linkType: LinkType.RAW, tsresol: 9 },
+          { kind: 'epb', iface: 0, units: 3_500000000n, data: raw },
+        ],
+        false,
+      ),
     ]);
     const c = read(file);
     expect(c.format).toBe('pcapng');
@@ -68,7 +91,12 @@ describe('the capture reader', () => {
   });
 
   it('collects the TLS key log a pcapng Decryption Secrets Block carries', () => {
-    const c = read(pcapngSection([{ kind: 'dsb', keylog: 'CLIENT_TRAFFIC_SECRET_0 aa bb' }, { kind: 'dsb', keylog: 'EXPORTER_SECRET cc dd\n' }]));
+    const c = read(
+      pcapngSection([
+        { kind: 'dsb', keylog: 'CLIENT_TRAFFIC_SECRET_0 aa bb' },
+        { kind: 'dsb', keylog: 'EXPORTER_SECRET cc dd\n' },
+      ]),
+    );
     expect(c.embeddedKeylog).toBe('CLIENT_TRAFFIC_SECRET_0 aa bb\nEXPORTER_SECRET cc dd\n');
   });
 
@@ -80,7 +108,11 @@ describe('the capture reader', () => {
     const cut = read(whole.subarray(0, whole.length - 3));
     expect(cut.packets).toHaveLength(1);
     expect(cut.problems).toEqual([expect.stringMatching(/packet 2 is cut short/)]);
-    const ng = pcapngSection([{ kind: 'idb', linkType: LinkType.RAW }, { kind: 'epb', iface: 0, units: 1n, data: ipPacket(v4) }, { kind: 'epb', iface: 3, units: 1n, data: ipPacket(v4) }]);
+    const ng = pcapngSection([
+      { kind: 'idb', linkType: LinkType.RAW },
+      { kind: 'epb', iface: 0, units: 1n, data: ipPacket(v4) },
+      { kind: 'epb', iface: 3, units: 1n, data: ipPacket(v4) },
+    ]);
     const c = read(ng.subarray(0, ng.length - 1));
     expect(c.packets).toHaveLength(1);
     expect(c.problems).toEqual([expect.stringMatching(/bad or cut-short length/)]);
@@ -89,7 +121,10 @@ describe('the capture reader', () => {
   });
 
   it('refuses what is not a capture, saying what it starts with', () => {
-    expect(readCapture(new TextEncoder().encode('GET / HTTP/1.1\r\n'))).toEqual({ ok: false, error: 'not a pcap or pcapng file (starts with 0x47455420)' });
+    expect(readCapture(new TextEncoder().encode('GET / HTTP/1.1\r\n'))).toEqual({
+      ok: false,
+      error: 'not a pcap or pcapng file (starts with 0x47455420)',
+    });
     expect(readCapture(new Uint8Array(2))).toEqual({ ok: false, error: '2 bytes is too short for a pcap or pcapng file' });
     expect(readCapture(pcapFile(1, []).subarray(0, 10))).toMatchObject({ ok: false, error: 'pcap: the file header is cut short' });
   });
@@ -102,23 +137,36 @@ describe('the capture reader', () => {
     expect(new Set(c.packets.map((p) => p.linkType))).toEqual(new Set([LinkType.ETHERNET]));
     // TCP, and the UDP probes the capture helper sends until dumpcap writes packets.
     expect(c.packets.filter((p) => tcpSegmentOf(p).ok).length).toBeGreaterThan(20);
-    expect(c.packets.map((p) => tcpSegmentOf(p)).filter((d) => !d.ok)).toEqual(c.packets.filter((p) => !tcpSegmentOf(p).ok).map(() => ({ ok: false, skip: 'IP protocol 17' })));
+    expect(c.packets.map((p) => tcpSegmentOf(p)).filter((d) => !d.ok)).toEqual(
+      c.packets.filter((p) => !tcpSegmentOf(p).ok).map(() => ({ ok: false, skip: 'IP protocol 17' })),
+    );
   });
 });
 
 describe('from a frame to its TCP segment', () => {
   const links: Link[] = ['ethernet', 'ethernet-vlan', 'sll', 'sll2', 'null-le', 'loop', 'raw'];
   for (const link of links) {
-    for (const [name, spec] of [['IPv4', v4], ['IPv6', v6]] as const) {
+    for (const [name, spec] of [
+      ['IPv4', v4],
+      ['IPv6', v6],
+    ] as const) {
       it(`finds the ${name} TCP segment in a ${link} frame`, () => {
         const data = frame(link, ipPacket(spec));
         const d = tcpSegmentOf({ number: 1, linkType: LINK_TYPES[link], time: 0, data, originalLength: data.length, offset: 100 });
         if (!d.ok) throw new Error(d.skip);
-        expect(d.segment).toMatchObject({ src: spec === v4 ? '127.0.0.1' : '2001:db8::1', dst: spec === v4 ? '10.1.2.3' : '::1', srcPort: spec.srcPort, dstPort: spec.dstPort, seq: spec.seq });
+        expect(d.segment).toMatchObject({
+          src: spec === v4 ? '127.0.0.1' : '2001:db8::1',
+          dst: spec === v4 ? '10.1.2.3' : '::1',
+          srcPort: spec.srcPort,
+          dstPort: spec.dstPort,
+          seq: spec.seq,
+        });
         expect(d.segment.flags).toEqual({ syn: spec.flags?.syn ?? false, ack: spec.flags?.ack ?? false, fin: false, rst: false });
         // The Ethernet padding after a short IPv4 packet is not payload.
         expect([...d.segment.payload]).toEqual([...(spec.payload ?? [])]);
-        expect(data.subarray(d.segment.payloadOffset - 100, d.segment.payloadOffset - 100 + d.segment.payload.length)).toEqual(d.segment.payload);
+        expect(data.subarray(d.segment.payloadOffset - 100, d.segment.payloadOffset - 100 + d.segment.payload.length)).toEqual(
+          d.segment.payload,
+        );
       });
     }
   }

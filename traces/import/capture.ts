@@ -193,7 +193,14 @@ function readPcapng(bytes: Uint8Array, view: DataView): CaptureResult {
         const origlen = view.getUint32(body, little);
         const dataAt = body + 4;
         const caplen = Math.min(origlen, bodyEnd - dataAt);
-        packets.push({ number: packets.length + 1, linkType: iface.linkType, time: 0, data: bytes.subarray(dataAt, dataAt + caplen), originalLength: origlen, offset: dataAt });
+        packets.push({
+          number: packets.length + 1,
+          linkType: iface.linkType,
+          time: 0,
+          data: bytes.subarray(dataAt, dataAt + caplen),
+          originalLength: origlen,
+          offset: dataAt,
+        });
         break;
       }
       case BLOCK_DSB: {
@@ -214,7 +221,8 @@ function readPcapng(bytes: Uint8Array, view: DataView): CaptureResult {
 }
 
 /** Units per second from the if_tsresol option: 10^-n when the top bit is clear, 2^-n when set. */
-function tsresol(view: DataView, at: number, end: number, little: boolean): number {
+function tsresol(view: DataView, start: number, end: number, little: boolean): number {
+  let at = start;
   while (at + 4 <= end) {
     const code = view.getUint16(at, little);
     const len = view.getUint16(at + 2, little);

@@ -14,9 +14,8 @@
  * holds no secret; a bad Finished, a changed byte, missing keys and a
  * damaged file are each reported for what they are, never a crash.
  */
-import { nobleProvider } from '../../crypto/noble.js';
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,14 +23,15 @@ import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { trafficKeys } from '../../crypto/keyschedule.js';
+import { nobleProvider } from '../../crypto/noble.js';
 import { suiteByName } from '../../crypto/suites.js';
-import { EXIT, traceCheck, traceImport, type CommandIo } from '../cli-commands.js';
+import { type CommandIo, EXIT, traceCheck, traceImport } from '../cli-commands.js';
 import { loadTrace, parseTrace, serializeTrace, type Trace } from '../format.js';
-import { checkTrace, type CheckResult } from '../monitor.js';
-import { importCapture, type ImportResult } from './index.js';
+import { type CheckResult, checkTrace } from '../monitor.js';
+import { textForms } from '../testing/secrets.js';
+import { type ImportResult, importCapture } from './index.js';
 import { parseKeyLog } from './keylog.js';
 import { connectionsOf, flipped, offsetInRecord, withBadServerFinished } from './testing/tamper.js';
-import { textForms } from '../testing/secrets.js';
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const capture = (name: string) => new Uint8Array(readFileSync(here(`./fixtures/${name}.pcapng`)));
@@ -46,8 +46,14 @@ function imported(bytes: Uint8Array, keylog: string | undefined): Extract<Import
 }
 
 /** What each side sent, handshake messages only, per connection. */
-const sentMessages = (t: Trace) => t.handshakes.map((h) => Object.fromEntries(h.sides.map((s) => [s.role, s.steps.filter((x) => x.direction === 'out' && x.kind === 'handshake').map((x) => x.message?.type)])));
-const guardsOf = (t: Trace) => t.handshakes.map((h) => h.sides.flatMap((s) => s.steps.flatMap((x) => x.guards.map((g) => `${s.role}:${g.guard}=${g.result}`))));
+const sentMessages = (t: Trace) =>
+  t.handshakes.map((h) =>
+    Object.fromEntries(
+      h.sides.map((s) => [s.role, s.steps.filter((x) => x.direction === 'out' && x.kind === 'handshake').map((x) => x.message?.type)]),
+    ),
+  );
+const guardsOf = (t: Trace) =>
+  t.handshakes.map((h) => h.sides.flatMap((s) => s.steps.flatMap((x) => x.guards.map((g) => `${s.role}:${g.guard}=${g.result}`))));
 function violation(r: CheckResult) {
   if (r.conforms) throw new Error('expected a violation, the trace conforms');
   return r.violation;
@@ -60,7 +66,15 @@ describe('importing the committed capture of openssl s_client and s_server', () 
     expect(sentMessages(trace)).toEqual([
       {
         client: ['client_hello', 'finished'],
-        server: ['server_hello', 'encrypted_extensions', 'certificate', 'certificate_verify', 'finished', 'new_session_ticket', 'new_session_ticket'],
+        server: [
+          'server_hello',
+          'encrypted_extensions',
+          'certificate',
+          'certificate_verify',
+          'finished',
+          'new_session_ticket',
+          'new_session_ticket',
+        ],
       },
       { client: ['client_hello', 'finished'], server: ['server_hello', 'encrypted_extensions', 'finished', 'new_session_ticket'] },
     ]);
@@ -92,11 +106,17 @@ describe('importing the committed capture of openssl s_client and s_server', () 
   });
 
   it('fits the trace schema, parses, and conforms to RFC 8446 on every received step', () => {
-    const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false, validateFormats: false }).compile(JSON.parse(readFileSync(here('../trace.schema.json'), 'utf8')) as object);
+    const validate = new Ajv({ allErrors: true, strict: true, strictRequired: false, validateFormats: false }).compile(
+      JSON.parse(readFileSync(here('../trace.schema.json'), 'utf8')) as object,
+    );
     const doc = JSON.parse(serializeTrace(trace)) as unknown;
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
     expect(parseTrace(serializeTrace(trace)).ok).toBe(true);
-    expect(trace.meta).toMatchObject({ role: 'pair', source: 'import', capture: { file: 'capture.pcapng', format: 'pcapng', keylog: 'keys.log' } });
+    expect(trace.meta).toMatchObject({
+      role: 'pair',
+      source: 'import',
+      capture: { file: 'capture.pcapng', format: 'pcapng', keylog: 'keys.log' },
+    });
     const received = trace.handshakes.flatMap((h) => h.sides.flatMap((s) => s.steps.filter((x) => x.direction === 'in')));
     expect(checkTrace(trace)).toEqual({ conforms: true, steps: received.length });
   });
@@ -120,7 +140,14 @@ describe('importing the committed capture of openssl s_client and s_server', () 
   it('reports a server Finished that does not verify, accepted by the client, as a violation with decrypt_error (§4.4.4)', () => {
     const bad = imported(withBadServerFinished(capture(OPENSSL), parseKeyLog(keys(OPENSSL))), keys(OPENSSL));
     expect(guardsOf(bad.trace)[0]).toContain('client:isServerFinishedValid=false');
-    expect(violation(checkTrace(bad.trace))).toMatchObject({ handshake: 0, role: 'client', state: 'expectServerFinished', message: 'finished', section: '§4.4.4', alert: 'decrypt_error' });
+    expect(violation(checkTrace(bad.trace))).toMatchObject({
+      handshake: 0,
+      role: 'client',
+      state: 'expectServerFinished',
+      message: 'finished',
+      section: '§4.4.4',
+      alert: 'decrypt_error',
+    });
   });
 
   it('reports a changed byte in a protected record as bad_record_mac, and still reads the records after it', () => {
@@ -130,15 +157,18 @@ describe('importing the committed capture of openssl s_client and s_server', () 
     const r = imported(flipped(bytes, offsetInRecord(first.toClient, 3, 10)), keys(OPENSSL)); // the Certificate record
     expect(r.report.connections[0]?.badRecords).toBe(1);
     const client = r.trace.handshakes[0]?.sides.find((s) => s.role === 'client');
-    expect(client?.steps.filter((s) => s.direction === 'in').map((s) => s.message?.type ?? s.kind).slice(0, 6)).toEqual([
-      'server_hello',
-      'change_cipher_spec',
-      'encrypted_extensions',
-      'malformed',
-      'certificate_verify',
-      'finished',
-    ]);
-    expect(violation(checkTrace(r.trace))).toMatchObject({ role: 'client', message: 'malformed', section: '§5.2', alert: 'bad_record_mac' });
+    expect(
+      client?.steps
+        .filter((s) => s.direction === 'in')
+        .map((s) => s.message?.type ?? s.kind)
+        .slice(0, 6),
+    ).toEqual(['server_hello', 'change_cipher_spec', 'encrypted_extensions', 'malformed', 'certificate_verify', 'finished']);
+    expect(violation(checkTrace(r.trace))).toMatchObject({
+      role: 'client',
+      message: 'malformed',
+      section: '§5.2',
+      alert: 'bad_record_mac',
+    });
   });
 
   it('without a key log imports the hellos and ChangeCipherSpec of both connections, and says the rest was not decrypted', () => {
@@ -148,15 +178,27 @@ describe('importing the committed capture of openssl s_client and s_server', () 
       { client: ['client_hello'], server: ['server_hello'] },
     ]);
     expect(r.trace.handshakes.map((h) => h.capture?.keys)).toEqual(['none', 'none']);
-    expect(r.trace.handshakes[0]?.capture?.notes).toEqual([expect.stringMatching(/^the key log has no secrets for client random [0-9a-f]{16}…: only the plaintext part was imported .*; \d+ protected record\(s\), \d+ bytes, were not decrypted$/)]);
-    expect(r.trace.handshakes[1]?.capture?.notes).toContain('resumed with a ticket this capture does not show being issued (earlier connections were not all decrypted)');
+    expect(r.trace.handshakes[0]?.capture?.notes).toEqual([
+      expect.stringMatching(
+        /^the key log has no secrets for client random [0-9a-f]{16}…: only the plaintext part was imported .*; \d+ protected record\(s\), \d+ bytes, were not decrypted$/,
+      ),
+    ]);
+    expect(r.trace.handshakes[1]?.capture?.notes).toContain(
+      'resumed with a ticket this capture does not show being issued (earlier connections were not all decrypted)',
+    );
     expect(checkTrace(r.trace)).toMatchObject({ conforms: true });
   });
 
   it('with the handshake secrets only, reads the handshakes and names the application secrets that are missing', () => {
-    const handshakeOnly = keys(OPENSSL).split('\n').filter((l) => l.includes('HANDSHAKE')).join('\n');
+    const handshakeOnly = keys(OPENSSL)
+      .split('\n')
+      .filter((l) => l.includes('HANDSHAKE'))
+      .join('\n');
     const r = imported(capture(OPENSSL), handshakeOnly);
-    expect(sentMessages(r.trace)[0]).toEqual({ client: ['client_hello', 'finished'], server: ['server_hello', 'encrypted_extensions', 'certificate', 'certificate_verify', 'finished'] });
+    expect(sentMessages(r.trace)[0]).toEqual({
+      client: ['client_hello', 'finished'],
+      server: ['server_hello', 'encrypted_extensions', 'certificate', 'certificate_verify', 'finished'],
+    });
     expect(r.trace.handshakes.map((h) => h.capture?.keys)).toEqual(['some', 'some']);
     const notes = r.trace.handshakes[0]?.capture?.notes.join('\n');
     expect(notes).toMatch(/no SERVER_TRAFFIC_SECRET_0 in the key log/);
@@ -174,15 +216,19 @@ describe('importing the committed capture of openssl s_client and s_server', () 
     const bytes = capture(OPENSSL);
     const keylog = keys(OPENSSL);
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(bytes.length), (flips, cut) => {
-        const damaged = bytes.slice(0, Math.max(cut, 64));
-        for (const [at, x] of flips) if (at < damaged.length) damaged[at] = (damaged[at] as number) ^ x;
-        const r = importCapture(damaged, keylog, { captureName: 'damaged.pcapng' });
-        if (r.ok) {
-          expect(parseTrace(serializeTrace(r.trace)).ok).toBe(true);
-          checkTrace(r.trace);
-        } else expect(r.error).toMatch(/\S/);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 6 }),
+        fc.nat(bytes.length),
+        (flips, cut) => {
+          const damaged = bytes.slice(0, Math.max(cut, 64));
+          for (const [at, x] of flips) if (at < damaged.length) damaged[at] = (damaged[at] as number) ^ x;
+          const r = importCapture(damaged, keylog, { captureName: 'damaged.pcapng' });
+          if (r.ok) {
+            expect(parseTrace(serializeTrace(r.trace)).ok).toBe(true);
+            checkTrace(r.trace);
+          } else expect(r.error).toMatch(/\S/);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -194,16 +240,34 @@ describe('importing the committed capture of tlschart client and server', () => 
     expect(sentMessages(trace)).toEqual([
       {
         client: ['client_hello', 'client_hello', 'finished'],
-        server: ['server_hello', 'server_hello', 'encrypted_extensions', 'certificate', 'certificate_verify', 'finished', 'new_session_ticket', 'new_session_ticket'],
+        server: [
+          'server_hello',
+          'server_hello',
+          'encrypted_extensions',
+          'certificate',
+          'certificate_verify',
+          'finished',
+          'new_session_ticket',
+          'new_session_ticket',
+        ],
       },
-      { client: ['client_hello', 'client_hello', 'finished'], server: ['server_hello', 'server_hello', 'encrypted_extensions', 'finished', 'new_session_ticket', 'new_session_ticket'] },
+      {
+        client: ['client_hello', 'client_hello', 'finished'],
+        server: ['server_hello', 'server_hello', 'encrypted_extensions', 'finished', 'new_session_ticket', 'new_session_ticket'],
+      },
     ]);
     const client = trace.handshakes[1]?.sides.find((s) => s.role === 'client');
-    expect(client?.steps.filter((s) => s.direction === 'in' && s.kind === 'handshake').map((s) => `${s.stateBefore}→${s.stateAfter}`).slice(0, 2)).toEqual([
-      'expectServerHello→expectServerHelloAfterRetry',
-      'expectServerHelloAfterRetry→expectEncryptedExtensions',
-    ]);
-    expect(guardsOf(trace).flat().every((g) => g.endsWith('=true'))).toBe(true);
+    expect(
+      client?.steps
+        .filter((s) => s.direction === 'in' && s.kind === 'handshake')
+        .map((s) => `${s.stateBefore}→${s.stateAfter}`)
+        .slice(0, 2),
+    ).toEqual(['expectServerHello→expectServerHelloAfterRetry', 'expectServerHelloAfterRetry→expectEncryptedExtensions']);
+    expect(
+      guardsOf(trace)
+        .flat()
+        .every((g) => g.endsWith('=true')),
+    ).toBe(true);
     expect(guardsOf(trace).map((g) => g.length)).toEqual([3, 2]);
     expect(trace.handshakes[1]?.capture?.resumes?.handshake).toBe(0);
     expect(checkTrace(trace)).toMatchObject({ conforms: true });
@@ -212,7 +276,16 @@ describe('importing the committed capture of tlschart client and server', () => 
 
 describe('tlschart trace import', () => {
   const io = (): CommandIo & { out: string; err: string } => {
-    const r = { out: '', err: '', stdout: (t: string) => void (r.out += t), stderr: (t: string) => void (r.err += t) };
+    const r = {
+      out: '',
+      err: '',
+      stdout: (t: string) => {
+        r.out += t;
+      },
+      stderr: (t: string) => {
+        r.err += t;
+      },
+    };
     return r;
   };
   const tmp = () => mkdtempSync(join(tmpdir(), 'tlschart-import-'));

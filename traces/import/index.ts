@@ -15,12 +15,22 @@
  * used to decrypt and to recompute Finished values, then dropped; application
  * data is recorded by length, its records as captured (ciphertext).
  */
+
 import { toHex } from '../../crypto/bytes.js';
 import { findExtension } from '../../wire/extensions.js';
-import { tlschartVersion, TRACE_FORMAT, TRACE_VERSION, groupName, type CapturedConnection, type HandshakeTrace, type Trace } from '../format.js';
-import { readCapture, type Capture } from './capture.js';
-import { parseKeyLog, type KeyLog } from './keylog.js';
-import { tcpSegmentOf, type TcpSegment } from './packets.js';
+import type { ClientHello } from '../../wire/types.js';
+import {
+  type CapturedConnection,
+  groupName,
+  type HandshakeTrace,
+  TRACE_FORMAT,
+  TRACE_VERSION,
+  type Trace,
+  tlschartVersion,
+} from '../format.js';
+import { type Capture, readCapture } from './capture.js';
+import { type KeyLog, parseKeyLog } from './keylog.js';
+import { type TcpSegment, tcpSegmentOf } from './packets.js';
 import { buildSide } from './sides.js';
 import { reassemble } from './tcp.js';
 import { looksLikeTls, readTls, type TlsImport } from './tls.js';
@@ -79,7 +89,12 @@ export function importCapture(bytes: Uint8Array, keylogText: string | undefined,
     tcpConnections: tcp.length,
     connections: [],
     skipped: [],
-    keylog: { secrets: keylog.secrets, clientRandoms: keylog.byClientRandom.size, problems: keylog.problems, embedded: capture.embeddedKeylog !== '' },
+    keylog: {
+      secrets: keylog.secrets,
+      clientRandoms: keylog.byClientRandom.size,
+      problems: keylog.problems,
+      embedded: capture.embeddedKeylog !== '',
+    },
     problems: capture.problems,
   };
   const handshakes: HandshakeTrace[] = [];
@@ -108,7 +123,9 @@ export function importCapture(bytes: Uint8Array, keylogText: string | undefined,
       if (issuer !== undefined) resumes = { handshake: issuer, label: handshakes[issuer]?.label ?? '' };
       else {
         const unread = handshakes.some((x) => x.capture?.keys === 'none' || x.capture?.keys === 'some');
-        notes.push(`resumed with a ticket this capture does not show being issued${unread ? ' (earlier connections were not all decrypted)' : ''}`);
+        notes.push(
+          `resumed with a ticket this capture does not show being issued${unread ? ' (earlier connections were not all decrypted)' : ''}`,
+        );
       }
     }
     const label = `connection ${h + 1}: ${conn.client} → ${conn.server}${resumes ? `, resumed (ticket from ${resumes.handshake + 1})` : resumed ? ', resumed' : ''}`;
@@ -139,7 +156,11 @@ export function importCapture(bytes: Uint8Array, keylogText: string | undefined,
     });
   }
   if (handshakes.length === 0) {
-    return { ok: false, error: `no TLS 1.3 connection in ${options.captureName} (${capture.packets.length} packets, ${tcp.length} TCP connection(s))`, report };
+    return {
+      ok: false,
+      error: `no TLS 1.3 connection in ${options.captureName} (${capture.packets.length} packets, ${tcp.length} TCP connection(s))`,
+      report,
+    };
   }
   const first = capture.packets.find((p) => p.time > 0)?.time;
   const trace: Trace = {
@@ -171,9 +192,12 @@ function serverHello(tls: TlsImport) {
 /** The handshake that issued the ticket the ServerHello selected (RFC 8446 §4.2.11: selected_identity indexes the last ClientHello's identities). */
 function resumedTicket(tls: TlsImport, extensions: Parameters<typeof findExtension>[0], issuers: Map<string, number>): number | undefined {
   const selected = findExtension(extensions, 'pre_shared_key_server')?.selectedIdentity;
-  let lastHello;
+  let lastHello: ClientHello | undefined;
   for (const it of tls.items) if (it.from === 'client' && it.decoded?.type === 'client_hello') lastHello = it.decoded;
-  const identity = selected === undefined || !lastHello ? undefined : findExtension(lastHello.extensions, 'pre_shared_key_client')?.identities[selected]?.identity;
+  const identity =
+    selected === undefined || !lastHello
+      ? undefined
+      : findExtension(lastHello.extensions, 'pre_shared_key_client')?.identities[selected]?.identity;
   return identity === undefined ? undefined : issuers.get(toHex(identity));
 }
 

@@ -35,14 +35,28 @@ describe('tlschart trace import --inspect', () => {
       const out = join(mkdtempSync(join(tmpdir(), 'tlschart-import-inspect-')), 'trace.json');
       const keys = fixture('openssl-resumption.keys');
       const io = capture();
-      expect(await main(['trace', 'import', fixture('openssl-resumption.pcapng'), '--keylog', keys, '--out', out, '--inspect-url', sink.url], io)).toBe(0);
+      expect(
+        await main(
+          ['trace', 'import', fixture('openssl-resumption.pcapng'), '--keylog', keys, '--out', out, '--inspect-url', sink.url],
+          io,
+        ),
+      ).toBe(0);
       expect(io.err).toBe('');
       expect(io.out).toContain(`inspecting 4 side(s), sanitised, at ${sink.url}`);
       const text = await settled(sink);
       const actors = sink.messages.filter((m) => m.includes('"type":"@xstate.actor"'));
       expect(actors).toHaveLength(4);
       expect(actors.join('\n')).toContain('expectCertificateOrCertificateRequest'); // the chart's definition
-      for (const what of ['"recv.ServerHello"', '"recv.Finished"', '"recv.NewSessionTicket"', '"app.write"', '"expectServerFinished"', '"connected"', '"closed"']) expect(text).toContain(what);
+      for (const what of [
+        '"recv.ServerHello"',
+        '"recv.Finished"',
+        '"recv.NewSessionTicket"',
+        '"app.write"',
+        '"expectServerFinished"',
+        '"connected"',
+        '"closed"',
+      ])
+        expect(text).toContain(what);
       const secrets = readFileSync(keys, 'utf8')
         .split('\n')
         .filter((l) => l !== '' && !l.startsWith('#'))
@@ -57,6 +71,8 @@ describe('tlschart trace import --inspect', () => {
   it('refuses an inspector URL that is not ws:// or wss:// with the usage exit code of the trace commands', async () => {
     const io = capture();
     expect(await main(['trace', 'import', fixture('openssl-resumption.pcapng'), '--inspect-url', 'http://localhost:8080'], io)).toBe(64);
-    expect(io.err).toMatch(/^tlschart: trace import: --inspect-url must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/localhost:8080"\n\nUsage: tlschart trace import CAPTURE/);
+    expect(io.err).toMatch(
+      /^tlschart: trace import: --inspect-url must be a ws:\/\/ or wss:\/\/ URL, got "http:\/\/localhost:8080"\n\nUsage: tlschart trace import CAPTURE/,
+    );
   });
 });

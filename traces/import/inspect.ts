@@ -34,7 +34,8 @@ function replaySide(side: SideTrace, id: string, sessionId: string, inspect: (ev
   let value = side.steps[0]?.stateBefore ?? side.outcome.state;
   const snapshot = () => ({ status: FINAL.has(value) ? 'done' : 'active', value, context: {} });
   const actor = { id, sessionId, logic: { config: machine.config }, getSnapshot: snapshot };
-  const emit = (ev: Record<string, unknown>) => inspect(sanitiseInspectionEvent({ ...ev, actorRef: actor, rootId: sessionId } as unknown as InspectionEvent));
+  const emit = (ev: Record<string, unknown>) =>
+    inspect(sanitiseInspectionEvent({ ...ev, actorRef: actor, rootId: sessionId } as unknown as InspectionEvent));
   emit({ type: '@xstate.actor' });
   emit({ type: '@xstate.snapshot', snapshot: snapshot(), event: { type: 'xstate.init' } });
   const sent = new Set<number>();

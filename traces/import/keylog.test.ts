@@ -27,13 +27,27 @@ describe('the key log reader', () => {
     expect(log.problems).toEqual([]);
     expect(log.secrets).toBe(3);
     expect(log.tls12Lines).toBe(1);
-    expect(Object.keys(log.byClientRandom.get(r1) ?? {}).sort()).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET']);
+    expect(Object.keys(log.byClientRandom.get(r1) ?? {}).sort()).toEqual([
+      'CLIENT_HANDSHAKE_TRAFFIC_SECRET',
+      'SERVER_HANDSHAKE_TRAFFIC_SECRET',
+    ]);
     expect(toHex(log.byClientRandom.get(r2.toLowerCase())?.CLIENT_TRAFFIC_SECRET_0 ?? new Uint8Array())).toBe(s48);
   });
 
   it('reports lines that are not key log lines, by number, and keeps the good ones', () => {
-    const log = parseKeyLog([`NOT_A_LABEL ${r1} ${s32}`, `CLIENT_TRAFFIC_SECRET_0 ${r1.slice(2)} ${s32}`, `SERVER_TRAFFIC_SECRET_0 ${r1} ${s32}1`, `SERVER_TRAFFIC_SECRET_0 ${r1} ${s32}`].join('\n'));
-    expect(log.problems).toEqual([expect.stringMatching(/^line 1: /), expect.stringMatching(/^line 2: /), expect.stringMatching(/^line 3: /)]);
+    const log = parseKeyLog(
+      [
+        `NOT_A_LABEL ${r1} ${s32}`,
+        `CLIENT_TRAFFIC_SECRET_0 ${r1.slice(2)} ${s32}`,
+        `SERVER_TRAFFIC_SECRET_0 ${r1} ${s32}1`,
+        `SERVER_TRAFFIC_SECRET_0 ${r1} ${s32}`,
+      ].join('\n'),
+    );
+    expect(log.problems).toEqual([
+      expect.stringMatching(/^line 1: /),
+      expect.stringMatching(/^line 2: /),
+      expect.stringMatching(/^line 3: /),
+    ]);
     expect(log.secrets).toBe(1);
   });
 });

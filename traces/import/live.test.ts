@@ -24,16 +24,16 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { TestContext } from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeCert, makeTempDir, requirePeer, runGnutlsCli, runOpensslClient, startOpensslServer } from '../../interop/peers.js';
 import { main } from '../../cli/main.js';
 import { capture as cliCapture } from '../../cli/testing/capture.js';
+import { makeCert, makeTempDir, requirePeer, runGnutlsCli, runOpensslClient, startOpensslServer } from '../../interop/peers.js';
 import { HandshakeType } from '../../wire/types.js';
-import { EXIT, traceCheck, traceImport, type CommandIo } from '../cli-commands.js';
+import { type CommandIo, EXIT, traceCheck, traceImport } from '../cli-commands.js';
 import { loadTrace, type Trace } from '../format.js';
 import { startCapture } from './testing/dumpcap.js';
 import { connectionsOf, flipped, offsetInRecord, offsetOfClientKeyShare } from './testing/tamper.js';
 
-const update = process.env['UPDATE_CAPTURES'] === '1';
+const update = process.env.UPDATE_CAPTURES === '1';
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
@@ -41,7 +41,16 @@ afterAll(async () => {
 });
 
 function io(): CommandIo & { out: string; err: string } {
-  const r = { out: '', err: '', stdout: (t: string) => void (r.out += t), stderr: (t: string) => void (r.err += t) };
+  const r = {
+    out: '',
+    err: '',
+    stdout: (t: string) => {
+      r.out += t;
+    },
+    stderr: (t: string) => {
+      r.err += t;
+    },
+  };
   return r;
 }
 
@@ -68,9 +77,19 @@ function captureOpenssl(ctx: TestContext): Promise<Made> {
     const keylog = join(tmp.path, 'client.keys');
     const session = join(tmp.path, 'session.pem');
     const request = 'GET / HTTP/1.0\r\n\r\n';
-    const first = await runOpensslClient({ port: server.port, args: ['-ign_eof', '-keylogfile', keylog], stdin: request, sessOut: session });
+    const first = await runOpensslClient({
+      port: server.port,
+      args: ['-ign_eof', '-keylogfile', keylog],
+      stdin: request,
+      sessOut: session,
+    });
     expect(first.output).toMatch(/New, TLSv1\.3/);
-    const second = await runOpensslClient({ port: server.port, args: ['-ign_eof', '-keylogfile', keylog], stdin: request, sessIn: session });
+    const second = await runOpensslClient({
+      port: server.port,
+      args: ['-ign_eof', '-keylogfile', keylog],
+      stdin: request,
+      sessIn: session,
+    });
     expect(second.output).toMatch(/Reused, TLSv1\.3/);
     const capture = await cap.stop(2);
     if (update) {
@@ -92,7 +111,22 @@ async function importTo(args: string[], out: string): Promise<{ code: number; io
 /** Handshake message types per TCP stream and sender, as tshark decrypts them with the same key log. */
 async function tsharkMessages(ctx: TestContext, capture: string, keylog: string): Promise<Map<string, number[]>> {
   const tshark = requirePeer(ctx, 'tshark');
-  const { stdout } = await promisify(execFile)(tshark, ['-r', capture, '-o', `tls.keylog_file:${keylog}`, '-Y', 'tls.handshake.type', '-T', 'fields', '-e', 'tcp.stream', '-e', 'tcp.srcport', '-e', 'tls.handshake.type']);
+  const { stdout } = await promisify(execFile)(tshark, [
+    '-r',
+    capture,
+    '-o',
+    `tls.keylog_file:${keylog}`,
+    '-Y',
+    'tls.handshake.type',
+    '-T',
+    'fields',
+    '-e',
+    'tcp.stream',
+    '-e',
+    'tcp.srcport',
+    '-e',
+    'tls.handshake.type',
+  ]);
   const out = new Map<string, number[]>();
   for (const line of stdout.trim().split('\n')) {
     const [stream, port, types] = line.split('\t');
@@ -108,7 +142,9 @@ function importedMessages(trace: Trace): Map<string, number[]> {
   trace.handshakes.forEach((h, i) => {
     for (const side of h.sides) {
       const endpoint = side.role === 'client' ? h.capture?.client : h.capture?.server;
-      const types = side.steps.filter((s) => s.direction === 'out' && s.kind === 'handshake').map((s) => HandshakeType[s.message?.type as keyof typeof HandshakeType]);
+      const types = side.steps
+        .filter((s) => s.direction === 'out' && s.kind === 'handshake')
+        .map((s) => HandshakeType[s.message?.type as keyof typeof HandshakeType]);
       out.set(`${i}:${endpoint?.split(':').pop()}`, types);
     }
   });
@@ -122,15 +158,29 @@ describe('a capture of openssl s_server and s_client made here', () => {
     const { code, io: o, trace } = await importTo([made.capture, '--keylog', made.keylog], out);
     expect(o.err).toBe('');
     expect(code).toBe(EXIT.ok);
-    expect(o.out).toMatch(/connection 1: 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+\n {2}full handshake, TLS_AES_256_GCM_SHA384, x25519; 9 handshake message\(s\) decoded, all records decrypted/);
+    expect(o.out).toMatch(
+      /connection 1: 127\.0\.0\.1:\d+ → 127\.0\.0\.1:\d+\n {2}full handshake, TLS_AES_256_GCM_SHA384, x25519; 9 handshake message\(s\) decoded, all records decrypted/,
+    );
     expect(o.out).toMatch(/connection 2: .*, resumed \(ticket from 1\)\n {2}resumed \(PSK, psk_dhe_ke\) with a ticket from connection 1, /);
     if (!trace) throw new Error('no trace written');
     expect(trace.handshakes.map((h) => h.capture?.resumes?.handshake)).toEqual([undefined, 0]);
-    expect(trace.handshakes.filter((h) => h.sides.some((s) => s.steps.some((x) => x.message?.type === 'server_hello' && /"pre_shared_key_server"/.test(JSON.stringify(x.message.fields)))))).toHaveLength(1);
+    expect(
+      trace.handshakes.filter((h) =>
+        h.sides.some((s) =>
+          s.steps.some((x) => x.message?.type === 'server_hello' && /"pre_shared_key_server"/.test(JSON.stringify(x.message.fields))),
+        ),
+      ),
+    ).toHaveLength(1);
     // Both Finished of both connections and the one CertificateVerify, recomputed from the capture and the key log.
     const guards = trace.handshakes.flatMap((h) => h.sides.flatMap((s) => s.steps.flatMap((x) => x.guards)));
     expect(guards.map((g) => `${g.guard}=${g.result}`).sort()).toEqual(
-      ['isClientFinishedValid=true', 'isClientFinishedValid=true', 'isServerFinishedValid=true', 'isServerFinishedValid=true', 'isServerSignatureValid=true'].sort(),
+      [
+        'isClientFinishedValid=true',
+        'isClientFinishedValid=true',
+        'isServerFinishedValid=true',
+        'isServerFinishedValid=true',
+        'isServerSignatureValid=true',
+      ].sort(),
     );
     const check = io();
     expect(await traceCheck([out], check)).toBe(EXIT.ok);
@@ -180,7 +230,14 @@ describe('a capture of openssl s_server and s_client made here', () => {
     expect(await traceCheck([out, '--json'], check)).toBe(EXIT.violation);
     expect(JSON.parse(check.out)).toMatchObject({
       conforms: false,
-      violation: { handshake: 0, role: 'client', state: 'expectCertificateVerify', message: 'certificate_verify', section: '§4.4.3', alert: 'decrypt_error' },
+      violation: {
+        handshake: 0,
+        role: 'client',
+        state: 'expectCertificateVerify',
+        message: 'certificate_verify',
+        section: '§4.4.3',
+        alert: 'decrypt_error',
+      },
     });
   });
 
@@ -190,12 +247,22 @@ describe('a capture of openssl s_server and s_client made here', () => {
     const { code, io: o, trace } = await importTo([made.capture], out);
     expect(code).toBe(EXIT.ok);
     expect(o.err).toContain('no key log given (--keylog FILE): only the plaintext part of each connection was imported');
-    expect(o.out).toMatch(/note: the key log has no secrets for client random [0-9a-f]{16}…: only the plaintext part was imported .*; \d+ protected record\(s\), \d+ bytes, were not decrypted/);
+    expect(o.out).toMatch(
+      /note: the key log has no secrets for client random [0-9a-f]{16}…: only the plaintext part was imported .*; \d+ protected record\(s\), \d+ bytes, were not decrypted/,
+    );
     if (!trace) throw new Error('no trace written');
-    const sent = trace.handshakes.map((h) => h.sides.map((s) => s.steps.filter((x) => x.direction === 'out').map((x) => x.message?.type ?? x.kind)));
+    const sent = trace.handshakes.map((h) =>
+      h.sides.map((s) => s.steps.filter((x) => x.direction === 'out').map((x) => x.message?.type ?? x.kind)),
+    );
     expect(sent).toEqual([
-      [['client_hello', 'change_cipher_spec'], ['server_hello', 'change_cipher_spec']],
-      [['client_hello', 'change_cipher_spec'], ['server_hello', 'change_cipher_spec']],
+      [
+        ['client_hello', 'change_cipher_spec'],
+        ['server_hello', 'change_cipher_spec'],
+      ],
+      [
+        ['client_hello', 'change_cipher_spec'],
+        ['server_hello', 'change_cipher_spec'],
+      ],
     ]);
     expect(trace.handshakes.map((h) => h.capture?.keys)).toEqual(['none', 'none']);
     expect(await traceCheck([out], io())).toBe(EXIT.ok);
@@ -216,7 +283,12 @@ describe('a capture of gnutls-cli and openssl s_server made here', () => {
     const cap = await startCapture(ctx, server.port);
     cleanups.push(cap.remove);
     const keylog = join(tmp.path, 'gnutls.keys');
-    const run = await runGnutlsCli({ port: server.port, resume: true, stdin: 'GET / HTTP/1.0\r\n\r\n', env: { ...process.env, SSLKEYLOGFILE: keylog } });
+    const run = await runGnutlsCli({
+      port: server.port,
+      resume: true,
+      stdin: 'GET / HTTP/1.0\r\n\r\n',
+      env: { ...process.env, SSLKEYLOGFILE: keylog },
+    });
     expect(run.output).toContain('*** This is a resumed session');
     const capture = await cap.stop(2);
     const out = join(tmp.path, 'gnutls.json');
@@ -226,7 +298,13 @@ describe('a capture of gnutls-cli and openssl s_server made here', () => {
     expect(o.out).toMatch(/connection 2: .*, resumed \(ticket from 1\)/);
     if (!trace) throw new Error('no trace written');
     expect(trace.handshakes.map((h) => h.capture?.keys)).toEqual(['all', 'all']);
-    expect(trace.handshakes.flatMap((h) => h.sides.flatMap((s) => s.steps.flatMap((x) => x.guards.map((g) => g.result))))).toEqual([true, true, true, true, true]);
+    expect(trace.handshakes.flatMap((h) => h.sides.flatMap((s) => s.steps.flatMap((x) => x.guards.map((g) => g.result))))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+    ]);
     expect(await traceCheck([out], io())).toBe(EXIT.ok);
   });
 });
@@ -252,7 +330,23 @@ describe('a capture of tlschart serve and tlschart connect made here', () => {
     cleanups.push(cap.remove);
     const keylog = join(tmp.path, 'tlschart.keys');
     const client = cliCapture();
-    const code = await main(['connect', `127.0.0.1:${port}`, '--ca', certPath, '--servername', 'localhost', '--reconnect', '1', '--send', 'GET / HTTP/1.0\\r\\n\\r\\n', '--keylog', keylog], client);
+    const code = await main(
+      [
+        'connect',
+        `127.0.0.1:${port}`,
+        '--ca',
+        certPath,
+        '--servername',
+        'localhost',
+        '--reconnect',
+        '1',
+        '--send',
+        'GET / HTTP/1.0\\r\\n\\r\\n',
+        '--keylog',
+        keylog,
+      ],
+      client,
+    );
     expect(client.err).toBe('');
     expect(code).toBe(0);
     expect(client.out).toMatch(/^Reused, TLSv1\.3/m);
@@ -267,7 +361,9 @@ describe('a capture of tlschart serve and tlschart connect made here', () => {
     expect(imported).toBe(EXIT.ok);
     if (!trace) throw new Error('no trace written');
     expect(trace.handshakes.map((h) => h.capture?.resumes?.handshake)).toEqual([undefined, 0]);
-    const hellos = trace.handshakes.map((h) => h.sides[0]?.steps.filter((s) => s.direction === 'in' && s.message?.type === 'server_hello').length);
+    const hellos = trace.handshakes.map(
+      (h) => h.sides[0]?.steps.filter((s) => s.direction === 'in' && s.message?.type === 'server_hello').length,
+    );
     expect(hellos).toEqual([2, 2]); // HelloRetryRequest, then ServerHello
     const guards = trace.handshakes.flatMap((h) => h.sides.flatMap((s) => s.steps.flatMap((x) => x.guards)));
     expect(guards.map((g) => g.result)).toEqual([true, true, true, true, true]);

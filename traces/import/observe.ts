@@ -18,7 +18,7 @@
  *   ("forced") from there on.
  * The conformance monitor then finds the difference at that step.
  */
-import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { type AnyMachineSnapshot, type AnyStateMachine, initialTransition, transition } from 'xstate';
 import { defaultClientConfig, defaultServerConfig } from '../../engine/config.js';
 import { seededEnvironment } from '../../engine/env.js';
 import { clientMachine } from '../../machines/client/machine.js';
@@ -80,7 +80,8 @@ export const GUARD_RULES: Record<Role, Record<string, GuardRule>> = {
     requestsClientCertificate: (_e, o) => o.reply?.certificateRequest ?? false,
     hasClientCertificateContextProblem: fails,
     lacksRequiredClientCertificate: () => false,
-    isEmptyCertificate: (e, o) => !o.aborted && msgOf(e)?.type === 'certificate' && (msgOf(e) as { entries: unknown[] }).entries.length === 0,
+    isEmptyCertificate: (e, o) =>
+      !o.aborted && msgOf(e)?.type === 'certificate' && (msgOf(e) as { entries: unknown[] }).entries.length === 0,
     isClientCertificateTrusted: holds,
     isSignatureSchemeAcceptable: () => true,
     isClientSignatureValid: holds,

@@ -49,7 +49,8 @@ const ETHERTYPE_QINQ = 0x88a8;
 const IPPROTO_TCP = 6;
 
 const u16 = (b: Uint8Array, i: number) => (((b[i] as number) << 8) | (b[i + 1] as number)) >>> 0;
-const u32 = (b: Uint8Array, i: number) => (((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number)) >>> 0;
+const u32 = (b: Uint8Array, i: number) =>
+  (((b[i] as number) << 24) | ((b[i + 1] as number) << 16) | ((b[i + 2] as number) << 8) | (b[i + 3] as number)) >>> 0;
 
 /** Decode one captured frame down to its TCP segment, or say why it is not one. */
 export function tcpSegmentOf(p: CapturedPacket): Decoded {

@@ -17,17 +17,27 @@
  *   (verify.ts); every other decision is left to the monitor;
  * - transitions: none (which branch a third-party stack took is not seen).
  */
-import { isRefusalReason } from '../../wire/refusals.js';
-import { AlertDescription, TlsError, type AlertName } from '../../wire/alerts.js';
+
 import { MESSAGE_EVENTS, type TlsEvent } from '../../machines/types.js';
+import { AlertDescription, type AlertName, TlsError } from '../../wire/alerts.js';
+import { isRefusalReason } from '../../wire/refusals.js';
 import type { GuardOutcome, Role, SideTrace, TraceStep } from '../format.js';
-import { ObservedChart, type Observation } from './observe.js';
+import { type Observation, ObservedChart } from './observe.js';
 import type { WireItem } from './tls.js';
 
 /** Alerts about the peer's certificate (RFC 8446 §6.2): the verdict is on a Certificate message. */
-const CERTIFICATE_ALERTS = new Set(['bad_certificate', 'unsupported_certificate', 'certificate_revoked', 'certificate_expired', 'certificate_unknown', 'unknown_ca', 'certificate_required']);
+const CERTIFICATE_ALERTS = new Set([
+  'bad_certificate',
+  'unsupported_certificate',
+  'certificate_revoked',
+  'certificate_expired',
+  'certificate_unknown',
+  'unknown_ca',
+  'certificate_required',
+]);
 
-const isFatalAlert = (it: WireItem) => it.kind === 'alert' && it.alert !== undefined && it.alert.description !== 'close_notify' && it.alert.description !== 'user_canceled';
+const isFatalAlert = (it: WireItem) =>
+  it.kind === 'alert' && it.alert !== undefined && it.alert.description !== 'close_notify' && it.alert.description !== 'user_canceled';
 
 /**
  * Which received item a fatal alert answers. The capture shows only that the
@@ -39,7 +49,12 @@ const isFatalAlert = (it: WireItem) => it.kind === 'alert' && it.alert !== undef
  * about the first item the side had not answered yet, as a stack stops at the
  * first fault.
  */
-export function abortTarget(items: readonly WireItem[], window: readonly number[], alert: string, guards: Map<number, GuardOutcome[]>): number | undefined {
+export function abortTarget(
+  items: readonly WireItem[],
+  window: readonly number[],
+  alert: string,
+  guards: Map<number, GuardOutcome[]>,
+): number | undefined {
   const of = (pred: (it: WireItem, i: number) => boolean) => window.find((i) => pred(items[i] as WireItem, i));
   const type = (it: WireItem) => it.decoded?.type;
   if (CERTIFICATE_ALERTS.has(alert)) return [...window].reverse().find((i) => type(items[i] as WireItem) === 'certificate') ?? window[0];
@@ -116,7 +131,10 @@ export function eventOf(it: WireItem): TlsEvent {
   }
   const e = it.error;
   const alert = (e && e.alert in AlertDescription ? e.alert : 'decode_error') as AlertName;
-  return { type: 'recv.Malformed', error: new TlsError(alert as never, e && isRefusalReason(e.reason) ? e.reason : 'DecodeError', e?.message ?? 'malformed record') };
+  return {
+    type: 'recv.Malformed',
+    error: new TlsError(alert as never, e && isRefusalReason(e.reason) ? e.reason : 'DecodeError', e?.message ?? 'malformed record'),
+  };
 }
 
 interface EventInfo {
@@ -126,7 +144,12 @@ interface EventInfo {
 }
 
 /** Build one side of the connection from its items. */
-export function buildSide(items: readonly WireItem[], role: Role, guards: Map<number, GuardOutcome[]>, config: SideTrace['config']): SideTrace {
+export function buildSide(
+  items: readonly WireItem[],
+  role: Role,
+  guards: Map<number, GuardOutcome[]>,
+  config: SideTrace['config'],
+): SideTrace {
   const chart = new ObservedChart(role);
   const aborts = abortsOf(items, role, guards);
   const answered = new Map([...aborts].map(([target, alert]) => [alert, target]));
@@ -173,7 +196,16 @@ export function buildSide(items: readonly WireItem[], role: Role, guards: Map<nu
       return;
     }
     if (it.kind === 'early_data_skipped') {
-      steps.push({ seq: 2 * i + 1, direction: 'in', ...body, event: null, stateBefore: chart.state, stateAfter: chart.state, guards: [], transitions: [] } as TraceStep);
+      steps.push({
+        seq: 2 * i + 1,
+        direction: 'in',
+        ...body,
+        event: null,
+        stateBefore: chart.state,
+        stateAfter: chart.state,
+        guards: [],
+        transitions: [],
+      } as TraceStep);
       return;
     }
     const event = eventOf(it);
@@ -215,4 +247,3 @@ function payloadOf(it: WireItem): Partial<TraceStep> {
   if (it.error) p.error = it.error;
   return p;
 }
-

@@ -33,7 +33,11 @@ function seg(from: 'c' | 's', seq: number, data = '', flags: Partial<TcpSegment[
   };
 }
 
-const handshake = (cIsn = 1000, sIsn = 5000) => [seg('c', cIsn, '', { syn: true, ack: false }), seg('s', sIsn, '', { syn: true }), seg('c', cIsn + 1)];
+const handshake = (cIsn = 1000, sIsn = 5000) => [
+  seg('c', cIsn, '', { syn: true, ack: false }),
+  seg('s', sIsn, '', { syn: true }),
+  seg('c', cIsn + 1),
+];
 
 describe('TCP reassembly', () => {
   it('puts segments that arrived out of order back in sequence order', () => {
@@ -49,7 +53,13 @@ describe('TCP reassembly', () => {
   });
 
   it('counts a retransmission with the same bytes once, and keeps the first copy of bytes retransmitted differently', () => {
-    const [c] = reassemble([...handshake(), seg('c', 1001, 'abcdef'), seg('c', 1001, 'abcdef'), seg('c', 1004, 'XYZghi'), seg('c', 1001, 'abQ')]);
+    const [c] = reassemble([
+      ...handshake(),
+      seg('c', 1001, 'abcdef'),
+      seg('c', 1001, 'abcdef'),
+      seg('c', 1004, 'XYZghi'),
+      seg('c', 1001, 'abQ'),
+    ]);
     expect(text(c!.toServer.data)).toBe('abcdefghi');
     expect(c!.toServer.retransmissions).toBe(2);
     expect(c!.toServer.conflicts).toBe(2);
@@ -88,7 +98,12 @@ describe('TCP reassembly', () => {
   });
 
   it('keeps a retransmitted SYN in the same connection', () => {
-    const conns = reassemble([seg('c', 1000, '', { syn: true, ack: false }), seg('c', 1000, '', { syn: true, ack: false }), seg('s', 5000, '', { syn: true }), seg('c', 1001, 'data')]);
+    const conns = reassemble([
+      seg('c', 1000, '', { syn: true, ack: false }),
+      seg('c', 1000, '', { syn: true, ack: false }),
+      seg('s', 5000, '', { syn: true }),
+      seg('c', 1001, 'data'),
+    ]);
     expect(conns).toHaveLength(1);
     expect(text(conns[0]!.toServer.data)).toBe('data');
   });

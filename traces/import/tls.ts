@@ -16,18 +16,19 @@
  * a direction whose secrets are not in the key log stops being read at its
  * first protected record, and the records left are counted.
  */
-import { nobleProvider } from '../../crypto/noble.js';
+
 import { toHex } from '../../crypto/bytes.js';
 import { nextApplicationTrafficSecret, trafficKeys } from '../../crypto/keyschedule.js';
-import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
+import { nobleProvider } from '../../crypto/noble.js';
+import { type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
 import { MAX_CIPHERTEXT_LENGTH } from '../../record/framing.js';
 import { RecordDeprotector } from '../../record/protection.js';
 import { decodeAlert } from '../../wire/alert.js';
 import { alertName } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, readHandshakeHeader } from '../../wire/handshake.js';
-import { TLS13, type HandshakeMessage } from '../../wire/types.js';
-import { messageFields, suiteName, type RecordInfo, type Role, type StepKind } from '../format.js';
+import { type HandshakeMessage, TLS13 } from '../../wire/types.js';
+import { messageFields, type RecordInfo, type Role, type StepKind, suiteName } from '../format.js';
 import type { ConnectionSecrets, KeyLog, Tls13Label } from './keylog.js';
 import { availableAt, startsWithClientHello, type TcpConnection, type TcpStream } from './tcp.js';
 
@@ -127,7 +128,8 @@ export function readTls(conn: TcpConnection, keylog: KeyLog | undefined): TlsImp
     d.epoch = epoch;
     d.secret = s;
     d.missing = s === undefined ? label : undefined;
-    d.deprotector = s !== undefined && out.suite ? new RecordDeprotector(out.suite, trafficKeys(out.suite, s, nobleProvider), nobleProvider) : undefined;
+    d.deprotector =
+      s !== undefined && out.suite ? new RecordDeprotector(out.suite, trafficKeys(out.suite, s, nobleProvider), nobleProvider) : undefined;
   };
 
   const onMessage = (d: Direction, msg: HandshakeMessage) => {
@@ -139,7 +141,9 @@ export function readTls(conn: TcpConnection, keylog: KeyLog | undefined): TlsImp
       const sv = findExtension(msg.extensions, 'supported_versions_server');
       if (sv?.version !== TLS13) {
         out.version = 'tls12-or-older';
-        stopBoth(`the ServerHello selects ${sv ? `version 0x${sv.version.toString(16)}` : 'TLS 1.2 or older (no supported_versions)'}; tlschart reads TLS 1.3 only`);
+        stopBoth(
+          `the ServerHello selects ${sv ? `version 0x${sv.version.toString(16)}` : 'TLS 1.2 or older (no supported_versions)'}; tlschart reads TLS 1.3 only`,
+        );
         return;
       }
       out.version = 'tls13';
@@ -182,11 +186,22 @@ export function readTls(conn: TcpConnection, keylog: KeyLog | undefined): TlsImp
       const records = d.pending.splice(0);
       const decoded = decodeHandshake(raw, out.suite ? { hashLen: out.suite.hashLen } : {});
       if (!decoded.ok) {
-        emit({ from: d.role, kind: 'malformed', records, error: { alert: decoded.error.alert, reason: 'DecodeError', message: `${decoded.error.field}: ${decoded.error.message}` } });
+        emit({
+          from: d.role,
+          kind: 'malformed',
+          records,
+          error: { alert: decoded.error.alert, reason: 'DecodeError', message: `${decoded.error.field}: ${decoded.error.message}` },
+        });
         continue;
       }
       const msg = decoded.value;
-      emit({ from: d.role, kind: 'handshake', records, message: { type: msg.type, encrypted: d.bufferEncrypted, hex: toHex(raw), fields: messageFields(msg) }, decoded: msg });
+      emit({
+        from: d.role,
+        kind: 'handshake',
+        records,
+        message: { type: msg.type, encrypted: d.bufferEncrypted, hex: toHex(raw), fields: messageFields(msg) },
+        decoded: msg,
+      });
       onMessage(d, msg);
       if (d.stopped) return;
     }
@@ -204,10 +219,24 @@ export function readTls(conn: TcpConnection, keylog: KeyLog | undefined): TlsImp
         emit(alertItem(d.role, [info], content));
         return;
       case 23:
-        emit({ from: d.role, kind: 'application_data', records: [info], applicationData: { length: content.length }, ...(early ? { early: true } : {}) });
+        emit({
+          from: d.role,
+          kind: 'application_data',
+          records: [info],
+          applicationData: { length: content.length },
+          ...(early ? { early: true } : {}),
+        });
         return;
       default:
-        emit(malformed(d.role, [info], 'unexpected_message', 'UnexpectedInnerType', `a protected record of inner content type ${contentType} (RFC 8446 §5.2)`));
+        emit(
+          malformed(
+            d.role,
+            [info],
+            'unexpected_message',
+            'UnexpectedInnerType',
+            `a protected record of inner content type ${contentType} (RFC 8446 §5.2)`,
+          ),
+        );
     }
   };
 
@@ -221,7 +250,17 @@ export function readTls(conn: TcpConnection, keylog: KeyLog | undefined): TlsImp
     const info = (epoch: string): RecordInfo => ({ contentType: r.contentType, epoch, length: r.bytes.length, hex: toHex(r.bytes) });
     if (r.contentType === 20) {
       const ok = r.fragment.length === 1 && r.fragment[0] === 1;
-      emit(ok ? { from: r.from, kind: 'change_cipher_spec', records: [info('plaintext')] } : malformed(r.from, [info('plaintext')], 'unexpected_message', 'BadChangeCipherSpec', 'a change_cipher_spec record whose body is not the single byte 1 (RFC 8446 §5)'));
+      emit(
+        ok
+          ? { from: r.from, kind: 'change_cipher_spec', records: [info('plaintext')] }
+          : malformed(
+              r.from,
+              [info('plaintext')],
+              'unexpected_message',
+              'BadChangeCipherSpec',
+              'a change_cipher_spec record whose body is not the single byte 1 (RFC 8446 §5)',
+            ),
+      );
       return;
     }
     if (r.contentType === 21) {
@@ -255,7 +294,15 @@ export function readTls(conn: TcpConnection, keylog: KeyLog | undefined): TlsImp
       onInner(d, info(opened.epoch), opened.contentType, opened.content, opened.epoch === 'early');
       return;
     }
-    emit(malformed(r.from, [info(d.epoch)], 'bad_record_mac', 'BadRecordMac', `the captured record does not authenticate under the ${d.role}'s ${d.epoch} traffic keys from the key log; §5.2 calls for bad_record_mac`));
+    emit(
+      malformed(
+        r.from,
+        [info(d.epoch)],
+        'bad_record_mac',
+        'BadRecordMac',
+        `the captured record does not authenticate under the ${d.role}'s ${d.epoch} traffic keys from the key log; §5.2 calls for bad_record_mac`,
+      ),
+    );
   };
 
   /** Open under the epoch's keys, else the next epoch's (a key change not seen), else 0-RTT keys. */
@@ -282,7 +329,9 @@ export function readTls(conn: TcpConnection, keylog: KeyLog | undefined): TlsImp
     }
     // Keep the sequence numbers in step with the peer, which (as captured) read this record.
     if (d.deprotector && suite && d.secret) {
-      d.deprotector = new RecordDeprotector(suite, trafficKeys(suite, d.secret, nobleProvider), nobleProvider, { initialSequence: d.deprotector.sequence + 1n });
+      d.deprotector = new RecordDeprotector(suite, trafficKeys(suite, d.secret, nobleProvider), nobleProvider, {
+        initialSequence: d.deprotector.sequence + 1n,
+      });
     }
     return { ok: false };
   };
@@ -297,7 +346,8 @@ export function readTls(conn: TcpConnection, keylog: KeyLog | undefined): TlsImp
         out.undecrypted.bytes += r.bytes.length;
       }
     }
-    if (d.buffer.length > 0 && !d.stopped) out.notes.push(`the ${d.role}'s stream ends inside a handshake message (${d.buffer.length} bytes)`);
+    if (d.buffer.length > 0 && !d.stopped)
+      out.notes.push(`the ${d.role}'s stream ends inside a handshake message (${d.buffer.length} bytes)`);
   }
   // 0-RTT data the server did not accept was skipped by it (RFC 8446 §4.2.10), not read.
   if (!earlyAccepted) {
@@ -317,12 +367,32 @@ export function readTls(conn: TcpConnection, keylog: KeyLog | undefined): TlsImp
         : what,
     );
   }
-  out.keys = protectedSeen === 0 && out.undecrypted.records === 0 ? 'not-needed' : protectedOpened === 0 && out.undecrypted.records > 0 ? 'none' : out.undecrypted.records > 0 ? 'some' : 'all';
+  out.keys =
+    protectedSeen === 0 && out.undecrypted.records === 0
+      ? 'not-needed'
+      : protectedOpened === 0 && out.undecrypted.records > 0
+        ? 'none'
+        : out.undecrypted.records > 0
+          ? 'some'
+          : 'all';
   return out;
 }
 
 function direction(role: Role): Direction {
-  return { role, epoch: 'plaintext', secret: undefined, deprotector: undefined, missing: undefined, early: undefined, buffer: new Uint8Array(0), bufferEncrypted: false, pending: [], stopped: undefined, updates: 0, held: [] };
+  return {
+    role,
+    epoch: 'plaintext',
+    secret: undefined,
+    deprotector: undefined,
+    missing: undefined,
+    early: undefined,
+    buffer: new Uint8Array(0),
+    bufferEncrypted: false,
+    pending: [],
+    stopped: undefined,
+    updates: 0,
+    held: [],
+  };
 }
 
 /** Cut a stream into records (§5.1); stops at bytes that are not a record header. */
@@ -339,12 +409,21 @@ function splitRecords(s: TcpStream, from: Role, notes: string[]): WireRecord[] {
     }
     if (at + 5 + len > b.length) break;
     const bytes = b.subarray(at, at + 5 + len);
-    out.push({ from, contentType: type, header: bytes.subarray(0, 5), fragment: bytes.subarray(5), bytes, packet: availableAt(s, at + 5 + len), index: out.length });
+    out.push({
+      from,
+      contentType: type,
+      header: bytes.subarray(0, 5),
+      fragment: bytes.subarray(5),
+      bytes,
+      packet: availableAt(s, at + 5 + len),
+      index: out.length,
+    });
     at += 5 + len;
   }
   if (at < b.length) notes.push(`the ${from}'s stream ends inside a record (${b.length - at} bytes)`);
   if (s.gap) notes.push(`the capture misses the ${from}'s bytes ${s.gap.at}–${s.gap.resumesAt - 1}: what follows was not read`);
-  if (s.conflicts > 0) notes.push(`${s.conflicts} retransmitted segment(s) from the ${from} differ from the bytes first captured; the first were kept`);
+  if (s.conflicts > 0)
+    notes.push(`${s.conflicts} retransmitted segment(s) from the ${from} differ from the bytes first captured; the first were kept`);
   return out;
 }
 
@@ -366,4 +445,3 @@ function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 const short = (hex: string | undefined) => (hex === undefined ? '(none)' : `${hex.slice(0, 16)}…`);
-

@@ -14,10 +14,11 @@
  * does not hold. Certificate trust is not judged either (the peer's trust
  * store is unknown). For those the monitor follows what the peer did.
  */
-import { nobleProvider } from '../../crypto/noble.js';
+
 import { X509Certificate } from 'node:crypto';
-import { transcriptHash, messageHashMessage } from '../../crypto/transcript.js';
+import { nobleProvider } from '../../crypto/noble.js';
 import type { SuiteInfo } from '../../crypto/suites.js';
+import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
 import { verifyCertificateVerify, verifyFinished } from '../../crypto/witness.js';
 import type { HandshakeMessage } from '../../wire/types.js';
 import type { GuardOutcome } from '../format.js';
@@ -25,7 +26,11 @@ import type { ConnectionSecrets } from './keylog.js';
 import type { WireItem } from './tls.js';
 
 /** Guard outcomes recomputed for the receiver of each item, by item index. */
-export function recomputedGuards(items: readonly WireItem[], suite: SuiteInfo | undefined, secrets: ConnectionSecrets): Map<number, GuardOutcome[]> {
+export function recomputedGuards(
+  items: readonly WireItem[],
+  suite: SuiteInfo | undefined,
+  secrets: ConnectionSecrets,
+): Map<number, GuardOutcome[]> {
   const out = new Map<number, GuardOutcome[]>();
   if (!suite) return out;
   let transcript: Uint8Array[] = [];

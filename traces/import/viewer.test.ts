@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Trace } from '../format.js';
 import { viewerHtml } from '../viewer.js';
@@ -26,14 +26,23 @@ afterAll(async () => {
 
 async function launch(skip: (note: string) => never): Promise<BrowserContext> {
   if (!existsSync(CHROMIUM)) {
-    if (process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: the viewer test needs Debian package chromium (apt-get install chromium)`);
+    if (process.env.CI === 'true')
+      throw new Error(`${CHROMIUM} is missing: the viewer test needs Debian package chromium (apt-get install chromium)`);
     skip('chromium not installed: apt-get install chromium');
   }
   browser ??= await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tlschart-chromium-')), {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1600, height: 1000 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   return browser;
 }
@@ -58,10 +67,14 @@ describe('the viewer on an imported capture', () => {
   it('steps through both captured connections, both sides, to the resumed client receiving the server Finished', async (ctx) => {
     const b = await launch((note) => ctx.skip(note));
     const name = 'openssl-resumption';
-    const r = importCapture(new Uint8Array(readFileSync(here(`./fixtures/${name}.pcapng`))), readFileSync(here(`./fixtures/${name}.keys`), 'utf8'), {
-      captureName: `${name}.pcapng`,
-      keylogName: `${name}.keys`,
-    });
+    const r = importCapture(
+      new Uint8Array(readFileSync(here(`./fixtures/${name}.pcapng`))),
+      readFileSync(here(`./fixtures/${name}.keys`), 'utf8'),
+      {
+        captureName: `${name}.pcapng`,
+        keylogName: `${name}.keys`,
+      },
+    );
     if (!r.ok) throw new Error(r.error);
     const file = join(mkdtempSync(join(tmpdir(), 'tlschart-import-viewer-')), 'viewer.html');
     writeFileSync(file, await viewerHtml(r.trace));
@@ -82,7 +95,7 @@ describe('the viewer on an imported capture', () => {
     let resumedFinished = -1;
     for (const [i, want] of expected.entries()) {
       const at = await now();
-      expect(at.active).toEqual([`client-state-${want['client']}`, `server-state-${want['server']}`].sort());
+      expect(at.active).toEqual([`client-state-${want.client}`, `server-state-${want.server}`].sort());
       expect(at.current).toHaveLength(1);
       if (resumedFinished < 0 && at.title.startsWith('2. ') && at.title.endsWith('client receives finished')) resumedFinished = i;
       await page.keyboard.press('ArrowRight');
@@ -95,7 +108,7 @@ describe('the viewer on an imported capture', () => {
     expect(await page.textContent(`#${at.current[0]}`)).toBe('{Finished}');
     expect(await page.locator('g.note').allTextContents()).toContain('Certificate, CertificateVerify skipped: PSK');
     expect(await page.textContent('#step-detail')).toContain('guard isServerFinishedValid: true');
-    if (process.env['UPDATE_SCREENSHOTS'] === '1') await page.screenshot({ path: here('../screenshots/import-viewer.png') });
+    if (process.env.UPDATE_SCREENSHOTS === '1') await page.screenshot({ path: here('../screenshots/import-viewer.png') });
     await page.close();
   });
 });

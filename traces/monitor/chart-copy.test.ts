@@ -7,13 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createMachine, type AnyStateMachine } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { type AnyStateMachine, createMachine } from 'xstate';
 import { clientMachine } from '../../machines/client/machine.js';
 import { serverMachine } from '../../machines/server/machine.js';
 import type { TlsEvent } from '../../machines/types.js';
 import { findExtension } from '../../wire/extensions.js';
-import { REFUSALS, type AlertingReason } from '../../wire/refusals.js';
+import { type AlertingReason, REFUSALS } from '../../wire/refusals.js';
 import type { ClientHello } from '../../wire/types.js';
 import { parseTrace, type Trace } from '../format.js';
 import { checkTrace } from '../monitor.js';
@@ -35,7 +35,14 @@ interface StateConfig {
  * `chart` built again from its own configuration with one more branch first on
  * `event` in `state`: guarded by `guard`, failing with `reason`.
  */
-function withRefusal(chart: AnyStateMachine, state: string, event: string, name: string, guard: Guard, reason: AlertingReason): AnyStateMachine {
+function withRefusal(
+  chart: AnyStateMachine,
+  state: string,
+  event: string,
+  name: string,
+  guard: Guard,
+  reason: AlertingReason,
+): AnyStateMachine {
   const config = chart.config as { states: Record<string, StateConfig> };
   const node = config.states[state] ?? {};
   const existing = node.on?.[event];
@@ -43,7 +50,10 @@ function withRefusal(chart: AnyStateMachine, state: string, event: string, name:
   const extra = { guard: name, target: 'failed', actions: { type: 'fail', params: { reason } } };
   const states = { ...config.states, [state]: { ...node, on: { ...node.on, [event]: [extra, ...branches] } } };
   const implementations = chart.implementations as { guards: Record<string, unknown> };
-  return createMachine({ ...config, states } as never, { ...implementations, guards: { ...implementations.guards, [name]: guard } } as never) as AnyStateMachine;
+  return createMachine(
+    { ...config, states } as never,
+    { ...implementations, guards: { ...implementations.guards, [name]: guard } } as never,
+  ) as AnyStateMachine;
 }
 
 describe('the monitor follows a copy of the server chart with one refusal more', () => {
@@ -71,7 +81,10 @@ describe('the monitor follows a copy of the server chart with one refusal more',
   });
 
   it('the copy’s own guard decides: a ClientHello that offers ALPN goes through it, and the trace conforms', () => {
-    const t = rewriteReceived<ClientHello>(golden('full-handshake'), 0, 'server', 'client_hello', (ch) => ({ ...ch, extensions: [...ch.extensions, { type: 'alpn', protocols: ['h2'] }] }));
+    const t = rewriteReceived<ClientHello>(golden('full-handshake'), 0, 'server', 'client_hello', (ch) => ({
+      ...ch,
+      extensions: [...ch.extensions, { type: 'alpn', protocols: ['h2'] }],
+    }));
     expect(checkTrace(t)).toMatchObject({ conforms: true });
     expect(checkTrace(t, { charts: { server: copy } })).toMatchObject({ conforms: true });
   });
@@ -87,11 +100,18 @@ describe('the monitor follows a copy of the client chart whose extra guard reads
   // A client that takes only its first listed group: the guard reads the ClientHello the client sent (public context).
   const notFirstGroup: Guard = ({ context, event }) => {
     if (event.type !== 'recv.ServerHello' || event.msg.isHelloRetryRequest) return false;
-    const sent = context['clientHello'] as ClientHello | undefined;
+    const sent = context.clientHello as ClientHello | undefined;
     const first = sent ? findExtension(sent.extensions, 'supported_groups')?.groups[0] : undefined;
     return findExtension(event.msg.extensions, 'key_share_server')?.share.group !== first;
   };
-  const copy = withRefusal(clientMachine, 'expectServerHelloAfterRetry', 'recv.ServerHello', 'selectsAnotherGroup', notFirstGroup, 'UnofferedGroup');
+  const copy = withRefusal(
+    clientMachine,
+    'expectServerHelloAfterRetry',
+    'recv.ServerHello',
+    'selectsAnotherGroup',
+    notFirstGroup,
+    'UnofferedGroup',
+  );
 
   it('reports a ServerHello after a HelloRetryRequest for the second listed group, with UnofferedGroup’s alert and section', () => {
     expect(checkTrace(golden('hello-retry'))).toMatchObject({ conforms: true });

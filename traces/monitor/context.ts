@@ -13,14 +13,14 @@
  * what the trace does not say keeps tlschart's defaults.
  */
 import { nobleProvider } from '../../crypto/noble.js';
-import { suiteByName, type HashName } from '../../crypto/suites.js';
+import { type HashName, suiteByName } from '../../crypto/suites.js';
 import { defaultClientConfig, defaultServerConfig, parseLeafOnly } from '../../engine/config.js';
-import type { ClientConfig, ServerConfig } from '../../machines/types.js';
 import { offersPskDheKe } from '../../machines/server/logic.js';
+import type { ClientConfig, ServerConfig } from '../../machines/types.js';
 import { findExtension } from '../../wire/extensions.js';
-import { CipherSuite, NamedGroup, type ClientHello } from '../../wire/types.js';
+import { CipherSuite, type ClientHello, NamedGroup } from '../../wire/types.js';
 import type { ConfigSummary, JsonValue, Role } from '../format.js';
-import { isResumed, suiteOf, type Knowledge } from './knowledge.js';
+import { isResumed, type Knowledge, suiteOf } from './knowledge.js';
 
 /** A chart context as the monitor fills it: the chart's initial context with the public fields set. */
 export type PublicContext = Record<string, unknown>;
@@ -36,27 +36,28 @@ export const VERIFIED_BY_TRACE = Object.freeze({ kind: 'outcome taken from the r
 const codes = (v: JsonValue | undefined, table: Record<string, number>): number[] | undefined =>
   Array.isArray(v) ? v.flatMap((n) => (typeof n === 'string' && n in table ? [table[n] as number] : [])) : undefined;
 const flag = (v: JsonValue | undefined): boolean | undefined => (typeof v === 'boolean' ? v : undefined);
-const strings = (v: JsonValue | undefined): string[] | undefined => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined);
+const strings = (v: JsonValue | undefined): string[] | undefined =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : undefined;
 
 /** A configuration flag the trace recorded (requestClientCertificate, …), if it did. */
 export const recordedFlag = (summary: ConfigSummary, name: string): boolean | undefined => flag(summary[name]);
 
 /** The groups whose shares the recorded server would use: its recorded configuration, else all the provider implements. */
 export function serverGroups(summary: ConfigSummary): number[] {
-  return codes(summary['groups'], NamedGroup) ?? [...nobleProvider.groups];
+  return codes(summary.groups, NamedGroup) ?? [...nobleProvider.groups];
 }
 
 /** The hash of the ticket the recorded client offered, when its configuration names the session's suite (§4.2.11). */
 export function offeredPskHash(summary: ConfigSummary): HashName | undefined {
-  const name = summary['sessionSuite'];
+  const name = summary.sessionSuite;
   return typeof name === 'string' ? suiteByName(name)?.hash : undefined;
 }
 
 function serverConfig(summary: ConfigSummary): ServerConfig {
   const overrides: Partial<ServerConfig> = { groups: serverGroups(summary) };
-  const suites = codes(summary['cipherSuites'], CipherSuite);
+  const suites = codes(summary.cipherSuites, CipherSuite);
   if (suites) overrides.cipherSuites = suites;
-  const alpn = strings(summary['alpnProtocols']);
+  const alpn = strings(summary.alpnProtocols);
   if (alpn) overrides.alpnProtocols = alpn;
   for (const name of ['requestClientCertificate', 'requireClientCertificate', 'forceHelloRetry'] as const) {
     const f = recordedFlag(summary, name);
@@ -67,7 +68,7 @@ function serverConfig(summary: ConfigSummary): ServerConfig {
 
 /** What the client offered is read from its ClientHello; the chain is only parsed (trust comes from the trace). */
 function clientConfig(summary: ConfigSummary, ch: ClientHello | undefined): ClientConfig {
-  const name = summary['serverName'];
+  const name = summary.serverName;
   const overrides: Partial<ClientConfig> = { verifyServerChain: parseLeafOnly, serverName: typeof name === 'string' ? name : undefined };
   if (ch) {
     overrides.cipherSuites = [...ch.cipherSuites];

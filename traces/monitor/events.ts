@@ -3,10 +3,11 @@
  * (never from the step's labels): a received message decoded from its hex, a
  * record kind, or the application's request behind a step the side sent.
  */
-import { isRefusalReason, REFUSALS } from '../../wire/refusals.js';
+
 import { MESSAGE_EVENTS, type TlsEvent } from '../../machines/types.js';
-import { AlertDescription, refuse, TlsError } from '../../wire/alerts.js';
+import { AlertDescription, refuse, type TlsError } from '../../wire/alerts.js';
 import { decodeError } from '../../wire/reader.js';
+import { isRefusalReason, REFUSALS } from '../../wire/refusals.js';
 import type { HandshakeMessage } from '../../wire/types.js';
 import type { TraceStep } from '../format.js';
 import { decodeRecorded, type Knowledge } from './knowledge.js';

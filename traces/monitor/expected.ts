@@ -10,7 +10,7 @@ import type { AnyStateMachine } from 'xstate';
 import { MESSAGE_EVENTS } from '../../machines/types.js';
 import { REFUSALS } from '../../wire/refusals.js';
 import type { HandshakeMessage } from '../../wire/types.js';
-import { chartModel, type ChartModel } from '../charts.js';
+import { type ChartModel, chartModel } from '../charts.js';
 import type { Role, TraceStep } from '../format.js';
 import { describeStep } from './recorded.js';
 
@@ -40,7 +40,10 @@ const appendix = (role: Role): string => (role === 'client' ? 'Appendix A.1' : '
 const models = new WeakMap<AnyStateMachine, ChartModel>();
 function modelOf(chart: AnyStateMachine): ChartModel {
   let m = models.get(chart);
-  if (!m) models.set(chart, (m = chartModel(chart)));
+  if (!m) {
+    m = chartModel(chart);
+    models.set(chart, m);
+  }
   return m;
 }
 
@@ -64,7 +67,9 @@ const isFinal = (model: ChartModel, state: string | undefined) => model.states.s
  */
 function required(model: ChartModel, state: string, here: HandshakeMessage['type'][]): HandshakeMessage['type'][] {
   const onward = model.edges.filter((e) => e.source === state && MESSAGE_OF_EVENT.has(e.event) && !isFinal(model, e.target));
-  const needed = here.filter((m) => onward.every((e) => MESSAGE_OF_EVENT.get(e.event) === m || takes(model, e.target ?? state).includes(m)));
+  const needed = here.filter((m) =>
+    onward.every((e) => MESSAGE_OF_EVENT.get(e.event) === m || takes(model, e.target ?? state).includes(m)),
+  );
   return needed.length > 0 ? needed : here;
 }
 
@@ -88,10 +93,16 @@ function commonSection(sections: string[]): string {
 const CERTIFICATE_AUTHENTICATION = new Set<string>(['certificate_request', 'certificate', 'certificate_verify']);
 
 /** What RFC 8446 requires of `message` arriving in `state` of `chart`, for unexpected_message and for a trace that left the chart's path. */
-export function expectedHere(chart: AnyStateMachine, role: Role, state: string, message: string, resumed: boolean): { requirement: string; section: string } {
+export function expectedHere(
+  chart: AnyStateMachine,
+  role: Role,
+  state: string,
+  message: string,
+  resumed: boolean,
+): { requirement: string; section: string } {
   const model = modelOf(chart);
   const here = takes(model, state);
-  const isMessage = Object.prototype.hasOwnProperty.call(MESSAGE_SECTIONS, message);
+  const isMessage = Object.hasOwn(MESSAGE_SECTIONS, message);
   const anywhere = model.states.some((s) => takes(model, s.name).includes(message as HandshakeMessage['type']));
   if (isMessage && !anywhere) {
     const section = MESSAGE_SECTIONS[message as HandshakeMessage['type']];
@@ -108,7 +119,10 @@ export function expectedHere(chart: AnyStateMachine, role: Role, state: string, 
     };
   }
   if (here.length === 0) {
-    return { requirement: `in ${state} the ${role} takes no handshake message; ${title(message)} is ${REFUSALS.UnexpectedMessage.alert} (${appendix(role)})`, section: '§4' };
+    return {
+      requirement: `in ${state} the ${role} takes no handshake message; ${title(message)} is ${REFUSALS.UnexpectedMessage.alert} (${appendix(role)})`,
+      section: '§4',
+    };
   }
   return {
     requirement: `in ${state} the ${role} takes ${list} (${appendix(role)}); ${title(message)} there is unexpected_message`,
@@ -121,7 +135,15 @@ export function sendingRule(chart: AnyStateMachine, role: Role, now: string, ste
   const model = modelOf(chart);
   const message = describeStep(step);
   const section = MESSAGE_SECTIONS[message as HandshakeMessage['type']] ?? RECORD_SECTIONS[step.kind] ?? '§4';
-  const via = [...new Set(model.edges.filter((e) => e.source === now && e.target === step.stateAfter).map((e) => e.event.replace(/^recv\./, '')))];
-  const how = via.length > 0 ? `which it reaches from ${now} only on ${via.join(' or ')}` : `which it does not reach from ${now} on what it received so far`;
-  return { requirement: `in ${now}: the ${role} sends ${message} as part of going to ${step.stateAfter}, ${how} (${appendix(role)})`, section };
+  const via = [
+    ...new Set(model.edges.filter((e) => e.source === now && e.target === step.stateAfter).map((e) => e.event.replace(/^recv\./, ''))),
+  ];
+  const how =
+    via.length > 0
+      ? `which it reaches from ${now} only on ${via.join(' or ')}`
+      : `which it does not reach from ${now} on what it received so far`;
+  return {
+    requirement: `in ${now}: the ${role} sends ${message} as part of going to ${step.stateAfter}, ${how} (${appendix(role)})`,
+    section,
+  };
 }

@@ -28,19 +28,25 @@
  * the client's decapsulation can judge. In both cases the trace decides.
  */
 import { nobleProvider } from '../../crypto/noble.js';
-import { judgeEncryptedExtensions } from '../../machines/client/judge.js';
-import { certificateRequestViolation, helloRetryViolation, serverCertificateViolation, serverHelloViolation, type ClientView } from '../../machines/client/rules.js';
 import type { ClientContext } from '../../machines/client/context.js';
+import { judgeEncryptedExtensions } from '../../machines/client/judge.js';
+import {
+  type ClientView,
+  certificateRequestViolation,
+  helloRetryViolation,
+  serverCertificateViolation,
+  serverHelloViolation,
+} from '../../machines/client/rules.js';
 import { offersPskDheKe } from '../../machines/server/logic.js';
-import { clientHelloViolation, type ClientHelloView } from '../../machines/server/rules.js';
+import { type ClientHelloView, clientHelloViolation } from '../../machines/server/rules.js';
 import type { TlsEvent } from '../../machines/types.js';
 import type { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import type { RefusalReason } from '../../wire/refusals.js';
 import type { ClientHello, ServerHello } from '../../wire/types.js';
 import type { Role, SideTrace, TraceStep } from '../format.js';
-import { offeredPskHash, recordedFlag, serverGroups, type PublicContext } from './context.js';
-import { suiteOf, type Knowledge } from './knowledge.js';
+import { offeredPskHash, type PublicContext, recordedFlag, serverGroups } from './context.js';
+import { type Knowledge, suiteOf } from './knowledge.js';
 import { failedWith, recordedGuard, repliedResumed, repliedWithCertificateRequest, repliedWithRetry } from './recorded.js';
 
 /** One received step being replayed: what the monitor's guards may look at. */
@@ -201,7 +207,8 @@ const SERVER_RULES: Record<string, Rule> = {
   hasValidBinder: resumption('hasValidBinder', (r) => repliedResumed(r.side, r.step)),
   hasResumableTicket: resumption('hasResumableTicket', (r) => repliedResumed(r.side, r.step) || failedWithAlert(r, 'decrypt_error')),
   requestsClientCertificate: (r) =>
-    recordedFlag(r.side.config, 'requestClientCertificate') ?? fromTrace(r, 'requestsClientCertificate', () => repliedWithCertificateRequest(r.side, r.step)),
+    recordedFlag(r.side.config, 'requestClientCertificate') ??
+    fromTrace(r, 'requestsClientCertificate', () => repliedWithCertificateRequest(r.side, r.step)),
   // The chart's own judge decides from the recorded configuration; a trace without it (an import) shows the reaction.
   lacksRequiredClientCertificate: (r, e, chartGuard) =>
     recordedFlag(r.side.config, 'requireClientCertificate') !== undefined

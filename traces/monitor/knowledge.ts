@@ -10,7 +10,7 @@
  */
 import { fromHex } from '../../crypto/bytes.js';
 import { nobleProvider } from '../../crypto/noble.js';
-import { suiteInfo, type SuiteInfo } from '../../crypto/suites.js';
+import { type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage } from '../../crypto/transcript.js';
 import { parseLeafOnly } from '../../engine/config.js';
 import { findExtension } from '../../wire/extensions.js';
@@ -67,7 +67,8 @@ export const suiteOf = (k: Knowledge): SuiteInfo | undefined => {
 };
 
 /** The ServerHello selected a PSK (§4.2.11). */
-export const isResumed = (k: Knowledge): boolean => k.serverHello !== undefined && findExtension(k.serverHello.extensions, 'pre_shared_key_server') !== undefined;
+export const isResumed = (k: Knowledge): boolean =>
+  k.serverHello !== undefined && findExtension(k.serverHello.extensions, 'pre_shared_key_server') !== undefined;
 
 /** Decode a recorded message; Finished needs the suite's hash length. */
 export function decodeRecorded(hex: string, k: Knowledge): ReturnType<typeof decodeHandshake> {

@@ -30,7 +30,13 @@ export function predictionOf(error: TlsError, detail = true): Prediction {
   const refusal = REFUSALS[error.reason];
   const found = withoutCitation(error.message);
   const more = detail && found !== '' && found !== refusal.sentence ? `: ${found}` : '';
-  return { alert: error.alert, reason: error.reason, section: refusal.section, requirement: `${refusal.sentence}${more}`, remote: error.remote };
+  return {
+    alert: error.alert,
+    reason: error.reason,
+    section: refusal.section,
+    requirement: `${refusal.sentence}${more}`,
+    remote: error.remote,
+  };
 }
 
 /**
@@ -43,7 +49,13 @@ export function predictionFromTrace(role: Role, side: SideTrace, step: TraceStep
   if (reason !== undefined && isRefusalReason(reason)) {
     const refusal = REFUSALS[reason];
     if (refusal.alert !== null) {
-      return { alert: refusal.alert, reason, section: refusal.section, requirement: `${refusal.sentence} (a refusal that needs what the trace holds only as its outcome)`, remote: false };
+      return {
+        alert: refusal.alert,
+        reason,
+        section: refusal.section,
+        requirement: `${refusal.sentence} (a refusal that needs what the trace holds only as its outcome)`,
+        remote: false,
+      };
     }
   }
   const alert = recordedAlert(side, step) ?? 'the alert of a reason the trace does not name';

@@ -14,17 +14,17 @@ import { chainVerifier, defaultClientConfig, defaultServerConfig } from '../../e
 import { encodeHandshake } from '../../wire/handshake.js';
 import { REFUSALS, type RefusalReason } from '../../wire/refusals.js';
 import {
-  CipherSuite,
-  NamedGroup,
-  SignatureScheme,
   type Certificate,
   type CertificateVerify,
+  CipherSuite,
   type ClientHello,
   type EncryptedExtensions,
+  NamedGroup,
   type ServerHello,
+  SignatureScheme,
 } from '../../wire/types.js';
 import { parseTrace, type Role, type Trace } from '../format.js';
-import { checkTrace, type CheckResult, type Violation } from '../monitor.js';
+import { type CheckResult, checkTrace, type Violation } from '../monitor.js';
 import { tracedClientMachine, tracedServerMachine } from '../recorder.js';
 import { insertReceivedAfter, receivedMessage, rewriteReceived } from '../testing/mutate.js';
 import { runScenario, type Scenario } from '../testing/scenarios.js';
@@ -55,32 +55,51 @@ const side = (t: Trace, h: number, role: Role) => {
 
 describe("the server's ClientHello rules (machines/server/rules.ts clientHelloViolation)", () => {
   it('reports a server that accepted a ClientHello with a compression method other than null: illegal_parameter (§4.1.2)', () => {
-    const t = rewriteReceived<ClientHello>(golden('full-handshake'), 0, 'server', 'client_hello', (ch) => ({ ...ch, legacyCompressionMethods: new Uint8Array([1, 0]) }));
+    const t = rewriteReceived<ClientHello>(golden('full-handshake'), 0, 'server', 'client_hello', (ch) => ({
+      ...ch,
+      legacyCompressionMethods: new Uint8Array([1, 0]),
+    }));
     const v = violationOf(checkTrace(t));
     expect(v).toMatchObject({ role: 'server', state: 'expectClientHello', message: 'client_hello', ...refusedWith('Compression') });
     expect(v.recorded).toMatch(/accepts it and goes on to expectClientFinished/);
   });
 
   it('reports a server that accepted a legacy_version of SSL 3.0: protocol_version (Appendix D.5)', () => {
-    const t = rewriteReceived<ClientHello>(golden('full-handshake'), 0, 'server', 'client_hello', (ch) => ({ ...ch, legacyVersion: 0x0300 }));
+    const t = rewriteReceived<ClientHello>(golden('full-handshake'), 0, 'server', 'client_hello', (ch) => ({
+      ...ch,
+      legacyVersion: 0x0300,
+    }));
     expect(violationOf(checkTrace(t))).toMatchObject({ role: 'server', message: 'client_hello', ...refusedWith('LegacyVersion') });
   });
 
   it('reports a server that accepted an x25519 share that is no public key, with the provider’s own check: illegal_parameter (§4.2.8.2)', () => {
     const t = rewriteReceived<ClientHello>(golden('full-handshake'), 0, 'server', 'client_hello', (ch) => ({
       ...ch,
-      extensions: ch.extensions.map((e) => (e.type === 'key_share_client' ? { ...e, shares: e.shares.map((s) => ({ ...s, keyExchange: s.keyExchange.slice(1) })) } : e)),
+      extensions: ch.extensions.map((e) =>
+        e.type === 'key_share_client' ? { ...e, shares: e.shares.map((s) => ({ ...s, keyExchange: s.keyExchange.slice(1) })) } : e,
+      ),
     }));
     expect(violationOf(checkTrace(t))).toMatchObject({ role: 'server', message: 'client_hello', ...refusedWith('InvalidKeyShare') });
   });
 
   it('compares a second ClientHello with the first: a new random after the HelloRetryRequest is illegal_parameter (§4.1.2)', () => {
-    const t = rewriteReceived<ClientHello>(golden('hello-retry'), 0, 'server', 'client_hello', (ch) => ({ ...ch, random: new Uint8Array(32).fill(7) }), 1);
+    const t = rewriteReceived<ClientHello>(
+      golden('hello-retry'),
+      0,
+      'server',
+      'client_hello',
+      (ch) => ({ ...ch, random: new Uint8Array(32).fill(7) }),
+      1,
+    );
     const v = violationOf(checkTrace(t));
-    expect(v).toMatchObject({ role: 'server', state: 'expectSecondClientHello', message: 'client_hello', ...refusedWith('SecondHelloChanged') });
+    expect(v).toMatchObject({
+      role: 'server',
+      state: 'expectSecondClientHello',
+      message: 'client_hello',
+      ...refusedWith('SecondHelloChanged'),
+    });
     expect(v.requirement).toContain('random');
   });
-
 });
 
 describe('the server’s own policy comes from the trace, its alert from the table', () => {
@@ -92,11 +111,20 @@ describe('the server’s own policy comes from the trace, its alert from the tab
       {
         label: 'no common ALPN protocol',
         client: (s) => ({
-          ...defaultClientConfig({ serverName: 'localhost', alpnProtocols: ['http/1.1'], verifyServerChain: chainVerifier({ ca: s.fx.caPem, serverName: 'localhost', purpose: 'server' }) }),
+          ...defaultClientConfig({
+            serverName: 'localhost',
+            alpnProtocols: ['http/1.1'],
+            verifyServerChain: chainVerifier({ ca: s.fx.caPem, serverName: 'localhost', purpose: 'server' }),
+          }),
           env: s.clientEnv,
           machine: tracedClientMachine,
         }),
-        server: (s) => ({ ...defaultServerConfig({ certificates: [s.fx.server], alpnProtocols: ['h2'] }), env: s.serverEnv, ticketStore: s.store, machine: tracedServerMachine }),
+        server: (s) => ({
+          ...defaultServerConfig({ certificates: [s.fx.server], alpnProtocols: ['h2'] }),
+          env: s.serverEnv,
+          ticketStore: s.store,
+          machine: tracedServerMachine,
+        }),
       },
     ],
   };
@@ -115,7 +143,13 @@ describe('the server’s own policy comes from the trace, its alert from the tab
     if (!alert) throw new Error('no alert sent');
     alert.alert = { level: 2, description: 'handshake_failure' };
     const v = violationOf(checkTrace(t));
-    expect(v).toMatchObject({ role: 'server', state: 'expectClientHello', message: 'client_hello', ...refusedWith('NoCommonAlpn'), recorded: 'the trace aborts with handshake_failure' });
+    expect(v).toMatchObject({
+      role: 'server',
+      state: 'expectClientHello',
+      message: 'client_hello',
+      ...refusedWith('NoCommonAlpn'),
+      recorded: 'the trace aborts with handshake_failure',
+    });
   });
 });
 
@@ -125,16 +159,31 @@ describe("the client's HelloRetryRequest and ServerHello rules (machines/client/
       ...hrr,
       extensions: hrr.extensions.map((e) => (e.type === 'key_share_hrr' ? { ...e, selectedGroup: NamedGroup.secp384r1 } : e)),
     }));
-    expect(violationOf(checkTrace(t))).toMatchObject({ role: 'client', state: 'expectServerHello', message: 'server_hello', ...refusedWith('RetryForSentShare') });
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      role: 'client',
+      state: 'expectServerHello',
+      message: 'server_hello',
+      ...refusedWith('RetryForSentShare'),
+    });
   });
 
   it('reports a client that accepted a ServerHello with legacy_version 0x0301: protocol_version (§4.1.3)', () => {
-    const t = rewriteReceived<ServerHello>(golden('full-handshake'), 0, 'client', 'server_hello', (sh) => ({ ...sh, legacyVersion: 0x0301 }));
-    expect(violationOf(checkTrace(t))).toMatchObject({ role: 'client', message: 'server_hello', ...refusedWith('ServerHelloLegacyVersion') });
+    const t = rewriteReceived<ServerHello>(golden('full-handshake'), 0, 'client', 'server_hello', (sh) => ({
+      ...sh,
+      legacyVersion: 0x0301,
+    }));
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      role: 'client',
+      message: 'server_hello',
+      ...refusedWith('ServerHelloLegacyVersion'),
+    });
   });
 
   it('reports a client that accepted another legacy_session_id_echo: illegal_parameter (§4.1.3)', () => {
-    const t = rewriteReceived<ServerHello>(golden('full-handshake'), 0, 'client', 'server_hello', (sh) => ({ ...sh, legacySessionIdEcho: new Uint8Array(32) }));
+    const t = rewriteReceived<ServerHello>(golden('full-handshake'), 0, 'client', 'server_hello', (sh) => ({
+      ...sh,
+      legacySessionIdEcho: new Uint8Array(32),
+    }));
     expect(violationOf(checkTrace(t))).toMatchObject({ role: 'client', message: 'server_hello', ...refusedWith('SessionIdMismatch') });
   });
 
@@ -147,22 +196,41 @@ describe("the client's HelloRetryRequest and ServerHello rules (machines/client/
       'server_hello',
       (sh) => ({
         ...sh,
-        extensions: sh.extensions.map((e) => (e.type === 'key_share_server' ? { ...e, share: { group: NamedGroup.x25519, keyExchange: new Uint8Array(32) } } : e)),
+        extensions: sh.extensions.map((e) =>
+          e.type === 'key_share_server' ? { ...e, share: { group: NamedGroup.x25519, keyExchange: new Uint8Array(32) } } : e,
+        ),
       }),
       1,
     );
-    expect(violationOf(checkTrace(t))).toMatchObject({ role: 'client', state: 'expectServerHelloAfterRetry', message: 'server_hello', ...refusedWith('InvalidKeyShare') });
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      role: 'client',
+      state: 'expectServerHelloAfterRetry',
+      message: 'server_hello',
+      ...refusedWith('InvalidKeyShare'),
+    });
   });
 
   it('reports a resumed ServerHello whose suite has another hash than the ticket, when the trace names the ticket’s suite (§4.2.11)', () => {
-    const t = rewriteReceived<ServerHello>(golden('resumption'), 1, 'client', 'server_hello', (sh) => ({ ...sh, cipherSuite: CipherSuite.TLS_AES_256_GCM_SHA384 }));
-    expect(side(t, 1, 'client').config['sessionSuite']).toBe('TLS_AES_128_GCM_SHA256');
-    expect(violationOf(checkTrace(t))).toMatchObject({ handshake: 1, role: 'client', state: 'expectServerHello', message: 'server_hello', ...refusedWith('PskHashMismatch') });
+    const t = rewriteReceived<ServerHello>(golden('resumption'), 1, 'client', 'server_hello', (sh) => ({
+      ...sh,
+      cipherSuite: CipherSuite.TLS_AES_256_GCM_SHA384,
+    }));
+    expect(side(t, 1, 'client').config.sessionSuite).toBe('TLS_AES_128_GCM_SHA256');
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      handshake: 1,
+      role: 'client',
+      state: 'expectServerHello',
+      message: 'server_hello',
+      ...refusedWith('PskHashMismatch'),
+    });
   });
 
   it('skips that one rule when the trace does not name the ticket’s suite: the ServerHello passes, only what follows can be judged', () => {
-    const t = rewriteReceived<ServerHello>(golden('resumption'), 1, 'client', 'server_hello', (sh) => ({ ...sh, cipherSuite: CipherSuite.TLS_AES_256_GCM_SHA384 }));
-    delete side(t, 1, 'client').config['sessionSuite'];
+    const t = rewriteReceived<ServerHello>(golden('resumption'), 1, 'client', 'server_hello', (sh) => ({
+      ...sh,
+      cipherSuite: CipherSuite.TLS_AES_256_GCM_SHA384,
+    }));
+    delete side(t, 1, 'client').config.sessionSuite;
     const v = violationOf(checkTrace(t));
     expect(v.message).not.toBe('server_hello');
     expect(v.state).not.toBe('expectServerHello');
@@ -176,14 +244,28 @@ describe("the client chart's own judges on the public context: EncryptedExtensio
       extensions: [...ee.extensions, { type: 'alpn', protocols: ['h2'] }],
     }));
     const v = violationOf(checkTrace(t));
-    expect(v).toMatchObject({ role: 'client', state: 'expectEncryptedExtensions', message: 'encrypted_extensions', ...refusedWith('UnsolicitedExtension') });
+    expect(v).toMatchObject({
+      role: 'client',
+      state: 'expectEncryptedExtensions',
+      message: 'encrypted_extensions',
+      ...refusedWith('UnsolicitedExtension'),
+    });
     expect(v.requirement).toContain('ALPN');
   });
 
   it('reports a client that accepted a CertificateRequest with a context during the handshake: illegal_parameter (§4.3.2)', () => {
-    const cr = encodeHandshake({ type: 'certificate_request', certificateRequestContext: new Uint8Array([1]), extensions: [{ type: 'signature_algorithms', schemes: [SignatureScheme.ed25519] }] });
+    const cr = encodeHandshake({
+      type: 'certificate_request',
+      certificateRequestContext: new Uint8Array([1]),
+      extensions: [{ type: 'signature_algorithms', schemes: [SignatureScheme.ed25519] }],
+    });
     const t = insertReceivedAfter(golden('full-handshake'), 0, 'client', 'encrypted_extensions', cr);
-    expect(violationOf(checkTrace(t))).toMatchObject({ role: 'client', state: 'expectCertificateOrCertificateRequest', message: 'certificate_request', ...refusedWith('CertificateRequestContext') });
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      role: 'client',
+      state: 'expectCertificateOrCertificateRequest',
+      message: 'certificate_request',
+      ...refusedWith('CertificateRequestContext'),
+    });
   });
 
   it('reports a client that accepted an empty server Certificate: decode_error (§4.4.2.4)', () => {
@@ -201,12 +283,24 @@ describe("CertificateVerify, recomputed by the chart's judge over the public tra
     });
     const step = side(t, 0, 'client').steps.find((s) => s.direction === 'in' && s.message?.type === 'certificate_verify');
     expect(step?.guards).toContainEqual({ guard: 'isServerSignatureValid', result: true });
-    expect(violationOf(checkTrace(t))).toMatchObject({ role: 'client', state: 'expectCertificateVerify', message: 'certificate_verify', ...refusedWith('BadSignature') });
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      role: 'client',
+      state: 'expectCertificateVerify',
+      message: 'certificate_verify',
+      ...refusedWith('BadSignature'),
+    });
   });
 
   it('reports a client that accepted a scheme that does not fit the server key: illegal_parameter (§4.4.3)', () => {
-    const t = rewriteReceived<CertificateVerify>(golden('full-handshake'), 0, 'client', 'certificate_verify', (cv) => ({ ...cv, algorithm: SignatureScheme.ed25519 }));
-    expect(violationOf(checkTrace(t))).toMatchObject({ role: 'client', message: 'certificate_verify', ...refusedWith('UnofferedSignatureScheme') });
+    const t = rewriteReceived<CertificateVerify>(golden('full-handshake'), 0, 'client', 'certificate_verify', (cv) => ({
+      ...cv,
+      algorithm: SignatureScheme.ed25519,
+    }));
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      role: 'client',
+      message: 'certificate_verify',
+      ...refusedWith('UnofferedSignatureScheme'),
+    });
   });
 
   it('does not take a recorded signature outcome over the recomputed one: a valid signature recorded as failed still conforms', () => {
@@ -254,37 +348,73 @@ describe('client authentication, on a run recorded here (server side: the chart�
   it('conforms, the client CertificateVerify recomputed by the server chart’s judge', async () => {
     const t = await trace();
     expect(side(t, 0, 'server').outcome.state).toBe('connected');
-    expect(side(t, 0, 'server').steps.filter((s) => s.direction === 'in').map((s) => s.message?.type ?? s.kind)).toContain('certificate_verify');
+    expect(
+      side(t, 0, 'server')
+        .steps.filter((s) => s.direction === 'in')
+        .map((s) => s.message?.type ?? s.kind),
+    ).toContain('certificate_verify');
     expect(checkTrace(t)).toMatchObject({ conforms: true });
   });
 
   it('reports a server that accepted a client signature that does not verify: decrypt_error (§4.4.3)', async () => {
-    const t = rewriteReceived<CertificateVerify>(await trace(), 0, 'server', 'certificate_verify', (cv) => ({ ...cv, signature: cv.signature.map((b, i) => (i === 0 ? b ^ 0x80 : b)) }));
-    expect(violationOf(checkTrace(t))).toMatchObject({ role: 'server', state: 'expectClientCertificateVerify', message: 'certificate_verify', ...refusedWith('BadSignature') });
+    const t = rewriteReceived<CertificateVerify>(await trace(), 0, 'server', 'certificate_verify', (cv) => ({
+      ...cv,
+      signature: cv.signature.map((b, i) => (i === 0 ? b ^ 0x80 : b)),
+    }));
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      role: 'server',
+      state: 'expectClientCertificateVerify',
+      message: 'certificate_verify',
+      ...refusedWith('BadSignature'),
+    });
   });
 
   it('reports a server that accepted a client Certificate with a context it never sent: illegal_parameter (§4.4.2)', async () => {
-    const t = rewriteReceived<Certificate>(await trace(), 0, 'server', 'certificate', (c) => ({ ...c, certificateRequestContext: new Uint8Array([9]) }));
-    expect(violationOf(checkTrace(t))).toMatchObject({ role: 'server', state: 'expectClientCertificate', message: 'certificate', ...refusedWith('CertificateContext') });
+    const t = rewriteReceived<Certificate>(await trace(), 0, 'server', 'certificate', (c) => ({
+      ...c,
+      certificateRequestContext: new Uint8Array([9]),
+    }));
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      role: 'server',
+      state: 'expectClientCertificate',
+      message: 'certificate',
+      ...refusedWith('CertificateContext'),
+    });
   });
 
   it('reports a server that went on without the certificate it requires: certificate_required (§4.4.2.4)', async () => {
     const t = rewriteReceived<Certificate>(await trace(), 0, 'server', 'certificate', (c) => ({ ...c, entries: [] }));
-    expect(violationOf(checkTrace(t))).toMatchObject({ role: 'server', state: 'expectClientCertificate', message: 'certificate', ...refusedWith('NoClientCertificate') });
+    expect(violationOf(checkTrace(t))).toMatchObject({
+      role: 'server',
+      state: 'expectClientCertificate',
+      message: 'certificate',
+      ...refusedWith('NoClientCertificate'),
+    });
   });
 });
 
 describe("unexpected_message cites what the chart's state takes (Appendix A)", () => {
   it('names the messages the state takes and the section of the one it waits for', () => {
     const base = golden('full-handshake');
-    const v = violationOf(checkTrace(insertReceivedAfter(base, 0, 'client', 'encrypted_extensions', receivedMessage(base, 0, 'client', 'finished'))));
-    expect(v).toMatchObject({ state: 'expectCertificateOrCertificateRequest', message: 'finished', section: '§4.4.2', alert: 'unexpected_message' });
-    expect(v.requirement).toBe('in expectCertificateOrCertificateRequest the client takes CertificateRequest or Certificate (Appendix A.1); Finished there is unexpected_message');
+    const v = violationOf(
+      checkTrace(insertReceivedAfter(base, 0, 'client', 'encrypted_extensions', receivedMessage(base, 0, 'client', 'finished'))),
+    );
+    expect(v).toMatchObject({
+      state: 'expectCertificateOrCertificateRequest',
+      message: 'finished',
+      section: '§4.4.2',
+      alert: 'unexpected_message',
+    });
+    expect(v.requirement).toBe(
+      'in expectCertificateOrCertificateRequest the client takes CertificateRequest or Certificate (Appendix A.1); Finished there is unexpected_message',
+    );
   });
 
   it('after the handshake cites the post-handshake messages (§4.6)', () => {
     const base = golden('full-handshake');
-    const v = violationOf(checkTrace(insertReceivedAfter(base, 0, 'client', 'new_session_ticket', receivedMessage(base, 0, 'client', 'server_hello'))));
+    const v = violationOf(
+      checkTrace(insertReceivedAfter(base, 0, 'client', 'new_session_ticket', receivedMessage(base, 0, 'client', 'server_hello'))),
+    );
     expect(v).toMatchObject({ state: 'connected', message: 'server_hello', section: '§4.6', alert: 'unexpected_message' });
     expect(v.requirement).toContain('NewSessionTicket or KeyUpdate');
   });

@@ -49,7 +49,14 @@ export function swapReceived(t: Trace, handshake: number, role: Role, a: string,
 }
 
 /** The side received its `type` message (the nth of that type) changed by `fn` (re-encoded, so the bytes are those of a real message). */
-export function rewriteReceived<M extends HandshakeMessage>(t: Trace, handshake: number, role: Role, type: M['type'], fn: (m: Unencoded<M>) => Unencoded<M>, nth = 0): Trace {
+export function rewriteReceived<M extends HandshakeMessage>(
+  t: Trace,
+  handshake: number,
+  role: Role,
+  type: M['type'],
+  fn: (m: Unencoded<M>) => Unencoded<M>,
+  nth = 0,
+): Trace {
   const out = clone(t);
   const side = sideOf(out, handshake, role);
   const step = side.steps[indexOfReceived(side, type, nth)] as TraceStep;

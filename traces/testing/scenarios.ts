@@ -9,19 +9,28 @@
  * tests can run it again, and can also build fresh connections the same way
  * and feed them the recorded inbound bytes (replay.ts).
  */
-import { nobleProvider } from '../../crypto/noble.js';
-import type { CryptoProvider } from '../../crypto/provider.js';
+
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { utf8 } from '../../crypto/bytes.js';
 import { EarlySecret, trafficKeys } from '../../crypto/keyschedule.js';
+import { nobleProvider } from '../../crypto/noble.js';
+import type { CryptoProvider } from '../../crypto/provider.js';
 import { signingKeyFromPem } from '../../crypto/signature.js';
 import { suiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
 import { chainVerifier, defaultClientConfig, defaultServerConfig } from '../../engine/config.js';
-import { ClientConnection, ServerConnection, type ClientOptions, type ServerOptions } from '../../engine/connection.js';
-import { seededEnvironment, type SeededEnvironment } from '../../engine/env.js';
-import { clientFlightProbe, clientHelloProbe, flipLastBit, insertBefore, mapMessage, rewriteMessage, serverFlightProbe } from '../../engine/testing/probes.js';
+import { ClientConnection, type ClientOptions, ServerConnection, type ServerOptions } from '../../engine/connection.js';
+import { type SeededEnvironment, seededEnvironment } from '../../engine/env.js';
+import {
+  clientFlightProbe,
+  clientHelloProbe,
+  flipLastBit,
+  insertBefore,
+  mapMessage,
+  rewriteMessage,
+  serverFlightProbe,
+} from '../../engine/testing/probes.js';
 import type { CertifiedKey } from '../../machines/types.js';
 import { pemToDerList } from '../../pki/pem.js';
 import { recordHeader } from '../../record/framing.js';
@@ -29,9 +38,17 @@ import { RecordProtector } from '../../record/protection.js';
 import { MemoryTicketStore } from '../../tickets/memory-store.js';
 import type { ClientSession } from '../../tickets/types.js';
 import { encodeHandshake } from '../../wire/handshake.js';
-import { NamedGroup, PskKeyExchangeMode, type ClientHello, type EncryptedExtensions, type Extension } from '../../wire/types.js';
+import { type ClientHello, type EncryptedExtensions, type Extension, NamedGroup, PskKeyExchangeMode } from '../../wire/types.js';
 import type { Trace } from '../format.js';
-import { combine, recordTo, Sequencer, tracedClientMachine, tracedServerMachine, withGuardTracing, type TraceRecorder } from '../recorder.js';
+import {
+  combine,
+  recordTo,
+  Sequencer,
+  type TraceRecorder,
+  tracedClientMachine,
+  tracedServerMachine,
+  withGuardTracing,
+} from '../recorder.js';
 
 /** The clock of every golden scenario: inside the fixtures' validity (2025-01-01 … 2045-01-01). */
 export const GOLDEN_START_MS = Date.UTC(2026, 0, 1);
@@ -141,7 +158,8 @@ const full: HandshakeSpec = { label: 'full handshake', client: (s) => client(s),
 /** A client without the hybrid group: x25519 first, one share. */
 const x25519Only: Partial<ClientOptions> = { groups: [NamedGroup.x25519, NamedGroup.secp256r1], keyShareGroups: [NamedGroup.x25519] };
 
-const mapExt = (exts: Extension[], type: Extension['type'], f: (e: Extension) => Extension) => exts.map((e) => (e.type === type ? f(e) : e));
+const mapExt = (exts: Extension[], type: Extension['type'], f: (e: Extension) => Extension) =>
+  exts.map((e) => (e.type === type ? f(e) : e));
 
 /** Split a chunk into records (type, body). */
 export function splitRecords(bytes: Uint8Array): { type: number; body: Uint8Array }[] {
@@ -168,7 +186,7 @@ const tamperBinder = (): Tamper => {
     if (dir !== 'toServer' || done) return [bytes];
     done = true;
     const [rec] = splitRecords(bytes);
-    if (!rec || rec.type !== 22) return [bytes];
+    if (rec?.type !== 22) return [bytes];
     const raw = rewriteMessage<ClientHello>(rec.body, (ch) => ({
       ...ch,
       extensions: mapExt(ch.extensions, 'pre_shared_key_client', (e) =>
@@ -189,7 +207,9 @@ const tamperEarlyData = (s: ScenarioState, bytes: number): Tamper => {
     const suite = suiteInfo(session.suite);
     const [rec] = splitRecords(chunk);
     if (!suite || !rec) throw new Error('no suite or no ClientHello');
-    const secret = EarlySecret.create(suite, session.psk, nobleProvider).clientEarlyTrafficSecret(transcriptHash(suite.hash, [rec.body], nobleProvider));
+    const secret = EarlySecret.create(suite, session.psk, nobleProvider).clientEarlyTrafficSecret(
+      transcriptHash(suite.hash, [rec.body], nobleProvider),
+    );
     const protector = new RecordProtector(suite, trafficKeys(suite, secret, nobleProvider), nobleProvider);
     const out = [chunk];
     for (let left = bytes; left > 0; left -= 1000) out.push(protector.protect(23, utf8('0'.repeat(Math.min(1000, left)))));
@@ -207,15 +227,24 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'resumption',
-    description: 'A full handshake, then a resumption with psk_dhe_ke: fresh X25519MLKEM768 key share, no Certificate or CertificateVerify, new tickets (seed figures 1 and 2).',
-    handshakes: [full, { label: 'resumption (psk_dhe_ke)', client: (s) => client(s, { session: firstSession(s) }), server: (s) => server(s) }],
+    description:
+      'A full handshake, then a resumption with psk_dhe_ke: fresh X25519MLKEM768 key share, no Certificate or CertificateVerify, new tickets (seed figures 1 and 2).',
+    handshakes: [
+      full,
+      { label: 'resumption (psk_dhe_ke)', client: (s) => client(s, { session: firstSession(s) }), server: (s) => server(s) },
+    ],
   },
   {
     name: 'resumption-x25519',
-    description: 'A client that offers x25519 only (as OpenSSL 3.0, GnuTLS and Go 1.19 do): full handshake and psk_dhe_ke resumption over plain x25519, no HelloRetryRequest.',
+    description:
+      'A client that offers x25519 only (as OpenSSL 3.0, GnuTLS and Go 1.19 do): full handshake and psk_dhe_ke resumption over plain x25519, no HelloRetryRequest.',
     handshakes: [
       { label: 'full handshake (x25519)', client: (s) => client(s, x25519Only), server: (s) => server(s) },
-      { label: 'resumption (psk_dhe_ke, x25519)', client: (s) => client(s, { ...x25519Only, session: firstSession(s) }), server: (s) => server(s) },
+      {
+        label: 'resumption (psk_dhe_ke, x25519)',
+        client: (s) => client(s, { ...x25519Only, session: firstSession(s) }),
+        server: (s) => server(s),
+      },
     ],
   },
   {
@@ -231,7 +260,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'hello-retry-resumption',
-    description: 'A full handshake, then a resumption through a HelloRetryRequest with a cookie: the binder is recomputed over the new transcript.',
+    description:
+      'A full handshake, then a resumption through a HelloRetryRequest with a cookie: the binder is recomputed over the new transcript.',
     handshakes: [
       full,
       {
@@ -243,7 +273,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'refuse-psk-ke-only',
-    description: 'Refusal: a ClientHello that offers its PSK with psk_ke only. The server ignores the PSK, completes a full handshake and sends no tickets.',
+    description:
+      'Refusal: a ClientHello that offers its PSK with psk_ke only. The server ignores the PSK, completes a full handshake and sends no tickets.',
     handshakes: [
       full,
       {
@@ -254,7 +285,10 @@ export const SCENARIOS: Scenario[] = [
             machine: withGuardTracing(
               clientHelloProbe((ch) => ({
                 ...ch,
-                extensions: mapExt(ch.extensions, 'psk_key_exchange_modes', () => ({ type: 'psk_key_exchange_modes', modes: [PskKeyExchangeMode.psk_ke] })),
+                extensions: mapExt(ch.extensions, 'psk_key_exchange_modes', () => ({
+                  type: 'psk_key_exchange_modes',
+                  modes: [PskKeyExchangeMode.psk_ke],
+                })),
               })),
             ),
           }),
@@ -264,7 +298,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'refuse-early-data',
-    description: 'Refusal: a ClientHello that offers early_data, followed by 0-RTT records. No early_data in EncryptedExtensions; the records are skipped.',
+    description:
+      'Refusal: a ClientHello that offers early_data, followed by 0-RTT records. No early_data in EncryptedExtensions; the records are skipped.',
     handshakes: [
       full,
       {
@@ -315,7 +350,10 @@ export const SCENARIOS: Scenario[] = [
     handshakes: [
       {
         label: 'EndOfEarlyData, refused',
-        client: (s) => client(s, { machine: withGuardTracing(clientFlightProbe(insertBefore('finished', encodeHandshake({ type: 'end_of_early_data' })))) }),
+        client: (s) =>
+          client(s, {
+            machine: withGuardTracing(clientFlightProbe(insertBefore('finished', encodeHandshake({ type: 'end_of_early_data' })))),
+          }),
         server: (s) => server(s),
       },
     ],
@@ -323,7 +361,15 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'refuse-bad-binder',
     description: 'Refusal: a resumption whose PSK binder was altered in flight. The server aborts with decrypt_error.',
-    handshakes: [full, { label: 'bad binder, refused', client: (s) => client(s, { session: firstSession(s) }), server: (s) => server(s), tamper: () => tamperBinder() }],
+    handshakes: [
+      full,
+      {
+        label: 'bad binder, refused',
+        client: (s) => client(s, { session: firstSession(s) }),
+        server: (s) => server(s),
+        tamper: () => tamperBinder(),
+      },
+    ],
   },
   {
     name: 'refuse-bad-finished',
@@ -338,7 +384,8 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'refuse-unoffered-early-data',
-    description: 'Refusal: EncryptedExtensions carries early_data that the client never offered. The client aborts with unsupported_extension.',
+    description:
+      'Refusal: EncryptedExtensions carries early_data that the client never offered. The client aborts with unsupported_extension.',
     handshakes: [
       {
         label: 'early_data in EncryptedExtensions, refused',
@@ -420,7 +467,13 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks = {}): Pro
     handshakes.push({ label: h.label, recorders: [rc, rs] });
   }
   return combine(
-    { role: 'pair', peer: 'in-memory', time: new Date(GOLDEN_START_MS).toISOString(), scenario: scenario.name, description: scenario.description },
+    {
+      role: 'pair',
+      peer: 'in-memory',
+      time: new Date(GOLDEN_START_MS).toISOString(),
+      scenario: scenario.name,
+      description: scenario.description,
+    },
     handshakes,
   );
 }

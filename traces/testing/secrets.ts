@@ -20,7 +20,7 @@ export function collectSecrets(root: unknown, into = new Map<string, string>()):
     if (typeof v !== 'object' || v === null || seen.has(v)) return;
     seen.add(v);
     if (Array.isArray(v)) {
-      v.forEach((x, i) => walk(x, `${path}[${i}]`, secretPath));
+      for (const [i, x] of v.entries()) walk(x, `${path}[${i}]`, secretPath);
       return;
     }
     for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`, secretPath || SECRET_KEY.test(k));

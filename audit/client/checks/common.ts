@@ -7,13 +7,14 @@
  * the same input, what a conforming client does) so both audits share one
  * findings model, one report writer and one RFC table.
  */
-import type { FindingDraft, MeasuredValue, Verdict } from '../../findings.js';
-import type { ConnectionRecord } from '../../server/context.js';
-import { draft, inconclusive, type Judgement, type ProbeDef } from '../../server/checks/common.js';
-import type { FlightAnswer, TicketSpec } from '../connection.js';
-import type { HelloView, IssuedTicket, OfferedIdentity, TicketRegistry } from '../offers.js';
+
 import { suiteInfo } from '../../../crypto/suites.js';
 import { PskKeyExchangeMode, type ServerHello } from '../../../wire/types.js';
+import type { FindingDraft, MeasuredValue, Verdict } from '../../findings.js';
+import { draft, inconclusive, type Judgement, type ProbeDef } from '../../server/checks/common.js';
+import type { ConnectionRecord } from '../../server/context.js';
+import type { FlightAnswer, TicketSpec } from '../connection.js';
+import type { HelloView, IssuedTicket, OfferedIdentity, TicketRegistry } from '../offers.js';
 
 export type { ProbeDef } from '../../server/checks/common.js';
 export { draft, inconclusive };
@@ -30,7 +31,10 @@ export type Deviation =
   | 'wrong-finished';
 
 /** How the probing server answers a ClientHello. */
-export type HelloReply = { kind: 'full' } | { kind: 'resume'; identity: OfferedIdentity; deviation?: Deviation } | { kind: 'retry'; identity: OfferedIdentity };
+export type HelloReply =
+  | { kind: 'full' }
+  | { kind: 'resume'; identity: OfferedIdentity; deviation?: Deviation }
+  | { kind: 'retry'; identity: OfferedIdentity };
 
 /** One connection of a scenario, as the checks judge it. */
 export interface ConnectionObservation {
@@ -140,7 +144,8 @@ export function resumeIfPossible(v: HelloView, deviation?: Deviation): HelloRepl
 }
 
 /** The connection the deviation was sent on. */
-export const deviant = (s: ScenarioState): ConnectionObservation | undefined => s.connections.find((c) => c.reply?.kind === 'resume' && c.reply.deviation !== undefined && c.deviationSkipped === undefined);
+export const deviant = (s: ScenarioState): ConnectionObservation | undefined =>
+  s.connections.find((c) => c.reply?.kind === 'resume' && c.reply.deviation !== undefined && c.deviationSkipped === undefined);
 
 export const NO_CONNECTION = 'the client made no connection during this check (does the command use {host} and {port}?)';
 
@@ -161,7 +166,10 @@ export function reaction(c: ConnectionObservation): string {
   if (c.clientFinished === false) return 'went on and sent a Finished that does not verify';
   if (c.unreadable) return 'sent a record under keys the probing server does not hold (most likely an alert)';
   if (c.answer === 'unexpected') return 'went on and sent something else than its Finished';
-  if (c.clientClosedFirst) return c.clientEnd === 'reset' ? 'reset the connection without an alert the probing server could read' : 'closed the connection without an alert';
+  if (c.clientClosedFirst)
+    return c.clientEnd === 'reset'
+      ? 'reset the connection without an alert the probing server could read'
+      : 'closed the connection without an alert';
   return 'neither aborted nor went on until the probing server closed the connection';
 }
 
@@ -176,8 +184,12 @@ export function reaction(c: ConnectionObservation): string {
  */
 export function judgeRefusal(c: ConnectionObservation, alerts: readonly string[], what: string, atServerHello = false): Judgement {
   const want = alerts.join(' or ');
-  const measured: Record<string, MeasuredValue> = { reaction: reaction(c), alert: c.alert ?? null, clientFinished: c.clientFinished ?? null };
-  if (atServerHello) measured['answeredUnderHandshakeKeys'] = c.sentEncrypted;
+  const measured: Record<string, MeasuredValue> = {
+    reaction: reaction(c),
+    alert: c.alert ?? null,
+    clientFinished: c.clientFinished ?? null,
+  };
+  if (atServerHello) measured.answeredUnderHandshakeKeys = c.sentEncrypted;
   let rfcVerdict: Verdict;
   let reason: string;
   if (atServerHello && c.sentEncrypted) {
@@ -203,6 +215,11 @@ export function judgeRefusal(c: ConnectionObservation, alerts: readonly string[]
 }
 
 /** A finding from one connection. */
-export function fromConnection(def: ProbeDef, c: ConnectionObservation, j: Judgement, others: readonly ConnectionObservation[] = []): FindingDraft {
+export function fromConnection(
+  def: ProbeDef,
+  c: ConnectionObservation,
+  j: Judgement,
+  others: readonly ConnectionObservation[] = [],
+): FindingDraft {
   return draft(def, [c.record], j, records(others.filter((o) => o !== c)));
 }

@@ -7,25 +7,26 @@
  * changes, keep every PSK compatible with the suite, and bind each one
  * again, over message_hash(ClientHello1) and the HelloRetryRequest.
  */
-import { sameBytes } from '../hello.js';
+
+import { suiteInfo } from '../../../crypto/suites.js';
 import { findExtension } from '../../../wire/extensions.js';
 import { ExtensionType } from '../../../wire/types.js';
-import { suiteInfo } from '../../../crypto/suites.js';
 import type { FindingDraft } from '../../findings.js';
 import type { Judgement } from '../../server/checks/common.js';
+import { sameBytes } from '../hello.js';
 import {
+  type ConnectionObservation,
   draft,
   inconclusive,
   noOffer,
+  type ProbeDef,
   reaction,
   records,
   resumable,
   resumeIfPossible,
-  STANDARD_TICKETS,
-  type ConnectionObservation,
-  type ProbeDef,
   type Scenario,
   type ScenarioState,
+  STANDARD_TICKETS,
 } from './common.js';
 
 const check = 'hrr';
@@ -42,14 +43,24 @@ export const HRR_PROBES = {
       text: 'The client MUST send the same ClientHello without modification, except: key_share replaced by a single share of the indicated group, early_data removed, the cookie echoed, pre_shared_key updated (ages and binders recomputed, incompatible PSKs optionally removed), padding changed.',
     },
     refusal: 'SecondHelloChanged',
-    expected: { summary: 'a second ClientHello equal to the first but for key_share, early_data, cookie, pre_shared_key and padding, as allowed', statePath: PATH },
-    sends: 'a HelloRetryRequest, under the ticket\'s cipher suite, to the first ClientHello that offers a ticket; then resumes',
+    expected: {
+      summary: 'a second ClientHello equal to the first but for key_share, early_data, cookie, pre_shared_key and padding, as allowed',
+      statePath: PATH,
+    },
+    sends: "a HelloRetryRequest, under the ticket's cipher suite, to the first ClientHello that offers a ticket; then resumes",
   }),
   kept: def({
     id: 'hrr.psk-kept',
     title: 'The PSK is kept after a HelloRetryRequest that allows it',
-    rfc: { section: '4.1.2', keyword: 'MUST', text: 'Only PSKs incompatible with the cipher suite of the HelloRetryRequest may be removed from the second ClientHello; a compatible one is offered again, with its age and binder recomputed.' },
-    expected: { summary: 'every ticket offered in the first hello, compatible with the suite, offered again in the second', statePath: PATH },
+    rfc: {
+      section: '4.1.2',
+      keyword: 'MUST',
+      text: 'Only PSKs incompatible with the cipher suite of the HelloRetryRequest may be removed from the second ClientHello; a compatible one is offered again, with its age and binder recomputed.',
+    },
+    expected: {
+      summary: 'every ticket offered in the first hello, compatible with the suite, offered again in the second',
+      statePath: PATH,
+    },
     sends: 'the same HelloRetryRequest, whose cipher suite has the hash of the ticket offered',
   }),
   binder: def({
@@ -61,13 +72,22 @@ export const HRR_PROBES = {
       text: 'After a HelloRetryRequest the binder covers message_hash(ClientHello1), the HelloRetryRequest and the truncated second ClientHello; a server MUST abort if it does not validate.',
     },
     refusal: 'IncorrectBinder',
-    expected: { summary: 'each binder of the second hello verifies over message_hash(ClientHello1) ‖ HelloRetryRequest ‖ truncated ClientHello2', statePath: PATH },
-    sends: 'the same HelloRetryRequest; the binders of the second hello are recomputed with the ticket\'s PSK',
+    expected: {
+      summary: 'each binder of the second hello verifies over message_hash(ClientHello1) ‖ HelloRetryRequest ‖ truncated ClientHello2',
+      statePath: PATH,
+    },
+    sends: "the same HelloRetryRequest; the binders of the second hello are recomputed with the ticket's PSK",
   }),
 } satisfies Record<string, ProbeDef>;
 
 /** Codes §4.1.2 lets the second hello change. */
-const MAY_CHANGE = new Set<number>([ExtensionType.key_share, ExtensionType.early_data, ExtensionType.cookie, ExtensionType.pre_shared_key, 21 /* padding */]);
+const MAY_CHANGE = new Set<number>([
+  ExtensionType.key_share,
+  ExtensionType.early_data,
+  ExtensionType.cookie,
+  ExtensionType.pre_shared_key,
+  21 /* padding */,
+]);
 
 /** What differs between the two hellos beyond §4.1.2's allowances. */
 export function secondHelloDifferences(c: ConnectionObservation): string[] {
@@ -87,14 +107,18 @@ export function secondHelloDifferences(c: ConnectionObservation): string[] {
   const y = fixed(two.parsed.extensions);
   const codes = (l: typeof x) => l.map((e) => e.code).join(',');
   if (codes(x) !== codes(y)) diffs.push(`extensions [${codes(x)}] became [${codes(y)}]`);
-  else x.forEach((e, i) => !sameBytes(e.data, (y[i] as (typeof y)[number]).data) && diffs.push(`extension ${e.code} changed`));
+  else {
+    for (const [i, e] of x.entries()) if (!sameBytes(e.data, (y[i] as (typeof y)[number]).data)) diffs.push(`extension ${e.code} changed`);
+  }
   const asked = findExtension(hrr.extensions, 'key_share_hrr')?.selectedGroup;
   const shares = two.keyShares ?? [];
-  if (asked !== undefined && (shares.length !== 1 || shares[0]?.group !== asked)) diffs.push(`key_share holds ${shares.length} share(s) (${shares.map((s) => s.group).join(', ')}), not one for group ${asked}`);
+  if (asked !== undefined && (shares.length !== 1 || shares[0]?.group !== asked))
+    diffs.push(`key_share holds ${shares.length} share(s) (${shares.map((s) => s.group).join(', ')}), not one for group ${asked}`);
   if (asked === undefined) {
     const k1 = one.parsed.extensions.find((e) => e.code === ExtensionType.key_share);
     const k2 = two.parsed.extensions.find((e) => e.code === ExtensionType.key_share);
-    if ((k1 === undefined) !== (k2 === undefined) || (k1 && k2 && !sameBytes(k1.data, k2.data))) diffs.push('key_share changed although the HelloRetryRequest asked for no group');
+    if ((k1 === undefined) !== (k2 === undefined) || (k1 && k2 && !sameBytes(k1.data, k2.data)))
+      diffs.push('key_share changed although the HelloRetryRequest asked for no group');
   }
   if (two.earlyData) diffs.push('early_data still offered');
   const cookie = findExtension(hrr.extensions, 'cookie')?.cookie;
@@ -144,9 +168,21 @@ export const helloRetryScenario: Scenario = {
         [c.record],
         {
           rfcVerdict: diffs.length > 0 ? 'fail' : 'pass',
-          observed: { summary: diffs.length > 0 ? `the second ClientHello: ${diffs.join('; ')}` : 'the second ClientHello changes only what §4.1.2 allows' },
-          measured: { differences: diffs, askedGroup: c.helloRetryRequest ? (findExtension(c.helloRetryRequest.extensions, 'key_share_hrr')?.selectedGroup ?? null) : null, cookie: c.helloRetryRequest ? findExtension(c.helloRetryRequest.extensions, 'cookie') !== undefined : false },
-          reason: diffs.length > 0 ? 'the second ClientHello changes more than a HelloRetryRequest allows' : 'the second ClientHello is the first with the allowed changes',
+          observed: {
+            summary:
+              diffs.length > 0 ? `the second ClientHello: ${diffs.join('; ')}` : 'the second ClientHello changes only what §4.1.2 allows',
+          },
+          measured: {
+            differences: diffs,
+            askedGroup: c.helloRetryRequest
+              ? (findExtension(c.helloRetryRequest.extensions, 'key_share_hrr')?.selectedGroup ?? null)
+              : null,
+            cookie: c.helloRetryRequest ? findExtension(c.helloRetryRequest.extensions, 'cookie') !== undefined : false,
+          },
+          reason:
+            diffs.length > 0
+              ? 'the second ClientHello changes more than a HelloRetryRequest allows'
+              : 'the second ClientHello is the first with the allowed changes',
         },
         others,
       ),
@@ -161,16 +197,24 @@ export const helloRetryScenario: Scenario = {
         {
           rfcVerdict: dropped.length > 0 ? 'fail' : 'pass',
           observed: {
-            summary: !two.offersPsk ? 'the second ClientHello offers no PSK' : dropped.length > 0 ? `${dropped.length} of ${compatible.length} compatible ticket(s) dropped` : `all ${compatible.length} compatible ticket(s) offered again`,
+            summary: !two.offersPsk
+              ? 'the second ClientHello offers no PSK'
+              : dropped.length > 0
+                ? `${dropped.length} of ${compatible.length} compatible ticket(s) dropped`
+                : `all ${compatible.length} compatible ticket(s) offered again`,
           },
           measured: { compatible: compatible.length, dropped: dropped.length, resumed: c.resumed && c.clientFinished === true },
-          reason: dropped.length > 0 ? 'a PSK compatible with the HelloRetryRequest\'s suite was removed' : 'the PSK is kept, so the handshake can still resume',
+          reason:
+            dropped.length > 0
+              ? "a PSK compatible with the HelloRetryRequest's suite was removed"
+              : 'the PSK is kept, so the handshake can still resume',
         },
         others,
       ),
     );
     const ours = two.identities.filter((i) => i.ticket);
-    if (ours.length === 0) out.push(inconclusive(P.binder, 'the second ClientHello offers none of the tickets: no binder to check', [c.record], {}));
+    if (ours.length === 0)
+      out.push(inconclusive(P.binder, 'the second ClientHello offers none of the tickets: no binder to check', [c.record], {}));
     else {
       const bad = ours.filter((i) => i.binderValid !== true);
       out.push(
@@ -179,9 +223,17 @@ export const helloRetryScenario: Scenario = {
           [c.record],
           {
             rfcVerdict: bad.length > 0 ? 'fail' : 'pass',
-            observed: { summary: bad.length > 0 ? `${bad.length} of ${ours.length} binder(s) of the second hello do not verify` : `the ${ours.length} binder(s) of the second hello verify over message_hash and the HelloRetryRequest` },
+            observed: {
+              summary:
+                bad.length > 0
+                  ? `${bad.length} of ${ours.length} binder(s) of the second hello do not verify`
+                  : `the ${ours.length} binder(s) of the second hello verify over message_hash and the HelloRetryRequest`,
+            },
             measured: { binders: ours.length, invalid: bad.length, resumed: c.resumed && c.clientFinished === true },
-            reason: bad.length > 0 ? 'a binder of the second ClientHello is not recomputed over message_hash(ClientHello1) and the HelloRetryRequest' : 'the binders are recomputed',
+            reason:
+              bad.length > 0
+                ? 'a binder of the second ClientHello is not recomputed over message_hash(ClientHello1) and the HelloRetryRequest'
+                : 'the binders are recomputed',
           },
           others,
         ),

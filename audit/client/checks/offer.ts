@@ -13,20 +13,20 @@
  * `other-sni` (the later connections under a second server name).
  */
 import { toHex } from '../../../crypto/bytes.js';
-import type { FindingDraft, MeasuredValue } from '../../findings.js';
 import { PskKeyExchangeMode } from '../../../wire/types.js';
+import type { FindingDraft, MeasuredValue } from '../../findings.js';
 import { ageError, type HelloView, type OfferedIdentity } from '../offers.js';
 import {
+  type ConnectionObservation,
   draft,
   inconclusive,
   offersDhe,
+  type ProbeDef,
   records,
   resumeIfPossible,
-  STANDARD_TICKETS,
-  type ConnectionObservation,
-  type ProbeDef,
   type Scenario,
   type ScenarioSettings,
+  STANDARD_TICKETS,
 } from './common.js';
 
 const check = 'offer';
@@ -36,7 +36,11 @@ export const OFFER_PROBES = {
   offered: def({
     id: 'offer.ticket-offered',
     title: 'A ticket is offered on a later connection',
-    rfc: { section: '2.2', keyword: 'MAY', text: 'Once a handshake has completed, the server can send the client a PSK identity (a ticket) that the client MAY use in future handshakes.' },
+    rfc: {
+      section: '2.2',
+      keyword: 'MAY',
+      text: 'Once a handshake has completed, the server can send the client a PSK identity (a ticket) that the client MAY use in future handshakes.',
+    },
     expected: { summary: 'a later ClientHello offers one of the tickets (else the other offer checks cannot judge)' },
     sends: 'a full handshake with two tickets (lifetime 7200 s), then resumes the ticket offered',
   }),
@@ -62,7 +66,11 @@ export const OFFER_PROBES = {
   last: def({
     id: 'offer.psk-last',
     title: 'pre_shared_key is the last extension',
-    rfc: { section: '4.2.11', keyword: 'MUST', text: 'The "pre_shared_key" extension MUST be the last extension in the ClientHello (this facilitates implementation).' },
+    rfc: {
+      section: '4.2.11',
+      keyword: 'MUST',
+      text: 'The "pre_shared_key" extension MUST be the last extension in the ClientHello (this facilitates implementation).',
+    },
     refusal: 'PskNotLast',
     expected: { summary: 'pre_shared_key last in every ClientHello that offers a PSK' },
     sends: 'every ClientHello of the audit that offers a PSK is looked at',
@@ -77,23 +85,31 @@ export const OFFER_PROBES = {
     },
     refusal: 'IncorrectBinder',
     expected: { summary: 'the binder of every identity naming one of the tickets verifies, recomputed with its PSK' },
-    sends: 'every identity of the audit that names a ticket of the probing server: its binder recomputed with that ticket\'s PSK',
+    sends: "every identity of the audit that names a ticket of the probing server: its binder recomputed with that ticket's PSK",
   }),
   age: def({
     id: 'offer.ticket-age',
-    title: 'The obfuscated ticket age is the ticket\'s age plus ticket_age_add',
+    title: "The obfuscated ticket age is the ticket's age plus ticket_age_add",
     rfc: {
       section: '4.2.11.1',
       keyword: 'MUST',
-      text: 'The client\'s view of the age of a ticket is the time since the receipt of the NewSessionTicket; obfuscated_ticket_age is that age in milliseconds plus the ticket_age_add of the ticket, modulo 2^32. Clients MUST NOT attempt to use tickets whose age is greater than their ticket_lifetime.',
+      text: "The client's view of the age of a ticket is the time since the receipt of the NewSessionTicket; obfuscated_ticket_age is that age in milliseconds plus the ticket_age_add of the ticket, modulo 2^32. Clients MUST NOT attempt to use tickets whose age is greater than their ticket_lifetime.",
     },
-    expected: { summary: 'every (obfuscated_ticket_age − ticket_age_add) mod 2^32 is within the tolerance of the time since the probing server sent the ticket' },
-    sends: 'every identity of the audit that names a ticket of the probing server: its age compared with the time since the ticket was sent',
+    expected: {
+      summary:
+        'every (obfuscated_ticket_age − ticket_age_add) mod 2^32 is within the tolerance of the time since the probing server sent the ticket',
+    },
+    sends:
+      'every identity of the audit that names a ticket of the probing server: its age compared with the time since the ticket was sent',
   }),
   keyShare: def({
     id: 'offer.key-share',
     title: 'A key share with every psk_dhe_ke offer',
-    rfc: { section: '4.2.9', keyword: 'MUST', text: 'psk_dhe_ke: PSK with (EC)DHE key establishment. In this mode, the client and server MUST supply "key_share" values as described in Section 4.2.8.' },
+    rfc: {
+      section: '4.2.9',
+      keyword: 'MUST',
+      text: 'psk_dhe_ke: PSK with (EC)DHE key establishment. In this mode, the client and server MUST supply "key_share" values as described in Section 4.2.8.',
+    },
     refusal: 'NoKeyShare',
     expected: { summary: 'every ClientHello that offers a PSK with psk_dhe_ke carries a key share' },
     sends: 'every ClientHello of the audit that offers a PSK with psk_dhe_ke is looked at',
@@ -101,7 +117,12 @@ export const OFFER_PROBES = {
   freshShare: def({
     id: 'offer.fresh-key-share',
     title: 'A fresh key share on every connection',
-    rfc: { section: '4.3.8', keyword: 'MUST', document: 'RFC 9846', text: 'Clients and servers MUST NOT reuse a key share for multiple connections (RFC 8446 §4.2.8 states no rule; its revision does).' },
+    rfc: {
+      section: '4.3.8',
+      keyword: 'MUST',
+      document: 'RFC 9846',
+      text: 'Clients and servers MUST NOT reuse a key share for multiple connections (RFC 8446 §4.2.8 states no rule; its revision does).',
+    },
     expected: { summary: 'no client key share appears on two connections' },
     sends: 'the key shares of every ClientHello of the audit are compared',
   }),
@@ -119,7 +140,11 @@ export const OFFER_PROBES = {
   singleUse: def({
     id: 'offer.single-use',
     title: 'A resumed ticket is not offered again',
-    rfc: { section: 'C.4', keyword: 'SHOULD', text: 'Clients SHOULD NOT reuse a ticket for multiple connections: reuse lets passive observers correlate connections.' },
+    rfc: {
+      section: 'C.4',
+      keyword: 'SHOULD',
+      text: 'Clients SHOULD NOT reuse a ticket for multiple connections: reuse lets passive observers correlate connections.',
+    },
     expected: { summary: 'no ticket offered again once a connection resumed with it' },
     sends: 'one ticket; the resumption with it brings no new ticket; then whatever the client offers on a third connection',
   }),
@@ -132,7 +157,7 @@ export const OFFER_PROBES = {
       text: 'Clients MUST only resume if the new SNI value is valid for the server certificate presented in the original session, and SHOULD only resume if the SNI value matches the one used in the original session (the certificate of the probing server is valid for both names).',
     },
     expected: { summary: 'no ticket offered with a server_name other than the one of the connection that got it' },
-    sends: 'two tickets under {servername}; the command\'s later connections use {servername2}',
+    sends: "two tickets under {servername}; the command's later connections use {servername2}",
   }),
 } satisfies Record<string, ProbeDef>;
 
@@ -215,7 +240,9 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
   const hellos: HelloSeen[] = all.flatMap((s) => s.c.hellos.map((h) => ({ ...s, h })));
   const psk = hellos.filter((x) => x.h.offersPsk);
   const ours = psk.filter((x) => x.h.identities.some((i) => i.ticket));
-  const idsOfOurs: Array<{ x: HelloSeen; id: OfferedIdentity }> = ours.flatMap((x) => x.h.identities.filter((i) => i.ticket).map((id) => ({ x, id })));
+  const idsOfOurs: Array<{ x: HelloSeen; id: OfferedIdentity }> = ours.flatMap((x) =>
+    x.h.identities.filter((i) => i.ticket).map((id) => ({ x, id })),
+  );
   const recs = (xs: readonly Seen[]) => records([...new Set(xs.map((x) => x.c))]);
   const none = all.length === 0 ? 'the client made no connection' : 'the client never offered a PSK in the whole audit';
   const emit = (d: FindingDraft) => {
@@ -224,10 +251,27 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
 
   // offer.ticket-offered
   if (ours.length > 0) {
-    emit(draft(P.offered, recs(ours), { rfcVerdict: 'pass', observed: { summary: `${ours.length} ClientHello(s) offered a ticket of the probing server` }, measured: { offers: ours.length }, reason: 'the client resumes' }));
+    emit(
+      draft(P.offered, recs(ours), {
+        rfcVerdict: 'pass',
+        observed: { summary: `${ours.length} ClientHello(s) offered a ticket of the probing server` },
+        measured: { offers: ours.length },
+        reason: 'the client resumes',
+      }),
+    );
   } else {
     emit(
-      draft(P.offered, [], { rfcVerdict: 'info', observed: { summary: none }, measured: { connections: all.length, pskOffers: psk.length }, reason: `${none}: it does not resume, or the command connects only once; the other offer checks cannot judge` }, recs(all)),
+      draft(
+        P.offered,
+        [],
+        {
+          rfcVerdict: 'info',
+          observed: { summary: none },
+          measured: { connections: all.length, pskOffers: psk.length },
+          reason: `${none}: it does not resume, or the command connects only once; the other offer checks cannot judge`,
+        },
+        recs(all),
+      ),
     );
   }
 
@@ -238,16 +282,23 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
     emit(
       draft(P.modes, recs(bad.length > 0 ? bad : psk), {
         rfcVerdict: bad.length > 0 ? 'fail' : 'pass',
-        observed: { summary: bad.length > 0 ? `${bad.length} of ${psk.length} PSK offer(s) without psk_key_exchange_modes` : `all ${psk.length} PSK offer(s) carry psk_key_exchange_modes` },
+        observed: {
+          summary:
+            bad.length > 0
+              ? `${bad.length} of ${psk.length} PSK offer(s) without psk_key_exchange_modes`
+              : `all ${psk.length} PSK offer(s) carry psk_key_exchange_modes`,
+        },
         measured: { pskOffers: psk.length, withoutModes: bad.length },
-        reason: bad.length > 0 ? 'pre_shared_key offered without psk_key_exchange_modes' : 'psk_key_exchange_modes came with every PSK offer',
+        reason:
+          bad.length > 0 ? 'pre_shared_key offered without psk_key_exchange_modes' : 'psk_key_exchange_modes came with every PSK offer',
       }),
     );
   }
 
   // offer.psk-dhe-ke
   const withModes = psk.filter((x) => x.h.modes !== undefined);
-  if (withModes.length === 0) emit(inconclusive(P.dheOnly, psk.length === 0 ? none : 'no PSK offer carried psk_key_exchange_modes', recs(all)));
+  if (withModes.length === 0)
+    emit(inconclusive(P.dheOnly, psk.length === 0 ? none : 'no PSK offer carried psk_key_exchange_modes', recs(all)));
   else {
     const modeSets = [...new Set(withModes.map((x) => JSON.stringify(x.h.modes)))];
     const pskKe = withModes.filter((x) => x.h.modes?.includes(PskKeyExchangeMode.psk_ke));
@@ -258,8 +309,16 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
       draft(P.dheOnly, recs(violated ? [...pskKe, ...noDhe] : withModes), {
         rfcVerdict: violated ? 'info' : 'pass',
         observed: { summary: `psk_key_exchange_modes = ${[...new Set(withModes.map((x) => `[${names(x.h.modes)}]`))].join(' / ')}` },
-        measured: { modes: modeSets.map((m) => JSON.parse(m) as MeasuredValue), offersPskKe: pskKe.length > 0, offersPskDheKe: noDhe.length < withModes.length },
-        reason: violated ? (noDhe.length > 0 ? 'the client offers resumption without (EC)DHE only (psk_ke), which RFC 8446 allows' : 'the client also offers psk_ke, which RFC 8446 allows: a server may then resume without (EC)DHE') : 'only psk_dhe_ke is offered',
+        measured: {
+          modes: modeSets.map((m) => JSON.parse(m) as MeasuredValue),
+          offersPskKe: pskKe.length > 0,
+          offersPskDheKe: noDhe.length < withModes.length,
+        },
+        reason: violated
+          ? noDhe.length > 0
+            ? 'the client offers resumption without (EC)DHE only (psk_ke), which RFC 8446 allows'
+            : 'the client also offers psk_ke, which RFC 8446 allows: a server may then resume without (EC)DHE'
+          : 'only psk_dhe_ke is offered',
         policy: { rule: 'tlschart offers psk_dhe_ke only: no resumption without a fresh (EC)DHE exchange', violated },
       }),
     );
@@ -272,7 +331,12 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
     emit(
       draft(P.last, recs(bad.length > 0 ? bad : psk), {
         rfcVerdict: bad.length > 0 ? 'fail' : 'pass',
-        observed: { summary: bad.length > 0 ? `pre_shared_key before the last extension in ${bad.length} ClientHello(s)` : `pre_shared_key last in all ${psk.length} PSK offer(s)` },
+        observed: {
+          summary:
+            bad.length > 0
+              ? `pre_shared_key before the last extension in ${bad.length} ClientHello(s)`
+              : `pre_shared_key last in all ${psk.length} PSK offer(s)`,
+        },
         measured: { pskOffers: psk.length, notLast: bad.length },
         reason: bad.length > 0 ? 'pre_shared_key is not the last extension' : 'pre_shared_key is always last',
       }),
@@ -280,7 +344,8 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
   }
 
   // offer.binder
-  if (idsOfOurs.length === 0) emit(inconclusive(P.binder, psk.length === 0 ? none : 'no PSK offer named a ticket of the probing server', recs(all)));
+  if (idsOfOurs.length === 0)
+    emit(inconclusive(P.binder, psk.length === 0 ? none : 'no PSK offer named a ticket of the probing server', recs(all)));
   else {
     const bad = idsOfOurs.filter(({ id }) => id.binderValid !== true);
     const counts = ours.filter((x) => x.h.binderCount !== x.h.identities.length);
@@ -295,13 +360,17 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
               : `all ${idsOfOurs.length} binder(s) verify${ours.some((x) => x.h.afterRetry) ? ' (including after a HelloRetryRequest)' : ''}`,
         },
         measured: { binders: idsOfOurs.length, invalid: bad.length, afterRetry: ours.filter((x) => x.h.afterRetry).length },
-        reason: failing.length > 0 ? 'a binder does not match the PSK of the ticket it names over the truncated ClientHello' : 'every binder recomputed with its ticket\'s PSK matches',
+        reason:
+          failing.length > 0
+            ? 'a binder does not match the PSK of the ticket it names over the truncated ClientHello'
+            : "every binder recomputed with its ticket's PSK matches",
       }),
     );
   }
 
   // offer.ticket-age
-  if (idsOfOurs.length === 0) emit(inconclusive(P.age, psk.length === 0 ? none : 'no PSK offer named a ticket of the probing server', recs(all)));
+  if (idsOfOurs.length === 0)
+    emit(inconclusive(P.age, psk.length === 0 ? none : 'no PSK offer named a ticket of the probing server', recs(all)));
   else {
     const errors = idsOfOurs.map(({ x, id }) => ({ x, e: ageError(id) ?? 0, id }));
     const bad = errors.filter(({ e }) => Math.abs(e) > settings.ageToleranceMs);
@@ -318,9 +387,14 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
         measured: {
           toleranceMs: settings.ageToleranceMs,
           worstErrorMs: ms(worst),
-          ages: errors.slice(0, 8).map(({ id, e }) => ({ claimedMs: id.claimedAgeMs ?? null, sinceSentMs: id.elapsedMs ?? null, errorMs: ms(e) })),
+          ages: errors
+            .slice(0, 8)
+            .map(({ id, e }) => ({ claimedMs: id.claimedAgeMs ?? null, sinceSentMs: id.elapsedMs ?? null, errorMs: ms(e) })),
         },
-        reason: bad.length > 0 ? 'the obfuscated ticket age does not decode, with the ticket\'s ticket_age_add, to the time since the ticket was sent' : 'the ticket ages are honest',
+        reason:
+          bad.length > 0
+            ? "the obfuscated ticket age does not decode, with the ticket's ticket_age_add, to the time since the ticket was sent"
+            : 'the ticket ages are honest',
       }),
     );
   }
@@ -333,7 +407,12 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
     emit(
       draft(P.keyShare, recs(bad.length > 0 ? bad : dhe), {
         rfcVerdict: bad.length > 0 ? 'fail' : 'pass',
-        observed: { summary: bad.length > 0 ? `${bad.length} psk_dhe_ke offer(s) without a key share` : `all ${dhe.length} psk_dhe_ke offer(s) carry a key share` },
+        observed: {
+          summary:
+            bad.length > 0
+              ? `${bad.length} psk_dhe_ke offer(s) without a key share`
+              : `all ${dhe.length} psk_dhe_ke offer(s) carry a key share`,
+        },
         measured: { dheOffers: dhe.length, withoutShare: bad.length },
         reason: bad.length > 0 ? 'psk_dhe_ke offered with no key share to do (EC)DHE with' : 'every psk_dhe_ke offer has a key share',
       }),
@@ -350,15 +429,22 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
     emit(
       draft(P.freshShare, records(reused.length > 0 ? [...new Set(reused.flatMap((cs) => [...cs]))] : []), {
         rfcVerdict: reused.length > 0 ? 'fail' : 'pass',
-        observed: { summary: reused.length > 0 ? `${reused.length} key share(s) sent on more than one connection` : `${shares.length} key share(s), each on one connection` },
+        observed: {
+          summary:
+            reused.length > 0
+              ? `${reused.length} key share(s) sent on more than one connection`
+              : `${shares.length} key share(s), each on one connection`,
+        },
         measured: { shares: shares.length, reused: reused.length },
-        reason: reused.length > 0 ? 'the client reuses an ephemeral key share across connections' : 'every connection has its own key shares',
+        reason:
+          reused.length > 0 ? 'the client reuses an ephemeral key share across connections' : 'every connection has its own key shares',
       }),
     );
   }
 
   // offer.early-data
-  if (ours.length === 0) emit(inconclusive(P.earlyData, psk.length === 0 ? none : 'no PSK offer named a ticket of the probing server', recs(all)));
+  if (ours.length === 0)
+    emit(inconclusive(P.earlyData, psk.length === 0 ? none : 'no PSK offer named a ticket of the probing server', recs(all)));
   else {
     const ed = hellos.filter((x) => x.h.earlyData);
     const bad = ed.filter((x) => x.h.afterRetry || x.h.identities[0]?.ticket?.maxEarlyDataSize === undefined);
@@ -384,7 +470,9 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
     const resumedAt = new Map<string, number>();
     for (const s of all) if (s.c.resumed && s.c.clientFinished) resumedAt.set(`${s.scenario}/${s.c.label}`, s.c.startedAt);
     // Judgeable: a connection after a resumption of the same check (with --exec, one run of the client).
-    const after = all.filter((s) => all.some((r) => r.scenario === s.scenario && r.c.resumed && r.c.clientFinished === true && r.c.startedAt < s.c.startedAt));
+    const after = all.filter((s) =>
+      all.some((r) => r.scenario === s.scenario && r.c.resumed && r.c.clientFinished === true && r.c.startedAt < s.c.startedAt),
+    );
     const reuse = idsOfOurs.filter(({ x, id }) => {
       const by = id.ticket?.resumedBy;
       const at = by === undefined ? undefined : resumedAt.get(by);
@@ -401,7 +489,13 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
         }),
       );
     } else if (after.length === 0) {
-      emit(inconclusive(P.singleUse, 'no connection came after a resumption: the check needs a full handshake, a resumption, then a third connection', recs(all)));
+      emit(
+        inconclusive(
+          P.singleUse,
+          'no connection came after a resumption: the check needs a full handshake, a resumption, then a third connection',
+          recs(all),
+        ),
+      );
     } else {
       emit(
         draft(P.singleUse, recs(after), {
@@ -418,18 +512,26 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
   // offer.other-sni
   {
     const crossing = idsOfOurs.filter(({ x, id }) => id.ticket !== undefined && id.ticket.serverName !== x.h.sni);
-    const chances = hellos.filter((x) => all.some((s) => s.scenario === x.scenario && s.c.startedAt < x.c.startedAt && s.c.tickets.some((t) => t.serverName !== x.h.sni)));
+    const chances = hellos.filter((x) =>
+      all.some((s) => s.scenario === x.scenario && s.c.startedAt < x.c.startedAt && s.c.tickets.some((t) => t.serverName !== x.h.sni)),
+    );
     if (crossing.length > 0) {
       emit(
         draft(P.otherSni, recs(crossing.map((r) => r.x)), {
           rfcVerdict: 'warn',
           observed: { summary: `${crossing.length} ticket(s) offered under another server name than the one they came from` },
           measured: { offers: crossing.map(({ x, id }) => ({ ticketFrom: id.ticket?.serverName ?? null, offeredUnder: x.h.sni ?? null })) },
-          reason: 'the client offers a ticket under another SNI than the original connection\'s',
+          reason: "the client offers a ticket under another SNI than the original connection's",
         }),
       );
     } else if (chances.length === 0) {
-      emit(inconclusive(P.otherSni, 'no connection used another server name after tickets were issued: the command\'s later connections should use {servername2}', recs(all)));
+      emit(
+        inconclusive(
+          P.otherSni,
+          "no connection used another server name after tickets were issued: the command's later connections should use {servername2}",
+          recs(all),
+        ),
+      );
     } else {
       emit(
         draft(P.otherSni, recs(chances), {

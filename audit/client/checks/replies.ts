@@ -5,23 +5,23 @@
  * keys a lax client would derive), and expects the alert RFC 8446 names.
  * Later connections of the check are answered normally.
  */
-import type { FindingDraft } from '../../findings.js';
+
 import { PskKeyExchangeMode } from '../../../wire/types.js';
+import type { FindingDraft } from '../../findings.js';
 import {
+  type Deviation,
   deviant,
-  draft,
   fromConnection,
   inconclusive,
   judgeRefusal,
   noOffer,
+  type ProbeDef,
   reaction,
   records,
   resumeIfPossible,
-  STANDARD_TICKETS,
-  type Deviation,
-  type ProbeDef,
   type Scenario,
   type ScenarioState,
+  STANDARD_TICKETS,
 } from './common.js';
 
 const check = 'reply';
@@ -49,12 +49,16 @@ export const REPLY_PROBES = {
     title: 'A PSK ServerHello without key_share (psk_ke forced) is refused',
     rfc: { section: '4.2.11', keyword: 'MUST', text: PSK_RULE },
     refusal: 'PskWithoutKeyShare',
-    expected: { summary: 'abort with illegal_parameter when only psk_dhe_ke was offered', alert: 'illegal_parameter', statePath: atServerHello },
+    expected: {
+      summary: 'abort with illegal_parameter when only psk_dhe_ke was offered',
+      alert: 'illegal_parameter',
+      statePath: atServerHello,
+    },
     sends: 'a PSK ServerHello without key_share, keyed as psk_ke (no (EC)DHE), whatever modes were offered',
   }),
   hash: def({
     id: 'reply.suite-hash-mismatch',
-    title: 'A cipher suite whose hash is not the ticket\'s is refused',
+    title: "A cipher suite whose hash is not the ticket's is refused",
     rfc: { section: '4.2.11', keyword: 'MUST', text: PSK_RULE },
     refusal: 'PskHashMismatch',
     expected: { summary: 'abort with illegal_parameter on the ServerHello', alert: 'illegal_parameter', statePath: atServerHello },
@@ -85,28 +89,48 @@ export const REPLY_PROBES = {
       text: 'Implementations MUST NOT send extension responses if the remote endpoint did not send the corresponding extension requests; upon receiving such an extension, an endpoint MUST abort the handshake with an "unsupported_extension" alert.',
     },
     refusal: 'UnofferedEarlyData',
-    expected: { summary: 'abort with unsupported_extension on the EncryptedExtensions', alert: 'unsupported_extension', statePath: ['expectServerHello', 'expectEncryptedExtensions', 'failed'] },
+    expected: {
+      summary: 'abort with unsupported_extension on the EncryptedExtensions',
+      alert: 'unsupported_extension',
+      statePath: ['expectServerHello', 'expectEncryptedExtensions', 'failed'],
+    },
     sends: 'a resumed flight whose EncryptedExtensions carries early_data, to a ClientHello without early_data',
   }),
   skipFinished: def({
     id: 'reply.skip-finished',
     title: 'A resumed handshake that skips Finished is refused',
-    rfc: { section: '4', keyword: 'MUST', text: `${ORDER_RULE} The server Finished is mandatory (§4.4.4): nothing else may take its place.` },
+    rfc: {
+      section: '4',
+      keyword: 'MUST',
+      text: `${ORDER_RULE} The server Finished is mandatory (§4.4.4): nothing else may take its place.`,
+    },
     refusal: 'UnexpectedMessage',
     expected: { summary: 'abort with unexpected_message on the application data', alert: 'unexpected_message', statePath: inPskFlight },
-    sends: 'a resumed ServerHello and EncryptedExtensions, then application data under the handshake keys where the server Finished belongs',
+    sends:
+      'a resumed ServerHello and EncryptedExtensions, then application data under the handshake keys where the server Finished belongs',
   }),
   wrongFinished: def({
     id: 'reply.wrong-finished',
     title: 'A wrong server Finished is refused',
-    rfc: { section: '4.4.4', keyword: 'MUST', text: 'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.' },
+    rfc: {
+      section: '4.4.4',
+      keyword: 'MUST',
+      text: 'Recipients of Finished messages MUST verify that the contents are correct and if incorrect MUST terminate the connection with a "decrypt_error" alert.',
+    },
     refusal: 'BadFinished',
     expected: { summary: 'abort with decrypt_error on the server Finished', alert: 'decrypt_error', statePath: inPskFlight },
     sends: 'a resumed flight whose Finished has the last bit of its verify_data flipped',
   }),
 } satisfies Record<string, ProbeDef>;
 
-function replyScenario(deviation: Deviation, probe: ProbeDef, alerts: string[], what: string, title: string, atServerHello = false): Scenario {
+function replyScenario(
+  deviation: Deviation,
+  probe: ProbeDef,
+  alerts: string[],
+  what: string,
+  title: string,
+  atServerHello = false,
+): Scenario {
   return {
     id: deviation,
     check,
@@ -135,7 +159,12 @@ function replyScenario(deviation: Deviation, probe: ProbeDef, alerts: string[], 
               probe,
               c,
               accepted
-                ? { ...j, rfcVerdict: 'info', reason: 'the client listed psk_ke, so a resumption without key_share is allowed; it has no forward secrecy', policy }
+                ? {
+                    ...j,
+                    rfcVerdict: 'info',
+                    reason: 'the client listed psk_ke, so a resumption without key_share is allowed; it has no forward secrecy',
+                    policy,
+                  }
                 : { ...j, rfcVerdict: 'warn', reason: `the client listed psk_ke but ${reaction(c)} when the server chose it`, policy },
               s.connections,
             ),
@@ -149,13 +178,57 @@ function replyScenario(deviation: Deviation, probe: ProbeDef, alerts: string[], 
 }
 
 export const replyScenarios: Scenario[] = [
-  replyScenario('selected-identity-out-of-range', REPLY_PROBES.outOfRange, ['illegal_parameter'], 'a selected_identity out of range', 'selected_identity out of range', true),
-  replyScenario('psk-without-key-share', REPLY_PROBES.pskKe, ['illegal_parameter'], 'a PSK ServerHello without key_share', 'PSK ServerHello without key_share', true),
-  replyScenario('suite-hash-mismatch', REPLY_PROBES.hash, ['illegal_parameter'], 'a cipher suite whose hash is not the ticket\'s', 'Suite hash not the ticket\'s', true),
-  replyScenario('certificate-after-psk', REPLY_PROBES.certificate, ['unexpected_message'], 'a Certificate after a PSK ServerHello', 'Certificate after PSK'),
-  replyScenario('certificate-verify-after-psk', REPLY_PROBES.certificateVerify, ['unexpected_message'], 'a CertificateVerify after a PSK ServerHello', 'CertificateVerify after PSK'),
-  replyScenario('unoffered-early-data', REPLY_PROBES.earlyData, ['unsupported_extension'], 'early_data in EncryptedExtensions it did not offer', 'Unoffered early_data'),
-  replyScenario('skip-finished', REPLY_PROBES.skipFinished, ['unexpected_message'], 'a resumed handshake without the server Finished', 'Skipped Finished'),
+  replyScenario(
+    'selected-identity-out-of-range',
+    REPLY_PROBES.outOfRange,
+    ['illegal_parameter'],
+    'a selected_identity out of range',
+    'selected_identity out of range',
+    true,
+  ),
+  replyScenario(
+    'psk-without-key-share',
+    REPLY_PROBES.pskKe,
+    ['illegal_parameter'],
+    'a PSK ServerHello without key_share',
+    'PSK ServerHello without key_share',
+    true,
+  ),
+  replyScenario(
+    'suite-hash-mismatch',
+    REPLY_PROBES.hash,
+    ['illegal_parameter'],
+    "a cipher suite whose hash is not the ticket's",
+    "Suite hash not the ticket's",
+    true,
+  ),
+  replyScenario(
+    'certificate-after-psk',
+    REPLY_PROBES.certificate,
+    ['unexpected_message'],
+    'a Certificate after a PSK ServerHello',
+    'Certificate after PSK',
+  ),
+  replyScenario(
+    'certificate-verify-after-psk',
+    REPLY_PROBES.certificateVerify,
+    ['unexpected_message'],
+    'a CertificateVerify after a PSK ServerHello',
+    'CertificateVerify after PSK',
+  ),
+  replyScenario(
+    'unoffered-early-data',
+    REPLY_PROBES.earlyData,
+    ['unsupported_extension'],
+    'early_data in EncryptedExtensions it did not offer',
+    'Unoffered early_data',
+  ),
+  replyScenario(
+    'skip-finished',
+    REPLY_PROBES.skipFinished,
+    ['unexpected_message'],
+    'a resumed handshake without the server Finished',
+    'Skipped Finished',
+  ),
   replyScenario('wrong-finished', REPLY_PROBES.wrongFinished, ['decrypt_error'], 'a wrong server Finished', 'Wrong Finished'),
 ];
-

@@ -10,7 +10,18 @@ import type { FindingDraft, MeasuredValue } from '../../findings.js';
 import type { Judgement } from '../../server/checks/common.js';
 import type { TicketSpec } from '../connection.js';
 import type { IssuedTicket } from '../offers.js';
-import { draft, inconclusive, noOffer, reaction, records, resumeIfPossible, type ConnectionObservation, type ProbeDef, type Scenario, type ScenarioState } from './common.js';
+import {
+  type ConnectionObservation,
+  draft,
+  inconclusive,
+  noOffer,
+  type ProbeDef,
+  reaction,
+  records,
+  resumeIfPossible,
+  type Scenario,
+  type ScenarioState,
+} from './common.js';
 
 const check = 'ticket-handling';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -57,13 +68,29 @@ export const TICKET_PROBES = {
       text: 'ticket is opaque ticket<1..2^16-1> (§4.6.1); peers which receive a message that cannot be parsed according to the syntax (e.g. an out-of-range length) MUST terminate the connection with a "decode_error" alert.',
     },
     refusal: 'DecodeError',
-    expected: { summary: 'abort with decode_error on the NewSessionTicket', alert: 'decode_error', statePath: ['expectServerHello', 'expectEncryptedExtensions', 'expectCertificateOrCertificateRequest', 'expectCertificateVerify', 'expectServerFinished', 'connected', 'failed'] },
+    expected: {
+      summary: 'abort with decode_error on the NewSessionTicket',
+      alert: 'decode_error',
+      statePath: [
+        'expectServerHello',
+        'expectEncryptedExtensions',
+        'expectCertificateOrCertificateRequest',
+        'expectCertificateVerify',
+        'expectServerFinished',
+        'connected',
+        'failed',
+      ],
+    },
     sends: 'after a full handshake, one NewSessionTicket whose ticket field has length 0',
   }),
   many: def({
     id: 'ticket-handling.many',
     title: 'Many tickets on one connection',
-    rfc: { section: '4.6.1', keyword: 'MAY', text: 'Servers MAY send multiple tickets on a single connection, either immediately after each other or after specific events.' },
+    rfc: {
+      section: '4.6.1',
+      keyword: 'MAY',
+      text: 'Servers MAY send multiple tickets on a single connection, either immediately after each other or after specific events.',
+    },
     expected: { summary: `all ${MANY_TICKETS} tickets accepted without an alert; one of them offered on the next connection` },
     sends: `after a full handshake, ${MANY_TICKETS} tickets in a row`,
   }),
@@ -75,7 +102,9 @@ export const TICKET_PROBES = {
       keyword: 'policy',
       text: `A ticket with early_data (max_early_data_size, §4.6.1) lets the client send 0-RTT data; then its PSK MUST be the first identity and no more than max_early_data_size bytes may be sent. tlschart never sends early data (0-RTT can be replayed, §8).`,
     },
-    expected: { summary: 'no 0-RTT data (tlschart); a client that sends some does so with that ticket first and within max_early_data_size' },
+    expected: {
+      summary: 'no 0-RTT data (tlschart); a client that sends some does so with that ticket first and within max_early_data_size',
+    },
     sends: `after a full handshake, one ticket with early_data, max_early_data_size ${EARLY_DATA_LIMIT}; early data, if sent, is refused (no early_data in EncryptedExtensions) and measured`,
   }),
 } satisfies Record<string, ProbeDef>;
@@ -91,18 +120,49 @@ function offersOf(later: readonly ConnectionObservation[], which: (t: IssuedTick
   return later.filter((c) => c.hellos.some((h) => h.identities.some((i) => i.ticket && which(i.ticket))));
 }
 
-const offersAny = (later: readonly ConnectionObservation[]) => later.filter((c) => c.hellos.some((h) => h.identities.some((i) => i.ticket)));
+const offersAny = (later: readonly ConnectionObservation[]) =>
+  later.filter((c) => c.hellos.some((h) => h.identities.some((i) => i.ticket)));
 
 /** The client sent a fatal alert on the connection that got the tickets, after they were sent. */
-const refusedTickets = (c: ConnectionObservation | undefined): boolean => c !== undefined && c.clientFinished === true && c.alert !== undefined;
+const refusedTickets = (c: ConnectionObservation | undefined): boolean =>
+  c !== undefined && c.clientFinished === true && c.alert !== undefined;
 
-function notUsed(s: ScenarioState, def: ProbeDef, first: ConnectionObservation, later: ConnectionObservation[], what: string): FindingDraft {
+function notUsed(
+  s: ScenarioState,
+  def: ProbeDef,
+  _first: ConnectionObservation,
+  later: ConnectionObservation[],
+  what: string,
+): FindingDraft {
   if (later.length === 0) return inconclusive(def, `the client made no connection after the one that got ${what}`, records(s.connections));
-  if (!s.clientResumesElsewhere && offersAny(later).length === 0) return inconclusive(def, `the client offered no ticket afterwards, and none in the other checks either: it does not resume`, records(s.connections));
-  return draft(def, records(later), { rfcVerdict: 'warn', observed: { summary: `${what} was not offered on the next connection` }, measured: { laterConnections: later.length }, reason: `the client discarded ${what} although it resumes otherwise` }, records(s.connections));
+  if (!s.clientResumesElsewhere && offersAny(later).length === 0)
+    return inconclusive(
+      def,
+      `the client offered no ticket afterwards, and none in the other checks either: it does not resume`,
+      records(s.connections),
+    );
+  return draft(
+    def,
+    records(later),
+    {
+      rfcVerdict: 'warn',
+      observed: { summary: `${what} was not offered on the next connection` },
+      measured: { laterConnections: later.length },
+      reason: `the client discarded ${what} although it resumes otherwise`,
+    },
+    records(s.connections),
+  );
 }
 
-const ticketsScenario = (o: { id: string; title: string; does: string; probe: ProbeDef; tickets: TicketSpec[]; judge: (s: ScenarioState) => FindingDraft; holdResponse?: boolean }): Scenario => ({
+const ticketsScenario = (o: {
+  id: string;
+  title: string;
+  does: string;
+  probe: ProbeDef;
+  tickets: TicketSpec[];
+  judge: (s: ScenarioState) => FindingDraft;
+  holdResponse?: boolean;
+}): Scenario => ({
   ...(o.holdResponse ? { holdResponse: true } : {}),
   id: o.id,
   check,
@@ -128,7 +188,17 @@ export const lifetimeZeroScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
-      return draft(P, [first.record], { rfcVerdict: 'warn', observed: { summary: `the client ${reaction(first)} after the tickets`, alert: first.alert ?? null }, measured: { alert: first.alert ?? null }, reason: 'a lifetime of 0 is a valid value; the client refused the connection instead of discarding the ticket' }, records(s.connections));
+      return draft(
+        P,
+        [first.record],
+        {
+          rfcVerdict: 'warn',
+          observed: { summary: `the client ${reaction(first)} after the tickets`, alert: first.alert ?? null },
+          measured: { alert: first.alert ?? null },
+          reason: 'a lifetime of 0 is a valid value; the client refused the connection instead of discarding the ticket',
+        },
+        records(s.connections),
+      );
     }
     const zero = offersOf(later, (t) => t.lifetimeS === 0);
     if (zero.length > 0) {
@@ -147,9 +217,25 @@ export const lifetimeZeroScenario = ticketsScenario({
     }
     const other = offersOf(later, (t) => t.lifetimeS > 0 && t.scenario === s.id);
     if (other.length > 0) {
-      return draft(P, records(other), { rfcVerdict: 'pass', observed: { summary: 'the other ticket was offered, never the one with lifetime 0' }, measured: { offered: false }, reason: 'the ticket with lifetime 0 was discarded' }, records(s.connections));
+      return draft(
+        P,
+        records(other),
+        {
+          rfcVerdict: 'pass',
+          observed: { summary: 'the other ticket was offered, never the one with lifetime 0' },
+          measured: { offered: false },
+          reason: 'the ticket with lifetime 0 was discarded',
+        },
+        records(s.connections),
+      );
     }
-    return inconclusive(P, later.length === 0 ? 'the client made no connection after the one that got the tickets' : 'the client offered neither ticket on its later connections: whether it discards a lifetime of 0 cannot be told', records(s.connections));
+    return inconclusive(
+      P,
+      later.length === 0
+        ? 'the client made no connection after the one that got the tickets'
+        : 'the client offered neither ticket on its later connections: whether it discards a lifetime of 0 cannot be told',
+      records(s.connections),
+    );
   },
 });
 
@@ -166,28 +252,57 @@ export const lifetimeOverWeekScenario = ticketsScenario({
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
       const ok = first.alert === 'illegal_parameter' || first.alert === 'decode_error';
-      return draft(P, [first.record], {
-        rfcVerdict: ok ? 'pass' : 'warn',
-        observed: { summary: `the client ${reaction(first)} on the ticket`, alert: first.alert ?? null },
-        measured: { reaction: reaction(first) },
-        reason: ok ? 'the client refused a ticket the server was not allowed to send' : `the client refused the ticket with ${first.alert}, where illegal_parameter names a forbidden value`,
-        policy: policy(false),
-      }, records(s.connections));
+      return draft(
+        P,
+        [first.record],
+        {
+          rfcVerdict: ok ? 'pass' : 'warn',
+          observed: { summary: `the client ${reaction(first)} on the ticket`, alert: first.alert ?? null },
+          measured: { reaction: reaction(first) },
+          reason: ok
+            ? 'the client refused a ticket the server was not allowed to send'
+            : `the client refused the ticket with ${first.alert}, where illegal_parameter names a forbidden value`,
+          policy: policy(false),
+        },
+        records(s.connections),
+      );
     }
     const offered = offersOf(later, (t) => t.lifetimeS > SEVEN_DAYS);
     if (offered.length > 0) {
-      return draft(P, records(offered), {
-        rfcVerdict: 'info',
-        observed: { summary: `the ticket with lifetime ${SEVEN_DAYS + 1} s was kept and offered` },
-        measured: { offered: true },
-        reason: 'RFC 8446 lets a client keep the ticket for up to 7 days; whether this one caps it there cannot be seen in one run',
-        policy: policy(true),
-      }, records(s.connections));
+      return draft(
+        P,
+        records(offered),
+        {
+          rfcVerdict: 'info',
+          observed: { summary: `the ticket with lifetime ${SEVEN_DAYS + 1} s was kept and offered` },
+          measured: { offered: true },
+          reason: 'RFC 8446 lets a client keep the ticket for up to 7 days; whether this one caps it there cannot be seen in one run',
+          policy: policy(true),
+        },
+        records(s.connections),
+      );
     }
     if (later.length > 0 && (s.clientResumesElsewhere || offersAny(later).length > 0)) {
-      return draft(P, records(later), { rfcVerdict: 'pass', observed: { summary: 'the ticket was not offered on the next connection' }, measured: { offered: false }, reason: 'the client dropped a ticket with a lifetime over 7 days', policy: policy(false) }, records(s.connections));
+      return draft(
+        P,
+        records(later),
+        {
+          rfcVerdict: 'pass',
+          observed: { summary: 'the ticket was not offered on the next connection' },
+          measured: { offered: false },
+          reason: 'the client dropped a ticket with a lifetime over 7 days',
+          policy: policy(false),
+        },
+        records(s.connections),
+      );
     }
-    return inconclusive(P, later.length === 0 ? 'the client made no connection after the one that got the ticket' : 'the client offers no tickets at all, so dropping this one tells nothing', records(s.connections));
+    return inconclusive(
+      P,
+      later.length === 0
+        ? 'the client made no connection after the one that got the ticket'
+        : 'the client offers no tickets at all, so dropping this one tells nothing',
+      records(s.connections),
+    );
   },
 });
 
@@ -202,10 +317,31 @@ export const unknownExtensionScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
-      return draft(P, [first.record], { rfcVerdict: 'fail', observed: { summary: `the client ${reaction(first)} on the ticket`, alert: first.alert ?? null }, measured: { alert: first.alert ?? null }, reason: 'an unrecognized ticket extension must be ignored, not refused' }, records(s.connections));
+      return draft(
+        P,
+        [first.record],
+        {
+          rfcVerdict: 'fail',
+          observed: { summary: `the client ${reaction(first)} on the ticket`, alert: first.alert ?? null },
+          measured: { alert: first.alert ?? null },
+          reason: 'an unrecognized ticket extension must be ignored, not refused',
+        },
+        records(s.connections),
+      );
     }
     const offered = offersOf(later, (t) => t.unknownExtension);
-    if (offered.length > 0) return draft(P, records(offered), { rfcVerdict: 'pass', observed: { summary: 'the ticket was offered on the next connection' }, measured: { offered: true }, reason: 'the unknown extension was ignored' }, records(s.connections));
+    if (offered.length > 0)
+      return draft(
+        P,
+        records(offered),
+        {
+          rfcVerdict: 'pass',
+          observed: { summary: 'the ticket was offered on the next connection' },
+          measured: { offered: true },
+          reason: 'the unknown extension was ignored',
+        },
+        records(s.connections),
+      );
     return notUsed(s, P, first, later, 'the ticket with the unknown extension');
   },
 });
@@ -219,23 +355,31 @@ export const emptyTicketScenario = ticketsScenario({
   holdResponse: true,
   judge(s) {
     const P = TICKET_PROBES.empty;
-    const { first, later } = split(s);
+    const { first } = split(s);
     if (!first || first.tickets.length === 0) return inconclusive(P, noOffer(s), records(s.connections));
     const measured: Record<string, MeasuredValue> = { reaction: reaction(first), alert: first.alert ?? null };
     if (first.alert !== undefined) {
       const ok = first.alert === 'decode_error';
-      return draft(P, [first.record], {
-        rfcVerdict: ok ? 'pass' : 'warn',
-        observed: { summary: `the client aborted with ${first.alert}`, alert: first.alert },
-        measured,
-        reason: ok ? 'the client refused the malformed ticket with decode_error, as required' : `the client refused the malformed ticket, but with ${first.alert} instead of decode_error`,
-      }, records(s.connections));
+      return draft(
+        P,
+        [first.record],
+        {
+          rfcVerdict: ok ? 'pass' : 'warn',
+          observed: { summary: `the client aborted with ${first.alert}`, alert: first.alert },
+          measured,
+          reason: ok
+            ? 'the client refused the malformed ticket with decode_error, as required'
+            : `the client refused the malformed ticket, but with ${first.alert} instead of decode_error`,
+        },
+        records(s.connections),
+      );
     }
     const j: Judgement = {
       rfcVerdict: 'fail',
       observed: { summary: 'the client went on after a NewSessionTicket with an empty ticket field', alert: null },
       measured,
-      reason: 'a NewSessionTicket whose ticket field is empty does not parse (ticket<1..2^16-1>); the client did not abort with decode_error',
+      reason:
+        'a NewSessionTicket whose ticket field is empty does not parse (ticket<1..2^16-1>); the client did not abort with decode_error',
     };
     return draft(P, [first.record], j, records(s.connections));
   },
@@ -252,17 +396,38 @@ export const manyTicketsScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
-      return draft(P, [first.record], { rfcVerdict: 'fail', observed: { summary: `the client ${reaction(first)} during the ${MANY_TICKETS} tickets`, alert: first.alert ?? null }, measured: { alert: first.alert ?? null }, reason: 'a server may send several tickets; the client refused them' }, records(s.connections));
+      return draft(
+        P,
+        [first.record],
+        {
+          rfcVerdict: 'fail',
+          observed: { summary: `the client ${reaction(first)} during the ${MANY_TICKETS} tickets`, alert: first.alert ?? null },
+          measured: { alert: first.alert ?? null },
+          reason: 'a server may send several tickets; the client refused them',
+        },
+        records(s.connections),
+      );
     }
     const batch = first.tickets.map((t) => t.id);
-    const offered = later.flatMap((c) => c.hellos.flatMap((h) => h.identities.filter((i) => i.ticket && batch.includes(i.ticket.id)).map((i) => batch.indexOf(i.ticket?.id ?? ''))));
+    const offered = later.flatMap((c) =>
+      c.hellos.flatMap((h) =>
+        h.identities.filter((i) => i.ticket && batch.includes(i.ticket.id)).map((i) => batch.indexOf(i.ticket?.id ?? '')),
+      ),
+    );
     if (offered.length > 0) {
-      return draft(P, records(offersOf(later, (t) => batch.includes(t.id))), {
-        rfcVerdict: 'pass',
-        observed: { summary: `the ${MANY_TICKETS} tickets were accepted; ticket ${offered.map((i) => i + 1).join(', ')} of ${MANY_TICKETS} offered next` },
-        measured: { tickets: MANY_TICKETS, offeredIndex: offered.map((i) => i + 1) },
-        reason: 'the client took every ticket and resumed with one of them',
-      }, records(s.connections));
+      return draft(
+        P,
+        records(offersOf(later, (t) => batch.includes(t.id))),
+        {
+          rfcVerdict: 'pass',
+          observed: {
+            summary: `the ${MANY_TICKETS} tickets were accepted; ticket ${offered.map((i) => i + 1).join(', ')} of ${MANY_TICKETS} offered next`,
+          },
+          measured: { tickets: MANY_TICKETS, offeredIndex: offered.map((i) => i + 1) },
+          reason: 'the client took every ticket and resumed with one of them',
+        },
+        records(s.connections),
+      );
     }
     return notUsed(s, P, first, later, `any of the ${MANY_TICKETS} tickets`);
   },
@@ -280,29 +445,73 @@ export const earlyDataTicketScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     const offering = offersOf(later, (t) => t.maxEarlyDataSize !== undefined);
-    if (offering.length === 0) return inconclusive(P, later.length === 0 ? 'the client made no connection after the one that got the ticket' : 'the client did not offer the ticket that allows early data', records(s.connections));
+    if (offering.length === 0)
+      return inconclusive(
+        P,
+        later.length === 0
+          ? 'the client made no connection after the one that got the ticket'
+          : 'the client did not offer the ticket that allows early data',
+        records(s.connections),
+      );
     const withEd = offering.filter((c) => c.hellos[0]?.earlyData);
     if (withEd.length === 0) {
-      return draft(P, records(offering), { rfcVerdict: 'pass', observed: { summary: 'the ticket was offered without early data' }, measured: { earlyData: false }, reason: 'the client sends no 0-RTT data', policy: policy(false) }, records(s.connections));
+      return draft(
+        P,
+        records(offering),
+        {
+          rfcVerdict: 'pass',
+          observed: { summary: 'the ticket was offered without early data' },
+          measured: { earlyData: false },
+          reason: 'the client sends no 0-RTT data',
+          policy: policy(false),
+        },
+        records(s.connections),
+      );
     }
     const c = withEd[0] as ConnectionObservation;
     const firstId = c.hellos[0]?.identities[0]?.ticket;
-    const measured: Record<string, MeasuredValue> = { earlyData: true, earlyRecords: c.earlyData.records, earlyBytes: c.earlyData.bytes, maxEarlyDataSize: EARLY_DATA_LIMIT, firstIdentityAllowsEarlyData: firstId?.maxEarlyDataSize !== undefined };
+    const measured: Record<string, MeasuredValue> = {
+      earlyData: true,
+      earlyRecords: c.earlyData.records,
+      earlyBytes: c.earlyData.bytes,
+      maxEarlyDataSize: EARLY_DATA_LIMIT,
+      firstIdentityAllowsEarlyData: firstId?.maxEarlyDataSize !== undefined,
+    };
     if (firstId?.maxEarlyDataSize === undefined || c.earlyData.bytes > EARLY_DATA_LIMIT) {
-      return draft(P, [c.record], {
-        rfcVerdict: 'fail',
-        observed: { summary: firstId?.maxEarlyDataSize === undefined ? 'early data offered with another PSK first' : `${c.earlyData.bytes} bytes of 0-RTT data, over max_early_data_size ${EARLY_DATA_LIMIT}` },
-        measured,
-        reason: firstId?.maxEarlyDataSize === undefined ? 'the PSK of early data must be the first identity' : 'more 0-RTT data than the ticket allows',
-        policy: policy(true),
-      }, records(s.connections));
+      return draft(
+        P,
+        [c.record],
+        {
+          rfcVerdict: 'fail',
+          observed: {
+            summary:
+              firstId?.maxEarlyDataSize === undefined
+                ? 'early data offered with another PSK first'
+                : `${c.earlyData.bytes} bytes of 0-RTT data, over max_early_data_size ${EARLY_DATA_LIMIT}`,
+          },
+          measured,
+          reason:
+            firstId?.maxEarlyDataSize === undefined
+              ? 'the PSK of early data must be the first identity'
+              : 'more 0-RTT data than the ticket allows',
+          policy: policy(true),
+        },
+        records(s.connections),
+      );
     }
-    return draft(P, [c.record], {
-      rfcVerdict: 'info',
-      observed: { summary: `0-RTT: early_data offered, ${c.earlyData.records} record(s), ${c.earlyData.bytes} byte(s) opened under the early traffic keys` },
-      measured,
-      reason: 'RFC 8446 allows 0-RTT with this ticket; tlschart never sends any',
-      policy: policy(true),
-    }, records(s.connections));
+    return draft(
+      P,
+      [c.record],
+      {
+        rfcVerdict: 'info',
+        observed: {
+          summary: `0-RTT: early_data offered, ${c.earlyData.records} record(s), ${c.earlyData.bytes} byte(s) opened under the early traffic keys`,
+        },
+        measured,
+        reason: 'RFC 8446 allows 0-RTT with this ticket; tlschart never sends any',
+        policy: policy(true),
+      },
+      records(s.connections),
+    );
   },
 });

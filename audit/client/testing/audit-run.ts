@@ -3,15 +3,16 @@
  * server names, a temp output directory, the probing server on a free
  * loopback port, and a lookup by finding id.
  */
-import { nobleProvider } from '../../../crypto/noble.js';
+
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nobleProvider } from '../../../crypto/noble.js';
 import type { CertifiedKey } from '../../../machines/types.js';
 import { certifiedKey } from '../../../net/options.js';
 import { generateSelfSigned } from '../../../pki/generate.js';
-import { checkTrace } from '../../../traces/monitor.js';
 import { loadTrace } from '../../../traces/format.js';
+import { checkTrace } from '../../../traces/monitor.js';
 import type { AuditReport, Finding, Profile } from '../../findings.js';
 import { auditClient } from '../run.js';
 import type { ClientRunner } from '../runner.js';

@@ -12,7 +12,7 @@ import { ClientConnection } from '../../../engine/connection.js';
 import { systemEnvironment } from '../../../engine/env.js';
 import type { clientMachine } from '../../../machines/client/machine.js';
 import type { ClientSession } from '../../../tickets/types.js';
-import { functionRunner, type ClientRunner } from '../runner.js';
+import { type ClientRunner, functionRunner } from '../runner.js';
 
 export interface EngineConnectResult {
   resumed: boolean | undefined;
@@ -26,7 +26,13 @@ const TICKET_WAIT_MS = 300;
 const TICKET_QUIET_MS = 50;
 
 /** One connection: handshake, wait for the tickets, close_notify. */
-export function connectEngine(o: { host: string; port: number; serverName: string; session?: ClientSession; machine?: typeof clientMachine }): Promise<EngineConnectResult> {
+export function connectEngine(o: {
+  host: string;
+  port: number;
+  serverName: string;
+  session?: ClientSession;
+  machine?: typeof clientMachine;
+}): Promise<EngineConnectResult> {
   return new Promise((resolve) => {
     const sessions: ClientSession[] = [];
     let resumed: boolean | undefined;
@@ -80,7 +86,13 @@ export function engineClientRunner(label: string, machine?: typeof clientMachine
   return functionRunner(label, async (p, signal) => {
     let session: ClientSession | undefined;
     for (let i = 0; i < 3 && !signal.aborted; i++) {
-      const r = await connectEngine({ host: p.host, port: p.port, serverName: p.servername, ...(session ? { session } : {}), ...(machine ? { machine } : {}) });
+      const r = await connectEngine({
+        host: p.host,
+        port: p.port,
+        serverName: p.servername,
+        ...(session ? { session } : {}),
+        ...(machine ? { machine } : {}),
+      });
       session = r.sessions.at(-1);
     }
   });

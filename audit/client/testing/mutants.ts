@@ -37,7 +37,8 @@ function withoutEarlyData(event: TlsEvent): TlsEvent {
 export const acceptsUnofferedEarlyData = clientMachine.provide({
   guards: {
     acceptsUnofferedEarlyData: () => false,
-    hasEncryptedExtensionsProblem: ({ context, event }) => guard('hasEncryptedExtensionsProblem')({ context, event: withoutEarlyData(event) }),
+    hasEncryptedExtensionsProblem: ({ context, event }) =>
+      guard('hasEncryptedExtensionsProblem')({ context, event: withoutEarlyData(event) }),
   },
   actions: {
     // The production action takes only what its judge accepted: the mutant hands it the message without early_data.
@@ -55,8 +56,14 @@ export const skipsFinishedCheck = clientMachine.provide({
   guards: { isServerFinishedValid: () => true },
   actions: {
     acceptServerFinishedAndSendClientFlight: assign(({ context, event }: { context: ClientContext; event: TlsEvent }) => {
-      if (event.type !== 'recv.Finished' || !context.suite || !context.serverHandshakeSecret) return clientActions.acceptServerFinishedAndSendClientFlight(context, event);
-      const expected = finishedVerifyData(context.suite, context.serverHandshakeSecret, transcriptHash(context.suite.hash, context.transcript, nobleProvider), nobleProvider);
+      if (event.type !== 'recv.Finished' || !context.suite || !context.serverHandshakeSecret)
+        return clientActions.acceptServerFinishedAndSendClientFlight(context, event);
+      const expected = finishedVerifyData(
+        context.suite,
+        context.serverHandshakeSecret,
+        transcriptHash(context.suite.hash, context.transcript, nobleProvider),
+        nobleProvider,
+      );
       // The transcript keeps the bytes received; only the comparison is skipped.
       return clientActions.acceptServerFinishedAndSendClientFlight(context, { ...event, msg: { ...event.msg, verifyData: expected } });
     }),
@@ -76,5 +83,7 @@ export const acceptsCertificateAfterPsk = clientMachine.provide({
 /** Offers psk_ke besides psk_dhe_ke (tlschart policy: psk_dhe_ke only, RFC 8446 §4.2.9 allows both). */
 export const offersPskKe = clientHelloProbe((ch) => ({
   ...ch,
-  extensions: ch.extensions.map((e) => (e.type === 'psk_key_exchange_modes' ? { ...e, modes: [PskKeyExchangeMode.psk_ke, PskKeyExchangeMode.psk_dhe_ke] } : e)),
+  extensions: ch.extensions.map((e) =>
+    e.type === 'psk_key_exchange_modes' ? { ...e, modes: [PskKeyExchangeMode.psk_ke, PskKeyExchangeMode.psk_dhe_ke] } : e,
+  ),
 }));

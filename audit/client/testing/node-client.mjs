@@ -17,7 +17,14 @@ function connect(n, servername, session) {
     let quiet;
     // Asked at secureConnect: node (20.x) crashes when isSessionReused() is called on a socket whose handshake failed.
     let reused = false;
-    const socket = tls.connect({ host, port: Number(port), servername, rejectUnauthorized: false, minVersion: 'TLSv1.3', ...(session ? { session } : {}) });
+    const socket = tls.connect({
+      host,
+      port: Number(port),
+      servername,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.3',
+      ...(session ? { session } : {}),
+    });
     const end = () => socket.end();
     socket.on('secureConnect', () => {
       reused = socket.isSessionReused();

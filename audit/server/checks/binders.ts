@@ -12,11 +12,18 @@
 import { randomBytes } from 'node:crypto';
 import type { FindingDraft } from '../../findings.js';
 import type { ProbeTicket } from '../../probe/client.js';
-import { externalLabelBinder, flippedBinder, literalBinder, longBinder, otherTranscriptBinder, type BinderMaker } from '../../probe/hello.js';
-import { offerTicket, type HelloOptions } from '../../probe/hellos.js';
+import {
+  type BinderMaker,
+  externalLabelBinder,
+  flippedBinder,
+  literalBinder,
+  longBinder,
+  otherTranscriptBinder,
+} from '../../probe/hello.js';
+import { type HelloOptions, offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { describeOutcome, draft, inconclusive, judgeMustAbort, NO_TICKETS, sendHello, type CheckFamily, type ProbeDef } from './common.js';
+import { type CheckFamily, describeOutcome, draft, inconclusive, judgeMustAbort, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
 
 const check = 'binders';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -48,7 +55,11 @@ export const BINDER_PROBES = {
   empty: def({
     id: 'binders.empty',
     title: 'An empty binder',
-    rfc: { section: '4.2.11', keyword: 'MUST', text: 'opaque PskBinderEntry<32..255> and binders<33..2^16-1>: an empty binder is out of range, a message that cannot be decoded (decode_error, §6.2), and a binder that is not present (the server MUST abort).' },
+    rfc: {
+      section: '4.2.11',
+      keyword: 'MUST',
+      text: 'opaque PskBinderEntry<32..255> and binders<33..2^16-1>: an empty binder is out of range, a message that cannot be decoded (decode_error, §6.2), and a binder that is not present (the server MUST abort).',
+    },
     refusal: 'DecodeError',
     expected: { summary: 'abort with decode_error', alert: 'decode_error', statePath: ['expectClientHello', 'failed'] },
     sends: 'a fresh ticket with a zero-length binder',
@@ -56,7 +67,11 @@ export const BINDER_PROBES = {
   count: def({
     id: 'binders.count-mismatch',
     title: 'One binder more than identities',
-    rfc: { section: '4.2.11', keyword: 'SHOULD', text: 'binders: a series of HMAC values, one for each value in the identities list and in the same order. A list that does not match is inconsistent (illegal_parameter, §6.2); RFC 8446 names no alert for it.' },
+    rfc: {
+      section: '4.2.11',
+      keyword: 'SHOULD',
+      text: 'binders: a series of HMAC values, one for each value in the identities list and in the same order. A list that does not match is inconsistent (illegal_parameter, §6.2); RFC 8446 names no alert for it.',
+    },
     refusal: 'BinderCountMismatch',
     expected: { summary: 'abort (tlschart: illegal_parameter)', alert: 'illegal_parameter', statePath: ['expectClientHello', 'failed'] },
     sends: 'one fresh ticket with its valid binder followed by a second, random binder',
@@ -86,13 +101,21 @@ export const BINDER_PROBES = {
       text: 'The server MUST validate the binder of the PSK it selects and abort if it does not validate; servers SHOULD NOT attempt to validate multiple binders but select a single PSK and validate solely its binder.',
     },
     refusal: 'IncorrectBinder',
-    expected: { summary: 'abort with decrypt_error (the server selects identity 0); never a resumption with identity 0', alert: 'decrypt_error', statePath: ['expectClientHello', 'failed'] },
+    expected: {
+      summary: 'abort with decrypt_error (the server selects identity 0); never a resumption with identity 0',
+      alert: 'decrypt_error',
+      statePath: ['expectClientHello', 'failed'],
+    },
     sends: 'two fresh tickets: identity 0 with a flipped binder, identity 1 with a valid binder',
   }),
   notLast: def({
     id: 'binders.psk-not-last',
     title: 'pre_shared_key not the last extension',
-    rfc: { section: '4.2.11', keyword: 'MUST', text: 'The "pre_shared_key" extension MUST be the last extension in the ClientHello. Servers MUST check that it is the last extension and otherwise fail the handshake with an "illegal_parameter" alert.' },
+    rfc: {
+      section: '4.2.11',
+      keyword: 'MUST',
+      text: 'The "pre_shared_key" extension MUST be the last extension in the ClientHello. Servers MUST check that it is the last extension and otherwise fail the handshake with an "illegal_parameter" alert.',
+    },
     refusal: 'PskNotLast',
     expected: { summary: 'abort with illegal_parameter', alert: 'illegal_parameter', statePath: ['expectClientHello', 'failed'] },
     sends: 'a fresh ticket with a valid binder, pre_shared_key placed before the last extension',
@@ -111,7 +134,13 @@ export const BINDER_PROBES = {
 } satisfies Record<string, ProbeDef>;
 
 /** One ticket, one binder to offer it with, and the alerts that pass. */
-async function mustAbort(ctx: AuditContext, emit: (d: FindingDraft) => void, p: ProbeDef, alerts: string[], hello: (t: ProbeTicket) => HelloOptions): Promise<void> {
+async function mustAbort(
+  ctx: AuditContext,
+  emit: (d: FindingDraft) => void,
+  p: ProbeDef,
+  alerts: string[],
+  hello: (t: ProbeTicket) => HelloOptions,
+): Promise<void> {
   const scope = new Scope(p.id);
   const t = await ctx.freshTicket(scope);
   if (!t) {
@@ -120,10 +149,24 @@ async function mustAbort(ctx: AuditContext, emit: (d: FindingDraft) => void, p: 
   }
   const r = await sendHello(ctx, scope, p.title, p.sends, () => ctx.hello(hello(t)), { poolTickets: false });
   const j = judgeMustAbort(r, alerts);
-  emit(draft(p, [r.record], { rfcVerdict: j.verdict, observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null }, measured: { outcome: r.outcome }, reason: j.reason }, scope));
+  emit(
+    draft(
+      p,
+      [r.record],
+      {
+        rfcVerdict: j.verdict,
+        observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
+        measured: { outcome: r.outcome },
+        reason: j.reason,
+      },
+      scope,
+    ),
+  );
 }
 
-const withBinder = (make: (t: ProbeTicket) => BinderMaker) => (t: ProbeTicket): HelloOptions => ({ offers: [offerTicket(t, { binder: make(t) })] });
+const withBinder =
+  (make: (t: ProbeTicket) => BinderMaker) =>
+  (t: ProbeTicket): HelloOptions => ({ offers: [offerTicket(t, { binder: make(t) })] });
 
 export const bindersFamily: CheckFamily = {
   id: check,
@@ -131,11 +174,41 @@ export const bindersFamily: CheckFamily = {
   probes: Object.values(BINDER_PROBES),
   async run(ctx: AuditContext, emit: (d: FindingDraft) => void): Promise<void> {
     const P = BINDER_PROBES;
-    await mustAbort(ctx, emit, P.flipped, ['decrypt_error'], withBinder((t) => flippedBinder(t.suite, t.psk)));
-    await mustAbort(ctx, emit, P.long, ['decrypt_error'], withBinder((t) => longBinder(t.suite, t.psk)));
-    await mustAbort(ctx, emit, P.empty, ['decode_error'], withBinder(() => literalBinder(new Uint8Array(0), 'empty binder')));
-    await mustAbort(ctx, emit, P.external, ['decrypt_error'], withBinder((t) => externalLabelBinder(t.suite, t.psk)));
-    await mustAbort(ctx, emit, P.transcript, ['decrypt_error'], withBinder((t) => otherTranscriptBinder(t.suite, t.psk)));
+    await mustAbort(
+      ctx,
+      emit,
+      P.flipped,
+      ['decrypt_error'],
+      withBinder((t) => flippedBinder(t.suite, t.psk)),
+    );
+    await mustAbort(
+      ctx,
+      emit,
+      P.long,
+      ['decrypt_error'],
+      withBinder((t) => longBinder(t.suite, t.psk)),
+    );
+    await mustAbort(
+      ctx,
+      emit,
+      P.empty,
+      ['decode_error'],
+      withBinder(() => literalBinder(new Uint8Array(0), 'empty binder')),
+    );
+    await mustAbort(
+      ctx,
+      emit,
+      P.external,
+      ['decrypt_error'],
+      withBinder((t) => externalLabelBinder(t.suite, t.psk)),
+    );
+    await mustAbort(
+      ctx,
+      emit,
+      P.transcript,
+      ['decrypt_error'],
+      withBinder((t) => otherTranscriptBinder(t.suite, t.psk)),
+    );
     await mustAbort(ctx, emit, P.notLast, ['illegal_parameter'], (t) => ({ offers: [offerTicket(t)], pskNotLast: true }));
 
     {
@@ -144,18 +217,33 @@ export const bindersFamily: CheckFamily = {
       const t = await ctx.freshTicket(scope);
       if (!t) emit(inconclusive(P.count, NO_TICKETS, scope.records));
       else {
-        const r = await sendHello(ctx, scope, P.count.title, P.count.sends, () =>
-          ctx.hello({ offers: [offerTicket(t)], extraBinders: [literalBinder(new Uint8Array(randomBytes(t.suite.hashLen)), 'random extra binder')] }),
+        const r = await sendHello(
+          ctx,
+          scope,
+          P.count.title,
+          P.count.sends,
+          () =>
+            ctx.hello({
+              offers: [offerTicket(t)],
+              extraBinders: [literalBinder(new Uint8Array(randomBytes(t.suite.hashLen)), 'random extra binder')],
+            }),
           { poolTickets: false },
         );
         const aborted = r.outcome === 'aborted';
         emit(
-          draft(P.count, [r.record], {
-            rfcVerdict: aborted ? 'pass' : r.outcome === 'resumed' || r.outcome === 'full' ? 'warn' : 'inconclusive',
-            observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-            measured: { outcome: r.outcome },
-            reason: aborted ? `the inconsistent pre_shared_key was refused (${r.alert})` : `the server accepted a pre_shared_key with more binders than identities (${r.outcome})`,
-          }, scope),
+          draft(
+            P.count,
+            [r.record],
+            {
+              rfcVerdict: aborted ? 'pass' : r.outcome === 'resumed' || r.outcome === 'full' ? 'warn' : 'inconclusive',
+              observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
+              measured: { outcome: r.outcome },
+              reason: aborted
+                ? `the inconsistent pre_shared_key was refused (${r.alert})`
+                : `the server accepted a pre_shared_key with more binders than identities (${r.outcome})`,
+            },
+            scope,
+          ),
         );
       }
     }
@@ -165,8 +253,12 @@ export const bindersFamily: CheckFamily = {
       const [t0, t1] = await ctx.freshTickets(scope, 2);
       if (!t0 || !t1) emit(inconclusive(P.secondGood, 'two tickets are needed and the server did not issue them', scope.records));
       else {
-        const r = await sendHello(ctx, scope, P.secondGood.title, P.secondGood.sends, () =>
-          ctx.hello({ offers: [offerTicket(t0, { binder: flippedBinder(t0.suite, t0.psk) }), offerTicket(t1)] }),
+        const r = await sendHello(
+          ctx,
+          scope,
+          P.secondGood.title,
+          P.secondGood.sends,
+          () => ctx.hello({ offers: [offerTicket(t0, { binder: flippedBinder(t0.suite, t0.psk) }), offerTicket(t1)] }),
           { poolTickets: false },
         );
         const sel = r.conn.selectedIdentity;
@@ -175,15 +267,27 @@ export const bindersFamily: CheckFamily = {
           verdict =
             sel === 0
               ? { verdict: 'fail', reason: 'the server resumed with identity 0, whose binder does not validate' }
-              : { verdict: 'warn', reason: 'the server skipped identity 0 and resumed with identity 1: it validated more than one binder or passed over a valid ticket (§4.2.11 SHOULD NOT)' };
+              : {
+                  verdict: 'warn',
+                  reason:
+                    'the server skipped identity 0 and resumed with identity 1: it validated more than one binder or passed over a valid ticket (§4.2.11 SHOULD NOT)',
+                };
         }
         emit(
-          draft(P.secondGood, [r.record], {
-            rfcVerdict: verdict.verdict,
-            observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}${sel !== undefined ? ` with identity ${sel}` : ''}`, alert: r.alert ?? null },
-            measured: { outcome: r.outcome, selectedIdentity: sel ?? null },
-            reason: verdict.reason,
-          }, scope),
+          draft(
+            P.secondGood,
+            [r.record],
+            {
+              rfcVerdict: verdict.verdict,
+              observed: {
+                summary: `the server ${describeOutcome(r.outcome, r.alert)}${sel !== undefined ? ` with identity ${sel}` : ''}`,
+                alert: r.alert ?? null,
+              },
+              measured: { outcome: r.outcome, selectedIdentity: sel ?? null },
+              reason: verdict.reason,
+            },
+            scope,
+          ),
         );
       }
     }
@@ -193,23 +297,36 @@ export const bindersFamily: CheckFamily = {
       const t = await ctx.freshTicket(scope);
       if (!t) emit(inconclusive(P.kept, NO_TICKETS, scope.records));
       else {
-        const bad = await sendHello(ctx, scope, 'offer with a flipped binder', 'offers a fresh ticket with a flipped binder', () =>
-          ctx.hello({ offers: [offerTicket(t, { binder: flippedBinder(t.suite, t.psk) })] }),
+        const bad = await sendHello(
+          ctx,
+          scope,
+          'offer with a flipped binder',
+          'offers a fresh ticket with a flipped binder',
+          () => ctx.hello({ offers: [offerTicket(t, { binder: flippedBinder(t.suite, t.psk) })] }),
           { poolTickets: false },
         );
-        const good = await sendHello(ctx, scope, 'the same ticket, valid binder', 'offers the same ticket with its valid binder', () => ctx.hello({ offers: [offerTicket(t)] }));
+        const good = await sendHello(ctx, scope, 'the same ticket, valid binder', 'offers the same ticket with its valid binder', () =>
+          ctx.hello({ offers: [offerTicket(t)] }),
+        );
         const kept = good.outcome === 'resumed';
         emit(
           bad.outcome === 'resumed'
             ? inconclusive(P.kept, 'the server resumed the badly bound offer (see binders.flipped-bit)', [bad.record, good.record])
-            : draft(P.kept, [bad.record, good.record], {
-                rfcVerdict: kept ? 'pass' : good.outcome === 'full' ? 'warn' : 'inconclusive',
-                observed: { summary: `after the refused offer (${describeOutcome(bad.outcome, bad.alert)}), the valid offer ${kept ? 'resumed' : `did not resume: ${describeOutcome(good.outcome, good.alert)}`}` },
-                measured: { badOffer: bad.outcome, validOffer: good.outcome },
-                reason: kept
-                  ? 'a badly bound offer leaves the ticket usable'
-                  : 'a badly bound offer destroyed the ticket: whoever sees a ticket on the wire can deny its owner the resumption',
-              }, scope),
+            : draft(
+                P.kept,
+                [bad.record, good.record],
+                {
+                  rfcVerdict: kept ? 'pass' : good.outcome === 'full' ? 'warn' : 'inconclusive',
+                  observed: {
+                    summary: `after the refused offer (${describeOutcome(bad.outcome, bad.alert)}), the valid offer ${kept ? 'resumed' : `did not resume: ${describeOutcome(good.outcome, good.alert)}`}`,
+                  },
+                  measured: { badOffer: bad.outcome, validOffer: good.outcome },
+                  reason: kept
+                    ? 'a badly bound offer leaves the ticket usable'
+                    : 'a badly bound offer destroyed the ticket: whoever sees a ticket on the wire can deny its owner the resumption',
+                },
+                scope,
+              ),
         );
       }
     }

@@ -12,7 +12,7 @@ import type { FindingDraft } from '../../findings.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { describeOutcome, draft, inconclusive, NO_TICKETS, sendHello, type CheckFamily, type ProbeDef } from './common.js';
+import { type CheckFamily, describeOutcome, draft, inconclusive, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
 
 const check = 'binding';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -25,8 +25,15 @@ export const BINDING_PROBES = {
   hash: def({
     id: 'binding.cipher-hash',
     title: 'Resumption with a cipher suite of another hash',
-    rfc: { section: '4.2.11', keyword: 'MUST', text: 'Each PSK is associated with a single Hash algorithm (the KDF hash of the connection that established the ticket). The server MUST ensure that it selects a compatible PSK (if any) and cipher suite.' },
-    expected: { summary: 'no resumption: a full handshake with the other suite', statePath: ['expectClientHello', 'expectClientFinished', 'connected'] },
+    rfc: {
+      section: '4.2.11',
+      keyword: 'MUST',
+      text: 'Each PSK is associated with a single Hash algorithm (the KDF hash of the connection that established the ticket). The server MUST ensure that it selects a compatible PSK (if any) and cipher suite.',
+    },
+    expected: {
+      summary: 'no resumption: a full handshake with the other suite',
+      statePath: ['expectClientHello', 'expectClientFinished', 'connected'],
+    },
     sends: 'a ticket from a TLS_AES_128_GCM_SHA256 connection, offered with TLS_AES_256_GCM_SHA384 only',
   }),
   sni: def({
@@ -43,7 +50,11 @@ export const BINDING_PROBES = {
   alpn: def({
     id: 'binding.alpn',
     title: 'Resumption with another ALPN protocol',
-    rfc: { section: '4.2.10', keyword: 'MAY', text: 'For 0-RTT the selected ALPN protocol MUST be the one associated with the PSK; for a 1-RTT resumption RFC 8446 sets no such rule.' },
+    rfc: {
+      section: '4.2.10',
+      keyword: 'MAY',
+      text: 'For 0-RTT the selected ALPN protocol MUST be the one associated with the PSK; for a 1-RTT resumption RFC 8446 sets no such rule.',
+    },
     expected: { summary: 'reported as measured' },
     sends: `a fresh ticket offered with ALPN ${OTHER_ALPN} instead of the audit's protocols`,
   }),
@@ -63,24 +74,40 @@ export const bindingFamily: CheckFamily = {
         description: 'a full handshake offering TLS_AES_128_GCM_SHA256 only, for a SHA-256 ticket',
       });
       const t = full.tickets[0];
-      if (!t) emit(inconclusive(P.hash, full.serverHello ? NO_TICKETS : 'the server does not accept TLS_AES_128_GCM_SHA256 alone', scope.records));
+      if (!t)
+        emit(
+          inconclusive(P.hash, full.serverHello ? NO_TICKETS : 'the server does not accept TLS_AES_128_GCM_SHA256 alone', scope.records),
+        );
       else {
-        const r = await sendHello(ctx, scope, 'SHA-256 ticket, SHA-384 suite', P.hash.sends, () => ctx.hello({ cipherSuites: [CipherSuite.TLS_AES_256_GCM_SHA384], offers: [offerTicket(t)] }), { poolTickets: false });
+        const r = await sendHello(
+          ctx,
+          scope,
+          'SHA-256 ticket, SHA-384 suite',
+          P.hash.sends,
+          () => ctx.hello({ cipherSuites: [CipherSuite.TLS_AES_256_GCM_SHA384], offers: [offerTicket(t)] }),
+          { poolTickets: false },
+        );
         const noSuite = r.outcome === 'aborted' && (r.alert === 'handshake_failure' || r.alert === 'insufficient_security');
         emit(
           noSuite
             ? inconclusive(P.hash, `the server refused TLS_AES_256_GCM_SHA384 (${r.alert}), so no other hash can be tried`, scope.records)
-            : draft(P.hash, [r.record], {
-                rfcVerdict: r.outcome === 'full' ? 'pass' : r.outcome === 'resumed' ? 'fail' : r.outcome === 'aborted' ? 'warn' : 'inconclusive',
-                observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-                measured: { outcome: r.outcome, ticketSuite: t.suite.name },
-                reason:
-                  r.outcome === 'resumed'
-                    ? 'the server resumed a SHA-256 PSK under a SHA-384 suite'
-                    : r.outcome === 'full'
-                      ? 'the incompatible PSK was ignored'
-                      : `the server ${describeOutcome(r.outcome, r.alert)} instead of a full handshake`,
-              }, scope),
+            : draft(
+                P.hash,
+                [r.record],
+                {
+                  rfcVerdict:
+                    r.outcome === 'full' ? 'pass' : r.outcome === 'resumed' ? 'fail' : r.outcome === 'aborted' ? 'warn' : 'inconclusive',
+                  observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
+                  measured: { outcome: r.outcome, ticketSuite: t.suite.name },
+                  reason:
+                    r.outcome === 'resumed'
+                      ? 'the server resumed a SHA-256 PSK under a SHA-384 suite'
+                      : r.outcome === 'full'
+                        ? 'the incompatible PSK was ignored'
+                        : `the server ${describeOutcome(r.outcome, r.alert)} instead of a full handshake`,
+                },
+                scope,
+              ),
         );
       }
     }
@@ -89,14 +116,32 @@ export const bindingFamily: CheckFamily = {
       const t = await ctx.freshTicket(scope);
       if (!t) emit(inconclusive(P.sni, NO_TICKETS, scope.records));
       else {
-        const r = await sendHello(ctx, scope, 'another server name', P.sni.sends, () => ctx.hello({ serverName: OTHER_SERVER_NAME, offers: [offerTicket(t)] }), { poolTickets: false });
+        const r = await sendHello(
+          ctx,
+          scope,
+          'another server name',
+          P.sni.sends,
+          () => ctx.hello({ serverName: OTHER_SERVER_NAME, offers: [offerTicket(t)] }),
+          { poolTickets: false },
+        );
         emit(
-          draft(P.sni, [r.record], {
-            rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-            observed: { summary: `under server name ${OTHER_SERVER_NAME} (ticket issued for ${t.serverName ?? 'no name'}) the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-            measured: { outcome: r.outcome, ticketServerName: t.serverName ?? null, offeredServerName: OTHER_SERVER_NAME },
-            reason: r.outcome === 'resumed' ? 'the ticket is not bound to the server name (RFC 8446 allows this)' : 'the ticket is not resumed under another server name',
-          }, scope),
+          draft(
+            P.sni,
+            [r.record],
+            {
+              rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
+              observed: {
+                summary: `under server name ${OTHER_SERVER_NAME} (ticket issued for ${t.serverName ?? 'no name'}) the server ${describeOutcome(r.outcome, r.alert)}`,
+                alert: r.alert ?? null,
+              },
+              measured: { outcome: r.outcome, ticketServerName: t.serverName ?? null, offeredServerName: OTHER_SERVER_NAME },
+              reason:
+                r.outcome === 'resumed'
+                  ? 'the ticket is not bound to the server name (RFC 8446 allows this)'
+                  : 'the ticket is not resumed under another server name',
+            },
+            scope,
+          ),
         );
       }
     }
@@ -105,14 +150,32 @@ export const bindingFamily: CheckFamily = {
       const t = await ctx.freshTicket(scope);
       if (!t) emit(inconclusive(P.alpn, NO_TICKETS, scope.records));
       else {
-        const r = await sendHello(ctx, scope, 'another ALPN protocol', P.alpn.sends, () => ctx.hello({ alpn: [OTHER_ALPN], offers: [offerTicket(t)] }), { poolTickets: false });
+        const r = await sendHello(
+          ctx,
+          scope,
+          'another ALPN protocol',
+          P.alpn.sends,
+          () => ctx.hello({ alpn: [OTHER_ALPN], offers: [offerTicket(t)] }),
+          { poolTickets: false },
+        );
         emit(
-          draft(P.alpn, [r.record], {
-            rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-            observed: { summary: `with ALPN ${OTHER_ALPN} (ticket from a connection with ${t.alpn ?? 'no ALPN'}) the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-            measured: { outcome: r.outcome, ticketAlpn: t.alpn ?? null, offeredAlpn: OTHER_ALPN },
-            reason: r.outcome === 'resumed' ? 'the ticket is not bound to the ALPN protocol for 1-RTT resumption (RFC 8446 allows this)' : 'the ticket is not resumed with another ALPN protocol',
-          }, scope),
+          draft(
+            P.alpn,
+            [r.record],
+            {
+              rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
+              observed: {
+                summary: `with ALPN ${OTHER_ALPN} (ticket from a connection with ${t.alpn ?? 'no ALPN'}) the server ${describeOutcome(r.outcome, r.alert)}`,
+                alert: r.alert ?? null,
+              },
+              measured: { outcome: r.outcome, ticketAlpn: t.alpn ?? null, offeredAlpn: OTHER_ALPN },
+              reason:
+                r.outcome === 'resumed'
+                  ? 'the ticket is not bound to the ALPN protocol for 1-RTT resumption (RFC 8446 allows this)'
+                  : 'the ticket is not resumed with another ALPN protocol',
+            },
+            scope,
+          ),
         );
       }
     }

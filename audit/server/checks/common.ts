@@ -4,16 +4,17 @@
  * the connections a probe made, and the one question most probes ask — how
  * did the server answer this ClientHello?
  */
-import type { Behaviour, FindingDraft, MeasuredValue, PolicyJudgement, RfcReference, Verdict } from '../../findings.js';
-import type { ProbeConnection } from '../../probe/client.js';
+
 import { nobleProvider } from '../../../crypto/noble.js';
 import { suiteInfo } from '../../../crypto/suites.js';
 import { messageHashMessage } from '../../../crypto/transcript.js';
 import { findExtension } from '../../../wire/extensions.js';
 import { decodeHandshake } from '../../../wire/handshake.js';
 import type { ServerHello } from '../../../wire/types.js';
+import type { Behaviour, FindingDraft, MeasuredValue, PolicyJudgement, RfcReference, Verdict } from '../../findings.js';
+import type { ProbeConnection } from '../../probe/client.js';
 import type { HelloOptions, ProbeHello } from '../../probe/hellos.js';
-import { Scope, type AuditContext, type ConnectionRecord } from '../context.js';
+import { type AuditContext, type ConnectionRecord, Scope } from '../context.js';
 
 /** The static declaration of one probe: what it checks and what a conforming server does. */
 export interface ProbeDef {
@@ -45,7 +46,12 @@ export interface Judgement {
 }
 
 /** A finding from a probe declaration, the connections it made and the judgement. */
-export function draft(def: ProbeDef, records: readonly ConnectionRecord[], j: Judgement, setup?: Scope | readonly ConnectionRecord[]): FindingDraft {
+export function draft(
+  def: ProbeDef,
+  records: readonly ConnectionRecord[],
+  j: Judgement,
+  setup?: Scope | readonly ConnectionRecord[],
+): FindingDraft {
   // The connections that decided the finding first, then the others the probe made (to get tickets, ...).
   const others = setup === undefined ? [] : setup instanceof Scope ? setup.traces : setup.map((r) => r.trace);
   const traces = [...new Set([...records.map((r) => r.trace), ...others])];
@@ -60,7 +66,11 @@ export function draft(def: ProbeDef, records: readonly ConnectionRecord[], j: Ju
     ...(def.refusal !== undefined ? { refusal: def.refusal } : {}),
     ...(j.policy ? { policy: j.policy } : {}),
     expected: def.expected,
-    observed: { ...(statePath && j.observed.statePath === undefined ? { statePath } : {}), ...j.observed, ...(divergence ? { divergence } : {}) },
+    observed: {
+      ...(statePath && j.observed.statePath === undefined ? { statePath } : {}),
+      ...j.observed,
+      ...(divergence ? { divergence } : {}),
+    },
     measured: j.measured ?? {},
     traces,
     reason: j.reason,
@@ -68,8 +78,17 @@ export function draft(def: ProbeDef, records: readonly ConnectionRecord[], j: Ju
 }
 
 /** A probe that could not judge: the connections it made are listed, but none decided anything. */
-export function inconclusive(def: ProbeDef, reason: string, records: readonly ConnectionRecord[] = [], measured: Record<string, MeasuredValue> = {}, setup?: Scope): FindingDraft {
-  return draft(def, [], { rfcVerdict: 'inconclusive', observed: { summary: reason }, measured, reason }, [...records, ...(setup?.records ?? [])]);
+export function inconclusive(
+  def: ProbeDef,
+  reason: string,
+  records: readonly ConnectionRecord[] = [],
+  measured: Record<string, MeasuredValue> = {},
+  setup?: Scope,
+): FindingDraft {
+  return draft(def, [], { rfcVerdict: 'inconclusive', observed: { summary: reason }, measured, reason }, [
+    ...records,
+    ...(setup?.records ?? []),
+  ]);
 }
 
 /** How the server answered a ClientHello. */
@@ -125,20 +144,25 @@ export async function sendHello(
   o: { complete?: boolean; poolTickets?: boolean; earlyData?: Uint8Array[]; afterFlight?: (c: ProbeConnection) => Promise<void> } = {},
 ): Promise<HelloResult> {
   let outcome: HelloOutcome = 'timeout';
-  const conn = await ctx.connection(scope, label, { description, ...(o.poolTickets !== undefined ? { poolTickets: o.poolTickets } : {}) }, async (c) => {
-    const hello = build();
-    c.sendHello(o.earlyData ? { ...hello, earlyData: o.earlyData } : hello);
-    const end = await c.readFlight();
-    outcome = outcomeOf(c, end);
-    if (o.afterFlight) await o.afterFlight(c);
-    else if ((outcome === 'resumed' || outcome === 'full') && o.complete !== false && c.serverFinishedValid) {
-      c.sendFinished();
-      await c.collectTickets(Math.max(1, ctx.ticketsPerConnection), ctx.settings.settleMs);
-    }
-    await c.finish();
-    if (outcome !== 'aborted' && c.alertReceived !== undefined && !c.serverFinishedReceived) outcome = 'aborted';
-    return c;
-  });
+  const conn = await ctx.connection(
+    scope,
+    label,
+    { description, ...(o.poolTickets !== undefined ? { poolTickets: o.poolTickets } : {}) },
+    async (c) => {
+      const hello = build();
+      c.sendHello(o.earlyData ? { ...hello, earlyData: o.earlyData } : hello);
+      const end = await c.readFlight();
+      outcome = outcomeOf(c, end);
+      if (o.afterFlight) await o.afterFlight(c);
+      else if ((outcome === 'resumed' || outcome === 'full') && o.complete !== false && c.serverFinishedValid) {
+        c.sendFinished();
+        await c.collectTickets(Math.max(1, ctx.ticketsPerConnection), ctx.settings.settleMs);
+      }
+      await c.finish();
+      if (outcome !== 'aborted' && c.alertReceived !== undefined && !c.serverFinishedReceived) outcome = 'aborted';
+      return c;
+    },
+  );
   return { outcome, alert: conn.alertReceived, conn, record: ctx.recordOf(conn) };
 }
 

@@ -10,10 +10,22 @@
 import type { FindingDraft } from '../../findings.js';
 import type { ProbeTicket } from '../../probe/client.js';
 import { fixedBinder } from '../../probe/hello.js';
-import { offerTicket, type HelloOptions } from '../../probe/hellos.js';
+import { type HelloOptions, offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { bindersOf, describeOutcome, draft, inconclusive, judgeMustAbort, NO_TICKETS, outcomeOf, retryOptions, type CheckFamily, type HelloOutcome, type ProbeDef } from './common.js';
+import {
+  bindersOf,
+  type CheckFamily,
+  describeOutcome,
+  draft,
+  type HelloOutcome,
+  inconclusive,
+  judgeMustAbort,
+  NO_TICKETS,
+  outcomeOf,
+  type ProbeDef,
+  retryOptions,
+} from './common.js';
 
 const check = 'hrr-psk';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -22,23 +34,42 @@ export const HRR_PSK_PROBES = {
   recomputed: def({
     id: 'hrr-psk.recomputed-binder',
     title: 'After a HelloRetryRequest, a recomputed binder resumes',
-    rfc: { section: '4.2.11.2', keyword: 'MAY', text: 'After a HelloRetryRequest the binder is computed over Transcript-Hash(ClientHello1, HelloRetryRequest, Truncate(ClientHello2)); a server that resumes checks exactly that.' },
-    expected: { summary: 'HelloRetryRequest, then a resumption', statePath: ['expectClientHello', 'expectSecondClientHello', 'expectClientFinished', 'connected'] },
+    rfc: {
+      section: '4.2.11.2',
+      keyword: 'MAY',
+      text: 'After a HelloRetryRequest the binder is computed over Transcript-Hash(ClientHello1, HelloRetryRequest, Truncate(ClientHello2)); a server that resumes checks exactly that.',
+    },
+    expected: {
+      summary: 'HelloRetryRequest, then a resumption',
+      statePath: ['expectClientHello', 'expectSecondClientHello', 'expectClientFinished', 'connected'],
+    },
     sends: 'ClientHello1 with a fresh ticket and an empty key_share; ClientHello2 with the key share asked for and the recomputed binder',
   }),
   stale: def({
     id: 'hrr-psk.stale-binder',
-    title: 'After a HelloRetryRequest, the first hello\'s binder is refused',
-    rfc: { section: '4.2.11', keyword: 'MUST', text: 'The server MUST validate the binder of the selected PSK (over the transcript with the HelloRetryRequest) and abort if it does not validate.' },
+    title: "After a HelloRetryRequest, the first hello's binder is refused",
+    rfc: {
+      section: '4.2.11',
+      keyword: 'MUST',
+      text: 'The server MUST validate the binder of the selected PSK (over the transcript with the HelloRetryRequest) and abort if it does not validate.',
+    },
     refusal: 'IncorrectBinder',
-    expected: { summary: 'abort with decrypt_error', alert: 'decrypt_error', statePath: ['expectClientHello', 'expectSecondClientHello', 'failed'] },
+    expected: {
+      summary: 'abort with decrypt_error',
+      alert: 'decrypt_error',
+      statePath: ['expectClientHello', 'expectSecondClientHello', 'failed'],
+    },
     sends: 'ClientHello2 carrying the binder of ClientHello1 unchanged',
   }),
   gained: def({
     id: 'hrr-psk.gained-psk',
     title: 'A second ClientHello that adds a PSK',
     refusal: 'SecondHelloAddedPsk',
-    rfc: { section: '4.1.2', keyword: 'MUST', text: 'After a HelloRetryRequest the client MUST send the same ClientHello except for the listed changes; adding a pre_shared_key is not one of them. RFC 8446 does not say what the server must do about it.' },
+    rfc: {
+      section: '4.1.2',
+      keyword: 'MUST',
+      text: 'After a HelloRetryRequest the client MUST send the same ClientHello except for the listed changes; adding a pre_shared_key is not one of them. RFC 8446 does not say what the server must do about it.',
+    },
     expected: { summary: 'reported as measured' },
     sends: 'ClientHello1 without PSK and with an empty key_share; ClientHello2 adding a fresh ticket with a correct binder',
   }),
@@ -86,27 +117,39 @@ export const hrrPskFamily: CheckFamily = {
   probes: Object.values(HRR_PSK_PROBES),
   async run(ctx: AuditContext, emit: (d: FindingDraft) => void): Promise<void> {
     const P = HRR_PSK_PROBES;
-    const noRetry = (r: RetryRun) => `the server did not answer a ClientHello without key share with a HelloRetryRequest (it ${describeOutcome(r.outcome, r.alert)})`;
+    const noRetry = (r: RetryRun) =>
+      `the server did not answer a ClientHello without key share with a HelloRetryRequest (it ${describeOutcome(r.outcome, r.alert)})`;
     {
       const scope = new Scope(P.recomputed.id);
       const t = await ctx.freshTicket(scope);
       if (!t) emit(inconclusive(P.recomputed, NO_TICKETS, scope.records));
       else {
-        const r = await retry(ctx, scope, 'HRR, recomputed binder', P.recomputed.sends, { offers: [offerTicket(t)] }, () => ({ offers: [offerTicket(t)] }));
+        const r = await retry(ctx, scope, 'HRR, recomputed binder', P.recomputed.sends, { offers: [offerTicket(t)] }, () => ({
+          offers: [offerTicket(t)],
+        }));
         emit(
           !r.retried
             ? inconclusive(P.recomputed, noRetry(r), [r.record])
-            : draft(P.recomputed, [r.record], {
-                rfcVerdict: r.outcome === 'resumed' ? 'pass' : r.outcome === 'full' ? 'info' : r.outcome === 'aborted' ? 'fail' : 'inconclusive',
-                observed: { summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-                measured: { outcome: r.outcome },
-                reason:
-                  r.outcome === 'resumed'
-                    ? 'the binder over the retried transcript was accepted'
-                    : r.outcome === 'aborted'
-                      ? 'a correctly bound second ClientHello was refused'
-                      : `the server ${describeOutcome(r.outcome, r.alert)}`,
-              }, scope),
+            : draft(
+                P.recomputed,
+                [r.record],
+                {
+                  rfcVerdict:
+                    r.outcome === 'resumed' ? 'pass' : r.outcome === 'full' ? 'info' : r.outcome === 'aborted' ? 'fail' : 'inconclusive',
+                  observed: {
+                    summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`,
+                    alert: r.alert ?? null,
+                  },
+                  measured: { outcome: r.outcome },
+                  reason:
+                    r.outcome === 'resumed'
+                      ? 'the binder over the retried transcript was accepted'
+                      : r.outcome === 'aborted'
+                        ? 'a correctly bound second ClientHello was refused'
+                        : `the server ${describeOutcome(r.outcome, r.alert)}`,
+                },
+                scope,
+              ),
         );
       }
     }
@@ -122,7 +165,19 @@ export const hrrPskFamily: CheckFamily = {
         if (!r.retried) emit(inconclusive(P.stale, noRetry(r), [r.record]));
         else {
           const j = judgeMustAbort(r, ['decrypt_error']);
-          emit(draft(P.stale, [r.record], { rfcVerdict: j.verdict, observed: { summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null }, measured: { outcome: r.outcome }, reason: j.reason }, scope));
+          emit(
+            draft(
+              P.stale,
+              [r.record],
+              {
+                rfcVerdict: j.verdict,
+                observed: { summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
+                measured: { outcome: r.outcome },
+                reason: j.reason,
+              },
+              scope,
+            ),
+          );
         }
       }
     }
@@ -135,12 +190,23 @@ export const hrrPskFamily: CheckFamily = {
         emit(
           !r.retried
             ? inconclusive(P.gained, noRetry(r), [r.record])
-            : draft(P.gained, [r.record], {
-                rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-                observed: { summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-                measured: { outcome: r.outcome },
-                reason: r.outcome === 'resumed' ? 'the server resumed with a PSK the first ClientHello did not offer' : `the server ${describeOutcome(r.outcome, r.alert)}`,
-              }, scope),
+            : draft(
+                P.gained,
+                [r.record],
+                {
+                  rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
+                  observed: {
+                    summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`,
+                    alert: r.alert ?? null,
+                  },
+                  measured: { outcome: r.outcome },
+                  reason:
+                    r.outcome === 'resumed'
+                      ? 'the server resumed with a PSK the first ClientHello did not offer'
+                      : `the server ${describeOutcome(r.outcome, r.alert)}`,
+                },
+                scope,
+              ),
         );
       }
     }

@@ -14,12 +14,13 @@
  * chart's, or without an alert, is a warning; aborting where the chart goes
  * on is reported as measured.
  */
-import { nobleProvider } from '../../../crypto/noble.js';
+
 import fc from 'fast-check';
-import type { FindingDraft, MeasuredValue } from '../../findings.js';
+import { nobleProvider } from '../../../crypto/noble.js';
 import type { CertifiedKey } from '../../../machines/types.js';
 import { certifiedKey } from '../../../net/options.js';
 import { generateSelfSigned } from '../../../pki/generate.js';
+import type { FindingDraft, MeasuredValue } from '../../findings.js';
 import { ProbeConnection, type ProbeTicket } from '../../probe/client.js';
 import { makeHello } from '../../probe/hellos.js';
 import {
@@ -27,16 +28,16 @@ import {
   BASE_PLAN,
   describeMutation,
   describeReaction,
-  mutationsArbitrary,
-  runPlan,
   type Mutation,
+  mutationsArbitrary,
   type PlanMessage,
   type Reaction,
+  runPlan,
 } from '../../probe/plan.js';
 import { engineTarget, type Target } from '../../probe/target.js';
 import type { AuditContext, ConnectionRecord } from '../context.js';
 import { BudgetExhausted, Scope, Unreachable } from '../context.js';
-import { draft, inconclusive, NO_TICKETS, type CheckFamily, type ProbeDef } from './common.js';
+import { type CheckFamily, draft, inconclusive, NO_TICKETS, type ProbeDef } from './common.js';
 
 const check = 'out-of-order';
 
@@ -50,8 +51,12 @@ export const OUT_OF_ORDER_PROBE: ProbeDef = {
     text: 'Protocol messages MUST be sent in the order defined in §4.4.1 and shown in the diagrams in §2. A peer which receives a handshake message in an unexpected order MUST abort the handshake with an "unexpected_message" alert.',
   },
   refusal: 'UnexpectedMessage',
-  expected: { summary: 'for every generated sequence, the reaction of tlschart\'s server chart: the same alert where it aborts, going on where it goes on' },
-  sends: '--runs generated sequences: the PSK path with messages skipped, repeated, moved or injected, each also run against tlschart\'s own server engine',
+  expected: {
+    summary:
+      "for every generated sequence, the reaction of tlschart's server chart: the same alert where it aborts, going on where it goes on",
+  },
+  sends:
+    "--runs generated sequences: the PSK path with messages skipped, repeated, moved or injected, each also run against tlschart's own server engine",
 };
 
 export type Comparison = 'match' | 'accepted' | 'alert-differs' | 'closed-silently' | 'stricter';
@@ -96,7 +101,13 @@ class Reference {
   ) {}
 
   private async connection(label: string): Promise<ProbeConnection> {
-    return new ProbeConnection({ transport: await this.target.open(this.timeoutMs), deadline: Date.now() + this.timeoutMs, label, serverName: this.hello?.serverName, alpn: undefined });
+    return new ProbeConnection({
+      transport: await this.target.open(this.timeoutMs),
+      deadline: Date.now() + this.timeoutMs,
+      label,
+      serverName: this.hello?.serverName,
+      alpn: undefined,
+    });
   }
 
   private async ticket(): Promise<ProbeTicket> {
@@ -111,7 +122,7 @@ class Reference {
     await c.finish();
     this.pool.push(...c.tickets);
     const first = this.pool.shift();
-    if (!first) throw new Error('tlschart\'s own server issued no ticket');
+    if (!first) throw new Error("tlschart's own server issued no ticket");
     return first;
   }
 
@@ -130,7 +141,11 @@ export const outOfOrderFamily: CheckFamily = {
     const P = OUT_OF_ORDER_PROBE;
     const scope = new Scope(check);
     const helloOptions = { serverName: ctx.settings.serverName, alpn: ctx.settings.alpn };
-    const reference = new Reference(engineTarget({ certificates: [await referenceCertificate()], config: { alpnProtocols: ctx.settings.alpn } }), helloOptions, ctx.settings.timeoutMs);
+    const reference = new Reference(
+      engineTarget({ certificates: [await referenceCertificate()], config: { alpnProtocols: ctx.settings.alpn } }),
+      helloOptions,
+      ctx.settings.timeoutMs,
+    );
     const probeTicket = await ctx.freshTicket(scope);
     if (!probeTicket) {
       emit(inconclusive(P, NO_TICKETS, scope.records));
@@ -152,12 +167,17 @@ export const outOfOrderFamily: CheckFamily = {
           return true;
         }
         let live: LiveReaction | undefined;
-        const conn = await ctx.connection(scope, `sequence: ${planText(plan)}`, { description: `sends ${planText(plan)} (${mutations.map(describeMutation).join('; ')})`, poolTickets: false }, async (c) => {
-          const r = await runPlan(c, plan, t, helloOptions);
-          // Tickets prove nothing here: a server may send them before it reads the client's flight (§4.6.1).
-          live = { ...r, alive: c.closeNotifyReceived || c.log.some((e) => e.dir === 'in' && e.kind === 'application_data') };
-          return c;
-        });
+        const conn = await ctx.connection(
+          scope,
+          `sequence: ${planText(plan)}`,
+          { description: `sends ${planText(plan)} (${mutations.map(describeMutation).join('; ')})`, poolTickets: false },
+          async (c) => {
+            const r = await runPlan(c, plan, t, helloOptions);
+            // Tickets prove nothing here: a server may send them before it reads the client's flight (§4.6.1).
+            live = { ...r, alive: c.closeNotifyReceived || c.log.some((e) => e.dir === 'in' && e.kind === 'application_data') };
+            return c;
+          },
+        );
         const reaction = live as LiveReaction | undefined;
         if (!reaction) return true;
         const comparison = compareReactions(chart, reaction);
@@ -179,7 +199,13 @@ export const outOfOrderFamily: CheckFamily = {
       markInterruptAsFailure: false,
     });
     const sample = (c: Comparison) => runs.filter((r) => r.comparison === c);
-    const asMeasured = (r: Run): MeasuredValue => ({ sequence: planText(r.plan), mutations: r.mutations.map(describeMutation).join('; '), chart: describeReaction(r.chart), server: describeReaction(r.live), trace: r.record.trace });
+    const asMeasured = (r: Run): MeasuredValue => ({
+      sequence: planText(r.plan),
+      mutations: r.mutations.map(describeMutation).join('; '),
+      chart: describeReaction(r.chart),
+      server: describeReaction(r.live),
+      trace: r.record.trace,
+    });
     const measured: Record<string, MeasuredValue> = {
       seed: details.seed,
       runs: details.numRuns,
@@ -206,7 +232,12 @@ export const outOfOrderFamily: CheckFamily = {
             summary: `the server went on after ${planText(shrunk.plan)}, where the chart aborts with ${shrunk.chart.alert}`,
             alert: null,
           },
-          measured: { ...measured, counterexample: asMeasured(shrunk), shrinks: details.numShrinks, counterexamplePath: details.counterexamplePath ?? null },
+          measured: {
+            ...measured,
+            counterexample: asMeasured(shrunk),
+            shrinks: details.numShrinks,
+            counterexamplePath: details.counterexamplePath ?? null,
+          },
           reason: `smallest failing sequence (after ${details.numShrinks} shrink step(s)): ${planText(shrunk.plan)}; the chart aborts with ${shrunk.chart.alert}, the server did not`,
         }),
       );
@@ -226,7 +257,9 @@ export const outOfOrderFamily: CheckFamily = {
         measured,
         reason:
           (stopped ? `stopped early: ${stopped}; ` : '') +
-          (differs > 0 ? 'the server aborted every sequence the chart aborts, not always with the chart\'s alert' : 'the server aborted every sequence the chart aborts, with the same alert'),
+          (differs > 0
+            ? "the server aborted every sequence the chart aborts, not always with the chart's alert"
+            : 'the server aborted every sequence the chart aborts, with the same alert'),
       }),
     );
   },

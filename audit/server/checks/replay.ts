@@ -11,7 +11,7 @@ import type { ProbeTicket } from '../../probe/client.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { draft, inconclusive, NO_TICKETS, sendHello, type CheckFamily, type HelloResult, type ProbeDef } from './common.js';
+import { type CheckFamily, draft, type HelloResult, inconclusive, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
 
 const check = 'replay';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -53,19 +53,32 @@ export const replayFamily: CheckFamily = {
       if (!t) emit(inconclusive(P.sequential, NO_TICKETS, scope.records));
       else {
         const a = await sendHello(ctx, scope, 'first offer', 'offers a fresh ticket', () => ctx.hello({ offers: [offerTicket(t)] }));
-        const b = await sendHello(ctx, scope, 'second offer of the same ticket', 'offers the same ticket again', () => ctx.hello({ offers: [offerTicket(t)] }));
+        const b = await sendHello(ctx, scope, 'second offer of the same ticket', 'offers the same ticket again', () =>
+          ctx.hello({ offers: [offerTicket(t)] }),
+        );
         if (a.outcome !== 'resumed') {
-          emit(inconclusive(P.sequential, `the first offer did not resume (${a.outcome}), so reuse cannot be judged`, [a.record, b.record]));
+          emit(
+            inconclusive(P.sequential, `the first offer did not resume (${a.outcome}), so reuse cannot be judged`, [a.record, b.record]),
+          );
         } else {
           const reused = b.outcome === 'resumed';
           emit(
-            draft(P.sequential, [a.record, b.record], {
-              rfcVerdict: reused ? 'info' : 'pass',
-              observed: { summary: reused ? 'the ticket resumed twice' : `the second offer: ${b.outcome}${b.alert ? ` (${b.alert})` : ''}` },
-              measured: { first: a.outcome, second: b.outcome },
-              policy: { rule: 'a tlschart ticket resumes at most once', violated: reused },
-              reason: reused ? 'the server accepts a ticket more than once: connections that reuse it can be linked, and its PSK has no forward secrecy' : 'the ticket is single-use',
-            }, scope),
+            draft(
+              P.sequential,
+              [a.record, b.record],
+              {
+                rfcVerdict: reused ? 'info' : 'pass',
+                observed: {
+                  summary: reused ? 'the ticket resumed twice' : `the second offer: ${b.outcome}${b.alert ? ` (${b.alert})` : ''}`,
+                },
+                measured: { first: a.outcome, second: b.outcome },
+                policy: { rule: 'a tlschart ticket resumes at most once', violated: reused },
+                reason: reused
+                  ? 'the server accepts a ticket more than once: connections that reuse it can be linked, and its PSK has no forward secrecy'
+                  : 'the ticket is single-use',
+              },
+              scope,
+            ),
           );
         }
       }
@@ -80,14 +93,29 @@ export const replayFamily: CheckFamily = {
         const resumed = results.filter((r) => r.outcome === 'resumed').length;
         emit(
           resumed === 0
-            ? inconclusive(P.parallel, `none of the ${n} parallel offers resumed`, results.map((r) => r.record), { offers: n, resumed })
-            : draft(P.parallel, results.map((r) => r.record), {
-                rfcVerdict: resumed > 1 ? 'info' : 'pass',
-                observed: { summary: `${resumed} of ${n} resumed` },
-                measured: { offers: n, resumed, concurrency: Math.min(n, ctx.settings.concurrency), outcomes: results.map((r) => r.outcome) },
-                policy: { rule: 'a tlschart ticket resumes at most once, also under concurrent offers', violated: resumed > 1 },
-                reason: resumed > 1 ? `the same ticket resumed ${resumed} times in parallel` : 'only one of the parallel offers resumed',
-              }, scope),
+            ? inconclusive(
+                P.parallel,
+                `none of the ${n} parallel offers resumed`,
+                results.map((r) => r.record),
+                { offers: n, resumed },
+              )
+            : draft(
+                P.parallel,
+                results.map((r) => r.record),
+                {
+                  rfcVerdict: resumed > 1 ? 'info' : 'pass',
+                  observed: { summary: `${resumed} of ${n} resumed` },
+                  measured: {
+                    offers: n,
+                    resumed,
+                    concurrency: Math.min(n, ctx.settings.concurrency),
+                    outcomes: results.map((r) => r.outcome),
+                  },
+                  policy: { rule: 'a tlschart ticket resumes at most once, also under concurrent offers', violated: resumed > 1 },
+                  reason: resumed > 1 ? `the same ticket resumed ${resumed} times in parallel` : 'only one of the parallel offers resumed',
+                },
+                scope,
+              ),
         );
       }
     }
@@ -98,7 +126,9 @@ export const replayFamily: CheckFamily = {
 export function parallelOffers(ctx: AuditContext, scope: Scope, t: ProbeTicket, n: number): Promise<HelloResult[]> {
   return Promise.all(
     Array.from({ length: n }, (_, i) =>
-      sendHello(ctx, scope, `parallel offer ${i + 1} of ${n}`, `offers the same ticket as ${n - 1} other connections at once`, () => ctx.hello({ offers: [offerTicket(t)] })),
+      sendHello(ctx, scope, `parallel offer ${i + 1} of ${n}`, `offers the same ticket as ${n - 1} other connections at once`, () =>
+        ctx.hello({ offers: [offerTicket(t)] }),
+      ),
     ),
   );
 }

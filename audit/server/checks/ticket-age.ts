@@ -11,8 +11,8 @@ import type { ProbeTicket } from '../../probe/client.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
+import { type CheckFamily, describeOutcome, draft, inconclusive, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
 import { EARLY_DATA, NO_EARLY_TICKETS } from './early-data.js';
-import { describeOutcome, draft, inconclusive, NO_TICKETS, sendHello, type CheckFamily, type ProbeDef } from './common.js';
 
 const check = 'ticket-age';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -23,7 +23,8 @@ type AgeKind = 'garbage' | 'future' | 'stale';
 export function distortedAge(kind: AgeKind, t: ProbeTicket, nowMs = Date.now()): number {
   const TWO_32 = 0x1_0000_0000;
   const realAge = Math.max(0, nowMs - t.receivedAtMs);
-  const claimed = kind === 'garbage' ? randomInt(0, 2 ** 32 - 1) : kind === 'future' ? TWO_32 - 10_000 : realAge + t.lifetimeS * 1000 + 3_600_000;
+  const claimed =
+    kind === 'garbage' ? randomInt(0, 2 ** 32 - 1) : kind === 'future' ? TWO_32 - 10_000 : realAge + t.lifetimeS * 1000 + 3_600_000;
   return kind === 'garbage' ? claimed : (claimed + t.ticketAgeAdd) % TWO_32;
 }
 
@@ -73,47 +74,91 @@ export const ticketAgeFamily: CheckFamily = {
   title: 'Ticket age',
   probes: Object.values(TICKET_AGE_PROBES),
   async run(ctx: AuditContext, emit: (d: FindingDraft) => void): Promise<void> {
-    for (const [kind, p] of [['garbage', garbage], ['future', future], ['stale', stale]] as const) {
+    for (const [kind, p] of [
+      ['garbage', garbage],
+      ['future', future],
+      ['stale', stale],
+    ] as const) {
       const scope = new Scope(p.id);
       const t = await ctx.freshTicket(scope);
       if (!t) {
         emit(inconclusive(p, NO_TICKETS, scope.records));
         continue;
       }
-      const r = await sendHello(ctx, scope, p.title, p.sends, () => ctx.hello({ offers: [offerTicket(t, { obfuscatedTicketAge: distortedAge(kind, t) })] }), { poolTickets: false });
+      const r = await sendHello(
+        ctx,
+        scope,
+        p.title,
+        p.sends,
+        () => ctx.hello({ offers: [offerTicket(t, { obfuscatedTicketAge: distortedAge(kind, t) })] }),
+        { poolTickets: false },
+      );
       emit(
-        draft(p, [r.record], {
-          rfcVerdict: r.outcome === 'resumed' || r.outcome === 'full' ? (r.outcome === 'resumed' ? 'pass' : 'info') : r.outcome === 'aborted' ? 'warn' : 'inconclusive',
-          observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-          measured: { outcome: r.outcome },
-          reason:
-            r.outcome === 'resumed'
-              ? 'the handshake proceeded with the PSK'
-              : r.outcome === 'full'
-                ? 'the server ignored the ticket (allowed: it may treat a ticket as valid for a shorter time)'
-                : `the server ${describeOutcome(r.outcome, r.alert)} instead of proceeding`,
-        }, scope),
+        draft(
+          p,
+          [r.record],
+          {
+            rfcVerdict:
+              r.outcome === 'resumed' || r.outcome === 'full'
+                ? r.outcome === 'resumed'
+                  ? 'pass'
+                  : 'info'
+                : r.outcome === 'aborted'
+                  ? 'warn'
+                  : 'inconclusive',
+            observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
+            measured: { outcome: r.outcome },
+            reason:
+              r.outcome === 'resumed'
+                ? 'the handshake proceeded with the PSK'
+                : r.outcome === 'full'
+                  ? 'the server ignored the ticket (allowed: it may treat a ticket as valid for a shorter time)'
+                  : `the server ${describeOutcome(r.outcome, r.alert)} instead of proceeding`,
+          },
+          scope,
+        ),
       );
     }
-    for (const [kind, p] of [['garbage', garbage0], ['future', future0], ['stale', stale0]] as const) {
+    for (const [kind, p] of [
+      ['garbage', garbage0],
+      ['future', future0],
+      ['stale', stale0],
+    ] as const) {
       const scope = new Scope(p.id);
       const t = await ctx.freshTicket(scope, (x) => (x.maxEarlyDataSize ?? 0) > 0);
       if (!t) {
         emit(inconclusive(p, NO_EARLY_TICKETS, scope.records));
         continue;
       }
-      const r = await sendHello(ctx, scope, p.title, p.sends, () => ctx.hello({ earlyData: true, offers: [offerTicket(t, { obfuscatedTicketAge: distortedAge(kind, t) })] }), {
-        earlyData: [EARLY_DATA],
-        poolTickets: false,
-      });
+      const r = await sendHello(
+        ctx,
+        scope,
+        p.title,
+        p.sends,
+        () => ctx.hello({ earlyData: true, offers: [offerTicket(t, { obfuscatedTicketAge: distortedAge(kind, t) })] }),
+        {
+          earlyData: [EARLY_DATA],
+          poolTickets: false,
+        },
+      );
       const accepted = r.conn.earlyDataAccepted;
       emit(
-        draft(p, [r.record], {
-          rfcVerdict: accepted ? 'fail' : r.outcome === 'aborted' ? 'warn' : r.outcome === 'timeout' ? 'inconclusive' : 'pass',
-          observed: { summary: accepted ? 'early data accepted despite the age' : `early data rejected; the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-          measured: { earlyDataAccepted: accepted, outcome: r.outcome },
-          reason: accepted ? 'the server accepted 0-RTT without validating the ticket age' : 'the age was checked before accepting 0-RTT',
-        }, scope),
+        draft(
+          p,
+          [r.record],
+          {
+            rfcVerdict: accepted ? 'fail' : r.outcome === 'aborted' ? 'warn' : r.outcome === 'timeout' ? 'inconclusive' : 'pass',
+            observed: {
+              summary: accepted
+                ? 'early data accepted despite the age'
+                : `early data rejected; the server ${describeOutcome(r.outcome, r.alert)}`,
+              alert: r.alert ?? null,
+            },
+            measured: { earlyDataAccepted: accepted, outcome: r.outcome },
+            reason: accepted ? 'the server accepted 0-RTT without validating the ticket age' : 'the age was checked before accepting 0-RTT',
+          },
+          scope,
+        ),
       );
     }
   },

@@ -1,7 +1,6 @@
 import type fc from 'fast-check';
 import type { Model } from '../model.js';
-import type { World } from '../world.js';
-import type { ServerId } from '../world.js';
+import type { ServerId, World } from '../world.js';
 import { afterStep, openSession } from './common.js';
 
 /** A client that sends application data before its Finished: never delivered, unexpected_message. */

@@ -23,8 +23,10 @@ export class CloseCommand implements fc.AsyncCommand<Model, World> {
         const both = m.session.closedBy.length === 2;
         const problems: string[] = [];
         if (!me.context.closeNotifySent) problems.push(`the ${this.side} did not send close_notify`);
-        if (both && (s.client.state !== 'closed' || s.server.state !== 'closed')) problems.push(`both sides sent close_notify but client is ${s.client.state}, server ${s.server.state}`);
-        if (!both && (peer.state === 'failed' || !peer.context.closeNotifyReceived)) problems.push(`the peer did not take the ${this.side}'s close_notify (${peer.state})`);
+        if (both && (s.client.state !== 'closed' || s.server.state !== 'closed'))
+          problems.push(`both sides sent close_notify but client is ${s.client.state}, server ${s.server.state}`);
+        if (!both && (peer.state === 'failed' || !peer.context.closeNotifyReceived))
+          problems.push(`the peer did not take the ${this.side}'s close_notify (${peer.state})`);
         if (problems.length > 0) throw new PropertyViolation(`${problems.join('; ')}\n  after: ${[...w.log, this.toString()].join(' → ')}`);
       }
     }

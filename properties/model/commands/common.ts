@@ -3,17 +3,15 @@
  * keeping the model's tickets in step with what the world observed, the
  * properties checked after every step, and tampering with a queued message.
  */
-import { toHex } from '../../../crypto/bytes.js';
-import { findExtension } from '../../../wire/extensions.js';
+import { concat, toHex } from '../../../crypto/bytes.js';
 import { decodeHandshake } from '../../../wire/handshake.js';
 import type { HandshakeMessage } from '../../../wire/types.js';
 import type { AttackKind } from '../../support/alerts.js';
 import { joinRecords, splitRecords } from '../../support/records.js';
-import { CLIENT_VARIANT_ATTACK, SERVER_VARIANT_ATTACK, type ClientVariant, type ServerVariant } from '../../support/variants.js';
+import { CLIENT_VARIANT_ATTACK, type ClientVariant, SERVER_VARIANT_ATTACK, type ServerVariant } from '../../support/variants.js';
 import { checkSession } from '../invariants.js';
-import { predict, type Model, type ModelTicket } from '../model.js';
-import type { Session, ServerId, World } from '../world.js';
-import { concat } from '../../../crypto/bytes.js';
+import { type Model, type ModelTicket, predict } from '../model.js';
+import type { ServerId, Session, World } from '../world.js';
 
 export class PropertyViolation extends Error {
   override readonly name = 'PropertyViolation';
@@ -117,10 +115,13 @@ export function syncTickets(m: Model, w: World): void {
 
 /** Whether a misbehaving variant really sent its altered message (a resumed handshake has no CertificateVerify to flip). */
 function noteVariantEffects(s: Session): void {
-  const out = (trace: Session['clientTrace'], name: string) => trace.some((e) => e.kind === 'message' && e.direction === 'out' && e.name === name);
-  const inn = (trace: Session['clientTrace'], name: string) => trace.some((e) => e.kind === 'message' && e.direction === 'in' && e.name === name);
+  const out = (trace: Session['clientTrace'], name: string) =>
+    trace.some((e) => e.kind === 'message' && e.direction === 'out' && e.name === name);
+  const inn = (trace: Session['clientTrace'], name: string) =>
+    trace.some((e) => e.kind === 'message' && e.direction === 'in' && e.name === name);
   const once = (attack: AttackKind | undefined, victim: 'client' | 'server', cond: boolean) => {
-    if (attack && cond && !s.applied.some((a) => a.attack === attack && a.victim === victim)) s.applied.push({ attack, victim, detect: true });
+    if (attack && cond && !s.applied.some((a) => a.attack === attack && a.victim === victim))
+      s.applied.push({ attack, victim, detect: true });
   };
   const cv = s.options.clientVariant;
   const c = s.clientTrace;
@@ -174,7 +175,13 @@ export function afterStep(m: Model, w: World, command: string): void {
  * Rewrite the first queued plaintext handshake message of `type` (going in
  * `dir`) with `fn` on its raw bytes; true if one was found and changed.
  */
-export function tamperQueued(s: Session, dir: 'toServer' | 'toClient', type: HandshakeMessage['type'], fn: (raw: Uint8Array, msg: HandshakeMessage) => Uint8Array | undefined, nth = 0): boolean {
+export function tamperQueued(
+  s: Session,
+  dir: 'toServer' | 'toClient',
+  type: HandshakeMessage['type'],
+  fn: (raw: Uint8Array, msg: HandshakeMessage) => Uint8Array | undefined,
+  nth = 0,
+): boolean {
   let seen = 0;
   for (const chunk of s.queue) {
     if (chunk.dir !== dir) continue;

@@ -18,20 +18,28 @@ export class CompleteHandshakeCommand implements fc.AsyncCommand<Model, World> {
     const p = m.session?.prediction;
     const problems: string[] = [];
     if (p && m.session && m.session.closedBy.length === 0) {
-      const hrr = s.serverTrace.some((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'server_hello' && e.raw.length > 0 && isRetry(e.raw));
+      const hrr = s.serverTrace.some(
+        (e) => e.kind === 'message' && e.direction === 'out' && e.name === 'server_hello' && e.raw.length > 0 && isRetry(e.raw),
+      );
       if (p.ok) {
-        if (!s.bothConnected) problems.push(`predicted a connection, got client ${s.client.state} (${s.client.error?.message ?? ''}), server ${s.server.state} (${s.server.error?.message ?? ''})`);
+        if (!s.bothConnected)
+          problems.push(
+            `predicted a connection, got client ${s.client.state} (${s.client.error?.message ?? ''}), server ${s.server.state} (${s.server.error?.message ?? ''})`,
+          );
         else {
-          if (p.resumed !== undefined && s.server.context.resumed !== p.resumed) problems.push(`predicted resumed=${p.resumed}, the server says ${s.server.context.resumed}`);
+          if (p.resumed !== undefined && s.server.context.resumed !== p.resumed)
+            problems.push(`predicted resumed=${p.resumed}, the server says ${s.server.context.resumed}`);
           if (s.client.context.resumed !== s.server.context.resumed) problems.push('client and server disagree on resumption');
-          if (s.client.context.suite?.code !== p.suite) problems.push(`predicted suite 0x${p.suite.toString(16)}, got ${s.client.info?.suite}`);
+          if (s.client.context.suite?.code !== p.suite)
+            problems.push(`predicted suite 0x${p.suite.toString(16)}, got ${s.client.info?.suite}`);
           if (s.tickets.length !== p.tickets) problems.push(`predicted ${p.tickets} tickets, the client got ${s.tickets.length}`);
           if (hrr !== p.helloRetry) problems.push(`predicted HelloRetryRequest=${p.helloRetry}, got ${hrr}`);
           m.session.connected = true;
         }
       } else {
         const conn = p.side === 'client' ? s.client : s.server;
-        if (conn.state !== 'failed' || conn.error?.alert !== p.alert) problems.push(`predicted ${p.side} to fail with ${p.alert}, got ${conn.state} ${conn.error?.alert ?? ''}`);
+        if (conn.state !== 'failed' || conn.error?.alert !== p.alert)
+          problems.push(`predicted ${p.side} to fail with ${p.alert}, got ${conn.state} ${conn.error?.alert ?? ''}`);
       }
     }
     if (problems.length > 0) throw new PropertyViolation(`${problems.join('; ')}\n  after: ${[...w.log, this.toString()].join(' → ')}`);

@@ -1,15 +1,14 @@
 import type fc from 'fast-check';
-import { nobleProvider } from '../../../crypto/noble.js';
-import type { Model } from '../model.js';
-import type { World } from '../world.js';
 import { utf8 } from '../../../crypto/bytes.js';
 import { EarlySecret, trafficKeys } from '../../../crypto/keyschedule.js';
+import { nobleProvider } from '../../../crypto/noble.js';
 import { suiteInfo } from '../../../crypto/suites.js';
 import { transcriptHash } from '../../../crypto/transcript.js';
 import { RecordProtector } from '../../../record/protection.js';
 import { CipherSuite } from '../../../wire/types.js';
+import type { Model } from '../model.js';
 import { predict } from '../model.js';
-import type { ServerId } from '../world.js';
+import type { ServerId, World } from '../world.js';
 import { afterStep, openSession, taint } from './common.js';
 
 /**
@@ -37,7 +36,9 @@ export class EarlyDataCommand implements fc.AsyncCommand<Model, World> {
     const suite = suiteInfo(session?.suite ?? CipherSuite.TLS_AES_128_GCM_SHA256);
     const ch = s.clientTrace.find((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'client_hello');
     if (suite && ch?.kind === 'message' && s.queue[0]?.dir === 'toServer') {
-      const secret = EarlySecret.create(suite, session?.psk, nobleProvider).clientEarlyTrafficSecret(transcriptHash(suite.hash, [ch.raw], nobleProvider));
+      const secret = EarlySecret.create(suite, session?.psk, nobleProvider).clientEarlyTrafficSecret(
+        transcriptHash(suite.hash, [ch.raw], nobleProvider),
+      );
       const protector = new RecordProtector(suite, trafficKeys(suite, secret, nobleProvider), nobleProvider);
       const marker = utf8(`0-RTT #${s.index} `);
       s.earlyMarker = marker;

@@ -1,7 +1,6 @@
 import type fc from 'fast-check';
 import type { Model } from '../model.js';
-import type { World } from '../world.js';
-import type { ServerId } from '../world.js';
+import type { ServerId, World } from '../world.js';
 import { afterStep, openSession } from './common.js';
 
 /** A client that sends EndOfEarlyData although no early data was accepted: unexpected_message (RFC 8446 §4.5). */

@@ -1,7 +1,6 @@
 import type fc from 'fast-check';
 import type { Model } from '../model.js';
-import type { World } from '../world.js';
-import type { ServerId } from '../world.js';
+import type { ServerId, World } from '../world.js';
 import { afterStep, repredict } from './common.js';
 
 /** Honest: a server forgets one ticket, or all of them (a full store, a restart). */

@@ -1,7 +1,7 @@
 import type fc from 'fast-check';
+import { flipBit, locate } from '../../support/records.js';
 import type { Model } from '../model.js';
 import type { World } from '../world.js';
-import { flipBit, locate } from '../../support/records.js';
 import { afterStep, taint } from './common.js';
 
 /** Attacker: one bit of a chunk in flight is flipped (plaintext hello, header or protected record). */

@@ -1,6 +1,5 @@
 /** All commands of the model-based suite, as fast-check arbitraries (honest ones weighted up). */
 import fc from 'fast-check';
-import { arbAdvance } from '../../arbitraries/config.js';
 import {
   arbBit,
   arbChunk,
@@ -14,6 +13,7 @@ import {
   arbTamper,
   arbTicket,
 } from '../../arbitraries/attacks.js';
+import { arbAdvance } from '../../arbitraries/config.js';
 import type { Model } from '../model.js';
 import type { World } from '../world.js';
 import { AdvanceClockCommand } from './advance-clock.js';
@@ -46,10 +46,15 @@ import { WriteDataCommand } from './write-data.js';
 export type Cmd = fc.AsyncCommand<Model, World>;
 
 const connect = fc.tuple(arbServer, arbServerName).map(([s, n]) => new ConnectCommand(s, n));
-const reconnect = fc.tuple(
-  arbTicket,
-  fc.oneof({ weight: 3, arbitrary: fc.constant('issuer' as const) }, { weight: 1, arbitrary: fc.record({ serverId: arbServer, sni: arbServerName }) }),
-).map(([t, to]) => new ReconnectWithTicketCommand(t, to));
+const reconnect = fc
+  .tuple(
+    arbTicket,
+    fc.oneof(
+      { weight: 3, arbitrary: fc.constant('issuer' as const) },
+      { weight: 1, arbitrary: fc.record({ serverId: arbServer, sni: arbServerName }) },
+    ),
+  )
+  .map(([t, to]) => new ReconnectWithTicketCommand(t, to));
 const complete = fc.constant(new CompleteHandshakeCommand());
 
 /** Honest actions, with how often each is drawn (sessions must get far enough to resume and to be attacked). */
@@ -58,7 +63,12 @@ export const honestCommands: Array<[number, fc.Arbitrary<Cmd>]> = [
   [4, reconnect],
   [6, complete],
   [1, fc.constant(new ReceiveTicketsCommand())],
-  [2, fc.tuple(fc.constantFrom('toServer' as const, 'toClient' as const), fc.integer({ min: 1, max: 3 })).map(([d, n]) => new DeliverCommand(d, n))],
+  [
+    2,
+    fc
+      .tuple(fc.constantFrom('toServer' as const, 'toClient' as const), fc.integer({ min: 1, max: 3 }))
+      .map(([d, n]) => new DeliverCommand(d, n)),
+  ],
   [2, arbAdvance.map((ms) => new AdvanceClockCommand(ms))],
   [1, fc.tuple(arbServer, fc.oneof(arbTicket, fc.constant('all' as const))).map(([s, p]) => new EvictTicketsCommand(s, p))],
   [1, fc.tuple(arbSide, fc.boolean()).map(([s, r]) => new KeyUpdateCommand(s, r))],
@@ -87,4 +97,6 @@ export const attackerCommands: Array<[number, fc.Arbitrary<Cmd>]> = [
 ];
 
 /** Every command, each listed as many times as its weight (fc.commands draws uniformly among the list). */
-export const allCommands: Array<fc.Arbitrary<Cmd>> = [...honestCommands, ...attackerCommands].flatMap(([n, a]) => Array.from({ length: n }, () => a));
+export const allCommands: Array<fc.Arbitrary<Cmd>> = [...honestCommands, ...attackerCommands].flatMap(([n, a]) =>
+  Array.from({ length: n }, () => a),
+);

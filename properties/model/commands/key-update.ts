@@ -12,7 +12,7 @@ export class KeyUpdateCommand implements fc.AsyncCommand<Model, World> {
   check = (m: Readonly<Model>): boolean => m.session?.connected === true && m.session.closedBy.length === 0;
   async run(m: Model, w: World): Promise<void> {
     const s = w.current;
-    if (!s || !s.bothConnected || s.client.context.closeNotifySent || s.server.context.closeNotifySent) return afterStep(m, w, this.toString());
+    if (!s?.bothConnected || s.client.context.closeNotifySent || s.server.context.closeNotifySent) return afterStep(m, w, this.toString());
     const [me, peer] = this.side === 'client' ? [s.client, s.server] : [s.server, s.client];
     const before = { myWrite: me.context.writeGeneration, peerRead: peer.context.readGeneration, peerWrite: peer.context.writeGeneration };
     await me.keyUpdate(this.request);
@@ -21,13 +21,15 @@ export class KeyUpdateCommand implements fc.AsyncCommand<Model, World> {
     if (m.session?.prediction) {
       if (me.context.writeGeneration !== before.myWrite + 1) problems.push('the sender did not move to the next write generation');
       if (peer.context.readGeneration !== before.peerRead + 1) problems.push('the receiver did not move to the next read generation');
-      if (peer.context.writeGeneration !== before.peerWrite + (this.request ? 1 : 0)) problems.push('update_requested was not answered exactly once');
+      if (peer.context.writeGeneration !== before.peerWrite + (this.request ? 1 : 0))
+        problems.push('update_requested was not answered exactly once');
       const probe = new TextEncoder().encode(`after KeyUpdate ${w.log.length}`);
       const got = s.data[this.side === 'client' ? 'server' : 'client'].length;
       await me.write(probe);
       await s.deliverAll();
       const arrived = s.data[this.side === 'client' ? 'server' : 'client'].slice(got);
-      if (Buffer.concat(arrived.map((d) => d.bytes)).toString() !== Buffer.from(probe).toString()) problems.push('data written after the KeyUpdate did not arrive intact');
+      if (Buffer.concat(arrived.map((d) => d.bytes)).toString() !== Buffer.from(probe).toString())
+        problems.push('data written after the KeyUpdate did not arrive intact');
     }
     if (problems.length > 0) throw new PropertyViolation(`${problems.join('; ')}\n  after: ${[...w.log, this.toString()].join(' → ')}`);
     afterStep(m, w, this.toString());

@@ -1,7 +1,7 @@
 import type fc from 'fast-check';
+import type { ClientVariant, ServerVariant } from '../../support/variants.js';
 import type { Model } from '../model.js';
 import type { World } from '../world.js';
-import type { ClientVariant, ServerVariant } from '../../support/variants.js';
 import { afterStep, openSession } from './common.js';
 
 /**

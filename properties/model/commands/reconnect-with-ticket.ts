@@ -1,7 +1,6 @@
 import type fc from 'fast-check';
 import type { Model } from '../model.js';
-import type { World } from '../world.js';
-import type { ServerId } from '../world.js';
+import type { ServerId, World } from '../world.js';
 import { afterStep, openSession } from './common.js';
 
 /**
@@ -23,5 +22,6 @@ export class ReconnectWithTicketCommand implements fc.AsyncCommand<Model, World>
     await openSession(m, w, { ...to, ticket });
     afterStep(m, w, this.toString());
   }
-  toString = (): string => `ReconnectWithTicket(#${this.pick}, ${this.to === 'issuer' ? 'its issuer' : `${this.to.serverId}, ${this.to.sni}`})`;
+  toString = (): string =>
+    `ReconnectWithTicket(#${this.pick}, ${this.to === 'issuer' ? 'its issuer' : `${this.to.serverId}, ${this.to.sni}`})`;
 }

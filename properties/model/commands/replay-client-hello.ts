@@ -1,8 +1,7 @@
 import type fc from 'fast-check';
-import type { Model } from '../model.js';
-import type { World } from '../world.js';
 import { splitRecords } from '../../support/records.js';
-import type { ServerId } from '../world.js';
+import type { Model } from '../model.js';
+import type { ServerId, World } from '../world.js';
 import { afterStep, openSession } from './common.js';
 
 /**

@@ -1,7 +1,6 @@
 import type fc from 'fast-check';
 import type { Model } from '../model.js';
-import type { World } from '../world.js';
-import type { ServerId } from '../world.js';
+import type { ServerId, World } from '../world.js';
 import { afterStep, openSession } from './common.js';
 
 /** Attacker (or careless client): offer again a ticket its server already took; it must not resume (at most once). */

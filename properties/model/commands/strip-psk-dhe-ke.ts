@@ -1,10 +1,9 @@
 import type fc from 'fast-check';
-import type { Model } from '../model.js';
-import type { World } from '../world.js';
 import { findExtension } from '../../../wire/extensions.js';
 import { encodeHandshake } from '../../../wire/handshake.js';
-import { PskKeyExchangeMode, type ClientHello } from '../../../wire/types.js';
-import type { ServerId } from '../world.js';
+import { type ClientHello, PskKeyExchangeMode } from '../../../wire/types.js';
+import type { Model } from '../model.js';
+import type { ServerId, World } from '../world.js';
 import { afterStep, openSession, taint, tamperQueued } from './common.js';
 
 /**
@@ -31,7 +30,12 @@ export class StripPskDheKeCommand implements fc.AsyncCommand<Model, World> {
         const ch = msg as ClientHello;
         if (!findExtension(ch.extensions, 'psk_key_exchange_modes')) return undefined;
         const { raw: _r, ...body } = ch;
-        return encodeHandshake({ ...body, extensions: ch.extensions.map((e) => (e.type === 'psk_key_exchange_modes' ? { type: 'psk_key_exchange_modes' as const, modes: [PskKeyExchangeMode.psk_ke] } : e)) }).raw;
+        return encodeHandshake({
+          ...body,
+          extensions: ch.extensions.map((e) =>
+            e.type === 'psk_key_exchange_modes' ? { type: 'psk_key_exchange_modes' as const, modes: [PskKeyExchangeMode.psk_ke] } : e,
+          ),
+        }).raw;
       });
       if (done) {
         // Whichever side notices first refuses it (the client's keys differ; after a retry the server's binder check fails).

@@ -1,10 +1,10 @@
 import type fc from 'fast-check';
-import type { Model } from '../model.js';
-import type { World } from '../world.js';
 import { findExtension } from '../../../wire/extensions.js';
 import { decodeHandshake, encodeHandshake, patchBinders } from '../../../wire/handshake.js';
 import type { ClientHello, Extension, HandshakeMessage, ServerHello } from '../../../wire/types.js';
 import type { AttackKind } from '../../support/alerts.js';
+import type { Model } from '../model.js';
+import type { World } from '../world.js';
 import { afterStep, taint, tamperQueued } from './common.js';
 
 export type HandshakeTamper =
@@ -19,7 +19,10 @@ export type HandshakeTamper =
 
 const CCS = Uint8Array.of(20, 3, 3, 0, 1, 1);
 
-const reencode = <M extends ClientHello | ServerHello>(m: M, fn: (exts: Extension[], body: Omit<M, 'raw'>) => Omit<M, 'raw'>): Uint8Array => {
+const reencode = <M extends ClientHello | ServerHello>(
+  m: M,
+  fn: (exts: Extension[], body: Omit<M, 'raw'>) => Omit<M, 'raw'>,
+): Uint8Array => {
   const { raw: _raw, ...body } = m;
   return (encodeHandshake as (u: unknown) => HandshakeMessage)(fn(m.extensions, body)).raw;
 };
@@ -38,7 +41,7 @@ function pskFirst(raw: Uint8Array): Uint8Array | undefined {
     j += 4 + len;
   }
   const last = exts.at(-1);
-  if (!last || last[0] !== 0 || last[1] !== 41 || exts.length < 2) return undefined;
+  if (last?.[0] !== 0 || last[1] !== 41 || exts.length < 2) return undefined;
   const out = raw.slice();
   let o = start;
   for (const e of [last, ...exts.slice(0, -1)]) {
@@ -62,7 +65,8 @@ export class TamperHandshakeCommand implements fc.AsyncCommand<Model, World> {
   async run(m: Model, w: World): Promise<void> {
     const s = w.current;
     if (!s) return;
-    const hasPsk = (msg: HandshakeMessage) => msg.type === 'client_hello' && findExtension(msg.extensions, 'pre_shared_key_client') !== undefined;
+    const hasPsk = (msg: HandshakeMessage) =>
+      msg.type === 'client_hello' && findExtension(msg.extensions, 'pre_shared_key_client') !== undefined;
     let done = false;
     const attack: AttackKind = this.kind;
     let victim: 'client' | 'server' = 'server';
@@ -70,12 +74,19 @@ export class TamperHandshakeCommand implements fc.AsyncCommand<Model, World> {
       case 'badBinder':
         done = tamperQueued(s, 'toServer', 'client_hello', (raw, msg) => {
           const psk = msg.type === 'client_hello' ? findExtension(msg.extensions, 'pre_shared_key_client') : undefined;
-          return psk ? patchBinders(raw, psk.binders.map((b) => b.map((x, i) => (i === b.length - 1 ? x ^ 1 : x)))) : undefined;
+          return psk
+            ? patchBinders(
+                raw,
+                psk.binders.map((b) => b.map((x, i) => (i === b.length - 1 ? x ^ 1 : x))),
+              )
+            : undefined;
         });
         break;
       case 'pskWithoutModes':
         done = tamperQueued(s, 'toServer', 'client_hello', (_raw, msg) =>
-          hasPsk(msg) ? reencode(msg as ClientHello, (exts, b) => ({ ...b, extensions: exts.filter((e) => e.type !== 'psk_key_exchange_modes') })) : undefined,
+          hasPsk(msg)
+            ? reencode(msg as ClientHello, (exts, b) => ({ ...b, extensions: exts.filter((e) => e.type !== 'psk_key_exchange_modes') }))
+            : undefined,
         );
         break;
       case 'pskNotLast':
@@ -85,11 +96,14 @@ export class TamperHandshakeCommand implements fc.AsyncCommand<Model, World> {
         const sent = s.clientTrace.filter((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'client_hello');
         const first = sent[0];
         const d = first?.kind === 'message' ? decodeHandshake(first.raw) : undefined;
-        const old = d?.ok && d.value.type === 'client_hello' ? findExtension(d.value.extensions, 'pre_shared_key_client')?.binders : undefined;
+        const old =
+          d?.ok && d.value.type === 'client_hello' ? findExtension(d.value.extensions, 'pre_shared_key_client')?.binders : undefined;
         if (sent.length >= 2 && old) {
           done = tamperQueued(s, 'toServer', 'client_hello', (raw, msg) => {
             const psk = msg.type === 'client_hello' ? findExtension(msg.extensions, 'pre_shared_key_client') : undefined;
-            return psk && psk.binders.length === old.length && psk.binders.every((b, i) => b.length === old[i]?.length) ? patchBinders(raw, old) : undefined;
+            return psk && psk.binders.length === old.length && psk.binders.every((b, i) => b.length === old[i]?.length)
+              ? patchBinders(raw, old)
+              : undefined;
           });
         }
         break;
@@ -98,7 +112,11 @@ export class TamperHandshakeCommand implements fc.AsyncCommand<Model, World> {
         victim = 'client';
         done = tamperQueued(s, 'toClient', 'server_hello', (_raw, msg) =>
           msg.type === 'server_hello' && !msg.isHelloRetryRequest
-            ? reencode(msg as ServerHello, (_e, b) => ({ ...b, legacySessionIdEcho: b.legacySessionIdEcho.length > 0 ? b.legacySessionIdEcho.map((x) => x ^ 0xff) : new Uint8Array(32).fill(7) }))
+            ? reencode(msg as ServerHello, (_e, b) => ({
+                ...b,
+                legacySessionIdEcho:
+                  b.legacySessionIdEcho.length > 0 ? b.legacySessionIdEcho.map((x) => x ^ 0xff) : new Uint8Array(32).fill(7),
+              }))
             : undefined,
         );
         break;
@@ -108,7 +126,13 @@ export class TamperHandshakeCommand implements fc.AsyncCommand<Model, World> {
         if (sentGroup !== undefined) {
           done = tamperQueued(s, 'toClient', 'server_hello', (_raw, msg) =>
             msg.type === 'server_hello' && msg.isHelloRetryRequest
-              ? reencode(msg as ServerHello, (exts, b) => ({ ...b, extensions: [...exts.filter((e) => e.type !== 'key_share_hrr' && e.type !== 'cookie'), { type: 'key_share_hrr' as const, selectedGroup: sentGroup }] }))
+              ? reencode(msg as ServerHello, (exts, b) => ({
+                  ...b,
+                  extensions: [
+                    ...exts.filter((e) => e.type !== 'key_share_hrr' && e.type !== 'cookie'),
+                    { type: 'key_share_hrr' as const, selectedGroup: sentGroup },
+                  ],
+                }))
               : undefined,
           );
         }
@@ -116,7 +140,11 @@ export class TamperHandshakeCommand implements fc.AsyncCommand<Model, World> {
       }
       case 'earlyChangeCipherSpec':
         if (s.server.context.clientHello1 === undefined && s.queue.some((c) => c.dir === 'toServer')) {
-          s.queue.splice(s.queue.findIndex((c) => c.dir === 'toServer'), 0, { dir: 'toServer', bytes: CCS });
+          s.queue.splice(
+            s.queue.findIndex((c) => c.dir === 'toServer'),
+            0,
+            { dir: 'toServer', bytes: CCS },
+          );
           done = true;
         }
         break;

@@ -14,7 +14,8 @@ export class WriteDataCommand implements fc.AsyncCommand<Model, World> {
     const s = w.current;
     const conn = s && (this.side === 'client' ? s.client : s.server);
     // Writing is only possible on a live connection that has not sent close_notify (before the handshake ends the engine queues it).
-    if (!s || !conn || conn.state === 'failed' || conn.state === 'closed' || conn.context.closeNotifySent) return afterStep(m, w, this.toString());
+    if (!s || !conn || conn.state === 'failed' || conn.state === 'closed' || conn.context.closeNotifySent)
+      return afterStep(m, w, this.toString());
     const payload = new Uint8Array(this.size).map((_, i) => (i * 31 + this.size) & 0xff);
     const peer = this.side === 'client' ? 'server' : 'client';
     const got = s.data[peer].length;
@@ -22,7 +23,10 @@ export class WriteDataCommand implements fc.AsyncCommand<Model, World> {
     await s.deliverAll();
     if (m.session?.prediction?.ok && s.bothConnected && !(this.side === 'client' ? s.server : s.client).context.closeNotifyReceived) {
       const arrived = Buffer.concat(s.data[peer].slice(got).map((d) => d.bytes));
-      if (!arrived.equals(Buffer.from(payload))) throw new PropertyViolation(`${this.size} bytes written by the ${this.side} arrived as ${arrived.length}\n  after: ${[...w.log, this.toString()].join(' → ')}`);
+      if (!arrived.equals(Buffer.from(payload)))
+        throw new PropertyViolation(
+          `${this.size} bytes written by the ${this.side} arrived as ${arrived.length}\n  after: ${[...w.log, this.toString()].join(' → ')}`,
+        );
     }
     afterStep(m, w, this.toString());
   }

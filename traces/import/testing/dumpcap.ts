@@ -14,7 +14,7 @@
  * case (fails under CI, skips naming the package otherwise); a dumpcap that
  * may not capture is treated the same way, with its own message.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -44,7 +44,7 @@ const STOP_TIMEOUT_MS = 10_000;
 const NOT_ALLOWED = /permission|not permitted|don't have permission|Operation not permitted/i;
 
 const ci = () => {
-  const v = process.env['CI'];
+  const v = process.env.CI;
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 };
 
@@ -57,7 +57,9 @@ export async function startCapture(ctx: Pick<TestContext, 'skip'>, port: number)
   probe.bind(0, '127.0.0.1');
   await once(probe, 'listening');
   const probePort = probe.address().port;
-  const child = spawn(dumpcap, ['-i', 'lo', '-f', `tcp port ${port} or udp port ${probePort}`, '-w', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(dumpcap, ['-i', 'lo', '-f', `tcp port ${port} or udp port ${probePort}`, '-w', file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (output += t));
   child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
@@ -96,8 +98,12 @@ export async function startCapture(ctx: Pick<TestContext, 'skip'>, port: number)
       const seen = await drained(file, connections);
       await kill(child, exited);
       if (seen < connections) {
-        const ends = connectionsOf(new Uint8Array(await readFile(file))).map((c) => `${c.client}→${c.server} ${c.toServer.end ?? 'open'}/${c.toClient.end ?? 'open'}`);
-        throw new Error(`the capture shows ${seen} of the ${connections} TCP connection(s) made over (FIN each way or RST), after ${DRAIN_TIMEOUT_MS} ms: ${ends.join(', ')}; ${output}`);
+        const ends = connectionsOf(new Uint8Array(await readFile(file))).map(
+          (c) => `${c.client}→${c.server} ${c.toServer.end ?? 'open'}/${c.toClient.end ?? 'open'}`,
+        );
+        throw new Error(
+          `the capture shows ${seen} of the ${connections} TCP connection(s) made over (FIN each way or RST), after ${DRAIN_TIMEOUT_MS} ms: ${ends.join(', ')}; ${output}`,
+        );
       }
       return file;
     })();
@@ -120,7 +126,11 @@ async function probed(file: string, probe: ReturnType<typeof createSocket>, port
   while (Date.now() < deadline) {
     probe.send('tlschart capture probe', port, '127.0.0.1');
     await new Promise((r) => setTimeout(r, POLL_MS));
-    const r = readCapture(new Uint8Array(await readFile(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? new Uint8Array(0) : Promise.reject(e)))));
+    const r = readCapture(
+      new Uint8Array(
+        await readFile(file).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? new Uint8Array(0) : Promise.reject(e))),
+      ),
+    );
     if (r.ok && r.capture.packets.length > 0) return true;
   }
   return false;
@@ -131,7 +141,8 @@ async function drained(file: string, n: number): Promise<number> {
   const deadline = Date.now() + DRAIN_TIMEOUT_MS;
   for (;;) {
     // Over: a FIN each way, or a RST either way (after which the other side sends nothing more).
-    const over = (c: TcpConnection) => c.toServer.end === 'rst' || c.toClient.end === 'rst' || (c.toServer.end === 'fin' && c.toClient.end === 'fin');
+    const over = (c: TcpConnection) =>
+      c.toServer.end === 'rst' || c.toClient.end === 'rst' || (c.toServer.end === 'fin' && c.toClient.end === 'fin');
     const closed = connectionsOf(new Uint8Array(await readFile(file))).filter(over).length;
     if (closed >= n || Date.now() > deadline) return closed;
     await new Promise((r) => setTimeout(r, POLL_MS));
@@ -141,7 +152,10 @@ async function drained(file: string, n: number): Promise<number> {
 async function kill(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
-  const done = await Promise.race([exited.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), STOP_TIMEOUT_MS).unref())]);
+  const done = await Promise.race([
+    exited.then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), STOP_TIMEOUT_MS).unref()),
+  ]);
   if (!done) {
     child.kill('SIGKILL');
     await exited;

@@ -3,16 +3,17 @@
  * streams are reassembled (tcp.ts) and a stream position is mapped back to
  * the file offset of the packet byte that carried it.
  */
-import { nobleProvider } from '../../../crypto/noble.js';
+
 import { toHex } from '../../../crypto/bytes.js';
 import { trafficKeys } from '../../../crypto/keyschedule.js';
+import { nobleProvider } from '../../../crypto/noble.js';
 import { suiteInfo } from '../../../crypto/suites.js';
 import { RecordDeprotector, RecordProtector } from '../../../record/protection.js';
-import { decodeHandshake } from '../../../wire/handshake.js';
 import { findExtension } from '../../../wire/extensions.js';
+import { decodeHandshake } from '../../../wire/handshake.js';
 import { readCapture } from '../capture.js';
 import type { KeyLog } from '../keylog.js';
-import { tcpSegmentOf, type TcpSegment } from '../packets.js';
+import { type TcpSegment, tcpSegmentOf } from '../packets.js';
 import { fileOffsetOf, reassemble, type TcpConnection, type TcpStream } from '../tcp.js';
 
 export function connectionsOf(bytes: Uint8Array): TcpConnection[] {

@@ -23,7 +23,23 @@ export function tcpHeader(s: SegmentSpec): Uint8Array {
   const f = s.flags ?? { ack: true };
   const flags = (f.fin ? 1 : 0) | (f.syn ? 2 : 0) | (f.rst ? 4 : 0) | (f.ack ? 0x10 : 0);
   // 20-byte header plus one 4-byte option block (NOP NOP NOP EOL), so the data offset is not the minimum.
-  return Uint8Array.from([...be16(s.srcPort), ...be16(s.dstPort), ...be32(s.seq), ...be32(s.ack ?? 0), 6 << 4, flags, ...be16(65535), 0, 0, 0, 0, 1, 1, 1, 0]);
+  return Uint8Array.from([
+    ...be16(s.srcPort),
+    ...be16(s.dstPort),
+    ...be32(s.seq),
+    ...be32(s.ack ?? 0),
+    6 << 4,
+    flags,
+    ...be16(65535),
+    0,
+    0,
+    0,
+    0,
+    1,
+    1,
+    1,
+    0,
+  ]);
 }
 
 const v4 = (a: string) => a.split('.').map(Number);
@@ -40,7 +56,19 @@ export function ipPacket(s: SegmentSpec, opts: { ipv6HopByHop?: boolean } = {}):
   const tcp = [...tcpHeader(s), ...(s.payload ?? [])];
   if (s.src.includes(':')) {
     const ext = opts.ipv6HopByHop ? [6, 0, 1, 4, 0, 0, 0, 0] : []; // hop-by-hop: next TCP, 8 bytes, PadN
-    return Uint8Array.from([0x60, 0, 0, 0, ...be16(ext.length + tcp.length), opts.ipv6HopByHop ? 0 : 6, 64, ...v6(s.src), ...v6(s.dst), ...ext, ...tcp]);
+    return Uint8Array.from([
+      0x60,
+      0,
+      0,
+      0,
+      ...be16(ext.length + tcp.length),
+      opts.ipv6HopByHop ? 0 : 6,
+      64,
+      ...v6(s.src),
+      ...v6(s.dst),
+      ...ext,
+      ...tcp,
+    ]);
   }
   return Uint8Array.from([0x45, 0, ...be16(20 + tcp.length), 0, 0, 0x40, 0, 64, 6, 0, 0, ...v4(s.src), ...v4(s.dst), ...tcp]);
 }
@@ -105,7 +133,11 @@ class Bytes {
 }
 
 /** A classic pcap file. */
-export function pcapFile(linkType: number, frames: Array<{ time: number; data: Uint8Array }>, opts: { little?: boolean; nanos?: boolean } = {}): Uint8Array {
+export function pcapFile(
+  linkType: number,
+  frames: Array<{ time: number; data: Uint8Array }>,
+  opts: { little?: boolean; nanos?: boolean } = {},
+): Uint8Array {
   const little = opts.little ?? true;
   const w = new Bytes(little)
     .u32(opts.nanos ? 0xa1b23c4d : 0xa1b2c3d4)
@@ -137,7 +169,12 @@ export function pcapngSection(blocks: PcapngBlock[], little = true): Uint8Array 
   const block = (type: number, body: Uint8Array) => {
     const padded = Math.ceil(body.length / 4) * 4;
     const total = 12 + padded;
-    out.u32(type).u32(total).bytes(body).u8(...new Array(padded - body.length).fill(0)).u32(total);
+    out
+      .u32(type)
+      .u32(total)
+      .bytes(body)
+      .u8(...new Array(padded - body.length).fill(0))
+      .u32(total);
   };
   block(0x0a0d0d0a, new Bytes(little).u32(0x1a2b3c4d).u16(1).u16(0).u32(0xffffffff).u32(0xffffffff).done());
   for (const b of blocks) {
@@ -153,7 +190,12 @@ export function pcapngSection(blocks: PcapngBlock[], little = true): Uint8Array 
       case 'pb': {
         if (b.kind === 'epb') body.u32(b.iface);
         else body.u16(b.iface).u16(0);
-        body.u32(Number(b.units >> 32n)).u32(Number(b.units & 0xffffffffn)).u32(b.data.length).u32(b.data.length).bytes(b.data);
+        body
+          .u32(Number(b.units >> 32n))
+          .u32(Number(b.units & 0xffffffffn))
+          .u32(b.data.length)
+          .u32(b.data.length)
+          .bytes(b.data);
         block(b.kind === 'epb' ? 6 : 2, body.done());
         break;
       }
