@@ -12,7 +12,8 @@ import { type SuiteInfo, suiteByName } from '../../crypto/suites.js';
 import { checkTrace } from '../../traces/monitor.js';
 import { decodeHandshake, encodeHandshake } from '../../wire/handshake.js';
 import { type ClientHello, type Extension, type ServerHello, TLS12, TLS13 } from '../../wire/types.js';
-import type { ProbeTicket, WireEvent } from '../probe/client.js';
+import type { ProbeTicket } from '../probe/client.js';
+import type { WireEvent } from '../probe/endpoint.js';
 import { makeHello, offerTicket } from '../probe/hellos.js';
 import { clientTrace, type GuardTruth } from './trace.js';
 

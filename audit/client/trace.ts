@@ -45,7 +45,7 @@ import { checkSide } from '../../traces/monitor.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake } from '../../wire/handshake.js';
 import { type HandshakeMessage, HandshakeType } from '../../wire/types.js';
-import type { InRecord, WireEvent } from '../probe/client.js';
+import type { InRecord, WireEvent } from '../probe/endpoint.js';
 
 export interface ClientTraceMeta {
   /** The audited client (the command, or "whatever connects to …"). */

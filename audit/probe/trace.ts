@@ -44,7 +44,7 @@ import { checkSide } from '../../traces/monitor.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake } from '../../wire/handshake.js';
 import { type HandshakeMessage, HandshakeType } from '../../wire/types.js';
-import type { InRecord, WireEvent } from './client.js';
+import type { InRecord, WireEvent } from './endpoint.js';
 
 export interface ProbeTraceMeta {
   /** The audited target, host:port. */
