@@ -5,12 +5,15 @@
  * turn a wire log (`probe/endpoint.ts`) into a trace in the project format
  * (`traces/format.ts`) whose states are inferred from the wire.
  */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { toHex } from '../crypto/bytes.js';
 import {
   messageFields,
   type RecordInfo,
   type Role,
   type SideTrace,
+  serializeTrace,
   TRACE_FORMAT,
   TRACE_VERSION,
   type Trace,
@@ -20,7 +23,9 @@ import {
 import { checkSide } from '../traces/monitor.js';
 import { decodeHandshake } from '../wire/handshake.js';
 import { type HandshakeMessage, HandshakeType } from '../wire/types.js';
+import type { Divergence } from './findings.js';
 import type { InRecord } from './probe/endpoint.js';
+import type { ConnectionRecord } from './server/context.js';
 
 /** Split concatenated records (as written) into RecordInfo entries; bytes after the last whole header are `unknown`. */
 export function splitRecords(bytes: Uint8Array, epoch: string): RecordInfo[] {
@@ -124,4 +129,50 @@ export function auditedTrace(role: Role, meta: AuditedTraceMeta, side: SideTrace
     },
     handshakes: [{ label: meta.label, sides: [side] }],
   };
+}
+
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 48);
+
+/** Write the trace of connection `n` of `scenario` to `outDir/traces/<scenario>/<nnn>-<label>.json`; the path relative to `outDir`. */
+export async function writeConnectionTrace(outDir: string, scenario: string, n: number, label: string, trace: Trace): Promise<string> {
+  const rel = join('traces', scenario, `${String(n).padStart(3, '0')}-${slug(label)}.json`);
+  await mkdir(join(outDir, 'traces', scenario), { recursive: true });
+  await writeFile(join(outDir, rel), serializeTrace(trace));
+  return rel;
+}
+
+/**
+ * A connection as the report records it: its trace file (`rel`), the chart
+ * states its audited side went through, and where it first left the chart.
+ */
+export function connectionRecord(trace: Trace, rel: string, label: string): ConnectionRecord {
+  const side = trace.handshakes[0]?.sides[0];
+  const path: string[] = [];
+  for (const s of side?.steps ?? []) {
+    if (s.direction !== 'in') continue;
+    if (path.length === 0) path.push(s.stateBefore);
+    if (path[path.length - 1] !== s.stateAfter) path.push(s.stateAfter);
+  }
+  let divergence: Divergence | undefined;
+  if (side) {
+    const r = checkSide(side, { handshake: 0, label });
+    if (!r.conforms) {
+      const v = r.violation;
+      divergence = {
+        step: v.step,
+        state: v.state,
+        message: v.message,
+        requirement: v.requirement,
+        section: v.section,
+        alert: v.alert,
+        recorded: v.recorded,
+      };
+    }
+  }
+  return { label, trace: rel, statePath: path, divergence };
 }
