@@ -23,7 +23,17 @@ import {
 import { type HelloOptions, offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { type CheckFamily, describeOutcome, draft, inconclusive, judgeMustAbort, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
+import {
+  type CheckFamily,
+  describeOutcome,
+  draft,
+  inconclusive,
+  judgeMustAbort,
+  NO_TICKETS,
+  outcomeFinding,
+  type ProbeDef,
+  sendHello,
+} from './common.js';
 
 const check = 'binders';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -149,19 +159,7 @@ async function mustAbort(
   }
   const r = await sendHello(ctx, scope, p.title, p.sends, () => ctx.hello(hello(t)), { poolTickets: false });
   const j = judgeMustAbort(r, alerts);
-  emit(
-    draft(
-      p,
-      [r.record],
-      {
-        rfcVerdict: j.verdict,
-        observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-        measured: { outcome: r.outcome },
-        reason: j.reason,
-      },
-      scope,
-    ),
-  );
+  emit(outcomeFinding(p, r, j, scope));
 }
 
 const withBinder =
@@ -231,13 +229,11 @@ export const bindersFamily: CheckFamily = {
         );
         const aborted = r.outcome === 'aborted';
         emit(
-          draft(
+          outcomeFinding(
             P.count,
-            [r.record],
+            r,
             {
-              rfcVerdict: aborted ? 'pass' : r.outcome === 'resumed' || r.outcome === 'full' ? 'warn' : 'inconclusive',
-              observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-              measured: { outcome: r.outcome },
+              verdict: aborted ? 'pass' : r.outcome === 'resumed' || r.outcome === 'full' ? 'warn' : 'inconclusive',
               reason: aborted
                 ? `the inconsistent pre_shared_key was refused (${r.alert})`
                 : `the server accepted a pre_shared_key with more binders than identities (${r.outcome})`,

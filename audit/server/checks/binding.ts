@@ -12,7 +12,7 @@ import type { FindingDraft } from '../../findings.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { type CheckFamily, describeOutcome, draft, inconclusive, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
+import { type CheckFamily, describeOutcome, draft, inconclusive, NO_TICKETS, outcomeFinding, type ProbeDef, sendHello } from './common.js';
 
 const check = 'binding';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -91,14 +91,12 @@ export const bindingFamily: CheckFamily = {
         emit(
           noSuite
             ? inconclusive(P.hash, `the server refused TLS_AES_256_GCM_SHA384 (${r.alert}), so no other hash can be tried`, scope.records)
-            : draft(
+            : outcomeFinding(
                 P.hash,
-                [r.record],
+                r,
                 {
-                  rfcVerdict:
+                  verdict:
                     r.outcome === 'full' ? 'pass' : r.outcome === 'resumed' ? 'fail' : r.outcome === 'aborted' ? 'warn' : 'inconclusive',
-                  observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-                  measured: { outcome: r.outcome, ticketSuite: t.suite.name },
                   reason:
                     r.outcome === 'resumed'
                       ? 'the server resumed a SHA-256 PSK under a SHA-384 suite'
@@ -107,6 +105,7 @@ export const bindingFamily: CheckFamily = {
                         : `the server ${describeOutcome(r.outcome, r.alert)} instead of a full handshake`,
                 },
                 scope,
+                { measured: { ticketSuite: t.suite.name } },
               ),
         );
       }

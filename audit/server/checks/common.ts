@@ -197,6 +197,31 @@ export function judgeMustAbort(
   }
 }
 
+/**
+ * A finding decided by the server's answer to one ClientHello: the answer is
+ * what was observed (after `o.before`, what led to it) with its alert, and
+ * what was measured (with `o.measured` after it).
+ */
+export function outcomeFinding(
+  def: ProbeDef,
+  r: Pick<HelloResult, 'outcome' | 'alert' | 'record'>,
+  j: { verdict: Verdict; reason: string },
+  setup: Scope,
+  o: { before?: string; measured?: Record<string, MeasuredValue> } = {},
+): FindingDraft {
+  return draft(
+    def,
+    [r.record],
+    {
+      rfcVerdict: j.verdict,
+      observed: { summary: `${o.before ?? ''}the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
+      measured: { outcome: r.outcome, ...o.measured },
+      reason: j.reason,
+    },
+    setup,
+  );
+}
+
 export const NO_TICKETS = 'the server issued no ticket after a full handshake, so there is nothing to resume with';
 
 export function hex(b: Uint8Array): string {

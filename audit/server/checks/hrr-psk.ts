@@ -17,11 +17,11 @@ import {
   bindersOf,
   type CheckFamily,
   describeOutcome,
-  draft,
   type HelloOutcome,
   inconclusive,
   judgeMustAbort,
   NO_TICKETS,
+  outcomeFinding,
   outcomeOf,
   type ProbeDef,
   retryOptions,
@@ -130,17 +130,12 @@ export const hrrPskFamily: CheckFamily = {
         emit(
           !r.retried
             ? inconclusive(P.recomputed, noRetry(r), [r.record])
-            : draft(
+            : outcomeFinding(
                 P.recomputed,
-                [r.record],
+                r,
                 {
-                  rfcVerdict:
+                  verdict:
                     r.outcome === 'resumed' ? 'pass' : r.outcome === 'full' ? 'info' : r.outcome === 'aborted' ? 'fail' : 'inconclusive',
-                  observed: {
-                    summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`,
-                    alert: r.alert ?? null,
-                  },
-                  measured: { outcome: r.outcome },
                   reason:
                     r.outcome === 'resumed'
                       ? 'the binder over the retried transcript was accepted'
@@ -149,6 +144,7 @@ export const hrrPskFamily: CheckFamily = {
                         : `the server ${describeOutcome(r.outcome, r.alert)}`,
                 },
                 scope,
+                { before: 'HelloRetryRequest, then ' },
               ),
         );
       }
@@ -165,19 +161,7 @@ export const hrrPskFamily: CheckFamily = {
         if (!r.retried) emit(inconclusive(P.stale, noRetry(r), [r.record]));
         else {
           const j = judgeMustAbort(r, ['decrypt_error']);
-          emit(
-            draft(
-              P.stale,
-              [r.record],
-              {
-                rfcVerdict: j.verdict,
-                observed: { summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-                measured: { outcome: r.outcome },
-                reason: j.reason,
-              },
-              scope,
-            ),
-          );
+          emit(outcomeFinding(P.stale, r, j, scope, { before: 'HelloRetryRequest, then ' }));
         }
       }
     }
@@ -190,22 +174,18 @@ export const hrrPskFamily: CheckFamily = {
         emit(
           !r.retried
             ? inconclusive(P.gained, noRetry(r), [r.record])
-            : draft(
+            : outcomeFinding(
                 P.gained,
-                [r.record],
+                r,
                 {
-                  rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-                  observed: {
-                    summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`,
-                    alert: r.alert ?? null,
-                  },
-                  measured: { outcome: r.outcome },
+                  verdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
                   reason:
                     r.outcome === 'resumed'
                       ? 'the server resumed with a PSK the first ClientHello did not offer'
                       : `the server ${describeOutcome(r.outcome, r.alert)}`,
                 },
                 scope,
+                { before: 'HelloRetryRequest, then ' },
               ),
         );
       }

@@ -9,7 +9,17 @@ import type { FindingDraft } from '../../findings.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { type CheckFamily, describeOutcome, draft, inconclusive, judgeMustAbort, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
+import {
+  type CheckFamily,
+  describeOutcome,
+  draft,
+  inconclusive,
+  judgeMustAbort,
+  NO_TICKETS,
+  outcomeFinding,
+  type ProbeDef,
+  sendHello,
+} from './common.js';
 
 const check = 'psk-modes';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -149,14 +159,11 @@ export const pskModesFamily: CheckFamily = {
           { poolTickets: false },
         );
         emit(
-          draft(
+          outcomeFinding(
             P.unknown,
-            [r.record],
+            r,
             {
-              rfcVerdict:
-                r.outcome === 'full' ? 'pass' : r.outcome === 'resumed' ? 'fail' : r.outcome === 'aborted' ? 'warn' : 'inconclusive',
-              observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-              measured: { outcome: r.outcome },
+              verdict: r.outcome === 'full' ? 'pass' : r.outcome === 'resumed' ? 'fail' : r.outcome === 'aborted' ? 'warn' : 'inconclusive',
               reason:
                 r.outcome === 'resumed'
                   ? 'the server selected a key exchange mode the client did not list'
@@ -184,19 +191,7 @@ export const pskModesFamily: CheckFamily = {
           { poolTickets: false },
         );
         const j = judgeMustAbort(r, ['missing_extension']);
-        emit(
-          draft(
-            P.missing,
-            [r.record],
-            {
-              rfcVerdict: j.verdict,
-              observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-              measured: { outcome: r.outcome },
-              reason: j.reason,
-            },
-            scope,
-          ),
-        );
+        emit(outcomeFinding(P.missing, r, j, scope));
       }
     }
 

@@ -11,7 +11,7 @@ import type { ProbeTicket } from '../../probe/client.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { type CheckFamily, describeOutcome, draft, inconclusive, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
+import { type CheckFamily, describeOutcome, draft, inconclusive, NO_TICKETS, outcomeFinding, type ProbeDef, sendHello } from './common.js';
 import { EARLY_DATA, NO_EARLY_TICKETS } from './early-data.js';
 
 const check = 'ticket-age';
@@ -94,11 +94,11 @@ export const ticketAgeFamily: CheckFamily = {
         { poolTickets: false },
       );
       emit(
-        draft(
+        outcomeFinding(
           p,
-          [r.record],
+          r,
           {
-            rfcVerdict:
+            verdict:
               r.outcome === 'resumed' || r.outcome === 'full'
                 ? r.outcome === 'resumed'
                   ? 'pass'
@@ -106,8 +106,6 @@ export const ticketAgeFamily: CheckFamily = {
                 : r.outcome === 'aborted'
                   ? 'warn'
                   : 'inconclusive',
-            observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-            measured: { outcome: r.outcome },
             reason:
               r.outcome === 'resumed'
                 ? 'the handshake proceeded with the PSK'
