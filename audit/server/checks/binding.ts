@@ -12,7 +12,17 @@ import type { FindingDraft } from '../../findings.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { type CheckFamily, describeOutcome, draft, inconclusive, NO_TICKETS, outcomeFinding, type ProbeDef, sendHello } from './common.js';
+import {
+  type CheckFamily,
+  describeOutcome,
+  draft,
+  inconclusive,
+  NO_TICKETS,
+  outcomeFinding,
+  type ProbeDef,
+  sendHello,
+  withFreshTicket,
+} from './common.js';
 
 const check = 'binding';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -110,73 +120,63 @@ export const bindingFamily: CheckFamily = {
         );
       }
     }
-    {
-      const scope = new Scope(P.sni.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.sni, NO_TICKETS, scope.records));
-      else {
-        const r = await sendHello(
-          ctx,
-          scope,
-          'another server name',
-          P.sni.sends,
-          () => ctx.hello({ serverName: OTHER_SERVER_NAME, offers: [offerTicket(t)] }),
-          { poolTickets: false },
-        );
-        emit(
-          draft(
-            P.sni,
-            [r.record],
-            {
-              rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-              observed: {
-                summary: `under server name ${OTHER_SERVER_NAME} (ticket issued for ${t.serverName ?? 'no name'}) the server ${describeOutcome(r.outcome, r.alert)}`,
-                alert: r.alert ?? null,
-              },
-              measured: { outcome: r.outcome, ticketServerName: t.serverName ?? null, offeredServerName: OTHER_SERVER_NAME },
-              reason:
-                r.outcome === 'resumed'
-                  ? 'the ticket is not bound to the server name (RFC 8446 allows this)'
-                  : 'the ticket is not resumed under another server name',
+    await withFreshTicket(ctx, P.sni, emit, async (t, scope) => {
+      const r = await sendHello(
+        ctx,
+        scope,
+        'another server name',
+        P.sni.sends,
+        () => ctx.hello({ serverName: OTHER_SERVER_NAME, offers: [offerTicket(t)] }),
+        { poolTickets: false },
+      );
+      emit(
+        draft(
+          P.sni,
+          [r.record],
+          {
+            rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
+            observed: {
+              summary: `under server name ${OTHER_SERVER_NAME} (ticket issued for ${t.serverName ?? 'no name'}) the server ${describeOutcome(r.outcome, r.alert)}`,
+              alert: r.alert ?? null,
             },
-            scope,
-          ),
-        );
-      }
-    }
-    {
-      const scope = new Scope(P.alpn.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.alpn, NO_TICKETS, scope.records));
-      else {
-        const r = await sendHello(
-          ctx,
+            measured: { outcome: r.outcome, ticketServerName: t.serverName ?? null, offeredServerName: OTHER_SERVER_NAME },
+            reason:
+              r.outcome === 'resumed'
+                ? 'the ticket is not bound to the server name (RFC 8446 allows this)'
+                : 'the ticket is not resumed under another server name',
+          },
           scope,
-          'another ALPN protocol',
-          P.alpn.sends,
-          () => ctx.hello({ alpn: [OTHER_ALPN], offers: [offerTicket(t)] }),
-          { poolTickets: false },
-        );
-        emit(
-          draft(
-            P.alpn,
-            [r.record],
-            {
-              rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-              observed: {
-                summary: `with ALPN ${OTHER_ALPN} (ticket from a connection with ${t.alpn ?? 'no ALPN'}) the server ${describeOutcome(r.outcome, r.alert)}`,
-                alert: r.alert ?? null,
-              },
-              measured: { outcome: r.outcome, ticketAlpn: t.alpn ?? null, offeredAlpn: OTHER_ALPN },
-              reason:
-                r.outcome === 'resumed'
-                  ? 'the ticket is not bound to the ALPN protocol for 1-RTT resumption (RFC 8446 allows this)'
-                  : 'the ticket is not resumed with another ALPN protocol',
+        ),
+      );
+    });
+    await withFreshTicket(ctx, P.alpn, emit, async (t, scope) => {
+      const r = await sendHello(
+        ctx,
+        scope,
+        'another ALPN protocol',
+        P.alpn.sends,
+        () => ctx.hello({ alpn: [OTHER_ALPN], offers: [offerTicket(t)] }),
+        { poolTickets: false },
+      );
+      emit(
+        draft(
+          P.alpn,
+          [r.record],
+          {
+            rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
+            observed: {
+              summary: `with ALPN ${OTHER_ALPN} (ticket from a connection with ${t.alpn ?? 'no ALPN'}) the server ${describeOutcome(r.outcome, r.alert)}`,
+              alert: r.alert ?? null,
             },
-            scope,
-          ),
-        );
-      }
-    }
+            measured: { outcome: r.outcome, ticketAlpn: t.alpn ?? null, offeredAlpn: OTHER_ALPN },
+            reason:
+              r.outcome === 'resumed'
+                ? 'the ticket is not bound to the ALPN protocol for 1-RTT resumption (RFC 8446 allows this)'
+                : 'the ticket is not resumed with another ALPN protocol',
+          },
+          scope,
+        ),
+      );
+    });
   },
 };

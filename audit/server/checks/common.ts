@@ -12,7 +12,7 @@ import { findExtension } from '../../../wire/extensions.js';
 import { decodeHandshake } from '../../../wire/handshake.js';
 import type { ServerHello } from '../../../wire/types.js';
 import type { Behaviour, FindingDraft, MeasuredValue, PolicyJudgement, RfcReference, Verdict } from '../../findings.js';
-import type { ProbeConnection } from '../../probe/client.js';
+import type { ProbeConnection, ProbeTicket } from '../../probe/client.js';
 import type { HelloOptions, ProbeHello } from '../../probe/hellos.js';
 import { type AuditContext, type ConnectionRecord, Scope } from '../context.js';
 
@@ -220,6 +220,25 @@ export function outcomeFinding(
     },
     setup,
   );
+}
+
+/**
+ * One probe that needs an unused ticket: a scope of its own, a fresh ticket
+ * (one `accept` takes), and `probe` with both; without such a ticket the
+ * finding is inconclusive (`none` says why) and lists the connections made
+ * looking for one.
+ */
+export async function withFreshTicket(
+  ctx: AuditContext,
+  def: ProbeDef,
+  emit: (d: FindingDraft) => void,
+  probe: (t: ProbeTicket, scope: Scope) => Promise<void>,
+  o: { accept?: (t: ProbeTicket) => boolean; none?: string } = {},
+): Promise<void> {
+  const scope = new Scope(def.id);
+  const t = await ctx.freshTicket(scope, o.accept);
+  if (!t) emit(inconclusive(def, o.none ?? NO_TICKETS, scope.records));
+  else await probe(t, scope);
 }
 
 export const NO_TICKETS = 'the server issued no ticket after a full handshake, so there is nothing to resume with';
