@@ -46,20 +46,26 @@ interface Made {
   dir: string;
 }
 
+/** A temp directory, and openssl s_server (two tickets, -www) with a capture on its port; all removed after the file. */
+async function captureOpensslServer(ctx: TestContext) {
+  const tmp = await makeTempDir('tlschart-import-');
+  cleanups.push(tmp.remove);
+  const cert = await makeCert('ecdsa-p256');
+  cleanups.push(cert.remove);
+  const server = await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] });
+  cleanups.push(server.stop);
+  const cap = await startCapture(ctx, server.port);
+  cleanups.push(cap.remove);
+  return { tmp, server, cap };
+}
+
 /** Capture a full handshake and a resumption between openssl s_server and s_client (once per file run). */
 let opensslCapture: Promise<Made> | undefined;
 function captureOpenssl(ctx: TestContext): Promise<Made> {
   requirePeer(ctx, 'openssl');
   requirePeer(ctx, 'dumpcap');
   opensslCapture ??= (async () => {
-    const tmp = await makeTempDir('tlschart-import-');
-    cleanups.push(tmp.remove);
-    const cert = await makeCert('ecdsa-p256');
-    cleanups.push(cert.remove);
-    const server = await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] });
-    cleanups.push(server.stop);
-    const cap = await startCapture(ctx, server.port);
-    cleanups.push(cap.remove);
+    const { tmp, server, cap } = await captureOpensslServer(ctx);
     const keylog = join(tmp.path, 'client.keys');
     const session = join(tmp.path, 'session.pem');
     const request = 'GET / HTTP/1.0\r\n\r\n';
@@ -260,14 +266,7 @@ describe('a capture of gnutls-cli and openssl s_server made here', () => {
     requirePeer(ctx, 'openssl');
     requirePeer(ctx, 'gnutls-cli');
     requirePeer(ctx, 'dumpcap');
-    const tmp = await makeTempDir('tlschart-import-');
-    cleanups.push(tmp.remove);
-    const cert = await makeCert('ecdsa-p256');
-    cleanups.push(cert.remove);
-    const server = await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] });
-    cleanups.push(server.stop);
-    const cap = await startCapture(ctx, server.port);
-    cleanups.push(cap.remove);
+    const { tmp, server, cap } = await captureOpensslServer(ctx);
     const keylog = join(tmp.path, 'gnutls.keys');
     const run = await runGnutlsCli({
       port: server.port,
