@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import { connect as netConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { TraceEntry } from '../engine/connection.js';
+import { freePort } from '../interop/peers.js';
 import type { TLSSocket } from './socket.js';
-import { closedPort, collect, loopback, nextClientError, nextError } from './testing/fixtures.js';
+import { collect, loopback, nextClientError, nextError } from './testing/fixtures.js';
 
 const { serve, dial, rawServer } = loopback();
 
@@ -181,7 +182,7 @@ describe('transport failures give an error event, never a hang', () => {
   });
 
   it('a connection refused is an error event with ECONNREFUSED', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const err = await nextError(dial(port));
     expect(err.code).toBe('ECONNREFUSED');
   });

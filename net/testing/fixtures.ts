@@ -162,13 +162,3 @@ export function loopback(keyType: KeyType = 'ecdsa-p256'): Loopback {
   };
   return fixture;
 }
-
-/** A loopback port nothing listens on: one that was listened on and closed again. */
-export async function closedPort(): Promise<number> {
-  const s = netCreateServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
