@@ -260,20 +260,10 @@ export const bindersFamily: CheckFamily = {
                 };
         }
         emit(
-          draft(
-            P.secondGood,
-            [r.record],
-            {
-              rfcVerdict: verdict.verdict,
-              observed: {
-                summary: `the server ${describeOutcome(r.outcome, r.alert)}${sel !== undefined ? ` with identity ${sel}` : ''}`,
-                alert: r.alert ?? null,
-              },
-              measured: { outcome: r.outcome, selectedIdentity: sel ?? null },
-              reason: verdict.reason,
-            },
-            scope,
-          ),
+          outcomeFinding(P.secondGood, r, verdict, scope, {
+            after: sel !== undefined ? ` with identity ${sel}` : '',
+            measured: { selectedIdentity: sel ?? null },
+          }),
         );
       }
     }

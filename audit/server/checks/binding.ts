@@ -15,7 +15,6 @@ import { Scope } from '../context.js';
 import {
   type CheckFamily,
   describeOutcome,
-  draft,
   inconclusive,
   NO_TICKETS,
   outcomeFinding,
@@ -130,22 +129,21 @@ export const bindingFamily: CheckFamily = {
         { poolTickets: false },
       );
       emit(
-        draft(
+        outcomeFinding(
           P.sni,
-          [r.record],
+          r,
           {
-            rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-            observed: {
-              summary: `under server name ${OTHER_SERVER_NAME} (ticket issued for ${t.serverName ?? 'no name'}) the server ${describeOutcome(r.outcome, r.alert)}`,
-              alert: r.alert ?? null,
-            },
-            measured: { outcome: r.outcome, ticketServerName: t.serverName ?? null, offeredServerName: OTHER_SERVER_NAME },
+            verdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
             reason:
               r.outcome === 'resumed'
                 ? 'the ticket is not bound to the server name (RFC 8446 allows this)'
                 : 'the ticket is not resumed under another server name',
           },
           scope,
+          {
+            before: `under server name ${OTHER_SERVER_NAME} (ticket issued for ${t.serverName ?? 'no name'}) `,
+            measured: { ticketServerName: t.serverName ?? null, offeredServerName: OTHER_SERVER_NAME },
+          },
         ),
       );
     });
@@ -159,22 +157,21 @@ export const bindingFamily: CheckFamily = {
         { poolTickets: false },
       );
       emit(
-        draft(
+        outcomeFinding(
           P.alpn,
-          [r.record],
+          r,
           {
-            rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-            observed: {
-              summary: `with ALPN ${OTHER_ALPN} (ticket from a connection with ${t.alpn ?? 'no ALPN'}) the server ${describeOutcome(r.outcome, r.alert)}`,
-              alert: r.alert ?? null,
-            },
-            measured: { outcome: r.outcome, ticketAlpn: t.alpn ?? null, offeredAlpn: OTHER_ALPN },
+            verdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
             reason:
               r.outcome === 'resumed'
                 ? 'the ticket is not bound to the ALPN protocol for 1-RTT resumption (RFC 8446 allows this)'
                 : 'the ticket is not resumed with another ALPN protocol',
           },
           scope,
+          {
+            before: `with ALPN ${OTHER_ALPN} (ticket from a connection with ${t.alpn ?? 'no ALPN'}) `,
+            measured: { ticketAlpn: t.alpn ?? null, offeredAlpn: OTHER_ALPN },
+          },
         ),
       );
     });

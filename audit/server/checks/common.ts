@@ -199,22 +199,22 @@ export function judgeMustAbort(
 
 /**
  * A finding decided by the server's answer to one ClientHello: the answer is
- * what was observed (after `o.before`, what led to it) with its alert, and
- * what was measured (with `o.measured` after it).
+ * what was observed (between `o.before`, what led to it, and `o.after`) with
+ * its alert, and what was measured (with `o.measured` after it).
  */
 export function outcomeFinding(
   def: ProbeDef,
   r: Pick<HelloResult, 'outcome' | 'alert' | 'record'>,
   j: { verdict: Verdict; reason: string },
   setup: Scope,
-  o: { before?: string; measured?: Record<string, MeasuredValue> } = {},
+  o: { before?: string; after?: string; measured?: Record<string, MeasuredValue> } = {},
 ): FindingDraft {
   return draft(
     def,
     [r.record],
     {
       rfcVerdict: j.verdict,
-      observed: { summary: `${o.before ?? ''}the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
+      observed: { summary: `${o.before ?? ''}the server ${describeOutcome(r.outcome, r.alert)}${o.after ?? ''}`, alert: r.alert ?? null },
       measured: { outcome: r.outcome, ...o.measured },
       reason: j.reason,
     },

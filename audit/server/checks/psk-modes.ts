@@ -191,19 +191,12 @@ export const pskModesFamily: CheckFamily = {
       const j = judgeMustAbort(r, [r.alert ?? 'missing_extension']);
       const resumedWithoutShare = r.outcome === 'resumed' && r.conn.serverKeyShare === undefined;
       emit(
-        draft(
+        outcomeFinding(
           P.noShare,
-          [r.record],
-          {
-            rfcVerdict: j.verdict,
-            observed: {
-              summary: `the server ${describeOutcome(r.outcome, r.alert)}${resumedWithoutShare ? ' without (EC)DHE (psk_ke, not offered)' : ''}`,
-              alert: r.alert ?? null,
-            },
-            measured: { outcome: r.outcome },
-            reason: r.outcome === 'aborted' ? `the server refused the ClientHello (${r.alert})` : j.reason,
-          },
+          r,
+          { verdict: j.verdict, reason: r.outcome === 'aborted' ? `the server refused the ClientHello (${r.alert})` : j.reason },
           scope,
+          { after: resumedWithoutShare ? ' without (EC)DHE (psk_ke, not offered)' : '' },
         ),
       );
     });
