@@ -19,7 +19,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer as netCreateServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '../net/connect.js';
@@ -28,18 +28,10 @@ import { generateSelfSigned } from '../pki/generate.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import { RedisTicketStore } from '../tickets/redis-store.js';
 import type { TicketStore } from '../tickets/types.js';
+import { freePort } from './ports.js';
 
 const N = Number(process.env.BENCH_N ?? 200);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
-
-async function freePort(): Promise<number> {
-  const s = netCreateServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Debian's redis-server on a free loopback port; resolves once it accepts connections. */
 async function startRedis(): Promise<{ url: string; version: string; stop(): Promise<void> }> {

@@ -18,14 +18,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ALL_PROBES, auditClient, FAMILIES, selectProbes } from '../audit/client/run.js';
 import { execRunner, PLACEHOLDERS, placeholdersIn } from '../audit/client/runner.js';
-import { AUDIT_EXIT, exitStatus, PROFILES, type Profile } from '../audit/findings.js';
+import { AUDIT_EXIT, type Profile } from '../audit/findings.js';
 import { parseHostPort } from '../audit/probe/target.js';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CertifiedKey } from '../machines/types.js';
 import { certifiedKey } from '../net/options.js';
 import { generateSelfSigned } from '../pki/generate.js';
-import { intOption, listOption, parse, stringOption } from './args.js';
-import { type Format, render, writeReports } from './audit.js';
+import { intOption, parse, stringOption } from './args.js';
+import { type Format, publishReport, reportOptions } from './audit-report.js';
 import { type CliIo, UsageError } from './io.js';
 
 export const AUDIT_CLIENT_HELP = `Usage: tlschart audit client --exec 'COMMAND with {host} {port}' [options]
@@ -84,8 +84,6 @@ trace check|render|view' work on them.
 Exit status: 0 no failing finding, 1 failing findings, 2 inconclusive (the
 client never connected, the address cannot be listened on), 64 usage error.
 `;
-
-const FORMATS = ['text', 'json', 'junit', 'sarif'] as const;
 
 const OPTIONS = {
   exec: { type: 'string' },
@@ -157,20 +155,7 @@ function parseClientArgs(argv: readonly string[]): Parsed | 'help' {
   }
   if (serverName.toLowerCase() === serverName2.toLowerCase())
     throw new UsageError('audit client: --servername and --servername2 must differ');
-  const profile = stringOption(p.values, 'profile') ?? 'rfc';
-  if (!(PROFILES as readonly string[]).includes(profile))
-    throw new UsageError(`audit client: --profile must be rfc or strict, got ${JSON.stringify(profile)}`);
-  const format = stringOption(p.values, 'format') ?? 'text';
-  if (!(FORMATS as readonly string[]).includes(format))
-    throw new UsageError(`audit client: --format must be ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-  const checks = listOption(p.values, 'checks');
-  if (checks) {
-    const { unknown } = selectProbes(checks);
-    if (unknown.length > 0)
-      throw new UsageError(
-        `audit client: unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} (families: ${FAMILIES.map((f) => f.id).join(', ')})`,
-      );
-  }
+  const { profile, format, checks } = reportOptions('audit client', p.values, { FAMILIES, selectProbes });
   return {
     exec,
     host: hp.host,
@@ -179,8 +164,8 @@ function parseClientArgs(argv: readonly string[]): Parsed | 'help' {
     serverName,
     serverName2,
     checks,
-    profile: profile as Profile,
-    format: format as Format,
+    profile,
+    format,
     out: stringOption(p.values, 'out'),
     timeoutS: intOption('audit client', p.values, 'timeout', 1, 86400, exec !== undefined ? 20 : 300),
     ageToleranceMs: intOption('audit client', p.values, 'age-tolerance', 0, 3_600_000, 2000),
@@ -234,11 +219,5 @@ export async function auditClientCommand(argv: readonly string[], io: CliIo): Pr
     progress: (line) => io.stderr(`${line}\n`),
     ...(io.signal ? { signal: io.signal } : {}),
   });
-  await writeReports(report, outDir);
-  io.stdout(render(report, a.format, outDir));
-  const status = exitStatus(report);
-  io.stderr(
-    `${status === AUDIT_EXIT.ok ? 'no failing finding' : status === AUDIT_EXIT.failing ? `${report.counts.fail} failing finding(s)` : `inconclusive: ${report.inconclusive}`}; ${join(outDir, 'index.html')}\n`,
-  );
-  return status;
+  return publishReport(report, a.format, outDir, io);
 }

@@ -10,19 +10,16 @@
  */
 import { randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { AUDIT_EXIT, type AuditReport, exitStatus, PROFILES, type Profile } from '../audit/findings.js';
+import { AUDIT_EXIT, type Profile } from '../audit/findings.js';
 import { parseHostPort, tcpTarget } from '../audit/probe/target.js';
-import { jsonReport, junitReport, sarifReport } from '../audit/report/formats.js';
-import { writeHtmlReport } from '../audit/report/html.js';
-import { textReport } from '../audit/report/text.js';
 import { auditServer, FAMILIES, selectProbes } from '../audit/server/run.js';
 import { intOption, listOption, parse, stringOption } from './args.js';
 import { auditClientCommand } from './audit-client.js';
+import { type Format, publishReport, reportOptions } from './audit-report.js';
 import { type CliIo, oneLine, UsageError } from './io.js';
 
 export const AUDIT_HELP = `Usage: tlschart audit server HOST:PORT [options]
@@ -47,9 +44,6 @@ Exit status: 0 no failing finding, 1 failing findings, 2 inconclusive (target
 unreachable, TLS 1.3 not spoken, certificate not trusted; a client that never
 connected), 64 usage error.
 `;
-
-const FORMATS = ['text', 'json', 'junit', 'sarif'] as const;
-export type Format = (typeof FORMATS)[number];
 
 export const AUDIT_SERVER_HELP = `Usage: tlschart audit server HOST:PORT [options]
 
@@ -146,20 +140,7 @@ function parseServerArgs(argv: readonly string[]): Parsed | 'help' {
       throw new UsageError(`audit server: cannot read --ca ${caPath}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
-  const profile = stringOption(p.values, 'profile') ?? 'rfc';
-  if (!(PROFILES as readonly string[]).includes(profile))
-    throw new UsageError(`audit server: --profile must be rfc or strict, got ${JSON.stringify(profile)}`);
-  const format = stringOption(p.values, 'format') ?? 'text';
-  if (!(FORMATS as readonly string[]).includes(format))
-    throw new UsageError(`audit server: --format must be ${FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-  const checks = listOption(p.values, 'checks');
-  if (checks) {
-    const { unknown } = selectProbes(checks);
-    if (unknown.length > 0)
-      throw new UsageError(
-        `audit server: unknown check ${unknown.map((u) => JSON.stringify(u)).join(', ')} (families: ${FAMILIES.map((f) => f.id).join(', ')})`,
-      );
-  }
+  const { profile, format, checks } = reportOptions('audit server', p.values, { FAMILIES, selectProbes });
   const seed = intOption('audit server', p.values, 'seed', 0, 2 ** 31 - 1, randomInt(0, 2 ** 31 - 1));
   const explicitName = stringOption(p.values, 'servername');
   return {
@@ -170,8 +151,8 @@ function parseServerArgs(argv: readonly string[]): Parsed | 'help' {
     insecure,
     alpn: listOption(p.values, 'alpn') ?? [],
     checks,
-    profile: profile as Profile,
-    format: format as Format,
+    profile,
+    format,
     out: stringOption(p.values, 'out'),
     seed,
     runs: intOption('audit server', p.values, 'runs', 1, 10000, 8),
@@ -179,29 +160,6 @@ function parseServerArgs(argv: readonly string[]): Parsed | 'help' {
     budgetS: intOption('audit server', p.values, 'budget', 1, 86400, 600),
     concurrency: intOption('audit server', p.values, 'concurrency', 1, 256, 8),
   };
-}
-
-/** The report in `format`, for standard output. */
-export function render(report: AuditReport, format: Format, outDir: string): string {
-  switch (format) {
-    case 'text':
-      return textReport(report, outDir);
-    case 'json':
-      return jsonReport(report);
-    case 'junit':
-      return junitReport(report);
-    case 'sarif':
-      return sarifReport(report, pathToFileURL(outDir).href);
-  }
-}
-
-/** Write every report format and the HTML index to `outDir`. */
-export async function writeReports(report: AuditReport, outDir: string): Promise<void> {
-  await mkdir(outDir, { recursive: true });
-  await writeFile(join(outDir, 'report.json'), jsonReport(report));
-  await writeFile(join(outDir, 'report.junit.xml'), junitReport(report));
-  await writeFile(join(outDir, 'report.sarif'), sarifReport(report, pathToFileURL(outDir).href));
-  await writeHtmlReport(report, outDir);
 }
 
 async function auditServerCommand(argv: readonly string[], io: CliIo): Promise<number> {
@@ -234,13 +192,7 @@ async function auditServerCommand(argv: readonly string[], io: CliIo): Promise<n
     progress: (line) => io.stderr(`${line}\n`),
     ...(io.signal ? { signal: io.signal } : {}),
   });
-  await writeReports(report, outDir);
-  io.stdout(render(report, a.format, outDir));
-  const status = exitStatus(report);
-  io.stderr(
-    `${status === AUDIT_EXIT.ok ? 'no failing finding' : status === AUDIT_EXIT.failing ? `${report.counts.fail} failing finding(s)` : `inconclusive: ${report.inconclusive}`}; ${join(outDir, 'index.html')}\n`,
-  );
-  return status;
+  return publishReport(report, a.format, outDir, io);
 }
 
 /** `tlschart audit <command> ...`; usage errors are reported here with exit status 64. */

@@ -6,6 +6,7 @@
  */
 import type { TraceEntry } from '../engine/connection.js';
 import { GROUP_NAMES } from '../engine/connection.js';
+import { MESSAGE_NAMES } from '../traces/format.js';
 import { findExtension } from '../wire/extensions.js';
 import { decodeHandshake } from '../wire/handshake.js';
 import type { HandshakeMessage } from '../wire/types.js';
@@ -29,19 +30,6 @@ const STEP_TITLES: Record<number, string> = {
   9: 'server parameters',
   10: 'Finished only: no Certificate, no CertificateVerify',
   11: 'application data',
-};
-
-const MESSAGE_TITLES: Record<string, string> = {
-  client_hello: 'ClientHello',
-  server_hello: 'ServerHello',
-  encrypted_extensions: 'EncryptedExtensions',
-  certificate_request: 'CertificateRequest',
-  certificate: 'Certificate',
-  certificate_verify: 'CertificateVerify',
-  finished: 'Finished',
-  new_session_ticket: 'NewSessionTicket',
-  key_update: 'KeyUpdate',
-  end_of_early_data: 'EndOfEarlyData',
 };
 
 const PHASE_OF: Record<string, Phase> = {
@@ -142,7 +130,7 @@ export function flowLines(entries: readonly TraceEntry[], resumed: boolean, full
       lines.push({
         step: current,
         direction: e.direction,
-        what: isRetry ? 'HelloRetryRequest' : (MESSAGE_TITLES[e.name] ?? e.name),
+        what: isRetry ? 'HelloRetryRequest' : (MESSAGE_NAMES[e.name] ?? e.name),
         detail: describe(msg, resumed),
         protection: e.encrypted ? 'encrypted' : 'plaintext',
         name: e.name,
@@ -176,7 +164,7 @@ export function flowLines(entries: readonly TraceEntry[], resumed: boolean, full
     const skippedLines: FlowLine[] = skipped.map((n) => ({
       step: steps.authentication,
       direction: 'in',
-      what: MESSAGE_TITLES[n] ?? n,
+      what: MESSAGE_NAMES[n] ?? n,
       detail: 'not sent: the PSK ties this connection to the first one',
       protection: 'skipped',
     }));

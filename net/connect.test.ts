@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
 import { connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../crypto/noble.js';
 import { nodeProvider } from '../crypto/node-provider.js';
 import type { TraceEntry } from '../engine/connection.js';
@@ -10,35 +10,12 @@ import { seededEnvironment } from '../engine/env.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { MemoryClientTicketCache } from '../tickets/client-cache.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
-import { type ConnectOptions, connect } from './connect.js';
-import type { ServerOptions } from './server.js';
+import { connect } from './connect.js';
 import { COMPACT_AFTER_MS, type TLSSocket } from './socket.js';
-import { collect, makePki, nextClientError, nextError, type Running, sessions, startServer, type TestPki } from './testing/fixtures.js';
+import { collect, loopback, makePki, nextClientError, nextError, sessions, startServer } from './testing/fixtures.js';
 
-let pki: TestPki;
-const running: Running[] = [];
-const clients: TLSSocket[] = [];
-
-beforeAll(async () => {
-  pki = await makePki('ecdsa-p256');
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  for (const r of running.splice(0)) await r.stop();
-});
-
-async function serve(options: Partial<ServerOptions> = {}, onSecure?: (s: TLSSocket) => void): Promise<Running> {
-  const r = await startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, ...options }, onSecure);
-  running.push(r);
-  return r;
-}
-
-function dial(port: number, options: Partial<ConnectOptions> = {}): TLSSocket {
-  const c = connect({ host: '127.0.0.1', servername: 'localhost', port, ca: pki.ca.certPem, ...options });
-  clients.push(c);
-  return c;
-}
+const fx = loopback();
+const { serve, dial } = fx;
 
 /** A server that greets every client once the handshake is done; the greeting arrives after the tickets. */
 const greeter = (s: TLSSocket) => {
@@ -70,7 +47,7 @@ describe('tlschart client and tlschart server over loopback sockets', () => {
     expect(client.alpnProtocol).toBe(false);
     expect(server.servername).toBe('localhost');
 
-    const leaf = new X509Certificate(pki.leaf.certPem);
+    const leaf = new X509Certificate(fx.pki.leaf.certPem);
     const peer = client.getPeerCertificate();
     expect(peer.subject).toEqual(expect.objectContaining({ CN: 'localhost' }));
     expect(peer.issuer).toEqual(expect.objectContaining({ CN: 'tlschart net test CA' }));
@@ -114,7 +91,7 @@ describe('tlschart client and tlschart server over loopback sockets', () => {
     expect(serverSockets[1]?.isSessionReused()).toBe(true);
     expect(second.authorized).toBe(true);
     // The certificate of the original handshake, although none was sent this time.
-    expect(second.getPeerCertificate().fingerprint256).toBe(new X509Certificate(pki.leaf.certPem).fingerprint256);
+    expect(second.getPeerCertificate().fingerprint256).toBe(new X509Certificate(fx.pki.leaf.certPem).fingerprint256);
     // Fresh tickets after a resumption, and the newest is what getSession() gives.
     const fresh = await got2.first;
     expect(fresh).toHaveLength(2);
@@ -219,16 +196,16 @@ describe('tlschart client and tlschart server over loopback sockets', () => {
   it('run over a transport the application opened: a connecting net.Socket, or any Duplex', async () => {
     const r = await serve({}, greeter);
     const tcp = netConnect(r.port, '127.0.0.1');
-    const overSocket = connect({ socket: tcp, servername: 'localhost', ca: pki.ca.certPem });
-    clients.push(overSocket);
+    const overSocket = connect({ socket: tcp, servername: 'localhost', ca: fx.pki.ca.certPem });
+    fx.track(overSocket);
     const [hello] = (await once(overSocket, 'data')) as [Buffer];
     expect(hello.toString()).toBe('hello stranger');
 
     const tcp2 = netConnect(r.port, '127.0.0.1');
     await once(tcp2, 'connect');
     const wrapped = Duplex.from({ readable: tcp2, writable: tcp2 });
-    const overDuplex = connect({ socket: wrapped, servername: 'localhost', ca: pki.ca.certPem });
-    clients.push(overDuplex);
+    const overDuplex = connect({ socket: wrapped, servername: 'localhost', ca: fx.pki.ca.certPem });
+    fx.track(overDuplex);
     const [hello2] = (await once(overDuplex, 'data')) as [Buffer];
     expect(hello2.toString()).toBe('hello stranger');
     expect(overDuplex.remoteAddress).toBeUndefined();
@@ -294,7 +271,7 @@ describe('crypto providers', () => {
 
   it('throw a TypeError for a crypto option that names no provider', async () => {
     expect(() => connect({ port: 1, crypto: 'openssl' as 'node' })).toThrow(/crypto must be 'node' or 'noble', got "openssl"/);
-    await expect(startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, crypto: 'js' as 'node' })).rejects.toThrow(TypeError);
+    await expect(startServer({ key: fx.pki.leaf.keyPem, cert: fx.pki.leaf.certPem, crypto: 'js' as 'node' })).rejects.toThrow(TypeError);
   });
 });
 
@@ -319,7 +296,7 @@ describe('idle connections', () => {
 
 describe('certificate problems surface as the error event with the alert', () => {
   it('a certificate for another name is bad_certificate on the client, and the server hears the alert', async () => {
-    const other = await generateSelfSigned({ keyType: 'ecdsa-p256', issuer: pki.ca, dnsNames: ['other.test'], ips: [] });
+    const other = await generateSelfSigned({ keyType: 'ecdsa-p256', issuer: fx.pki.ca, dnsNames: ['other.test'], ips: [] });
     const r = await serve({ key: other.keyPem, cert: other.certPem });
     const serverError = nextClientError(r.server);
     const c = dial(r.port);
@@ -346,7 +323,7 @@ describe('certificate problems surface as the error event with the alert', () =>
   it('an expired certificate is certificate_expired', async () => {
     const expired = await generateSelfSigned({
       keyType: 'ecdsa-p256',
-      issuer: pki.ca,
+      issuer: fx.pki.ca,
       notBefore: new Date(Date.now() - 10 * 86_400_000),
       notAfter: new Date(Date.now() - 86_400_000),
     });
@@ -402,9 +379,9 @@ describe('certificate problems surface as the error event with the alert', () =>
 
 describe('client certificates', () => {
   it('a server with requestCert sees the client certificate its CA issued', async () => {
-    const client = await generateSelfSigned({ keyType: 'ed25519', issuer: pki.ca, dnsNames: ['client.test'], ips: [] });
+    const client = await generateSelfSigned({ keyType: 'ed25519', issuer: fx.pki.ca, dnsNames: ['client.test'], ips: [] });
     let seen: TLSSocket | undefined;
-    const r = await serve({ requestCert: true, ca: pki.ca.certPem }, (s) => {
+    const r = await serve({ requestCert: true, ca: fx.pki.ca.certPem }, (s) => {
       seen = s;
       s.end('ok');
     });
@@ -415,7 +392,7 @@ describe('client certificates', () => {
   });
 
   it('a client without a certificate is refused with certificate_required when one is required', async () => {
-    const r = await serve({ requestCert: true, ca: pki.ca.certPem });
+    const r = await serve({ requestCert: true, ca: fx.pki.ca.certPem });
     const serverError = nextClientError(r.server);
     const c = dial(r.port);
     c.on('error', () => undefined);
@@ -425,7 +402,7 @@ describe('client certificates', () => {
 
   it('a client certificate from an unknown CA is refused with unknown_ca', async () => {
     const stranger = await makePki('ecdsa-p256');
-    const r = await serve({ requestCert: true, ca: pki.ca.certPem });
+    const r = await serve({ requestCert: true, ca: fx.pki.ca.certPem });
     const serverError = nextClientError(r.server);
     const c = dial(r.port, { cert: stranger.leaf.certPem, key: stranger.leaf.keyPem });
     c.on('error', () => undefined);
@@ -434,7 +411,7 @@ describe('client certificates', () => {
 
   it('with rejectUnauthorized false the server accepts a client without a certificate and reports it', async () => {
     let seen: TLSSocket | undefined;
-    const r = await serve({ requestCert: true, rejectUnauthorized: false, ca: pki.ca.certPem }, (s) => {
+    const r = await serve({ requestCert: true, rejectUnauthorized: false, ca: fx.pki.ca.certPem }, (s) => {
       seen = s;
       s.end('ok');
     });

@@ -3,35 +3,24 @@
  * and the group names the node:tls-style options accept.
  */
 import { once } from 'node:events';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TraceEntry } from '../engine/connection.js';
 import { NamedGroup } from '../wire/types.js';
-import { type ConnectOptions, connect } from './connect.js';
+import type { ConnectOptions } from './connect.js';
 import { parseGroups } from './options.js';
 import type { ServerOptions } from './server.js';
 import type { TLSSocket } from './socket.js';
-import { makePki, type Running, startServer, type TestPki } from './testing/fixtures.js';
+import { loopback } from './testing/fixtures.js';
 
-let pki: TestPki;
-const running: Running[] = [];
-const clients: TLSSocket[] = [];
-
-beforeAll(async () => {
-  pki = await makePki('ecdsa-p256');
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  for (const r of running.splice(0)) await r.stop();
-});
+const fx = loopback();
 
 async function serve(options: Partial<ServerOptions> = {}): Promise<{ port: number; sockets: TLSSocket[] }> {
   const sockets: TLSSocket[] = [];
-  const r = await startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, ...options }, (s) => {
+  const r = await fx.serve(options, (s) => {
     sockets.push(s);
     s.on('error', () => undefined);
     s.write('hi');
   });
-  running.push(r);
   return { port: r.port, sockets };
 }
 
@@ -39,8 +28,7 @@ async function serve(options: Partial<ServerOptions> = {}): Promise<{ port: numb
 async function dial(port: number, options: Partial<ConnectOptions> = {}) {
   let session: Buffer | undefined;
   const trace: TraceEntry[] = [];
-  const c = connect({ host: '127.0.0.1', servername: 'localhost', port, ca: pki.ca.certPem, trace: (e) => trace.push(e), ...options });
-  clients.push(c);
+  const c = fx.dial(port, { trace: (e) => trace.push(e), ...options });
   c.on('session', (s: Buffer) => (session = s));
   await once(c, 'data');
   const hellos = trace.flatMap((e) => (e.kind === 'message' && e.msg?.type === 'server_hello' ? [e.msg.isHelloRetryRequest] : []));

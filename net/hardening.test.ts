@@ -5,8 +5,8 @@
  * the protocol limits are options of both ends.
  */
 import { once } from 'node:events';
-import { type AddressInfo, type Server as NetServer, connect as netConnect, createServer as netCreateServer, type Socket } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect as netConnect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { defaultClientConfig } from '../engine/config.js';
@@ -14,43 +14,18 @@ import { ClientConnection, type TraceEntry } from '../engine/connection.js';
 import { seededEnvironment, systemEnvironment } from '../engine/env.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import type { ServerSessionState, TicketStore } from '../tickets/types.js';
-import { type ConnectOptions, connect } from './connect.js';
-import type { RefusedConnection, ServerOptions } from './server.js';
+import { connect } from './connect.js';
+import type { RefusedConnection } from './server.js';
 import type { TLSSocket } from './socket.js';
-import { makePki, nextClientError, nextError, type Running, sessions, startServer, type TestPki } from './testing/fixtures.js';
+import { loopback, nextClientError, nextError, sessions, startServer } from './testing/fixtures.js';
 
-let pki: TestPki;
-const running: Running[] = [];
-const sockets: Array<TLSSocket | Socket> = [];
-const rawServers: NetServer[] = [];
-
-beforeAll(async () => {
-  pki = await makePki('ecdsa-p256');
-});
-
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  for (const r of running.splice(0)) await r.stop();
-  for (const s of rawServers.splice(0)) await new Promise<void>((resolve) => s.close(() => resolve()));
-});
-
-async function serve(options: Partial<ServerOptions> = {}, onSecure?: (s: TLSSocket) => void): Promise<Running> {
-  const r = await startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, ...options }, onSecure);
-  running.push(r);
-  return r;
-}
-
-function dial(port: number, options: Partial<ConnectOptions> = {}): TLSSocket {
-  const c = connect({ host: '127.0.0.1', servername: 'localhost', port, ca: pki.ca.certPem, ...options });
-  sockets.push(c);
-  return c;
-}
+const fx = loopback();
+const { serve, dial, rawServer } = fx;
 
 function raw(port: number): Socket {
   const s = netConnect(port, '127.0.0.1');
   s.on('error', () => undefined);
-  sockets.push(s);
-  return s;
+  return fx.track(s);
 }
 
 /** The ClientHello flight a real tlschart client sends first. */
@@ -263,11 +238,8 @@ describe('timeouts end connections cleanly', () => {
 
   it('client: a server that never answers is a HandshakeTimeout error after handshakeTimeout', async () => {
     // Reads what the client sends and never answers.
-    const server = netCreateServer((s) => s.resume());
-    rawServers.push(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const c = dial((server.address() as AddressInfo).port, { handshakeTimeout: 200 });
+    const port = await rawServer((s) => s.resume());
+    const c = dial(port, { handshakeTimeout: 200 });
     const e = await nextError(c);
     expect(e.reason).toBe('HandshakeTimeout');
     expect(e.alert).toBe('handshake_failure');
@@ -344,12 +316,12 @@ describe('protocol limits and ticket memory are options of both ends', () => {
     for (let i = 0; i < 3; i++) await sessions(dial(r.port), 2).first;
     expect((r.server.ticketStore as MemoryTicketStore).size).toBe(3);
     await expect(
-      startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, maxTickets: 3, ticketStore: new MemoryTicketStore() }),
+      startServer({ key: fx.pki.leaf.keyPem, cert: fx.pki.leaf.certPem, maxTickets: 3, ticketStore: new MemoryTicketStore() }),
     ).rejects.toThrow(/maxTickets sizes the default in-memory store/);
   });
 
   it('rejects limits and timeouts that are not whole numbers in range', async () => {
-    const base = { key: pki.leaf.keyPem, cert: pki.leaf.certPem };
+    const base = { key: fx.pki.leaf.keyPem, cert: fx.pki.leaf.certPem };
     for (const bad of [
       { maxHandshakes: 0 },
       { handshakeQueue: -1 },

@@ -1,48 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { type AddressInfo, type Server as NetServer, connect as netConnect, createServer as netCreateServer, type Socket } from 'node:net';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect as netConnect } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import type { TraceEntry } from '../engine/connection.js';
-import { type ConnectOptions, connect } from './connect.js';
-import type { ServerOptions } from './server.js';
+import { freePort } from '../interop/peers.js';
 import type { TLSSocket } from './socket.js';
-import { collect, makePki, nextClientError, nextError, type Running, startServer, type TestPki } from './testing/fixtures.js';
+import { collect, loopback, nextClientError, nextError } from './testing/fixtures.js';
 
-let pki: TestPki;
-const running: Running[] = [];
-const clients: TLSSocket[] = [];
-const rawServers: NetServer[] = [];
-
-beforeAll(async () => {
-  pki = await makePki('ecdsa-p256');
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  for (const r of running.splice(0)) await r.stop();
-  for (const s of rawServers.splice(0)) await new Promise<void>((resolve) => s.close(() => resolve()));
-});
-
-async function serve(options: Partial<ServerOptions> = {}, onSecure?: (s: TLSSocket) => void): Promise<Running> {
-  const r = await startServer({ key: pki.leaf.keyPem, cert: pki.leaf.certPem, ...options }, onSecure);
-  running.push(r);
-  return r;
-}
-
-function dial(port: number, options: Partial<ConnectOptions> = {}): TLSSocket {
-  const c = connect({ host: '127.0.0.1', servername: 'localhost', port, ca: pki.ca.certPem, ...options });
-  clients.push(c);
-  return c;
-}
-
-/** A plain TCP server whose connections `onConnection` handles. */
-async function rawServer(onConnection: (s: Socket) => void): Promise<number> {
-  const s = netCreateServer(onConnection);
-  rawServers.push(s);
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  return (s.address() as AddressInfo).port;
-}
+const { serve, dial, rawServer } = loopback();
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -217,8 +182,7 @@ describe('transport failures give an error event, never a hang', () => {
   });
 
   it('a connection refused is an error event with ECONNREFUSED', async () => {
-    const port = await rawServer(() => undefined);
-    await new Promise<void>((resolve) => (rawServers.pop() as NetServer).close(() => resolve()));
+    const port = await freePort();
     const err = await nextError(dial(port));
     expect(err.code).toBe('ECONNREFUSED');
   });

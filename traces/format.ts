@@ -32,6 +32,20 @@ import { CipherSuite, NamedGroup, SignatureScheme } from '../wire/types.js';
 export const TRACE_FORMAT = 'tlschart-trace';
 export const TRACE_VERSION = 1;
 
+/** Each handshake message type as the charts' events spell it (`recv.ClientHello`) and the diagrams title it. */
+export const MESSAGE_NAMES: Readonly<Record<string, string>> = {
+  client_hello: 'ClientHello',
+  server_hello: 'ServerHello',
+  encrypted_extensions: 'EncryptedExtensions',
+  certificate: 'Certificate',
+  certificate_request: 'CertificateRequest',
+  certificate_verify: 'CertificateVerify',
+  finished: 'Finished',
+  new_session_ticket: 'NewSessionTicket',
+  key_update: 'KeyUpdate',
+  end_of_early_data: 'EndOfEarlyData',
+};
+
 export type Role = 'client' | 'server';
 export type Direction = 'in' | 'out';
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };

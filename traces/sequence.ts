@@ -14,7 +14,7 @@ import { fromHex } from '../crypto/bytes.js';
 import { findExtension } from '../wire/extensions.js';
 import { decodeHandshake } from '../wire/handshake.js';
 import { type HandshakeMessage, PskKeyExchangeMode } from '../wire/types.js';
-import { groupName, type HandshakeTrace, type Role, type SideTrace, type Trace, type TraceStep } from './format.js';
+import { groupName, type HandshakeTrace, MESSAGE_NAMES, type Role, type SideTrace, type Trace, type TraceStep } from './format.js';
 
 /** Which keys protect a message: none, client_early_traffic_secret, handshake or application traffic secrets. */
 export type Epoch = 'plaintext' | 'early' | 'handshake' | 'application';
@@ -28,19 +28,6 @@ export interface SequenceModel {
   /** For each step (`h:role:index`), the arrow that shows it (index in its handshake's arrows). */
   stepArrow: Map<string, number>;
 }
-
-const NAMES: Record<string, string> = {
-  client_hello: 'ClientHello',
-  server_hello: 'ServerHello',
-  encrypted_extensions: 'EncryptedExtensions',
-  certificate: 'Certificate',
-  certificate_request: 'CertificateRequest',
-  certificate_verify: 'CertificateVerify',
-  finished: 'Finished',
-  new_session_ticket: 'NewSessionTicket',
-  key_update: 'KeyUpdate',
-  end_of_early_data: 'EndOfEarlyData',
-};
 
 function decoded(step: TraceStep): HandshakeMessage | undefined {
   if (!step.message) return undefined;
@@ -70,7 +57,7 @@ export function negotiatedGroups(trace: Trace): string[] {
 function messageLabel(step: TraceStep): string {
   const m = decoded(step);
   const type = step.message?.type ?? 'handshake';
-  if (!m) return NAMES[type] ?? type;
+  if (!m) return MESSAGE_NAMES[type] ?? type;
   const plus: string[] = [];
   if (m.type === 'client_hello') {
     // The groups of the client's shares stay out: the ServerHello names the one chosen, and
@@ -101,7 +88,7 @@ function messageLabel(step: TraceStep): string {
   if (m.type === 'encrypted_extensions' && findExtension(m.extensions, 'early_data')) return 'EncryptedExtensions + early_data';
   if (m.type === 'key_update') return `KeyUpdate(${m.requestUpdate === 1 ? 'update_requested' : 'update_not_requested'})`;
   if (m.type === 'certificate' && m.entries.length === 0) return 'Certificate (empty)';
-  return NAMES[m.type] ?? m.type;
+  return MESSAGE_NAMES[m.type] ?? m.type;
 }
 
 const epochOf = (step: TraceStep): Epoch => {

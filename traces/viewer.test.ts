@@ -5,63 +5,22 @@
  * sequence chart is current. With CI=true the browser is required.
  * UPDATE_SCREENSHOTS=1 also writes traces/screenshots/viewer.png.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { parseTrace, type Trace } from './format.js';
-import { viewerHtml } from './viewer.js';
+import { expectedStates, viewerBrowser } from './testing/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const { launch, open } = viewerBrowser();
 
 function golden(name: string): Trace {
   const p = parseTrace(readFileSync(here(`./golden/${name}.json`), 'utf8'));
   if (!p.ok) throw new Error(p.error);
   return p.trace;
-}
-
-let browser: BrowserContext | undefined;
-afterAll(async () => {
-  await browser?.close();
-});
-
-/** The browser, or a reason to skip (outside CI) — in CI a missing chromium fails. */
-async function launch(skip: (note: string) => never): Promise<BrowserContext> {
-  if (!existsSync(CHROMIUM)) {
-    if (process.env.CI === 'true')
-      throw new Error(`${CHROMIUM} is missing: the viewer test needs Debian package chromium (apt-get install chromium)`);
-    skip('chromium not installed: apt-get install chromium');
-  }
-  // A temporary profile (--user-data-dir) of our own, given the way playwright wants it.
-  browser ??= await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'tlschart-chromium-')), {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1600, height: 1000 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  return browser;
-}
-
-async function open(b: BrowserContext, trace: Trace): Promise<Page> {
-  const file = join(mkdtempSync(join(tmpdir(), 'tlschart-viewer-')), 'viewer.html');
-  writeFileSync(file, await viewerHtml(trace));
-  const page = await b.newPage();
-  const requests: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(pathToFileURL(file).href);
-  expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
-  return page;
 }
 
 interface Highlighted {
@@ -81,22 +40,6 @@ async function highlighted(page: Page): Promise<Highlighted> {
     position: document.getElementById('position').textContent,
     title: document.getElementById('step-title').textContent,
   }))()`)) as Highlighted;
-}
-
-/** Expected highlights, from the trace itself: every side's last stateAfter up to the step. */
-function expectedStates(trace: Trace): Array<{ h: number; states: Record<string, string> }> {
-  const out: Array<{ h: number; states: Record<string, string> }> = [];
-  trace.handshakes.forEach((hs, h) => {
-    const states: Record<string, string> = {};
-    for (const s of hs.sides) states[s.role] = s.steps[0]?.stateBefore ?? s.outcome.state;
-    const all = hs.sides.flatMap((s) => s.steps.map((step) => ({ role: s.role, step })));
-    all.sort((a, b) => a.step.seq - b.step.seq || (a.step.direction === 'out' ? -1 : 1));
-    for (const { role, step } of all) {
-      states[role] = step.stateAfter;
-      out.push({ h, states: { ...states } });
-    }
-  });
-  return out;
 }
 
 describe('trace viewer in a browser', () => {

@@ -22,13 +22,11 @@ import { certificateVerifyInput } from '../../crypto/signature.js';
 import type { SuiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
 import type { CertifiedKey } from '../../machines/types.js';
-import { MAX_CIPHERTEXT_LENGTH } from '../../record/framing.js';
 import { RecordLayer } from '../../record/layer.js';
-import { AlertDescription, type AlertName, alertName } from '../../wire/alerts.js';
+import { AlertDescription, type AlertName } from '../../wire/alerts.js';
 import { decodeHandshake, encodeHandshake, hrrRandom } from '../../wire/handshake.js';
-import { ContentType, type Extension, type HandshakeMessage, type ServerHello, TLS12, TLS13 } from '../../wire/types.js';
-import type { InEvent, InRecord, ProbeEpoch, WireEvent } from '../probe/client.js';
-import type { EndReason, Transport } from '../probe/transport.js';
+import { type Extension, type HandshakeMessage, type ServerHello, TLS12, TLS13 } from '../../wire/types.js';
+import { type EndpointOptions, type InEvent, type InRecord, ProbeEndpoint, type ProbeEpoch } from '../probe/endpoint.js';
 import { type ParsedHello, parseClientHello } from './hello.js';
 import { applicationSecrets, clientEarlyTrafficSecret, earlySecret, handshakeSecrets, P, resumptionMasterSecret } from './schedule.js';
 
@@ -85,28 +83,8 @@ export type FlightAnswer = 'finished' | 'bad-finished' | 'alert' | 'end' | 'time
 
 export const UNKNOWN_TICKET_EXTENSION = 0x7777;
 
-export interface AuditedConnectionOptions {
-  transport: Transport;
-  /** Absolute deadline (ms since the epoch). */
-  deadline: number;
-  label: string;
-  now?: () => number;
-}
-
-export class AuditedConnection {
-  readonly label: string;
-  readonly log: WireEvent[] = [];
-  private readonly transport: Transport;
-  readonly deadline: number;
-  private readonly now: () => number;
-  private readonly layer = new RecordLayer({ role: 'server', provider: P });
+export class AuditedConnection extends ProbeEndpoint {
   private early: RecordLayer | undefined;
-  private inBuf: Uint8Array = new Uint8Array(0);
-  private pending: InRecord[] = [];
-  private readEpoch: ProbeEpoch = 'plaintext';
-  private writeEpoch: ProbeEpoch = 'plaintext';
-  private layerDead = false;
-  private passthrough = false;
 
   /** The ClientHellos received (the second after a HelloRetryRequest). */
   readonly hellos: { parsed: ParsedHello; at: number; prefix: Uint8Array[] }[] = [];
@@ -114,7 +92,6 @@ export class AuditedConnection {
   serverHello: ServerHello | undefined;
   plan: FlightPlan | undefined;
   private transcript: Uint8Array[] = [];
-  private ccsSent = false;
   private handshake: { client: Uint8Array; server: Uint8Array; secret: Uint8Array } | undefined;
   private app: { client: Uint8Array; server: Uint8Array; master: Uint8Array } | undefined;
   private resumptionSecret: Uint8Array | undefined;
@@ -129,20 +106,11 @@ export class AuditedConnection {
   /** 0-RTT records skipped without keys to open them. */
   earlySkipped = { records: 0, bytes: 0 };
   readonly tickets: SentTicket[] = [];
-  /** The first fatal alert the client sent, by name. */
-  alertReceived: string | undefined;
-  closeNotifyReceived = false;
   /** The client's application data, as text (the first KiB), to answer an HTTP request. */
   private received = '';
-  ended: EndReason | undefined;
-  timedOut = false;
 
-  constructor(o: AuditedConnectionOptions) {
-    this.transport = o.transport;
-    this.deadline = o.deadline;
-    this.label = o.label;
-    this.now = o.now ?? Date.now;
-    this.layer.acceptPlaintextAlerts = true;
+  constructor(o: EndpointOptions) {
+    super('server', o);
   }
 
   get resumed(): boolean {
@@ -155,36 +123,21 @@ export class AuditedConnection {
 
   // ------------------------------------------------------------ sending
 
-  private write(bytes: Uint8Array): void {
-    this.transport.write(bytes);
-  }
-
   /** One handshake message under the current write keys; `inTranscript` false for post-handshake messages. */
   private sendHandshake(raw: Uint8Array, name: string, inTranscript = true): void {
-    const records = this.layer.writeHandshake(raw);
-    this.log.push({ dir: 'out', at: this.now(), kind: 'handshake', name, message: raw, epoch: this.writeEpoch, records });
+    this.emit({ kind: 'handshake', name, message: raw, epoch: this.writeEpoch, records: this.layer.writeHandshake(raw) });
     if (inTranscript) this.transcript.push(raw);
-    this.write(records);
-  }
-
-  private sendChangeCipherSpec(): void {
-    const records = this.layer.writeChangeCipherSpec();
-    this.ccsSent = true;
-    this.log.push({ dir: 'out', at: this.now(), kind: 'change_cipher_spec', epoch: 'plaintext', records });
-    this.write(records);
   }
 
   sendAlert(level: number, description: AlertName): void {
     if (this.transport.ended) return;
-    const records = this.layer.writeAlert(level, AlertDescription[description]);
-    this.log.push({ dir: 'out', at: this.now(), kind: 'alert', level, description, epoch: this.writeEpoch, records });
-    this.write(records);
-  }
-
-  private sendApplicationData(data: Uint8Array): void {
-    const records = this.layer.writeApplicationData(data);
-    this.log.push({ dir: 'out', at: this.now(), kind: 'application_data', length: data.length, epoch: this.writeEpoch, records });
-    this.write(records);
+    this.emit({
+      kind: 'alert',
+      level,
+      description,
+      epoch: this.writeEpoch,
+      records: this.layer.writeAlert(level, AlertDescription[description]),
+    });
   }
 
   private setWrite(epoch: ProbeEpoch, suite: SuiteInfo, secret: Uint8Array): void {
@@ -384,214 +337,73 @@ export class AuditedConnection {
     return out;
   }
 
-  /** close_notify under the current keys, then the end of our stream (TCP FIN). */
-  close(): void {
-    if (!this.transport.ended) this.sendAlert(1, 'close_notify');
-    this.transport.end();
-    this.log.push({ dir: 'out', at: this.now(), kind: 'end' });
-  }
-
-  destroy(): void {
-    this.transport.destroy();
-  }
-
   // ------------------------------------------------------------ receiving
 
-  /** The next item from the client, or undefined at `until` (default: the deadline). */
-  async next(until = this.deadline): Promise<InEvent | undefined> {
-    const deadline = Math.min(until, this.deadline);
-    for (;;) {
-      if (!this.layerDead) {
-        const item = this.layer.next();
-        if (item) return this.onItem(item);
+  /** An application_data record while the early keys are on: 0-RTT data, EndOfEarlyData or an alert, opened with them (§4.2.10). */
+  protected override openEarly(bytes: Uint8Array): InEvent | undefined {
+    if (!this.early) return undefined;
+    this.early.receive(bytes);
+    const item = this.early.next();
+    if (item && item.kind !== 'error') {
+      const at = this.now();
+      const records: InRecord[] = [{ bytes, epoch: 'early' }];
+      if (item.kind === 'application_data') {
+        this.earlyData.records++;
+        this.earlyData.bytes += item.data.length;
+        return this.logged({ dir: 'in', at, kind: 'application_data', length: item.data.length, records });
       }
-      const early = this.takeRecord();
-      if (early) return early;
-      if (early === null) continue;
-      if (this.ended) return undefined;
-      const chunk = await this.transport.read(deadline);
-      if (chunk === undefined) {
-        if (this.now() >= this.deadline) this.timedOut = true;
-        return undefined;
-      }
-      if (chunk instanceof Uint8Array) {
-        this.inBuf = concat(this.inBuf, chunk);
-        continue;
-      }
-      this.ended = chunk;
-      const ev: InEvent = { dir: 'in', at: this.now(), kind: 'end', reason: chunk };
-      this.log.push(ev);
-      return ev;
-    }
-  }
-
-  /**
-   * Move one whole record from the input buffer to the record layer (null),
-   * or open it as 0-RTT data under the early keys (the event); undefined
-   * when no whole record is buffered.
-   */
-  private takeRecord(): InEvent | null | undefined {
-    if (this.layerDead || this.inBuf.length === 0) return undefined;
-    if (this.passthrough) {
-      this.pending.push({ bytes: this.inBuf, epoch: 'unknown' });
-      this.layer.receive(this.inBuf);
-      this.inBuf = new Uint8Array(0);
-      return null;
-    }
-    if (this.inBuf.length < 5) return undefined;
-    const type = this.inBuf[0] as number;
-    const len = ((this.inBuf[3] as number) << 8) | (this.inBuf[4] as number);
-    if (type < 20 || type > 23 || len > MAX_CIPHERTEXT_LENGTH) {
-      this.passthrough = true;
-      return this.takeRecord();
-    }
-    if (this.inBuf.length < 5 + len) return undefined;
-    const bytes = this.inBuf.slice(0, 5 + len);
-    this.inBuf = this.inBuf.slice(5 + len);
-    if (type === ContentType.application_data && this.early) {
-      this.early.receive(bytes);
-      const item = this.early.next();
-      if (item && item.kind !== 'error') {
-        const at = this.now();
-        const records: InRecord[] = [{ bytes, epoch: 'early' }];
-        if (item.kind === 'application_data') {
-          this.earlyData.records++;
-          this.earlyData.bytes += item.data.length;
-          const ev: InEvent = { dir: 'in', at, kind: 'application_data', length: item.data.length, records };
-          this.log.push(ev);
-          return ev;
-        }
-        if (item.kind === 'handshake') {
-          const d = decodeHandshake(item.raw);
-          const ev: InEvent = {
-            dir: 'in',
-            at,
-            kind: 'handshake',
-            raw: item.raw,
-            message: d.ok ? d.value : undefined,
-            encrypted: true,
-            records,
-          };
-          this.log.push(ev);
-          if (d.ok && d.value.type === 'end_of_early_data') {
-            this.endOfEarlyData = true;
-            this.transcript.push(item.raw);
-          }
-          return ev;
-        }
-        if (item.kind === 'alert') {
-          const ev: InEvent = {
-            dir: 'in',
-            at,
-            kind: 'alert',
-            level: item.level,
-            description: alertName(item.description),
-            encrypted: true,
-            records,
-          };
-          this.log.push(ev);
-          this.noteAlert(item.level, item.description);
-          return ev;
-        }
-      }
-      // Not a 0-RTT record (or none any more): the handshake keys take over.
-      this.early = undefined;
-    }
-    this.pending.push({ bytes, epoch: type === ContentType.application_data ? this.readEpoch : 'plaintext' });
-    this.layer.receive(bytes);
-    return null;
-  }
-
-  private takePending(): InRecord[] {
-    const r = this.pending;
-    this.pending = [];
-    return r;
-  }
-
-  private noteAlert(level: number, description: number): void {
-    if (description === AlertDescription.close_notify) this.closeNotifyReceived = true;
-    else if (description !== AlertDescription.user_canceled || level === 2) this.alertReceived ??= alertName(description);
-  }
-
-  private onItem(item: NonNullable<ReturnType<RecordLayer['next']>>): InEvent {
-    const at = this.now();
-    switch (item.kind) {
-      case 'handshake': {
-        let message: HandshakeMessage | undefined;
-        if (item.raw[0] === 1) {
-          const p = parseClientHello(item.raw);
-          if (p.ok) {
-            message = p.value.hello;
-            this.hellos.push({ parsed: p.value, at, prefix: this.helloPrefix });
-            // 0-RTT records we hold no key for are skipped, as a server that refuses early data does (§4.2.10).
-            if (p.value.extensions.some((e) => e.code === 42)) this.layer.skipEarlyData(1 << 20);
-          }
-        } else {
-          const d = decodeHandshake(item.raw, this.plan ? { hashLen: this.plan.suite.hashLen } : {});
-          message = d.ok ? d.value : undefined;
-        }
-        const ev: InEvent = {
+      if (item.kind === 'handshake') {
+        const d = decodeHandshake(item.raw);
+        const ev = this.logged({
           dir: 'in',
           at,
           kind: 'handshake',
           raw: item.raw,
-          message,
-          encrypted: item.encrypted,
-          records: this.takePending(),
-        };
-        this.log.push(ev);
-        if (message) this.onClientMessage(message);
+          message: d.ok ? d.value : undefined,
+          encrypted: true,
+          records,
+        });
+        if (d.ok && d.value.type === 'end_of_early_data') {
+          this.endOfEarlyData = true;
+          this.transcript.push(item.raw);
+        }
         return ev;
       }
-      case 'alert': {
-        const ev: InEvent = {
-          dir: 'in',
-          at,
-          kind: 'alert',
-          level: item.level,
-          description: alertName(item.description),
-          encrypted: item.encrypted,
-          records: this.takePending(),
-        };
-        this.log.push(ev);
-        this.noteAlert(item.level, item.description);
-        return ev;
-      }
-      case 'change_cipher_spec': {
-        const ev: InEvent = { dir: 'in', at, kind: 'change_cipher_spec', records: this.takePending() };
-        this.log.push(ev);
-        return ev;
-      }
-      case 'application_data': {
-        if (this.received.length < 1024) this.received += new TextDecoder('latin1').decode(item.data.subarray(0, 1024));
-        const ev: InEvent = { dir: 'in', at, kind: 'application_data', length: item.data.length, records: this.takePending() };
-        this.log.push(ev);
-        return ev;
-      }
-      case 'early_data_skipped': {
-        this.earlySkipped.records++;
-        this.earlySkipped.bytes += item.bytes;
-        const ev: InEvent = {
-          dir: 'in',
-          at,
-          kind: 'application_data',
-          length: item.bytes,
-          records: this.takePending().map((r) => ({ ...r, epoch: 'early' })),
-        };
-        this.log.push(ev);
-        return ev;
-      }
-      case 'error': {
-        this.layerDead = true;
-        const records = this.takePending();
-        if (this.inBuf.length > 0) records.push({ bytes: this.inBuf, epoch: 'unknown' });
-        this.inBuf = new Uint8Array(0);
-        const e = item.error;
-        const ev: InEvent = { dir: 'in', at, kind: 'unreadable', error: { alert: e.alert, reason: e.reason, message: e.message }, records };
-        this.log.push(ev);
-        return ev;
-      }
+      if (item.kind === 'alert') return this.alertIn(at, item.level, item.description, true, records);
     }
+    // Not a 0-RTT record (or none any more): the handshake keys take over.
+    this.early = undefined;
+    return undefined;
+  }
+
+  protected onHandshake(raw: Uint8Array, encrypted: boolean, at: number): InEvent {
+    let message: HandshakeMessage | undefined;
+    if (raw[0] === 1) {
+      const p = parseClientHello(raw);
+      if (p.ok) {
+        message = p.value.hello;
+        this.hellos.push({ parsed: p.value, at, prefix: this.helloPrefix });
+        // 0-RTT records we hold no key for are skipped, as a server that refuses early data does (§4.2.10).
+        if (p.value.extensions.some((e) => e.code === 42)) this.layer.skipEarlyData(1 << 20);
+      }
+    } else {
+      const d = decodeHandshake(raw, this.plan ? { hashLen: this.plan.suite.hashLen } : {});
+      message = d.ok ? d.value : undefined;
+    }
+    const ev = this.logged({ dir: 'in', at, kind: 'handshake', raw, message, encrypted, records: this.takePending() });
+    if (message) this.onClientMessage(message);
+    return ev;
+  }
+
+  protected override onApplicationData(data: Uint8Array): void {
+    if (this.received.length < 1024) this.received += new TextDecoder('latin1').decode(data.subarray(0, 1024));
+  }
+
+  protected onEarlyDataSkipped(bytes: number, at: number): InEvent {
+    this.earlySkipped.records++;
+    this.earlySkipped.bytes += bytes;
+    const records = this.takePending().map((r): InRecord => ({ ...r, epoch: 'early' }));
+    return this.logged({ dir: 'in', at, kind: 'application_data', length: bytes, records });
   }
 
   private onClientMessage(m: HandshakeMessage): void {

@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import type { clientMachine } from '../../machines/client/machine.js';
 import { verdictUnder } from '../findings.js';
-import { auditRunner, type ClientAuditRun, summary } from './testing/audit-run.js';
+import { summary } from '../testing/audit-run.js';
+import { auditRunner, type ClientAuditRun } from './testing/audit-run.js';
 import { engineClientRunner } from './testing/engine-client.js';
 import { acceptsCertificateAfterPsk, acceptsUnofferedEarlyData, offersPskKe, skipsFinishedCheck } from './testing/mutants.js';
 

@@ -18,6 +18,7 @@ import { type ServerHello, TLS12, TLS13 } from '../../wire/types.js';
 import type { ProbeTicket } from '../probe/client.js';
 import { flippedBinder } from '../probe/hello.js';
 import { makeHello, offerTicket } from '../probe/hellos.js';
+import { heldTicket } from '../testing/tickets.js';
 import type { SentTicket } from './connection.js';
 import { parseClientHello, truncatedHello } from './hello.js';
 import { ageError, TicketRegistry } from './offers.js';
@@ -42,21 +43,7 @@ function ticket(sentAtMs: number): { sent: SentTicket; held: ProbeTicket } {
     empty: false,
     sentAtMs,
   };
-  const held = {
-    ticket: t,
-    nonce: sent.nonce,
-    lifetimeS: 7200,
-    ticketAgeAdd: ageAdd,
-    maxEarlyDataSize: undefined,
-    extensions: [],
-    psk,
-    suite,
-    receivedAtMs: sentAtMs,
-    serverName: 'localhost',
-    alpn: undefined,
-    afterFinishedMs: 0,
-    origin: 'test',
-  } satisfies ProbeTicket;
+  const held = heldTicket({ ticket: t, nonce: sent.nonce, ticketAgeAdd: ageAdd, psk, suite, receivedAtMs: sentAtMs });
   return { sent, held };
 }
 

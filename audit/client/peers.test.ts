@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { buildGo, requirePeer } from '../../interop/peers.js';
 import { exitStatus, type Verdict } from '../findings.js';
+import { summary } from '../testing/audit-run.js';
 import { execRunner } from './runner.js';
-import { auditRunner, type ClientAuditRun, summary } from './testing/audit-run.js';
+import { auditRunner, type ClientAuditRun } from './testing/audit-run.js';
 
 const NODE_CLIENT = fileURLToPath(new URL('./testing/node-client.mjs', import.meta.url));
 

@@ -7,17 +7,12 @@
  * application data, close, and record the connection as a trace of the
  * client's side.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { SUPPORTED_GROUPS } from '../../crypto/kex.js';
 import { type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
 import type { CertifiedKey } from '../../machines/types.js';
-import { serializeTrace } from '../../traces/format.js';
-import { checkSide } from '../../traces/monitor.js';
 import { findExtension } from '../../wire/extensions.js';
-import type { Divergence } from '../findings.js';
 import type { Transport } from '../probe/transport.js';
-import type { ConnectionRecord } from '../server/context.js';
+import { connectionRecord, writeConnectionTrace } from '../wire-trace.js';
 import {
   type ConnectionObservation,
   type Deviation,
@@ -61,13 +56,6 @@ export interface ServeContext {
   target: string;
   outDir: string;
 }
-
-const slug = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 48);
 
 function chooseSuite(view: HelloView, hash?: SuiteInfo['hash'], not?: SuiteInfo['hash']): SuiteInfo | undefined {
   for (const code of [...view.hello.cipherSuites.filter((c) => !SUITE_PREFERENCE.includes(c)), ...SUITE_PREFERENCE]) {
@@ -170,33 +158,6 @@ function planFor(view: HelloView, reply: HelloReply, cert: CertifiedKey): Planne
   };
 }
 
-function recordOf(trace: ReturnType<typeof clientTrace>, rel: string, label: string): ConnectionRecord {
-  const side = trace.handshakes[0]?.sides[0];
-  const path: string[] = [];
-  for (const s of side?.steps ?? []) {
-    if (s.direction !== 'in') continue;
-    if (path.length === 0) path.push(s.stateBefore);
-    if (path[path.length - 1] !== s.stateAfter) path.push(s.stateAfter);
-  }
-  let divergence: Divergence | undefined;
-  if (side) {
-    const r = checkSide(side, { handshake: 0, label });
-    if (!r.conforms) {
-      const v = r.violation;
-      divergence = {
-        step: v.step,
-        state: v.state,
-        message: v.message,
-        requirement: v.requirement,
-        section: v.section,
-        alert: v.alert,
-        recorded: v.recorded,
-      };
-    }
-  }
-  return { label, trace: rel, statePath: path.length > 0 ? path : ['expectServerHello'], divergence };
-}
-
 /** Serve one connection for the armed scenario and record it. Never throws for anything the client does. */
 export async function serveConnection(transport: Transport, ctx: ServeContext): Promise<ConnectionObservation> {
   const label = `connection ${ctx.n}`;
@@ -297,7 +258,6 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
   } finally {
     conn.destroy();
   }
-  const rel = join('traces', ctx.scenario.id, `${String(ctx.global).padStart(3, '0')}-${slug(label)}.json`);
   const trace = clientTrace(conn.log, {
     target: ctx.target,
     label,
@@ -306,8 +266,8 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
     startedAt,
     truth,
   });
-  await mkdir(join(ctx.outDir, 'traces', ctx.scenario.id), { recursive: true });
-  await writeFile(join(ctx.outDir, rel), serializeTrace(trace));
+  const rel = await writeConnectionTrace(ctx.outDir, ctx.scenario.id, ctx.global, label, trace);
+  const recorded = connectionRecord(trace, rel, label);
   const clientEnd = conn.log.findIndex((e) => e.dir === 'in' && e.kind === 'end');
   const fatal = conn.log.find(
     (e) =>
@@ -328,7 +288,8 @@ export async function serveConnection(transport: Transport, ctx: ServeContext): 
   return {
     n: ctx.n,
     label,
-    record: recordOf(trace, rel, label),
+    // An audited client that sent nothing readable still stood in the chart's first state.
+    record: recorded.statePath.length > 0 ? recorded : { ...recorded, statePath: ['expectServerHello'] },
     startedAt,
     hellos,
     retried,

@@ -12,9 +12,10 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
 import { capture } from '../../cli/testing/capture.js';
 import { verdictUnder } from '../findings.js';
+import { summary } from '../testing/audit-run.js';
 import { ALL_PROBES } from './run.js';
 import { functionRunner } from './runner.js';
-import { auditRunner, summary } from './testing/audit-run.js';
+import { auditRunner } from './testing/audit-run.js';
 
 /** tlschart connect, as a shell template would run it: `connect … --reconnect 2 --sess-out F; connect … --servername {servername2} --sess-in F`. */
 const tlschartConnect = functionRunner('tlschart connect --reconnect 2 (in-process)', async (p) => {

@@ -12,28 +12,15 @@ import { type SuiteInfo, suiteByName } from '../../crypto/suites.js';
 import { checkTrace } from '../../traces/monitor.js';
 import { decodeHandshake, encodeHandshake } from '../../wire/handshake.js';
 import { type ClientHello, type Extension, type ServerHello, TLS12, TLS13 } from '../../wire/types.js';
-import type { ProbeTicket, WireEvent } from '../probe/client.js';
+import type { WireEvent } from '../probe/endpoint.js';
 import { makeHello, offerTicket } from '../probe/hellos.js';
+import { heldTicket } from '../testing/tickets.js';
 import { clientTrace, type GuardTruth } from './trace.js';
 
 const suite = suiteByName('TLS_AES_128_GCM_SHA256') as SuiteInfo;
 const record = (type: number, len = 24) => concat(Uint8Array.of(type, 3, 3, 0, len), new Uint8Array(len));
 
-const held: ProbeTicket = {
-  ticket: new Uint8Array(32).fill(7),
-  nonce: new Uint8Array(8),
-  lifetimeS: 7200,
-  ticketAgeAdd: 1,
-  maxEarlyDataSize: undefined,
-  extensions: [],
-  psk: new Uint8Array(32).fill(9),
-  suite,
-  receivedAtMs: Date.now(),
-  serverName: 'localhost',
-  alpn: undefined,
-  afterFinishedMs: 0,
-  origin: 'test',
-};
+const held = heldTicket({ suite });
 
 /** A ClientHello offering one ticket with psk_dhe_ke, and the probing server's answers to it. */
 function hello(): { ch: ClientHello; sh: (o: { psk?: number; share?: boolean }) => ServerHello } {

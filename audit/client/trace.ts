@@ -29,32 +29,24 @@
  * a divergence. Chain trust is the client's own business and is left to its
  * reaction.
  */
-import { toHex } from '../../crypto/bytes.js';
-import {
-  type GuardOutcome,
-  messageFields,
-  type RecordInfo,
-  type SideTrace,
-  TRACE_FORMAT,
-  TRACE_VERSION,
-  type Trace,
-  type TraceStep,
-  tlschartVersion,
-} from '../../traces/format.js';
-import { checkSide } from '../../traces/monitor.js';
+import { type GuardOutcome, MESSAGE_NAMES, type SideTrace, type Trace, type TraceStep } from '../../traces/format.js';
 import { findExtension } from '../../wire/extensions.js';
-import { decodeHandshake } from '../../wire/handshake.js';
-import { type HandshakeMessage, HandshakeType } from '../../wire/types.js';
-import type { InRecord, WireEvent } from '../probe/client.js';
+import type { WireEvent } from '../probe/endpoint.js';
+import {
+  type AuditedTraceMeta,
+  auditedTrace,
+  blankStep,
+  decoded,
+  handshakeTypeName,
+  inRecords,
+  isFatalAlert,
+  messageOf,
+  mostAgreeing,
+  splitRecords,
+} from '../wire-trace.js';
 
-export interface ClientTraceMeta {
-  /** The audited client (the command, or "whatever connects to …"). */
-  target: string;
-  label: string;
-  /** The check it belongs to. */
-  scenario: string;
-  description: string;
-  startedAt: number;
+/** `target`: the audited client (the command, or "whatever connects to …"). */
+export interface ClientTraceMeta extends AuditedTraceMeta {
   /** What the client's crypto guards must find, known to the probing server. */
   truth: GuardTruth;
 }
@@ -76,50 +68,6 @@ type ClientState =
   | 'expectServerFinished'
   | 'connected'
   | 'failed';
-
-function splitRecords(bytes: Uint8Array, epoch: string): RecordInfo[] {
-  const out: RecordInfo[] = [];
-  let o = 0;
-  while (o + 5 <= bytes.length) {
-    const len = ((bytes[o + 3] as number) << 8) | (bytes[o + 4] as number);
-    const end = Math.min(bytes.length, o + 5 + len);
-    const rec = bytes.subarray(o, end);
-    out.push({ contentType: bytes[o] as number, epoch: bytes[o] === 23 ? epoch : 'plaintext', length: rec.length, hex: toHex(rec) });
-    o = end;
-  }
-  if (o < bytes.length)
-    out.push({ contentType: bytes[o] as number, epoch: 'unknown', length: bytes.length - o, hex: toHex(bytes.subarray(o)) });
-  return out;
-}
-
-const inRecords = (records: readonly InRecord[]): RecordInfo[] => records.flatMap((r) => splitRecords(r.bytes, r.epoch));
-
-const TYPE_NAMES = new Map<number, string>(Object.entries(HandshakeType).map(([name, code]) => [code, name]));
-
-const EVENT_NAMES: Record<string, string> = {
-  server_hello: 'ServerHello',
-  encrypted_extensions: 'EncryptedExtensions',
-  certificate: 'Certificate',
-  certificate_request: 'CertificateRequest',
-  certificate_verify: 'CertificateVerify',
-  finished: 'Finished',
-  new_session_ticket: 'NewSessionTicket',
-  key_update: 'KeyUpdate',
-};
-
-function messageOf(raw: Uint8Array, encrypted: boolean, msg?: HandshakeMessage): NonNullable<TraceStep['message']> {
-  const d = msg ? undefined : decodeHandshake(raw);
-  const m = msg ?? (d?.ok ? d.value : undefined);
-  return {
-    type: m?.type ?? TYPE_NAMES.get(raw[0] ?? -1) ?? `unknown(${raw[0] ?? -1})`,
-    encrypted,
-    hex: toHex(raw),
-    fields: m ? messageFields(m) : null,
-  };
-}
-
-const isFatal = (description: string, level: number): boolean =>
-  description !== 'close_notify' && !(description === 'user_canceled' && level !== 2);
 
 /** A message we sent, as the client received it. */
 interface Received {
@@ -155,15 +103,6 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
   let lastProgress = -1;
   let localId = 1000;
   let resumedFlight = false;
-  const blank = (direction: 'in' | 'out') => ({
-    seq: steps.length,
-    direction,
-    stateBefore: '',
-    stateAfter: '',
-    guards: [] as GuardOutcome[],
-    transitions: [],
-    event: null,
-  });
   const indexOfType = (type: string): number => {
     for (let i = received.length - 1; i >= 0; i--) if (received[i]?.what === type) return i;
     return -1;
@@ -181,15 +120,14 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
         serverEnded = true;
         continue;
       }
-      const base = { ...blank('in'), records: splitRecords(ev.records, ev.epoch) };
+      const base = { ...blankStep(steps.length, 'in'), records: splitRecords(ev.records, ev.epoch) };
       const id = received.length + 1;
       let step: TraceStep;
       let what: string;
       let psk = false;
       switch (ev.kind) {
         case 'handshake': {
-          const d = decodeHandshake(ev.message);
-          const m = d.ok ? d.value : undefined;
+          const m = decoded(ev.message);
           what = m?.type === 'server_hello' && m.isHelloRetryRequest ? 'hello_retry_request' : (m?.type ?? ev.name);
           psk = m?.type === 'server_hello' && findExtension(m.extensions, 'pre_shared_key_server') !== undefined;
           if (m?.type === 'server_hello' && !m.isHelloRetryRequest) resumedFlight = psk;
@@ -202,7 +140,7 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
             kind: 'handshake',
             message: messageOf(ev.message, ev.epoch !== 'plaintext', m),
             guards,
-            event: { id, type: `recv.${EVENT_NAMES[m?.type ?? ''] ?? 'Malformed'}` },
+            event: { id, type: `recv.${MESSAGE_NAMES[m?.type ?? ''] ?? 'Malformed'}` },
           };
           break;
         }
@@ -229,11 +167,11 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
         fatal = { step: steps.length, description: undefined, progress: lastProgress };
       continue;
     }
-    const base = { ...blank('out'), records: inRecords(ev.records) };
+    const base = { ...blankStep(steps.length, 'out'), records: inRecords(ev.records) };
     switch (ev.kind) {
       case 'handshake': {
         const m = ev.message;
-        const type = m?.type ?? TYPE_NAMES.get(ev.raw[0] ?? -1) ?? 'handshake';
+        const type = m?.type ?? handshakeTypeName(ev.raw) ?? 'handshake';
         const step: TraceStep = { ...base, kind: 'handshake', message: messageOf(ev.raw, ev.encrypted, m) };
         if (type === 'client_hello') {
           const hrr = indexOfType('hello_retry_request');
@@ -264,7 +202,7 @@ function build(log: readonly WireEvent[], truth: GuardTruth): Built {
         break;
       case 'alert': {
         const step: TraceStep = { ...base, kind: 'alert', alert: { level: ev.level, description: ev.description } };
-        if (isFatal(ev.description, ev.level) && fatal === undefined) {
+        if (isFatalAlert(ev.description, ev.level) && fatal === undefined) {
           fatal = { step: steps.length, description: ev.description, progress: lastProgress };
           clientStep(step, null);
         } else if (ev.description === 'close_notify') {
@@ -373,40 +311,14 @@ function sideOf(b: Built, failedAt: number | undefined, target: string): SideTra
 /** Build the trace of one connection of the probing server; `log` is its record of the connection, in order. */
 export function clientTrace(log: readonly WireEvent[], meta: ClientTraceMeta): Trace {
   const b = build(log, meta.truth);
-  let side: SideTrace;
-  if (b.fatal) {
-    const alertStep = b.fatal.step;
-    const before = b.received.filter((r) => r.step < alertStep).length - 1;
-    const from = b.fatal.progress + 1;
-    const score = (s: SideTrace) => {
-      const c = checkSide(s);
-      return c.conforms ? Infinity : c.violation.step;
-    };
-    // On a tie the earliest reading wins: there the chart refuses the same message, only the alert differs.
-    side = sideOf(b, Math.min(from, Math.max(before, 0)), meta.target);
-    let best = score(side);
-    for (let j = from + 1; j <= before; j++) {
-      const candidate = sideOf(b, j, meta.target);
-      const sc = score(candidate);
-      if (sc > best) {
-        best = sc;
-        side = candidate;
-      }
-    }
-  } else {
-    side = sideOf(b, undefined, meta.target);
+  const fatal = b.fatal;
+  if (!fatal) return auditedTrace('client', meta, sideOf(b, undefined, meta.target));
+  const before = b.received.filter((r) => r.step < fatal.step).length - 1;
+  const from = fatal.progress + 1;
+  // On a tie the earliest reading wins: there the chart refuses the same message, only the alert differs.
+  function* readings(): Generator<SideTrace> {
+    yield sideOf(b, Math.min(from, Math.max(before, 0)), meta.target);
+    for (let j = from + 1; j <= before; j++) yield sideOf(b, j, meta.target);
   }
-  return {
-    format: TRACE_FORMAT,
-    version: TRACE_VERSION,
-    meta: {
-      tlschart: tlschartVersion(),
-      role: 'client',
-      peer: `${meta.target} (audited by tlschart; its states are inferred from what it sent)`,
-      time: new Date(meta.startedAt).toISOString(),
-      scenario: meta.scenario,
-      description: meta.description,
-    },
-    handshakes: [{ label: meta.label, sides: [side] }],
-  };
+  return auditedTrace('client', meta, mostAgreeing(readings()));
 }

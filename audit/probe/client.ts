@@ -30,9 +30,8 @@ import {
 import { nobleProvider } from '../../crypto/noble.js';
 import { type SuiteInfo, suiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage, transcriptHash } from '../../crypto/transcript.js';
-import { MAX_CIPHERTEXT_LENGTH, recordHeader } from '../../record/framing.js';
-import { RecordLayer } from '../../record/layer.js';
-import { AlertDescription, type AlertName, alertName } from '../../wire/alerts.js';
+import { recordHeader } from '../../record/framing.js';
+import { AlertDescription, type AlertName } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, encodeHandshake } from '../../wire/handshake.js';
 import {
@@ -45,13 +44,10 @@ import {
   type ServerHello,
   TLS12,
 } from '../../wire/types.js';
-import type { EndReason, Transport } from './transport.js';
+import { type EndpointOptions, type InEvent, ProbeEndpoint, type ProbeEpoch } from './endpoint.js';
 
 /** The probe's crypto: tlschart's default provider (@noble), passed explicitly everywhere. */
 const P = nobleProvider;
-
-/** The key epochs a record can be written or read under. */
-export type ProbeEpoch = 'plaintext' | 'early' | 'handshake' | 'application';
 
 /** A ticket the probe received, with the PSK it stands for (RFC 8446 §4.6.1). */
 export interface ProbeTicket {
@@ -79,45 +75,9 @@ export interface OfferedSecret {
   suite: SuiteInfo;
 }
 
-export type OutEvent =
-  | { dir: 'out'; at: number; kind: 'handshake'; name: string; message: Uint8Array; epoch: ProbeEpoch; records: Uint8Array }
-  | { dir: 'out'; at: number; kind: 'change_cipher_spec'; epoch: 'plaintext'; records: Uint8Array }
-  | { dir: 'out'; at: number; kind: 'alert'; level: number; description: string; epoch: ProbeEpoch; records: Uint8Array }
-  | { dir: 'out'; at: number; kind: 'application_data'; length: number; epoch: ProbeEpoch; records: Uint8Array }
-  | { dir: 'out'; at: number; kind: 'end' };
-
-export interface InRecord {
-  bytes: Uint8Array;
-  epoch: ProbeEpoch | 'unknown';
-}
-
-export type InEvent =
-  | {
-      dir: 'in';
-      at: number;
-      kind: 'handshake';
-      raw: Uint8Array;
-      message: HandshakeMessage | undefined;
-      encrypted: boolean;
-      records: InRecord[];
-    }
-  | { dir: 'in'; at: number; kind: 'change_cipher_spec'; records: InRecord[] }
-  | { dir: 'in'; at: number; kind: 'alert'; level: number; description: string; encrypted: boolean; records: InRecord[] }
-  | { dir: 'in'; at: number; kind: 'application_data'; length: number; records: InRecord[] }
-  /** A record we could not read: under keys we do not have, malformed, or the layer failed. */
-  | { dir: 'in'; at: number; kind: 'unreadable'; error: { alert: string; reason: string; message: string }; records: InRecord[] }
-  | { dir: 'in'; at: number; kind: 'end'; reason: EndReason };
-
-export type WireEvent = OutEvent | InEvent;
-
-export interface ProbeOptions {
-  transport: Transport;
-  /** Absolute deadline (ms since the epoch) of this connection. */
-  deadline: number;
-  label: string;
+export interface ProbeOptions extends EndpointOptions {
   serverName: string | undefined;
   alpn: string | undefined;
-  now?: () => number;
 }
 
 export interface HelloSend {
@@ -133,22 +93,9 @@ export interface HelloSend {
 /** Why a flight read stopped. */
 export type FlightEnd = 'finished' | 'hello_retry_request' | 'alert' | 'end' | 'timeout' | 'unreadable';
 
-export class ProbeConnection {
-  readonly label: string;
-  readonly log: WireEvent[] = [];
+export class ProbeConnection extends ProbeEndpoint {
   readonly tickets: ProbeTicket[] = [];
   readonly serverMessages: HandshakeMessage[] = [];
-
-  private readonly transport: Transport;
-  readonly deadline: number;
-  private readonly now: () => number;
-  private readonly layer = new RecordLayer({ role: 'client', provider: P });
-  private inBuf: Uint8Array = new Uint8Array(0);
-  private pending: InRecord[] = [];
-  private readEpoch: ProbeEpoch = 'plaintext';
-  private writeEpoch: ProbeEpoch = 'plaintext';
-  private passthrough = false;
-  private layerDead = false;
 
   private serverName: string | undefined;
   private alpn: string | undefined;
@@ -158,7 +105,6 @@ export class ProbeConnection {
   private clientHello1: Uint8Array | undefined;
   private keyShares: KeyPair[] = [];
   private offered: (OfferedSecret | undefined)[] = [];
-  private ccsSent = false;
   /** psk_key_exchange_modes of the last ClientHello sent (undefined: none sent or no such extension). */
   offeredModes: number[] | undefined;
   /** Whether the last ClientHello offered a PSK. */
@@ -186,20 +132,11 @@ export class ProbeConnection {
   private unresolvedTickets: { nst: NewSessionTicket; at: number }[] = [];
   /** When our Finished was sent. */
   finishedSentAt: number | undefined;
-  /** The first fatal alert the server sent, by name. */
-  alertReceived: string | undefined;
-  closeNotifyReceived = false;
-  ended: EndReason | undefined;
-  timedOut = false;
 
   constructor(options: ProbeOptions) {
-    this.transport = options.transport;
-    this.deadline = options.deadline;
-    this.label = options.label;
+    super('client', options);
     this.serverName = options.serverName;
     this.alpn = options.alpn;
-    this.now = options.now ?? Date.now;
-    this.layer.acceptPlaintextAlerts = true;
   }
 
   // ------------------------------------------------------------ what happened
@@ -238,14 +175,6 @@ export class ProbeConnection {
 
   // ------------------------------------------------------------ sending
 
-  private stamp(): number {
-    return this.now();
-  }
-
-  private write(bytes: Uint8Array): void {
-    this.transport.write(bytes);
-  }
-
   /** Send a ClientHello (the first, or the second after a HelloRetryRequest). */
   sendHello(hello: HelloSend): void {
     const decoded = decodeHandshake(hello.raw);
@@ -267,16 +196,7 @@ export class ProbeConnection {
     }
     const records =
       this.layer.writeEpoch === undefined ? this.layer.writeHandshake(hello.raw) : this.plaintextRecord(ContentType.handshake, hello.raw);
-    this.log.push({
-      dir: 'out',
-      at: this.stamp(),
-      kind: 'handshake',
-      name: 'client_hello',
-      message: hello.raw,
-      epoch: 'plaintext',
-      records,
-    });
-    this.write(records);
+    this.emit({ kind: 'handshake', name: 'client_hello', message: hello.raw, epoch: 'plaintext', records });
     const first = hello.offered[0];
     if (hello.earlyData && first) {
       // D.4: offering early data, the middlebox ChangeCipherSpec comes right after the first ClientHello.
@@ -336,23 +256,13 @@ export class ProbeConnection {
   sendHandshake(message: Uint8Array, name: string, options: { transcript?: boolean } = {}): void {
     const records =
       this.writeEpoch === 'plaintext' ? this.plaintextRecord(ContentType.handshake, message) : this.layer.writeHandshake(message);
-    this.log.push({ dir: 'out', at: this.stamp(), kind: 'handshake', name, message, epoch: this.writeEpoch, records });
+    this.emit({ kind: 'handshake', name, message, epoch: this.writeEpoch, records });
     if (options.transcript) this.transcript.push(message);
-    this.write(records);
   }
 
-  sendChangeCipherSpec(): void {
-    const records = this.layer.writeChangeCipherSpec();
-    this.ccsSent = true;
-    this.log.push({ dir: 'out', at: this.stamp(), kind: 'change_cipher_spec', epoch: 'plaintext', records });
-    this.write(records);
-  }
-
-  sendApplicationData(data: Uint8Array): void {
+  override sendApplicationData(data: Uint8Array): void {
     if (this.writeEpoch === 'plaintext') throw new ProbeError('application data needs keys');
-    const records = this.layer.writeApplicationData(data);
-    this.log.push({ dir: 'out', at: this.stamp(), kind: 'application_data', length: data.length, epoch: this.writeEpoch, records });
-    this.write(records);
+    super.sendApplicationData(data);
   }
 
   sendAlert(level: number, description: AlertName): void {
@@ -360,15 +270,13 @@ export class ProbeConnection {
       this.writeEpoch === 'plaintext'
         ? this.plaintextRecord(ContentType.alert, Uint8Array.of(level, AlertDescription[description]))
         : this.layer.writeAlert(level, AlertDescription[description]);
-    this.log.push({ dir: 'out', at: this.stamp(), kind: 'alert', level, description, epoch: this.writeEpoch, records });
-    this.write(records);
+    this.emit({ kind: 'alert', level, description, epoch: this.writeEpoch, records });
   }
 
   /** A plaintext application_data record, whatever the keys (what a client must never send). */
   sendRecord(contentType: typeof ContentType.application_data, fragment: Uint8Array): void {
     const records = this.plaintextRecord(contentType, fragment);
-    this.log.push({ dir: 'out', at: this.stamp(), kind: 'application_data', length: fragment.length, epoch: 'plaintext', records });
-    this.write(records);
+    this.emit({ kind: 'application_data', length: fragment.length, epoch: 'plaintext', records });
   }
 
   /** After our KeyUpdate: the application write keys move to the next generation (§7.2). */
@@ -412,150 +320,26 @@ export class ProbeConnection {
   afterClientFinished(): void {
     const suite = this.suite;
     if (!suite || !this.master) return;
-    this.finishedSentAt = this.stamp();
+    this.finishedSentAt = this.now();
     this.resumptionSecret = this.master.resumptionMasterSecret(transcriptHash(suite.hash, this.transcript, P));
     if (this.clientAppSecret) this.setWrite('application');
     for (const t of this.unresolvedTickets.splice(0)) this.addTicket(t.nst, t.at);
   }
 
-  /** close_notify under the current keys, then the end of our stream (TCP FIN). */
-  close(): void {
-    if (!this.transport.ended) this.sendAlert(1, 'close_notify');
-    this.transport.end();
-    this.log.push({ dir: 'out', at: this.stamp(), kind: 'end' });
-  }
-
-  destroy(): void {
-    this.transport.destroy();
-  }
-
   // ------------------------------------------------------------ receiving
 
-  /** The next item from the server, or undefined at `until` (default: the connection's deadline). */
-  async next(until = this.deadline): Promise<InEvent | undefined> {
-    const deadline = Math.min(until, this.deadline);
-    for (;;) {
-      if (!this.layerDead) {
-        const item = this.layer.next();
-        if (item) return this.onItem(item);
-      }
-      if (this.takeRecord()) continue;
-      if (this.ended) return undefined;
-      const chunk = await this.transport.read(deadline);
-      if (chunk === undefined) {
-        if (this.now() >= this.deadline) this.timedOut = true;
-        return undefined;
-      }
-      if (chunk instanceof Uint8Array) {
-        this.inBuf = concat(this.inBuf, chunk);
-        continue;
-      }
-      this.ended = chunk;
-      const ev: InEvent = { dir: 'in', at: this.stamp(), kind: 'end', reason: chunk };
-      this.log.push(ev);
-      return ev;
-    }
+  protected onHandshake(raw: Uint8Array, encrypted: boolean, at: number): InEvent {
+    const hashLen = this.suite?.hashLen;
+    const d = decodeHandshake(raw, hashLen === undefined ? {} : { hashLen });
+    const message = d.ok ? d.value : undefined;
+    const ev = this.logged({ dir: 'in', at, kind: 'handshake', raw, message, encrypted, records: this.takePending() });
+    if (message) this.onServerMessage(message, at);
+    return ev;
   }
 
-  /** Move one whole record from the input buffer into the record layer. */
-  private takeRecord(): boolean {
-    if (this.layerDead || this.inBuf.length === 0) return false;
-    if (this.passthrough) {
-      this.pending.push({ bytes: this.inBuf, epoch: 'unknown' });
-      this.layer.receive(this.inBuf);
-      this.inBuf = new Uint8Array(0);
-      return true;
-    }
-    if (this.inBuf.length < 5) return false;
-    const type = this.inBuf[0] as number;
-    const len = ((this.inBuf[3] as number) << 8) | (this.inBuf[4] as number);
-    if (type < 20 || type > 23 || len > MAX_CIPHERTEXT_LENGTH) {
-      // Not a TLS record the layer would wait for: hand everything over, it will say why.
-      this.passthrough = true;
-      return this.takeRecord();
-    }
-    if (this.inBuf.length < 5 + len) return false;
-    const bytes = this.inBuf.slice(0, 5 + len);
-    this.inBuf = this.inBuf.slice(5 + len);
-    this.pending.push({ bytes, epoch: type === ContentType.application_data ? this.readEpoch : 'plaintext' });
-    this.layer.receive(bytes);
-    return true;
-  }
-
-  private takePending(): InRecord[] {
-    const r = this.pending;
-    this.pending = [];
-    return r;
-  }
-
-  private onItem(item: NonNullable<ReturnType<RecordLayer['next']>>): InEvent {
-    const at = this.stamp();
-    switch (item.kind) {
-      case 'handshake': {
-        const hashLen = this.suite?.hashLen;
-        const d = decodeHandshake(item.raw, hashLen === undefined ? {} : { hashLen });
-        const message = d.ok ? d.value : undefined;
-        const ev: InEvent = {
-          dir: 'in',
-          at,
-          kind: 'handshake',
-          raw: item.raw,
-          message,
-          encrypted: item.encrypted,
-          records: this.takePending(),
-        };
-        this.log.push(ev);
-        if (message) this.onServerMessage(message, at);
-        return ev;
-      }
-      case 'alert': {
-        const description = alertName(item.description);
-        const ev: InEvent = {
-          dir: 'in',
-          at,
-          kind: 'alert',
-          level: item.level,
-          description,
-          encrypted: item.encrypted,
-          records: this.takePending(),
-        };
-        this.log.push(ev);
-        if (item.description === AlertDescription.close_notify) this.closeNotifyReceived = true;
-        else if (item.description !== AlertDescription.user_canceled || item.level === 2) this.alertReceived ??= description;
-        return ev;
-      }
-      case 'change_cipher_spec': {
-        const ev: InEvent = { dir: 'in', at, kind: 'change_cipher_spec', records: this.takePending() };
-        this.log.push(ev);
-        return ev;
-      }
-      case 'application_data': {
-        const ev: InEvent = { dir: 'in', at, kind: 'application_data', length: item.data.length, records: this.takePending() };
-        this.log.push(ev);
-        return ev;
-      }
-      case 'early_data_skipped':
-      case 'error': {
-        const error =
-          item.kind === 'error'
-            ? { alert: item.error.alert, reason: item.error.reason, message: item.error.message }
-            : { alert: 'internal_error', reason: 'EarlyDataOnClient', message: 'early data skipped on a client' };
-        this.layerDead = true;
-        const records = this.takePending();
-        // Whatever else is buffered cannot be read either; keep it with this event.
-        if (this.inBuf.length > 0) records.push({ bytes: this.inBuf, epoch: 'unknown' });
-        this.inBuf = new Uint8Array(0);
-        const ev: InEvent = {
-          dir: 'in',
-          at,
-          kind: 'unreadable',
-          error: { alert: error.alert, reason: error.reason, message: error.message },
-          records,
-        };
-        this.log.push(ev);
-        return ev;
-      }
-    }
+  /** A client's record layer never skips early data: treat it as a layer failure. */
+  protected onEarlyDataSkipped(_bytes: number, at: number): InEvent {
+    return this.unreadable(at, { alert: 'internal_error', reason: 'EarlyDataOnClient', message: 'early data skipped on a client' });
   }
 
   private onServerMessage(m: HandshakeMessage, at: number): void {

@@ -12,26 +12,12 @@ import { transcriptHash } from '../../crypto/transcript.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, encodeClientHelloWithoutBinders } from '../../wire/handshake.js';
 import { CipherSuite, type ClientHello } from '../../wire/types.js';
-import type { ProbeTicket } from './client.js';
+import { heldTicket } from '../testing/tickets.js';
 import { type BinderMaker, externalLabelBinder, flippedBinder, literalBinder, longBinder, otherTranscriptBinder } from './hello.js';
 import { makeHello, offerTicket } from './hellos.js';
 
 const suite = suiteInfo(CipherSuite.TLS_AES_128_GCM_SHA256)!;
-const ticket: ProbeTicket = {
-  ticket: new Uint8Array(32).fill(7),
-  nonce: new Uint8Array(8),
-  lifetimeS: 7200,
-  ticketAgeAdd: 12345,
-  maxEarlyDataSize: undefined,
-  extensions: [],
-  psk: new Uint8Array(32).fill(9),
-  suite,
-  receivedAtMs: Date.now(),
-  serverName: 'localhost',
-  alpn: undefined,
-  afterFinishedMs: 1,
-  origin: 'test',
-};
+const ticket = heldTicket({ suite, ticketAgeAdd: 12345, afterFinishedMs: 1 });
 
 function decoded(raw: Uint8Array): ClientHello {
   const d = decodeHandshake(raw);

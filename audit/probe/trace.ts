@@ -27,35 +27,27 @@
  * transition taken, so a resumption the chart would not make (psk_ke only)
  * is reported as such.
  */
-import { fromHex, toHex } from '../../crypto/bytes.js';
+import { fromHex } from '../../crypto/bytes.js';
 import { serverMachine } from '../../machines/server/machine.js';
-import {
-  messageFields,
-  type RecordInfo,
-  type SideTrace,
-  TRACE_FORMAT,
-  TRACE_VERSION,
-  type Trace,
-  type TraceStep,
-  type TransitionTaken,
-  tlschartVersion,
-} from '../../traces/format.js';
-import { checkSide } from '../../traces/monitor.js';
+import { MESSAGE_NAMES, type SideTrace, type Trace, type TraceStep, type TransitionTaken } from '../../traces/format.js';
 import { findExtension } from '../../wire/extensions.js';
-import { decodeHandshake } from '../../wire/handshake.js';
-import { type HandshakeMessage, HandshakeType } from '../../wire/types.js';
-import type { InRecord, WireEvent } from './client.js';
+import type { HandshakeMessage } from '../../wire/types.js';
+import {
+  type AuditedTraceMeta,
+  auditedTrace,
+  blankStep,
+  decoded,
+  inRecords,
+  isFatalAlert,
+  isFatalStep,
+  messageOf,
+  mostAgreeing,
+  splitRecords,
+} from '../wire-trace.js';
+import type { WireEvent } from './endpoint.js';
 
-export interface ProbeTraceMeta {
-  /** The audited target, host:port. */
-  target: string;
-  /** What this connection was for. */
-  label: string;
-  /** The finding it belongs to. */
-  scenario: string;
-  description: string;
-  startedAt: number;
-}
+/** `target`: the audited server, host:port; `label`: what this connection was for; `scenario`: the finding it belongs to. */
+export type ProbeTraceMeta = AuditedTraceMeta;
 
 type ServerState =
   | 'expectClientHello'
@@ -65,42 +57,6 @@ type ServerState =
   | 'connected'
   | 'closed'
   | 'failed';
-
-/** Split concatenated records (as written) into RecordInfo entries. */
-function splitRecords(bytes: Uint8Array, epoch: string): RecordInfo[] {
-  const out: RecordInfo[] = [];
-  let o = 0;
-  while (o + 5 <= bytes.length) {
-    const len = ((bytes[o + 3] as number) << 8) | (bytes[o + 4] as number);
-    const end = Math.min(bytes.length, o + 5 + len);
-    const rec = bytes.subarray(o, end);
-    out.push({ contentType: bytes[o] as number, epoch: bytes[o] === 23 ? epoch : 'plaintext', length: rec.length, hex: toHex(rec) });
-    o = end;
-  }
-  if (o < bytes.length)
-    out.push({ contentType: bytes[o] as number, epoch: 'unknown', length: bytes.length - o, hex: toHex(bytes.subarray(o)) });
-  return out;
-}
-
-const inRecords = (records: readonly InRecord[]): RecordInfo[] => records.flatMap((r) => splitRecords(r.bytes, r.epoch));
-
-function decoded(raw: Uint8Array): HandshakeMessage | undefined {
-  const d = decodeHandshake(raw);
-  return d.ok ? d.value : undefined;
-}
-
-const TYPE_NAMES = new Map<number, string>(Object.entries(HandshakeType).map(([name, code]) => [code, name]));
-
-/** A message for a trace step; one that does not decode keeps the name its header gives. */
-function messageOf(raw: Uint8Array, encrypted: boolean, msg?: HandshakeMessage): NonNullable<TraceStep['message']> {
-  const m = msg ?? decoded(raw);
-  return {
-    type: m?.type ?? TYPE_NAMES.get(raw[0] ?? -1) ?? `unknown(${raw[0] ?? -1})`,
-    encrypted,
-    hex: toHex(raw),
-    fields: m ? messageFields(m) : null,
-  };
-}
 
 /** The branch of `recv.ClientHello` in `state` guarded by `guard` (undefined: the unguarded default). */
 function clientHelloBranch(state: ServerState, guard: string | undefined, target: ServerState): TransitionTaken | undefined {
@@ -143,10 +99,6 @@ interface Built {
   endedAfter: Set<number>;
 }
 
-function isFatalAlert(description: string, level: number): boolean {
-  return description !== 'close_notify' && !(description === 'user_canceled' && level !== 2);
-}
-
 function buildSteps(log: readonly WireEvent[]): Built {
   const steps: TraceStep[] = [];
   const sent: Sent[] = [];
@@ -167,15 +119,6 @@ function buildSteps(log: readonly WireEvent[]): Built {
   let earlyCause: number | undefined;
   let lastHello = -1;
   let firstFinished = -1;
-  const blank = (seq: number, direction: 'in' | 'out') => ({
-    seq,
-    direction,
-    stateBefore: '',
-    stateAfter: '',
-    guards: [],
-    transitions: [],
-    event: null,
-  });
   const addSent = (step: TraceStep, s: Omit<Sent, 'index'>): number => {
     const index = sent.length;
     sent.push({ index, ...s });
@@ -187,7 +130,7 @@ function buildSteps(log: readonly WireEvent[]): Built {
   const flushEarly = (): void => {
     pendingEarly.forEach((ev, i) => {
       const records = splitRecords(ev.records, ev.epoch);
-      const base = { ...blank(steps.length, 'in'), records };
+      const base = { ...blankStep(steps.length, 'in'), records };
       const id = sent.length + 1;
       if (accepted) {
         addSent(
@@ -219,7 +162,7 @@ function buildSteps(log: readonly WireEvent[]): Built {
         continue;
       }
       flushEarly();
-      const base = { ...blank(steps.length, 'in'), records: splitRecords(ev.records, ev.epoch) };
+      const base = { ...blankStep(steps.length, 'in'), records: splitRecords(ev.records, ev.epoch) };
       const id = sent.length + 1;
       switch (ev.kind) {
         case 'handshake': {
@@ -228,7 +171,7 @@ function buildSteps(log: readonly WireEvent[]): Built {
             ...base,
             kind: 'handshake',
             message: messageOf(ev.message, ev.epoch !== 'plaintext', m),
-            event: { id, type: m ? `recv.${eventName(m.type)}` : 'recv.Malformed' },
+            event: { id, type: m ? `recv.${MESSAGE_NAMES[m.type] ?? m.type}` : 'recv.Malformed' },
           };
           const index = addSent(step, {
             kind: 'handshake',
@@ -267,7 +210,7 @@ function buildSteps(log: readonly WireEvent[]): Built {
       continue;
     }
     if (ev === firstFatal && earlyFailure) flushEarly();
-    const base = { ...blank(steps.length, 'out'), records: inRecords(ev.records) };
+    const base = { ...blankStep(steps.length, 'out'), records: inRecords(ev.records) };
     let step: TraceStep;
     let answer = sent.length - 1;
     switch (ev.kind) {
@@ -317,10 +260,7 @@ function reactionsOf(b: Built, alertMoves: ReadonlyMap<number, number>): Reactio
   }
   for (const [stepIndex, answerTo] of b.answers) {
     const step = b.steps[stepIndex] as TraceStep;
-    const isFatal =
-      step.kind === 'alert' &&
-      step.alert?.description !== 'close_notify' &&
-      !(step.alert?.description === 'user_canceled' && step.alert.level !== 2);
+    const isFatal = isFatalStep(step);
     const target = isFatal ? (alertMoves.get(stepIndex) ?? answerTo) : answerTo;
     const r = reactions[target];
     if (!r) continue;
@@ -440,50 +380,23 @@ function sideOf(b: Built, alertMoves: ReadonlyMap<number, number>, target: strin
  */
 export function probeTrace(log: readonly WireEvent[], meta: ProbeTraceMeta): Trace {
   const b = buildSteps(log);
-  const moves = new Map<number, number>();
-  let side = sideOf(b, moves, meta.target);
+  const unmoved = sideOf(b, new Map<number, number>(), meta.target);
   // The first fatal alert may answer any message of the burst sent since the server last answered:
   // keep the reading under which the trace agrees with the chart longest (the latest on a tie).
-  const alertAt = b.steps.findIndex(
-    (s, i) =>
-      b.answers.has(i) &&
-      s.kind === 'alert' &&
-      s.alert?.description !== 'close_notify' &&
-      !(s.alert?.description === 'user_canceled' && s.alert.level !== 2),
-  );
-  if (alertAt >= 0) {
-    const answerTo = b.answers.get(alertAt) as number;
-    let lastAnswered = -1;
-    for (let i = 0; i < alertAt; i++) {
-      const to = b.answers.get(i);
-      // Tickets do not show what the server has read: it may send them right after its flight (§4.6.1).
-      if (to !== undefined && b.steps[i]?.message?.type !== 'new_session_ticket') lastAnswered = Math.max(lastAnswered, to);
-    }
-    const score = (c: ReturnType<typeof checkSide>) => (c.conforms ? Infinity : c.violation.step);
-    let best = score(checkSide(side));
-    for (let j = answerTo - 1; j > lastAnswered; j--) {
-      const trial = new Map([[alertAt, j]]);
-      const candidate = sideOf(b, trial, meta.target);
-      const sc = score(checkSide(candidate));
-      if (sc > best) {
-        best = sc;
-        side = candidate;
-      }
-    }
+  const alertAt = b.steps.findIndex((s, i) => b.answers.has(i) && isFatalStep(s));
+  if (alertAt < 0) return auditedTrace('server', meta, unmoved);
+  const answerTo = b.answers.get(alertAt) as number;
+  let lastAnswered = -1;
+  for (let i = 0; i < alertAt; i++) {
+    const to = b.answers.get(i);
+    // Tickets do not show what the server has read: it may send them right after its flight (§4.6.1).
+    if (to !== undefined && b.steps[i]?.message?.type !== 'new_session_ticket') lastAnswered = Math.max(lastAnswered, to);
   }
-  return {
-    format: TRACE_FORMAT,
-    version: TRACE_VERSION,
-    meta: {
-      tlschart: tlschartVersion(),
-      role: 'server',
-      peer: `${meta.target} (audited by tlschart; its states are inferred from what it sent)`,
-      time: new Date(meta.startedAt).toISOString(),
-      scenario: meta.scenario,
-      description: meta.description,
-    },
-    handshakes: [{ label: meta.label, sides: [side] }],
-  };
+  function* readings(): Generator<SideTrace> {
+    yield unmoved;
+    for (let j = answerTo - 1; j > lastAnswered; j--) yield sideOf(b, new Map([[alertAt, j]]), meta.target);
+  }
+  return auditedTrace('server', meta, mostAgreeing(readings()));
 }
 
 function earlyDataAccepted(log: readonly WireEvent[]): boolean {
@@ -494,21 +407,4 @@ function earlyDataAccepted(log: readonly WireEvent[]): boolean {
       e.message?.type === 'encrypted_extensions' &&
       findExtension(e.message.extensions, 'early_data') !== undefined,
   );
-}
-
-const EVENT_NAMES: Record<string, string> = {
-  client_hello: 'ClientHello',
-  server_hello: 'ServerHello',
-  encrypted_extensions: 'EncryptedExtensions',
-  certificate: 'Certificate',
-  certificate_request: 'CertificateRequest',
-  certificate_verify: 'CertificateVerify',
-  finished: 'Finished',
-  new_session_ticket: 'NewSessionTicket',
-  key_update: 'KeyUpdate',
-  end_of_early_data: 'EndOfEarlyData',
-};
-
-function eventName(type: string): string {
-  return EVENT_NAMES[type] ?? type;
 }

@@ -5,16 +5,13 @@
  * connection (written to the output directory as it closes), the server key
  * shares seen, and a pool of unused tickets.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { toHex } from '../../crypto/bytes.js';
-import { serializeTrace } from '../../traces/format.js';
-import { checkSide } from '../../traces/monitor.js';
 import type { Divergence, Profile } from '../findings.js';
 import { ProbeConnection, type ProbeTicket } from '../probe/client.js';
 import { type HelloOptions, makeHello } from '../probe/hellos.js';
 import type { Target } from '../probe/target.js';
 import { probeTrace } from '../probe/trace.js';
+import { connectionRecord, writeConnectionTrace } from '../wire-trace.js';
 import type { ResumptionObservation } from './checks/resumption.js';
 
 export interface AuditSettings {
@@ -107,13 +104,6 @@ export interface ConnectionOptions {
   poolTickets?: boolean;
 }
 
-const slug = (s: string) =>
-  s
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '')
-    .slice(0, 48);
-
 export class AuditContext {
   readonly startedAt = Date.now();
   /** Every ticket received during the audit. */
@@ -194,7 +184,6 @@ export class AuditContext {
       const key = toHex(share.keyExchange);
       this.serverShares.set(key, [...(this.serverShares.get(key) ?? []), `${scope.id}/${conn.label}`]);
     }
-    const rel = join('traces', scope.id, `${String(n).padStart(3, '0')}-${slug(conn.label)}.json`);
     const trace = probeTrace(conn.log, {
       target: this.settings.target.label,
       label: conn.label,
@@ -202,32 +191,8 @@ export class AuditContext {
       description: options.description,
       startedAt,
     });
-    await mkdir(join(this.settings.outDir, 'traces', scope.id), { recursive: true });
-    await writeFile(join(this.settings.outDir, rel), serializeTrace(trace));
-    const side = trace.handshakes[0]?.sides[0];
-    const path: string[] = [];
-    for (const s of side?.steps ?? []) {
-      if (s.direction !== 'in') continue;
-      if (path.length === 0) path.push(s.stateBefore);
-      if (path[path.length - 1] !== s.stateAfter) path.push(s.stateAfter);
-    }
-    let divergence: Divergence | undefined;
-    if (side) {
-      const r = checkSide(side, { handshake: 0, label: conn.label });
-      if (!r.conforms) {
-        const v = r.violation;
-        divergence = {
-          step: v.step,
-          state: v.state,
-          message: v.message,
-          requirement: v.requirement,
-          section: v.section,
-          alert: v.alert,
-          recorded: v.recorded,
-        };
-      }
-    }
-    const record: ConnectionRecord = { label: conn.label, trace: rel, statePath: path, divergence };
+    const rel = await writeConnectionTrace(this.settings.outDir, scope.id, n, conn.label, trace);
+    const record = connectionRecord(trace, rel, conn.label);
     this.records.set(conn, record);
     scope.records.push(record);
     if (conn.serverHello) {

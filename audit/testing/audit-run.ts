@@ -1,4 +1,4 @@
-/** Running an audit from a test: a temp output directory, small --runs, and a lookup by finding id. */
+/** Running an audit from a test: a temp output directory, small --runs, and a lookup by finding id (client audits: client/testing/audit-run.ts). */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,11 @@ export async function auditPort(port: number, o: AuditRunOptions = {}): Promise<
     checks: o.checks,
     progress: () => undefined,
   });
+  return auditRun(report, outDir);
+}
+
+/** A finished audit (of a server or of a client) whose reports and traces are in `outDir`. */
+export function auditRun(report: AuditReport, outDir: string): AuditRun {
   return {
     report,
     outDir,

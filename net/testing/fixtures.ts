@@ -1,9 +1,11 @@
 /** Helpers for the net/ tests: certificates, servers on ephemeral loopback ports, collecting streams. */
 import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Server as NetServer, createServer as netCreateServer, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import { afterEach, beforeAll } from 'vitest';
 import { type GeneratedCertificate, generateSelfSigned, type KeyType } from '../../pki/generate.js';
 import type { TlsError } from '../../wire/alerts.js';
+import { type ConnectOptions, connect } from '../connect.js';
 import { createServer, type Server, type ServerOptions } from '../server.js';
 import type { TLSSocket } from '../socket.js';
 
@@ -97,4 +99,66 @@ export function sessions(socket: TLSSocket, n = 1): { list: Buffer[]; first: Pro
     socket.once('error', reject);
   });
   return { list, first };
+}
+
+/** What a net/ test file works with: see `loopback()`. */
+export interface Loopback {
+  /** The file's CA and leaf (localhost, 127.0.0.1), made once before its tests. */
+  readonly pki: TestPki;
+  /** A tlschart server with the leaf, on a free loopback port. */
+  serve(options?: Partial<ServerOptions>, onSecure?: (s: TLSSocket) => void): Promise<Running>;
+  /** A tlschart client to 127.0.0.1:`port` for localhost, trusting the CA. */
+  dial(port: number, options?: Partial<ConnectOptions>): TLSSocket;
+  /** A plain TCP server whose connections `onConnection` handles; its port. */
+  rawServer(onConnection: (s: Socket) => void): Promise<number>;
+  /** A socket opened some other way, destroyed with the others. */
+  track<T extends TLSSocket | Socket>(socket: T): T;
+}
+
+/**
+ * The loopback fixture of a net/ test file (call it at the top level): the
+ * PKI before the tests, and after each test every socket it dialled or
+ * tracked destroyed, then every server it started stopped.
+ */
+export function loopback(keyType: KeyType = 'ecdsa-p256'): Loopback {
+  let pki: TestPki | undefined;
+  const sockets: Array<TLSSocket | Socket> = [];
+  const running: Running[] = [];
+  const rawServers: NetServer[] = [];
+  beforeAll(async () => {
+    pki = await makePki(keyType);
+  });
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    for (const r of running.splice(0)) await r.stop();
+    for (const s of rawServers.splice(0)) await new Promise<void>((resolve) => s.close(() => resolve()));
+  });
+  const fixture: Loopback = {
+    get pki(): TestPki {
+      if (!pki) throw new Error('the loopback PKI is made in beforeAll: use it inside a test');
+      return pki;
+    },
+    async serve(options = {}, onSecure) {
+      const r = await startServer({ key: fixture.pki.leaf.keyPem, cert: fixture.pki.leaf.certPem, ...options }, onSecure);
+      running.push(r);
+      return r;
+    },
+    dial(port, options = {}) {
+      const c = connect({ host: '127.0.0.1', servername: 'localhost', port, ca: fixture.pki.ca.certPem, ...options });
+      sockets.push(c);
+      return c;
+    },
+    async rawServer(onConnection) {
+      const s = netCreateServer(onConnection);
+      rawServers.push(s);
+      s.listen(0, '127.0.0.1');
+      await once(s, 'listening');
+      return (s.address() as AddressInfo).port;
+    },
+    track(socket) {
+      sockets.push(socket);
+      return socket;
+    },
+  };
+  return fixture;
 }

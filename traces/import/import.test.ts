@@ -22,10 +22,11 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { capture as cliCapture } from '../../cli/testing/capture.js';
 import { trafficKeys } from '../../crypto/keyschedule.js';
 import { nobleProvider } from '../../crypto/noble.js';
 import { suiteByName } from '../../crypto/suites.js';
-import { type CommandIo, EXIT, traceCheck, traceImport } from '../cli-commands.js';
+import { EXIT, traceCheck, traceImport } from '../cli-commands.js';
 import { loadTrace, parseTrace, serializeTrace, type Trace } from '../format.js';
 import { type CheckResult, checkTrace } from '../monitor.js';
 import { textForms } from '../testing/secrets.js';
@@ -275,19 +276,6 @@ describe('importing the committed capture of tlschart client and server', () => 
 });
 
 describe('tlschart trace import', () => {
-  const io = (): CommandIo & { out: string; err: string } => {
-    const r = {
-      out: '',
-      err: '',
-      stdout: (t: string) => {
-        r.out += t;
-      },
-      stderr: (t: string) => {
-        r.err += t;
-      },
-    };
-    return r;
-  };
   const tmp = () => mkdtempSync(join(tmpdir(), 'tlschart-import-'));
 
   it('writes CAPTURE.json beside the capture by default and prints one report per connection', async () => {
@@ -295,7 +283,7 @@ describe('tlschart trace import', () => {
     const file = join(d, 'session.pcapng');
     writeFileSync(file, capture(OPENSSL));
     writeFileSync(join(d, 'keys.log'), keys(OPENSSL));
-    const o = io();
+    const o = cliCapture();
     expect(await traceImport([file, '--keylog', join(d, 'keys.log')], o)).toBe(EXIT.ok);
     expect(o.err).toBe('');
     expect(o.out).toContain(`${file}: pcapng, `);
@@ -303,14 +291,14 @@ describe('tlschart trace import', () => {
     expect(o.out).toContain(`wrote ${join(d, 'session.json')} (2 handshake(s)); next: tlschart trace check`);
     const written = loadTrace(join(d, 'session.json'));
     expect(written.ok && written.trace.handshakes.length).toBe(2);
-    const check = io();
+    const check = cliCapture();
     expect(await traceCheck([join(d, 'session.json')], check)).toBe(EXIT.ok);
   });
 
   it('prints the report as JSON with --json', async () => {
     const d = tmp();
     writeFileSync(join(d, 'c.pcapng'), capture(OPENSSL));
-    const o = io();
+    const o = cliCapture();
     expect(await traceImport([join(d, 'c.pcapng'), '--out', join(d, 'out', 't.json'), '--json'], o)).toBe(EXIT.ok);
     const j = JSON.parse(o.out) as { out: string; connections: Array<{ capture: { keys: string } }> };
     expect(j.out).toBe(join(d, 'out', 't.json'));
@@ -331,7 +319,7 @@ describe('tlschart trace import', () => {
       [[join(d, 'empty.pcap')], /no TLS 1\.3 connection in empty\.pcap \(0 packets, 0 TCP connection\(s\)\)/],
     ];
     for (const [argv, why] of cases) {
-      const o = io();
+      const o = cliCapture();
       expect(await traceImport(argv, o)).toBe(EXIT.unreadable);
       expect(o.err).toMatch(why);
     }
@@ -339,11 +327,11 @@ describe('tlschart trace import', () => {
 
   it('exits 64 without a capture, with two, or with an unknown option, and prints its help with --help', async () => {
     for (const argv of [[], ['a.pcap', 'b.pcap'], ['a.pcap', '--keys', 'k']]) {
-      const o = io();
+      const o = cliCapture();
       expect(await traceImport(argv, o)).toBe(EXIT.usage);
       expect(o.err).toContain('Usage: tlschart trace import CAPTURE');
     }
-    const h = io();
+    const h = cliCapture();
     expect(await traceImport(['--help'], h)).toBe(EXIT.ok);
     expect(h.out).toMatch(/^Usage: tlschart trace import CAPTURE \[--keylog FILE\] \[--out FILE\] \[--json\]/);
   });

@@ -25,10 +25,10 @@ import { promisify } from 'node:util';
 import type { TestContext } from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../cli/main.js';
-import { capture as cliCapture } from '../../cli/testing/capture.js';
+import { type Captured, capture as cliCapture } from '../../cli/testing/capture.js';
 import { makeCert, makeTempDir, requirePeer, runGnutlsCli, runOpensslClient, startOpensslServer } from '../../interop/peers.js';
 import { HandshakeType } from '../../wire/types.js';
-import { type CommandIo, EXIT, traceCheck, traceImport } from '../cli-commands.js';
+import { EXIT, traceCheck, traceImport } from '../cli-commands.js';
 import { loadTrace, type Trace } from '../format.js';
 import { startCapture } from './testing/dumpcap.js';
 import { connectionsOf, flipped, offsetInRecord, offsetOfClientKeyShare } from './testing/tamper.js';
@@ -40,24 +40,23 @@ afterAll(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-function io(): CommandIo & { out: string; err: string } {
-  const r = {
-    out: '',
-    err: '',
-    stdout: (t: string) => {
-      r.out += t;
-    },
-    stderr: (t: string) => {
-      r.err += t;
-    },
-  };
-  return r;
-}
-
 interface Made {
   capture: string;
   keylog: string;
   dir: string;
+}
+
+/** A temp directory, and openssl s_server (two tickets, -www) with a capture on its port; all removed after the file. */
+async function captureOpensslServer(ctx: TestContext) {
+  const tmp = await makeTempDir('tlschart-import-');
+  cleanups.push(tmp.remove);
+  const cert = await makeCert('ecdsa-p256');
+  cleanups.push(cert.remove);
+  const server = await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] });
+  cleanups.push(server.stop);
+  const cap = await startCapture(ctx, server.port);
+  cleanups.push(cap.remove);
+  return { tmp, server, cap };
 }
 
 /** Capture a full handshake and a resumption between openssl s_server and s_client (once per file run). */
@@ -66,14 +65,7 @@ function captureOpenssl(ctx: TestContext): Promise<Made> {
   requirePeer(ctx, 'openssl');
   requirePeer(ctx, 'dumpcap');
   opensslCapture ??= (async () => {
-    const tmp = await makeTempDir('tlschart-import-');
-    cleanups.push(tmp.remove);
-    const cert = await makeCert('ecdsa-p256');
-    cleanups.push(cert.remove);
-    const server = await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] });
-    cleanups.push(server.stop);
-    const cap = await startCapture(ctx, server.port);
-    cleanups.push(cap.remove);
+    const { tmp, server, cap } = await captureOpensslServer(ctx);
     const keylog = join(tmp.path, 'client.keys');
     const session = join(tmp.path, 'session.pem');
     const request = 'GET / HTTP/1.0\r\n\r\n';
@@ -101,8 +93,8 @@ function captureOpenssl(ctx: TestContext): Promise<Made> {
   return opensslCapture;
 }
 
-async function importTo(args: string[], out: string): Promise<{ code: number; io: ReturnType<typeof io>; trace: Trace | undefined }> {
-  const o = io();
+async function importTo(args: string[], out: string): Promise<{ code: number; io: Captured; trace: Trace | undefined }> {
+  const o = cliCapture();
   const code = await traceImport([...args, '--out', out], o);
   const loaded = code === EXIT.ok ? loadTrace(out) : undefined;
   return { code, io: o, trace: loaded?.ok ? loaded.trace : undefined };
@@ -182,7 +174,7 @@ describe('a capture of openssl s_server and s_client made here', () => {
         'isServerSignatureValid=true',
       ].sort(),
     );
-    const check = io();
+    const check = cliCapture();
     expect(await traceCheck([out], check)).toBe(EXIT.ok);
     expect(check.out).toMatch(/conforms to RFC 8446 \(\d+ received steps checked, 2 handshake\(s\), 4 side\(s\); group x25519, x25519\)/);
   });
@@ -208,7 +200,7 @@ describe('a capture of openssl s_server and s_client made here', () => {
     const { code, io: o } = await importTo([tampered, '--keylog', made.keylog], out);
     expect(code).toBe(EXIT.ok);
     expect(o.out).toContain('1 record(s) that do not authenticate');
-    const check = io();
+    const check = cliCapture();
     expect(await traceCheck([out], check)).toBe(EXIT.violation);
     expect(check.out).toContain('VIOLATION in handshake 1');
     expect(check.out).toContain('client side');
@@ -226,7 +218,7 @@ describe('a capture of openssl s_server and s_client made here', () => {
     writeFileSync(tampered, flipped(bytes, offsetOfClientKeyShare(first)));
     const out = join(made.dir, 'tampered-hello.json');
     expect((await importTo([tampered, '--keylog', made.keylog], out)).code).toBe(EXIT.ok);
-    const check = io();
+    const check = cliCapture();
     expect(await traceCheck([out, '--json'], check)).toBe(EXIT.violation);
     expect(JSON.parse(check.out)).toMatchObject({
       conforms: false,
@@ -265,7 +257,7 @@ describe('a capture of openssl s_server and s_client made here', () => {
       ],
     ]);
     expect(trace.handshakes.map((h) => h.capture?.keys)).toEqual(['none', 'none']);
-    expect(await traceCheck([out], io())).toBe(EXIT.ok);
+    expect(await traceCheck([out], cliCapture())).toBe(EXIT.ok);
   });
 });
 
@@ -274,14 +266,7 @@ describe('a capture of gnutls-cli and openssl s_server made here', () => {
     requirePeer(ctx, 'openssl');
     requirePeer(ctx, 'gnutls-cli');
     requirePeer(ctx, 'dumpcap');
-    const tmp = await makeTempDir('tlschart-import-');
-    cleanups.push(tmp.remove);
-    const cert = await makeCert('ecdsa-p256');
-    cleanups.push(cert.remove);
-    const server = await startOpensslServer({ certPem: cert.certPem, keyPem: cert.keyPem, args: ['-num_tickets', '2', '-www'] });
-    cleanups.push(server.stop);
-    const cap = await startCapture(ctx, server.port);
-    cleanups.push(cap.remove);
+    const { tmp, server, cap } = await captureOpensslServer(ctx);
     const keylog = join(tmp.path, 'gnutls.keys');
     const run = await runGnutlsCli({
       port: server.port,
@@ -305,7 +290,7 @@ describe('a capture of gnutls-cli and openssl s_server made here', () => {
       true,
       true,
     ]);
-    expect(await traceCheck([out], io())).toBe(EXIT.ok);
+    expect(await traceCheck([out], cliCapture())).toBe(EXIT.ok);
   });
 });
 
@@ -367,6 +352,6 @@ describe('a capture of tlschart serve and tlschart connect made here', () => {
     expect(hellos).toEqual([2, 2]); // HelloRetryRequest, then ServerHello
     const guards = trace.handshakes.flatMap((h) => h.sides.flatMap((s) => s.steps.flatMap((x) => x.guards)));
     expect(guards.map((g) => g.result)).toEqual([true, true, true, true, true]);
-    expect(await traceCheck([out], io())).toBe(EXIT.ok);
+    expect(await traceCheck([out], cliCapture())).toBe(EXIT.ok);
   });
 });

@@ -6,7 +6,7 @@
  * early data — and watches what the client does with them, then and on its
  * next connection.
  */
-import type { FindingDraft, MeasuredValue } from '../../findings.js';
+import type { FindingDraft, MeasuredValue, Verdict } from '../../findings.js';
 import type { Judgement } from '../../server/checks/common.js';
 import type { TicketSpec } from '../connection.js';
 import type { IssuedTicket } from '../offers.js';
@@ -115,6 +115,31 @@ function split(s: ScenarioState): { first: ConnectionObservation | undefined; la
   return { first, later: first ? s.connections.filter((c) => c.startedAt > first.startedAt) : [] };
 }
 
+/**
+ * The client refused the connection that brought the tickets under test
+ * (`when`: "on the ticket", …): that connection decides, with its alert.
+ */
+function refused(
+  P: ProbeDef,
+  s: ScenarioState,
+  first: ConnectionObservation,
+  rfcVerdict: Verdict,
+  when: string,
+  reason: string,
+): FindingDraft {
+  return draft(
+    P,
+    [first.record],
+    {
+      rfcVerdict,
+      observed: { summary: `the client ${reaction(first)} ${when}`, alert: first.alert ?? null },
+      measured: { alert: first.alert ?? null },
+      reason,
+    },
+    records(s.connections),
+  );
+}
+
 /** Offers, in later connections, of a ticket matching `which`. */
 function offersOf(later: readonly ConnectionObservation[], which: (t: IssuedTicket) => boolean): ConnectionObservation[] {
   return later.filter((c) => c.hellos.some((h) => h.identities.some((i) => i.ticket && which(i.ticket))));
@@ -188,16 +213,13 @@ export const lifetimeZeroScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
-      return draft(
+      return refused(
         P,
-        [first.record],
-        {
-          rfcVerdict: 'warn',
-          observed: { summary: `the client ${reaction(first)} after the tickets`, alert: first.alert ?? null },
-          measured: { alert: first.alert ?? null },
-          reason: 'a lifetime of 0 is a valid value; the client refused the connection instead of discarding the ticket',
-        },
-        records(s.connections),
+        s,
+        first,
+        'warn',
+        'after the tickets',
+        'a lifetime of 0 is a valid value; the client refused the connection instead of discarding the ticket',
       );
     }
     const zero = offersOf(later, (t) => t.lifetimeS === 0);
@@ -317,17 +339,7 @@ export const unknownExtensionScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
-      return draft(
-        P,
-        [first.record],
-        {
-          rfcVerdict: 'fail',
-          observed: { summary: `the client ${reaction(first)} on the ticket`, alert: first.alert ?? null },
-          measured: { alert: first.alert ?? null },
-          reason: 'an unrecognized ticket extension must be ignored, not refused',
-        },
-        records(s.connections),
-      );
+      return refused(P, s, first, 'fail', 'on the ticket', 'an unrecognized ticket extension must be ignored, not refused');
     }
     const offered = offersOf(later, (t) => t.unknownExtension);
     if (offered.length > 0)
@@ -396,16 +408,13 @@ export const manyTicketsScenario = ticketsScenario({
     const { first, later } = split(s);
     if (!first) return inconclusive(P, noOffer(s), records(s.connections));
     if (refusedTickets(first)) {
-      return draft(
+      return refused(
         P,
-        [first.record],
-        {
-          rfcVerdict: 'fail',
-          observed: { summary: `the client ${reaction(first)} during the ${MANY_TICKETS} tickets`, alert: first.alert ?? null },
-          measured: { alert: first.alert ?? null },
-          reason: 'a server may send several tickets; the client refused them',
-        },
-        records(s.connections),
+        s,
+        first,
+        'fail',
+        `during the ${MANY_TICKETS} tickets`,
+        'a server may send several tickets; the client refused them',
       );
     }
     const batch = first.tickets.map((t) => t.id);

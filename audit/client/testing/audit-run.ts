@@ -4,7 +4,7 @@
  * loopback port, and a lookup by finding id.
  */
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nobleProvider } from '../../../crypto/noble.js';
@@ -13,7 +13,8 @@ import { certifiedKey } from '../../../net/options.js';
 import { generateSelfSigned } from '../../../pki/generate.js';
 import { loadTrace } from '../../../traces/format.js';
 import { checkTrace } from '../../../traces/monitor.js';
-import type { AuditReport, Finding, Profile } from '../../findings.js';
+import type { Profile } from '../../findings.js';
+import { type AuditRun, auditRun } from '../../testing/audit-run.js';
 import { auditClient } from '../run.js';
 import type { ClientRunner } from '../runner.js';
 
@@ -31,14 +32,9 @@ export function auditCertificate(): Promise<{ key: CertifiedKey; pem: string }> 
   return cert;
 }
 
-export interface ClientAuditRun {
-  report: AuditReport;
-  outDir: string;
-  /** The finding with this id (throws if the audit has none). */
-  finding(id: string): Finding;
+export interface ClientAuditRun extends AuditRun {
   /** The traces of the audit that `trace check` does not accept, with the first violation of each. */
   divergentTraces(): string[];
-  remove(): Promise<void>;
 }
 
 export interface ClientAuditRunOptions {
@@ -74,13 +70,7 @@ export async function auditRunner(runner: ClientRunner, o: ClientAuditRunOptions
     ...(o.signal ? { signal: o.signal } : {}),
   });
   return {
-    report,
-    outDir,
-    finding(id) {
-      const f = report.findings.find((x) => x.id === id);
-      if (!f) throw new Error(`no finding ${id} in ${report.findings.map((x) => x.id).join(', ')}`);
-      return f;
-    },
+    ...auditRun(report, outDir),
     divergentTraces() {
       const out: string[] = [];
       for (const t of new Set(report.findings.flatMap((f) => f.traces))) {
@@ -94,11 +84,5 @@ export async function auditRunner(runner: ClientRunner, o: ClientAuditRunOptions
       }
       return out.sort();
     },
-    remove: () => rm(outDir, { recursive: true, force: true }),
   };
-}
-
-/** "id: verdict (observed)" for every finding, for readable assertion failures. */
-export function summary(r: AuditReport): string {
-  return r.findings.map((f) => `${f.id}: ${f.verdict} (${f.observed.summary})`).join('\n');
 }

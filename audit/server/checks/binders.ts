@@ -23,7 +23,17 @@ import {
 import { type HelloOptions, offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { type CheckFamily, describeOutcome, draft, inconclusive, judgeMustAbort, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
+import {
+  type CheckFamily,
+  describeOutcome,
+  draft,
+  inconclusive,
+  judgeMustAbort,
+  outcomeFinding,
+  type ProbeDef,
+  sendHello,
+  withFreshTicket,
+} from './common.js';
 
 const check = 'binders';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -141,27 +151,10 @@ async function mustAbort(
   alerts: string[],
   hello: (t: ProbeTicket) => HelloOptions,
 ): Promise<void> {
-  const scope = new Scope(p.id);
-  const t = await ctx.freshTicket(scope);
-  if (!t) {
-    emit(inconclusive(p, NO_TICKETS, scope.records));
-    return;
-  }
-  const r = await sendHello(ctx, scope, p.title, p.sends, () => ctx.hello(hello(t)), { poolTickets: false });
-  const j = judgeMustAbort(r, alerts);
-  emit(
-    draft(
-      p,
-      [r.record],
-      {
-        rfcVerdict: j.verdict,
-        observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-        measured: { outcome: r.outcome },
-        reason: j.reason,
-      },
-      scope,
-    ),
-  );
+  await withFreshTicket(ctx, p, emit, async (t, scope) => {
+    const r = await sendHello(ctx, scope, p.title, p.sends, () => ctx.hello(hello(t)), { poolTickets: false });
+    emit(outcomeFinding(p, r, judgeMustAbort(r, alerts), scope));
+  });
 }
 
 const withBinder =
@@ -211,42 +204,35 @@ export const bindersFamily: CheckFamily = {
     );
     await mustAbort(ctx, emit, P.notLast, ['illegal_parameter'], (t) => ({ offers: [offerTicket(t)], pskNotLast: true }));
 
-    {
-      // One binder too many: resuming with identity 0 breaks no MUST, so it is a warning.
-      const scope = new Scope(P.count.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.count, NO_TICKETS, scope.records));
-      else {
-        const r = await sendHello(
-          ctx,
+    // One binder too many: resuming with identity 0 breaks no MUST, so it is a warning.
+    await withFreshTicket(ctx, P.count, emit, async (t, scope) => {
+      const r = await sendHello(
+        ctx,
+        scope,
+        P.count.title,
+        P.count.sends,
+        () =>
+          ctx.hello({
+            offers: [offerTicket(t)],
+            extraBinders: [literalBinder(new Uint8Array(randomBytes(t.suite.hashLen)), 'random extra binder')],
+          }),
+        { poolTickets: false },
+      );
+      const aborted = r.outcome === 'aborted';
+      emit(
+        outcomeFinding(
+          P.count,
+          r,
+          {
+            verdict: aborted ? 'pass' : r.outcome === 'resumed' || r.outcome === 'full' ? 'warn' : 'inconclusive',
+            reason: aborted
+              ? `the inconsistent pre_shared_key was refused (${r.alert})`
+              : `the server accepted a pre_shared_key with more binders than identities (${r.outcome})`,
+          },
           scope,
-          P.count.title,
-          P.count.sends,
-          () =>
-            ctx.hello({
-              offers: [offerTicket(t)],
-              extraBinders: [literalBinder(new Uint8Array(randomBytes(t.suite.hashLen)), 'random extra binder')],
-            }),
-          { poolTickets: false },
-        );
-        const aborted = r.outcome === 'aborted';
-        emit(
-          draft(
-            P.count,
-            [r.record],
-            {
-              rfcVerdict: aborted ? 'pass' : r.outcome === 'resumed' || r.outcome === 'full' ? 'warn' : 'inconclusive',
-              observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-              measured: { outcome: r.outcome },
-              reason: aborted
-                ? `the inconsistent pre_shared_key was refused (${r.alert})`
-                : `the server accepted a pre_shared_key with more binders than identities (${r.outcome})`,
-            },
-            scope,
-          ),
-        );
-      }
-    }
+        ),
+      );
+    });
 
     {
       const scope = new Scope(P.secondGood.id);
@@ -274,61 +260,46 @@ export const bindersFamily: CheckFamily = {
                 };
         }
         emit(
-          draft(
-            P.secondGood,
-            [r.record],
-            {
-              rfcVerdict: verdict.verdict,
-              observed: {
-                summary: `the server ${describeOutcome(r.outcome, r.alert)}${sel !== undefined ? ` with identity ${sel}` : ''}`,
-                alert: r.alert ?? null,
-              },
-              measured: { outcome: r.outcome, selectedIdentity: sel ?? null },
-              reason: verdict.reason,
-            },
-            scope,
-          ),
+          outcomeFinding(P.secondGood, r, verdict, scope, {
+            after: sel !== undefined ? ` with identity ${sel}` : '',
+            measured: { selectedIdentity: sel ?? null },
+          }),
         );
       }
     }
 
-    {
-      const scope = new Scope(P.kept.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.kept, NO_TICKETS, scope.records));
-      else {
-        const bad = await sendHello(
-          ctx,
-          scope,
-          'offer with a flipped binder',
-          'offers a fresh ticket with a flipped binder',
-          () => ctx.hello({ offers: [offerTicket(t, { binder: flippedBinder(t.suite, t.psk) })] }),
-          { poolTickets: false },
-        );
-        const good = await sendHello(ctx, scope, 'the same ticket, valid binder', 'offers the same ticket with its valid binder', () =>
-          ctx.hello({ offers: [offerTicket(t)] }),
-        );
-        const kept = good.outcome === 'resumed';
-        emit(
-          bad.outcome === 'resumed'
-            ? inconclusive(P.kept, 'the server resumed the badly bound offer (see binders.flipped-bit)', [bad.record, good.record])
-            : draft(
-                P.kept,
-                [bad.record, good.record],
-                {
-                  rfcVerdict: kept ? 'pass' : good.outcome === 'full' ? 'warn' : 'inconclusive',
-                  observed: {
-                    summary: `after the refused offer (${describeOutcome(bad.outcome, bad.alert)}), the valid offer ${kept ? 'resumed' : `did not resume: ${describeOutcome(good.outcome, good.alert)}`}`,
-                  },
-                  measured: { badOffer: bad.outcome, validOffer: good.outcome },
-                  reason: kept
-                    ? 'a badly bound offer leaves the ticket usable'
-                    : 'a badly bound offer destroyed the ticket: whoever sees a ticket on the wire can deny its owner the resumption',
+    await withFreshTicket(ctx, P.kept, emit, async (t, scope) => {
+      const bad = await sendHello(
+        ctx,
+        scope,
+        'offer with a flipped binder',
+        'offers a fresh ticket with a flipped binder',
+        () => ctx.hello({ offers: [offerTicket(t, { binder: flippedBinder(t.suite, t.psk) })] }),
+        { poolTickets: false },
+      );
+      const good = await sendHello(ctx, scope, 'the same ticket, valid binder', 'offers the same ticket with its valid binder', () =>
+        ctx.hello({ offers: [offerTicket(t)] }),
+      );
+      const kept = good.outcome === 'resumed';
+      emit(
+        bad.outcome === 'resumed'
+          ? inconclusive(P.kept, 'the server resumed the badly bound offer (see binders.flipped-bit)', [bad.record, good.record])
+          : draft(
+              P.kept,
+              [bad.record, good.record],
+              {
+                rfcVerdict: kept ? 'pass' : good.outcome === 'full' ? 'warn' : 'inconclusive',
+                observed: {
+                  summary: `after the refused offer (${describeOutcome(bad.outcome, bad.alert)}), the valid offer ${kept ? 'resumed' : `did not resume: ${describeOutcome(good.outcome, good.alert)}`}`,
                 },
-                scope,
-              ),
-        );
-      }
-    }
+                measured: { badOffer: bad.outcome, validOffer: good.outcome },
+                reason: kept
+                  ? 'a badly bound offer leaves the ticket usable'
+                  : 'a badly bound offer destroyed the ticket: whoever sees a ticket on the wire can deny its owner the resumption',
+              },
+              scope,
+            ),
+      );
+    });
   },
 };

@@ -12,7 +12,16 @@ import type { FindingDraft } from '../../findings.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
 import { Scope } from '../context.js';
-import { type CheckFamily, describeOutcome, draft, inconclusive, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
+import {
+  type CheckFamily,
+  describeOutcome,
+  inconclusive,
+  NO_TICKETS,
+  outcomeFinding,
+  type ProbeDef,
+  sendHello,
+  withFreshTicket,
+} from './common.js';
 
 const check = 'binding';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -91,14 +100,12 @@ export const bindingFamily: CheckFamily = {
         emit(
           noSuite
             ? inconclusive(P.hash, `the server refused TLS_AES_256_GCM_SHA384 (${r.alert}), so no other hash can be tried`, scope.records)
-            : draft(
+            : outcomeFinding(
                 P.hash,
-                [r.record],
+                r,
                 {
-                  rfcVerdict:
+                  verdict:
                     r.outcome === 'full' ? 'pass' : r.outcome === 'resumed' ? 'fail' : r.outcome === 'aborted' ? 'warn' : 'inconclusive',
-                  observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-                  measured: { outcome: r.outcome, ticketSuite: t.suite.name },
                   reason:
                     r.outcome === 'resumed'
                       ? 'the server resumed a SHA-256 PSK under a SHA-384 suite'
@@ -107,77 +114,66 @@ export const bindingFamily: CheckFamily = {
                         : `the server ${describeOutcome(r.outcome, r.alert)} instead of a full handshake`,
                 },
                 scope,
+                { measured: { ticketSuite: t.suite.name } },
               ),
         );
       }
     }
-    {
-      const scope = new Scope(P.sni.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.sni, NO_TICKETS, scope.records));
-      else {
-        const r = await sendHello(
-          ctx,
+    await withFreshTicket(ctx, P.sni, emit, async (t, scope) => {
+      const r = await sendHello(
+        ctx,
+        scope,
+        'another server name',
+        P.sni.sends,
+        () => ctx.hello({ serverName: OTHER_SERVER_NAME, offers: [offerTicket(t)] }),
+        { poolTickets: false },
+      );
+      emit(
+        outcomeFinding(
+          P.sni,
+          r,
+          {
+            verdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
+            reason:
+              r.outcome === 'resumed'
+                ? 'the ticket is not bound to the server name (RFC 8446 allows this)'
+                : 'the ticket is not resumed under another server name',
+          },
           scope,
-          'another server name',
-          P.sni.sends,
-          () => ctx.hello({ serverName: OTHER_SERVER_NAME, offers: [offerTicket(t)] }),
-          { poolTickets: false },
-        );
-        emit(
-          draft(
-            P.sni,
-            [r.record],
-            {
-              rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-              observed: {
-                summary: `under server name ${OTHER_SERVER_NAME} (ticket issued for ${t.serverName ?? 'no name'}) the server ${describeOutcome(r.outcome, r.alert)}`,
-                alert: r.alert ?? null,
-              },
-              measured: { outcome: r.outcome, ticketServerName: t.serverName ?? null, offeredServerName: OTHER_SERVER_NAME },
-              reason:
-                r.outcome === 'resumed'
-                  ? 'the ticket is not bound to the server name (RFC 8446 allows this)'
-                  : 'the ticket is not resumed under another server name',
-            },
-            scope,
-          ),
-        );
-      }
-    }
-    {
-      const scope = new Scope(P.alpn.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.alpn, NO_TICKETS, scope.records));
-      else {
-        const r = await sendHello(
-          ctx,
+          {
+            before: `under server name ${OTHER_SERVER_NAME} (ticket issued for ${t.serverName ?? 'no name'}) `,
+            measured: { ticketServerName: t.serverName ?? null, offeredServerName: OTHER_SERVER_NAME },
+          },
+        ),
+      );
+    });
+    await withFreshTicket(ctx, P.alpn, emit, async (t, scope) => {
+      const r = await sendHello(
+        ctx,
+        scope,
+        'another ALPN protocol',
+        P.alpn.sends,
+        () => ctx.hello({ alpn: [OTHER_ALPN], offers: [offerTicket(t)] }),
+        { poolTickets: false },
+      );
+      emit(
+        outcomeFinding(
+          P.alpn,
+          r,
+          {
+            verdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
+            reason:
+              r.outcome === 'resumed'
+                ? 'the ticket is not bound to the ALPN protocol for 1-RTT resumption (RFC 8446 allows this)'
+                : 'the ticket is not resumed with another ALPN protocol',
+          },
           scope,
-          'another ALPN protocol',
-          P.alpn.sends,
-          () => ctx.hello({ alpn: [OTHER_ALPN], offers: [offerTicket(t)] }),
-          { poolTickets: false },
-        );
-        emit(
-          draft(
-            P.alpn,
-            [r.record],
-            {
-              rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-              observed: {
-                summary: `with ALPN ${OTHER_ALPN} (ticket from a connection with ${t.alpn ?? 'no ALPN'}) the server ${describeOutcome(r.outcome, r.alert)}`,
-                alert: r.alert ?? null,
-              },
-              measured: { outcome: r.outcome, ticketAlpn: t.alpn ?? null, offeredAlpn: OTHER_ALPN },
-              reason:
-                r.outcome === 'resumed'
-                  ? 'the ticket is not bound to the ALPN protocol for 1-RTT resumption (RFC 8446 allows this)'
-                  : 'the ticket is not resumed with another ALPN protocol',
-            },
-            scope,
-          ),
-        );
-      }
-    }
+          {
+            before: `with ALPN ${OTHER_ALPN} (ticket from a connection with ${t.alpn ?? 'no ALPN'}) `,
+            measured: { ticketAlpn: t.alpn ?? null, offeredAlpn: OTHER_ALPN },
+          },
+        ),
+      );
+    });
   },
 };

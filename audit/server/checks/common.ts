@@ -12,7 +12,7 @@ import { findExtension } from '../../../wire/extensions.js';
 import { decodeHandshake } from '../../../wire/handshake.js';
 import type { ServerHello } from '../../../wire/types.js';
 import type { Behaviour, FindingDraft, MeasuredValue, PolicyJudgement, RfcReference, Verdict } from '../../findings.js';
-import type { ProbeConnection } from '../../probe/client.js';
+import type { ProbeConnection, ProbeTicket } from '../../probe/client.js';
 import type { HelloOptions, ProbeHello } from '../../probe/hellos.js';
 import { type AuditContext, type ConnectionRecord, Scope } from '../context.js';
 
@@ -195,6 +195,50 @@ export function judgeMustAbort(
     case 'unreadable':
       return { verdict: 'inconclusive', reason: `the server ${describeOutcome(r.outcome)}` };
   }
+}
+
+/**
+ * A finding decided by the server's answer to one ClientHello: the answer is
+ * what was observed (between `o.before`, what led to it, and `o.after`) with
+ * its alert, and what was measured (with `o.measured` after it).
+ */
+export function outcomeFinding(
+  def: ProbeDef,
+  r: Pick<HelloResult, 'outcome' | 'alert' | 'record'>,
+  j: { verdict: Verdict; reason: string },
+  setup: Scope,
+  o: { before?: string; after?: string; measured?: Record<string, MeasuredValue> } = {},
+): FindingDraft {
+  return draft(
+    def,
+    [r.record],
+    {
+      rfcVerdict: j.verdict,
+      observed: { summary: `${o.before ?? ''}the server ${describeOutcome(r.outcome, r.alert)}${o.after ?? ''}`, alert: r.alert ?? null },
+      measured: { outcome: r.outcome, ...o.measured },
+      reason: j.reason,
+    },
+    setup,
+  );
+}
+
+/**
+ * One probe that needs an unused ticket: a scope of its own, a fresh ticket
+ * (one `accept` takes), and `probe` with both; without such a ticket the
+ * finding is inconclusive (`none` says why) and lists the connections made
+ * looking for one.
+ */
+export async function withFreshTicket(
+  ctx: AuditContext,
+  def: ProbeDef,
+  emit: (d: FindingDraft) => void,
+  probe: (t: ProbeTicket, scope: Scope) => Promise<void>,
+  o: { accept?: (t: ProbeTicket) => boolean; none?: string } = {},
+): Promise<void> {
+  const scope = new Scope(def.id);
+  const t = await ctx.freshTicket(scope, o.accept);
+  if (!t) emit(inconclusive(def, o.none ?? NO_TICKETS, scope.records));
+  else await probe(t, scope);
 }
 
 export const NO_TICKETS = 'the server issued no ticket after a full handshake, so there is nothing to resume with';

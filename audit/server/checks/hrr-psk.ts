@@ -8,23 +8,21 @@
  * does.
  */
 import type { FindingDraft } from '../../findings.js';
-import type { ProbeTicket } from '../../probe/client.js';
 import { fixedBinder } from '../../probe/hello.js';
 import { type HelloOptions, offerTicket } from '../../probe/hellos.js';
-import type { AuditContext } from '../context.js';
-import { Scope } from '../context.js';
+import type { AuditContext, Scope } from '../context.js';
 import {
   bindersOf,
   type CheckFamily,
   describeOutcome,
-  draft,
   type HelloOutcome,
   inconclusive,
   judgeMustAbort,
-  NO_TICKETS,
+  outcomeFinding,
   outcomeOf,
   type ProbeDef,
   retryOptions,
+  withFreshTicket,
 } from './common.js';
 
 const check = 'hrr-psk';
@@ -119,96 +117,61 @@ export const hrrPskFamily: CheckFamily = {
     const P = HRR_PSK_PROBES;
     const noRetry = (r: RetryRun) =>
       `the server did not answer a ClientHello without key share with a HelloRetryRequest (it ${describeOutcome(r.outcome, r.alert)})`;
-    {
-      const scope = new Scope(P.recomputed.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.recomputed, NO_TICKETS, scope.records));
-      else {
-        const r = await retry(ctx, scope, 'HRR, recomputed binder', P.recomputed.sends, { offers: [offerTicket(t)] }, () => ({
-          offers: [offerTicket(t)],
-        }));
-        emit(
-          !r.retried
-            ? inconclusive(P.recomputed, noRetry(r), [r.record])
-            : draft(
-                P.recomputed,
-                [r.record],
-                {
-                  rfcVerdict:
-                    r.outcome === 'resumed' ? 'pass' : r.outcome === 'full' ? 'info' : r.outcome === 'aborted' ? 'fail' : 'inconclusive',
-                  observed: {
-                    summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`,
-                    alert: r.alert ?? null,
-                  },
-                  measured: { outcome: r.outcome },
-                  reason:
-                    r.outcome === 'resumed'
-                      ? 'the binder over the retried transcript was accepted'
-                      : r.outcome === 'aborted'
-                        ? 'a correctly bound second ClientHello was refused'
-                        : `the server ${describeOutcome(r.outcome, r.alert)}`,
-                },
-                scope,
-              ),
-        );
-      }
-    }
-    {
-      const scope = new Scope(P.stale.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.stale, NO_TICKETS, scope.records));
-      else {
-        const r = await retry(ctx, scope, 'HRR, stale binder', P.stale.sends, { offers: [offerTicket(t)] }, (firstRaw) => {
-          const stale = bindersOf(firstRaw)[0] ?? new Uint8Array(t.suite.hashLen);
-          return { offers: [offerTicket(t, { binder: fixedBinder(stale, 'the binder of ClientHello1') })] };
-        });
-        if (!r.retried) emit(inconclusive(P.stale, noRetry(r), [r.record]));
-        else {
-          const j = judgeMustAbort(r, ['decrypt_error']);
-          emit(
-            draft(
-              P.stale,
-              [r.record],
+    await withFreshTicket(ctx, P.recomputed, emit, async (t, scope) => {
+      const r = await retry(ctx, scope, 'HRR, recomputed binder', P.recomputed.sends, { offers: [offerTicket(t)] }, () => ({
+        offers: [offerTicket(t)],
+      }));
+      emit(
+        !r.retried
+          ? inconclusive(P.recomputed, noRetry(r), [r.record])
+          : outcomeFinding(
+              P.recomputed,
+              r,
               {
-                rfcVerdict: j.verdict,
-                observed: { summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-                measured: { outcome: r.outcome },
-                reason: j.reason,
+                verdict:
+                  r.outcome === 'resumed' ? 'pass' : r.outcome === 'full' ? 'info' : r.outcome === 'aborted' ? 'fail' : 'inconclusive',
+                reason:
+                  r.outcome === 'resumed'
+                    ? 'the binder over the retried transcript was accepted'
+                    : r.outcome === 'aborted'
+                      ? 'a correctly bound second ClientHello was refused'
+                      : `the server ${describeOutcome(r.outcome, r.alert)}`,
               },
               scope,
+              { before: 'HelloRetryRequest, then ' },
             ),
-          );
-        }
-      }
-    }
-    {
-      const scope = new Scope(P.gained.id);
-      const t: ProbeTicket | undefined = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.gained, NO_TICKETS, scope.records));
+      );
+    });
+    await withFreshTicket(ctx, P.stale, emit, async (t, scope) => {
+      const r = await retry(ctx, scope, 'HRR, stale binder', P.stale.sends, { offers: [offerTicket(t)] }, (firstRaw) => {
+        const stale = bindersOf(firstRaw)[0] ?? new Uint8Array(t.suite.hashLen);
+        return { offers: [offerTicket(t, { binder: fixedBinder(stale, 'the binder of ClientHello1') })] };
+      });
+      if (!r.retried) emit(inconclusive(P.stale, noRetry(r), [r.record]));
       else {
-        const r = await retry(ctx, scope, 'HRR, PSK added in ClientHello2', P.gained.sends, {}, () => ({ offers: [offerTicket(t)] }));
-        emit(
-          !r.retried
-            ? inconclusive(P.gained, noRetry(r), [r.record])
-            : draft(
-                P.gained,
-                [r.record],
-                {
-                  rfcVerdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
-                  observed: {
-                    summary: `HelloRetryRequest, then the server ${describeOutcome(r.outcome, r.alert)}`,
-                    alert: r.alert ?? null,
-                  },
-                  measured: { outcome: r.outcome },
-                  reason:
-                    r.outcome === 'resumed'
-                      ? 'the server resumed with a PSK the first ClientHello did not offer'
-                      : `the server ${describeOutcome(r.outcome, r.alert)}`,
-                },
-                scope,
-              ),
-        );
+        const j = judgeMustAbort(r, ['decrypt_error']);
+        emit(outcomeFinding(P.stale, r, j, scope, { before: 'HelloRetryRequest, then ' }));
       }
-    }
+    });
+    await withFreshTicket(ctx, P.gained, emit, async (t, scope) => {
+      const r = await retry(ctx, scope, 'HRR, PSK added in ClientHello2', P.gained.sends, {}, () => ({ offers: [offerTicket(t)] }));
+      emit(
+        !r.retried
+          ? inconclusive(P.gained, noRetry(r), [r.record])
+          : outcomeFinding(
+              P.gained,
+              r,
+              {
+                verdict: r.outcome === 'timeout' || r.outcome === 'unreadable' ? 'inconclusive' : 'info',
+                reason:
+                  r.outcome === 'resumed'
+                    ? 'the server resumed with a PSK the first ClientHello did not offer'
+                    : `the server ${describeOutcome(r.outcome, r.alert)}`,
+              },
+              scope,
+              { before: 'HelloRetryRequest, then ' },
+            ),
+      );
+    });
   },
 };

@@ -8,8 +8,16 @@ import { PskKeyExchangeMode } from '../../../wire/types.js';
 import type { FindingDraft } from '../../findings.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
-import { Scope } from '../context.js';
-import { type CheckFamily, describeOutcome, draft, inconclusive, judgeMustAbort, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
+import {
+  type CheckFamily,
+  describeOutcome,
+  draft,
+  judgeMustAbort,
+  outcomeFinding,
+  type ProbeDef,
+  sendHello,
+  withFreshTicket,
+} from './common.js';
 
 const check = 'psk-modes';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -84,155 +92,113 @@ export const pskModesFamily: CheckFamily = {
   async run(ctx: AuditContext, emit: (d: FindingDraft) => void): Promise<void> {
     const P = PSK_MODE_PROBES;
 
-    {
-      const scope = new Scope(P.pskKe.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.pskKe, NO_TICKETS, scope.records));
-      else {
-        const r = await sendHello(
-          ctx,
+    await withFreshTicket(ctx, P.pskKe, emit, async (t, scope) => {
+      const r = await sendHello(
+        ctx,
+        scope,
+        'psk_ke-only offer',
+        'offers a valid ticket with psk_ke as the only mode',
+        () => ctx.hello({ modes: [PskKeyExchangeMode.psk_ke], offers: [offerTicket(t)] }),
+        { poolTickets: false },
+      );
+      const withShare = r.conn.serverKeyShare !== undefined;
+      const accepted = r.outcome === 'resumed';
+      emit(
+        draft(
+          P.pskKe,
+          [r.record],
+          {
+            rfcVerdict: accepted
+              ? withShare
+                ? 'fail'
+                : 'warn'
+              : r.outcome === 'full'
+                ? 'pass'
+                : r.outcome === 'aborted'
+                  ? 'info'
+                  : 'inconclusive',
+            observed: {
+              summary: accepted
+                ? `the server resumed the psk_ke-only offer${withShare ? ', and sent a key_share although psk_ke forbids it' : ' without (EC)DHE: no forward secrecy for this connection'}`
+                : `the server ${describeOutcome(r.outcome, r.alert)}${r.outcome === 'full' ? `; ${r.conn.tickets.length} ticket(s) issued to this psk_ke-only client` : ''}`,
+              alert: r.alert ?? null,
+            },
+            measured: { outcome: r.outcome, serverKeyShare: withShare, ticketsToPskKeClient: r.conn.tickets.length },
+            policy: { rule: 'tlschart never resumes a psk_ke-only offer (no forward secrecy)', violated: accepted },
+            reason: accepted
+              ? withShare
+                ? 'a server resuming in psk_ke mode MUST NOT supply a key_share (§4.2.9)'
+                : 'psk_ke resumption is allowed by RFC 8446 but gives up forward secrecy'
+              : r.outcome === 'full'
+                ? 'the psk_ke-only offer was not resumed'
+                : `the server ${describeOutcome(r.outcome, r.alert)}`,
+          },
           scope,
-          'psk_ke-only offer',
-          'offers a valid ticket with psk_ke as the only mode',
-          () => ctx.hello({ modes: [PskKeyExchangeMode.psk_ke], offers: [offerTicket(t)] }),
-          { poolTickets: false },
-        );
-        const withShare = r.conn.serverKeyShare !== undefined;
-        const accepted = r.outcome === 'resumed';
-        emit(
-          draft(
-            P.pskKe,
-            [r.record],
-            {
-              rfcVerdict: accepted
-                ? withShare
-                  ? 'fail'
-                  : 'warn'
-                : r.outcome === 'full'
-                  ? 'pass'
-                  : r.outcome === 'aborted'
-                    ? 'info'
-                    : 'inconclusive',
-              observed: {
-                summary: accepted
-                  ? `the server resumed the psk_ke-only offer${withShare ? ', and sent a key_share although psk_ke forbids it' : ' without (EC)DHE: no forward secrecy for this connection'}`
-                  : `the server ${describeOutcome(r.outcome, r.alert)}${r.outcome === 'full' ? `; ${r.conn.tickets.length} ticket(s) issued to this psk_ke-only client` : ''}`,
-                alert: r.alert ?? null,
-              },
-              measured: { outcome: r.outcome, serverKeyShare: withShare, ticketsToPskKeClient: r.conn.tickets.length },
-              policy: { rule: 'tlschart never resumes a psk_ke-only offer (no forward secrecy)', violated: accepted },
-              reason: accepted
-                ? withShare
-                  ? 'a server resuming in psk_ke mode MUST NOT supply a key_share (§4.2.9)'
-                  : 'psk_ke resumption is allowed by RFC 8446 but gives up forward secrecy'
-                : r.outcome === 'full'
-                  ? 'the psk_ke-only offer was not resumed'
+        ),
+      );
+    });
+
+    await withFreshTicket(ctx, P.unknown, emit, async (t, scope) => {
+      const r = await sendHello(
+        ctx,
+        scope,
+        'unknown mode only',
+        `offers a valid ticket with mode ${UNKNOWN_MODE} only`,
+        () => ctx.hello({ modes: [UNKNOWN_MODE], offers: [offerTicket(t)] }),
+        { poolTickets: false },
+      );
+      emit(
+        outcomeFinding(
+          P.unknown,
+          r,
+          {
+            verdict: r.outcome === 'full' ? 'pass' : r.outcome === 'resumed' ? 'fail' : r.outcome === 'aborted' ? 'warn' : 'inconclusive',
+            reason:
+              r.outcome === 'resumed'
+                ? 'the server selected a key exchange mode the client did not list'
+                : r.outcome === 'aborted'
+                  ? 'the server refused the connection instead of doing a non-PSK handshake (§4.2.11 SHOULD)'
                   : `the server ${describeOutcome(r.outcome, r.alert)}`,
-            },
-            scope,
-          ),
-        );
-      }
-    }
-
-    {
-      const scope = new Scope(P.unknown.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.unknown, NO_TICKETS, scope.records));
-      else {
-        const r = await sendHello(
-          ctx,
+          },
           scope,
-          'unknown mode only',
-          `offers a valid ticket with mode ${UNKNOWN_MODE} only`,
-          () => ctx.hello({ modes: [UNKNOWN_MODE], offers: [offerTicket(t)] }),
-          { poolTickets: false },
-        );
-        emit(
-          draft(
-            P.unknown,
-            [r.record],
-            {
-              rfcVerdict:
-                r.outcome === 'full' ? 'pass' : r.outcome === 'resumed' ? 'fail' : r.outcome === 'aborted' ? 'warn' : 'inconclusive',
-              observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-              measured: { outcome: r.outcome },
-              reason:
-                r.outcome === 'resumed'
-                  ? 'the server selected a key exchange mode the client did not list'
-                  : r.outcome === 'aborted'
-                    ? 'the server refused the connection instead of doing a non-PSK handshake (§4.2.11 SHOULD)'
-                    : `the server ${describeOutcome(r.outcome, r.alert)}`,
-            },
-            scope,
-          ),
-        );
-      }
-    }
+        ),
+      );
+    });
 
-    {
-      const scope = new Scope(P.missing.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.missing, NO_TICKETS, scope.records));
-      else {
-        const r = await sendHello(
-          ctx,
-          scope,
-          'no psk_key_exchange_modes',
-          'offers a valid ticket without psk_key_exchange_modes',
-          () => ctx.hello({ modes: null, offers: [offerTicket(t)] }),
-          { poolTickets: false },
-        );
-        const j = judgeMustAbort(r, ['missing_extension']);
-        emit(
-          draft(
-            P.missing,
-            [r.record],
-            {
-              rfcVerdict: j.verdict,
-              observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-              measured: { outcome: r.outcome },
-              reason: j.reason,
-            },
-            scope,
-          ),
-        );
-      }
-    }
+    await withFreshTicket(ctx, P.missing, emit, async (t, scope) => {
+      const r = await sendHello(
+        ctx,
+        scope,
+        'no psk_key_exchange_modes',
+        'offers a valid ticket without psk_key_exchange_modes',
+        () => ctx.hello({ modes: null, offers: [offerTicket(t)] }),
+        { poolTickets: false },
+      );
+      const j = judgeMustAbort(r, ['missing_extension']);
+      emit(outcomeFinding(P.missing, r, j, scope));
+    });
 
-    {
-      const scope = new Scope(P.noShare.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.noShare, NO_TICKETS, scope.records));
-      else {
-        const r = await sendHello(
-          ctx,
+    await withFreshTicket(ctx, P.noShare, emit, async (t, scope) => {
+      const r = await sendHello(
+        ctx,
+        scope,
+        'psk_dhe_ke without key share',
+        'offers a valid ticket with psk_dhe_ke and no key_share or supported_groups',
+        () => ctx.hello({ groups: null, shareGroups: null, offers: [offerTicket(t)] }),
+        { poolTickets: false },
+      );
+      // Any abort is right here (no alert is named for it); resuming without a share is the violation.
+      const j = judgeMustAbort(r, [r.alert ?? 'missing_extension']);
+      const resumedWithoutShare = r.outcome === 'resumed' && r.conn.serverKeyShare === undefined;
+      emit(
+        outcomeFinding(
+          P.noShare,
+          r,
+          { verdict: j.verdict, reason: r.outcome === 'aborted' ? `the server refused the ClientHello (${r.alert})` : j.reason },
           scope,
-          'psk_dhe_ke without key share',
-          'offers a valid ticket with psk_dhe_ke and no key_share or supported_groups',
-          () => ctx.hello({ groups: null, shareGroups: null, offers: [offerTicket(t)] }),
-          { poolTickets: false },
-        );
-        // Any abort is right here (no alert is named for it); resuming without a share is the violation.
-        const j = judgeMustAbort(r, [r.alert ?? 'missing_extension']);
-        const resumedWithoutShare = r.outcome === 'resumed' && r.conn.serverKeyShare === undefined;
-        emit(
-          draft(
-            P.noShare,
-            [r.record],
-            {
-              rfcVerdict: j.verdict,
-              observed: {
-                summary: `the server ${describeOutcome(r.outcome, r.alert)}${resumedWithoutShare ? ' without (EC)DHE (psk_ke, not offered)' : ''}`,
-                alert: r.alert ?? null,
-              },
-              measured: { outcome: r.outcome },
-              reason: r.outcome === 'aborted' ? `the server refused the ClientHello (${r.alert})` : j.reason,
-            },
-            scope,
-          ),
-        );
-      }
-    }
+          { after: resumedWithoutShare ? ' without (EC)DHE (psk_ke, not offered)' : '' },
+        ),
+      );
+    });
   },
 };

@@ -9,9 +9,8 @@
 import type { FindingDraft } from '../../findings.js';
 import type { ProbeTicket } from '../../probe/client.js';
 import { offerTicket } from '../../probe/hellos.js';
-import type { AuditContext } from '../context.js';
-import { Scope } from '../context.js';
-import { type CheckFamily, draft, type HelloResult, inconclusive, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
+import type { AuditContext, Scope } from '../context.js';
+import { type CheckFamily, draft, type HelloResult, inconclusive, type ProbeDef, sendHello, withFreshTicket } from './common.js';
 
 const check = 'replay';
 const def = (d: Omit<ProbeDef, 'check'>): ProbeDef => ({ check, ...d });
@@ -47,78 +46,66 @@ export const replayFamily: CheckFamily = {
   probes: Object.values(REPLAY_PROBES),
   async run(ctx: AuditContext, emit: (d: FindingDraft) => void): Promise<void> {
     const P = REPLAY_PROBES;
-    {
-      const scope = new Scope(P.sequential.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.sequential, NO_TICKETS, scope.records));
-      else {
-        const a = await sendHello(ctx, scope, 'first offer', 'offers a fresh ticket', () => ctx.hello({ offers: [offerTicket(t)] }));
-        const b = await sendHello(ctx, scope, 'second offer of the same ticket', 'offers the same ticket again', () =>
-          ctx.hello({ offers: [offerTicket(t)] }),
+    await withFreshTicket(ctx, P.sequential, emit, async (t, scope) => {
+      const a = await sendHello(ctx, scope, 'first offer', 'offers a fresh ticket', () => ctx.hello({ offers: [offerTicket(t)] }));
+      const b = await sendHello(ctx, scope, 'second offer of the same ticket', 'offers the same ticket again', () =>
+        ctx.hello({ offers: [offerTicket(t)] }),
+      );
+      if (a.outcome !== 'resumed') {
+        emit(inconclusive(P.sequential, `the first offer did not resume (${a.outcome}), so reuse cannot be judged`, [a.record, b.record]));
+      } else {
+        const reused = b.outcome === 'resumed';
+        emit(
+          draft(
+            P.sequential,
+            [a.record, b.record],
+            {
+              rfcVerdict: reused ? 'info' : 'pass',
+              observed: {
+                summary: reused ? 'the ticket resumed twice' : `the second offer: ${b.outcome}${b.alert ? ` (${b.alert})` : ''}`,
+              },
+              measured: { first: a.outcome, second: b.outcome },
+              policy: { rule: 'a tlschart ticket resumes at most once', violated: reused },
+              reason: reused
+                ? 'the server accepts a ticket more than once: connections that reuse it can be linked, and its PSK has no forward secrecy'
+                : 'the ticket is single-use',
+            },
+            scope,
+          ),
         );
-        if (a.outcome !== 'resumed') {
-          emit(
-            inconclusive(P.sequential, `the first offer did not resume (${a.outcome}), so reuse cannot be judged`, [a.record, b.record]),
-          );
-        } else {
-          const reused = b.outcome === 'resumed';
-          emit(
-            draft(
-              P.sequential,
-              [a.record, b.record],
+      }
+    });
+    await withFreshTicket(ctx, P.parallel, emit, async (t, scope) => {
+      const n = Math.max(2, ctx.settings.runs);
+      const results = await parallelOffers(ctx, scope, t, n);
+      const resumed = results.filter((r) => r.outcome === 'resumed').length;
+      emit(
+        resumed === 0
+          ? inconclusive(
+              P.parallel,
+              `none of the ${n} parallel offers resumed`,
+              results.map((r) => r.record),
+              { offers: n, resumed },
+            )
+          : draft(
+              P.parallel,
+              results.map((r) => r.record),
               {
-                rfcVerdict: reused ? 'info' : 'pass',
-                observed: {
-                  summary: reused ? 'the ticket resumed twice' : `the second offer: ${b.outcome}${b.alert ? ` (${b.alert})` : ''}`,
+                rfcVerdict: resumed > 1 ? 'info' : 'pass',
+                observed: { summary: `${resumed} of ${n} resumed` },
+                measured: {
+                  offers: n,
+                  resumed,
+                  concurrency: Math.min(n, ctx.settings.concurrency),
+                  outcomes: results.map((r) => r.outcome),
                 },
-                measured: { first: a.outcome, second: b.outcome },
-                policy: { rule: 'a tlschart ticket resumes at most once', violated: reused },
-                reason: reused
-                  ? 'the server accepts a ticket more than once: connections that reuse it can be linked, and its PSK has no forward secrecy'
-                  : 'the ticket is single-use',
+                policy: { rule: 'a tlschart ticket resumes at most once, also under concurrent offers', violated: resumed > 1 },
+                reason: resumed > 1 ? `the same ticket resumed ${resumed} times in parallel` : 'only one of the parallel offers resumed',
               },
               scope,
             ),
-          );
-        }
-      }
-    }
-    {
-      const scope = new Scope(P.parallel.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) emit(inconclusive(P.parallel, NO_TICKETS, scope.records));
-      else {
-        const n = Math.max(2, ctx.settings.runs);
-        const results = await parallelOffers(ctx, scope, t, n);
-        const resumed = results.filter((r) => r.outcome === 'resumed').length;
-        emit(
-          resumed === 0
-            ? inconclusive(
-                P.parallel,
-                `none of the ${n} parallel offers resumed`,
-                results.map((r) => r.record),
-                { offers: n, resumed },
-              )
-            : draft(
-                P.parallel,
-                results.map((r) => r.record),
-                {
-                  rfcVerdict: resumed > 1 ? 'info' : 'pass',
-                  observed: { summary: `${resumed} of ${n} resumed` },
-                  measured: {
-                    offers: n,
-                    resumed,
-                    concurrency: Math.min(n, ctx.settings.concurrency),
-                    outcomes: results.map((r) => r.outcome),
-                  },
-                  policy: { rule: 'a tlschart ticket resumes at most once, also under concurrent offers', violated: resumed > 1 },
-                  reason: resumed > 1 ? `the same ticket resumed ${resumed} times in parallel` : 'only one of the parallel offers resumed',
-                },
-                scope,
-              ),
-        );
-      }
-    }
+      );
+    });
   },
 };
 

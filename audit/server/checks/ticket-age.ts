@@ -10,8 +10,7 @@ import type { FindingDraft } from '../../findings.js';
 import type { ProbeTicket } from '../../probe/client.js';
 import { offerTicket } from '../../probe/hellos.js';
 import type { AuditContext } from '../context.js';
-import { Scope } from '../context.js';
-import { type CheckFamily, describeOutcome, draft, inconclusive, NO_TICKETS, type ProbeDef, sendHello } from './common.js';
+import { type CheckFamily, describeOutcome, draft, outcomeFinding, type ProbeDef, sendHello, withFreshTicket } from './common.js';
 import { EARLY_DATA, NO_EARLY_TICKETS } from './early-data.js';
 
 const check = 'ticket-age';
@@ -79,86 +78,84 @@ export const ticketAgeFamily: CheckFamily = {
       ['future', future],
       ['stale', stale],
     ] as const) {
-      const scope = new Scope(p.id);
-      const t = await ctx.freshTicket(scope);
-      if (!t) {
-        emit(inconclusive(p, NO_TICKETS, scope.records));
-        continue;
-      }
-      const r = await sendHello(
-        ctx,
-        scope,
-        p.title,
-        p.sends,
-        () => ctx.hello({ offers: [offerTicket(t, { obfuscatedTicketAge: distortedAge(kind, t) })] }),
-        { poolTickets: false },
-      );
-      emit(
-        draft(
-          p,
-          [r.record],
-          {
-            rfcVerdict:
-              r.outcome === 'resumed' || r.outcome === 'full'
-                ? r.outcome === 'resumed'
-                  ? 'pass'
-                  : 'info'
-                : r.outcome === 'aborted'
-                  ? 'warn'
-                  : 'inconclusive',
-            observed: { summary: `the server ${describeOutcome(r.outcome, r.alert)}`, alert: r.alert ?? null },
-            measured: { outcome: r.outcome },
-            reason:
-              r.outcome === 'resumed'
-                ? 'the handshake proceeded with the PSK'
-                : r.outcome === 'full'
-                  ? 'the server ignored the ticket (allowed: it may treat a ticket as valid for a shorter time)'
-                  : `the server ${describeOutcome(r.outcome, r.alert)} instead of proceeding`,
-          },
+      await withFreshTicket(ctx, p, emit, async (t, scope) => {
+        const r = await sendHello(
+          ctx,
           scope,
-        ),
-      );
+          p.title,
+          p.sends,
+          () => ctx.hello({ offers: [offerTicket(t, { obfuscatedTicketAge: distortedAge(kind, t) })] }),
+          { poolTickets: false },
+        );
+        emit(
+          outcomeFinding(
+            p,
+            r,
+            {
+              verdict:
+                r.outcome === 'resumed' || r.outcome === 'full'
+                  ? r.outcome === 'resumed'
+                    ? 'pass'
+                    : 'info'
+                  : r.outcome === 'aborted'
+                    ? 'warn'
+                    : 'inconclusive',
+              reason:
+                r.outcome === 'resumed'
+                  ? 'the handshake proceeded with the PSK'
+                  : r.outcome === 'full'
+                    ? 'the server ignored the ticket (allowed: it may treat a ticket as valid for a shorter time)'
+                    : `the server ${describeOutcome(r.outcome, r.alert)} instead of proceeding`,
+            },
+            scope,
+          ),
+        );
+      });
     }
     for (const [kind, p] of [
       ['garbage', garbage0],
       ['future', future0],
       ['stale', stale0],
     ] as const) {
-      const scope = new Scope(p.id);
-      const t = await ctx.freshTicket(scope, (x) => (x.maxEarlyDataSize ?? 0) > 0);
-      if (!t) {
-        emit(inconclusive(p, NO_EARLY_TICKETS, scope.records));
-        continue;
-      }
-      const r = await sendHello(
+      await withFreshTicket(
         ctx,
-        scope,
-        p.title,
-        p.sends,
-        () => ctx.hello({ earlyData: true, offers: [offerTicket(t, { obfuscatedTicketAge: distortedAge(kind, t) })] }),
-        {
-          earlyData: [EARLY_DATA],
-          poolTickets: false,
-        },
-      );
-      const accepted = r.conn.earlyDataAccepted;
-      emit(
-        draft(
-          p,
-          [r.record],
-          {
-            rfcVerdict: accepted ? 'fail' : r.outcome === 'aborted' ? 'warn' : r.outcome === 'timeout' ? 'inconclusive' : 'pass',
-            observed: {
-              summary: accepted
-                ? 'early data accepted despite the age'
-                : `early data rejected; the server ${describeOutcome(r.outcome, r.alert)}`,
-              alert: r.alert ?? null,
+        p,
+        emit,
+        async (t, scope) => {
+          const r = await sendHello(
+            ctx,
+            scope,
+            p.title,
+            p.sends,
+            () => ctx.hello({ earlyData: true, offers: [offerTicket(t, { obfuscatedTicketAge: distortedAge(kind, t) })] }),
+            {
+              earlyData: [EARLY_DATA],
+              poolTickets: false,
             },
-            measured: { earlyDataAccepted: accepted, outcome: r.outcome },
-            reason: accepted ? 'the server accepted 0-RTT without validating the ticket age' : 'the age was checked before accepting 0-RTT',
-          },
-          scope,
-        ),
+          );
+          const accepted = r.conn.earlyDataAccepted;
+          emit(
+            draft(
+              p,
+              [r.record],
+              {
+                rfcVerdict: accepted ? 'fail' : r.outcome === 'aborted' ? 'warn' : r.outcome === 'timeout' ? 'inconclusive' : 'pass',
+                observed: {
+                  summary: accepted
+                    ? 'early data accepted despite the age'
+                    : `early data rejected; the server ${describeOutcome(r.outcome, r.alert)}`,
+                  alert: r.alert ?? null,
+                },
+                measured: { earlyDataAccepted: accepted, outcome: r.outcome },
+                reason: accepted
+                  ? 'the server accepted 0-RTT without validating the ticket age'
+                  : 'the age was checked before accepting 0-RTT',
+              },
+              scope,
+            ),
+          );
+        },
+        { accept: (x) => (x.maxEarlyDataSize ?? 0) > 0, none: NO_EARLY_TICKETS },
       );
     }
   },
