@@ -51,6 +51,12 @@ export type TraceEntry =
 
 export interface ConnectionEvents {
   output: [bytes: Uint8Array];
+  /**
+   * What 'output' gave so far should leave now, without waiting for the rest of
+   * this reaction (emitted before 'handshake', so the listeners of a completed
+   * handshake do not delay the flight or the tickets in front of them).
+   */
+  flush: [];
   handshake: [info: HandshakeInfo];
   session: [session: ClientSession];
   data: [data: Uint8Array];
@@ -467,6 +473,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       case 'handshakeComplete':
         this.layer.acceptPlaintextAlerts = false;
         this.info = this.handshakeInfo(ctx);
+        this.emit('flush');
         this.emit('handshake', this.info);
         await this.flushPendingWrites();
         break;

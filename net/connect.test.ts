@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../crypto/noble.js';
@@ -131,6 +131,25 @@ describe('tlschart client and tlschart server over loopback sockets', () => {
       expect(got.list).toHaveLength(ticketsPerHandshake);
       expect(c.ticketsReceived).toBe(ticketsPerHandshake);
     }
+  });
+
+  it('put the tickets on the wire the moment the handshake completes, before anything else reacts to it (RFC 8446 §4.6.1)', async () => {
+    const raws: Socket[] = [];
+    let ticketsSent = 0;
+    const seen: Array<{ ticketsSent: number; corked: number }> = [];
+    const watched = new Set<TLSSocket>();
+    const r = await serve({
+      trace: (e, socket) => {
+        if (!watched.has(socket)) {
+          watched.add(socket);
+          socket.engine?.on('handshake', () => seen.push({ ticketsSent, corked: raws[0]?.writableCorked ?? -1 }));
+        }
+        if (e.kind === 'message' && e.direction === 'out' && e.name === 'new_session_ticket') ticketsSent++;
+      },
+    });
+    r.server.on('connection', (raw: Socket) => raws.push(raw));
+    await sessions(dial(r.port), 2).first;
+    expect(seen).toEqual([{ ticketsSent: 2, corked: 0 }]);
   });
 
   it('do not resume when the server no longer holds the ticket, and fall back to a full handshake', async () => {

@@ -181,13 +181,12 @@ export class TLSSocket extends Duplex {
       if (!this.#corked) {
         this.#corked = true;
         t.cork();
-        void conn.settled().then(() => {
-          this.#corked = false;
-          t.uncork();
-        });
+        void conn.settled().then(() => this.#uncork());
       }
       t.write(toBuffer(bytes));
     });
+    // The engine says what was written so far should go now (before the handshake's listeners run).
+    conn.on('flush', () => this.#uncork());
     conn.on('data', (data) => {
       if (this.#readEnded || this.destroyed) return;
       if (!this.push(toBuffer(data)) && !this.#pausedTransport) {
@@ -526,6 +525,13 @@ export class TLSSocket extends Duplex {
     // Nothing more can arrive or leave: close now, or once a reader took what is still buffered.
     if (this.readableEnded || this.readableLength === 0) this.destroy();
     else this.once('end', () => this.destroy());
+  }
+
+  /** End the cork of the current reaction, if one is on (once: a second call finds none). */
+  #uncork(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#transport.uncork();
   }
 
   #settleDrain(error: Error | undefined): void {
