@@ -27,16 +27,15 @@
  * A benchmark, not a test: the numbers depend on the machine and on whatever
  * else runs on it (the load average is printed).
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as netConnect } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSelfSigned } from '../pki/generate.js';
 import type { AbuseMix, PhaseParams, PhaseResult } from './load-client.js';
-import { freePort } from './ports.js';
+import { type RunningServer, startServer as start } from './servers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.LOAD_SECONDS ?? 10);
@@ -50,73 +49,6 @@ for (const part of (process.env.LOAD_ABUSE ?? '').split(',').filter((x) => x !==
   const [k, v] = part.split('=');
   if (!(k !== undefined && k in ABUSE) || !Number.isFinite(Number(v))) throw new Error(`LOAD_ABUSE: ${part}?`);
   ABUSE[k as keyof AbuseMix] = Number(v);
-}
-
-interface RunningServer {
-  name: string;
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = netConnect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
-
-async function start(name: string, certPath: string, keyPath: string): Promise<RunningServer | undefined> {
-  const port = await freePort();
-  let child: ChildProcess;
-  if (name === 'tlschart') {
-    child = spawn(
-      process.execPath,
-      [join(here, '../cli/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert', certPath, '--key', keyPath, '--www'],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
-  } else if (name === 'openssl') {
-    if (spawnSync('openssl', ['version']).status !== 0) {
-      console.log('openssl: not installed (Debian package openssl); skipped');
-      return undefined;
-    }
-    child = spawn(
-      'openssl',
-      ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', certPath, '-key', keyPath, '-tls1_3', '-num_tickets', '2', '-www', '-quiet'],
-      {
-        stdio: ['ignore', 'ignore', 'ignore'],
-      },
-    );
-  } else if (name === 'node') {
-    child = spawn(process.execPath, [join(here, 'load-node-server.js'), String(port), certPath, keyPath], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  } else throw new Error(`LOAD_SERVERS: unknown server ${name} (tlschart, openssl, node)`);
-  await waitForPort(port, child);
-  return {
-    name,
-    port,
-    pid: child.pid as number,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGINT');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await once(child, 'exit');
-      clearTimeout(t);
-    },
-  };
 }
 
 /** CPU time a process has used so far, user + system, in seconds (Linux /proc). */
