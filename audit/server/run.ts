@@ -71,6 +71,7 @@ interface Preflight {
 async function preflight(ctx: AuditContext): Promise<Preflight> {
   const scope = new Scope('preflight');
   const s = ctx.settings;
+  const budgetSpent = `the audit budget of ${Math.round(s.budgetMs / 1000)} s is spent before the first handshake completed`;
   try {
     const conn = await ctx.connection(
       scope,
@@ -94,7 +95,7 @@ async function preflight(ctx: AuditContext): Promise<Preflight> {
       };
     }
     if (!conn.serverFinishedReceived && ctx.remainingMs() <= 0) {
-      return { ok: false, reason: `the audit budget of ${Math.round(s.budgetMs / 1000)} s is spent before the first handshake completed` };
+      return { ok: false, reason: budgetSpent };
     }
     if (!conn.serverFinishedReceived || conn.serverFinishedValid !== true) {
       const what = conn.alertReceived
@@ -119,6 +120,8 @@ async function preflight(ctx: AuditContext): Promise<Preflight> {
     ctx.ticketsPerConnection = conn.tickets.length;
     return { ok: true, reason: `TLS 1.3 with ${conn.suite?.name ?? '?'}, ${conn.tickets.length} ticket(s) per connection` };
   } catch (e) {
+    // The budget may run out before the preflight's connection even starts (a tiny budget, a slow machine): the same reason.
+    if (e instanceof BudgetExhausted && !s.signal?.aborted) return { ok: false, reason: budgetSpent };
     if (e instanceof Unreachable || e instanceof BudgetExhausted) return { ok: false, reason: e.message };
     throw e;
   }
