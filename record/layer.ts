@@ -524,7 +524,9 @@ export class RecordLayer {
         ? this.writeProtection.protectedLength(fragment.length, padding)
         : RECORD_HEADER_LENGTH + fragment.length;
     } while (offset < data.length);
-    const out = new Uint8Array(size);
+    // Every byte is written below (headers, fragments or sealed records): no need to zero-fill.
+    const buffer = Buffer.allocUnsafe(size);
+    const out = new Uint8Array(buffer.buffer, buffer.byteOffset, size);
     let at = 0;
     for (const { fragment, padding } of fragments) {
       if (this.writeProtection) {

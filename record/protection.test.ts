@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
 import { PROVIDER_CASES } from '../crypto/testing/providers.js';
@@ -43,6 +44,18 @@ describe.each(PROVIDER_CASES)('record protection on the $name provider', ({ prov
       const ivTail = BigInt(`0x${Buffer.from(iv.subarray(4)).toString('hex')}`);
       expect(nonce.subarray(0, 4)).toEqual(iv.subarray(0, 4));
       expect(BigInt(`0x${Buffer.from(nonce.subarray(4)).toString('hex')}`)).toBe(ivTail ^ seq);
+    });
+
+    it('XORs any sequence number up to 2^64 - 1 into the IV, both 32-bit halves', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.bigInt({ min: 0n, max: MAX_SEQUENCE_NUMBER }), (iv, seq) => {
+          const expected = BigInt(`0x${Buffer.from(iv.subarray(4)).toString('hex')}`) ^ seq;
+          const nonce = recordNonce(iv, seq);
+          expect(nonce.subarray(0, 4)).toEqual(iv.subarray(0, 4));
+          expect(BigInt(`0x${Buffer.from(nonce.subarray(4)).toString('hex')}`)).toBe(expected);
+        }),
+        { numRuns: 300 },
+      );
     });
 
     it('refuses a sequence number beyond 2^64 - 1', () => {

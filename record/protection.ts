@@ -49,8 +49,14 @@ export function recordNonce(iv: Uint8Array, sequence: bigint): Uint8Array {
   if (sequence < 0n || sequence > MAX_SEQUENCE_NUMBER) throw new RangeError(`sequence number ${sequence} is outside 0..2^64-1`);
   if (iv.length < 8) throw new RangeError(`the IV must be at least 8 bytes, got ${iv.length}`);
   const nonce = iv.slice();
-  const tail = new DataView(nonce.buffer, nonce.length - 8, 8);
-  tail.setBigUint64(0, tail.getBigUint64(0) ^ sequence);
+  const n = nonce.length;
+  // XOR the sequence number in as two 32-bit halves: no DataView, and one BigInt operation fewer per record.
+  const lo = Number(sequence & 0xffffffffn);
+  const hi = sequence > 0xffffffffn ? Number(sequence >> 32n) : 0;
+  for (let i = 0; i < 4; i++) {
+    nonce[n - 1 - i] = (nonce[n - 1 - i] as number) ^ ((lo >>> (8 * i)) & 0xff);
+    nonce[n - 5 - i] = (nonce[n - 5 - i] as number) ^ ((hi >>> (8 * i)) & 0xff);
+  }
   return nonce;
 }
 
@@ -66,6 +72,16 @@ function checkKeys(suite: SuiteInfo, keys: TrafficKeys): void {
 function checkInitialSequence(seq: bigint): bigint {
   if (seq < 0n || seq > MAX_SEQUENCE_NUMBER + 1n) throw new RangeError(`initial sequence number ${seq} is outside 0..2^64`);
   return seq;
+}
+
+/** The one-byte TLSInnerPlaintext trailers of unpadded records, by content type (shared, never written). */
+const TYPE_BYTES: readonly Uint8Array[] = Array.from({ length: 256 }, (_, t) => Uint8Array.of(t));
+
+/** The type byte and `paddingLength` zeros that follow the content in a TLSInnerPlaintext (§5.4). */
+function typeAndPadding(contentType: number, paddingLength: number): Uint8Array {
+  const trailer = new Uint8Array(1 + paddingLength);
+  trailer[0] = contentType;
+  return trailer;
 }
 
 /** The key, IV and sequence number of one direction's epoch (RFC 8446 §5.3). */
@@ -140,14 +156,21 @@ export class RecordProtector extends EpochState {
     }
     const length = this.protectedLength(content.length, paddingLength);
     if (offset < 0 || offset + length > out.length) throw new RangeError(`the record needs ${length} bytes at offset ${offset}`);
-    const inner = new Uint8Array(content.length + 1 + paddingLength); // padding bytes are already zero
-    inner.set(content, 0);
-    inner[content.length] = contentType;
+    const innerLength = content.length + 1 + paddingLength;
     const header = out.subarray(offset, offset + RECORD_HEADER_LENGTH);
-    writeRecordHeader(header, ContentType.application_data, TLS12, inner.length + this.suite.tagLen);
-    const sealed = this.provider.aeadSeal(this.suite.aead, this.key, recordNonce(this.iv, this.seq), header, inner);
+    writeRecordHeader(header, ContentType.application_data, TLS12, innerLength + this.suite.tagLen);
+    const nonce = recordNonce(this.iv, this.seq);
+    if (this.provider.aeadSealInto !== undefined) {
+      // The content is sealed where it lies, the type byte and padding after it: no TLSInnerPlaintext is built.
+      const trailer = paddingLength === 0 ? (TYPE_BYTES[contentType] as Uint8Array) : typeAndPadding(contentType, paddingLength);
+      this.provider.aeadSealInto(this.suite.aead, this.key, nonce, header, [content, trailer], out, offset + RECORD_HEADER_LENGTH);
+    } else {
+      const inner = new Uint8Array(innerLength); // padding bytes are already zero
+      inner.set(content, 0);
+      inner[content.length] = contentType;
+      out.set(this.provider.aeadSeal(this.suite.aead, this.key, nonce, header, inner), offset + RECORD_HEADER_LENGTH);
+    }
     this.seq += 1n;
-    out.set(sealed, offset + RECORD_HEADER_LENGTH);
     return offset + length;
   }
 }
