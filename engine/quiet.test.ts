@@ -4,6 +4,7 @@
  * data records that arrive together reach the chart as one event.
  */
 import { describe, expect, it } from 'vitest';
+import { concat } from '../crypto/bytes.js';
 import { makeIdentity, makePair } from './testing/pair.js';
 
 describe('a connection once it is up', () => {
@@ -44,11 +45,14 @@ describe('a connection once it is up', () => {
     await p.client.write(data); // four records, one chunk of bytes
     const before = p.serverTrace.length;
     await p.run();
-    // One event, so one 'appdata' step in the engine's trace, with every byte.
+    // One event, so one 'appdata' step in the engine's trace, with every byte, and one transition of the chart.
     const steps = p.serverTrace.slice(before).filter((e) => e.kind === 'appdata' && e.direction === 'in');
     expect(steps).toEqual([{ kind: 'appdata', direction: 'in', length: data.length }]);
-    expect(p.received.server).toHaveLength(1);
-    expect(p.received.server[0]).toEqual(data);
+    const transitions = p.serverTrace.slice(before).filter((e) => e.kind === 'transition' && e.event === 'recv.ApplicationData');
+    expect(transitions).toHaveLength(1);
+    // The records' contents are handed on as they were opened, not joined.
+    expect(p.received.server.map((d) => d.length)).toEqual([16384, 16384, 16384, 10]);
+    expect(concat(...p.received.server)).toEqual(data);
   });
 
   it('still hands over data and a close_notify that arrive together in their order', async () => {
@@ -59,7 +63,7 @@ describe('a connection once it is up', () => {
     let ended = false;
     p.server.on('end', () => (ended = true));
     await p.run();
-    expect(p.received.server.map((d) => d.length)).toEqual([20000]);
+    expect(p.received.server.map((d) => d.length)).toEqual([16384, 20000 - 16384]);
     expect(ended).toBe(true);
   });
 });

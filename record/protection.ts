@@ -17,6 +17,7 @@
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
+import { type ByteParts, partsLength, partsOf } from '../wire/bytes.js';
 import type { AlertingReason, AlertOf } from '../wire/refusals.js';
 import { ContentType, TLS12 } from '../wire/types.js';
 import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RECORD_HEADER_LENGTH, writeRecordHeader } from './framing.js';
@@ -134,17 +135,19 @@ export class RecordProtector extends EpochState {
   /**
    * {@link protect}, writing the record into `out` at `offset` (it must have
    * `protectedLength` bytes there): a flight of records is built in one array.
-   * Returns the offset after the record.
+   * `content` may be given in parts (a record cut across several writes): they
+   * are sealed in order, as one content. Returns the offset after the record.
    */
-  protectInto(out: Uint8Array, offset: number, contentType: number, content: Uint8Array, paddingLength = 0): number {
+  protectInto(out: Uint8Array, offset: number, contentType: number, content: ByteParts, paddingLength = 0): number {
+    const contentLength = partsLength(content);
     if (!Number.isInteger(contentType) || contentType < 1 || contentType > 255) {
       throw new RangeError(`inner content type must be 1..255, got ${contentType}`);
     }
     if (!Number.isInteger(paddingLength) || paddingLength < 0)
       throw new RangeError(`padding length must be a non-negative integer, got ${paddingLength}`);
-    if (content.length + paddingLength > MAX_PLAINTEXT_LENGTH) {
+    if (contentLength + paddingLength > MAX_PLAINTEXT_LENGTH) {
       throw new RangeError(
-        `content (${content.length}) plus padding (${paddingLength}) exceeds ${MAX_PLAINTEXT_LENGTH} bytes (RFC 8446 §5.4)`,
+        `content (${contentLength}) plus padding (${paddingLength}) exceeds ${MAX_PLAINTEXT_LENGTH} bytes (RFC 8446 §5.4)`,
       );
     }
     if (this.seq > MAX_SEQUENCE_NUMBER) {
@@ -154,20 +157,32 @@ export class RecordProtector extends EpochState {
         'the write sequence number would wrap; the keys must be updated first',
       );
     }
-    const length = this.protectedLength(content.length, paddingLength);
+    const length = this.protectedLength(contentLength, paddingLength);
     if (offset < 0 || offset + length > out.length) throw new RangeError(`the record needs ${length} bytes at offset ${offset}`);
-    const innerLength = content.length + 1 + paddingLength;
+    const innerLength = contentLength + 1 + paddingLength;
     const header = out.subarray(offset, offset + RECORD_HEADER_LENGTH);
     writeRecordHeader(header, ContentType.application_data, TLS12, innerLength + this.suite.tagLen);
     const nonce = recordNonce(this.iv, this.seq);
     if (this.provider.aeadSealInto !== undefined) {
       // The content is sealed where it lies, the type byte and padding after it: no TLSInnerPlaintext is built.
       const trailer = paddingLength === 0 ? (TYPE_BYTES[contentType] as Uint8Array) : typeAndPadding(contentType, paddingLength);
-      this.provider.aeadSealInto(this.suite.aead, this.key, nonce, header, [content, trailer], out, offset + RECORD_HEADER_LENGTH);
+      this.provider.aeadSealInto(
+        this.suite.aead,
+        this.key,
+        nonce,
+        header,
+        content instanceof Uint8Array ? [content, trailer] : [...content, trailer],
+        out,
+        offset + RECORD_HEADER_LENGTH,
+      );
     } else {
       const inner = new Uint8Array(innerLength); // padding bytes are already zero
-      inner.set(content, 0);
-      inner[content.length] = contentType;
+      let at = 0;
+      for (const part of partsOf(content)) {
+        inner.set(part, at);
+        at += part.length;
+      }
+      inner[contentLength] = contentType;
       out.set(this.provider.aeadSeal(this.suite.aead, this.key, nonce, header, inner), offset + RECORD_HEADER_LENGTH);
     }
     this.seq += 1n;
