@@ -346,7 +346,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
             data = parts;
           }
           carried = next;
-          this.trace({ kind: 'appdata', direction: 'in', length: partsLength(data) });
+          if (this.tracing) this.trace({ kind: 'appdata', direction: 'in', length: partsLength(data) });
           await this.send({ type: 'recv.ApplicationData', data });
           break;
         }
@@ -449,11 +449,13 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         this.emitOutput(this.layer.writeAlert(cmd.level, AlertDescription[cmd.alert]), 21);
         this.emit('alert', { alert: cmd.alert, direction: 'sent', level: cmd.level });
         break;
-      case 'sendApplicationData':
-        this.consumedBytes += partsLength(cmd.data);
-        this.trace({ kind: 'appdata', direction: 'out', length: partsLength(cmd.data) });
+      case 'sendApplicationData': {
+        const length = partsLength(cmd.data);
+        this.consumedBytes += length;
+        this.trace({ kind: 'appdata', direction: 'out', length });
         this.emitOutput(this.layer.writeApplicationData(cmd.data), 23);
         break;
+      }
       case 'setReadKeys':
         this.layer.setReadKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret, ctx.env.crypto), cmd.epoch);
         break;
@@ -528,7 +530,12 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   }
 
   protected trace(entry: TraceEntry): void {
-    if (this.listenerCount('trace') > 0) this.emit('trace', entry);
+    if (this.tracing) this.emit('trace', entry);
+  }
+
+  /** Whether anyone listens to 'trace' (so an entry that costs something to build is worth building). */
+  private get tracing(): boolean {
+    return this.listenerCount('trace') > 0;
   }
 
   /**

@@ -235,6 +235,22 @@ describe.each(PROVIDER_CASES)('record protection on the $name provider', ({ prov
       expect(failure(open(new RecordDeprotector(aes128, keys, provider), record)).alert).toBe('unexpected_message');
     });
 
+    it('seals each record with the nonce of its sequence number, across the 2^32 carry too', () => {
+      const keys = randomKeys(aes128);
+      for (const start of [0n, 2n ** 32n - 2n, 2n ** 40n + 5n, MAX_SEQUENCE_NUMBER - 2n]) {
+        const p = new RecordProtector(aes128, keys, provider, { initialSequence: start });
+        for (let i = 0n; i < 3n; i++) {
+          const content = counting(10, Number(i));
+          // What recordNonce gives for this number (RFC 8446 §5.3), sealed by the AEAD directly.
+          expect(p.protect(23, content)).toEqual(sealRawInner(keys, concat(content, Uint8Array.of(23)), start + i));
+          expect(p.sequence).toBe(start + i + 1n);
+        }
+        const d = new RecordDeprotector(aes128, keys, provider, { initialSequence: start + 1n });
+        expect(opened(open(d, sealRawInner(keys, Uint8Array.of(1, 2, 23), start + 1n))).content).toEqual(Uint8Array.of(1, 2));
+        expect(d.sequence).toBe(start + 2n);
+      }
+    });
+
     it('writes the last sequence number 2^64 - 1 and then refuses to wrap', () => {
       const keys = randomKeys(aes128);
       const p = new RecordProtector(aes128, keys, provider, { initialSequence: MAX_SEQUENCE_NUMBER });

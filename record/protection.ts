@@ -90,7 +90,12 @@ abstract class EpochState {
   protected readonly key: Uint8Array;
   protected readonly iv: Uint8Array;
   protected readonly provider: CryptoProvider;
-  protected seq: bigint;
+  /**
+   * The sequence number as two 32-bit halves (no BigInt arithmetic per record);
+   * `seqHi` reaches 2^32 once the number has passed 2^64 - 1 (exhausted).
+   */
+  private seqHi: number;
+  private seqLo: number;
 
   constructor(
     readonly suite: SuiteInfo,
@@ -102,12 +107,40 @@ abstract class EpochState {
     this.key = keys.key.slice();
     this.iv = keys.iv.slice();
     this.provider = provider;
-    this.seq = checkInitialSequence(options.initialSequence ?? 0n);
+    const seq = checkInitialSequence(options.initialSequence ?? 0n);
+    this.seqHi = Number(seq >> 32n);
+    this.seqLo = Number(seq & 0xffffffffn);
   }
 
   /** Sequence number of the next record (sealed or expected). */
   get sequence(): bigint {
-    return this.seq;
+    return (BigInt(this.seqHi) << 32n) | BigInt(this.seqLo);
+  }
+
+  /** Whether the sequence number has passed 2^64 - 1: no record may use it (§5.3). */
+  protected get exhausted(): boolean {
+    return this.seqHi > 0xffffffff;
+  }
+
+  /** The nonce of the next record: the IV XOR the sequence number (§5.3, as recordNonce). */
+  protected nextNonce(): Uint8Array {
+    const nonce = this.iv.slice();
+    const n = nonce.length;
+    for (let i = 0; i < 4; i++) {
+      nonce[n - 1 - i] = (nonce[n - 1 - i] as number) ^ ((this.seqLo >>> (8 * i)) & 0xff);
+      nonce[n - 5 - i] = (nonce[n - 5 - i] as number) ^ ((this.seqHi >>> (8 * i)) & 0xff);
+    }
+    return nonce;
+  }
+
+  /** Move to the next sequence number. */
+  protected advance(): void {
+    if (this.seqLo === 0xffffffff) {
+      this.seqLo = 0;
+      this.seqHi += 1;
+    } else {
+      this.seqLo += 1;
+    }
   }
 }
 
@@ -150,7 +183,7 @@ export class RecordProtector extends EpochState {
         `content (${contentLength}) plus padding (${paddingLength}) exceeds ${MAX_PLAINTEXT_LENGTH} bytes (RFC 8446 §5.4)`,
       );
     }
-    if (this.seq > MAX_SEQUENCE_NUMBER) {
+    if (this.exhausted) {
       throw new TlsError(
         'internal_error',
         'SequenceNumberExhausted',
@@ -162,7 +195,7 @@ export class RecordProtector extends EpochState {
     const innerLength = contentLength + 1 + paddingLength;
     const header = out.subarray(offset, offset + RECORD_HEADER_LENGTH);
     writeRecordHeader(header, ContentType.application_data, TLS12, innerLength + this.suite.tagLen);
-    const nonce = recordNonce(this.iv, this.seq);
+    const nonce = this.nextNonce();
     if (this.provider.aeadSealInto !== undefined) {
       // The content is sealed where it lies, the type byte and padding after it: no TLSInnerPlaintext is built.
       const trailer = paddingLength === 0 ? (TYPE_BYTES[contentType] as Uint8Array) : typeAndPadding(contentType, paddingLength);
@@ -185,7 +218,7 @@ export class RecordProtector extends EpochState {
       inner[contentLength] = contentType;
       out.set(this.provider.aeadSeal(this.suite.aead, this.key, nonce, header, inner), offset + RECORD_HEADER_LENGTH);
     }
-    this.seq += 1n;
+    this.advance();
     return offset + length;
   }
 }
@@ -220,14 +253,14 @@ export class RecordDeprotector extends EpochState {
         `received a protected record of ${encryptedRecord.length} bytes; the limit is ${MAX_CIPHERTEXT_LENGTH}`,
       );
     }
-    if (this.seq > MAX_SEQUENCE_NUMBER) {
+    if (this.exhausted) {
       return fail('internal_error', 'SequenceNumberExhausted', 'the read sequence number would wrap; the peer did not update its keys');
     }
-    const inner = this.provider.aeadOpen(this.suite.aead, this.key, recordNonce(this.iv, this.seq), header, encryptedRecord);
+    const inner = this.provider.aeadOpen(this.suite.aead, this.key, this.nextNonce(), header, encryptedRecord);
     if (inner === undefined) {
-      return fail('bad_record_mac', 'BadRecordMac', `a protected record failed authentication (sequence number ${this.seq})`);
+      return fail('bad_record_mac', 'BadRecordMac', `a protected record failed authentication (sequence number ${this.sequence})`);
     }
-    this.seq += 1n;
+    this.advance();
     if (inner.length > MAX_INNER_PLAINTEXT_LENGTH) {
       return fail(
         'record_overflow',
