@@ -102,7 +102,7 @@ const OUTBOX_COMPACT_AT = 16;
  * delivered would outlive young-generation collections and be promoted, for
  * a full collection to free later (bulk transfers spent far more in GC).
  */
-const OUTBOX_COMPACT_BYTES = 256 * 1024;
+const OUTBOX_COMPACT_BYTES = 1024 * 1024;
 
 abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvents> {
   readonly actor: Actor<AnyActorLogic>;

@@ -92,18 +92,20 @@ describe('a connection once it is up', () => {
     expect(p.server.state).toBe('connected');
   });
 
-  it('empties the outbox once the data of its carried-out commands passes 256 KiB, before 16 commands', async () => {
+  it('empties the outbox once the data of its carried-out commands passes 1 MiB, before 16 commands', async () => {
     const p = makePair({ identity: await makeIdentity('ed25519') });
     await p.run();
     await p.client.compact();
-    const chunk = new Uint8Array(100 * 1024).fill(7);
+    const chunk = new Uint8Array(300 * 1024).fill(7);
     for (let i = 0; i < 3; i++) await p.client.write(chunk);
-    // 300 KiB sent in three commands: emptied after the third.
+    expect(p.client.context.outbox.filter((c) => c.kind === 'sendApplicationData')).toHaveLength(3);
+    // 1200 KiB sent in four commands: emptied after the fourth.
+    await p.client.write(chunk);
     expect(p.client.context.outbox.filter((c) => c.kind === 'sendApplicationData')).toHaveLength(0);
     await p.client.write(chunk);
     expect(p.client.context.outbox.filter((c) => c.kind === 'sendApplicationData')).toHaveLength(1);
     await p.run();
-    expect(concat(...p.received.server).length).toBe(4 * chunk.length);
+    expect(concat(...p.received.server).length).toBe(5 * chunk.length);
   });
 
   it('still hands over data and a close_notify that arrive together in their order', async () => {

@@ -62,6 +62,16 @@ const LINGER_MS = 2000;
 /** After activity, how long until the engine is asked to drop the commands it carried out (engine compact()). */
 export const COMPACT_AFTER_MS = 500;
 
+/**
+ * How much application data may wait in a socket's writable buffer before
+ * write() says to wait for 'drain' (node's default is 16 KiB). Each write the
+ * engine takes costs a chart step, whatever its size; writes that queued up
+ * while the previous one was being sealed go to the engine together
+ * (_writev), so a writer may run further ahead: at most this much per
+ * connection, and only while it writes faster than the peer reads.
+ */
+export const WRITABLE_HIGH_WATER_MARK = 256 * 1024;
+
 /** The transport closed before the handshake completed. */
 export function closedDuringHandshake(): TlsError {
   const e = new TlsError(
@@ -122,7 +132,7 @@ export class TLSSocket extends Duplex {
   #peer: { address: string | undefined; port: number | undefined; family: string | undefined } | undefined;
 
   constructor(init: TLSSocketInit) {
-    super({ allowHalfOpen: false, decodeStrings: true });
+    super({ allowHalfOpen: false, decodeStrings: true, writableHighWaterMark: WRITABLE_HIGH_WATER_MARK });
     this.role = init.role;
     this.#transport = init.transport;
     this.#authorize = init.authorize;
