@@ -65,7 +65,10 @@ export function split(profile: Profile): Array<{ area: string; ms: number; share
     if (fn === '(garbage collector)') return 'GC';
     if (fn === '(idle)') return 'idle (waiting for the loopback)';
     if (fn === '(program)') return 'V8 / native, unattributed';
-    if ((byId.get(id)?.callFrame.url ?? '') === 'node:inspector') return 'idle (the profiler itself)';
+    // The profiler's own work (Profiler.stop serialising the profile) runs under node:inspector's post().
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      if ((byId.get(cur)?.callFrame.url ?? '') === 'node:inspector') return 'idle (the profiler itself)';
+    }
     for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
       const url = byId.get(cur)?.callFrame.url ?? '';
       if (url === '') continue;

@@ -10,6 +10,7 @@ import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
+import { concat } from './bytes.js';
 import { acceptHybridShare, completeHybridShare, generateHybridKeyPair, isValidHybridClientShare, X25519MLKEM768 } from './hybrid.js';
 import { acceptShare, completeShare, generateKeyPair, isAcceptableShare, SUPPORTED_GROUPS } from './kex.js';
 import type { CryptoProvider } from './provider.js';
@@ -25,6 +26,23 @@ function cipher(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Arr
   return alg === 'chacha20-poly1305' ? chacha20poly1305(key, nonce, aad) : gcm(key, nonce, aad);
 }
 
+/** CryptoProvider.aeadSealInto: the parts joined, sealed, and the result copied to its place (@noble's cost is the cipher itself). */
+function aeadSealInto(
+  alg: AeadName,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  parts: readonly Uint8Array[],
+  out: Uint8Array,
+  offset: number,
+): void {
+  const plaintext = parts.length === 1 ? (parts[0] as Uint8Array) : concat(...parts);
+  if (!Number.isInteger(offset) || offset < 0 || offset + plaintext.length + 16 > out.length) {
+    throw new RangeError(`${alg}: ${plaintext.length + 16} sealed bytes do not fit at offset ${offset} of ${out.length}`);
+  }
+  out.set(cipher(alg, key, nonce, aad).encrypt(plaintext), offset);
+}
+
 /** Every group this provider implements: the hybrid first, then the (EC)DHE groups. */
 export const NOBLE_GROUPS: readonly number[] = [X25519MLKEM768, ...SUPPORTED_GROUPS];
 
@@ -35,6 +53,7 @@ export const nobleProvider: CryptoProvider = {
   hkdfExtract: (h, salt, ikm) => extract(hashFn(h), ikm, salt),
   hkdfExpand: (h, prk, info, length) => expand(hashFn(h), prk, info, length),
   aeadSeal: (alg, key, nonce, aad, plaintext) => cipher(alg, key, nonce, aad).encrypt(plaintext),
+  aeadSealInto,
   aeadOpen: (alg, key, nonce, aad, ciphertext) => {
     if (ciphertext.length < 16) return undefined;
     try {

@@ -8,7 +8,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NamedGroup, SignatureScheme as S } from '../wire/types.js';
-import { fromHex, toHex, utf8 } from './bytes.js';
+import { concat, fromHex, toHex, utf8 } from './bytes.js';
 import { nobleProvider } from './noble.js';
 import { createNodeProvider, nodeProvider } from './node-provider.js';
 import type { CryptoProvider, KeyPair } from './provider.js';
@@ -139,6 +139,41 @@ describe.each(PROVIDER_CASES)('AEAD on the $name provider', ({ provider }) => {
 
   it('opens nothing shorter than a tag', () => {
     expect(provider.aeadOpen('aes-128-gcm', rnd(16), rnd(12), rnd(5), rnd(15))).toBeUndefined();
+  });
+
+  it('seals parts into a buffer to the bytes aeadSeal gives for them joined, touching nothing around them', () => {
+    const seal = provider.aeadSealInto;
+    if (seal === undefined) throw new Error(`${provider.name} has no aeadSealInto`);
+    fc.assert(
+      fc.property(
+        fc.constantFrom<AeadName>('aes-128-gcm', 'aes-256-gcm', 'chacha20-poly1305'),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        fc.uint8Array({ maxLength: 13 }),
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 4 }),
+        fc.nat({ max: 40 }),
+        fc.nat({ max: 40 }),
+        (alg, key32, nonce, aad, parts, before, after) => {
+          const key = alg === 'aes-128-gcm' ? key32.subarray(0, 16) : key32;
+          const joined = concat(...parts);
+          const out = new Uint8Array(before + joined.length + 16 + after).fill(0xee);
+          seal(alg, key, nonce, aad, parts, out, before);
+          expect(toHex(out.subarray(before, before + joined.length + 16))).toBe(toHex(provider.aeadSeal(alg, key, nonce, aad, joined)));
+          expect(out.subarray(0, before).every((b) => b === 0xee)).toBe(true);
+          expect(out.subarray(before + joined.length + 16).every((b) => b === 0xee)).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('refuses to seal into a buffer without room for the ciphertext and tag', () => {
+    const seal = provider.aeadSealInto;
+    if (seal === undefined) throw new Error(`${provider.name} has no aeadSealInto`);
+    const out = new Uint8Array(10 + 16 + 4);
+    expect(() => seal('aes-128-gcm', rnd(16), rnd(12), rnd(5), [rnd(6), rnd(4)], out, 5)).toThrow(RangeError);
+    expect(() => seal('aes-128-gcm', rnd(16), rnd(12), rnd(5), [rnd(6), rnd(4)], out, -1)).toThrow(RangeError);
+    expect(() => seal('aes-128-gcm', rnd(32), rnd(12), rnd(5), [rnd(6)], out, 0)).toThrow(RangeError);
   });
 });
 

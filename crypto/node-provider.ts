@@ -89,6 +89,42 @@ function aeadSeal(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8A
   return out;
 }
 
+/**
+ * aeadSeal of the concatenation of `parts` into `out` at `offset` (CryptoProvider.aeadSealInto):
+ * each part goes through the same cipher, and each piece node:crypto returns is copied once, to its place.
+ */
+function aeadSealInto(
+  alg: AeadName,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  parts: readonly Uint8Array[],
+  out: Uint8Array,
+  offset: number,
+): void {
+  checkAead(alg, key, nonce);
+  let length = 0;
+  for (const p of parts) length += p.length;
+  if (!Number.isInteger(offset) || offset < 0 || offset + length + TAG_LENGTH > out.length) {
+    throw new RangeError(`${alg}: ${length + TAG_LENGTH} sealed bytes do not fit at offset ${offset} of ${out.length}`);
+  }
+  const cipher =
+    alg === 'chacha20-poly1305'
+      ? createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH })
+      : createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
+  cipher.setAAD(aad, { plaintextLength: length });
+  let at = offset;
+  for (const p of parts) {
+    if (p.length === 0) continue;
+    const piece = cipher.update(p);
+    out.set(piece, at);
+    at += piece.length;
+  }
+  const rest = cipher.final();
+  if (rest.length !== 0) out.set(rest, at);
+  out.set(cipher.getAuthTag(), offset + length);
+}
+
 function aeadOpen(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
   checkAead(alg, key, nonce);
   if (ciphertext.length < TAG_LENGTH) return undefined;
@@ -133,6 +169,7 @@ export function createNodeProvider(fallback: CryptoProvider = nobleProvider): Cr
     },
     hkdfExpand,
     aeadSeal,
+    aeadSealInto,
     aeadOpen,
     groups,
     generateKeyPair: (group, random) =>

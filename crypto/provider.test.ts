@@ -50,7 +50,8 @@ describe.each(PROVIDER_CASES)('the crypto provider seam ($name)', ({ provider: r
     const second = makePair({ identity: { ...identity, certified }, env, store: first.store, client: { session } });
     await second.run();
     expect(second.client.info?.resumed).toBe(true);
-    const methods = methodsOf(real);
+    // The record layer seals with aeadSealInto where a provider has it (both do), else with aeadSeal: one primitive, two shapes.
+    const methods = methodsOf(real).filter((m) => m !== 'aeadSeal' || real.aeadSealInto === undefined);
     for (const m of methods) expect({ method: m, calls: counts[m] ?? 0 }).toEqual({ method: m, calls: expect.any(Number) });
     for (const m of methods) expect(counts[m] ?? 0, `${m} was never called through the provider`).toBeGreaterThan(0);
   });

@@ -56,6 +56,23 @@ export interface CryptoProvider {
   aeadSeal(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
   /** AEAD decrypt; `undefined` when authentication fails (never throws for a bad tag). */
   aeadOpen(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined;
+  /**
+   * Optional, for bulk data: `aeadSeal` of the concatenation of `parts`, its
+   * ciphertext || tag written into `out` at `offset` (room for the parts'
+   * total length plus the 16-byte tag is there). A record is sealed straight
+   * into the buffer that goes to the socket, without joining its content and
+   * type byte first nor copying the result again. Without it the record layer
+   * joins the parts and calls `aeadSeal`. `aad` may lie inside `out` before `offset`.
+   */
+  aeadSealInto?(
+    alg: AeadName,
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    parts: readonly Uint8Array[],
+    out: Uint8Array,
+    offset: number,
+  ): void;
 
   // ---- key exchange (RFC 8446 §4.2.8, §7.4)
   /** The NamedGroups this provider implements. */

@@ -10,7 +10,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { type Actor, type AnyActorLogic, createActor, type InspectionEvent } from 'xstate';
-import { concat, toHex } from '../crypto/bytes.js';
+import { type ByteParts, partsLength, partsOf, toHex } from '../crypto/bytes.js';
 import { exportKeyingMaterial, trafficKeys } from '../crypto/keyschedule.js';
 import type { ClientContext } from '../machines/client/context.js';
 import { clientMachine } from '../machines/client/machine.js';
@@ -102,13 +102,22 @@ export type HandshakeGate = (message: HandshakeMessage) => Promise<(() => void) 
 
 /** Commands kept in the machine's outbox before the engine empties it (every action copies it). */
 const OUTBOX_COMPACT_AT = 16;
+/**
+ * Bytes of application data the carried-out commands in the outbox may keep
+ * alive before the engine empties it: past that, data already sent or
+ * delivered would outlive young-generation collections and be promoted, for
+ * a full collection to free later (bulk transfers spent far more in GC).
+ */
+const OUTBOX_COMPACT_BYTES = 1024 * 1024;
 
 abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvents> {
   readonly actor: Actor<AnyActorLogic>;
   protected readonly layer: RecordLayer;
   private consumed = 0;
+  /** Bytes of application data in the carried-out commands of the outbox. */
+  private consumedBytes = 0;
   private queue: Promise<void> = Promise.resolve();
-  private pendingWrites: Uint8Array[] = [];
+  private pendingWrites: ByteParts[] = [];
   private finished = false;
   private ended = false;
   /** An action or guard threw: the chart is stopped in error, the connection has failed. */
@@ -195,18 +204,24 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   /**
    * Feed bytes received from the peer. Resolves when they have been processed.
    * `owned`: the caller never touches `bytes` again (a socket's fresh read
-   * buffer), so the record layer keeps them without copying.
+   * buffer), so the record layer keeps them without copying. Several chunks
+   * given at once (reads that arrived together) are processed as one stream:
+   * the application data records among them reach the chart as one event.
    */
-  receive(bytes: Uint8Array, options: { owned?: boolean } = {}): Promise<void> {
+  receive(bytes: ByteParts, options: { owned?: boolean } = {}): Promise<void> {
     return this.run(async () => {
       if (this.finished) return;
-      this.layer.receive(bytes, options.owned === true);
+      for (const chunk of partsOf(bytes)) this.layer.receive(chunk, options.owned === true);
       await this.pump();
     });
   }
 
-  /** Queue application data; sent once the handshake is complete. */
-  write(data: Uint8Array): Promise<void> {
+  /**
+   * Queue application data; sent once the handshake is complete. Several
+   * arrays (writes queued together) go to the chart as one write and are cut
+   * into full records as if joined, without being joined.
+   */
+  write(data: ByteParts): Promise<void> {
     return this.run(async () => {
       if (this.finished || this.context.closeNotifySent) throw new UsageError('write after close_notify was sent');
       if (!this.isConnected) {
@@ -261,6 +276,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       if (this.finished || this.consumed === 0 || this.actor.getSnapshot().status !== 'active') return;
       this.actor.send({ type: 'engine.drained' });
       this.consumed = 0;
+      this.consumedBytes = 0;
     });
   }
 
@@ -323,19 +339,20 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
           break;
         case 'application_data': {
           // Records of application data that arrived together reach the chart as one event
-          // (one XState step, not one per record); the first other item waits for the next turn.
-          let data = item.data;
+          // (one XState step, not one per record), their contents in order and not joined (no
+          // copy); the first other item waits for the next turn.
+          let data: ByteParts = item.data;
           let next = this.layer.next();
           if (next?.kind === 'application_data') {
-            const parts = [data];
+            const parts = [item.data];
             while (next?.kind === 'application_data') {
               parts.push(next.data);
               next = this.layer.next();
             }
-            data = concat(...parts);
+            data = parts;
           }
           carried = next;
-          this.trace({ kind: 'appdata', direction: 'in', length: data.length });
+          if (this.tracing) this.trace({ kind: 'appdata', direction: 'in', length: partsLength(data) });
           await this.send({ type: 'recv.ApplicationData', data });
           break;
         }
@@ -415,10 +432,11 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       }
       return;
     }
-    if (ctx.outbox.length > OUTBOX_COMPACT_AT && snap.status === 'active') {
+    if ((ctx.outbox.length > OUTBOX_COMPACT_AT || this.consumedBytes > OUTBOX_COMPACT_BYTES) && snap.status === 'active') {
       // Commands already carried out are dropped so a busy connection does not grow (and see compact).
       this.actor.send({ type: 'engine.drained' });
       this.consumed = 0;
+      this.consumedBytes = 0;
     }
   }
 
@@ -437,10 +455,13 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         this.emitOutput(this.layer.writeAlert(cmd.level, AlertDescription[cmd.alert]), 21);
         this.emit('alert', { alert: cmd.alert, direction: 'sent', level: cmd.level });
         break;
-      case 'sendApplicationData':
-        this.trace({ kind: 'appdata', direction: 'out', length: cmd.data.length });
+      case 'sendApplicationData': {
+        const length = partsLength(cmd.data);
+        this.consumedBytes += length;
+        this.trace({ kind: 'appdata', direction: 'out', length });
         this.emitOutput(this.layer.writeApplicationData(cmd.data), 23);
         break;
+      }
       case 'setReadKeys':
         this.layer.setReadKeys(cmd.suite, trafficKeys(cmd.suite, cmd.secret, ctx.env.crypto), cmd.epoch);
         break;
@@ -455,7 +476,10 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         this.layer.stopSkippingEarlyData();
         break;
       case 'deliver':
-        this.emit('data', cmd.data);
+        this.consumedBytes += partsLength(cmd.data);
+        // The records of a burst are handed on one by one, as they were opened (an empty record as nothing).
+        if (cmd.data instanceof Uint8Array) this.emit('data', cmd.data);
+        else for (const part of cmd.data) if (part.length > 0) this.emit('data', part);
         break;
       case 'storeTicket': {
         // A store that answers at once (the in-memory one) costs no turn of the event loop: the
@@ -513,7 +537,12 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   }
 
   protected trace(entry: TraceEntry): void {
-    if (this.listenerCount('trace') > 0) this.emit('trace', entry);
+    if (this.tracing) this.emit('trace', entry);
+  }
+
+  /** Whether anyone listens to 'trace' (so an entry that costs something to build is worth building). */
+  private get tracing(): boolean {
+    return this.listenerCount('trace') > 0;
   }
 
   /**

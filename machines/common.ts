@@ -9,6 +9,7 @@ import { nextApplicationTrafficSecret } from '../crypto/keyschedule.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { transcriptHash } from '../crypto/transcript.js';
 import { AlertDescription, alertName, TlsError } from '../wire/alerts.js';
+import { partsLength } from '../wire/bytes.js';
 import { encodeHandshake } from '../wire/handshake.js';
 import type { AlertingReason, AlertOf } from '../wire/refusals.js';
 import type { HandshakeMessage, KeyUpdate, Unencoded } from '../wire/types.js';
@@ -167,7 +168,7 @@ export function failMalformed(ctx: CommonContext, event: TlsEvent): Partial<Comm
 export function deliverApplicationData(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {
   const { data } = eventOf(event, 'recv.ApplicationData');
   const outbox: Command[] = [...ctx.outbox, { kind: 'deliver', data }];
-  return data.length > 0 ? { outbox, keyUpdatesInARow: 0, keyUpdateAnswered: false } : { outbox };
+  return partsLength(data) > 0 ? { outbox, keyUpdatesInARow: 0, keyUpdateAnswered: false } : { outbox };
 }
 
 export function sendApplicationData(ctx: CommonContext, event: TlsEvent): Partial<CommonContext> {

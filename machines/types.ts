@@ -7,6 +7,7 @@ import type { CryptoProvider, SigningKey } from '../crypto/provider.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import type { ClientSession, ServerSessionState } from '../tickets/types.js';
 import type { AlertName, TlsError } from '../wire/alerts.js';
+import type { ByteParts } from '../wire/bytes.js';
 import type {
   Certificate,
   CertificateRequest,
@@ -125,11 +126,13 @@ export type HandshakeEvent =
 export type TlsEvent =
   | HandshakeEvent
   | { type: 'recv.ChangeCipherSpec' }
-  | { type: 'recv.ApplicationData'; data: Uint8Array }
+  /** One record's content, or the contents of the records that arrived together, in order (not joined). */
+  | { type: 'recv.ApplicationData'; data: ByteParts }
   | { type: 'recv.Alert'; level: number; description: number }
   /** The record layer or the decoder failed: the error names the alert. */
   | { type: 'recv.Malformed'; error: TlsError }
-  | { type: 'app.write'; data: Uint8Array }
+  /** One write, or several queued writes in order (not joined). */
+  | { type: 'app.write'; data: ByteParts }
   | { type: 'app.keyUpdate'; requestPeerUpdate: boolean }
   | { type: 'app.close' }
   /** The engine carried out every command so far; the outbox can be emptied. */
@@ -158,12 +161,12 @@ export type Command =
   | { kind: 'sendHandshake'; raw: Uint8Array; name: string }
   | { kind: 'sendChangeCipherSpec' }
   | { kind: 'sendAlert'; alert: AlertName; level: 1 | 2 }
-  | { kind: 'sendApplicationData'; data: Uint8Array }
+  | { kind: 'sendApplicationData'; data: ByteParts }
   | { kind: 'setReadKeys'; suite: SuiteInfo; secret: Uint8Array; epoch: Epoch }
   | { kind: 'setWriteKeys'; suite: SuiteInfo; secret: Uint8Array; epoch: Epoch }
   | { kind: 'skipEarlyData'; limit: number }
   | { kind: 'stopSkippingEarlyData' }
-  | { kind: 'deliver'; data: Uint8Array }
+  | { kind: 'deliver'; data: ByteParts }
   | { kind: 'storeTicket'; ticket: Uint8Array; state: ServerSessionState; raw: Uint8Array }
   | { kind: 'sessionTicket'; session: ClientSession }
   | { kind: 'handshakeComplete' }

@@ -62,6 +62,16 @@ const LINGER_MS = 2000;
 /** After activity, how long until the engine is asked to drop the commands it carried out (engine compact()). */
 export const COMPACT_AFTER_MS = 500;
 
+/**
+ * How much application data may wait in a socket's writable buffer before
+ * write() says to wait for 'drain' (node's default is 16 KiB). Each write the
+ * engine takes costs a chart step, whatever its size; writes that queued up
+ * while the previous one was being sealed go to the engine together
+ * (_writev), so a writer may run further ahead: at most this much per
+ * connection, and only while it writes faster than the peer reads.
+ */
+export const WRITABLE_HIGH_WATER_MARK = 256 * 1024;
+
 /** The transport closed before the handshake completed. */
 export function closedDuringHandshake(): TlsError {
   const e = new TlsError(
@@ -71,6 +81,11 @@ export function closedDuringHandshake(): TlsError {
   );
   (e as TlsError & { code: string }).code = 'ECONNRESET';
   return e;
+}
+
+/** A plain Uint8Array over a Buffer's bytes (no copy). */
+function toUint8Array(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 function toBuffer(u8: Uint8Array): Buffer {
@@ -111,10 +126,13 @@ export class TLSSocket extends Duplex {
   /** When bytes last crossed the transport, either way (for the idle timeout). */
   #lastActivity = 0;
   #compactTimer: NodeJS.Timeout | undefined;
+  /** Reads from the transport not yet given to the engine (see #onTransportData), and the flush that will. */
+  #reads: Uint8Array[] = [];
+  #readsFlush: NodeJS.Immediate | undefined;
   #peer: { address: string | undefined; port: number | undefined; family: string | undefined } | undefined;
 
   constructor(init: TLSSocketInit) {
-    super({ allowHalfOpen: false, decodeStrings: true });
+    super({ allowHalfOpen: false, decodeStrings: true, writableHighWaterMark: WRITABLE_HIGH_WATER_MARK });
     this.role = init.role;
     this.#transport = init.transport;
     this.#authorize = init.authorize;
@@ -392,18 +410,19 @@ export class TLSSocket extends Duplex {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (error?: Error | null) => void): void {
-    this.#send(Buffer.concat(chunks.map((c) => c.chunk))).then(
+    // Writes queued meanwhile go to the engine together, not joined: one chart event, full records.
+    this.#send(chunks.map((c) => c.chunk)).then(
       () => cb(),
       (e: Error) => cb(e),
     );
   }
 
   /** Application data waits for the handshake, then for the transport to drain: backpressure end to end. */
-  async #send(data: Buffer): Promise<void> {
-    await this.#secured;
+  async #send(data: Buffer | Buffer[]): Promise<void> {
+    if (!this.#handshaken) await this.#secured;
     const conn = this.#conn;
     if (!conn) throw new Error('TLSSocket: no connection');
-    await conn.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    await conn.write(Array.isArray(data) ? data.map(toUint8Array) : toUint8Array(data));
     if (this.#transport.writableNeedDrain) {
       await new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
     }
@@ -431,6 +450,9 @@ export class TLSSocket extends Duplex {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     if (this.#compactTimer) clearTimeout(this.#compactTimer);
     this.#compactTimer = undefined;
+    if (this.#readsFlush !== undefined) clearImmediate(this.#readsFlush);
+    this.#readsFlush = undefined;
+    this.#reads = [];
     const reason = err ?? new Error('the socket was destroyed');
     this.#rejectSecured(reason);
     this.#settleDrain(reason);
@@ -469,13 +491,34 @@ export class TLSSocket extends Duplex {
     if (!conn || this.destroyed) return;
     this.#lastActivity = Date.now();
     this.#compactSoon();
-    // Failures surface as the engine's 'error' event; the promise only says when the bytes were processed.
     // A transport's 'data' chunk is a fresh buffer nobody writes again: the engine keeps it as it is.
-    conn.receive(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength), { owned: true }).catch(() => undefined);
+    this.#reads.push(toUint8Array(chunk));
+    if (!this.#handshaken) {
+      this.#flushReads();
+      return;
+    }
+    // Once the handshake is done, the reads of one turn of the event loop (the transport reads up to
+    // 64 KiB at a time, several in a row when the peer sends in bulk) go to the engine together, at
+    // the end of this turn: their application data reaches the chart as one event, not one per read.
+    this.#readsFlush ??= setImmediate(() => this.#flushReads());
+  }
+
+  /** Hand the reads not yet given to the engine to it, in order. */
+  #flushReads(): void {
+    if (this.#readsFlush !== undefined) clearImmediate(this.#readsFlush);
+    this.#readsFlush = undefined;
+    const reads = this.#reads;
+    if (reads.length === 0) return;
+    this.#reads = [];
+    const conn = this.#conn;
+    if (!conn || this.destroyed) return;
+    // Failures surface as the engine's 'error' event; the promise only says when the bytes were processed.
+    conn.receive(reads.length === 1 ? (reads[0] as Uint8Array) : reads, { owned: true }).catch(() => undefined);
   }
 
   /** Run `f` once the engine processed every byte received so far (an alert just before a FIN wins over the FIN). */
   async #afterEngine(f: () => void): Promise<void> {
+    this.#flushReads();
     if (this.#conn) await this.#conn.settled();
     f();
   }

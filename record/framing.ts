@@ -144,7 +144,9 @@ export class RecordReader {
     if (this.total < RECORD_HEADER_LENGTH) return undefined;
     const first = this.chunks[0] as Uint8Array;
     // The header is read in place when the first chunk holds it (nearly always), else copied out.
-    const [header, at] = first.length - this.head >= RECORD_HEADER_LENGTH ? [first, this.head] : [this.peek(RECORD_HEADER_LENGTH), 0];
+    const inPlace = first.length - this.head >= RECORD_HEADER_LENGTH;
+    const header = inPlace ? first : this.peek(RECORD_HEADER_LENGTH);
+    const at = inPlace ? this.head : 0;
     const contentType = header[at] as number;
     const legacyVersion = ((header[at + 1] as number) << 8) | (header[at + 2] as number);
     const length = ((header[at + 3] as number) << 8) | (header[at + 4] as number);
@@ -203,7 +205,9 @@ export class RecordReader {
       this.total -= n;
       return out;
     }
-    const out = new Uint8Array(n);
+    // Every byte is written below: taken uninitialised rather than zero-filled.
+    const buffer = Buffer.allocUnsafe(n);
+    const out = new Uint8Array(buffer.buffer, buffer.byteOffset, n);
     let filled = 0;
     while (filled < n) {
       const c = this.chunks[0] as Uint8Array;

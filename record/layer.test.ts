@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
 import { PROVIDER_CASES } from '../crypto/testing/providers.js';
@@ -527,6 +528,46 @@ describe.each(PROVIDER_CASES)('the record layer on the $name provider', ({ provi
       expect(items[0]).toEqual({ kind: 'handshake', raw: big, encrypted: true });
       expect(items.slice(1).map((i) => i.kind)).toEqual(['application_data', 'application_data', 'application_data', 'application_data']);
       expect(concat(...items.slice(1).map((i) => (i.kind === 'application_data' ? i.data : new Uint8Array(0))))).toEqual(data);
+    });
+
+    it('cuts data given in parts into the records of the joined data: full 2^14-byte records across the parts, consecutive sequence numbers', () => {
+      const suite = aes128;
+      // Without aeadSealInto too: the layer then joins each record's content itself.
+      const { aeadSealInto: _, ...withoutSealInto } = provider;
+      for (const sealer of [provider, withoutSealInto]) {
+        fc.assert(
+          fc.property(
+            fc.array(fc.integer({ min: 0, max: 20000 }), { maxLength: 6 }),
+            fc.option(fc.integer({ min: 0, max: 40 }), { nil: undefined }),
+            (lengths, padding) => {
+              const keys = randomKeys(suite);
+              const parts = lengths.map((n, i) => counting(n, i * 7));
+              const joined = concat(...parts);
+              const options = { role: 'client' as const, ...(padding === undefined ? {} : { padding }) };
+              const whole = new RecordLayer({ ...options, provider });
+              whole.setWriteKeys(suite, keys, 'application');
+              const inParts = new RecordLayer({ ...options, provider: sealer });
+              inParts.setWriteKeys(suite, keys, 'application');
+              const wire = inParts.writeApplicationData(parts);
+              expect(wire).toEqual(whole.writeApplicationData(joined));
+              // Every record but the last carries 2^14 bytes of content (§5.1), none more.
+              const records = Math.max(1, Math.ceil(joined.length / MAX_PLAINTEXT_LENGTH));
+              expect(inParts.writeSequence).toBe(BigInt(records));
+              const reader = new RecordLayer({ provider, role: 'server' });
+              reader.setReadKeys(suite, keys, 'application');
+              reader.receive(wire);
+              const items = drain(reader);
+              const sizes = items.map((i) => (i.kind === 'application_data' ? i.data.length : -1));
+              expect(sizes).toEqual(
+                Array.from({ length: records }, (_, r) => Math.min(MAX_PLAINTEXT_LENGTH, joined.length - r * MAX_PLAINTEXT_LENGTH)),
+              );
+              expect(reader.readSequence).toBe(BigInt(records));
+              expect(concat(...items.map((i) => (i.kind === 'application_data' ? i.data : new Uint8Array(0))))).toEqual(joined);
+            },
+          ),
+          { numRuns: 25 },
+        );
+      }
     });
 
     it('honours a smaller maxFragment', () => {

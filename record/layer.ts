@@ -14,6 +14,7 @@
 import type { CryptoProvider } from '../crypto/provider.js';
 import type { SuiteInfo } from '../crypto/suites.js';
 import { TlsError } from '../wire/alerts.js';
+import { type ByteParts, partsLength, partsOf } from '../wire/bytes.js';
 import { handshakeMessageLimit, MAX_CLIENT_HELLO_MESSAGE } from '../wire/limits.js';
 import { ContentType, TLS12 } from '../wire/types.js';
 import {
@@ -101,6 +102,42 @@ function positiveLimit(name: string, value: number | undefined, fallback: number
   const v = value ?? fallback;
   if (!Number.isInteger(v) || v < min) throw new RangeError(`${name} must be an integer of at least ${min}, got ${value}`);
   return v;
+}
+
+/**
+ * `data` cut into fragments of at most `max` bytes, every one full but the
+ * last, in order; a fragment that spans parts of `data` is a list of views of
+ * them (nothing is copied). Empty data gives one empty fragment.
+ */
+export function cutFragments(data: ByteParts, max: number): ByteParts[] {
+  const fragments: ByteParts[] = [];
+  if (data instanceof Uint8Array) {
+    let offset = 0;
+    do {
+      const fragment = data.subarray(offset, offset + max);
+      offset += fragment.length;
+      fragments.push(fragment);
+    } while (offset < data.length);
+    return fragments;
+  }
+  let pieces: Uint8Array[] = [];
+  let filled = 0;
+  for (const part of data) {
+    let offset = 0;
+    while (offset < part.length) {
+      const piece = part.subarray(offset, offset + (max - filled));
+      offset += piece.length;
+      pieces.push(piece);
+      filled += piece.length;
+      if (filled === max) {
+        fragments.push(pieces.length === 1 ? (pieces[0] as Uint8Array) : pieces);
+        pieces = [];
+        filled = 0;
+      }
+    }
+  }
+  if (filled > 0 || fragments.length === 0) fragments.push(pieces.length === 1 ? (pieces[0] as Uint8Array) : pieces);
+  return fragments;
 }
 
 export class RecordLayer {
@@ -497,8 +534,10 @@ export class RecordLayer {
    * Protected application_data records (empty data gives one empty record,
    * which §5.1 permits). Throws TlsError internal_error (NoWriteKeys) before
    * write keys are set: application data is never sent in plaintext.
+   * `data` given in parts (several writes) is cut into records as if it were
+   * one array — full records, a record may span parts — without joining it.
    */
-  writeApplicationData(data: Uint8Array): Uint8Array {
+  writeApplicationData(data: ByteParts): Uint8Array {
     if (!this.writeProtection) {
       throw new TlsError('internal_error', 'NoWriteKeys', 'application data cannot be written before write keys are set');
     }
@@ -511,28 +550,29 @@ export class RecordLayer {
   }
 
   /** The records of `data`, fragmented, built in one array (sizes are known before sealing). */
-  private writeFragmented(contentType: number, data: Uint8Array, plaintextVersion: number): Uint8Array {
-    const fragments: Array<{ fragment: Uint8Array; padding: number }> = [];
+  private writeFragmented(contentType: number, data: ByteParts, plaintextVersion: number): Uint8Array {
+    const fragments: Array<{ fragment: ByteParts; length: number; padding: number }> = [];
     let size = 0;
-    let offset = 0;
-    do {
-      const fragment = data.subarray(offset, offset + this.maxFragment);
-      offset += fragment.length;
-      const padding = this.writeProtection ? this.paddingFor(contentType, fragment.length) : 0;
-      fragments.push({ fragment, padding });
-      size += this.writeProtection
-        ? this.writeProtection.protectedLength(fragment.length, padding)
-        : RECORD_HEADER_LENGTH + fragment.length;
-    } while (offset < data.length);
-    const out = new Uint8Array(size);
+    for (const fragment of cutFragments(data, this.maxFragment)) {
+      const length = partsLength(fragment);
+      const padding = this.writeProtection ? this.paddingFor(contentType, length) : 0;
+      fragments.push({ fragment, length, padding });
+      size += this.writeProtection ? this.writeProtection.protectedLength(length, padding) : RECORD_HEADER_LENGTH + length;
+    }
+    // Every byte is written below (headers, fragments or sealed records): no need to zero-fill.
+    const buffer = Buffer.allocUnsafe(size);
+    const out = new Uint8Array(buffer.buffer, buffer.byteOffset, size);
     let at = 0;
-    for (const { fragment, padding } of fragments) {
+    for (const { fragment, length, padding } of fragments) {
       if (this.writeProtection) {
         at = this.writeProtection.protectInto(out, at, contentType, fragment, padding);
       } else {
-        writeRecordHeader(out.subarray(at), contentType, plaintextVersion, fragment.length);
-        out.set(fragment, at + RECORD_HEADER_LENGTH);
-        at += RECORD_HEADER_LENGTH + fragment.length;
+        writeRecordHeader(out.subarray(at), contentType, plaintextVersion, length);
+        at += RECORD_HEADER_LENGTH;
+        for (const part of partsOf(fragment)) {
+          out.set(part, at);
+          at += part.length;
+        }
       }
     }
     return out;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { concat } from '../crypto/bytes.js';
 import { PROVIDER_CASES } from '../crypto/testing/providers.js';
@@ -43,6 +44,18 @@ describe.each(PROVIDER_CASES)('record protection on the $name provider', ({ prov
       const ivTail = BigInt(`0x${Buffer.from(iv.subarray(4)).toString('hex')}`);
       expect(nonce.subarray(0, 4)).toEqual(iv.subarray(0, 4));
       expect(BigInt(`0x${Buffer.from(nonce.subarray(4)).toString('hex')}`)).toBe(ivTail ^ seq);
+    });
+
+    it('XORs any sequence number up to 2^64 - 1 into the IV, both 32-bit halves', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.bigInt({ min: 0n, max: MAX_SEQUENCE_NUMBER }), (iv, seq) => {
+          const expected = BigInt(`0x${Buffer.from(iv.subarray(4)).toString('hex')}`) ^ seq;
+          const nonce = recordNonce(iv, seq);
+          expect(nonce.subarray(0, 4)).toEqual(iv.subarray(0, 4));
+          expect(BigInt(`0x${Buffer.from(nonce.subarray(4)).toString('hex')}`)).toBe(expected);
+        }),
+        { numRuns: 300 },
+      );
     });
 
     it('refuses a sequence number beyond 2^64 - 1', () => {
@@ -220,6 +233,22 @@ describe.each(PROVIDER_CASES)('record protection on the $name provider', ({ prov
       const record = new RecordProtector(aes128, keys, provider).protect(22, counting(8));
       record[0] = 22;
       expect(failure(open(new RecordDeprotector(aes128, keys, provider), record)).alert).toBe('unexpected_message');
+    });
+
+    it('seals each record with the nonce of its sequence number, across the 2^32 carry too', () => {
+      const keys = randomKeys(aes128);
+      for (const start of [0n, 2n ** 32n - 2n, 2n ** 40n + 5n, MAX_SEQUENCE_NUMBER - 2n]) {
+        const p = new RecordProtector(aes128, keys, provider, { initialSequence: start });
+        for (let i = 0n; i < 3n; i++) {
+          const content = counting(10, Number(i));
+          // What recordNonce gives for this number (RFC 8446 §5.3), sealed by the AEAD directly.
+          expect(p.protect(23, content)).toEqual(sealRawInner(keys, concat(content, Uint8Array.of(23)), start + i));
+          expect(p.sequence).toBe(start + i + 1n);
+        }
+        const d = new RecordDeprotector(aes128, keys, provider, { initialSequence: start + 1n });
+        expect(opened(open(d, sealRawInner(keys, Uint8Array.of(1, 2, 23), start + 1n))).content).toEqual(Uint8Array.of(1, 2));
+        expect(d.sequence).toBe(start + 2n);
+      }
     });
 
     it('writes the last sequence number 2^64 - 1 and then refuses to wrap', () => {

@@ -1,5 +1,25 @@
 /** Byte helpers shared by every layer (the bottom one, so no layer imports upwards for them). */
 
+/**
+ * Bytes given as one array or as consecutive parts (the records of one burst,
+ * a batch of writes), in order: the data path hands them on without joining
+ * them into a new array.
+ */
+export type ByteParts = Uint8Array | readonly Uint8Array[];
+
+/** The total number of bytes of `data`. */
+export function partsLength(data: ByteParts): number {
+  if (data instanceof Uint8Array) return data.length;
+  let n = 0;
+  for (const p of data) n += p.length;
+  return n;
+}
+
+/** The parts of `data` (one for a single array). */
+export function partsOf(data: ByteParts): readonly Uint8Array[] {
+  return data instanceof Uint8Array ? [data] : data;
+}
+
 /** Concatenate byte arrays into one new array. */
 export function concat(...parts: readonly Uint8Array[]): Uint8Array {
   let n = 0;
