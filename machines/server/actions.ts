@@ -311,6 +311,35 @@ export function completeHandshake(ctx: ServerContext): Patch {
   return { outbox: [...ctx.outbox, { kind: 'handshakeComplete' }] };
 }
 
+/**
+ * Entering `connected`: drop what only the handshake needed (RFC 8446 §4.4.1:
+ * the transcript ends with the client Finished; §7.1: the handshake and master
+ * secrets have no further use once the application, exporter and resumption
+ * secrets are derived and the tickets issued). Kept: the suite, the application
+ * traffic secrets (KeyUpdate, §7.2), the exporter secret (§7.5), ALPN, server
+ * name, the client's chain, `resumed`, the client random (key log lines) and
+ * the evidence `connected` rests on — the client Finished witness with the
+ * client handshake secret it was checked under, the client's signature witness
+ * with its key, and on a resumption the binder witness with the PSK it was for.
+ */
+export function forgetHandshake(ctx: ServerContext): Patch {
+  return {
+    clientHello1: undefined,
+    clientHello: undefined,
+    helloRetryRequest: undefined,
+    cookie: undefined,
+    serverShare: undefined,
+    handshakeSecret: undefined,
+    masterSecret: undefined,
+    serverHandshakeSecret: undefined,
+    clientApplicationSecret: undefined,
+    // No ticket is issued after the handshake: the tickets went out with the reaction to the client Finished.
+    resumptionSecret: undefined,
+    certificate: undefined,
+    transcript: ctx.transcript.length === 0 ? ctx.transcript : [],
+  };
+}
+
 export function failClientHello(ctx: ServerContext, event: TlsEvent): Patch {
   const { verdict } = verdictOf(ctx, event);
   return failWith(
