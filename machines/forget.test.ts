@@ -27,14 +27,11 @@ const SERVER_DROPPED = [
   'clientHello1',
   'clientHello',
   'helloRetryRequest',
-  'cookie',
   'serverShare',
-  'handshakeSecret',
   'masterSecret',
   'serverHandshakeSecret',
   'clientApplicationSecret',
   'resumptionSecret',
-  'certificate',
 ] as const satisfies readonly (keyof ServerContext)[];
 
 const CLIENT_DROPPED = [

@@ -66,7 +66,6 @@ export function sendHelloRetryRequest(ctx: ServerContext, event: TlsEvent): Patc
     clientHello1: ch,
     clientHello: ch,
     helloRetryRequest: hrr.msg,
-    cookie,
     group,
     suite,
     earlyDataOffered,
@@ -138,7 +137,6 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
   const ee = handshakeCommand<EncryptedExtensions>({ type: 'encrypted_extensions', extensions: eeExt });
   send(ee.cmd, ee.msg.raw);
 
-  let certificate: Patch['certificate'];
   let clientCertificateRequested = false;
   if (verdict.kind === 'full') {
     if (verdict.requestCertificate) {
@@ -150,7 +148,6 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
       send(cr.cmd, cr.msg.raw);
       clientCertificateRequested = true;
     }
-    certificate = verdict.certificate;
     const cert = handshakeCommand<Certificate>({
       type: 'certificate',
       certificateRequestContext: new Uint8Array(0),
@@ -200,14 +197,12 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
     earlyDataOffered: ctx.earlyDataOffered || earlyDataOffered,
     serverName: sni,
     alpn,
-    handshakeSecret: hs,
     masterSecret: master,
     clientHandshakeSecret: cHs,
     serverHandshakeSecret: sHs,
     clientApplicationSecret: cAp,
     writeSecret: sAp,
     exporterSecret: exporter,
-    certificate,
     clientCertificateRequested,
     peerChain: selected ? selected.state.clientCertificates : [],
     transcript,
@@ -303,7 +298,7 @@ export function issueTickets(ctx: ServerContext): Patch {
     };
     outbox.push({ kind: 'storeTicket', ticket, state, raw: nst.msg.raw });
   }
-  return { outbox, ticketsIssued: ctx.ticketsIssued + ctx.config.ticketsPerHandshake };
+  return { outbox };
 }
 
 /** The handshake is complete: after the tickets, so they leave in the same flush as the reaction to the client Finished. */
@@ -317,7 +312,7 @@ export function completeHandshake(ctx: ServerContext): Patch {
  * secrets have no further use once the application, exporter and resumption
  * secrets are derived and the tickets issued). Kept: the suite, the application
  * traffic secrets (KeyUpdate, §7.2), the exporter secret (§7.5), ALPN, server
- * name, the client's chain, `resumed`, the client random (key log lines) and
+ * name, the client's chain, `resumed`, the client random (copied: key log lines) and
  * the evidence `connected` rests on — the client Finished witness with the
  * client handshake secret it was checked under, the client's signature witness
  * with its key, and on a resumption the binder witness with the PSK it was for.
@@ -327,16 +322,15 @@ export function forgetHandshake(ctx: ServerContext): Patch {
     clientHello1: undefined,
     clientHello: undefined,
     helloRetryRequest: undefined,
-    cookie: undefined,
     serverShare: undefined,
-    handshakeSecret: undefined,
     masterSecret: undefined,
     serverHandshakeSecret: undefined,
     clientApplicationSecret: undefined,
     // No ticket is issued after the handshake: the tickets went out with the reaction to the client Finished.
     resumptionSecret: undefined,
-    certificate: undefined,
     transcript: ctx.transcript.length === 0 ? ctx.transcript : [],
+    // A view into the received ClientHello would keep all of its bytes alive: a copy of the 32 bytes (key log lines).
+    clientRandom: ctx.clientRandom.slice(),
   };
 }
 
