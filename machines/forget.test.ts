@@ -85,9 +85,12 @@ describe('a connected chart keeps only what the connection still needs', () => {
     const s = p.server.context;
     expect(held(s, SERVER_DROPPED)).toEqual([]);
     expect(s.transcript).toEqual([]);
+    expect(s.clientRandom).toEqual(new Uint8Array(0));
     const c = p.client.context;
     expect(held(c, CLIENT_DROPPED)).toEqual([]);
     expect(c.transcript).toEqual([]);
+    // The client logs its application secrets on the step that connects: it keeps its random for those lines.
+    expect(c.clientRandom).toHaveLength(32);
     expect(c.keyShares).toEqual([]);
 
     // Kept: what KeyUpdate, the exporter, tickets and the API read, and the evidence of connected.

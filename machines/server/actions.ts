@@ -29,6 +29,8 @@ import * as logic from './logic.js';
 
 type Patch = Partial<ServerContext>;
 const keylog = (label: string, secret: Uint8Array): Command => ({ kind: 'keylog', label, secret });
+/** The client random once connected: empty (nothing is logged after the server's flight), one array for every connection. */
+const NO_CLIENT_RANDOM = new Uint8Array(0);
 
 /** The ClientHello event and the judge's verdict on it, which every ClientHello action acts on. */
 function verdictOf(ctx: ServerContext, event: TlsEvent): { ch: ClientHello; verdict: HelloVerdict } {
@@ -312,7 +314,7 @@ export function completeHandshake(ctx: ServerContext): Patch {
  * secrets have no further use once the application, exporter and resumption
  * secrets are derived and the tickets issued). Kept: the suite, the application
  * traffic secrets (KeyUpdate, §7.2), the exporter secret (§7.5), ALPN, server
- * name, the client's chain, `resumed`, the client random (copied: key log lines) and
+ * name, the client's chain, `resumed` and
  * the evidence `connected` rests on — the client Finished witness with the
  * client handshake secret it was checked under, the client's signature witness
  * with its key, and on a resumption the binder witness with the PSK it was for.
@@ -329,8 +331,9 @@ export function forgetHandshake(ctx: ServerContext): Patch {
     // No ticket is issued after the handshake: the tickets went out with the reaction to the client Finished.
     resumptionSecret: undefined,
     transcript: ctx.transcript.length === 0 ? ctx.transcript : [],
-    // A view into the received ClientHello would keep all of its bytes alive: a copy of the 32 bytes (key log lines).
-    clientRandom: ctx.clientRandom.slice(),
+    // Key log lines are indexed by it, but the server logs every secret while it sends its flight: none is left.
+    // (Also a view into the received ClientHello, which it would keep alive.)
+    clientRandom: NO_CLIENT_RANDOM,
   };
 }
 
