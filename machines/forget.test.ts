@@ -117,7 +117,7 @@ describe('a connected chart keeps only what the connection still needs', () => {
     await stillWorks(p);
   });
 
-  it('drops the retry, the offered ticket and the selected ticket after a resumption that followed a HelloRetryRequest', async () => {
+  it('drops the retry and the offered ticket after a resumption that followed a HelloRetryRequest, and keeps the proof of the resumption', async () => {
     const first = makePair({ identity });
     await first.run();
     const session = first.sessions[0];
