@@ -575,7 +575,11 @@ describe('HelloRetryRequest', () => {
     expect(p.client.state).toBe('connected');
     const chs = p.serverTrace.flatMap((e) => (e.kind === 'message' && e.msg?.type === 'client_hello' ? [e.msg] : []));
     expect(chs).toHaveLength(2);
-    expect(findExtension(chs[1]!.extensions, 'cookie')?.cookie).toEqual(p.server.context.cookie);
+    const hrr = p.serverTrace.find((e) => e.kind === 'message' && e.direction === 'out' && e.name === 'server_hello');
+    const sent = hrr?.kind === 'message' ? decodeHandshake(hrr.raw) : undefined;
+    const cookie = sent?.ok && sent.value.type === 'server_hello' ? findExtension(sent.value.extensions, 'cookie')?.cookie : undefined;
+    expect(cookie).toBeDefined();
+    expect(findExtension(chs[1]!.extensions, 'cookie')?.cookie).toEqual(cookie);
   });
 
   it('resumes after a HelloRetryRequest with binders recomputed over the new transcript', async () => {

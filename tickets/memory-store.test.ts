@@ -33,7 +33,7 @@ describe('MemoryTicketStore', () => {
     const t = ticket();
     const s = state();
     await store.put(t, s);
-    expect(await store.take(t)).toBe(s);
+    expect(await store.take(t)).toEqual(s);
     expect(await store.take(t)).toBeUndefined();
     expect(store.size).toBe(0);
   });
@@ -47,7 +47,7 @@ describe('MemoryTicketStore', () => {
     differentByte[31] = (differentByte[31] as number) ^ 1;
     expect(await store.take(differentByte)).toBeUndefined();
     expect(await store.take(t.slice(0, 31))).toBeUndefined();
-    expect(await store.take(Uint8Array.from(t))).toBe(s);
+    expect(await store.take(Uint8Array.from(t))).toEqual(s);
   });
 
   it('refuses a ticket whose lifetime has run out, using the injected clock, and forgets it', async () => {

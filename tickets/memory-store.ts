@@ -26,11 +26,14 @@
  * address with someone) and on loopback, and an attacker with many addresses
  * walks around them; redemption is a property of the client's behaviour.
  *
- * Memory: about 470 bytes per ticket (V8 heap and ArrayBuffers, node 20)
- * with a 32-byte PSK and no client certificate — `npm run bench:tickets`
- * measures it — so the default 10000 tickets hold about 4.7 MB; a client
- * certificate chain adds its DER size.
+ * Memory: a state is kept in its binary form (tickets/state-codec.ts, as the
+ * Redis store keeps it) in a one-byte string, beside its expiry time, and
+ * decoded when a lookup finds it: one small object and one flat string per
+ * ticket instead of an object graph with a PSK buffer. `npm run
+ * bench:ticket-memory` measures the bytes per ticket; a client certificate
+ * chain adds its DER size.
  */
+import { decodeServerSessionState, encodeServerSessionState } from './state-codec.js';
 import type { ServerSessionState, TicketIssue, TicketStore } from './types.js';
 
 export interface MemoryTicketStoreOptions {
@@ -71,9 +74,32 @@ function keyOf(ticket: Uint8Array): string {
   return Buffer.from(ticket.buffer, ticket.byteOffset, ticket.byteLength).toString('latin1');
 }
 
+/** A stored state: when it expires (sweeps and lookups need no decoding) and its TSS1 encoding as a one-byte string. */
+interface Entry {
+  readonly expiresAtMs: number;
+  readonly encoded: string;
+}
+
+function entryOf(state: ServerSessionState): Entry {
+  const bytes = encodeServerSessionState(state);
+  return {
+    expiresAtMs: state.issuedAtMs + state.lifetimeS * 1000,
+    encoded: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'),
+  };
+}
+
+/** The state of an entry; the store wrote it, so it always decodes (a failure is a bug, not a miss). */
+function stateOf(entry: Entry): ServerSessionState {
+  const b = Buffer.from(entry.encoded, 'latin1');
+  // A plain Uint8Array view, so the decoded PSK and certificates are Uint8Arrays (not Buffers), as they were stored.
+  const state = decodeServerSessionState(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+  if (!state) throw new Error('MemoryTicketStore: a stored state does not decode');
+  return state;
+}
+
 export class MemoryTicketStore implements TicketStore {
-  readonly #fresh = new Map<string, ServerSessionState>();
-  readonly #returning = new Map<string, ServerSessionState>();
+  readonly #fresh = new Map<string, Entry>();
+  readonly #returning = new Map<string, Entry>();
   readonly #maxEntries: number;
   readonly #now: () => number;
   readonly #sweepIntervalMs: number;
@@ -100,6 +126,8 @@ export class MemoryTicketStore implements TicketStore {
    * ticket goes to the `returning` segment); without it the ticket is `fresh`.
    */
   put(ticket: Uint8Array, state: ServerSessionState, issue?: TicketIssue): void {
+    // Encoded first: a state the codec cannot represent is refused before anything changes.
+    const entry = entryOf(state);
     const key = keyOf(ticket);
     const now = this.#now();
     if (now - this.#lastSweep >= this.#sweepIntervalMs) this.sweep();
@@ -107,28 +135,28 @@ export class MemoryTicketStore implements TicketStore {
     this.#fresh.delete(key);
     this.#returning.delete(key);
     while (this.size >= this.#maxEntries) this.#evictOne();
-    (issue?.resumed === true ? this.#returning : this.#fresh).set(key, state);
+    (issue?.resumed === true ? this.#returning : this.#fresh).set(key, entry);
   }
 
   get(ticket: Uint8Array): ServerSessionState | undefined {
     const key = keyOf(ticket);
-    const [segment, state] = this.#find(key);
-    if (!segment || state === undefined) return undefined;
-    if (isServerStateExpired(state, this.#now())) {
+    const [segment, entry] = this.#find(key);
+    if (!segment || entry === undefined) return undefined;
+    if (entry.expiresAtMs <= this.#now()) {
       segment.delete(key);
       this.#expired++;
       return undefined;
     }
-    return state;
+    return stateOf(entry);
   }
 
   /** Synchronous, hence atomic: one event-loop task removes the entry before any other can see it. */
   take(ticket: Uint8Array): ServerSessionState | undefined {
     const key = keyOf(ticket);
-    const [segment, state] = this.#find(key);
-    if (!segment || state === undefined) return undefined;
+    const [segment, entry] = this.#find(key);
+    if (!segment || entry === undefined) return undefined;
     segment.delete(key);
-    if (!isServerStateExpired(state, this.#now())) return state;
+    if (entry.expiresAtMs > this.#now()) return stateOf(entry);
     this.#expired++;
     return undefined;
   }
@@ -139,8 +167,8 @@ export class MemoryTicketStore implements TicketStore {
     this.#lastSweep = now;
     let removed = 0;
     for (const segment of [this.#fresh, this.#returning]) {
-      for (const [key, state] of segment) {
-        if (!isServerStateExpired(state, now)) continue;
+      for (const [key, entry] of segment) {
+        if (entry.expiresAtMs > now) continue;
         segment.delete(key);
         removed++;
       }
@@ -175,7 +203,7 @@ export class MemoryTicketStore implements TicketStore {
     };
   }
 
-  #find(key: string): [Map<string, ServerSessionState> | undefined, ServerSessionState | undefined] {
+  #find(key: string): [Map<string, Entry> | undefined, Entry | undefined] {
     const fresh = this.#fresh.get(key);
     if (fresh !== undefined) return [this.#fresh, fresh];
     const returning = this.#returning.get(key);

@@ -2,7 +2,8 @@
  * No secret reaches a trace: every scenario is run again and its trace text
  * is scanned for every secret its connections held (traffic and stage
  * secrets, PSKs, ECDHE private keys, the signing keys of the fixtures), as
- * hex and as base64. The same secrets do appear in the key log, which is
+ * hex and as base64. The contexts are read after every event, not only at the
+ * end: once connected, a chart drops its handshake secrets and key shares. The same secrets do appear in the key log, which is
  * written separately and only on request.
  */
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,9 @@ describe('secrets never reach a trace', () => {
       privateKeyForms(fixture('server.key'), secrets);
       privateKeyForms(fixture('client.key'), secrets);
       const trace = await runScenario(scenario, {
+        onStart: (c, s) => {
+          for (const conn of [c, s]) conn.actor.subscribe((snap) => collectSecrets(snap.context, secrets));
+        },
         onDone: (c, s, state) => {
           connectionSecrets(c, secrets);
           connectionSecrets(s, secrets);

@@ -216,6 +216,34 @@ export function acceptNewSessionTicket(ctx: ClientContext, event: TlsEvent): Pat
   return { ticketsReceived: count, outbox: [...ctx.outbox, { kind: 'sessionTicket', session }] };
 }
 
+/**
+ * Entering `connected`: drop what only the handshake needed — the hellos, the
+ * transcript, our key shares (their private keys), the offered ticket, the
+ * early, handshake and master secrets and our handshake traffic secret
+ * (RFC 8446 §7.1: no further use once the application, exporter and resumption
+ * secrets are derived). Kept: the suite, the application traffic secrets
+ * (KeyUpdate, §7.2), the exporter secret (§7.5), the resumption secret (tickets
+ * keep arriving after the handshake, §4.6.1), ALPN, the server's chain,
+ * `resumed`, the client random (key log lines) and the evidence `connected`
+ * rests on: the server Finished witness with the server handshake secret it was
+ * checked under, and the server's signature witness with its key.
+ */
+export function forgetHandshake(ctx: ClientContext): Patch {
+  return {
+    keyShares: [],
+    clientHello: undefined,
+    clientHello1: undefined,
+    helloRetryRequest: undefined,
+    offeredPsk: undefined,
+    earlySecret: undefined,
+    handshakeSecret: undefined,
+    masterSecret: undefined,
+    clientHandshakeSecret: undefined,
+    certificateRequest: undefined,
+    transcript: ctx.transcript.length === 0 ? ctx.transcript : [],
+  };
+}
+
 // ------------------------------------------------------------ failures
 
 /** Fail with the error of a refusing verdict; a failure branch without one is a bug of the chart. */

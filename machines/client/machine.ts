@@ -56,6 +56,7 @@ export const clientMachine = setup({
     acceptServerCertificateVerify: up((context, event) => A.acceptServerCertificateVerify(context, event)),
     acceptServerFinishedAndSendClientFlight: up((context, event) => A.acceptServerFinishedAndSendClientFlight(context, event)),
     acceptNewSessionTicket: up((context, event) => A.acceptNewSessionTicket(context, event)),
+    forgetHandshake: up((context) => A.forgetHandshake(context)),
     failHelloRetryRequest: up((context, event) => A.failHelloRetryRequest(context, event)),
     failServerHello: up((context, event) => A.failServerHello(context, event)),
     failEncryptedExtensions: up((context, event) => A.failEncryptedExtensions(context, event)),
@@ -191,6 +192,7 @@ export const clientMachine = setup({
       },
     },
     connected: {
+      entry: 'forgetHandshake',
       on: {
         'recv.NewSessionTicket': { actions: 'acceptNewSessionTicket' },
         ...connectedTransitions,

@@ -29,6 +29,8 @@ import * as logic from './logic.js';
 
 type Patch = Partial<ServerContext>;
 const keylog = (label: string, secret: Uint8Array): Command => ({ kind: 'keylog', label, secret });
+/** The client random once connected: empty (nothing is logged after the server's flight), one array for every connection. */
+const NO_CLIENT_RANDOM = new Uint8Array(0);
 
 /** The ClientHello event and the judge's verdict on it, which every ClientHello action acts on. */
 function verdictOf(ctx: ServerContext, event: TlsEvent): { ch: ClientHello; verdict: HelloVerdict } {
@@ -66,7 +68,6 @@ export function sendHelloRetryRequest(ctx: ServerContext, event: TlsEvent): Patc
     clientHello1: ch,
     clientHello: ch,
     helloRetryRequest: hrr.msg,
-    cookie,
     group,
     suite,
     earlyDataOffered,
@@ -138,7 +139,6 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
   const ee = handshakeCommand<EncryptedExtensions>({ type: 'encrypted_extensions', extensions: eeExt });
   send(ee.cmd, ee.msg.raw);
 
-  let certificate: Patch['certificate'];
   let clientCertificateRequested = false;
   if (verdict.kind === 'full') {
     if (verdict.requestCertificate) {
@@ -150,7 +150,6 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
       send(cr.cmd, cr.msg.raw);
       clientCertificateRequested = true;
     }
-    certificate = verdict.certificate;
     const cert = handshakeCommand<Certificate>({
       type: 'certificate',
       certificateRequestContext: new Uint8Array(0),
@@ -200,14 +199,12 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
     earlyDataOffered: ctx.earlyDataOffered || earlyDataOffered,
     serverName: sni,
     alpn,
-    handshakeSecret: hs,
     masterSecret: master,
     clientHandshakeSecret: cHs,
     serverHandshakeSecret: sHs,
     clientApplicationSecret: cAp,
     writeSecret: sAp,
     exporterSecret: exporter,
-    certificate,
     clientCertificateRequested,
     peerChain: selected ? selected.state.clientCertificates : [],
     transcript,
@@ -303,12 +300,41 @@ export function issueTickets(ctx: ServerContext): Patch {
     };
     outbox.push({ kind: 'storeTicket', ticket, state, raw: nst.msg.raw });
   }
-  return { outbox, ticketsIssued: ctx.ticketsIssued + ctx.config.ticketsPerHandshake };
+  return { outbox };
 }
 
 /** The handshake is complete: after the tickets, so they leave in the same flush as the reaction to the client Finished. */
 export function completeHandshake(ctx: ServerContext): Patch {
   return { outbox: [...ctx.outbox, { kind: 'handshakeComplete' }] };
+}
+
+/**
+ * Entering `connected`: drop what only the handshake needed (RFC 8446 §4.4.1:
+ * the transcript ends with the client Finished; §7.1: the handshake and master
+ * secrets have no further use once the application, exporter and resumption
+ * secrets are derived and the tickets issued). Kept: the suite, the application
+ * traffic secrets (KeyUpdate, §7.2), the exporter secret (§7.5), ALPN, server
+ * name, the client's chain, `resumed` and
+ * the evidence `connected` rests on — the client Finished witness with the
+ * client handshake secret it was checked under, the client's signature witness
+ * with its key, and on a resumption the binder witness with the PSK it was for.
+ */
+export function forgetHandshake(ctx: ServerContext): Patch {
+  return {
+    clientHello1: undefined,
+    clientHello: undefined,
+    helloRetryRequest: undefined,
+    serverShare: undefined,
+    masterSecret: undefined,
+    serverHandshakeSecret: undefined,
+    clientApplicationSecret: undefined,
+    // No ticket is issued after the handshake: the tickets went out with the reaction to the client Finished.
+    resumptionSecret: undefined,
+    transcript: ctx.transcript.length === 0 ? ctx.transcript : [],
+    // Key log lines are indexed by it, but the server logs every secret while it sends its flight: none is left.
+    // (Also a view into the received ClientHello, which it would keep alive.)
+    clientRandom: NO_CLIENT_RANDOM,
+  };
 }
 
 export function failClientHello(ctx: ServerContext, event: TlsEvent): Patch {

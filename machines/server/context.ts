@@ -1,10 +1,10 @@
 /** What the server statechart remembers between events. */
-import type { HandshakeSecret, MasterSecret } from '../../crypto/keyschedule.js';
+import type { MasterSecret } from '../../crypto/keyschedule.js';
 import type { BinderVerified, FinishedVerified, SignatureVerified } from '../../crypto/witness.js';
 import type { ServerSessionState } from '../../tickets/types.js';
 import type { ClientHello, KeyShareEntry, ServerHello } from '../../wire/types.js';
 import { type CommonContext, commonDefaults } from '../common.js';
-import type { CertifiedKey, Environment, ServerConfig } from '../types.js';
+import type { Environment, ServerConfig } from '../types.js';
 
 export interface ServerInput {
   config: ServerConfig;
@@ -22,7 +22,6 @@ export interface ServerContext extends CommonContext {
   clientHello1: ClientHello | undefined;
   clientHello: ClientHello | undefined;
   helloRetryRequest: ServerHello | undefined;
-  cookie: Uint8Array | undefined;
   group: number | undefined;
   /** The key share the server sent (public): fresh for every handshake, resumption included. */
   serverShare: KeyShareEntry | undefined;
@@ -33,19 +32,16 @@ export interface ServerContext extends CommonContext {
   earlyDataOffered: boolean;
   serverName: string | undefined;
   alpn: string | undefined;
-  handshakeSecret: HandshakeSecret | undefined;
   masterSecret: MasterSecret | undefined;
   clientHandshakeSecret: Uint8Array | undefined;
   serverHandshakeSecret: Uint8Array | undefined;
   clientApplicationSecret: Uint8Array | undefined;
   exporterSecret: Uint8Array | undefined;
   resumptionSecret: Uint8Array | undefined;
-  certificate: CertifiedKey | undefined;
   clientCertificateRequested: boolean;
   peerChain: Uint8Array[];
   peerSpki: Uint8Array | undefined;
   ccsSent: boolean;
-  ticketsIssued: number;
   /** Witnesses: values only the verifying functions can mint. */
   binder: BinderVerified | undefined;
   clientSignature: SignatureVerified | undefined;
@@ -60,7 +56,6 @@ export function initialServerContext(input: ServerInput): ServerContext {
     clientHello1: undefined,
     clientHello: undefined,
     helloRetryRequest: undefined,
-    cookie: undefined,
     group: undefined,
     serverShare: undefined,
     selectedPsk: undefined,
@@ -69,19 +64,16 @@ export function initialServerContext(input: ServerInput): ServerContext {
     earlyDataOffered: false,
     serverName: undefined,
     alpn: undefined,
-    handshakeSecret: undefined,
     masterSecret: undefined,
     clientHandshakeSecret: undefined,
     serverHandshakeSecret: undefined,
     clientApplicationSecret: undefined,
     exporterSecret: undefined,
     resumptionSecret: undefined,
-    certificate: undefined,
     clientCertificateRequested: false,
     peerChain: [],
     peerSpki: undefined,
     ccsSent: false,
-    ticketsIssued: 0,
     binder: undefined,
     clientSignature: undefined,
     clientFinished: undefined,

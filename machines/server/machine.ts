@@ -7,7 +7,7 @@
  *        ▼                                      │ (empty)                   │
  *   expectClientFinished ◄──────────────────────┴───────────────────────────┘
  *        ▼ (Finished verified: tickets issued)
- *   connected ──► closed              any failure ──► failed
+ *   connected (handshake state dropped on entry) ──► closed              any failure ──► failed
  */
 import { setup } from 'xstate';
 import { chartKit, connectedTransitions, finalStates, rootTransitions } from '../chart-kit.js';
@@ -66,6 +66,7 @@ export const serverMachine = setup({
     acceptClientFinished: up((c, e) => A.acceptClientFinished(c, e)),
     issueTickets: up((c) => A.issueTickets(c)),
     completeHandshake: up((c) => A.completeHandshake(c)),
+    forgetHandshake: up((c) => A.forgetHandshake(c)),
     failClientHello: up((c, e) => A.failClientHello(c, e)),
     failUntrustedClientCertificate: up((c, e) => A.failUntrustedClientCertificate(c, e)),
   },
@@ -175,6 +176,7 @@ export const serverMachine = setup({
       },
     },
     connected: {
+      entry: 'forgetHandshake',
       on: {
         ...connectedTransitions,
       },

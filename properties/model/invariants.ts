@@ -15,7 +15,7 @@ import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake, truncatedClientHello } from '../../wire/handshake.js';
 import { type HandshakeMessage, PskKeyExchangeMode } from '../../wire/types.js';
 import { ALERT_TABLE, allowedAlerts } from '../support/alerts.js';
-import type { Session } from './world.js';
+import { lastClientHelloIn, type Session } from './world.js';
 
 type MessageEntry = Extract<TraceEntry, { kind: 'message' }>;
 
@@ -150,10 +150,9 @@ export function checkSession(s: Session, cc: CheckContext): string[] {
   checkResumption(s, out);
   // 3. psk_ke only ⇒ no resumption, no tickets.
   const sctx = s.server.context;
-  if (
-    sctx.clientHello &&
-    !findExtension(sctx.clientHello.extensions, 'psk_key_exchange_modes')?.modes.includes(PskKeyExchangeMode.psk_dhe_ke)
-  ) {
+  // Once connected the server's context no longer holds the hellos: the last one it received is read from its trace.
+  const sch = sctx.clientHello ?? lastClientHelloIn(s.serverTrace);
+  if (sch && !findExtension(sch.extensions, 'psk_key_exchange_modes')?.modes.includes(PskKeyExchangeMode.psk_dhe_ke)) {
     if (sctx.resumed) out.push('server resumed a psk_ke-only offer');
     if (messages(s.serverTrace, 'out').some((m) => m.msg?.type === 'new_session_ticket'))
       out.push('server sent tickets to a client that did not offer psk_dhe_ke');

@@ -21,6 +21,7 @@ import type { ClientSession, ServerSessionState, TicketStore } from '../../ticke
 import type { AlertName } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake } from '../../wire/handshake.js';
+import type { ClientHello } from '../../wire/types.js';
 import { clientOverrides, providerOf, serverOverrides, type WorldSetup } from '../arbitraries/config.js';
 import type { AttackKind } from '../support/alerts.js';
 import type { Identities } from '../support/identities.js';
@@ -357,7 +358,8 @@ export class World {
     const ctx = s.server.context;
     if (ctx.resumed && ctx.selectedPsk && !(s as unknown as { counted?: boolean }).counted) {
       (s as unknown as { counted?: boolean }).counted = true;
-      const ch = ctx.clientHello;
+      // The server's context drops its ClientHello once connected: the one it accepted is the last it received.
+      const ch = ctx.clientHello ?? lastClientHelloIn(s.serverTrace);
       const id = ch && findExtension(ch.extensions, 'pre_shared_key_client')?.identities[ctx.selectedPsk.index]?.identity;
       if (id) {
         const hex = toHex(id);
@@ -383,4 +385,25 @@ export class World {
       }
     }
   }
+}
+
+/** The last ClientHello in a server's trace of received messages (the one a resumption was decided on). */
+export function lastClientHelloIn(trace: readonly TraceEntry[]): ClientHello | undefined {
+  for (let i = trace.length - 1; i >= 0; i--) {
+    const e = trace[i];
+    if (e?.kind !== 'message' || e.direction !== 'in' || e.name !== 'client_hello') continue;
+    const d =
+      e.msg ??
+      (() => {
+        const r = decodeHandshake(e.raw);
+        return r.ok ? r.value : undefined;
+      })();
+    if (d?.type === 'client_hello') return d;
+  }
+  return undefined;
+}
+
+/** Whether the server accepted a ClientHello (its context drops the hellos once connected; `info` stays). */
+export function serverGotClientHello(s: { server: ServerConnection }): boolean {
+  return s.server.context.clientHello1 !== undefined || s.server.info !== undefined;
 }

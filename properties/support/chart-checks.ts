@@ -197,7 +197,8 @@ export function checkServerStep(before: ServerSnapshot, le: LabelledEvent, after
       }
     }
   }
-  const ch = ctx.clientHello;
+  // The step that enters connected drops the hellos from the context; that step still issues the tickets.
+  const ch = ctx.clientHello ?? (before.context as ServerContext).clientHello;
   // 3. a psk_ke-only offer never resumes, and such a client gets no tickets.
   if (ch) {
     const modes = findExtension(ch.extensions, 'psk_key_exchange_modes')?.modes ?? [];

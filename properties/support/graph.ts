@@ -196,7 +196,8 @@ export function exploreChart(
     vertices.add(vertexKey(side, p.state));
     const fs = p.state;
     const flags = side === 'client' ? (fs.context as ClientContext).resumed : (fs.context as ServerContext).resumed;
-    const hrr = !!(fs.context as { helloRetryRequest?: unknown }).helloRetryRequest;
+    // `connected` drops the HelloRetryRequest from the context: any state of the path that held one counts.
+    const hrr = p.steps.some((st) => !!(st.state.context as { helloRetryRequest?: unknown }).helloRetryRequest);
     reached.add(`${stateOf(fs)}${flags ? '+resumed' : ''}${hrr ? '+hrr' : ''}`);
   }
   return { vertices: vertices.size, edges, paths: paths.length, badPaths, longest, violations, reached };

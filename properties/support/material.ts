@@ -474,7 +474,8 @@ function serverAttacks(scen: Array<[string, PureRun]>): LabelledEvent[] {
         };
         // The binder is checked only by a server that takes the PSK at once (RFC 8446 §4.2.11): one that
         // answers with a HelloRetryRequest checks the second hello's, one that cannot use the ticket none.
-        const checksAtOnce = resumed.server.context.resumed && !resumed.server.context.helloRetryRequest;
+        const retried = resumed.toServer.filter((d) => d.event.type === 'recv.ClientHello').length > 1;
+        const checksAtOnce = resumed.server.context.resumed && !retried;
         out.push(
           checksAtOnce
             ? { label: 'CH binder flipped', attack: 'badBinder', target: ['expectClientHello'], event: { ...chEvent, msg: bad } }

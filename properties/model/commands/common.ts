@@ -11,7 +11,7 @@ import { joinRecords, splitRecords } from '../../support/records.js';
 import { CLIENT_VARIANT_ATTACK, type ClientVariant, SERVER_VARIANT_ATTACK, type ServerVariant } from '../../support/variants.js';
 import { checkSession } from '../invariants.js';
 import { type Model, type ModelTicket, predict } from '../model.js';
-import type { ServerId, Session, World } from '../world.js';
+import { type ServerId, type Session, serverGotClientHello, type World } from '../world.js';
 
 export class PropertyViolation extends Error {
   override readonly name = 'PropertyViolation';
@@ -65,7 +65,7 @@ export async function openSession(m: Model, w: World, o: OpenOptions): Promise<S
 export function repredict(m: Model, w: World): void {
   const ms = m.session;
   const s = w.current;
-  if (!ms || !s || !ms.prediction || s.server.context.clientHello1 !== undefined) return;
+  if (!ms || !s || !ms.prediction || serverGotClientHello(s)) return;
   const ticket = ms.ticket === undefined ? undefined : m.tickets[ms.ticket];
   ms.prediction = predict(m, ms.serverId, ms.sni, ticket, {
     forceHelloRetry: s.options.forceHelloRetry,

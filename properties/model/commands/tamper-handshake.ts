@@ -4,7 +4,7 @@ import { decodeHandshake, encodeHandshake, patchBinders } from '../../../wire/ha
 import type { ClientHello, Extension, HandshakeMessage, ServerHello } from '../../../wire/types.js';
 import type { AttackKind } from '../../support/alerts.js';
 import type { Model } from '../model.js';
-import type { World } from '../world.js';
+import { serverGotClientHello, type World } from '../world.js';
 import { afterStep, taint, tamperQueued } from './common.js';
 
 export type HandshakeTamper =
@@ -139,7 +139,7 @@ export class TamperHandshakeCommand implements fc.AsyncCommand<Model, World> {
         break;
       }
       case 'earlyChangeCipherSpec':
-        if (s.server.context.clientHello1 === undefined && s.queue.some((c) => c.dir === 'toServer')) {
+        if (!serverGotClientHello(s) && s.queue.some((c) => c.dir === 'toServer')) {
           s.queue.splice(
             s.queue.findIndex((c) => c.dir === 'toServer'),
             0,
