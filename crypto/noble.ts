@@ -11,6 +11,7 @@ import { expand, extract } from '@noble/hashes/hkdf.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { concat } from './bytes.js';
+import { checkSealRoom } from './check.js';
 import { acceptHybridShare, completeHybridShare, generateHybridKeyPair, isValidHybridClientShare, X25519MLKEM768 } from './hybrid.js';
 import { acceptShare, completeShare, generateKeyPair, isAcceptableShare, SUPPORTED_GROUPS } from './kex.js';
 import type { CryptoProvider } from './provider.js';
@@ -37,9 +38,7 @@ function aeadSealInto(
   offset: number,
 ): void {
   const plaintext = parts.length === 1 ? (parts[0] as Uint8Array) : concat(...parts);
-  if (!Number.isInteger(offset) || offset < 0 || offset + plaintext.length + 16 > out.length) {
-    throw new RangeError(`${alg}: ${plaintext.length + 16} sealed bytes do not fit at offset ${offset} of ${out.length}`);
-  }
+  checkSealRoom(alg, plaintext.length, out, offset);
   out.set(cipher(alg, key, nonce, aad).encrypt(plaintext), offset);
 }
 

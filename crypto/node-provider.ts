@@ -17,7 +17,7 @@
  * provider offers every group the fallback offers.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
-import { checkBytes, checkHash } from './check.js';
+import { checkBytes, checkHash, checkSealRoom } from './check.js';
 import { nobleProvider } from './noble.js';
 import {
   isNativeGroup,
@@ -105,9 +105,7 @@ function aeadSealInto(
   checkAead(alg, key, nonce);
   let length = 0;
   for (const p of parts) length += p.length;
-  if (!Number.isInteger(offset) || offset < 0 || offset + length + TAG_LENGTH > out.length) {
-    throw new RangeError(`${alg}: ${length + TAG_LENGTH} sealed bytes do not fit at offset ${offset} of ${out.length}`);
-  }
+  checkSealRoom(alg, length, out, offset);
   const cipher =
     alg === 'chacha20-poly1305'
       ? createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH })
