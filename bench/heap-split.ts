@@ -5,8 +5,9 @@
  * handshake and went quiet), then one V8 heap snapshot of the server process.
  * Sizes are *retained* sizes (what would be freed with the object: its
  * dominator subtree), averaged over the connections, for the objects a
- * connection consists of — the engine connection (XState actor, its snapshot
- * and context, record layer, listeners), the TLSSocket and its net.Socket — and
+ * connection consists of — the engine connection (the chart's snapshot and its
+ * context, record layer, listeners; an XState actor only when
+ * something observes the connection), the TLSSocket and its net.Socket — and
  * the context's fields one by one.
  *
  *   npm run bench:heap-split            # BENCH_CRYPTO=node|noble, BENCH_IDLE=200
@@ -232,22 +233,16 @@ async function main(): Promise<void> {
   console.log(`retained bytes per idle tlschart server connection (${crypto} provider, ${conns.length} connections, one heap snapshot)`);
   row('heap per connection, all of it (as npm run bench)', perConnection);
   row('engine connection (ServerConnection)', mean(g, conns, []));
-  row('  XState actor', mean(g, conns, ['actor']));
-  row('    snapshot', mean(g, conns, ['actor', '_snapshot']));
-  row('      context', mean(g, conns, ['actor', '_snapshot', 'context']));
+  // A connection nobody observes keeps the chart's snapshot, no XState actor (engine/connection.ts).
+  row('  chart snapshot', mean(g, conns, ['snap']));
+  row('    context', mean(g, conns, ['snap', 'context']));
   const sample = conns[Math.floor(conns.length / 2)];
-  const ctx = sample === undefined ? undefined : g.walk(sample, ['actor', '_snapshot', 'context']);
+  const ctx = sample === undefined ? undefined : g.walk(sample, ['snap', 'context']);
   if (ctx !== undefined) {
     for (const [label] of g.owned(ctx)) {
-      const v = mean(g, conns, ['actor', '_snapshot', 'context', label]);
-      if (v >= 64) row(`        ${label === 'properties' ? '(its property table)' : label}`, v);
+      const v = mean(g, conns, ['snap', 'context', label]);
+      if (v >= 64) row(`      ${label === 'properties' ? '(its property table)' : label}`, v);
     }
-  }
-  const actorOwn = sample === undefined ? [] : (g.walk(sample, ['actor']) ?? -1) >= 0 ? g.owned(g.walk(sample, ['actor']) as number) : [];
-  for (const [label] of actorOwn) {
-    if (label === '_snapshot') continue;
-    const v = mean(g, conns, ['actor', label]);
-    if (v >= 64) row(`    ${label}`, v);
   }
   row('  record layer', mean(g, conns, ['layer']));
   row('  event listeners', mean(g, conns, ['_events']));

@@ -9,7 +9,7 @@
  * async ticket store is consulted.
  */
 import { EventEmitter } from 'node:events';
-import { type Actor, type AnyActorLogic, createActor, type InspectionEvent } from 'xstate';
+import { type Actor, type AnyActorLogic, type AnyMachineSnapshot, createActor, type InspectionEvent } from 'xstate';
 import { type ByteParts, partsLength, partsOf, toHex } from '../crypto/bytes.js';
 import { exportKeyingMaterial, trafficKeys } from '../crypto/keyschedule.js';
 import type { ClientContext } from '../machines/client/context.js';
@@ -110,8 +110,37 @@ const OUTBOX_COMPACT_AT = 16;
  */
 const OUTBOX_COMPACT_BYTES = 1024 * 1024;
 
+/** What XState's ActorLogic.transition takes as its third argument (its actor scope). */
+type ChartScope = Parameters<AnyActorLogic['transition']>[2];
+
+const nothing = (): undefined => undefined;
+/** The parts of a chart scope that are the same for every connection (see Connection.scopeFor). */
+const INERT_SCOPE = {
+  id: '',
+  sessionId: '',
+  logger: nothing,
+  defer: (fn: () => void) => fn(),
+  emit: nothing,
+  stopChild: nothing,
+  // Our charts' actions are all assigns, which XState resolves itself; anything else would run here.
+  actionExecutor: (action: { exec?: (info: unknown, params: unknown) => void; info: unknown; params: unknown }) =>
+    action.exec?.(action.info, action.params),
+  system: { _sendInspectionEvent: nothing },
+};
+
 abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvents> {
-  readonly actor: Actor<AnyActorLogic>;
+  private readonly logic: AnyActorLogic;
+  /**
+   * The chart's snapshot while no actor runs it: each event is one call of the
+   * machine's own transition function (XState's ActorLogic.transition, the
+   * step an actor takes), so a connection nobody observes carries no actor,
+   * actor system, mailbox or observers (about 3.6 KB per idle connection).
+   * See `actor`.
+   */
+  private snap: AnyMachineSnapshot;
+  /** The actor, once something asked for it (see `actor`); from then on it runs the chart. */
+  private live: Actor<AnyActorLogic> | undefined;
+  private started = false;
   protected readonly layer: RecordLayer;
   private consumed = 0;
   /** Bytes of application data in the carried-out commands of the outbox. */
@@ -151,23 +180,64 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       ...(limits.maxEmptyRecords !== undefined ? { maxEmptyRecords: limits.maxEmptyRecords } : {}),
     });
     this.layer.acceptPlaintextAlerts = true;
-    // No inspection observer here: see inspectTransitions.
-    this.actor = createActor(logic, { input });
-    // Without an error observer XState rethrows an action's exception as an uncaught
-    // exception; afterEvent() turns it into internal_error instead.
-    this.actor.subscribe({ error: () => undefined });
+    this.logic = logic;
+    this.snap = logic.getInitialSnapshot(this.scopeFor(), input) as AnyMachineSnapshot;
+  }
+
+  /**
+   * The chart as an XState actor, for observers (trace recorders, inspectors,
+   * property suites): made on first use from the snapshot the connection has
+   * reached, and from then on every event goes through it.
+   */
+  get actor(): Actor<AnyActorLogic> {
+    if (this.live === undefined) {
+      const actor = createActor(this.logic, { snapshot: this.snap });
+      // Without an error observer XState rethrows an action's exception as an uncaught
+      // exception; afterEvent() turns it into internal_error instead.
+      actor.subscribe({ error: () => undefined });
+      this.live = actor;
+      // Transitions already reported from the machine's own steps go on being reported from the actor.
+      if (this.inspecting) actor.system.inspect((ev: InspectionEvent) => this.inspect(ev));
+      if (this.started) actor.start();
+    }
+    return this.live;
+  }
+
+  /** The chart's snapshot right now. */
+  private get snapshot(): AnyMachineSnapshot {
+    return (this.live ? this.live.getSnapshot() : this.snap) as AnyMachineSnapshot;
   }
 
   /** The machine's context right now. */
   get context(): C {
-    return this.actor.getSnapshot().context as C;
+    return this.snapshot.context as C;
   }
 
   /** The machine's state name right now (`failed` also when the chart itself threw). */
   get state(): string {
     if (this.crashed) return 'failed';
-    const v = this.actor.getSnapshot().value;
+    const v = this.snapshot.value;
     return typeof v === 'string' ? v : JSON.stringify(v);
+  }
+
+  /** One event for the chart: through the actor if there is one, else one step of the machine. */
+  private step(event: TlsEvent | { type: 'engine.drained' }): void {
+    if (this.live) this.live.send(event);
+    else this.snap = this.logic.transition(this.snap, event, this.scopeFor()) as AnyMachineSnapshot;
+  }
+
+  /**
+   * The scope an actor would give the chart for one step, minus what our charts
+   * never use (children, delayed or emitted events, inspection): `self` answers
+   * getSnapshot() with the snapshot the step starts from. Made per step, so an
+   * idle connection keeps none.
+   */
+  private scopeFor(): ChartScope {
+    const snap = this.snap;
+    const self = { getSnapshot: () => snap };
+    // While traced, the step's microsteps are reported as an actor's inspection would report them.
+    const system = this.inspecting ? { _sendInspectionEvent: (ev: InspectionEvent) => this.inspect(ev) } : INERT_SCOPE.system;
+    return { ...INERT_SCOPE, self, system } as unknown as ChartScope;
   }
 
   get isConnected(): boolean {
@@ -197,7 +267,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
 
   protected start(): void {
     this.lastState = this.state;
-    this.actor.start();
+    this.started = true;
+    this.live?.start();
     void this.run(async () => this.afterEvent());
   }
 
@@ -273,8 +344,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
    */
   compact(): Promise<void> {
     return this.run(async () => {
-      if (this.finished || this.consumed === 0 || this.actor.getSnapshot().status !== 'active') return;
-      this.actor.send({ type: 'engine.drained' });
+      if (this.finished || this.consumed === 0 || this.snapshot.status !== 'active') return;
+      this.step({ type: 'engine.drained' });
       this.consumed = 0;
       this.consumedBytes = 0;
     });
@@ -317,7 +388,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       this.emitOutput(this.layer.writeAlert(2, desc), 21);
       this.emit('alert', { alert: error.alert, direction: 'sent', level: 2 });
     }
-    this.actor.stop();
+    this.live?.stop();
     this.emit('error', error);
   }
 
@@ -401,13 +472,13 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   protected async send(event: TlsEvent): Promise<void> {
     if (this.finished) return;
     if (!this.inspecting && this.listenerCount('trace') > 0) this.inspectTransitions();
-    this.actor.send(event);
+    this.step(event);
     await this.afterEvent(event.type);
   }
 
   /** Carry out the commands the machine left, then report state changes and the end. */
   private async afterEvent(eventType = 'init'): Promise<void> {
-    const snap = this.actor.getSnapshot();
+    const snap = this.snapshot;
     if (snap.status === 'error') throw snap.error;
     const ctx = snap.context as C;
     const cmds = ctx.outbox.slice(this.consumed);
@@ -434,7 +505,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     }
     if ((ctx.outbox.length > OUTBOX_COMPACT_AT || this.consumedBytes > OUTBOX_COMPACT_BYTES) && snap.status === 'active') {
       // Commands already carried out are dropped so a busy connection does not grow (and see compact).
-      this.actor.send({ type: 'engine.drained' });
+      this.step({ type: 'engine.drained' });
       this.consumed = 0;
       this.consumedBytes = 0;
     }
@@ -549,16 +620,19 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
    * Report the chart's transitions as 'transition' trace entries, from now on.
    * Attached before the first event sent while a 'trace' listener exists, so a
    * connection nobody traces makes XState build no inspection events at all.
-   * (No listener can exist when the actor starts, in the constructor.)
+   * (No listener can exist when the chart starts, in the constructor.)
    */
   private inspectTransitions(): void {
     if (this.inspecting) return;
     this.inspecting = true;
-    this.actor.system.inspect((ev: InspectionEvent) => this.inspect(ev));
+    // Without an actor, scopeFor() routes each step's inspection events here.
+    this.live?.system.inspect((ev: InspectionEvent) => this.inspect(ev));
   }
 
   private inspect(ev: InspectionEvent): void {
-    if (ev.type !== '@xstate.microstep' || ev.actorRef !== this.actor || this.listenerCount('trace') === 0) return;
+    if (ev.type !== '@xstate.microstep' || this.listenerCount('trace') === 0) return;
+    // An actor's system also reports the actors it holds; only this chart's steps count.
+    if (this.live !== undefined && ev.actorRef !== this.live) return;
     const transitions = (
       ev as unknown as {
         _transitions: Array<{ source: { id: string; path: string[] }; target?: Array<{ id: string }>; guard?: unknown; eventType: string }>;
