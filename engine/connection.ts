@@ -228,8 +228,9 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
 
   /**
    * The scope an actor would give the chart for one step, minus what our charts
-   * never use (children, delayed or emitted events, inspection): `self` answers
-   * getSnapshot() with the snapshot the step starts from. Made per step, so an
+   * never use (children, delayed or emitted events): `self` answers
+   * getSnapshot() with the snapshot the step starts from, and the step's
+   * inspection events reach inspect() only while traced. Made per step, so an
    * idle connection keeps none.
    */
   private scopeFor(): ChartScope {
