@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedCache, bytesKey } from './cache.js';
+import { bytesKey } from './bytes.js';
+import { BoundedCache } from './cache.js';
 
 describe('BoundedCache', () => {
   it('keeps at most its capacity, evicting the least recently used entry', () => {

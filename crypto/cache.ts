@@ -52,8 +52,3 @@ export class BoundedCache<K, V> {
     this.#entries.clear();
   }
 }
-
-/** A Map key for a byte string: one char per byte, so equal bytes give equal keys. */
-export function bytesKey(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-}

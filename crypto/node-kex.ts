@@ -15,14 +15,15 @@
  * the uncompressed form, a point on the curve, an x25519 u-coordinate not of
  * low order; every failure is illegal_parameter / InvalidKeyShare.
  */
+
 import { createECDH, createPrivateKey, createPublicKey, diffieHellman, ECDH, type KeyObject } from 'node:crypto';
 import { TlsError } from '../wire/alerts.js';
 import { NamedGroup } from '../wire/types.js';
+import { bufferOf, bytesOf } from './bytes.js';
 import type { KeyPair, RandomSource, ServerShareResult, SharedSecretResult } from './provider.js';
 import { isLowOrderX25519 } from './x25519-low-order.js';
 
-const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
-const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+const b64u = (b: Uint8Array): string => bufferOf(b).toString('base64url');
 
 function randomOf(random: RandomSource, n: number): Uint8Array {
   if (typeof random !== 'function') throw new TypeError('randomBytes must be a function');
@@ -33,7 +34,7 @@ function randomOf(random: RandomSource, n: number): Uint8Array {
 
 /** A big-endian unsigned integer. */
 function bigFromBytes(b: Uint8Array): bigint {
-  const hex = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  const hex = bufferOf(b).toString('hex');
   return hex.length === 0 ? 0n : BigInt(`0x${hex}`);
 }
 
@@ -88,7 +89,7 @@ const x25519: NativeGroup = {
   },
   agree(privateKey, share) {
     const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64u(share) }, format: 'jwk' });
-    const out = view(diffieHellman({ privateKey: x25519PrivateKey(privateKey), publicKey }));
+    const out = bytesOf(diffieHellman({ privateKey: x25519PrivateKey(privateKey), publicKey }));
     // RFC 8446 §7.4.2 / RFC 7748 §6.1: an all-zero result must abort (the low-order check makes it unreachable).
     let acc = 0;
     for (const b of out) acc |= b;
@@ -123,13 +124,11 @@ function nist(name: string, curve: string, fieldLen: number, order: bigint): Nat
       // As @noble's randomSecretKey: (seed mod (n - 1)) + 1, from 1.5× the scalar size, so the bias is negligible.
       const seed = randomOf(random, seedLength);
       const privateKey = bytesFromBig((bigFromBytes(seed) % (order - 1n)) + 1n, fieldLen);
-      return { privateKey, publicKey: view(ecdhFor(privateKey).getPublicKey()) };
+      return { privateKey, publicKey: bytesOf(ecdhFor(privateKey).getPublicKey()) };
     },
     validPrivate(d) {
       // 1 <= d < n, compared as big-endian bytes.
-      return (
-        d.length === fieldLen && d.some((b) => b !== 0) && Buffer.compare(Buffer.from(d.buffer, d.byteOffset, d.length), orderBytes) < 0
-      );
+      return d.length === fieldLen && d.some((b) => b !== 0) && Buffer.compare(bufferOf(d), orderBytes) < 0;
     },
     shareProblem(share) {
       if (share.length !== publicLength) return `${name} key share must be ${publicLength} bytes, got ${share.length}`;
@@ -145,7 +144,7 @@ function nist(name: string, curve: string, fieldLen: number, order: bigint): Nat
     },
     agree(privateKey, share) {
       // §7.4.2: the shared secret is the x-coordinate, fieldLen bytes.
-      return view(ecdhFor(privateKey).computeSecret(share));
+      return bytesOf(ecdhFor(privateKey).computeSecret(share));
     },
   };
 }

@@ -16,7 +16,9 @@
  * the @noble provider gains) go to the fallback provider, by group: this
  * provider offers every group the fallback offers.
  */
+
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
+import { bytesOf } from './bytes.js';
 import { checkBytes, checkHash, checkSealRoom } from './check.js';
 import { nobleProvider } from './noble.js';
 import {
@@ -34,9 +36,6 @@ import { type AeadName, type HashName, hashLength } from './suites.js';
 const TAG_LENGTH = 16;
 const KEY_LENGTH: Record<AeadName, number> = { 'aes-128-gcm': 16, 'aes-256-gcm': 32, 'chacha20-poly1305': 32 };
 
-/** A plain Uint8Array over a Buffer's bytes (no copy): Buffer's slice() would not copy, Uint8Array's does. */
-const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-
 function checkAead(alg: AeadName, key: Uint8Array, nonce: Uint8Array): void {
   const expected = KEY_LENGTH[alg];
   if (expected === undefined) throw new TypeError(`unsupported AEAD ${String(alg)}`);
@@ -45,7 +44,7 @@ function checkAead(alg: AeadName, key: Uint8Array, nonce: Uint8Array): void {
 }
 
 function hmac(h: HashName, key: Uint8Array, data: Uint8Array): Uint8Array {
-  return view(createHmac(h, key).update(data).digest());
+  return bytesOf(createHmac(h, key).update(data).digest());
 }
 
 /** HKDF-Expand (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) | info | i), the first `length` bytes. */
@@ -62,12 +61,12 @@ function hkdfExpand(h: HashName, prk: Uint8Array, info: Uint8Array, length: numb
   if (length <= hLen) {
     // One block, the case of every TLS 1.3 key, IV and secret.
     const t = createHmac(h, prk).update(info).update(ONE).digest();
-    return view(t).subarray(0, length);
+    return bytesOf(t).subarray(0, length);
   }
   const out = new Uint8Array(length);
   let previous: Uint8Array = new Uint8Array(0);
   for (let i = 1, o = 0; o < length; i++, o += hLen) {
-    previous = view(createHmac(h, prk).update(previous).update(info).update(Uint8Array.of(i)).digest());
+    previous = bytesOf(createHmac(h, prk).update(previous).update(info).update(Uint8Array.of(i)).digest());
     out.set(previous.subarray(0, Math.min(hLen, length - o)), o);
   }
   return out;
@@ -141,7 +140,7 @@ function aeadOpen(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8A
     if (e instanceof Error && /unable to authenticate/i.test(e.message)) return undefined;
     throw e;
   }
-  return view(plaintext);
+  return bytesOf(plaintext);
 }
 
 /**
@@ -154,7 +153,7 @@ export function createNodeProvider(fallback: CryptoProvider = nobleProvider): Cr
     name: 'node',
     hash: (h: HashName, data: Uint8Array) => {
       checkHash(h);
-      return view(createHash(h).update(data).digest());
+      return bytesOf(createHash(h).update(data).digest());
     },
     hmac: (h: HashName, key: Uint8Array, data: Uint8Array) => {
       checkHash(h);

@@ -8,12 +8,12 @@
  * SubjectPublicKeyInfo. ECDSA signing is randomised here: a handshake that must
  * replay byte for byte signs with the @noble provider's key (RFC 6979).
  */
+
 import { sign as nodeSign, verify as nodeVerify } from 'node:crypto';
+import { bytesOf } from './bytes.js';
 import type { SigningKey } from './provider.js';
 import { loadPrivateKey, makeSigningKey, pssOptions, schemeInfo } from './signature.js';
 import { parseSpki } from './spki.js';
-
-const view = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 /** Load a PEM private key once into a node KeyObject and sign CertificateVerify with it. */
 export function nodeSigningKeyFromPem(pem: string): SigningKey {
@@ -21,13 +21,13 @@ export function nodeSigningKeyFromPem(pem: string): SigningKey {
   const { key, kind } = loaded;
   switch (kind) {
     case 'rsa':
-      return makeSigningKey(loaded, (info, message) => view(nodeSign(info.hash ?? 'sha256', message, pssOptions(key, info))));
+      return makeSigningKey(loaded, (info, message) => bytesOf(nodeSign(info.hash ?? 'sha256', message, pssOptions(key, info))));
     case 'ed25519':
       // PureEdDSA (RFC 8032): no separate hash, deterministic.
-      return makeSigningKey(loaded, (_info, message) => view(nodeSign(null, message, key)));
+      return makeSigningKey(loaded, (_info, message) => bytesOf(nodeSign(null, message, key)));
     case 'ecdsa-p256':
     case 'ecdsa-p384':
-      return makeSigningKey(loaded, (info, message) => view(nodeSign(info.hash ?? 'sha256', message, { key, dsaEncoding: 'der' })));
+      return makeSigningKey(loaded, (info, message) => bytesOf(nodeSign(info.hash ?? 'sha256', message, { key, dsaEncoding: 'der' })));
   }
 }
 

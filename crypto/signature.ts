@@ -12,8 +12,8 @@ import { p256, p384 } from '@noble/curves/nist.js';
 import { bytesToNumberBE } from '@noble/curves/utils.js';
 import { sha256, sha384 } from '@noble/hashes/sha2.js';
 import { SignatureScheme } from '../wire/types.js';
-import { concat, utf8 } from './bytes.js';
-import { BoundedCache, bytesKey } from './cache.js';
+import { bytesKey, concat, utf8 } from './bytes.js';
+import { BoundedCache } from './cache.js';
 import type { SigningKey } from './provider.js';
 import { fromB64u, type KeyKind, keyKind, parseSpki } from './spki.js';
 

@@ -10,7 +10,8 @@
  * recently used evicted) and keyed by the exact bytes.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { BoundedCache, bytesKey } from './cache.js';
+import { bytesKey } from './bytes.js';
+import { BoundedCache } from './cache.js';
 
 export type KeyKind = 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519' | 'rsa';
 

@@ -9,12 +9,14 @@
  * TlsError, or the transport's own error, or — when the transport closes
  * before the handshake completed — a TlsError 'ConnectionClosedDuringHandshake'.
  */
+
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { ClientConnection, HandshakeInfo, ServerConnection, TraceEntry } from '../engine/connection.js';
 import { encodeClientSession } from '../tickets/session-codec.js';
 import type { ClientSession } from '../tickets/types.js';
 import { TlsError } from '../wire/alerts.js';
+import { bufferOf, bytesOf } from '../wire/bytes.js';
 import { NamedGroup } from '../wire/types.js';
 import { type PeerCertificate, peerCertificateObject } from './certificate.js';
 import { EPHEMERAL_KEY_INFO } from './options.js';
@@ -81,15 +83,6 @@ export function closedDuringHandshake(): TlsError {
   );
   (e as TlsError & { code: string }).code = 'ECONNRESET';
   return e;
-}
-
-/** A plain Uint8Array over a Buffer's bytes (no copy). */
-function toUint8Array(b: Buffer): Uint8Array {
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function toBuffer(u8: Uint8Array): Buffer {
-  return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 }
 
 export class TLSSocket extends Duplex {
@@ -201,13 +194,13 @@ export class TLSSocket extends Duplex {
         t.cork();
         void conn.settled().then(() => this.#uncork());
       }
-      t.write(toBuffer(bytes));
+      t.write(bufferOf(bytes));
     });
     // The engine says what was written so far should go now (before the handshake's listeners run).
     conn.on('flush', () => this.#uncork());
     conn.on('data', (data) => {
       if (this.#readEnded || this.destroyed) return;
-      if (!this.push(toBuffer(data)) && !this.#pausedTransport) {
+      if (!this.push(bufferOf(data)) && !this.#pausedTransport) {
         this.#pausedTransport = true;
         this.#transport.pause();
       }
@@ -342,7 +335,7 @@ export class TLSSocket extends Duplex {
   /** RFC 8446 §7.5 / RFC 5705 exporter, node's argument order. */
   exportKeyingMaterial(length: number, label: string, context?: Buffer | Uint8Array): Buffer {
     if (!this.#conn || !this.#handshaken) throw new Error('exportKeyingMaterial: the TLS handshake has not completed');
-    return toBuffer(this.#conn.exportKeyingMaterial(label, context === undefined ? undefined : new Uint8Array(context), length));
+    return bufferOf(this.#conn.exportKeyingMaterial(label, context === undefined ? undefined : new Uint8Array(context), length));
   }
 
   // ------------------------------------------------------------ transport pass-through
@@ -422,7 +415,7 @@ export class TLSSocket extends Duplex {
     if (!this.#handshaken) await this.#secured;
     const conn = this.#conn;
     if (!conn) throw new Error('TLSSocket: no connection');
-    await conn.write(Array.isArray(data) ? data.map(toUint8Array) : toUint8Array(data));
+    await conn.write(Array.isArray(data) ? data.map(bytesOf) : bytesOf(data));
     if (this.#transport.writableNeedDrain) {
       await new Promise<void>((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
     }
@@ -492,7 +485,7 @@ export class TLSSocket extends Duplex {
     this.#lastActivity = Date.now();
     this.#compactSoon();
     // A transport's 'data' chunk is a fresh buffer nobody writes again: the engine keeps it as it is.
-    this.#reads.push(toUint8Array(chunk));
+    this.#reads.push(bytesOf(chunk));
     if (!this.#handshaken) {
       this.#flushReads();
       return;

@@ -2,6 +2,7 @@
  * PEM (RFC 7468) to DER and back. Only the textual wrapping is handled here;
  * what is inside the DER is parsed by node:crypto and @peculiar/x509.
  */
+import { bufferOf } from '../wire/bytes.js';
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END ([A-Z0-9 ]+)-----/g;
 const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -36,7 +37,7 @@ export function pemToDerList(pem: string): Uint8Array[] {
 
 /** DER wrapped as PEM with 64-character lines (RFC 7468 §2); the label defaults to CERTIFICATE. */
 export function derToPem(der: Uint8Array, label = 'CERTIFICATE'): string {
-  const b64 = Buffer.from(der.buffer, der.byteOffset, der.byteLength).toString('base64');
+  const b64 = bufferOf(der).toString('base64');
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;

@@ -33,6 +33,7 @@
  * bench:ticket-memory` measures the bytes per ticket; a client certificate
  * chain adds its DER size.
  */
+import { bytesKey, bytesOf } from '../wire/bytes.js';
 import { decodeServerSessionState, encodeServerSessionState } from './state-codec.js';
 import type { ServerSessionState, TicketIssue, TicketStore } from './types.js';
 
@@ -71,7 +72,7 @@ export const DEFAULT_MAX_TICKETS = 10000;
  * be a rope of 32 pieces costing ~1.5 KB per key.
  */
 function keyOf(ticket: Uint8Array): string {
-  return Buffer.from(ticket.buffer, ticket.byteOffset, ticket.byteLength).toString('latin1');
+  return bytesKey(ticket);
 }
 
 /** A stored state: when it expires (sweeps and lookups need no decoding) and its TSS1 encoding as a one-byte string. */
@@ -84,15 +85,14 @@ function entryOf(state: ServerSessionState): Entry {
   const bytes = encodeServerSessionState(state);
   return {
     expiresAtMs: state.issuedAtMs + state.lifetimeS * 1000,
-    encoded: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1'),
+    encoded: bytesKey(bytes),
   };
 }
 
 /** The state of an entry; the store wrote it, so it always decodes (a failure is a bug, not a miss). */
 function stateOf(entry: Entry): ServerSessionState {
-  const b = Buffer.from(entry.encoded, 'latin1');
   // A plain Uint8Array view, so the decoded PSK and certificates are Uint8Arrays (not Buffers), as they were stored.
-  const state = decodeServerSessionState(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+  const state = decodeServerSessionState(bytesOf(Buffer.from(entry.encoded, 'latin1')));
   if (!state) throw new Error('MemoryTicketStore: a stored state does not decode');
   return state;
 }

@@ -51,9 +51,27 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** A Buffer over the same bytes (no copy), for node APIs that want one. */
+export function bufferOf(b: Uint8Array): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** A plain Uint8Array over a Buffer's bytes (no copy): Buffer's slice() would not copy, Uint8Array's does. */
+export function bytesOf(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Lowercase hex; one flat string (it is often kept as a Map key, e.g. a ticket's identity). */
 export function toHex(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  return bufferOf(b).toString('hex');
+}
+
+/**
+ * The bytes as a one-byte-per-character (latin1) string: equal bytes give equal
+ * strings, so it serves as a compact Map key, and ASCII reads as itself.
+ */
+export function bytesKey(b: Uint8Array): string {
+  return bufferOf(b).toString('latin1');
 }
 
 /** Parse hex; whitespace is ignored so RFC 8448 dumps can be pasted as they are. */

@@ -20,6 +20,7 @@
  * - more than one host_name in server_name (illegal_parameter, RFC 6066 §3).
  */
 
+import { bytesKey } from './bytes.js';
 import { decodeWith, fail, type Reader } from './reader.js';
 import type { Decoded, Extension, ExtensionContext, ExtensionName, KeyShareEntry, PskIdentity } from './types.js';
 import { ExtensionType } from './types.js';
@@ -214,9 +215,6 @@ function isHostNameByte(b: number): boolean {
  * decodes and re-encodes to the same bytes. ASCII names ("h2",
  * "http/1.1") read as themselves.
  */
-function bytesToBinaryString(b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
-}
 
 function binaryStringToBytes(s: string, field: string): Uint8Array {
   const out = new Uint8Array(s.length);
@@ -254,7 +252,7 @@ function readExtensionBody(code: number, r: Reader, context: ExtensionContext): 
         if (!name.every(isHostNameByte)) {
           fail('DecodeError', 'server_name.host_name', 'is not a printable ASCII host name');
         }
-        hostName = bytesToBinaryString(name);
+        hostName = bytesKey(name);
       }
       return { type: 'server_name', hostName };
     }
@@ -273,7 +271,7 @@ function readExtensionBody(code: number, r: Reader, context: ExtensionContext): 
     case ExtensionType.application_layer_protocol_negotiation: {
       const list = r.vec16('alpn.protocol_name_list', 2, U16_MAX);
       const protocols: string[] = [];
-      while (!list.isEmpty()) protocols.push(bytesToBinaryString(list.opaque8('alpn.protocol_name', 1, 255)));
+      while (!list.isEmpty()) protocols.push(bytesKey(list.opaque8('alpn.protocol_name', 1, 255)));
       if (context === EE && protocols.length !== 1) {
         // RFC 7301 §3.1: the server's ProtocolNameList contains exactly one name.
         fail('DecodeError', 'alpn.protocol_name_list', `must hold exactly one protocol, got ${protocols.length}`);
