@@ -15,7 +15,7 @@ import { SignatureScheme } from '../wire/types.js';
 import { bytesKey, concat, utf8 } from './bytes.js';
 import { BoundedCache } from './cache.js';
 import type { SigningKey } from './provider.js';
-import { fromB64u, type KeyKind, keyKind, parseSpki } from './spki.js';
+import { fromB64u, type KeyKind, keyKind, type ParsedPublicKey, parseSpki } from './spki.js';
 
 export type { SigningKey } from './provider.js';
 
@@ -37,11 +37,6 @@ const SCHEMES = new Map<number, SchemeInfo>([
 
 /** Every SignatureScheme tlschart signs and verifies, in the order it offers them. */
 export const SUPPORTED_SIGNATURE_SCHEMES: readonly number[] = [...SCHEMES.keys()];
-
-/** The meaning of a SignatureScheme tlschart supports; undefined for any other. */
-export function schemeInfo(scheme: number): SchemeInfo | undefined {
-  return SCHEMES.get(scheme);
-}
 
 const SCHEMES_BY_KIND: Record<KeyKind, readonly number[]> = {
   'ecdsa-p256': [SignatureScheme.ecdsa_secp256r1_sha256],
@@ -145,12 +140,7 @@ export function schemesForSpki(spki: Uint8Array): number[] {
  * Never throws: anything malformed is `false`.
  */
 export function verifySignature(scheme: number, spki: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-  const info = SCHEMES.get(scheme);
-  if (info === undefined) return false;
-  if (!(message instanceof Uint8Array) || !(signature instanceof Uint8Array) || signature.length === 0) return false;
-  const pub = parseSpki(spki);
-  if (pub === undefined || pub.kind !== info.kind) return false;
-  try {
+  return verifyWith(scheme, spki, message, signature, (info, pub) => {
     switch (pub.kind) {
       case 'ecdsa-p256':
         return ecdsaVerify(p256, sha256, pub.point, message, signature);
@@ -162,8 +152,31 @@ export function verifySignature(scheme: number, spki: Uint8Array, message: Uint8
       case 'rsa':
         return nodeVerify(info.hash ?? 'sha256', message, pssOptions(pub.key, info), signature);
     }
+  });
+}
+
+/**
+ * The rules every provider's verifySignature shares: `verify` runs only when
+ * the scheme is known, fits the key in `spki` (RFC 8446 §4.2.3) and the inputs
+ * are byte strings with a non-empty signature; anything malformed, and a
+ * verifier that throws on a malformed signature or key, is `false`.
+ */
+export function verifyWith(
+  scheme: number,
+  spki: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+  verify: (info: SchemeInfo, pub: ParsedPublicKey) => boolean,
+): boolean {
+  const info = SCHEMES.get(scheme);
+  if (info === undefined) return false;
+  if (!(message instanceof Uint8Array) || !(signature instanceof Uint8Array) || signature.length === 0) return false;
+  const pub = parseSpki(spki);
+  if (pub === undefined || pub.kind !== info.kind) return false;
+  try {
+    return verify(info, pub);
   } catch (e) {
-    // A malformed signature or key makes the verifier throw; that is a failed verification.
+    // A malformed signature or key makes a verifier throw (OpenSSL too, for some): a failed verification.
     void e;
     return false;
   }
