@@ -2,8 +2,12 @@
  * Sans-IO TLS 1.3 connections: bytes in, bytes out, events. The engine glues
  * the record layer, the codec, the ticket store and the statecharts:
  *
- *   receive(bytes) → RecordLayer → decodeHandshake → (server: resolve tickets) → actor.send(event)
- *   actor outbox  → RecordLayer writes / key changes → 'output' bytes
+ *   receive(bytes) → RecordLayer → decodeHandshake → (server: resolve tickets) → chart step (event)
+ *   chart outbox  → RecordLayer writes / key changes → 'output' bytes
+ *
+ * A chart step is one call of the machine's transition function on the
+ * snapshot the connection keeps, or, once an observer asked for `actor`, a
+ * send to that XState actor.
  *
  * Everything runs on one serial queue so nothing is reordered, also while an
  * async ticket store is consulted.
