@@ -11,10 +11,24 @@ import { verdictUnder } from '../findings.js';
 import { summary } from '../testing/audit-run.js';
 import { auditRunner, type ClientAuditRun } from './testing/audit-run.js';
 import { engineClientRunner } from './testing/engine-client.js';
-import { acceptsCertificateAfterPsk, acceptsUnofferedEarlyData, offersPskKe, skipsFinishedCheck } from './testing/mutants.js';
+import {
+  acceptsCertificateAfterPsk,
+  acceptsUnofferedEarlyData,
+  offersPskKe,
+  omitsPskModes,
+  reusesKeyShare,
+  skipsFinishedCheck,
+} from './testing/mutants.js';
 
 /** In the order of the report. */
-const GATE = ['offer.psk-dhe-ke', 'reply.certificate-after-psk', 'reply.unoffered-early-data', 'reply.wrong-finished'];
+const GATE = [
+  'offer.psk-modes',
+  'offer.psk-dhe-ke',
+  'offer.fresh-key-share',
+  'reply.certificate-after-psk',
+  'reply.unoffered-early-data',
+  'reply.wrong-finished',
+];
 
 async function audit(machine: typeof clientMachine | undefined, checks: string[]): Promise<ClientAuditRun> {
   return auditRunner(engineClientRunner(machine ? 'a tlschart client mutant' : 'the tlschart client engine', machine), { checks });
@@ -78,6 +92,24 @@ describe('the mutation gate of the client audit', () => {
       const f = run.finding('offer.psk-dhe-ke');
       expect(f, summary(run.report)).toMatchObject({ rfcVerdict: 'info', policy: { violated: true }, measured: { offersPskKe: true } });
       expect(verdictUnder(f, 'strict')).toBe('fail');
+    } finally {
+      await run.remove();
+    }
+  }, 60_000);
+
+  it('flags a client that offers a PSK without psk_key_exchange_modes: offer.psk-modes fails', async () => {
+    const run = await audit(omitsPskModes, ['offer.psk-modes']);
+    try {
+      expect(run.finding('offer.psk-modes'), summary(run.report)).toMatchObject({ verdict: 'fail' });
+    } finally {
+      await run.remove();
+    }
+  }, 60_000);
+
+  it('flags a client that sends the same key share on every connection: offer.fresh-key-share fails', async () => {
+    const run = await audit(reusesKeyShare, ['offer.fresh-key-share']);
+    try {
+      expect(run.finding('offer.fresh-key-share'), summary(run.report)).toMatchObject({ verdict: 'fail' });
     } finally {
       await run.remove();
     }

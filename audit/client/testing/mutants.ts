@@ -87,3 +87,25 @@ export const offersPskKe = clientHelloProbe((ch) => ({
     e.type === 'psk_key_exchange_modes' ? { ...e, modes: [PskKeyExchangeMode.psk_ke, PskKeyExchangeMode.psk_dhe_ke] } : e,
   ),
 }));
+
+/** Offers a PSK without psk_key_exchange_modes (RFC 8446 §4.2.9: clients MUST send it with a PSK). */
+export const omitsPskModes = clientHelloProbe((ch) => ({
+  ...ch,
+  extensions: ch.extensions.filter((e) => e.type !== 'psk_key_exchange_modes'),
+}));
+
+/** Random bytes that are always the same: every key pair drawn from them is the same pair. */
+const sameBytes = (n: number): Uint8Array => new Uint8Array(n).fill(7);
+
+/**
+ * Sends the same key share on every connection (RFC 9846 §4.3.8: MUST NOT
+ * reuse a key share): its ClientHello is built from a random source that
+ * always gives the same bytes; everything else stays as the chart does it.
+ */
+export const reusesKeyShare = clientMachine.provide({
+  actions: {
+    sendClientHello: assign(({ context }: { context: ClientContext }) =>
+      clientActions.sendClientHello({ ...context, env: { ...context.env, random: sameBytes } }),
+    ),
+  },
+});
