@@ -21,7 +21,9 @@ import {
   omitsKeyShareOnResumption,
   PskKeAcceptingServer,
   ReusableTicketStore,
+  repeatsTicketAgeAdd,
   sendsCertificateOnResumption,
+  ticketLifetimeOverSevenDays,
 } from '../testing/mutants.js';
 
 let cert: CertifiedKey;
@@ -31,7 +33,15 @@ beforeAll(async () => {
   cert = certifiedKey(g.certPem, g.keyPem, 'mutant', nobleProvider);
 });
 
-const GATE_CHECKS = ['binders.flipped-bit', 'psk-modes.psk-ke-only', 'early-data.accepted', 'replay', 'resumption'];
+const GATE_CHECKS = [
+  'binders.flipped-bit',
+  'psk-modes.psk-ke-only',
+  'early-data.accepted',
+  'replay',
+  'resumption',
+  'tickets.lifetime',
+  'tickets.age-add-fresh',
+];
 
 async function audit(
   server: Omit<Parameters<typeof startEngineServer>[0], 'certificates'>,
@@ -102,6 +112,18 @@ describe('the mutation gate of the auditor', () => {
   it('flags a server that sends its Certificate on resumption: resumption.no-certificate fails', async () => {
     const run = await audit({ machine: sendsCertificateOnResumption(cert) }, ['resumption']);
     expect(run.finding('resumption.no-certificate'), summary(run.report)).toMatchObject({ verdict: 'fail' });
+    await run.remove();
+  });
+
+  it('flags a server whose tickets live longer than 7 days: tickets.lifetime fails', async () => {
+    const run = await audit({ machine: ticketLifetimeOverSevenDays }, ['tickets.lifetime']);
+    expect(run.finding('tickets.lifetime'), summary(run.report)).toMatchObject({ verdict: 'fail' });
+    await run.remove();
+  });
+
+  it('flags a server that gives every ticket the same ticket_age_add: tickets.age-add-fresh fails', async () => {
+    const run = await audit({ machine: repeatsTicketAgeAdd }, ['tickets.age-add-fresh']);
+    expect(run.finding('tickets.age-add-fresh'), summary(run.report)).toMatchObject({ verdict: 'fail' });
     await run.remove();
   });
 

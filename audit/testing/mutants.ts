@@ -12,7 +12,7 @@ import { nobleProvider } from '../../crypto/noble.js';
 import { suiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
 import { ServerConnection, type ServerOptions } from '../../engine/connection.js';
-import { insertBefore, mapMessage, rewriteMessage, serverFlightProbe } from '../../engine/testing/probes.js';
+import { insertBefore, mapMessage, rewriteMessage, serverFlightProbe, ticketProbe } from '../../engine/testing/probes.js';
 import * as serverActions from '../../machines/server/actions.js';
 import type { ServerContext } from '../../machines/server/context.js';
 import { serverMachine } from '../../machines/server/machine.js';
@@ -25,6 +25,7 @@ import {
   type ClientHello,
   type EncryptedExtensions,
   type HandshakeMessage,
+  type NewSessionTicket,
   PskKeyExchangeMode,
   type ServerHello,
 } from '../../wire/types.js';
@@ -169,3 +170,16 @@ export class ReusableTicketStore implements TicketStore {
     return this.states.get(toHex(ticket));
   }
 }
+
+/** Every NewSessionTicket the server sends, rewritten (the state it stores stays as issued). */
+function rewriteTickets(fn: (nst: Omit<NewSessionTicket, 'raw'>) => Omit<NewSessionTicket, 'raw'>): typeof serverMachine {
+  return ticketProbe((cmds) =>
+    cmds.map((c) => (c.kind === 'storeTicket' ? { ...c, raw: rewriteMessage<NewSessionTicket>(c.raw, fn) } : c)),
+  );
+}
+
+/** Announces a ticket_lifetime one second over 7 days (RFC 8446 §4.6.1: MUST NOT exceed 604800). */
+export const ticketLifetimeOverSevenDays = rewriteTickets((nst) => ({ ...nst, ticketLifetime: 604_801 }));
+
+/** Gives every ticket the same ticket_age_add (RFC 8446 §4.6.1: a fresh value for every ticket). */
+export const repeatsTicketAgeAdd = rewriteTickets((nst) => ({ ...nst, ticketAgeAdd: 0x01020304 }));
