@@ -33,9 +33,20 @@ beforeAll(async () => {
   cert = certifiedKey(g.certPem, g.keyPem, 'mutant', nobleProvider);
 });
 
-const GATE_CHECKS = [
+/** Every check the binder-ignoring server must fail: each sends a binder that is wrong in its own way. */
+const BINDER_CHECKS = [
   'binders.flipped-bit',
+  'binders.wrong-length',
+  'binders.external-label',
+  'binders.wrong-transcript',
+  'binders.bad-first-good-second',
+  'hrr-psk.recomputed-binder',
+];
+
+const GATE_CHECKS = [
+  ...BINDER_CHECKS,
   'psk-modes.psk-ke-only',
+  'psk-modes.unknown-mode',
   'early-data.accepted',
   'replay',
   'resumption',
@@ -66,19 +77,28 @@ describe('the mutation gate of the auditor', () => {
     await run.remove();
   });
 
-  it('flags a server that skips the binder check: binders.flipped-bit fails, the server resumed', async () => {
-    const run = await audit({ connection: (o, store) => new BinderIgnoringServer(o, store) }, ['binders.flipped-bit']);
+  it('flags a server that skips the binder check: every wrong-binder check fails, binders.flipped-bit with the server resumed', async () => {
+    const run = await audit({ connection: (o, store) => new BinderIgnoringServer(o, store) }, BINDER_CHECKS);
     expect(run.finding('binders.flipped-bit')).toMatchObject({ verdict: 'fail', measured: { outcome: 'resumed' } });
+    expect(
+      BINDER_CHECKS.map((id) => [id, run.finding(id).verdict]),
+      summary(run.report),
+    ).toEqual(BINDER_CHECKS.map((id) => [id, 'fail']));
     await run.remove();
   });
 
-  it('flags a server that resumes a psk_ke-only offer: psk-modes.psk-ke-only fails (and with a key share psk_ke forbids)', async () => {
-    const run = await audit({ connection: (o, store) => new PskKeAcceptingServer(o, store) }, ['psk-modes.psk-ke-only']);
+  it('flags a server that resumes a psk_ke-only offer: psk-modes.psk-ke-only fails (and with a key share psk_ke forbids), psk-modes.unknown-mode too', async () => {
+    const run = await audit({ connection: (o, store) => new PskKeAcceptingServer(o, store) }, [
+      'psk-modes.psk-ke-only',
+      'psk-modes.unknown-mode',
+    ]);
     expect(run.finding('psk-modes.psk-ke-only')).toMatchObject({
       verdict: 'fail',
       measured: { outcome: 'resumed' },
       policy: { violated: true },
     });
+    // It also resumes an offer whose only mode is unknown (a psk_dhe_ke offer it never got).
+    expect(run.finding('psk-modes.unknown-mode'), summary(run.report)).toMatchObject({ verdict: 'fail' });
     await run.remove();
   });
 
