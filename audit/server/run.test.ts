@@ -96,8 +96,29 @@ describe('the audit scheduler', () => {
   });
 
   it('is inconclusive as a whole when its budget is spent before the first handshake, or before it could start', async () => {
-    for (const budgetMs of [1, 0]) {
-      const report = await audit(engineTarget({ certificates: [cert] }), { checks: ['binders'], budgetMs });
+    // A server whose answer never arrives: the preflight's handshake waits until the budget is spent.
+    const inner = engineTarget({ certificates: [cert] });
+    const silent: Target = {
+      label: inner.label,
+      async open(timeoutMs: number): Promise<Transport> {
+        const transport = await inner.open(timeoutMs);
+        return {
+          write: (b) => transport.write(b),
+          end: () => transport.end(),
+          destroy: () => transport.destroy(),
+          read: async (deadline) => {
+            await new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())));
+            return undefined;
+          },
+          ended: undefined,
+        };
+      },
+    };
+    for (const [target, budgetMs] of [
+      [silent, 300],
+      [inner, 0],
+    ] as const) {
+      const report = await audit(target, { checks: ['binders'], budgetMs });
       expect(report.inconclusive).toMatch(/budget of 0 s is spent before the first handshake completed/);
       expect(report.findings.every((f) => f.verdict === 'inconclusive')).toBe(true);
     }
