@@ -104,8 +104,12 @@ type AnyCtx = ClientContext | ServerContext;
  */
 export type HandshakeGate = (message: HandshakeMessage) => Promise<(() => void) | undefined>;
 
-/** Commands kept in the machine's outbox before the engine empties it (every action copies it). */
-const OUTBOX_COMPACT_AT = 16;
+/**
+ * Commands kept in the machine's outbox before the engine empties it (every action copies it).
+ * Above what a handshake leaves (about 20 on either side), so a short connection takes no
+ * extra chart step for it; a quiet one is emptied by its socket's timer (see compact).
+ */
+export const OUTBOX_COMPACT_AT = 32;
 /**
  * Bytes of application data the carried-out commands in the outbox may keep
  * alive before the engine empties it: past that, data already sent or
@@ -496,11 +500,17 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     if (this.finished) return;
     if (!this.inspecting && this.listenerCount('trace') > 0) this.inspectTransitions();
     this.step(event);
-    await this.afterEvent(event.type);
+    const waiting = this.afterEvent(event.type);
+    if (waiting !== undefined) await waiting;
   }
 
-  /** Carry out the commands the machine left, then report state changes and the end. */
-  private async afterEvent(eventType = 'init'): Promise<void> {
+  /**
+   * Carry out the commands the machine left, then report state changes and the end.
+   * Synchronous while the commands are, as nearly all are (no promise, no microtask per
+   * command); a promise only once one waits: a ticket store that answers later, or the
+   * writes queued during the handshake.
+   */
+  private afterEvent(eventType = 'init'): Promise<void> | undefined {
     const snap = this.snapshot;
     if (snap.status === 'error') throw snap.error;
     const ctx = snap.context as C;
@@ -511,7 +521,30 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
       this.trace({ kind: 'state', from: this.lastState, to: now, event: eventType });
       this.lastState = now;
     }
-    for (const cmd of cmds) await this.execute(cmd, ctx);
+    for (let i = 0; i < cmds.length; i++) {
+      const waiting = this.execute(cmds[i] as Command, ctx);
+      if (waiting !== undefined) return this.resumeCommands(waiting, cmds, i + 1, snap, ctx, now);
+    }
+    this.afterCommands(snap, ctx, now);
+    return undefined;
+  }
+
+  /** The rest of afterEvent once a command waits: the later commands in order, then the end checks. */
+  private async resumeCommands(
+    waiting: Promise<void>,
+    cmds: Command[],
+    from: number,
+    snap: AnyMachineSnapshot,
+    ctx: C,
+    now: string,
+  ): Promise<void> {
+    await waiting;
+    for (let i = from; i < cmds.length; i++) await this.execute(cmds[i] as Command, ctx);
+    this.afterCommands(snap, ctx, now);
+  }
+
+  /** After the commands of a step: the end of the connection, or dropping what was carried out. */
+  private afterCommands(snap: AnyMachineSnapshot, ctx: C, now: string): void {
     if (now === 'failed') {
       const error = ctx.error ?? new TlsError('internal_error', 'InconsistentGuard', 'the chart reached failed without an error');
       this.finished = true;
@@ -534,7 +567,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     }
   }
 
-  private async execute(cmd: Command, ctx: C): Promise<void> {
+  /** One command; a promise only when it has to wait (see afterEvent). */
+  private execute(cmd: Command, ctx: C): Promise<void> | undefined {
     switch (cmd.kind) {
       case 'sendHandshake':
         this.trace({ kind: 'message', direction: 'out', name: cmd.name, raw: cmd.raw, encrypted: this.writeEpoch !== 'plaintext' });
@@ -580,9 +614,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         // tickets leave in the same flush as the reaction to the client Finished. A ticket the
         // store could not keep is not sent: the client could never use it.
         const stored = this.storeTicket(cmd.ticket, cmd.state);
-        if (!(isThenable(stored) ? await stored : stored)) break;
-        this.trace({ kind: 'message', direction: 'out', name: 'new_session_ticket', raw: cmd.raw, encrypted: true });
-        this.emitOutput(this.layer.writeHandshake(cmd.raw), 22);
+        if (isThenable(stored)) return stored.then((ok) => (ok ? this.sendTicket(cmd.raw) : undefined));
+        if (stored) this.sendTicket(cmd.raw);
         break;
       }
       case 'sessionTicket':
@@ -593,8 +626,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         this.info = this.handshakeInfo(ctx);
         this.emit('flush');
         this.emit('handshake', this.info);
-        await this.flushPendingWrites();
-        break;
+        return this.pendingWrites.length > 0 ? this.flushPendingWrites() : undefined;
       case 'peerClosed':
         this.emitEnd();
         break;
@@ -609,6 +641,11 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     if (this.ended) return;
     this.ended = true;
     this.emit('end');
+  }
+
+  private sendTicket(raw: Uint8Array): void {
+    this.trace({ kind: 'message', direction: 'out', name: 'new_session_ticket', raw, encrypted: true });
+    this.emitOutput(this.layer.writeHandshake(raw), 22);
   }
 
   private async flushPendingWrites(): Promise<void> {
