@@ -615,7 +615,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         // store could not keep is not sent: the client could never use it.
         const stored = this.storeTicket(cmd.ticket, cmd.state);
         if (isThenable(stored)) return stored.then((ok) => (ok ? this.sendTicket(cmd.raw) : undefined));
-        if (stored) this.sendTicket(cmd.raw);
+        if (stored === true) this.sendTicket(cmd.raw);
         break;
       }
       case 'sessionTicket':
