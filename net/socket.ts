@@ -446,9 +446,13 @@ export class TLSSocket extends Duplex {
     if (this.#readsFlush !== undefined) clearImmediate(this.#readsFlush);
     this.#readsFlush = undefined;
     this.#reads = [];
-    const reason = err ?? new Error('the socket was destroyed');
-    this.#rejectSecured(reason);
-    this.#settleDrain(reason);
+    // Only someone still waiting (for the handshake, or for 'drain') needs a reason: a new Error
+    // captures a stack, and every connection is destroyed in the end.
+    if (err !== null || !this.#handshaken || this.#drainWaiters.length > 0) {
+      const reason = err ?? new Error('the socket was destroyed');
+      this.#rejectSecured(reason);
+      this.#settleDrain(reason);
+    }
     const t = this.#transport;
     if (err instanceof TlsError && err.reason !== 'ConnectionClosedDuringHandshake' && !t.destroyed) {
       // Let the alert the engine just wrote reach the peer before the transport goes away.
@@ -551,7 +555,7 @@ export class TLSSocket extends Duplex {
   }
 
   #onTransportClose(): void {
-    this.#settleDrain(new Error('the connection closed'));
+    if (this.#drainWaiters.length > 0) this.#settleDrain(new Error('the connection closed'));
     if (this.destroyed) return;
     if (!this.#handshaken) {
       this.destroy(this.#conn?.error ?? closedDuringHandshake());
