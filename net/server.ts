@@ -267,11 +267,16 @@ export class Server extends EventEmitter {
     // Flights are corked into one write each (net/socket.ts); Nagle's algorithm would only hold
     // back the next one (tickets written after an async store answered) until the peer's delayed ACK.
     raw.setNoDelay(true);
-    const gone = new AbortController();
+    // Aborted when the transport closes while a ClientHello waits for admission. Made only for such
+    // a wait, and aborted only then: abort() makes a DOMException (a stack capture) and dispatches
+    // an event, for every connection otherwise.
+    let waiting: AbortController | undefined;
+    let closed = false;
     // `on`, not `once`: 'close' comes once anyway, and a once-wrapper costs every idle connection ~150 bytes.
     raw.on('close', () => {
       this.#transports.delete(raw);
-      gone.abort();
+      closed = true;
+      waiting?.abort();
     });
     this.emit('connection', raw);
     const trace = this.#options.trace;
@@ -304,7 +309,17 @@ export class Server extends EventEmitter {
     // then for its turn: one handshake's work per turn of the loop (see EventLoopTurns).
     const gate: HandshakeGate = async (msg) => {
       if (msg.type !== 'client_hello') return undefined;
-      const admitted = await this.#admission.acquire(gone.signal);
+      const gone = new AbortController();
+      if (closed) gone.abort();
+      waiting = gone;
+      try {
+        return await admit(gone.signal);
+      } finally {
+        waiting = undefined;
+      }
+    };
+    const admit = async (gone: AbortSignal): Promise<(() => void) | undefined> => {
+      const admitted = await this.#admission.acquire(gone);
       if (!admitted.ok) {
         if (admitted.why === 'busy') {
           conn.abandon();
@@ -314,7 +329,7 @@ export class Server extends EventEmitter {
         return undefined;
       }
       await afterPendingIo();
-      if (!(await this.#turns.next(gone.signal))) {
+      if (!(await this.#turns.next(gone))) {
         admitted.release();
         return undefined;
       }
