@@ -181,6 +181,11 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private writeEpoch = 'plaintext';
   /** Set when the handshake completed: what the peer and we agreed on. */
   info: HandshakeInfo | undefined;
+  /**
+   * Who decides whether key log lines are wanted, when a 'keylog' listener only passes them on
+   * (a socket); without one, any 'keylog' listener wants them. A line costs two hex strings.
+   */
+  keylogConsumer: { readonly wantsKeylog: boolean } | undefined;
   /** The error that ended the connection, if any. */
   error: TlsError | undefined;
 
@@ -631,7 +636,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         this.emitEnd();
         break;
       case 'keylog':
-        this.emit('keylog', `${cmd.label} ${toHex(ctx.clientRandom)} ${toHex(cmd.secret)}\n`);
+        if (this.listenerCount('keylog') > 0 && this.keylogConsumer?.wantsKeylog !== false)
+          this.emit('keylog', `${cmd.label} ${toHex(ctx.clientRandom)} ${toHex(cmd.secret)}\n`);
         break;
     }
   }

@@ -460,4 +460,29 @@ describe('key log', () => {
     for (const l of clientLines) expect(l).toMatch(/^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64}\n$/);
     expect([...serverLines].sort()).toEqual([...clientLines].sort());
   });
+
+  it('logs a connection for the server only if the server had a keylog listener when it arrived; a client socket logs for a listener added after connect()', async () => {
+    const serverLines: string[] = [];
+    let firstArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (firstArrived = resolve));
+    const r = await serve();
+    r.server.once('connection', () => firstArrived());
+    const first = dial(r.port);
+    const firstClientLines: string[] = [];
+    first.on('keylog', (line: Buffer) => firstClientLines.push(line.toString()));
+    await arrived;
+    // Added after the first connection arrived (its ClientHello may not even be read yet).
+    r.server.on('keylog', (line: Buffer) => serverLines.push(line.toString()));
+    await once(first, 'secureConnect');
+    first.end();
+    await once(first, 'close');
+    expect(firstClientLines).toHaveLength(5);
+    expect(serverLines).toEqual([]);
+    const second = dial(r.port);
+    await once(second, 'secureConnect');
+    second.end();
+    await once(second, 'close');
+    expect(serverLines).toHaveLength(5);
+    expect(serverLines.every((l) => !firstClientLines.includes(l))).toBe(true);
+  });
 });

@@ -113,7 +113,8 @@ function nonNegativeInteger(name: string, value: number | undefined, fallback: n
 /**
  * Events: 'secureConnection' (TLSSocket), 'tlsClientError' (err, TLSSocket),
  * 'refused' (RefusedConnection: shed under load, closed without a reply),
- * 'connection' (net.Socket), 'keylog' (line, TLSSocket), 'listening', 'close', 'error'.
+ * 'connection' (net.Socket), 'keylog' (line, TLSSocket: for connections that arrive while the
+ * server has a 'keylog' listener), 'listening', 'close', 'error'.
  */
 export class Server extends EventEmitter {
   /** The shared ticket store (the one passed in, or this server's MemoryTicketStore). */
@@ -296,9 +297,9 @@ export class Server extends EventEmitter {
       socket.off('error', onHandshakeError);
       this.emit('secureConnection', socket);
     });
-    socket.on('keylog', (line: Buffer) => {
-      if (this.listenerCount('keylog') > 0) this.emit('keylog', line, socket);
-    });
+    // Key log lines are made for a connection only if the server has 'keylog' listeners when it
+    // arrives (each line costs two hex strings; most servers log nothing).
+    if (this.listenerCount('keylog') > 0) socket.on('keylog', (line: Buffer) => this.emit('keylog', line, socket));
     socket.setHandshakeTimeout(this.#handshakeTimeout);
     socket.setIdleTimeout(this.#idleTimeout);
     socket.on('idle', () => this.#idleTimeouts++);

@@ -211,6 +211,7 @@ export class TLSSocket extends Duplex {
       this.#lastSession = Buffer.from(encodeClientSession(s));
       this.emit('session', this.#lastSession);
     });
+    conn.keylogConsumer = this;
     conn.on('keylog', (line) => {
       const buf = Buffer.from(line, 'latin1');
       this.emit('keylog', buf);
@@ -325,6 +326,14 @@ export class TLSSocket extends Duplex {
   /** The peer's certificate (on a resumed connection: the one of the original handshake); {} when there is none. */
   getPeerCertificate(detailed = false): PeerCertificate | Record<string, never> {
     return peerCertificateObject(this.handshakeInfo?.peerCertificates ?? [], detailed);
+  }
+
+  /**
+   * @internal Whether the engine should make key log lines: a key log sink, or a 'keylog'
+   * listener (the server adds one only when it has 'keylog' listeners itself).
+   */
+  get wantsKeylog(): boolean {
+    return this.#keylog !== undefined || this.listenerCount('keylog') > 0;
   }
 
   /** The newest session received (client), for `connect({ session })`. */
