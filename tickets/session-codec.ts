@@ -29,7 +29,10 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** UTF-8 of a string that must survive a round trip (no lone surrogates). */
 function encodeText(field: string, s: string): Uint8Array {
   const bytes = utf8Encoder.encode(s);
-  if (utf8Decoder.decode(bytes) !== s) throw new RangeError(`encodeClientSession: ${field} is not well-formed Unicode`);
+  // One byte per character is ASCII, well-formed; anything else must survive the round trip
+  // (a lone surrogate does not).
+  if (bytes.length !== s.length && utf8Decoder.decode(bytes) !== s)
+    throw new RangeError(`encodeClientSession: ${field} is not well-formed Unicode`);
   return bytes;
 }
 
@@ -45,64 +48,59 @@ function checkLength(field: string, len: number, min: number, max: number): void
 
 /** Serialize a session; throws RangeError if a field cannot be represented (a programming error). */
 export function encodeClientSession(s: ClientSession): Uint8Array {
-  const out: number[] = [...MAGIC];
-  const u8 = (v: number): void => {
-    out.push(v & 0xff);
-  };
-  const u16 = (v: number): void => {
-    out.push((v >>> 8) & 0xff, v & 0xff);
-  };
-  const u24 = (v: number): void => {
-    out.push((v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
-  };
-  const u32 = (v: number): void => {
-    out.push((v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff);
-  };
-  const bytes = (b: Uint8Array): void => {
-    for (const x of b) out.push(x);
-  };
-
   const name = encodeText('serverName', s.serverName);
   checkLength('serverName', name.length, 0, 0xffff);
-  u16(name.length);
-  bytes(name);
-
   checkLength('ticket', s.ticket.length, 1, 0xffff);
-  u16(s.ticket.length);
-  bytes(s.ticket);
-
   checkLength('psk', s.psk.length, 1, 0xff);
-  u8(s.psk.length);
-  bytes(s.psk);
-
   checkUint('suite', s.suite, 0xffff);
-  u16(s.suite);
   checkUint('ticketAgeAdd', s.ticketAgeAdd, 0xffffffff);
-  u32(s.ticketAgeAdd);
   checkUint('lifetimeS', s.lifetimeS, 0xffffffff);
-  u32(s.lifetimeS);
   checkUint('receivedAtMs', s.receivedAtMs, Number.MAX_SAFE_INTEGER);
-  u32(Math.floor(s.receivedAtMs / 0x1_0000_0000));
-  u32(s.receivedAtMs % 0x1_0000_0000);
-
-  if (s.alpn === undefined) {
-    u8(0);
-  } else {
-    const alpn = encodeText('alpn', s.alpn);
-    checkLength('alpn', alpn.length, 1, 0xff);
-    u8(1);
-    u8(alpn.length);
-    bytes(alpn);
-  }
-
+  const alpn = s.alpn === undefined ? undefined : encodeText('alpn', s.alpn);
+  if (alpn !== undefined) checkLength('alpn', alpn.length, 1, 0xff);
   checkLength('peerCertificates', s.peerCertificates.length, 0, 0xffff);
-  u16(s.peerCertificates.length);
+  let certBytes = 0;
   for (const cert of s.peerCertificates) {
     checkLength('peer certificate', cert.length, 1, 0xffffff);
-    u24(cert.length);
+    certBytes += 3 + cert.length;
+  }
+
+  // Sized first and filled in place (a session is written for every ticket a client receives).
+  const fixed = MAGIC.length + 2 + 2 + 1 + 2 + 4 + 4 + 8 + 1 + 2;
+  const out = new Uint8Array(fixed + name.length + s.ticket.length + s.psk.length + (alpn ? 1 + alpn.length : 0) + certBytes);
+  let at = 0;
+  const uint = (v: number, n: number): void => {
+    for (let k = n - 1; k >= 0; k--) out[at++] = Math.floor(v / 2 ** (8 * k)) & 0xff;
+  };
+  const bytes = (b: Uint8Array): void => {
+    out.set(b, at);
+    at += b.length;
+  };
+  bytes(Uint8Array.from(MAGIC));
+  uint(name.length, 2);
+  bytes(name);
+  uint(s.ticket.length, 2);
+  bytes(s.ticket);
+  uint(s.psk.length, 1);
+  bytes(s.psk);
+  uint(s.suite, 2);
+  uint(s.ticketAgeAdd, 4);
+  uint(s.lifetimeS, 4);
+  uint(Math.floor(s.receivedAtMs / 0x1_0000_0000), 4);
+  uint(s.receivedAtMs % 0x1_0000_0000, 4);
+  if (alpn === undefined) {
+    uint(0, 1);
+  } else {
+    uint(1, 1);
+    uint(alpn.length, 1);
+    bytes(alpn);
+  }
+  uint(s.peerCertificates.length, 2);
+  for (const cert of s.peerCertificates) {
+    uint(cert.length, 3);
     bytes(cert);
   }
-  return Uint8Array.from(out);
+  return out;
 }
 
 /** A cursor over the input; every read returns undefined past the end instead of throwing. */
@@ -122,10 +120,9 @@ class Reader {
   }
 
   uint(n: 1 | 2 | 3 | 4): number | undefined {
-    const b = this.bytes(n);
-    if (b === undefined) return undefined;
+    if (this.#pos + n > this.buf.length) return undefined;
     let v = 0;
-    for (const x of b) v = v * 256 + x;
+    for (let k = 0; k < n; k++) v = v * 256 + (this.buf[this.#pos++] as number);
     return v;
   }
 
