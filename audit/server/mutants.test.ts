@@ -17,11 +17,13 @@ import { startEngineServer } from '../testing/engine-server.js';
 import {
   acceptsEarlyData,
   BinderIgnoringServer,
+  noTicketsAfterResumption,
   OutOfOrderIgnoringServer,
   omitsKeyShareOnResumption,
   PskKeAcceptingServer,
   ReusableTicketStore,
   repeatsTicketAgeAdd,
+  reusesServerKeyShare,
   sendsCertificateOnResumption,
   ticketLifetimeOverSevenDays,
 } from '../testing/mutants.js';
@@ -144,6 +146,20 @@ describe('the mutation gate of the auditor', () => {
   it('flags a server that gives every ticket the same ticket_age_add: tickets.age-add-fresh fails', async () => {
     const run = await audit({ machine: repeatsTicketAgeAdd }, ['tickets.age-add-fresh']);
     expect(run.finding('tickets.age-add-fresh'), summary(run.report)).toMatchObject({ verdict: 'fail' });
+    await run.remove();
+  });
+
+  it('flags a server that issues no tickets after a resumption: resumption.new-tickets warns (a SHOULD)', async () => {
+    const run = await audit({ machine: noTicketsAfterResumption }, ['resumption']);
+    expect(run.finding('resumption.new-tickets'), summary(run.report)).toMatchObject({ verdict: 'warn' });
+    // The unmutated server gets new tickets on every resumption (the gate's first test audits it too).
+    expect(run.finding('resumption.success-rate')).toMatchObject({ verdict: 'pass' });
+    await run.remove();
+  });
+
+  it('flags a server that answers every connection with the same key share: resumption.fresh-key-share fails', async () => {
+    const run = await audit({ machine: reusesServerKeyShare }, ['resumption']);
+    expect(run.finding('resumption.fresh-key-share'), summary(run.report)).toMatchObject({ verdict: 'fail' });
     await run.remove();
   });
 

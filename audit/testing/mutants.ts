@@ -183,3 +183,26 @@ export const ticketLifetimeOverSevenDays = rewriteTickets((nst) => ({ ...nst, ti
 
 /** Gives every ticket the same ticket_age_add (RFC 8446 §4.6.1: a fresh value for every ticket). */
 export const repeatsTicketAgeAdd = rewriteTickets((nst) => ({ ...nst, ticketAgeAdd: 0x01020304 }));
+
+/** Issues no NewSessionTicket after a resumed handshake (RFC 8446 C.4: SHOULD issue new tickets with every connection). */
+export const noTicketsAfterResumption = serverMachine.provide({
+  actions: {
+    issueTickets: assign(({ context }: { context: ServerContext }) => (context.resumed ? {} : serverActions.issueTickets(context))),
+  },
+});
+
+/** Random bytes that are always the same: every key pair drawn from them is the same pair. */
+const sameBytes = (n: number): Uint8Array => new Uint8Array(n).fill(7);
+
+/**
+ * Answers with the same key share on every connection (RFC 9846 §4.3.8: MUST NOT reuse a key
+ * share): its flight is built from a random source that always gives the same bytes (so the
+ * ServerHello random repeats too); everything else stays as the chart does it.
+ */
+export const reusesServerKeyShare = serverMachine.provide({
+  actions: {
+    sendServerFlight: assign(({ context, event }: { context: ServerContext; event: TlsEvent }) =>
+      serverActions.sendServerFlight({ ...context, env: { ...context.env, random: sameBytes } }, event),
+    ),
+  },
+});
