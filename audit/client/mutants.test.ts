@@ -14,6 +14,7 @@ import { engineClientRunner } from './testing/engine-client.js';
 import {
   acceptsCertificateAfterPsk,
   acceptsUnofferedEarlyData,
+  keepsLifetimeZeroTickets,
   offersPskKe,
   omitsPskModes,
   reusesKeyShare,
@@ -25,6 +26,7 @@ const GATE = [
   'offer.psk-modes',
   'offer.psk-dhe-ke',
   'offer.fresh-key-share',
+  'ticket-handling.lifetime-zero',
   'reply.certificate-after-psk',
   'reply.unoffered-early-data',
   'reply.wrong-finished',
@@ -101,6 +103,15 @@ describe('the mutation gate of the client audit', () => {
     const run = await audit(omitsPskModes, ['offer.psk-modes']);
     try {
       expect(run.finding('offer.psk-modes'), summary(run.report)).toMatchObject({ verdict: 'fail' });
+    } finally {
+      await run.remove();
+    }
+  }, 60_000);
+
+  it('flags a client that keeps a ticket whose lifetime is 0: ticket-handling.lifetime-zero fails', async () => {
+    const run = await audit(keepsLifetimeZeroTickets, ['ticket-handling.lifetime-zero']);
+    try {
+      expect(run.finding('ticket-handling.lifetime-zero'), summary(run.report)).toMatchObject({ verdict: 'fail' });
     } finally {
       await run.remove();
     }

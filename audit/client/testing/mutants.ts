@@ -109,3 +109,17 @@ export const reusesKeyShare = clientMachine.provide({
     ),
   },
 });
+
+/**
+ * Keeps a ticket whose lifetime is 0 (RFC 8446 §4.6.1: such a ticket is discarded at once) as
+ * if it had a minute to live; every other ticket is kept as the chart keeps it.
+ */
+export const keepsLifetimeZeroTickets = clientMachine.provide({
+  actions: {
+    acceptNewSessionTicket: assign(({ context, event }: { context: ClientContext; event: TlsEvent }) => {
+      if (event.type !== 'recv.NewSessionTicket' || event.msg.ticketLifetime !== 0)
+        return clientActions.acceptNewSessionTicket(context, event);
+      return clientActions.acceptNewSessionTicket(context, { ...event, msg: { ...event.msg, ticketLifetime: 60 } });
+    }),
+  },
+});
