@@ -50,6 +50,24 @@ export interface CommonContext {
   error: TlsError | undefined;
 }
 
+export const commonDefaults = (env: Environment): CommonContext => ({
+  env,
+  outbox: [],
+  transcript: [],
+  suite: undefined,
+  readSecret: undefined,
+  writeSecret: undefined,
+  readGeneration: 0,
+  writeGeneration: 0,
+  ccsReceived: false,
+  keyUpdatePending: false,
+  keyUpdatesInARow: 0,
+  keyUpdateAnswered: false,
+  closeNotifySent: false,
+  closeNotifyReceived: false,
+  error: undefined,
+});
+
 /**
  * Middlebox compatibility (RFC 8446 D.4): one dummy ChangeCipherSpec, right
  * after our first handshake message of a connection that uses a legacy session
