@@ -54,7 +54,13 @@ export type TraceEntry =
   | { kind: 'transition'; source: string; targets: string[]; event: string; eventType: string; guard: string | undefined; index: number };
 
 export interface ConnectionEvents {
-  output: [bytes: Uint8Array];
+  /**
+   * Bytes to send, in order. `more`: the next 'output' continues the same write
+   * (the records of one application-data batch come as the chunks of one
+   * gathered write, see RecordLayer.writeApplicationDataChunks); a listener may
+   * send each chunk as it comes or gather them until one without `more`.
+   */
+  output: [bytes: Uint8Array, more?: boolean];
   /**
    * What 'output' gave so far should leave now, without waiting for the rest of
    * this reaction (emitted before 'handshake', so the listeners of a completed
@@ -535,7 +541,8 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         const length = partsLength(cmd.data);
         this.consumedBytes += length;
         this.trace({ kind: 'appdata', direction: 'out', length });
-        this.emitOutput(this.layer.writeApplicationData(cmd.data), 23);
+        // The records go out as chunks of one gathered write (the ciphertext is not copied into one array).
+        this.emitOutputChunks(this.layer.writeApplicationDataChunks(cmd.data), 23);
         break;
       }
       case 'setReadKeys':
@@ -610,6 +617,17 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     if (bytes.length === 0) return;
     this.trace({ kind: 'record', direction: 'out', contentType, epoch: this.writeEpoch, length: bytes.length });
     this.emit('output', bytes);
+  }
+
+  /** emitOutput for bytes given as consecutive chunks: one 'record' trace entry, one 'output' per chunk. */
+  private emitOutputChunks(chunks: readonly Uint8Array[], contentType: number): void {
+    if (chunks.length === 1) {
+      this.emitOutput(chunks[0] as Uint8Array, contentType);
+      return;
+    }
+    if (this.tracing) this.trace({ kind: 'record', direction: 'out', contentType, epoch: this.writeEpoch, length: partsLength(chunks) });
+    const last = chunks.length - 1;
+    for (let i = 0; i <= last; i++) this.emit('output', chunks[i] as Uint8Array, i < last);
   }
 
   protected trace(entry: TraceEntry): void {
