@@ -110,6 +110,8 @@ export class TLSSocket extends Duplex {
   #readEnded = false;
   #pausedTransport = false;
   #corked = false;
+  /** The last 'output' said more chunks of the same write follow. */
+  #gathering = false;
   /** This turn's writes are corked (see write()): the uncork is scheduled. */
   #tickCorked = false;
   #lastSession: Buffer | undefined;
@@ -184,9 +186,16 @@ export class TLSSocket extends Duplex {
     this.#conn = conn;
     const net = this.#net();
     if (net) this.#peer = { address: net.remoteAddress, port: net.remotePort, family: net.remoteFamily };
-    conn.on('output', (bytes) => {
-      this.#compactSoon();
+    conn.on('output', (bytes, more) => {
       const t = this.#transport;
+      // The chunks of one gathered write (`more`): the bookkeeping once, at the first.
+      const continued = this.#gathering;
+      this.#gathering = more === true;
+      if (continued) {
+        if (!t.destroyed && !t.writableEnded) t.write(bytes instanceof Buffer ? bytes : bufferOf(bytes));
+        return;
+      }
+      this.#compactSoon();
       if (t.destroyed || t.writableEnded) return;
       this.#lastActivity = Date.now();
       // A flight is several records written while the engine reacts to one input: cork them into
@@ -198,7 +207,8 @@ export class TLSSocket extends Duplex {
         t.cork();
         void conn.settled().then(() => this.#uncork());
       }
-      t.write(bufferOf(bytes));
+      // node:crypto's ciphertext is already a Buffer: no view of it is made.
+      t.write(bytes instanceof Buffer ? bytes : bufferOf(bytes));
     });
     // The engine says what was written so far should go now (before the handshake's listeners run).
     conn.on('flush', () => this.#uncork());

@@ -65,10 +65,9 @@ export class ChunkList {
 
   private newSlab(atLeast: number): void {
     this.handOnSlab();
-    // Every byte of a slab is written before it is handed on: taken uninitialised.
-    const size = Math.max(this.slabSize, atLeast);
-    const buffer = Buffer.allocUnsafe(size);
-    this.slab = new Uint8Array(buffer.buffer, buffer.byteOffset, size);
+    // Every byte of a slab is written before it is handed on: taken uninitialised. (A Buffer, as
+    // node:crypto's pieces are, so the socket writes its views as they are.)
+    this.slab = Buffer.allocUnsafe(Math.max(this.slabSize, atLeast));
     this.start = 0;
     this.at = 0;
   }
