@@ -51,6 +51,7 @@ describe.each(PROVIDER_CASES)('the crypto provider seam ($name)', ({ provider: r
     await second.run();
     expect(second.client.info?.resumed).toBe(true);
     // Application data is sealed into pieces (aeadSealPieces), handshake records into one array (aeadSealInto).
+    second.client.gatherOutput = true; // as a socket's connection: application data in pieces
     await second.client.write(new Uint8Array(20000).fill(7));
     await second.run();
     expect(second.received.server.reduce((n, d) => n + d.length, 0)).toBe(20000);

@@ -55,10 +55,10 @@ export type TraceEntry =
 
 export interface ConnectionEvents {
   /**
-   * Bytes to send, in order. `more`: the next 'output' continues the same write
-   * (the records of one application-data batch come as the chunks of one
-   * gathered write, see RecordLayer.writeApplicationDataChunks); a listener may
-   * send each chunk as it comes or gather them until one without `more`.
+   * Bytes to send, in order. `more` (only with `gatherOutput` on): the next
+   * 'output' continues the same write — the records of one application-data
+   * batch as the chunks of one gathered write (RecordLayer.writeApplicationDataChunks);
+   * a listener sends each chunk as it comes, or gathers them until one without `more`.
    */
   output: [bytes: Uint8Array, more?: boolean];
   /**
@@ -168,6 +168,13 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private inspecting = false;
   private lastState = '';
   private writeEpoch = 'plaintext';
+  /**
+   * Let application data leave as several 'output' chunks of one gathered write
+   * (`more`), each record's ciphertext as the provider produced it, not copied
+   * into one array per batch. Off by default, so every 'output' is whole
+   * records; sockets turn it on (they hand the chunks to writev as they come).
+   */
+  gatherOutput = false;
   /** Set when the handshake completed: what the peer and we agreed on. */
   info: HandshakeInfo | undefined;
   /** The error that ended the connection, if any. */
@@ -541,8 +548,9 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         const length = partsLength(cmd.data);
         this.consumedBytes += length;
         this.trace({ kind: 'appdata', direction: 'out', length });
-        // The records go out as chunks of one gathered write (the ciphertext is not copied into one array).
-        this.emitOutputChunks(this.layer.writeApplicationDataChunks(cmd.data), 23);
+        // With gatherOutput, as the chunks of one gathered write (the ciphertext is not copied into one array).
+        if (this.gatherOutput) this.emitOutputChunks(this.layer.writeApplicationDataChunks(cmd.data), 23);
+        else this.emitOutput(this.layer.writeApplicationData(cmd.data), 23);
         break;
       }
       case 'setReadKeys':

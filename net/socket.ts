@@ -186,6 +186,8 @@ export class TLSSocket extends Duplex {
     this.#conn = conn;
     const net = this.#net();
     if (net) this.#peer = { address: net.remoteAddress, port: net.remotePort, family: net.remoteFamily };
+    // Application data leaves as the chunks of one gathered write: the transport writes them together (writev).
+    conn.gatherOutput = true;
     conn.on('output', (bytes, more) => {
       const t = this.#transport;
       // The chunks of one gathered write (`more`): the bookkeeping once, at the first.

@@ -3,7 +3,6 @@
  * clock, and a hook that sees (and may alter, drop, duplicate or inject) every
  * chunk of bytes in flight.
  */
-import { concat } from '../../crypto/bytes.js';
 import { signingKeyFromPem } from '../../crypto/signature.js';
 import type { clientMachine } from '../../machines/client/machine.js';
 import type { serverMachine } from '../../machines/server/machine.js';
@@ -82,17 +81,8 @@ export function makePair(opts: PairOptions): Pair {
   const serverTrace: TraceEntry[] = [];
   const received = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
   let index = 0;
-  // The chunks of one gathered write (`more`) are delivered as the one array the write is.
-  const gathered: Record<Direction, Uint8Array[]> = { toServer: [], toClient: [] };
-  const queue = (dir: Direction, b: Uint8Array, more: boolean | undefined) => {
-    gathered[dir].push(b);
-    if (more === true) return;
-    const chunks = gathered[dir];
-    gathered[dir] = [];
-    pending.push([dir, chunks.length === 1 ? b : concat(...chunks)]);
-  };
-  client.on('output', (b, more) => queue('toServer', b, more));
-  server.on('output', (b, more) => queue('toClient', b, more));
+  client.on('output', (b) => pending.push(['toServer', b]));
+  server.on('output', (b) => pending.push(['toClient', b]));
   client.on('session', (s) => sessions.push(s));
   client.on('trace', (e) => clientTrace.push(e));
   server.on('trace', (e) => serverTrace.push(e));
