@@ -42,6 +42,12 @@ function aeadSealInto(
   out.set(cipher(alg, key, nonce, aad).encrypt(plaintext), offset);
 }
 
+/** CryptoProvider.aeadSealPieces: the parts joined and sealed, ciphertext and tag in one piece. */
+function aeadSealPieces(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array[] {
+  const plaintext = parts.length === 1 ? (parts[0] as Uint8Array) : concat(...parts);
+  return [cipher(alg, key, nonce, aad).encrypt(plaintext)];
+}
+
 /** Every group this provider implements: the hybrid first, then the (EC)DHE groups. */
 export const NOBLE_GROUPS: readonly number[] = [X25519MLKEM768, ...SUPPORTED_GROUPS];
 
@@ -53,6 +59,7 @@ export const nobleProvider: CryptoProvider = {
   hkdfExpand: (h, prk, info, length) => expand(hashFn(h), prk, info, length),
   aeadSeal: (alg, key, nonce, aad, plaintext) => cipher(alg, key, nonce, aad).encrypt(plaintext),
   aeadSealInto,
+  aeadSealPieces,
   aeadOpen: (alg, key, nonce, aad, ciphertext) => {
     if (ciphertext.length < 16) return undefined;
     try {

@@ -167,6 +167,31 @@ describe.each(PROVIDER_CASES)('AEAD on the $name provider', ({ provider }) => {
     );
   });
 
+  it('seals parts into pieces whose concatenation is what aeadSeal gives for them joined, the tag last', () => {
+    const seal = provider.aeadSealPieces;
+    if (seal === undefined) throw new Error(`${provider.name} has no aeadSealPieces`);
+    fc.assert(
+      fc.property(
+        fc.constantFrom<AeadName>('aes-128-gcm', 'aes-256-gcm', 'chacha20-poly1305'),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        fc.uint8Array({ maxLength: 13 }),
+        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 4 }),
+        (alg, key32, nonce, aad, parts) => {
+          const key = alg === 'aes-128-gcm' ? key32.subarray(0, 16) : key32;
+          const copies = parts.map((p) => p.slice());
+          const pieces = seal(alg, key, nonce, aad, parts);
+          const sealed = provider.aeadSeal(alg, key, nonce, aad, concat(...parts));
+          expect(toHex(concat(...pieces))).toBe(toHex(sealed));
+          expect(toHex(pieces.at(-1)?.subarray(-16) ?? new Uint8Array(0))).toBe(toHex(sealed.subarray(-16)));
+          // The plaintext is read, never written.
+          expect(parts.map(toHex)).toEqual(copies.map(toHex));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it('refuses to seal into a buffer without room for the ciphertext and tag', () => {
     const seal = provider.aeadSealInto;
     if (seal === undefined) throw new Error(`${provider.name} has no aeadSealInto`);

@@ -122,6 +122,27 @@ function aeadSealInto(
   out.set(cipher.getAuthTag(), offset + length);
 }
 
+/**
+ * aeadSeal of the concatenation of `parts` as node:crypto hands it back (CryptoProvider.aeadSealPieces):
+ * one piece of ciphertext per non-empty part, then the tag; nothing is copied.
+ */
+function aeadSealPieces(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array[] {
+  checkAead(alg, key, nonce);
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const cipher =
+    alg === 'chacha20-poly1305'
+      ? createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH })
+      : createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
+  cipher.setAAD(aad, { plaintextLength: length });
+  const pieces: Uint8Array[] = [];
+  for (const p of parts) if (p.length !== 0) pieces.push(cipher.update(p));
+  const rest = cipher.final();
+  if (rest.length !== 0) pieces.push(rest);
+  pieces.push(cipher.getAuthTag());
+  return pieces;
+}
+
 function aeadOpen(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
   checkAead(alg, key, nonce);
   if (ciphertext.length < TAG_LENGTH) return undefined;
@@ -167,6 +188,7 @@ export function createNodeProvider(fallback: CryptoProvider = nobleProvider): Cr
     hkdfExpand,
     aeadSeal,
     aeadSealInto,
+    aeadSealPieces,
     aeadOpen,
     groups,
     generateKeyPair: (group, random) =>

@@ -50,7 +50,12 @@ describe.each(PROVIDER_CASES)('the crypto provider seam ($name)', ({ provider: r
     const second = makePair({ identity: { ...identity, certified }, env, store: first.store, client: { session } });
     await second.run();
     expect(second.client.info?.resumed).toBe(true);
-    // The record layer seals with aeadSealInto where a provider has it (both do), else with aeadSeal: one primitive, two shapes.
+    // Application data is sealed into pieces (aeadSealPieces), handshake records into one array (aeadSealInto).
+    second.client.gatherOutput = true; // as a socket's connection: application data in pieces
+    await second.client.write(new Uint8Array(20000).fill(7));
+    await second.run();
+    expect(second.received.server.reduce((n, d) => n + d.length, 0)).toBe(20000);
+    // The record layer seals with aeadSealInto where a provider has it (both do), else with aeadSeal: one primitive, several shapes.
     const methods = methodsOf(real).filter((m) => m !== 'aeadSeal' || real.aeadSealInto === undefined);
     for (const m of methods) expect({ method: m, calls: counts[m] ?? 0 }).toEqual({ method: m, calls: expect.any(Number) });
     for (const m of methods) expect(counts[m] ?? 0, `${m} was never called through the provider`).toBeGreaterThan(0);

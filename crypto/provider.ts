@@ -73,6 +73,15 @@ export interface CryptoProvider {
     out: Uint8Array,
     offset: number,
   ): void;
+  /**
+   * Optional, for bulk data: `aeadSeal` of the concatenation of `parts`, given
+   * back as the pieces the cipher produced — the ciphertext in order, then the
+   * 16-byte tag — whose concatenation is `aeadSeal`'s output. The pieces are
+   * fresh arrays nothing else holds, so a record goes to the socket as its
+   * header and these pieces (a gathered write), with no copy of its content.
+   * Without it the record layer seals into one array (`aeadSealInto`).
+   */
+  aeadSealPieces?(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array[];
 
   // ---- key exchange (RFC 8446 §4.2.8, §7.4)
   /** The NamedGroups this provider implements. */

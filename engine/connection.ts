@@ -54,7 +54,13 @@ export type TraceEntry =
   | { kind: 'transition'; source: string; targets: string[]; event: string; eventType: string; guard: string | undefined; index: number };
 
 export interface ConnectionEvents {
-  output: [bytes: Uint8Array];
+  /**
+   * Bytes to send, in order. `more` (only with `gatherOutput` on): the next
+   * 'output' continues the same write — the records of one application-data
+   * batch as the chunks of one gathered write (RecordLayer.writeApplicationDataChunks);
+   * a listener sends each chunk as it comes, or gathers them until one without `more`.
+   */
+  output: [bytes: Uint8Array, more?: boolean];
   /**
    * What 'output' gave so far should leave now, without waiting for the rest of
    * this reaction (emitted before 'handshake', so the listeners of a completed
@@ -179,6 +185,13 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
   private inspecting = false;
   private lastState = '';
   private writeEpoch = 'plaintext';
+  /**
+   * Let application data leave as several 'output' chunks of one gathered write
+   * (`more`), each record's ciphertext as the provider produced it, not copied
+   * into one array per batch. Off by default, so every 'output' is whole
+   * records; sockets turn it on (they hand the chunks to writev as they come).
+   */
+  gatherOutput = false;
   /** Set when the handshake completed: what the peer and we agreed on. */
   info: HandshakeInfo | undefined;
   /**
@@ -592,7 +605,9 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         const length = partsLength(cmd.data);
         this.consumedBytes += length;
         this.trace({ kind: 'appdata', direction: 'out', length });
-        this.emitOutput(this.layer.writeApplicationData(cmd.data), 23);
+        // With gatherOutput, as the chunks of one gathered write (the ciphertext is not copied into one array).
+        if (this.gatherOutput) this.emitOutputChunks(this.layer.writeApplicationDataChunks(cmd.data), 23);
+        else this.emitOutput(this.layer.writeApplicationData(cmd.data), 23);
         break;
       }
       case 'setReadKeys':
@@ -671,6 +686,17 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     if (bytes.length === 0) return;
     this.trace({ kind: 'record', direction: 'out', contentType, epoch: this.writeEpoch, length: bytes.length });
     this.emit('output', bytes);
+  }
+
+  /** emitOutput for bytes given as consecutive chunks: one 'record' trace entry, one 'output' per chunk. */
+  private emitOutputChunks(chunks: readonly Uint8Array[], contentType: number): void {
+    if (chunks.length === 1) {
+      this.emitOutput(chunks[0] as Uint8Array, contentType);
+      return;
+    }
+    if (this.tracing) this.trace({ kind: 'record', direction: 'out', contentType, epoch: this.writeEpoch, length: partsLength(chunks) });
+    const last = chunks.length - 1;
+    for (let i = 0; i <= last; i++) this.emit('output', chunks[i] as Uint8Array, i < last);
   }
 
   protected trace(entry: TraceEntry): void {

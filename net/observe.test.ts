@@ -120,6 +120,28 @@ describe('recording sockets with traceCollector', () => {
     expect(serverEntries.filter((e) => e.kind === 'message' && e.direction === 'in' && e.name === 'client_hello')).toHaveLength(2);
   });
 
+  it('records the application data a socket sends as gathered chunks whole: every byte of its records', async () => {
+    const collector = new TraceCollector({ peer: '127.0.0.1' });
+    const r = await serve({});
+    const socket = connect({ host: '127.0.0.1', servername: 'localhost', port: r.port, ca: pki.ca.certPem, traceCollector: collector });
+    const body = collect(socket);
+    await once(socket, 'secureConnect');
+    socket.write(Buffer.alloc(40_000, 0x61));
+    expect((await body).toString()).toBe('hello stranger\n');
+    socket.end();
+    if (!socket.closed) await once(socket, 'close');
+    const trace = await saved(collector, 'data.json');
+    const records = trace.handshakes[0]!.sides[0]!.steps.flatMap((s) => (s.direction === 'out' ? s.records : [])).filter(
+      (rec) => rec.contentType === 23 && rec.epoch.startsWith('application'),
+    );
+    // 40000 bytes: three records (and the close_notify's own), each written as header and ciphertext chunks.
+    const data = records.find((rec) => rec.length === 40_000 + 3 * 22);
+    expect(data).toBeDefined();
+    expect(data!.hex).toHaveLength(2 * data!.length);
+    for (const rec of records) expect(rec.hex).toHaveLength(2 * rec.length);
+    expect(checkTrace(trace)).toMatchObject({ conforms: true });
+  });
+
   it('records a handshake that fails, with the alert the client sent', async () => {
     const collector = new TraceCollector({ peer: '127.0.0.1' });
     const r = await serve({});

@@ -85,6 +85,8 @@ export function closedDuringHandshake(): TlsError {
   return e;
 }
 
+type WriteCallback = (error: Error | null | undefined) => void;
+
 export class TLSSocket extends Duplex {
   readonly encrypted = true;
   readonly role: 'client' | 'server';
@@ -108,6 +110,10 @@ export class TLSSocket extends Duplex {
   #readEnded = false;
   #pausedTransport = false;
   #corked = false;
+  /** The last 'output' said more chunks of the same write follow. */
+  #gathering = false;
+  /** This turn's writes are corked (see write()): the uncork is scheduled. */
+  #tickCorked = false;
   #lastSession: Buffer | undefined;
   #secured: Promise<void>;
   #resolveSecured!: () => void;
@@ -180,9 +186,18 @@ export class TLSSocket extends Duplex {
     this.#conn = conn;
     const net = this.#net();
     if (net) this.#peer = { address: net.remoteAddress, port: net.remotePort, family: net.remoteFamily };
-    conn.on('output', (bytes) => {
-      this.#compactSoon();
+    // Application data leaves as the chunks of one gathered write: the transport writes them together (writev).
+    conn.gatherOutput = true;
+    conn.on('output', (bytes, more) => {
       const t = this.#transport;
+      // The chunks of one gathered write (`more`): the bookkeeping once, at the first.
+      const continued = this.#gathering;
+      this.#gathering = more === true;
+      if (continued) {
+        if (!t.destroyed && !t.writableEnded) t.write(bytes instanceof Buffer ? bytes : bufferOf(bytes));
+        return;
+      }
+      this.#compactSoon();
       if (t.destroyed || t.writableEnded) return;
       this.#lastActivity = Date.now();
       // A flight is several records written while the engine reacts to one input: cork them into
@@ -194,7 +209,8 @@ export class TLSSocket extends Duplex {
         t.cork();
         void conn.settled().then(() => this.#uncork());
       }
-      t.write(bufferOf(bytes));
+      // node:crypto's ciphertext is already a Buffer: no view of it is made.
+      t.write(bytes instanceof Buffer ? bytes : bufferOf(bytes));
     });
     // The engine says what was written so far should go now (before the handshake's listeners run).
     conn.on('flush', () => this.#uncork());
@@ -402,6 +418,24 @@ export class TLSSocket extends Duplex {
       this.#pausedTransport = false;
       this.#transport.resume();
     }
+  }
+
+  /**
+   * Once the handshake is done, the writes of one synchronous run (a writer
+   * filling the buffer up to 'drain', say 4 × 64 KiB) are corked until the
+   * next tick, so they reach _writev together: one chart event and one sealed
+   * batch for all of them, instead of one for the first write and one for the rest.
+   */
+  override write(chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
+    if (this.#handshaken && !this.#tickCorked && !this.destroyed) {
+      this.#tickCorked = true;
+      this.cork();
+      process.nextTick(() => {
+        this.#tickCorked = false;
+        this.uncork();
+      });
+    }
+    return super.write(chunk, encoding as BufferEncoding, cb);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, cb: (error?: Error | null) => void): void {

@@ -570,6 +570,73 @@ describe.each(PROVIDER_CASES)('the record layer on the $name provider', ({ provi
       }
     });
 
+    it('writes application data as chunks whose bytes are the records writeApplicationData writes, sealed under consecutive sequence numbers', () => {
+      const suite = aes128;
+      // Without aeadSealPieces the chunks are one array: writeApplicationData's.
+      const { aeadSealPieces: _, ...withoutPieces } = provider;
+      for (const sealer of [provider, withoutPieces]) {
+        fc.assert(
+          fc.property(
+            fc.array(fc.array(fc.integer({ min: 0, max: 40000 }), { maxLength: 4 }), { minLength: 1, maxLength: 3 }),
+            fc.option(fc.integer({ min: 0, max: 300 }), { nil: undefined }),
+            (batches, padding) => {
+              const keys = randomKeys(suite);
+              const options = { role: 'client' as const, ...(padding === undefined ? {} : { padding }) };
+              const whole = new RecordLayer({ ...options, provider });
+              whole.setWriteKeys(suite, keys, 'application');
+              const chunked = new RecordLayer({ ...options, provider: sealer });
+              chunked.setWriteKeys(suite, keys, 'application');
+              const reader = new RecordLayer({ provider, role: 'server' });
+              reader.setReadKeys(suite, keys, 'application');
+              let records = 0;
+              const sent: Uint8Array[] = [];
+              for (const [b, lengths] of batches.entries()) {
+                const parts = lengths.map((n, i) => counting(n, b * 31 + i * 7));
+                const joined = concat(...parts);
+                const chunks = chunked.writeApplicationDataChunks(parts);
+                if (sealer === withoutPieces) expect(chunks).toHaveLength(1);
+                // The same records, byte for byte, whichever way they are written.
+                const wire = concat(...chunks);
+                expect(wire).toEqual(whole.writeApplicationData(joined));
+                records += Math.max(1, Math.ceil(joined.length / MAX_PLAINTEXT_LENGTH));
+                expect(chunked.writeSequence).toBe(BigInt(records));
+                reader.receive(wire);
+                sent.push(joined);
+              }
+              const items = drain(reader);
+              expect(items.every((i) => i.kind === 'application_data')).toBe(true);
+              expect(items).toHaveLength(records);
+              expect(reader.readSequence).toBe(BigInt(records));
+              expect(concat(...items.map((i) => (i.kind === 'application_data' ? i.data : new Uint8Array(0))))).toEqual(concat(...sent));
+            },
+          ),
+          { numRuns: 20 },
+        );
+      }
+    });
+
+    it('writes each application-data record as its header and ciphertext chunks, none larger than 2^14 + 256 + 5 bytes', () => {
+      const { writer } = protectedPair();
+      const data = counting(3 * MAX_PLAINTEXT_LENGTH + 100, 3);
+      const chunks = writer.writeApplicationDataChunks([data.subarray(0, 70000), data.subarray(70000)]);
+      expect(chunks.every((c) => c.length <= MAX_PLAINTEXT_LENGTH + 256 + 5)).toBe(true);
+      // Record by record, as the wire carries them: header, then 2^14 + 1 + 16 bytes (the last: 100 + 1 + 16).
+      const wire = concat(...chunks);
+      const lengths: number[] = [];
+      for (let at = 0; at < wire.length; ) {
+        const length = ((wire[at + 3] as number) << 8) | (wire[at + 4] as number);
+        lengths.push(length);
+        at += 5 + length;
+      }
+      expect(lengths).toEqual([16401, 16401, 16401, 117]);
+    });
+
+    it('refuses application data before write keys, as chunks too', () => {
+      const error = thrown(() => new RecordLayer({ provider: provider, role: 'client' }).writeApplicationDataChunks([counting(3)]));
+      expect(error).toBeInstanceOf(TlsError);
+      expect((error as TlsError).reason).toBe('NoWriteKeys');
+    });
+
     it('honours a smaller maxFragment', () => {
       const wire = new RecordLayer({ provider: provider, role: 'server', maxFragment: 100 }).writeHandshake(msgB);
       expect(wire.length).toBe(msgB.length + 6 * 5);

@@ -17,6 +17,7 @@ import { TlsError } from '../wire/alerts.js';
 import { type ByteParts, partsLength, partsOf } from '../wire/bytes.js';
 import { handshakeMessageLimit, MAX_CLIENT_HELLO_MESSAGE } from '../wire/limits.js';
 import { ContentType, TLS12 } from '../wire/types.js';
+import { ChunkList } from './chunks.js';
 import {
   MAX_CIPHERTEXT_LENGTH,
   MAX_PLAINTEXT_LENGTH,
@@ -542,6 +543,28 @@ export class RecordLayer {
       throw new TlsError('internal_error', 'NoWriteKeys', 'application data cannot be written before write keys are set');
     }
     return this.writeFragmented(ContentType.application_data, data, TLS12);
+  }
+
+  /**
+   * {@link writeApplicationData} as chunks for one gathered write, in order:
+   * with a provider that seals into pieces (`aeadSealPieces`), each record is
+   * its header and the ciphertext as the cipher produced it, the small pieces
+   * between records (tag, encrypted type byte, next header) side by side in a
+   * shared slab — no buffer of the whole batch is allocated and filled. Any
+   * other provider gives one chunk, `writeApplicationData`'s array. The bytes
+   * are the same either way.
+   */
+  writeApplicationDataChunks(data: ByteParts): Uint8Array[] {
+    const protection = this.writeProtection;
+    if (!protection?.canSealPieces) return [this.writeApplicationData(data)];
+    const fragments = cutFragments(data, this.maxFragment);
+    // A slab holds the header, the type byte and the tag of every record (padding may take more).
+    const chunks = new ChunkList(fragments.length * (RECORD_HEADER_LENGTH + 1 + protection.suite.tagLen));
+    for (const fragment of fragments) {
+      const length = partsLength(fragment);
+      protection.protectPieces(chunks, ContentType.application_data, fragment, this.paddingFor(ContentType.application_data, length));
+    }
+    return chunks.finish();
   }
 
   /** The middlebox-compatibility ChangeCipherSpec record, always plaintext: 14 03 03 00 01 01. */

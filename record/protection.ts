@@ -20,6 +20,7 @@ import { TlsError } from '../wire/alerts.js';
 import { type ByteParts, partsLength, partsOf } from '../wire/bytes.js';
 import type { AlertingReason, AlertOf } from '../wire/refusals.js';
 import { ContentType, TLS12 } from '../wire/types.js';
+import type { ChunkList } from './chunks.js';
 import { MAX_CIPHERTEXT_LENGTH, MAX_PLAINTEXT_LENGTH, RECORD_HEADER_LENGTH, writeRecordHeader } from './framing.js';
 
 /** The write key and IV of one traffic secret (RFC 8446 §7.3), already derived. */
@@ -160,19 +161,32 @@ export class RecordProtector extends EpochState {
     return out;
   }
 
-  /** Bytes a record of `contentLength` content and `paddingLength` padding takes on the wire, header included. */
-  protectedLength(contentLength: number, paddingLength = 0): number {
-    return RECORD_HEADER_LENGTH + contentLength + 1 + paddingLength + this.suite.tagLen;
+  /**
+   * {@link protect}, appending the record to `chunks` as its header and the
+   * pieces the provider's `aeadSealPieces` gives back (the ciphertext is not
+   * copied again); only for a provider that has it (see `canSealPieces`).
+   * Same refusals as `protect`.
+   */
+  protectPieces(chunks: ChunkList, contentType: number, content: ByteParts, paddingLength = 0): void {
+    const seal = this.provider.aeadSealPieces;
+    if (seal === undefined) throw new TypeError(`the ${this.provider.name} provider cannot seal into pieces`);
+    const contentLength = partsLength(content);
+    this.checkRecord(contentType, contentLength, paddingLength);
+    const header = chunks.reserve(RECORD_HEADER_LENGTH);
+    writeRecordHeader(header, ContentType.application_data, TLS12, contentLength + 1 + paddingLength + this.suite.tagLen);
+    const trailer = paddingLength === 0 ? (TYPE_BYTES[contentType] as Uint8Array) : typeAndPadding(contentType, paddingLength);
+    const parts = content instanceof Uint8Array ? [content, trailer] : [...content, trailer];
+    for (const piece of seal(this.suite.aead, this.key, this.nextNonce(), header, parts)) chunks.add(piece);
+    this.advance();
   }
 
-  /**
-   * {@link protect}, writing the record into `out` at `offset` (it must have
-   * `protectedLength` bytes there): a flight of records is built in one array.
-   * `content` may be given in parts (a record cut across several writes): they
-   * are sealed in order, as one content. Returns the offset after the record.
-   */
-  protectInto(out: Uint8Array, offset: number, contentType: number, content: ByteParts, paddingLength = 0): number {
-    const contentLength = partsLength(content);
+  /** Whether this epoch's provider seals into pieces (`protectPieces`). */
+  get canSealPieces(): boolean {
+    return this.provider.aeadSealPieces !== undefined;
+  }
+
+  /** The refusals every record is checked against before it is sealed (see `protect`). */
+  private checkRecord(contentType: number, contentLength: number, paddingLength: number): void {
     if (!Number.isInteger(contentType) || contentType < 1 || contentType > 255) {
       throw new RangeError(`inner content type must be 1..255, got ${contentType}`);
     }
@@ -190,6 +204,22 @@ export class RecordProtector extends EpochState {
         'the write sequence number would wrap; the keys must be updated first',
       );
     }
+  }
+
+  /** Bytes a record of `contentLength` content and `paddingLength` padding takes on the wire, header included. */
+  protectedLength(contentLength: number, paddingLength = 0): number {
+    return RECORD_HEADER_LENGTH + contentLength + 1 + paddingLength + this.suite.tagLen;
+  }
+
+  /**
+   * {@link protect}, writing the record into `out` at `offset` (it must have
+   * `protectedLength` bytes there): a flight of records is built in one array.
+   * `content` may be given in parts (a record cut across several writes): they
+   * are sealed in order, as one content. Returns the offset after the record.
+   */
+  protectInto(out: Uint8Array, offset: number, contentType: number, content: ByteParts, paddingLength = 0): number {
+    const contentLength = partsLength(content);
+    this.checkRecord(contentType, contentLength, paddingLength);
     const length = this.protectedLength(contentLength, paddingLength);
     if (offset < 0 || offset + length > out.length) throw new RangeError(`the record needs ${length} bytes at offset ${offset}`);
     const innerLength = contentLength + 1 + paddingLength;

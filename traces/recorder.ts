@@ -330,8 +330,11 @@ export function recordTo(
         return; // the inspection stream gives the states
     }
   };
-  const onOutput = (bytes: Uint8Array): void => {
-    if (lastOutRecord && lastOutRecord.hex === '') lastOutRecord.hex = toHex(bytes);
+  // The chunks of one gathered write (`more`, a socket's application data) are the bytes of one record step.
+  let gathering = false;
+  const onOutput = (bytes: Uint8Array, more?: boolean): void => {
+    if (lastOutRecord && (lastOutRecord.hex === '' || gathering)) lastOutRecord.hex += toHex(bytes);
+    gathering = more === true;
   };
   const onAlert = (a: { alert: string; direction: 'sent' | 'received'; level: number }): void => {
     if (a.direction !== 'sent') return;
