@@ -33,12 +33,19 @@ function oneConnection(
   });
 }
 
+/** Connections made before a measurement starts (see measureHandshakes). */
+const WARM_UP = 60;
+
 export async function measureHandshakes(side: Side, id: Identity, resumed: boolean, n: number): Promise<HandshakeFigures> {
   const server = await side.listen(id, echo);
   try {
-    // Warm-up (JIT, certificate caches of both stacks), and a first ticket.
+    // Warm-up (JIT, certificate caches of both stacks), and a first ticket. Enough connections for
+    // V8 to optimise the JavaScript again: a figure measured after the heap figure's forced full
+    // collections (which discard compiled code that sat idle meanwhile) would otherwise count
+    // tlschart's recompilation, which a server that keeps running never pays.
     let { session } = await oneConnection(side, id, server.port, undefined);
-    for (let i = 0; i < 5; i++) session = (await oneConnection(side, id, server.port, resumed ? session : undefined)).session ?? session;
+    for (let i = 0; i < WARM_UP; i++)
+      session = (await oneConnection(side, id, server.port, resumed ? session : undefined)).session ?? session;
     const cpu = process.cpuUsage();
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
