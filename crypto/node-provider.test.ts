@@ -141,16 +141,21 @@ describe.each(PROVIDER_CASES)('AEAD on the $name provider', ({ provider }) => {
     expect(provider.aeadOpen('aes-128-gcm', rnd(16), rnd(12), rnd(5), rnd(15))).toBeUndefined();
   });
 
+  /** An algorithm, a 32-byte key (its first 16 bytes for AES-128), a nonce, AAD and the parts of a record's content. */
+  const SEAL_INPUTS = [
+    fc.constantFrom<AeadName>('aes-128-gcm', 'aes-256-gcm', 'chacha20-poly1305'),
+    fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    fc.uint8Array({ minLength: 12, maxLength: 12 }),
+    fc.uint8Array({ maxLength: 13 }),
+    fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 4 }),
+  ] as const;
+
   it('seals parts into a buffer to the bytes aeadSeal gives for them joined, touching nothing around them', () => {
     const seal = provider.aeadSealInto;
     if (seal === undefined) throw new Error(`${provider.name} has no aeadSealInto`);
     fc.assert(
       fc.property(
-        fc.constantFrom<AeadName>('aes-128-gcm', 'aes-256-gcm', 'chacha20-poly1305'),
-        fc.uint8Array({ minLength: 32, maxLength: 32 }),
-        fc.uint8Array({ minLength: 12, maxLength: 12 }),
-        fc.uint8Array({ maxLength: 13 }),
-        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 4 }),
+        ...SEAL_INPUTS,
         fc.nat({ max: 40 }),
         fc.nat({ max: 40 }),
         (alg, key32, nonce, aad, parts, before, after) => {
@@ -172,11 +177,7 @@ describe.each(PROVIDER_CASES)('AEAD on the $name provider', ({ provider }) => {
     if (seal === undefined) throw new Error(`${provider.name} has no aeadSealPieces`);
     fc.assert(
       fc.property(
-        fc.constantFrom<AeadName>('aes-128-gcm', 'aes-256-gcm', 'chacha20-poly1305'),
-        fc.uint8Array({ minLength: 32, maxLength: 32 }),
-        fc.uint8Array({ minLength: 12, maxLength: 12 }),
-        fc.uint8Array({ maxLength: 13 }),
-        fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 4 }),
+        ...SEAL_INPUTS,
         (alg, key32, nonce, aad, parts) => {
           const key = alg === 'aes-128-gcm' ? key32.subarray(0, 16) : key32;
           const copies = parts.map((p) => p.slice());
