@@ -154,20 +154,15 @@ describe.each(PROVIDER_CASES)('AEAD on the $name provider', ({ provider }) => {
     const seal = provider.aeadSealInto;
     if (seal === undefined) throw new Error(`${provider.name} has no aeadSealInto`);
     fc.assert(
-      fc.property(
-        ...SEAL_INPUTS,
-        fc.nat({ max: 40 }),
-        fc.nat({ max: 40 }),
-        (alg, key32, nonce, aad, parts, before, after) => {
-          const key = alg === 'aes-128-gcm' ? key32.subarray(0, 16) : key32;
-          const joined = concat(...parts);
-          const out = new Uint8Array(before + joined.length + 16 + after).fill(0xee);
-          seal(alg, key, nonce, aad, parts, out, before);
-          expect(toHex(out.subarray(before, before + joined.length + 16))).toBe(toHex(provider.aeadSeal(alg, key, nonce, aad, joined)));
-          expect(out.subarray(0, before).every((b) => b === 0xee)).toBe(true);
-          expect(out.subarray(before + joined.length + 16).every((b) => b === 0xee)).toBe(true);
-        },
-      ),
+      fc.property(...SEAL_INPUTS, fc.nat({ max: 40 }), fc.nat({ max: 40 }), (alg, key32, nonce, aad, parts, before, after) => {
+        const key = alg === 'aes-128-gcm' ? key32.subarray(0, 16) : key32;
+        const joined = concat(...parts);
+        const out = new Uint8Array(before + joined.length + 16 + after).fill(0xee);
+        seal(alg, key, nonce, aad, parts, out, before);
+        expect(toHex(out.subarray(before, before + joined.length + 16))).toBe(toHex(provider.aeadSeal(alg, key, nonce, aad, joined)));
+        expect(out.subarray(0, before).every((b) => b === 0xee)).toBe(true);
+        expect(out.subarray(before + joined.length + 16).every((b) => b === 0xee)).toBe(true);
+      }),
       { numRuns: 150 },
     );
   });
@@ -176,19 +171,16 @@ describe.each(PROVIDER_CASES)('AEAD on the $name provider', ({ provider }) => {
     const seal = provider.aeadSealPieces;
     if (seal === undefined) throw new Error(`${provider.name} has no aeadSealPieces`);
     fc.assert(
-      fc.property(
-        ...SEAL_INPUTS,
-        (alg, key32, nonce, aad, parts) => {
-          const key = alg === 'aes-128-gcm' ? key32.subarray(0, 16) : key32;
-          const copies = parts.map((p) => p.slice());
-          const pieces = seal(alg, key, nonce, aad, parts);
-          const sealed = provider.aeadSeal(alg, key, nonce, aad, concat(...parts));
-          expect(toHex(concat(...pieces))).toBe(toHex(sealed));
-          expect(toHex(pieces.at(-1)?.subarray(-16) ?? new Uint8Array(0))).toBe(toHex(sealed.subarray(-16)));
-          // The plaintext is read, never written.
-          expect(parts.map(toHex)).toEqual(copies.map(toHex));
-        },
-      ),
+      fc.property(...SEAL_INPUTS, (alg, key32, nonce, aad, parts) => {
+        const key = alg === 'aes-128-gcm' ? key32.subarray(0, 16) : key32;
+        const copies = parts.map((p) => p.slice());
+        const pieces = seal(alg, key, nonce, aad, parts);
+        const sealed = provider.aeadSeal(alg, key, nonce, aad, concat(...parts));
+        expect(toHex(concat(...pieces))).toBe(toHex(sealed));
+        expect(toHex(pieces.at(-1)?.subarray(-16) ?? new Uint8Array(0))).toBe(toHex(sealed.subarray(-16)));
+        // The plaintext is read, never written.
+        expect(parts.map(toHex)).toEqual(copies.map(toHex));
+      }),
       { numRuns: 150 },
     );
   });
