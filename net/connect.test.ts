@@ -10,6 +10,7 @@ import { seededEnvironment } from '../engine/env.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { MemoryClientTicketCache } from '../tickets/client-cache.js';
 import { decodeClientSession } from '../tickets/session-codec.js';
+import { KEYLOG_LINE, keylogTo } from '../traces/keylog.js';
 import { connect } from './connect.js';
 import { COMPACT_AFTER_MS, type TLSSocket } from './socket.js';
 import { collect, loopback, makePki, nextClientError, nextError, sessions, startServer } from './testing/fixtures.js';
@@ -484,5 +485,21 @@ describe('key log', () => {
     await once(second, 'close');
     expect(serverLines).toHaveLength(5);
     expect(serverLines.every((l) => !firstClientLines.includes(l))).toBe(true);
+  });
+
+  it("makes the lines for a listener of the socket's engine connection, with no keylog listener on the socket", async () => {
+    const r = await serve();
+    const lines: string[] = [];
+    const c = dial(r.port, {
+      inspector: (conn) => {
+        const stop = keylogTo(conn, (line) => lines.push(line));
+        return { stop };
+      },
+    });
+    await once(c, 'secureConnect');
+    c.end();
+    await once(c, 'close');
+    expect(lines).toHaveLength(5);
+    for (const l of lines) expect(l).toMatch(KEYLOG_LINE);
   });
 });

@@ -345,11 +345,12 @@ export class TLSSocket extends Duplex {
   }
 
   /**
-   * @internal Whether the engine should make key log lines: a key log sink, or a 'keylog'
-   * listener (the server adds one only when it has 'keylog' listeners itself).
+   * @internal Whether the engine should make key log lines: a key log sink, a 'keylog'
+   * listener (the server adds one only when it has 'keylog' listeners itself), or a listener
+   * of the engine's own besides this socket's relay (e.g. traces/keylog.ts's keylogTo).
    */
   get wantsKeylog(): boolean {
-    return this.#keylog !== undefined || this.listenerCount('keylog') > 0;
+    return this.#keylog !== undefined || this.listenerCount('keylog') > 0 || (this.#conn?.listenerCount('keylog') ?? 0) > 1;
   }
 
   /** The newest session received (client), for `connect({ session })`. */
