@@ -23,7 +23,9 @@ import {
   PskKeAcceptingServer,
   ReusableTicketStore,
   repeatsTicketAgeAdd,
+  repeatsTicketNonce,
   reusesServerKeyShare,
+  SloppyTicketStore,
   sendsCertificateOnResumption,
   ticketLifetimeOverSevenDays,
 } from '../testing/mutants.js';
@@ -54,6 +56,8 @@ const GATE_CHECKS = [
   'resumption',
   'tickets.lifetime',
   'tickets.age-add-fresh',
+  'tickets.nonce-unique',
+  'tickets.bit-flip',
 ];
 
 async function audit(
@@ -147,6 +151,27 @@ describe('the mutation gate of the auditor', () => {
     const run = await audit({ machine: repeatsTicketAgeAdd }, ['tickets.age-add-fresh']);
     expect(run.finding('tickets.age-add-fresh'), summary(run.report)).toMatchObject({ verdict: 'fail' });
     await run.remove();
+  });
+
+  it('flags a server that gives the tickets of a connection one ticket_nonce: tickets.nonce-unique fails', async () => {
+    const run = await audit({ machine: repeatsTicketNonce }, ['tickets.nonce-unique']);
+    expect(run.finding('tickets.nonce-unique'), summary(run.report)).toMatchObject({ verdict: 'fail' });
+    await run.remove();
+  });
+
+  it('flags a server whose store finds a session for a ticket with a bit flipped: tickets.bit-flip warns (a MAY) and violates the policy, a failure under the strict profile', async () => {
+    for (const [profile, verdict] of [
+      ['rfc', 'warn'],
+      ['strict', 'fail'],
+    ] as const) {
+      const run = await audit({ ticketStore: new SloppyTicketStore() }, ['tickets.bit-flip'], profile);
+      expect(run.finding('tickets.bit-flip'), summary(run.report)).toMatchObject({
+        verdict,
+        measured: { outcome: 'resumed' },
+        policy: { violated: true },
+      });
+      await run.remove();
+    }
   });
 
   it('flags a server that issues no tickets after a resumption: resumption.new-tickets warns (a SHOULD)', async () => {

@@ -195,6 +195,48 @@ export const noTicketsAfterResumption = serverMachine.provide({
 const sameBytes = (n: number): Uint8Array => new Uint8Array(n).fill(7);
 
 /**
+ * Gives every ticket of a connection the same ticket_nonce (RFC 8446 §4.6.1: unique per
+ * ticket on a connection), so its tickets share one PSK. The 8-byte draws of issueTickets
+ * are the nonces; ticket identifiers and ticket_age_add stay random, and the stored PSK is
+ * derived from the nonce sent, so the tickets still resume.
+ */
+export const repeatsTicketNonce = serverMachine.provide({
+  actions: {
+    issueTickets: assign(({ context }: { context: ServerContext }) =>
+      serverActions.issueTickets({
+        ...context,
+        env: { ...context.env, random: (n: number) => (n === 8 ? sameBytes(8) : context.env.random(n)) },
+      }),
+    ),
+  },
+});
+
+/**
+ * A ticket store whose lookups ignore the middle byte of a ticket (a sloppy key, say a
+ * prefix and a suffix): a ticket with a bit flipped there names the original session.
+ */
+export class SloppyTicketStore implements TicketStore {
+  private readonly states = new Map<string, ServerSessionState>();
+  private static key(ticket: Uint8Array): string {
+    const k = ticket.slice();
+    k[Math.floor(k.length / 2)] = 0;
+    return toHex(k);
+  }
+  put(ticket: Uint8Array, state: ServerSessionState): void {
+    this.states.set(SloppyTicketStore.key(ticket), state);
+  }
+  get(ticket: Uint8Array): ServerSessionState | undefined {
+    return this.states.get(SloppyTicketStore.key(ticket));
+  }
+  take(ticket: Uint8Array): ServerSessionState | undefined {
+    const key = SloppyTicketStore.key(ticket);
+    const state = this.states.get(key);
+    this.states.delete(key);
+    return state;
+  }
+}
+
+/**
  * Answers with the same key share on every connection (RFC 9846 §4.3.8: MUST NOT reuse a key
  * share): its flight is built from a random source that always gives the same bytes (so the
  * ServerHello random repeats too); everything else stays as the chart does it.
