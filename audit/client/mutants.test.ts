@@ -14,6 +14,8 @@ import { engineClientRunner } from './testing/engine-client.js';
 import {
   acceptsCertificateAfterPsk,
   acceptsUnofferedEarlyData,
+  changesRandomAfterRetry,
+  dropsPskAfterRetry,
   keepsLifetimeZeroTickets,
   offersPskKe,
   omitsPskModes,
@@ -26,6 +28,8 @@ const GATE = [
   'offer.psk-modes',
   'offer.psk-dhe-ke',
   'offer.fresh-key-share',
+  'hrr.second-hello',
+  'hrr.psk-kept',
   'ticket-handling.lifetime-zero',
   'reply.certificate-after-psk',
   'reply.unoffered-early-data',
@@ -112,6 +116,24 @@ describe('the mutation gate of the client audit', () => {
     const run = await audit(keepsLifetimeZeroTickets, ['ticket-handling.lifetime-zero']);
     try {
       expect(run.finding('ticket-handling.lifetime-zero'), summary(run.report)).toMatchObject({ verdict: 'fail' });
+    } finally {
+      await run.remove();
+    }
+  }, 60_000);
+
+  it('flags a client that drops a fitting ticket from its second ClientHello: hrr.psk-kept fails', async () => {
+    const run = await audit(dropsPskAfterRetry, ['hrr.psk-kept']);
+    try {
+      expect(run.finding('hrr.psk-kept'), summary(run.report)).toMatchObject({ verdict: 'fail' });
+    } finally {
+      await run.remove();
+    }
+  }, 60_000);
+
+  it('flags a client whose second ClientHello has another random: hrr.second-hello fails', async () => {
+    const run = await audit(changesRandomAfterRetry, ['hrr.second-hello']);
+    try {
+      expect(run.finding('hrr.second-hello'), summary(run.report)).toMatchObject({ verdict: 'fail' });
     } finally {
       await run.remove();
     }

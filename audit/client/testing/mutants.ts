@@ -123,3 +123,28 @@ export const keepsLifetimeZeroTickets = clientMachine.provide({
     }),
   },
 });
+
+/**
+ * Drops its ticket from the second ClientHello although the HelloRetryRequest's suite fits it
+ * (RFC 8446 §4.1.2: only incompatible PSKs may be removed): the second hello is built as if
+ * no ticket had been offered.
+ */
+export const dropsPskAfterRetry = clientMachine.provide({
+  actions: {
+    sendSecondClientHello: assign(({ context, event }: { context: ClientContext; event: TlsEvent }) =>
+      clientActions.sendSecondClientHello({ ...context, offeredPsk: undefined }, event),
+    ),
+  },
+});
+
+/**
+ * Sends a second ClientHello with another random (RFC 8446 §4.1.2: the same ClientHello but
+ * for what the HelloRetryRequest allows to change); everything else as the chart builds it.
+ */
+export const changesRandomAfterRetry = clientMachine.provide({
+  actions: {
+    sendSecondClientHello: assign(({ context, event }: { context: ClientContext; event: TlsEvent }) =>
+      clientActions.sendSecondClientHello({ ...context, clientRandom: context.clientRandom.map((b) => b ^ 0xff) }, event),
+    ),
+  },
+});
