@@ -40,6 +40,16 @@ async function audit(machine: typeof clientMachine | undefined, checks: string[]
   return auditRunner(engineClientRunner(machine ? 'a tlschart client mutant' : 'the tlschart client engine', machine), { checks });
 }
 
+/** Audit `machine` with `check` alone: the finding must be a failure. */
+async function expectFails(machine: typeof clientMachine, check: string): Promise<void> {
+  const run = await audit(machine, [check]);
+  try {
+    expect(run.finding(check), summary(run.report)).toMatchObject({ verdict: 'fail' });
+  } finally {
+    await run.remove();
+  }
+}
+
 describe('the mutation gate of the client audit', () => {
   it('passes the unmutated client on every check of the gate, strict profile included', async () => {
     const run = await audit(undefined, GATE);
@@ -103,48 +113,33 @@ describe('the mutation gate of the client audit', () => {
     }
   }, 60_000);
 
-  it('flags a client that offers a PSK without psk_key_exchange_modes: offer.psk-modes fails', async () => {
-    const run = await audit(omitsPskModes, ['offer.psk-modes']);
-    try {
-      expect(run.finding('offer.psk-modes'), summary(run.report)).toMatchObject({ verdict: 'fail' });
-    } finally {
-      await run.remove();
-    }
-  }, 60_000);
+  it(
+    'flags a client that offers a PSK without psk_key_exchange_modes: offer.psk-modes fails',
+    () => expectFails(omitsPskModes, 'offer.psk-modes'),
+    60_000,
+  );
 
-  it('flags a client that keeps a ticket whose lifetime is 0: ticket-handling.lifetime-zero fails', async () => {
-    const run = await audit(keepsLifetimeZeroTickets, ['ticket-handling.lifetime-zero']);
-    try {
-      expect(run.finding('ticket-handling.lifetime-zero'), summary(run.report)).toMatchObject({ verdict: 'fail' });
-    } finally {
-      await run.remove();
-    }
-  }, 60_000);
+  it(
+    'flags a client that keeps a ticket whose lifetime is 0: ticket-handling.lifetime-zero fails',
+    () => expectFails(keepsLifetimeZeroTickets, 'ticket-handling.lifetime-zero'),
+    60_000,
+  );
 
-  it('flags a client that drops a fitting ticket from its second ClientHello: hrr.psk-kept fails', async () => {
-    const run = await audit(dropsPskAfterRetry, ['hrr.psk-kept']);
-    try {
-      expect(run.finding('hrr.psk-kept'), summary(run.report)).toMatchObject({ verdict: 'fail' });
-    } finally {
-      await run.remove();
-    }
-  }, 60_000);
+  it(
+    'flags a client that drops a fitting ticket from its second ClientHello: hrr.psk-kept fails',
+    () => expectFails(dropsPskAfterRetry, 'hrr.psk-kept'),
+    60_000,
+  );
 
-  it('flags a client whose second ClientHello has another random: hrr.second-hello fails', async () => {
-    const run = await audit(changesRandomAfterRetry, ['hrr.second-hello']);
-    try {
-      expect(run.finding('hrr.second-hello'), summary(run.report)).toMatchObject({ verdict: 'fail' });
-    } finally {
-      await run.remove();
-    }
-  }, 60_000);
+  it(
+    'flags a client whose second ClientHello has another random: hrr.second-hello fails',
+    () => expectFails(changesRandomAfterRetry, 'hrr.second-hello'),
+    60_000,
+  );
 
-  it('flags a client that sends the same key share on every connection: offer.fresh-key-share fails', async () => {
-    const run = await audit(reusesKeyShare, ['offer.fresh-key-share']);
-    try {
-      expect(run.finding('offer.fresh-key-share'), summary(run.report)).toMatchObject({ verdict: 'fail' });
-    } finally {
-      await run.remove();
-    }
-  }, 60_000);
+  it(
+    'flags a client that sends the same key share on every connection: offer.fresh-key-share fails',
+    () => expectFails(reusesKeyShare, 'offer.fresh-key-share'),
+    60_000,
+  );
 });
