@@ -113,33 +113,15 @@ describe('the mutation gate of the client audit', () => {
     }
   }, 60_000);
 
-  it(
-    'flags a client that offers a PSK without psk_key_exchange_modes: offer.psk-modes fails',
-    () => expectFails(omitsPskModes, 'offer.psk-modes'),
-    60_000,
-  );
-
-  it(
-    'flags a client that keeps a ticket whose lifetime is 0: ticket-handling.lifetime-zero fails',
-    () => expectFails(keepsLifetimeZeroTickets, 'ticket-handling.lifetime-zero'),
-    60_000,
-  );
-
-  it(
-    'flags a client that drops a fitting ticket from its second ClientHello: hrr.psk-kept fails',
-    () => expectFails(dropsPskAfterRetry, 'hrr.psk-kept'),
-    60_000,
-  );
-
-  it(
-    'flags a client whose second ClientHello has another random: hrr.second-hello fails',
-    () => expectFails(changesRandomAfterRetry, 'hrr.second-hello'),
-    60_000,
-  );
-
-  it(
-    'flags a client that sends the same key share on every connection: offer.fresh-key-share fails',
-    () => expectFails(reusesKeyShare, 'offer.fresh-key-share'),
-    60_000,
-  );
+  /** Mutants each flagged by one failing check: what the client does wrong, the mutant, the check. */
+  const FLAGGED: [string, typeof clientMachine, string][] = [
+    ['that offers a PSK without psk_key_exchange_modes', omitsPskModes, 'offer.psk-modes'],
+    ['that keeps a ticket whose lifetime is 0', keepsLifetimeZeroTickets, 'ticket-handling.lifetime-zero'],
+    ['that drops a fitting ticket from its second ClientHello', dropsPskAfterRetry, 'hrr.psk-kept'],
+    ['whose second ClientHello has another random', changesRandomAfterRetry, 'hrr.second-hello'],
+    ['that sends the same key share on every connection', reusesKeyShare, 'offer.fresh-key-share'],
+  ];
+  for (const [what, machine, check] of FLAGGED) {
+    it(`flags a client ${what}: ${check} fails`, () => expectFails(machine, check), 60_000);
+  }
 });
