@@ -18,7 +18,7 @@
  */
 
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
-import { bytesOf } from './bytes.js';
+import { bytesOf, partsLength } from './bytes.js';
 import { checkBytes, checkHash, checkSealRoom } from './check.js';
 import { nobleProvider } from './noble.js';
 import {
@@ -73,24 +73,34 @@ function hkdfExpand(h: HashName, prk: Uint8Array, info: Uint8Array, length: numb
 }
 const ONE = Uint8Array.of(1);
 
-function aeadSeal(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+/** A cipher sealing `length` bytes under `alg`, its AAD set (the ternary only picks node's typing for each AEAD family). */
+function sealingCipher(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, length: number) {
   checkAead(alg, key, nonce);
   const cipher =
     alg === 'chacha20-poly1305'
       ? createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH })
       : createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
-  cipher.setAAD(aad, { plaintextLength: plaintext.length });
-  const out = new Uint8Array(plaintext.length + TAG_LENGTH);
-  out.set(cipher.update(plaintext), 0);
+  cipher.setAAD(aad, { plaintextLength: length });
+  return cipher;
+}
+
+/**
+ * aeadSeal of the concatenation of `parts` as node:crypto hands it back (CryptoProvider.aeadSealPieces):
+ * one piece of ciphertext per non-empty part, then the tag; nothing is copied.
+ */
+function aeadSealPieces(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array[] {
+  const cipher = sealingCipher(alg, key, nonce, aad, partsLength(parts));
+  const pieces: Uint8Array[] = [];
+  for (const p of parts) if (p.length !== 0) pieces.push(cipher.update(p));
   const rest = cipher.final();
-  if (rest.length !== 0) out.set(rest, plaintext.length - rest.length);
-  out.set(cipher.getAuthTag(), plaintext.length);
-  return out;
+  if (rest.length !== 0) pieces.push(rest);
+  pieces.push(cipher.getAuthTag());
+  return pieces;
 }
 
 /**
  * aeadSeal of the concatenation of `parts` into `out` at `offset` (CryptoProvider.aeadSealInto):
- * each part goes through the same cipher, and each piece node:crypto returns is copied once, to its place.
+ * each piece node:crypto returns is copied once, to its place.
  */
 function aeadSealInto(
   alg: AeadName,
@@ -101,46 +111,19 @@ function aeadSealInto(
   out: Uint8Array,
   offset: number,
 ): void {
-  checkAead(alg, key, nonce);
-  let length = 0;
-  for (const p of parts) length += p.length;
-  checkSealRoom(alg, length, out, offset);
-  const cipher =
-    alg === 'chacha20-poly1305'
-      ? createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH })
-      : createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
-  cipher.setAAD(aad, { plaintextLength: length });
+  const pieces = aeadSealPieces(alg, key, nonce, aad, parts);
+  checkSealRoom(alg, partsLength(parts), out, offset);
   let at = offset;
-  for (const p of parts) {
-    if (p.length === 0) continue;
-    const piece = cipher.update(p);
+  for (const piece of pieces) {
     out.set(piece, at);
     at += piece.length;
   }
-  const rest = cipher.final();
-  if (rest.length !== 0) out.set(rest, at);
-  out.set(cipher.getAuthTag(), offset + length);
 }
 
-/**
- * aeadSeal of the concatenation of `parts` as node:crypto hands it back (CryptoProvider.aeadSealPieces):
- * one piece of ciphertext per non-empty part, then the tag; nothing is copied.
- */
-function aeadSealPieces(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, parts: readonly Uint8Array[]): Uint8Array[] {
-  checkAead(alg, key, nonce);
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const cipher =
-    alg === 'chacha20-poly1305'
-      ? createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH })
-      : createCipheriv(alg, key, nonce, { authTagLength: TAG_LENGTH });
-  cipher.setAAD(aad, { plaintextLength: length });
-  const pieces: Uint8Array[] = [];
-  for (const p of parts) if (p.length !== 0) pieces.push(cipher.update(p));
-  const rest = cipher.final();
-  if (rest.length !== 0) pieces.push(rest);
-  pieces.push(cipher.getAuthTag());
-  return pieces;
+function aeadSeal(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const out = new Uint8Array(plaintext.length + TAG_LENGTH);
+  aeadSealInto(alg, key, nonce, aad, [plaintext], out, 0);
+  return out;
 }
 
 function aeadOpen(alg: AeadName, key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, ciphertext: Uint8Array): Uint8Array | undefined {
