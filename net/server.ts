@@ -272,11 +272,9 @@ export class Server extends EventEmitter {
     // a wait, and aborted only then: abort() makes a DOMException (a stack capture) and dispatches
     // an event, for every connection otherwise.
     let waiting: AbortController | undefined;
-    let closed = false;
     // `on`, not `once`: 'close' comes once anyway, and a once-wrapper costs every idle connection ~150 bytes.
     raw.on('close', () => {
       this.#transports.delete(raw);
-      closed = true;
       waiting?.abort();
     });
     this.emit('connection', raw);
@@ -311,7 +309,7 @@ export class Server extends EventEmitter {
     const gate: HandshakeGate = async (msg) => {
       if (msg.type !== 'client_hello') return undefined;
       const gone = new AbortController();
-      if (closed) gone.abort();
+      if (raw.destroyed) gone.abort();
       waiting = gone;
       try {
         return await admit(gone.signal);
