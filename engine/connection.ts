@@ -496,7 +496,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     }
     const msg = decoded.value;
     if (this.gone) return;
-    const release = this.gate !== undefined && this.info === undefined ? await this.gate(msg) : undefined;
+    const release = this.gate !== undefined && this.info === undefined && this.startsHandshake(msg) ? await this.gate(msg) : undefined;
     try {
       if (this.gone) return;
       this.trace({ kind: 'message', direction: 'in', name: msg.type, raw, msg, encrypted });
@@ -507,6 +507,16 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     } finally {
       release?.();
     }
+  }
+
+  /**
+   * Whether `msg` would start a handshake's expensive work: only such a message waits at the
+   * gate (admission control), where a transport that closed meanwhile abandons it. Any other
+   * message (one the chart refuses at once, such as a ClientHello where Finished is due) goes
+   * straight to the chart, so a peer that sends it and closes still gets its alert.
+   */
+  protected startsHandshake(_msg: HandshakeMessage): boolean {
+    return false;
   }
 
   /** The event for a decoded message; the server overrides this to resolve tickets. */
@@ -819,6 +829,11 @@ export class ServerConnection extends Connection<ServerContext> {
    * ticket from the event, and the hello is judged again: another identity, or a full
    * handshake — never a resumption on a ticket this connection does not hold.
    */
+  /** A ClientHello where the chart awaits one (the first, or the second after a HelloRetryRequest). */
+  protected override startsHandshake(msg: HandshakeMessage): boolean {
+    return msg.type === 'client_hello' && (this.state === 'expectClientHello' || this.state === 'expectSecondClientHello');
+  }
+
   protected override async eventFor(msg: HandshakeMessage): Promise<TlsEvent> {
     if (msg.type !== 'client_hello') return super.eventFor(msg);
     const identities = findExtension(msg.extensions, 'pre_shared_key_client')?.identities ?? [];

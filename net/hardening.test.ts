@@ -9,11 +9,13 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { nobleProvider } from '../crypto/noble.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import { defaultClientConfig } from '../engine/config.js';
+import { defaultClientConfig, parseLeafOnly } from '../engine/config.js';
 import { ClientConnection, type TraceEntry } from '../engine/connection.js';
 import { seededEnvironment, systemEnvironment } from '../engine/env.js';
+import { clientFlightProbe, insertBefore } from '../engine/testing/probes.js';
 import { MemoryTicketStore } from '../tickets/memory-store.js';
 import type { ServerSessionState, TicketStore } from '../tickets/types.js';
+import { decodeHandshake } from '../wire/handshake.js';
 import { connect } from './connect.js';
 import type { RefusedConnection } from './server.js';
 import type { TLSSocket } from './socket.js';
@@ -200,6 +202,35 @@ describe('a handshake whose peer is gone is abandoned before any public-key work
     expect(e.reason ?? e.code).toMatch(/ConnectionClosedDuringHandshake|ECONNRESET/);
     await new Promise((res) => setTimeout(res, 50));
     expect(counts).toEqual({ acceptShare: 0 });
+  });
+
+  it('still refuses, with unexpected_message, a ClientHello where the Finished was due from a client that then closed', async () => {
+    const r = await serve();
+    const err = nextClientError(r.server);
+    const hello = decodeHandshake((await clientHelloBytes()).subarray(5));
+    if (!hello.ok) throw new Error('the ClientHello does not decode');
+    const s = raw(r.port);
+    await once(s, 'connect');
+    // A client whose second flight is a ClientHello, then its Finished (sent with its FIN, below).
+    const c = new ClientConnection({
+      ...defaultClientConfig({ serverName: 'localhost', verifyServerChain: parseLeafOnly }),
+      env: systemEnvironment(),
+      machine: clientFlightProbe(insertBefore('finished', hello.value)),
+    });
+    c.on('error', () => undefined);
+    const flight: Uint8Array[] = [];
+    let first = true;
+    c.on('output', (b: Uint8Array) => {
+      if (first) s.write(b);
+      else flight.push(b);
+      first = false;
+    });
+    c.once('handshake', () => s.end(Buffer.concat(flight)));
+    s.on('data', (d: Buffer) => void c.receive(d));
+    // Refusing it costs nothing: it does not wait for admission, where a closed peer's work is dropped.
+    expect(await err).toMatchObject({ alert: 'unexpected_message', reason: 'UnexpectedMessage' });
+    await until(() => c.error !== undefined);
+    expect(c.error).toMatchObject({ alert: 'unexpected_message', remote: true });
   });
 });
 
