@@ -40,14 +40,12 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
 export async function startServer(name: string, certPath: string, keyPath: string): Promise<RunningServer | undefined> {
   const port = await freePort();
   let child: ChildProcess;
-  if (name === 'tlschart') {
-    child = spawn(
-      process.execPath,
-      [join(here, '../cli/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert', certPath, '--key', keyPath, '--www'],
-      {
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
-    );
+  if (name === 'tlschart' || name === 'tlschart-early') {
+    const serveArgs = ['serve', '--host', '127.0.0.1', '--port', String(port), '--cert', certPath, '--key', keyPath, '--www'];
+    if (name === 'tlschart-early') serveArgs.push('--early-tickets');
+    child = spawn(process.execPath, [join(here, '../cli/main.js'), ...serveArgs], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   } else if (name === 'openssl') {
     if (spawnSync('openssl', ['version']).status !== 0) {
       console.log('openssl: not installed (Debian package openssl); skipped');
@@ -64,7 +62,7 @@ export async function startServer(name: string, certPath: string, keyPath: strin
     child = spawn(process.execPath, [join(here, 'load-node-server.js'), String(port), certPath, keyPath], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-  } else throw new Error(`LOAD_SERVERS: unknown server ${name} (tlschart, openssl, node)`);
+  } else throw new Error(`LOAD_SERVERS: unknown server ${name} (tlschart, tlschart-early, openssl, node)`);
   await waitForPort(port, child);
   return {
     name,

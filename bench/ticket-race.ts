@@ -1,9 +1,10 @@
 /**
  * The ticket race of a client that closes the moment its handshake ends:
  * `openssl s_client -sess_out F </dev/null` (as testssl.sh runs it) against
- * `tlschart serve --www` and `openssl s_server -num_tickets 2 -www`, side by
- * side in one run, the two servers taking turns so that both see the same
- * load. s_client keeps a ticket only if one arrived before it closed, so the
+ * `tlschart serve --www` (tickets after the client Finished, the default),
+ * `tlschart serve --www --early-tickets` (tickets right after the server
+ * Finished, RFC 8446 §4.6.1) and `openssl s_server -num_tickets 2 -www`, side
+ * by side in one run, the servers taking turns so that all see the same load. s_client keeps a ticket only if one arrived before it closed, so the
  * figure is how many of N tries left a session file holding a ticket
  * (`openssl sess_id -text` shows "TLS session ticket:"). RFC 8446 §4.6.1.
  *
@@ -45,14 +46,14 @@ async function main(): Promise<void> {
     const keyPath = join(dir, 'key.pem');
     writeFileSync(certPath, certPem);
     writeFileSync(keyPath, keyPem);
-    for (const name of ['tlschart', 'openssl']) {
+    for (const name of ['tlschart', 'tlschart-early', 'openssl']) {
       const s = await startServer(name, certPath, keyPath);
       if (s) servers.push(s);
     }
     const load0 = loadavg()[0] ?? 0;
     const kept = new Map(servers.map((s) => [s.name, 0]));
     for (let i = 0; i < N; i++) {
-      // Take turns, and swap who goes first each round.
+      // Take turns, and reverse the order every other round.
       const order = i % 2 === 0 ? servers : [...servers].reverse();
       for (const s of order) if (await oneTry(s.port, join(dir, `${s.name}.pem`))) kept.set(s.name, (kept.get(s.name) ?? 0) + 1);
     }
@@ -60,7 +61,11 @@ async function main(): Promise<void> {
       `s_client -sess_out </dev/null, ${N} tries per server (${availableParallelism()} cores, load average ${load0.toFixed(2)} at start, ${(loadavg()[0] ?? 0).toFixed(2)} at the end)`,
     );
     console.log('server                          tries with a ticket');
-    const label: Record<string, string> = { tlschart: 'tlschart serve', openssl: 'openssl s_server -num_tickets 2' };
+    const label: Record<string, string> = {
+      tlschart: 'tlschart serve',
+      'tlschart-early': 'tlschart serve --early-tickets',
+      openssl: 'openssl s_server -num_tickets 2',
+    };
     for (const s of servers) console.log(`${(label[s.name] ?? s.name).padEnd(32)}${String(kept.get(s.name)).padStart(3)} of ${N}`);
   } finally {
     for (const s of servers) await s.stop();

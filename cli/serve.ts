@@ -36,6 +36,12 @@ Options:
                           and its path printed
   --tickets N             NewSessionTickets per handshake (default 2)
   --ticket-lifetime S     ticket lifetime in seconds (default 7200, at most 604800)
+  --early-tickets         send the tickets right after the server Finished, not
+                          after the client Finished (RFC 8446 §4.6.1, as Go
+                          does; not with a client certificate request); they
+                          are stored only once the client Finished verified.
+                          Clients that close as soon as the handshake ends
+                          (openssl s_client </dev/null, testssl.sh) get them
 ${TICKET_STORE_HELP}  --alpn LIST             ALPN protocols, comma separated, in preference order
   --groups LIST           key exchange groups in preference order, comma separated
                           (default X25519MLKEM768,x25519,P-256,P-384)
@@ -153,6 +159,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       key: { type: 'string' },
       tickets: { type: 'string' },
       'ticket-lifetime': { type: 'string' },
+      'early-tickets': { type: 'boolean' },
       alpn: { type: 'string' },
       groups: { type: 'string' },
       www: { type: 'boolean' },
@@ -209,6 +216,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     cert: identity.cert,
     ticketsPerHandshake: tickets,
     ticketLifetime: lifetime,
+    ...(values['early-tickets'] ? { earlyTickets: true } : {}),
     ...(ticketStore.store ? { ticketStore: ticketStore.store } : {}),
     maxHandshakes,
     handshakeQueue,

@@ -106,6 +106,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
     verifyClientChain: undefined,
     forceHelloRetry: false,
     maxEarlyDataSkip: 16384,
+    earlyTickets: false,
     ...overrides,
   };
 }

@@ -648,6 +648,13 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
         if (stored === true) this.sendTicket(cmd.raw);
         break;
       }
+      case 'keepTicket': {
+        // Its NewSessionTicket left with the server's flight (early tickets); a ticket the store could
+        // not keep resumes nothing, and the client falls back to a full handshake when it offers it.
+        const stored = this.storeTicket(cmd.ticket, cmd.state);
+        if (isThenable(stored)) return stored.then(() => undefined);
+        break;
+      }
       case 'sessionTicket':
         this.emit('session', cmd.session);
         break;

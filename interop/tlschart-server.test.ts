@@ -116,6 +116,29 @@ describe('openssl s_client to a tlschart server', () => {
     expect(srv.seen.map((s) => s.socket.isSessionReused())).toEqual([false, true]);
   });
 
+  it('earlyTickets: an s_client that closes as soon as its handshake ends still keeps a ticket, and resumes with it', async (ctx: TestContext) => {
+    requirePeer(ctx, 'openssl');
+    const srv = await tlschartServer({ earlyTickets: true });
+    // No -ign_eof and nothing on stdin: s_client closes right after its Finished (as testssl.sh runs it).
+    // It keeps a session only if a NewSessionTicket was processed before then; -sess_in then resumes.
+    const files = [sessionFile('early-1'), sessionFile('early-2'), sessionFile('early-3')];
+    for (const sessOut of files) {
+      const run = await runOpensslClient({ port: srv.port, sessOut, args: ['-CAfile', identity.certFile] });
+      expect(run.output).toMatch(/New, TLSv1\.3/);
+    }
+    for (const sessIn of files) {
+      const run = await runOpensslClient({ port: srv.port, sessIn, stdin: 'hello\n', args: ['-ign_eof'] });
+      expect(run.output).toMatch(/Reused, TLSv1\.3/);
+    }
+    // The tickets left with the server's flight: before the client Finished arrived.
+    const first = srv.seen[0] as Seen;
+    const index = (direction: string, name: string) =>
+      first.trace.findIndex((e) => e.kind === 'message' && e.direction === direction && e.name === name);
+    expect(index('out', 'new_session_ticket')).toBeGreaterThan(index('out', 'finished'));
+    expect(index('out', 'new_session_ticket')).toBeLessThan(index('in', 'finished'));
+    expect(srv.seen.map((s) => s.socket.isSessionReused())).toEqual([false, false, false, true, true, true]);
+  });
+
   for (const suite of ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256']) {
     it(`serves ${suite} when the client asks only for it`, async (ctx: TestContext) => {
       requirePeer(ctx, 'openssl');

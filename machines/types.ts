@@ -102,6 +102,13 @@ export interface ServerConfig {
   forceHelloRetry: boolean;
   /** How many bytes of refused 0-RTT data are skipped before bad_record_mac (RFC 8446 §4.2.10). */
   maxEarlyDataSkip: number;
+  /**
+   * Send the tickets right after the server Finished, not after the client Finished (RFC 8446
+   * §4.6.1: a server that requests no client certificate may compute the client Finished it
+   * expects). They are kept in the ticket store only once that client Finished arrived and
+   * verified. Off by default: the seed document's order, tickets after the client Finished.
+   */
+  earlyTickets: boolean;
   /** Limits on the peer (defaults in ProtocolLimits' comments). */
   limits?: Partial<ProtocolLimits> | undefined;
 }
@@ -168,6 +175,8 @@ export type Command =
   | { kind: 'stopSkippingEarlyData' }
   | { kind: 'deliver'; data: ByteParts }
   | { kind: 'storeTicket'; ticket: Uint8Array; state: ServerSessionState; raw: Uint8Array }
+  /** Keep the state of a ticket whose NewSessionTicket already left (early tickets): store only. */
+  | { kind: 'keepTicket'; ticket: Uint8Array; state: ServerSessionState }
   | { kind: 'sessionTicket'; session: ClientSession }
   | { kind: 'handshakeComplete' }
   | { kind: 'peerClosed' }

@@ -45,6 +45,13 @@ export interface ServerOptions extends ObserveOptions, LimitOptions {
   ticketsPerHandshake?: number;
   /** Ticket lifetime in seconds (at most 604800). Default 7200. */
   ticketLifetime?: number;
+  /**
+   * Send the tickets right after the server Finished instead of after the client Finished
+   * (RFC 8446 §4.6.1, as Go does; not when a client certificate is requested). They are stored
+   * only once the client Finished verified. A client that closes as soon as its handshake ends
+   * (`openssl s_client </dev/null`, testssl.sh) then has them. Default false.
+   */
+  earlyTickets?: boolean;
   /** Where ticket states live. Default: one MemoryTicketStore for this server, holding `maxTickets`. */
   ticketStore?: TicketStore;
   /** Most tickets the default in-memory store keeps (see tickets/memory-store.ts for which go first). Default 10000. */
@@ -182,6 +189,10 @@ export class Server extends EventEmitter {
         throw new TypeError(`createServer: ticketLifetime must be an integer number of seconds in 0..${MAX_TICKET_LIFETIME_S}`);
       }
       overrides.ticketLifetimeS = options.ticketLifetime;
+    }
+    if (options.earlyTickets !== undefined) {
+      if (typeof options.earlyTickets !== 'boolean') throw new TypeError('createServer: earlyTickets must be a boolean');
+      overrides.earlyTickets = options.earlyTickets;
     }
     this.#config = defaultServerConfig(overrides);
     this.#authorizeClient = (info) => {

@@ -4,6 +4,7 @@
  */
 import { EarlySecret, finishedVerifyData, resumptionPsk } from '../../crypto/keyschedule.js';
 import { certificateVerifyInput, SUPPORTED_SIGNATURE_SCHEMES } from '../../crypto/signature.js';
+import type { SuiteInfo } from '../../crypto/suites.js';
 import { messageHashMessage } from '../../crypto/transcript.js';
 import { MAX_TICKET_LIFETIME_S, type ServerSessionState } from '../../tickets/types.js';
 import { TlsError } from '../../wire/alerts.js';
@@ -23,7 +24,7 @@ import type {
 import { TLS12, TLS13 } from '../../wire/types.js';
 import { dummyChangeCipherSpec, eventOf, failWith, handshakeCommand, transcriptHashOf } from '../common.js';
 import type { Command, TlsEvent } from '../types.js';
-import type { ServerContext } from './context.js';
+import type { PendingTicket, ServerContext } from './context.js';
 import { type HelloVerdict, judgeClientCertificate, judgeClientCertificateVerify, judgeClientFinished, judgeClientHello } from './judge.js';
 import * as logic from './logic.js';
 
@@ -181,6 +182,22 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
     keylog('SERVER_TRAFFIC_SECRET_0', sAp),
     keylog('EXPORTER_SECRET', exporter),
   );
+  const peerChain = selected ? selected.state.clientCertificates : [];
+  // Early tickets (§4.6.1): without a client certificate to wait for, the client Finished is
+  // known in advance, and with it the resumption secret. The tickets leave now, under the
+  // application key; the store keeps them once that Finished arrived and verified (issueTickets),
+  // so tickets of a client that never finishes resume nothing.
+  let pendingTickets: PendingTicket[] = [];
+  if (ctx.config.earlyTickets && !clientCertificateRequested && logic.offersPskDheKe(ch)) {
+    const expected = handshakeCommand<Finished>({
+      type: 'finished',
+      verifyData: finishedVerifyData(suite, cHs, serverFinishedHash, ctx.env.crypto),
+    });
+    const resumption = master.resumptionMasterSecret(transcriptHashOf(ctx, [...transcript, expected.msg.raw], suite));
+    const tickets = newTickets(ctx, suite, resumption, { serverName: sni, alpn, clientCertificates: peerChain });
+    for (const t of tickets) outbox.push({ kind: 'sendHandshake', raw: t.raw, name: 'new_session_ticket' });
+    pendingTickets = tickets.map(({ ticket, state }) => ({ ticket, state }));
+  }
   const earlyDataOffered = findExtension(ch.extensions, 'early_data') !== undefined;
   // §4.2.10: early_data is ignored; the client's 0-RTT records fail under the handshake key and are skipped.
   if (earlyDataOffered && !ctx.helloRetryRequest) outbox.push({ kind: 'skipEarlyData', limit: ctx.config.maxEarlyDataSkip });
@@ -206,7 +223,8 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
     writeSecret: sAp,
     exporterSecret: exporter,
     clientCertificateRequested,
-    peerChain: selected ? selected.state.clientCertificates : [],
+    peerChain,
+    pendingTickets,
     transcript,
     ccsSent,
     outbox,
@@ -264,16 +282,24 @@ export function acceptClientFinished(ctx: ServerContext, event: TlsEvent): Patch
   };
 }
 
+/** A NewSessionTicket and the state the store keeps under its ticket. */
+interface NewTicket extends PendingTicket {
+  raw: Uint8Array;
+}
+
 /**
- * NewSessionTickets (§4.6.1): opaque random identifiers for state kept in the
- * store; never max_early_data_size; only for clients that offered psk_dhe_ke.
+ * The NewSessionTickets of a handshake (§4.6.1): opaque random identifiers for
+ * state kept in the store; never max_early_data_size; none with a lifetime of 0.
  */
-export function issueTickets(ctx: ServerContext): Patch {
-  const { suite, resumptionSecret } = ctx;
-  if (!suite || !resumptionSecret || !ctx.offersPskDheKe) return {};
+function newTickets(
+  ctx: ServerContext,
+  suite: SuiteInfo,
+  resumptionSecret: Uint8Array,
+  binding: Pick<ServerSessionState, 'serverName' | 'alpn' | 'clientCertificates'>,
+): NewTicket[] {
   const lifetimeS = Math.min(Math.max(0, Math.floor(ctx.config.ticketLifetimeS)), MAX_TICKET_LIFETIME_S);
-  if (lifetimeS === 0) return {};
-  const outbox: Command[] = [...ctx.outbox];
+  if (lifetimeS === 0) return [];
+  const tickets: NewTicket[] = [];
   for (let i = 0; i < ctx.config.ticketsPerHandshake; i++) {
     const ticket = ctx.env.random(32);
     const nonce = ctx.env.random(8);
@@ -291,16 +317,38 @@ export function issueTickets(ctx: ServerContext): Patch {
     const state: ServerSessionState = {
       psk: resumptionPsk(suite, resumptionSecret, nonce, ctx.env.crypto),
       suite: suite.code,
-      serverName: ctx.serverName,
-      alpn: ctx.alpn,
+      serverName: binding.serverName,
+      alpn: binding.alpn,
       issuedAtMs: ctx.env.now(),
       lifetimeS,
       ticketAgeAdd,
-      clientCertificates: ctx.peerChain,
+      clientCertificates: binding.clientCertificates,
     };
-    outbox.push({ kind: 'storeTicket', ticket, state, raw: nst.msg.raw });
+    tickets.push({ ticket, state, raw: nst.msg.raw });
   }
-  return { outbox };
+  return tickets;
+}
+
+/**
+ * The client Finished verified: the tickets, only for clients that offered
+ * psk_dhe_ke. Stored, then sent; or, if they left with the server's flight
+ * (early tickets), now kept in the store.
+ */
+export function issueTickets(ctx: ServerContext): Patch {
+  if (ctx.pendingTickets.length > 0) {
+    const keep = ctx.pendingTickets.map(({ ticket, state }): Command => ({ kind: 'keepTicket', ticket, state }));
+    return { outbox: [...ctx.outbox, ...keep], pendingTickets: [] };
+  }
+  const { suite, resumptionSecret } = ctx;
+  if (!suite || !resumptionSecret || !ctx.offersPskDheKe) return {};
+  const tickets = newTickets(ctx, suite, resumptionSecret, {
+    serverName: ctx.serverName,
+    alpn: ctx.alpn,
+    clientCertificates: ctx.peerChain,
+  });
+  if (tickets.length === 0) return {};
+  const store = tickets.map(({ ticket, state, raw }): Command => ({ kind: 'storeTicket', ticket, state, raw }));
+  return { outbox: [...ctx.outbox, ...store] };
 }
 
 /** The handshake is complete: after the tickets, so they leave in the same flush as the reaction to the client Finished. */
@@ -328,8 +376,10 @@ export function forgetHandshake(ctx: ServerContext): Patch {
     masterSecret: undefined,
     serverHandshakeSecret: undefined,
     clientApplicationSecret: undefined,
-    // No ticket is issued after the handshake: the tickets went out with the reaction to the client Finished.
+    // No ticket is issued after the handshake: the tickets went out with the reaction to the client Finished
+    // (or with the server's flight, and were kept in the store then).
     resumptionSecret: undefined,
+    pendingTickets: [],
     transcript: ctx.transcript.length === 0 ? ctx.transcript : [],
     // Key log lines are indexed by it, but the server logs every secret while it sends its flight: none is left.
     // (Also a view into the received ClientHello, which it would keep alive.)

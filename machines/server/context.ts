@@ -11,6 +11,12 @@ export interface ServerInput {
   env: Environment;
 }
 
+/** A ticket that left with the server's flight (config.earlyTickets), not yet in the store. */
+export interface PendingTicket {
+  ticket: Uint8Array;
+  state: ServerSessionState;
+}
+
 export interface SelectedPsk {
   index: number;
   state: ServerSessionState;
@@ -38,6 +44,8 @@ export interface ServerContext extends CommonContext {
   clientApplicationSecret: Uint8Array | undefined;
   exporterSecret: Uint8Array | undefined;
   resumptionSecret: Uint8Array | undefined;
+  /** Tickets sent with the server's flight, kept in the store once the client Finished verified. */
+  pendingTickets: readonly PendingTicket[];
   clientCertificateRequested: boolean;
   peerChain: Uint8Array[];
   peerSpki: Uint8Array | undefined;
@@ -72,6 +80,7 @@ export function initialServerContext(input: ServerInput): ServerContext {
     clientApplicationSecret: undefined,
     exporterSecret: undefined,
     resumptionSecret: undefined,
+    pendingTickets: [],
     clientCertificateRequested: false,
     peerChain: [],
     peerSpki: undefined,

@@ -1,8 +1,8 @@
 /**
  * fast-check arbitraries for the engine-level suites: client and server
  * configurations (groups, key-share groups, suites, ALPN, compatibility
- * mode, tickets per handshake 0..4, lifetimes, forced HelloRetryRequest,
- * client authentication), clock advances and the attacker's choices.
+ * mode, tickets per handshake 0..4, lifetimes, early tickets, forced
+ * HelloRetryRequest, client authentication), clock advances and the attacker's choices.
  *
  * Configurations are plain data (no keys, no functions) so a counterexample
  * can be printed, saved and replayed; `clientOverrides`/`serverOverrides`
@@ -46,6 +46,8 @@ export interface ServerSetup {
   ticketLifetimeS: number;
   forceHelloRetry: boolean;
   clientAuth: 'none' | 'request' | 'require';
+  /** Tickets with the server's flight (ServerConfig.earlyTickets; absent in older counterexamples: off). */
+  earlyTickets?: boolean;
   /** Which certificate the server presents. */
   identity: 'ed25519' | 'p256';
   /** The server's crypto provider (absent in older counterexamples: @noble). */
@@ -116,6 +118,7 @@ export const arbServerSetup: fc.Arbitrary<ServerSetup> = fc.record(
     ticketLifetimeS: arbLifetime,
     forceHelloRetry: fc.boolean(),
     clientAuth: fc.constantFrom('none' as const, 'none' as const, 'request' as const, 'require' as const),
+    earlyTickets: fc.boolean(),
     identity: fc.constantFrom('ed25519' as const, 'ed25519' as const, 'p256' as const),
     crypto: arbProviderName,
   },
@@ -155,5 +158,6 @@ export function serverOverrides(s: ServerSetup, ids: Identities, forceHelloRetry
     requestClientCertificate: s.clientAuth !== 'none',
     requireClientCertificate: s.clientAuth === 'require',
     verifyClientChain: s.clientAuth !== 'none' ? ids.verifyClient : undefined,
+    earlyTickets: s.earlyTickets === true,
   };
 }

@@ -72,6 +72,10 @@ const newCommands = (before: Snapshot, after: Snapshot): Command[] => {
 };
 
 /** Checks common to both sides: no exception, failed is final and carries an error, exact alerts. */
+/** A ticket leaving or kept: stored and sent, sent with the flight (early tickets), or kept after it left. */
+const isTicket = (c: Command): boolean =>
+  c.kind === 'storeTicket' || c.kind === 'keepTicket' || (c.kind === 'sendHandshake' && c.name === 'new_session_ticket');
+
 function commonChecks(before: Snapshot, le: LabelledEvent, after: Snapshot, thrown: unknown, out: string[]): void {
   const from = stateOf(before);
   const to = stateOf(after);
@@ -204,7 +208,7 @@ export function checkServerStep(before: ServerSnapshot, le: LabelledEvent, after
     const modes = findExtension(ch.extensions, 'psk_key_exchange_modes')?.modes ?? [];
     if (!modes.includes(PskKeyExchangeMode.psk_dhe_ke)) {
       if (ctx.resumed) out.push('server resumed a client that offered no psk_dhe_ke');
-      if (added.some((c) => c.kind === 'storeTicket')) out.push('server sent tickets to a client that offered no psk_dhe_ke');
+      if (added.some(isTicket)) out.push('server sent tickets to a client that offered no psk_dhe_ke');
     }
   }
   // 2, 5, 7. resumed ⇒ a binder verified over the right transcript, for a usable ticket, with a fresh share.

@@ -145,6 +145,9 @@ function commandsToEvents(
         store.set(toHex(c.ticket), c.state);
         out.push(c.raw);
         break;
+      case 'keepTicket':
+        store.set(toHex(c.ticket), c.state);
+        break;
       case 'sessionTicket':
         sessions.push(c.session);
         break;
