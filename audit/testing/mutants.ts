@@ -437,7 +437,8 @@ function withoutPreSharedKey(raw: Uint8Array): Uint8Array | undefined {
  * handshake without it, where RFC 8446 §4.2.11 requires an abort (with the §6.2 alert). The
  * ClientHello reaches the chart without its pre_shared_key; the transcript keeps the bytes
  * received, so the full handshake completes with an honest client. Any other malformed
- * message is refused as usual.
+ * message is refused as usual. (The codec refuses before eventFor, so the hello is taken
+ * from the record layer first: its next() is wrapped.)
  */
 export class MalformedPskIgnoringServer extends ServerConnection {
   /** The bytes received, by the hex of the bytes decoded in their place. */
