@@ -1,8 +1,9 @@
 /**
  * The client audit's mutation gate: tlschart clients that each break one
- * rule (built with clientMachine.provide), audited with the checks that
- * concern them. Each must be flagged by its finding, and the trace of the
- * connection must show where it left the client chart; the unmutated client,
+ * rule (built with clientMachine.provide, or the chart with one transition
+ * added), audited with the checks that concern them. Each must be flagged by
+ * its finding, and where a mutant goes on where the chart refuses, the trace
+ * of the connection must show where it left the client chart; the unmutated client,
  * audited with the same checks, passes them all (strict profile included).
  */
 import { describe, expect, it } from 'vitest';
@@ -12,13 +13,30 @@ import { summary } from '../testing/audit-run.js';
 import { auditRunner, type ClientAuditRun } from './testing/audit-run.js';
 import { engineClientRunner } from './testing/engine-client.js';
 import {
+  acceptsApplicationDataBeforeFinished,
   acceptsCertificateAfterPsk,
+  acceptsCertificateVerifyAfterPsk,
+  acceptsOutOfRangeIdentity,
+  acceptsPskWithoutKeyShare,
+  acceptsSuiteHashMismatch,
   acceptsUnofferedEarlyData,
+  bindsSecondHelloAlone,
+  bindsWithWrongKey,
   changesRandomAfterRetry,
   dropsPskAfterRetry,
+  ignoresMalformedTicket,
   keepsLifetimeZeroTickets,
+  keepsTicketsOverSevenDays,
+  offersEarlyDataWhereAllowed,
+  offersEarlyDataWithoutPermission,
   offersPskKe,
+  omitsKeyShareWithPsk,
   omitsPskModes,
+  omitsTicketAgeAdd,
+  putsPskFirst,
+  refusesManyTickets,
+  refusesUnknownTicketExtension,
+  reoffersResumedTicket,
   reusesKeyShare,
   skipsFinishedCheck,
 } from './testing/mutants.js';
@@ -27,12 +45,29 @@ import {
 const GATE = [
   'offer.psk-modes',
   'offer.psk-dhe-ke',
+  'offer.psk-last',
+  'offer.binder',
+  'offer.ticket-age',
+  'offer.key-share',
   'offer.fresh-key-share',
+  'offer.early-data',
+  'offer.single-use',
   'hrr.second-hello',
   'hrr.psk-kept',
+  'hrr.binder',
   'ticket-handling.lifetime-zero',
+  'ticket-handling.lifetime-over-7-days',
+  'ticket-handling.unknown-extension',
+  'ticket-handling.empty-ticket',
+  'ticket-handling.many',
+  'ticket-handling.early-data',
+  'reply.selected-identity-out-of-range',
+  'reply.psk-without-key-share',
+  'reply.suite-hash-mismatch',
   'reply.certificate-after-psk',
+  'reply.certificate-verify-after-psk',
   'reply.unoffered-early-data',
+  'reply.skip-finished',
   'reply.wrong-finished',
 ];
 
@@ -120,8 +155,136 @@ describe('the mutation gate of the client audit', () => {
     ['that drops a fitting ticket from its second ClientHello', dropsPskAfterRetry, 'hrr.psk-kept'],
     ['whose second ClientHello has another random', changesRandomAfterRetry, 'hrr.second-hello'],
     ['that sends the same key share on every connection', reusesKeyShare, 'offer.fresh-key-share'],
+    ["that binds its PSK offer with another key than the ticket's", bindsWithWrongKey, 'offer.binder'],
+    ['that binds its second ClientHello without message_hash and the HelloRetryRequest', bindsSecondHelloAlone, 'hrr.binder'],
+    ['that sends ticket ages without ticket_age_add', omitsTicketAgeAdd, 'offer.ticket-age'],
+    ['that offers early_data with a ticket that does not allow it', offersEarlyDataWithoutPermission, 'offer.early-data'],
+    ['that offers psk_dhe_ke without key_share', omitsKeyShareWithPsk, 'offer.key-share'],
+    ['that puts pre_shared_key first', putsPskFirst, 'offer.psk-last'],
   ];
   for (const [what, machine, check] of FLAGGED) {
     it(`flags a client ${what}: ${check} fails`, () => expectFails(machine, check), 60_000);
   }
+
+  /**
+   * Mutants that go on where the chart refuses: what the client does wrong, the mutant, the
+   * check, what the probing server measured, and where the trace leaves the client chart.
+   */
+  const DIVERGING: [string, typeof clientMachine, string, Record<string, unknown>, Record<string, unknown>][] = [
+    [
+      'that accepts a selected_identity out of range',
+      acceptsOutOfRangeIdentity,
+      'reply.selected-identity-out-of-range',
+      { clientFinished: true, alert: null, answeredUnderHandshakeKeys: true },
+      { state: 'expectServerHello', message: 'server_hello', alert: 'illegal_parameter' },
+    ],
+    [
+      'that accepts a PSK ServerHello without key_share',
+      acceptsPskWithoutKeyShare,
+      'reply.psk-without-key-share',
+      { clientFinished: true, alert: null, answeredUnderHandshakeKeys: true },
+      { state: 'expectServerHello', message: 'server_hello', alert: 'illegal_parameter' },
+    ],
+    [
+      'that accepts a CertificateVerify after a PSK ServerHello',
+      acceptsCertificateVerifyAfterPsk,
+      'reply.certificate-verify-after-psk',
+      { clientFinished: true, alert: null },
+      { state: 'expectServerFinished', message: 'certificate_verify', alert: 'unexpected_message' },
+    ],
+    [
+      'that takes application data in place of the server Finished',
+      acceptsApplicationDataBeforeFinished,
+      'reply.skip-finished',
+      { clientFinished: null, alert: null },
+      { state: 'expectServerFinished', message: 'application_data', alert: 'unexpected_message' },
+    ],
+    [
+      'that ignores a NewSessionTicket with an empty ticket',
+      ignoresMalformedTicket,
+      'ticket-handling.empty-ticket',
+      { alert: null },
+      { state: 'connected', message: 'new_session_ticket', alert: 'decode_error' },
+    ],
+    [
+      `that refuses more than 8 tickets`,
+      refusesManyTickets,
+      'ticket-handling.many',
+      { alert: 'unexpected_message' },
+      { state: 'connected', message: 'new_session_ticket', alert: null },
+    ],
+    [
+      'that refuses a ticket with an unknown extension',
+      refusesUnknownTicketExtension,
+      'ticket-handling.unknown-extension',
+      { alert: 'unsupported_extension' },
+      { state: 'connected', message: 'new_session_ticket', alert: null },
+    ],
+  ];
+  for (const [what, machine, check, measured, divergence] of DIVERGING) {
+    it(`flags a client ${what}: ${check} fails`, async () => {
+      const run = await audit(machine, [check]);
+      try {
+        const f = run.finding(check);
+        expect(f, summary(run.report)).toMatchObject({ verdict: 'fail', measured });
+        expect(f.observed.divergence).toMatchObject(divergence);
+      } finally {
+        await run.remove();
+      }
+    }, 60_000);
+  }
+
+  it("flags a client that does not compare the suite's hash with the ticket's: reply.suite-hash-mismatch fails", async () => {
+    const run = await audit(acceptsSuiteHashMismatch, ['reply.suite-hash-mismatch']);
+    try {
+      // It keys the handshake its own way: no Finished the probing server can read, but it answered under handshake keys.
+      expect(run.finding('reply.suite-hash-mismatch'), summary(run.report)).toMatchObject({
+        verdict: 'fail',
+        measured: { answeredUnderHandshakeKeys: true, alert: null, clientFinished: null },
+      });
+    } finally {
+      await run.remove();
+    }
+  }, 60_000);
+
+  /** Mutants that break a SHOULD or tlschart's policy: the RFC verdict and what was measured; each fails under the strict profile. */
+  const POLICY: [string, typeof clientMachine, string, string, Record<string, unknown>][] = [
+    ['that offers again the ticket it resumed with', reoffersResumedTicket, 'offer.single-use', 'warn', { reoffered: 1 }],
+    [
+      'that keeps a ticket whose lifetime is over 7 days',
+      keepsTicketsOverSevenDays,
+      'ticket-handling.lifetime-over-7-days',
+      'info',
+      { offered: true },
+    ],
+  ];
+  for (const [what, machine, check, rfcVerdict, measured] of POLICY) {
+    it(`flags a client ${what}: ${check} violates the policy, a failure under the strict profile`, async () => {
+      const run = await audit(machine, [check]);
+      try {
+        const f = run.finding(check);
+        expect(f, summary(run.report)).toMatchObject({ rfcVerdict, policy: { violated: true }, measured });
+        expect(verdictUnder(f, 'strict')).toBe('fail');
+      } finally {
+        await run.remove();
+      }
+    }, 60_000);
+  }
+
+  it('flags a client that offers early_data with a ticket that allows it: ticket-handling.early-data violates the policy, and offer.early-data passes it', async () => {
+    const run = await audit(offersEarlyDataWhereAllowed, ['offer.early-data', 'ticket-handling.early-data']);
+    try {
+      const f = run.finding('ticket-handling.early-data');
+      expect(f, summary(run.report)).toMatchObject({
+        rfcVerdict: 'info',
+        policy: { violated: true },
+        measured: { earlyData: true, earlyRecords: 0, firstIdentityAllowsEarlyData: true },
+      });
+      expect(verdictUnder(f, 'strict')).toBe('fail');
+      // RFC 8446 §4.2.10 allows this offer: the check of offers without permission tells the two apart.
+      expect(run.finding('offer.early-data')).toMatchObject({ verdict: 'pass', measured: { earlyDataOffers: 1, withoutPermission: 0 } });
+    } finally {
+      await run.remove();
+    }
+  }, 60_000);
 });
