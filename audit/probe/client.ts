@@ -65,6 +65,11 @@ export interface ProbeTicket {
   alpn: string | undefined;
   /** Milliseconds from our Finished to this ticket; undefined if it came before. */
   afterFinishedMs: number | undefined;
+  /**
+   * It was in hand before our Finished left: sent with the server's flight, the server having
+   * computed our Finished itself (RFC 8446 §4.6.1), even if we read it only afterwards.
+   */
+  beforeFinished: boolean;
   /** The connection it came from (its label). */
   origin: string;
 }
@@ -132,6 +137,8 @@ export class ProbeConnection extends ProbeEndpoint {
   private unresolvedTickets: { nst: NewSessionTicket; at: number }[] = [];
   /** When our Finished was sent. */
   finishedSentAt: number | undefined;
+  /** chunksRead when our Finished was sent: a ticket read from no later chunk arrived before it. */
+  private chunksAtFinished: number | undefined;
 
   constructor(options: ProbeOptions) {
     super('client', options);
@@ -321,6 +328,7 @@ export class ProbeConnection extends ProbeEndpoint {
     const suite = this.suite;
     if (!suite || !this.master) return;
     this.finishedSentAt = this.now();
+    this.chunksAtFinished = this.chunksRead;
     this.resumptionSecret = this.master.resumptionMasterSecret(transcriptHash(suite.hash, this.transcript, P));
     if (this.clientAppSecret) this.setWrite('application');
     for (const t of this.unresolvedTickets.splice(0)) this.addTicket(t.nst, t.at);
@@ -473,6 +481,8 @@ export class ProbeConnection extends ProbeEndpoint {
   private addTicket(nst: NewSessionTicket, at: number): void {
     const suite = this.suite;
     if (!suite || !this.resumptionSecret) return;
+    const sent = this.finishedSentAt;
+    const beforeFinished = sent === undefined || at < sent || this.chunksRead === this.chunksAtFinished;
     this.tickets.push({
       ticket: nst.ticket,
       nonce: nst.ticketNonce,
@@ -485,7 +495,8 @@ export class ProbeConnection extends ProbeEndpoint {
       receivedAtMs: at,
       serverName: this.serverName,
       alpn: this.selectedAlpn ?? this.alpn,
-      afterFinishedMs: this.finishedSentAt === undefined ? undefined : at - this.finishedSentAt,
+      afterFinishedMs: beforeFinished || sent === undefined ? undefined : at - sent,
+      beforeFinished,
       origin: this.label,
     });
   }

@@ -81,6 +81,8 @@ export abstract class ProbeEndpoint {
   /** tlschart's default provider (@noble), passed explicitly everywhere. */
   protected readonly layer: RecordLayer;
   protected inBuf: Uint8Array = new Uint8Array(0);
+  /** Chunks read from the transport so far: bytes in hand before some moment were read by then. */
+  protected chunksRead = 0;
   protected readEpoch: ProbeEpoch = 'plaintext';
   protected writeEpoch: ProbeEpoch = 'plaintext';
   /** Whether our middlebox ChangeCipherSpec went out (RFC 8446 D.4: once). */
@@ -150,6 +152,7 @@ export abstract class ProbeEndpoint {
         return undefined;
       }
       if (chunk instanceof Uint8Array) {
+        this.chunksRead++;
         this.inBuf = concat(this.inBuf, chunk);
         continue;
       }

@@ -17,6 +17,7 @@ export function heldTicket(o: Partial<ProbeTicket> = {}): ProbeTicket {
     serverName: 'localhost',
     alpn: undefined,
     afterFinishedMs: 0,
+    beforeFinished: false,
     origin: 'test',
     ...o,
   };

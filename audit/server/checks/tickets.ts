@@ -190,14 +190,24 @@ export const ticketsFamily: CheckFamily = {
     );
     const first = waiting.tickets[0];
     emit(
-      first?.afterFinishedMs === undefined
+      first === undefined
         ? inconclusive(P.delay, NO_TICKETS, [waitingRecord])
-        : draft(P.delay, [waitingRecord], {
-            rfcVerdict: 'info',
-            observed: { summary: `the first ticket arrived ${first.afterFinishedMs} ms after the client Finished` },
-            measured: { firstTicketAfterFinishedMs: first.afterFinishedMs },
-            reason: 'measured',
-          }),
+        : first.beforeFinished
+          ? draft(P.delay, [waitingRecord], {
+              rfcVerdict: 'info',
+              observed: {
+                summary:
+                  'the first ticket came with the server flight, before the client Finished: the server computed that Finished itself (allowed without client authentication, RFC 8446 §4.6.1)',
+              },
+              measured: { firstTicketBeforeFinished: true },
+              reason: 'measured',
+            })
+          : draft(P.delay, [waitingRecord], {
+              rfcVerdict: 'info',
+              observed: { summary: `the first ticket arrived ${first.afterFinishedMs} ms after the client Finished` },
+              measured: { firstTicketBeforeFinished: false, firstTicketAfterFinishedMs: first.afterFinishedMs ?? 0 },
+              reason: 'measured',
+            }),
     );
     if (perConnection === 0) {
       for (const p of [P.lifetime, P.ageAdd, P.nonce, P.earlyData, P.shape, P.statefulness, P.bitFlip])
