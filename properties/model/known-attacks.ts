@@ -18,6 +18,8 @@
  * - 0-RTT: early data under and over the skip limit, after a retry,
  *   EndOfEarlyData, early_data accepted by a server; application data
  *   before Finished; a Certificate after a PSK ServerHello.
+ * - Early tickets (RFC 8446 §4.6.1): tickets that left with the flight of a
+ *   connection the server then refused are never stored.
  */
 import type { ServerSetup, WorldSetup } from '../arbitraries/config.js';
 import { ALPN, GROUPS, SUITES } from '../arbitraries/config.js';
@@ -315,6 +317,15 @@ export const KNOWN_ATTACKS: KnownAttack[] = [
     name: 'application data before the client Finished',
     setup: knownSetup(),
     commands: () => [new AppDataBeforeFinishedCommand('A'), complete()],
+    exposes: [],
+  },
+  {
+    // The tickets came with the server's flight; the server refused what followed, so it never
+    // stored them: offered later, they must not resume (a model that took every ticket the
+    // client held for a stored one predicted a resumption here).
+    name: 'early tickets of a connection the server refused before the client Finished',
+    setup: knownSetup({ server: { earlyTickets: true } }),
+    commands: () => [new InjectEndOfEarlyDataCommand('A'), resume(), complete()],
     exposes: [],
   },
 ];

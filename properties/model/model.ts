@@ -21,7 +21,10 @@ export interface ModelTicket {
   issuedAt: number;
   receivedAt: number;
   lifetimeS: number;
-  /** fresh: still in its store; used: taken (or evicted); unknown: an attack may or may not have let it reach the server. */
+  /**
+   * fresh: in its store; used: taken, evicted, or never stored; unknown: its server may still
+   * store it (a ticket sent with the server's flight, before the client Finished: earlyTickets).
+   */
   status: 'fresh' | 'used' | 'unknown';
 }
 

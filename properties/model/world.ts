@@ -78,6 +78,8 @@ export interface WalletEntry {
   /** Suite of the issuing connection. */
   suite: number;
   lifetimeS: number;
+  /** Index of the session whose server issued it (undefined if the world did not see it leave). */
+  issuedBy: number | undefined;
 }
 
 export interface DataEvent {
@@ -327,6 +329,7 @@ export class World {
       issuedAt: issued?.at ?? this.now,
       suite: session.suite,
       lifetimeS: session.lifetimeS,
+      issuedBy: issued?.session,
     });
   }
 

@@ -11,7 +11,7 @@ import { joinRecords, splitRecords } from '../../support/records.js';
 import { CLIENT_VARIANT_ATTACK, type ClientVariant, SERVER_VARIANT_ATTACK, type ServerVariant } from '../../support/variants.js';
 import { checkSession } from '../invariants.js';
 import { type Model, type ModelTicket, predict } from '../model.js';
-import { type ServerId, type Session, serverGotClientHello, type World } from '../world.js';
+import { type ServerId, type Session, serverGotClientHello, type WalletEntry, type World } from '../world.js';
 
 export class PropertyViolation extends Error {
   override readonly name = 'PropertyViolation';
@@ -84,6 +84,21 @@ export function taint(m: Model, s: Session, attack: AttackKind, victim?: 'client
   }
 }
 
+/**
+ * Whether a ticket is in its server's store: only once that server verified the client
+ * Finished of the connection that issued it. Tickets sent after it (the default) always are;
+ * tickets sent with the server's flight (earlyTickets, RFC 8446 §4.6.1) reach the client first,
+ * and are stored only if that Finished arrives and verifies: until the issuing connection is
+ * over that is unknown, after it they are never stored.
+ */
+function storedStatus(w: World, e: WalletEntry): ModelTicket['status'] {
+  const issuer = e.issuedBy === undefined ? undefined : w.sessions[e.issuedBy];
+  if (!issuer) return 'fresh';
+  if (issuer.server.context.clientFinished !== undefined) return 'fresh';
+  const over = issuer !== w.current || issuer.server.state === 'failed' || issuer.server.state === 'closed';
+  return over ? 'used' : 'unknown';
+}
+
 /** Keep the model's tickets in step with the world: new sessions in the wallet, tickets the servers took. */
 export function syncTickets(m: Model, w: World): void {
   for (let i = m.tickets.length; i < w.wallet.length; i++) {
@@ -96,10 +111,15 @@ export function syncTickets(m: Model, w: World): void {
       issuedAt: e.issuedAt,
       receivedAt: e.session.receivedAtMs,
       lifetimeS: e.lifetimeS,
-      status: 'fresh',
+      status: storedStatus(w, e),
     };
     m.tickets.push(t);
   }
+  // A ticket that left before the client Finished is settled once its connection is.
+  w.wallet.forEach((e, i) => {
+    const t = m.tickets[i];
+    if (t?.status === 'unknown') t.status = storedStatus(w, e);
+  });
   // A server takes (and so uses up) only the ticket it resumes with, once its binder verified
   // (tickets/types.ts): an ignored, unselected or badly bound offer leaves the ticket in its store.
   for (const serverId of ['A', 'B'] as const) {
