@@ -72,16 +72,21 @@ export function clientHelloProbe(fn: (ch: Unencoded<ClientHello>) => Unencoded<C
         const psk = patch.offeredPsk;
         // Keep the binder honest: it is recomputed over the rewritten hello.
         const ch = psk ? bindClientHello(rewritten, psk, [], context.env.crypto) : encodeHandshake(rewritten);
-        return {
-          ...patch,
-          clientHello: ch,
-          clientHello1: ch,
-          transcript: [ch.raw],
-          outbox: [...context.outbox, { kind: 'sendHandshake', raw: ch.raw, name: 'client_hello' } as Command],
-        };
+        return sendingFirstHello(context, patch, ch);
       }),
     },
   });
+}
+
+/** sendClientHello's patch with `ch` sent instead of the hello the chart built (and kept as its transcript). */
+export function sendingFirstHello(context: ClientContext, patch: Partial<ClientContext>, ch: ClientHello): Partial<ClientContext> {
+  return {
+    ...patch,
+    clientHello: ch,
+    clientHello1: ch,
+    transcript: [ch.raw],
+    outbox: [...context.outbox, { kind: 'sendHandshake', raw: ch.raw, name: 'client_hello' } as Command],
+  };
 }
 
 /** Map the raw bytes of every outgoing handshake message called `name`. */

@@ -15,7 +15,7 @@ import { finishedVerifyData } from '../../../crypto/keyschedule.js';
 import { nobleProvider } from '../../../crypto/noble.js';
 import { suiteInfo } from '../../../crypto/suites.js';
 import { transcriptHash } from '../../../crypto/transcript.js';
-import { clientHelloProbe } from '../../../engine/testing/probes.js';
+import { clientHelloProbe, sendingFirstHello } from '../../../engine/testing/probes.js';
 import * as clientActions from '../../../machines/client/actions.js';
 import type { ClientContext } from '../../../machines/client/context.js';
 import { judgeServerHello } from '../../../machines/client/judge.js';
@@ -165,19 +165,6 @@ export const changesRandomAfterRetry = clientMachine.provide({
     ),
   },
 });
-
-type Patch = Partial<ClientContext>;
-
-/** sendClientHello's patch with `ch` sent instead of the hello the chart built (and kept as its transcript). */
-function sendingFirstHello(context: ClientContext, patch: Patch, ch: ClientHello): Patch {
-  return {
-    ...patch,
-    clientHello: ch,
-    clientHello1: ch,
-    transcript: [ch.raw],
-    outbox: [...context.outbox, { kind: 'sendHandshake', raw: ch.raw, name: 'client_hello' } as Command],
-  };
-}
 
 /** The hello's fields without its encoding, to build it again. */
 function bodyOf(ch: ClientHello): Unencoded<ClientHello> {
