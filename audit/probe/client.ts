@@ -541,9 +541,12 @@ export class ProbeConnection extends ProbeEndpoint {
   /**
    * End the connection the way that tells us how the server judged
    * everything we sent: our close_notify and FIN, then everything the server
-   * still says until it closes. Messages are processed in order, so a fatal
-   * alert caused by anything we sent arrives before its answer to our
-   * close_notify; no timing window is involved.
+   * still says until it closes. A server that processes what it received in
+   * order sends the fatal alert caused by anything we sent before its answer
+   * to our close_notify; no timing window is involved. A server that drops
+   * queued work once it sees our FIN (tlschart's admission gate did so for a
+   * ClientHello where a Finished was due, until it was fixed) shows as
+   * "closed without an alert" instead.
    */
   async finish(until = this.deadline): Promise<void> {
     if (!this.ended) this.close();

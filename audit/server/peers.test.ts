@@ -47,10 +47,12 @@ describe('tlschart audit server against openssl s_server', () => {
     requirePeer(ctx, 'openssl');
     const run = await auditPeer(
       openssl(['-num_tickets', '2']),
-      ['tickets.issued', 'replay', 'psk-modes.psk-ke-only', 'binders.flipped-bit'],
+      ['tickets.issued', 'tickets.first-ticket-delay', 'replay', 'psk-modes.psk-ke-only', 'binders.flipped-bit'],
       'strict',
     );
     expect(run.finding('tickets.issued').measured).toMatchObject({ ticketsWhenWaiting: 2 });
+    // OpenSSL sends its tickets once it has read the client Finished.
+    expect(run.finding('tickets.first-ticket-delay')).toMatchObject({ verdict: 'info', measured: { firstTicketBeforeFinished: false } });
     expect(run.finding('replay.sequential')).toMatchObject({
       rfcVerdict: 'info',
       verdict: 'fail',
@@ -139,9 +141,11 @@ describe('tlschart audit server against a Go crypto/tls server', () => {
     requirePeer(ctx, 'go');
     const run = await auditPeer(
       (c) => startGoServer({ certPem: c.certPem, keyPem: c.keyPem }),
-      ['psk-modes.missing-modes', 'binders.flipped-bit', 'replay.sequential', 'resumption.psk-dhe-ke'],
+      ['psk-modes.missing-modes', 'binders.flipped-bit', 'replay.sequential', 'resumption.psk-dhe-ke', 'tickets.first-ticket-delay'],
     );
     expect(run.finding('resumption.psk-dhe-ke').verdict, summary(run.report)).toBe('pass');
+    // Go sends its tickets right after its Finished, having computed the client's (RFC 8446 §4.6.1).
+    expect(run.finding('tickets.first-ticket-delay')).toMatchObject({ verdict: 'info', measured: { firstTicketBeforeFinished: true } });
     expect(run.finding('psk-modes.missing-modes')).toMatchObject({ verdict: 'fail', measured: { outcome: 'full' } });
     expect(run.finding('binders.flipped-bit')).toMatchObject({ verdict: 'pass', observed: { alert: 'decrypt_error' } });
     expect(run.finding('replay.sequential')).toMatchObject({ verdict: 'info', measured: { second: 'resumed' } });
