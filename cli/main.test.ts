@@ -331,6 +331,30 @@ describe('tlschart serve and tlschart connect', () => {
       'SERVER_TRAFFIC_SECRET_0',
     ]);
   });
+
+  it('serve --early-tickets sends the tickets before the client Finished arrives; the trace still conforms and they resume', async () => {
+    const serverTrace = join(dir, 'early-trace.json');
+    const controller = new AbortController();
+    const srvIo = capture(controller.signal);
+    const done = main(['serve', '--port', '0', '--early-tickets', '--trace', serverTrace], srvIo);
+    const [, port] = await srvIo.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    const io = capture();
+    expect(await main(['connect', `127.0.0.1:${port}`, '--insecure', '--reconnect', '1'], io)).toBe(0);
+    expect(io.out).toMatch(/^New, TLSv1\.3, .*tickets received: 2/m);
+    expect(io.out).toMatch(/^Reused, TLSv1\.3/m);
+    await srvIo.waitFor(/conn 2 .* resumed/);
+    controller.abort();
+    expect(await done).toBe(0);
+    const trace = loadTrace(serverTrace);
+    if (!trace.ok) throw new Error(trace.error);
+    const steps = trace.trace.handshakes[0]!.sides[0]!.steps;
+    const at = (direction: string, type: string) => steps.findIndex((x) => x.direction === direction && x.message?.type === type);
+    expect(at('out', 'new_session_ticket')).toBeGreaterThan(at('out', 'finished'));
+    expect(at('out', 'new_session_ticket')).toBeLessThan(at('in', 'finished'));
+    const check = capture();
+    expect(await main(['trace', 'check', serverTrace], check)).toBe(0);
+    expect(check.out).toContain('conforms to RFC 8446');
+  });
 });
 
 describe('tlschart connect against servers that end the connection or send odd alerts', () => {

@@ -828,6 +828,11 @@ export class ServerConnection extends Connection<ServerContext> {
     this.start();
   }
 
+  /** A ClientHello where the chart awaits one (the first, or the second after a HelloRetryRequest). */
+  protected override startsHandshake(msg: HandshakeMessage): boolean {
+    return msg.type === 'client_hello' && (this.state === 'expectClientHello' || this.state === 'expectSecondClientHello');
+  }
+
   /**
    * Before the ClientHello reaches the machine (tickets/types.ts, the store contract):
    * look every offered identity up without removing it; judge the hello as the chart
@@ -836,11 +841,6 @@ export class ServerConnection extends Connection<ServerContext> {
    * ticket from the event, and the hello is judged again: another identity, or a full
    * handshake — never a resumption on a ticket this connection does not hold.
    */
-  /** A ClientHello where the chart awaits one (the first, or the second after a HelloRetryRequest). */
-  protected override startsHandshake(msg: HandshakeMessage): boolean {
-    return msg.type === 'client_hello' && (this.state === 'expectClientHello' || this.state === 'expectSecondClientHello');
-  }
-
   protected override async eventFor(msg: HandshakeMessage): Promise<TlsEvent> {
     if (msg.type !== 'client_hello') return super.eventFor(msg);
     const identities = findExtension(msg.extensions, 'pre_shared_key_client')?.identities ?? [];
