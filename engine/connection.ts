@@ -496,7 +496,7 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     }
     const msg = decoded.value;
     if (this.gone) return;
-    const release = this.gate !== undefined && this.info === undefined && this.startsHandshake(msg) ? await this.gate(msg) : undefined;
+    const release = this.gate !== undefined && this.info === undefined ? await this.gate(msg) : undefined;
     try {
       if (this.gone) return;
       this.trace({ kind: 'message', direction: 'in', name: msg.type, raw, msg, encrypted });
@@ -507,16 +507,6 @@ abstract class Connection<C extends AnyCtx> extends EventEmitter<ConnectionEvent
     } finally {
       release?.();
     }
-  }
-
-  /**
-   * Whether `msg` would start a handshake's expensive work: only such a message waits at the
-   * gate (admission control), where a transport that closed meanwhile abandons it. Any other
-   * message (one the chart refuses at once, such as a ClientHello where Finished is due) goes
-   * straight to the chart, so a peer that sends it and closes still gets its alert.
-   */
-  protected startsHandshake(_msg: HandshakeMessage): boolean {
-    return false;
   }
 
   /** The event for a decoded message; the server overrides this to resolve tickets. */
@@ -828,9 +818,14 @@ export class ServerConnection extends Connection<ServerContext> {
     this.start();
   }
 
-  /** A ClientHello where the chart awaits one (the first, or the second after a HelloRetryRequest). */
-  protected override startsHandshake(msg: HandshakeMessage): boolean {
-    return msg.type === 'client_hello' && (this.state === 'expectClientHello' || this.state === 'expectSecondClientHello');
+  /**
+   * The chart awaits a ClientHello (the first, or the second after a HelloRetryRequest): one
+   * now starts the handshake's public-key work. In any other state a ClientHello is refused at
+   * once (unexpected_message), for nothing.
+   */
+  get awaitsClientHello(): boolean {
+    const s = this.state;
+    return s === 'expectClientHello' || s === 'expectSecondClientHello';
   }
 
   /**

@@ -318,7 +318,10 @@ export class Server extends EventEmitter {
     // to poll I/O once more, so that a peer that already closed is seen (and abandoned) first,
     // then for its turn: one handshake's work per turn of the loop (see EventLoopTurns).
     const gate: HandshakeGate = async (msg) => {
-      if (msg.type !== 'client_hello') return undefined;
+      // Only a ClientHello that starts the handshake's work waits. Any other message goes straight
+      // to the chart, so a peer that sends, say, a ClientHello where its Finished is due, and
+      // closes, still gets its unexpected_message instead of having it dropped with the close.
+      if (msg.type !== 'client_hello' || !conn.awaitsClientHello) return undefined;
       const gone = new AbortController();
       if (raw.destroyed) gone.abort();
       waiting = gone;
