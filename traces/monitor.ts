@@ -50,7 +50,7 @@ import { publicContext } from './monitor/context.js';
 import { localEvent, receivedEvent } from './monitor/events.js';
 import { expectedHere, sendingRule } from './monitor/expected.js';
 import { type GuardImpl, monitorGuards, publicRefusal, type Replay } from './monitor/judges.js';
-import { decodeRecorded, emptyKnowledge, isResumed, type Knowledge, learnReceived, learnSent } from './monitor/knowledge.js';
+import { emptyKnowledge, isResumed, type Knowledge, learnReceived, learnSent } from './monitor/knowledge.js';
 import { type Prediction, predictionFromTrace, predictionOf } from './monitor/predict.js';
 import { describeStep, recordedAlert } from './monitor/recorded.js';
 
@@ -277,30 +277,20 @@ function startReplay(side: SideTrace, chart: AnyStateMachine): ReplayState {
 /** What a violation says besides where it is. */
 type Finding = Pick<Violation, 'requirement' | 'section' | 'alert' | 'recorded'>;
 
-/**
- * A handshake message the side sent that the codec refuses (pre_shared_key not last, say): the
- * side broke the message's own rules. Reported here, where it happened: otherwise the monitor,
- * which learns only from what it can decode, would go on without that message and blame a later
- * one.
- */
-function refusedSent(r: ReplayState, step: TraceStep): Finding | undefined {
-  if (step.kind !== 'handshake' || !step.message) return undefined;
-  const d = decodeRecorded(step.message.hex, r.k);
-  if (d.ok) return undefined;
-  const refusal = REFUSALS[d.error.reason];
-  return {
-    requirement: `the ${r.role} sends a ${describeStep(step)} that RFC 8446 does not allow: ${d.error.message}`,
-    section: refusal.section,
-    alert: null,
-    recorded: 'the trace sends it',
-  };
-}
-
 /** A step the side sent: it shapes what the side may receive, and must fit the state the chart is in. */
 function checkSent(r: ReplayState, step: TraceStep): Finding | undefined {
-  const refused = refusedSent(r, step);
-  if (refused) return refused;
-  learnSent(r.k, step);
+  const refused = learnSent(r.k, step);
+  // A handshake message the codec refuses (pre_shared_key not last, say): the side broke the
+  // message's own rules. Reported where it happened: the monitor, which learns only from what it
+  // can decode, would otherwise go on without that message and blame a later one.
+  if (refused) {
+    return {
+      requirement: `the ${r.role} sends a ${describeStep(step)} that RFC 8446 does not allow: ${refused.message}`,
+      section: REFUSALS[refused.reason].section,
+      alert: null,
+      recorded: 'the trace sends it',
+    };
+  }
   const ev = step.event;
   if (ev?.type.startsWith('app.') && !r.sentLocal.has(ev.id) && r.active()) {
     r.sentLocal.add(ev.id);

@@ -15,7 +15,7 @@ import { messageHashMessage } from '../../crypto/transcript.js';
 import { parseLeafOnly } from '../../engine/config.js';
 import { findExtension } from '../../wire/extensions.js';
 import { decodeHandshake } from '../../wire/handshake.js';
-import type { CertificateRequest, ClientHello, HandshakeMessage, ServerHello } from '../../wire/types.js';
+import type { CertificateRequest, ClientHello, DecodeFailure, HandshakeMessage, ServerHello } from '../../wire/types.js';
 import type { Role, TraceStep } from '../format.js';
 
 export interface Knowledge {
@@ -100,17 +100,21 @@ function noteClientHello(k: Knowledge, ch: ClientHello): void {
   k.clientHello = ch;
 }
 
-/** What the side itself sent: its hellos (which shape what it may receive) and its transcript. */
-export function learnSent(k: Knowledge, step: TraceStep): void {
+/**
+ * What the side itself sent: its hellos (which shape what it may receive) and its transcript.
+ * A handshake message the codec refuses teaches nothing: its failure is returned.
+ */
+export function learnSent(k: Knowledge, step: TraceStep): DecodeFailure | undefined {
   if (step.kind === 'alert' && step.alert?.description === 'close_notify') k.closeNotifySent = true;
-  if (step.kind !== 'handshake' || !step.message) return;
+  if (step.kind !== 'handshake' || !step.message) return undefined;
   const d = decodeRecorded(step.message.hex, k);
-  if (!d.ok) return;
+  if (!d.ok) return d.error;
   const msg = d.value;
   if (msg.type === 'client_hello' && k.role === 'client') noteClientHello(k, msg);
   if (msg.type === 'server_hello' && k.role === 'server') noteServerHello(k, msg);
   if (msg.type === 'certificate_request' && k.role === 'server') k.certificateRequest = msg;
   hash(k, msg);
+  return undefined;
 }
 
 /** What the side accepted (the chart did not refuse it) becomes part of what the monitor knows. */
