@@ -194,7 +194,7 @@ export class TLSSocket extends Duplex {
       const continued = this.#gathering;
       this.#gathering = more === true;
       if (continued) {
-        if (!t.destroyed && !t.writableEnded) t.write(bytes instanceof Buffer ? bytes : bufferOf(bytes));
+        if (!t.destroyed && !t.writableEnded) t.write(bufferOf(bytes));
         return;
       }
       this.#compactSoon();
@@ -209,8 +209,8 @@ export class TLSSocket extends Duplex {
         t.cork();
         void conn.settled().then(() => this.#uncork());
       }
-      // node:crypto's ciphertext is already a Buffer: no view of it is made.
-      t.write(bytes instanceof Buffer ? bytes : bufferOf(bytes));
+      // node:crypto's ciphertext is already a Buffer: bufferOf makes no view of it.
+      t.write(bufferOf(bytes));
     });
     // The engine says what was written so far should go now (before the handshake's listeners run).
     conn.on('flush', () => this.#uncork());

@@ -51,9 +51,9 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** A Buffer over the same bytes (no copy), for node APIs that want one. */
+/** A Buffer over the same bytes (no copy), for node APIs that want one: a Buffer already is one. */
 export function bufferOf(b: Uint8Array): Buffer {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return b instanceof Buffer ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** A plain Uint8Array over a Buffer's bytes (no copy): Buffer's slice() would not copy, Uint8Array's does. */
