@@ -9,7 +9,7 @@ import { messageHashMessage } from '../../crypto/transcript.js';
 import { MAX_TICKET_LIFETIME_S, type ServerSessionState } from '../../tickets/types.js';
 import { TlsError } from '../../wire/alerts.js';
 import { findExtension } from '../../wire/extensions.js';
-import { hrrRandom } from '../../wire/handshake.js';
+import { encodeHandshake, hrrRandom } from '../../wire/handshake.js';
 import type {
   Certificate,
   CertificateRequest,
@@ -189,11 +189,11 @@ export function sendServerFlight(ctx: ServerContext, event: TlsEvent): Patch {
   // so tickets of a client that never finishes resume nothing.
   let pendingTickets: PendingTicket[] = [];
   if (ctx.config.earlyTickets && !clientCertificateRequested && logic.offersPskDheKe(ch)) {
-    const expected = handshakeCommand<Finished>({
+    const expected = encodeHandshake<Finished>({
       type: 'finished',
       verifyData: finishedVerifyData(suite, cHs, serverFinishedHash, ctx.env.crypto),
     });
-    const resumption = master.resumptionMasterSecret(transcriptHashOf(ctx, [...transcript, expected.msg.raw], suite));
+    const resumption = master.resumptionMasterSecret(transcriptHashOf(ctx, [...transcript, expected.raw], suite));
     const tickets = newTickets(ctx, suite, resumption, { serverName: sni, alpn, clientCertificates: peerChain });
     for (const t of tickets) outbox.push({ kind: 'sendHandshake', raw: t.raw, name: 'new_session_ticket' });
     pendingTickets = tickets.map(({ ticket, state }) => ({ ticket, state }));
@@ -306,7 +306,7 @@ function newTickets(
     const addBytes = ctx.env.random(4);
     const ticketAgeAdd =
       (((addBytes[0] as number) << 24) | ((addBytes[1] as number) << 16) | ((addBytes[2] as number) << 8) | (addBytes[3] as number)) >>> 0;
-    const nst = handshakeCommand<NewSessionTicket>({
+    const nst = encodeHandshake<NewSessionTicket>({
       type: 'new_session_ticket',
       ticketLifetime: lifetimeS,
       ticketAgeAdd,
@@ -324,7 +324,7 @@ function newTickets(
       ticketAgeAdd,
       clientCertificates: binding.clientCertificates,
     };
-    tickets.push({ ticket, state, raw: nst.msg.raw });
+    tickets.push({ ticket, state, raw: nst.raw });
   }
   return tickets;
 }
