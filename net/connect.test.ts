@@ -293,6 +293,12 @@ describe('crypto providers', () => {
     expect(() => connect({ port: 1, crypto: 'openssl' as 'node' })).toThrow(/crypto must be 'node' or 'noble', got "openssl"/);
     await expect(startServer({ key: fx.pki.leaf.keyPem, cert: fx.pki.leaf.certPem, crypto: 'js' as 'node' })).rejects.toThrow(TypeError);
   });
+
+  it('throw a TypeError for an earlyTickets option that is not a boolean', async () => {
+    await expect(
+      startServer({ key: fx.pki.leaf.keyPem, cert: fx.pki.leaf.certPem, earlyTickets: 'yes' as unknown as boolean }),
+    ).rejects.toThrow(/^createServer: earlyTickets must be a boolean$/);
+  });
 });
 
 describe('idle connections', () => {
