@@ -63,13 +63,12 @@ export interface ProbeTicket {
   receivedAtMs: number;
   serverName: string | undefined;
   alpn: string | undefined;
-  /** Milliseconds from our Finished to this ticket; undefined if it came before. */
-  afterFinishedMs: number | undefined;
   /**
-   * It was in hand before our Finished left: sent with the server's flight, the server having
-   * computed our Finished itself (RFC 8446 §4.6.1), even if we read it only afterwards.
+   * Milliseconds from our Finished to this ticket; undefined if it was in hand before our Finished
+   * left: sent with the server's flight, the server having computed our Finished itself (RFC 8446
+   * §4.6.1), even if we read it only afterwards.
    */
-  beforeFinished: boolean;
+  afterFinishedMs: number | undefined;
   /** The connection it came from (its label). */
   origin: string;
 }
@@ -496,7 +495,6 @@ export class ProbeConnection extends ProbeEndpoint {
       serverName: this.serverName,
       alpn: this.selectedAlpn ?? this.alpn,
       afterFinishedMs: beforeFinished || sent === undefined ? undefined : at - sent,
-      beforeFinished,
       origin: this.label,
     });
   }

@@ -17,7 +17,6 @@ export function heldTicket(o: Partial<ProbeTicket> = {}): ProbeTicket {
     serverName: 'localhost',
     alpn: undefined,
     afterFinishedMs: 0,
-    beforeFinished: false,
     origin: 'test',
     ...o,
   };

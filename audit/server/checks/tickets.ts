@@ -192,7 +192,7 @@ export const ticketsFamily: CheckFamily = {
     emit(
       first === undefined
         ? inconclusive(P.delay, NO_TICKETS, [waitingRecord])
-        : first.beforeFinished
+        : first.afterFinishedMs === undefined
           ? draft(P.delay, [waitingRecord], {
               rfcVerdict: 'info',
               observed: {
@@ -205,7 +205,7 @@ export const ticketsFamily: CheckFamily = {
           : draft(P.delay, [waitingRecord], {
               rfcVerdict: 'info',
               observed: { summary: `the first ticket arrived ${first.afterFinishedMs} ms after the client Finished` },
-              measured: { firstTicketBeforeFinished: false, firstTicketAfterFinishedMs: first.afterFinishedMs ?? 0 },
+              measured: { firstTicketBeforeFinished: false, firstTicketAfterFinishedMs: first.afterFinishedMs },
               reason: 'measured',
             }),
     );
