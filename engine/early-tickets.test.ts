@@ -30,27 +30,20 @@ function storedTickets(p: Pair): number {
   return p.store.size;
 }
 
-/** Sizes of the pair's ticket store at each delivery to the server, recorded before the bytes arrive. */
-function storeSizesAtDelivery(): { sizes: number[]; tamper: (dir: string, bytes: Uint8Array) => Uint8Array[]; bind(p: Pair): void } {
-  let pair: Pair | undefined;
-  const sizes: number[] = [];
-  return {
-    sizes,
-    tamper: (dir, bytes) => {
-      if (dir === 'toServer' && pair) sizes.push(storedTickets(pair));
-      return [bytes];
-    },
-    bind: (p) => {
-      pair = p;
-    },
-  };
-}
-
 describe('early tickets', () => {
   it('sends the tickets before the client Finished arrives, and stores them once it verified', async () => {
-    const watch = storeSizesAtDelivery();
-    const p = makePair({ identity, server: early, tamper: (d, b) => watch.tamper(d, b) });
-    watch.bind(p);
+    // The store's size at each delivery to the server, taken before the bytes arrive.
+    const store = new MemoryTicketStore();
+    const sizes: number[] = [];
+    const p = makePair({
+      identity,
+      server: early,
+      store,
+      tamper: (dir, bytes) => {
+        if (dir === 'toServer') sizes.push(store.size);
+        return [bytes];
+      },
+    });
     await p.run();
     expect(p.server.state).toBe('connected');
     const ticketOut = at(p.serverTrace, 'out', 'new_session_ticket');
@@ -59,7 +52,7 @@ describe('early tickets', () => {
     expect(ticketOut).toBeLessThan(finishedIn);
     expect(p.serverTrace.filter((e) => e.kind === 'message' && e.name === 'new_session_ticket')).toHaveLength(2);
     // Before the ClientHello and before the client's second flight: nothing stored; after it: both tickets.
-    expect(watch.sizes.slice(0, 2)).toEqual([0, 0]);
+    expect(sizes.slice(0, 2)).toEqual([0, 0]);
     expect(storedTickets(p)).toBe(2);
     expect(p.sessions).toHaveLength(2);
   });
