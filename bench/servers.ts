@@ -40,9 +40,9 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
 export async function startServer(name: string, certPath: string, keyPath: string): Promise<RunningServer | undefined> {
   const port = await freePort();
   let child: ChildProcess;
-  if (name === 'tlschart' || name === 'tlschart-early') {
+  if (name === 'tlschart' || name === 'tlschart-late') {
     const serveArgs = ['serve', '--host', '127.0.0.1', '--port', String(port), '--cert', certPath, '--key', keyPath, '--www'];
-    if (name === 'tlschart-early') serveArgs.push('--early-tickets');
+    if (name === 'tlschart-late') serveArgs.push('--late-tickets');
     child = spawn(process.execPath, [join(here, '../cli/main.js'), ...serveArgs], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -62,7 +62,7 @@ export async function startServer(name: string, certPath: string, keyPath: strin
     child = spawn(process.execPath, [join(here, 'load-node-server.js'), String(port), certPath, keyPath], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-  } else throw new Error(`LOAD_SERVERS: unknown server ${name} (tlschart, tlschart-early, openssl, node)`);
+  } else throw new Error(`LOAD_SERVERS: unknown server ${name} (tlschart, tlschart-late, openssl, node)`);
   await waitForPort(port, child);
   return {
     name,

@@ -1,9 +1,9 @@
 /**
  * The ticket race of a client that closes the moment its handshake ends:
  * `openssl s_client -sess_out F </dev/null` (as testssl.sh runs it) against
- * `tlschart serve --www` (tickets after the client Finished, the default),
- * `tlschart serve --www --early-tickets` (tickets right after the server
- * Finished, RFC 8446 §4.6.1) and `openssl s_server -num_tickets 2 -www`, side
+ * `tlschart serve --www` (tickets right after the server Finished, RFC 8446
+ * §4.6.1: serve's default), `tlschart serve --www --late-tickets` (tickets
+ * after the client Finished) and `openssl s_server -num_tickets 2 -www`, side
  * by side in one run, the servers taking turns so that all see the same load. s_client keeps a ticket only if one arrived before it closed, so the
  * figure is how many of N tries left a session file holding a ticket
  * (`openssl sess_id -text` shows "TLS session ticket:"). RFC 8446 §4.6.1.
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     const keyPath = join(dir, 'key.pem');
     writeFileSync(certPath, certPem);
     writeFileSync(keyPath, keyPem);
-    for (const name of ['tlschart', 'tlschart-early', 'openssl']) {
+    for (const name of ['tlschart', 'tlschart-late', 'openssl']) {
       const s = await startServer(name, certPath, keyPath);
       if (s) servers.push(s);
     }
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     console.log('server                          tries with a ticket');
     const label: Record<string, string> = {
       tlschart: 'tlschart serve',
-      'tlschart-early': 'tlschart serve --early-tickets',
+      'tlschart-late': 'tlschart serve --late-tickets',
       openssl: 'openssl s_server -num_tickets 2',
     };
     for (const s of servers) console.log(`${(label[s.name] ?? s.name).padEnd(32)}${String(kept.get(s.name)).padStart(3)} of ${N}`);

@@ -332,12 +332,14 @@ describe('tlschart serve and tlschart connect', () => {
     ]);
   });
 
-  it('serve --early-tickets sends the tickets before the client Finished arrives; the trace still conforms and they resume', async () => {
-    const serverTrace = join(dir, 'early-trace.json');
+  /** serve with `flags` and --trace; one connect --reconnect 1; the server side of the first handshake's steps. */
+  async function ticketOrder(flags: string[], name: string, announced: RegExp) {
+    const serverTrace = join(dir, name);
     const controller = new AbortController();
     const srvIo = capture(controller.signal);
-    const done = main(['serve', '--port', '0', '--early-tickets', '--trace', serverTrace], srvIo);
+    const done = main(['serve', '--port', '0', ...flags, '--trace', serverTrace], srvIo);
     const [, port] = await srvIo.waitFor(/listening on 127\.0\.0\.1:(\d+)/);
+    expect(srvIo.out).toMatch(announced);
     const io = capture();
     expect(await main(['connect', `127.0.0.1:${port}`, '--insecure', '--reconnect', '1'], io)).toBe(0);
     expect(io.out).toMatch(/^New, TLSv1\.3, .*tickets received: 2/m);
@@ -347,13 +349,33 @@ describe('tlschart serve and tlschart connect', () => {
     expect(await done).toBe(0);
     const trace = loadTrace(serverTrace);
     if (!trace.ok) throw new Error(trace.error);
-    const steps = trace.trace.handshakes[0]!.sides[0]!.steps;
-    const at = (direction: string, type: string) => steps.findIndex((x) => x.direction === direction && x.message?.type === type);
-    expect(at('out', 'new_session_ticket')).toBeGreaterThan(at('out', 'finished'));
-    expect(at('out', 'new_session_ticket')).toBeLessThan(at('in', 'finished'));
     const check = capture();
     expect(await main(['trace', 'check', serverTrace], check)).toBe(0);
     expect(check.out).toContain('conforms to RFC 8446');
+    const steps = trace.trace.handshakes[0]!.sides[0]!.steps;
+    return (direction: string, type: string) => steps.findIndex((x) => x.direction === direction && x.message?.type === type);
+  }
+
+  it('serve sends its tickets before the client Finished arrives by default (early tickets); the trace conforms and they resume', async () => {
+    const at = await ticketOrder([], 'early-trace.json', /^tickets: 2 per handshake, early: with the server flight/m);
+    expect(at('out', 'new_session_ticket')).toBeGreaterThan(at('out', 'finished'));
+    expect(at('out', 'new_session_ticket')).toBeLessThan(at('in', 'finished'));
+  });
+
+  it('serve --late-tickets sends them only after the client Finished', async () => {
+    const at = await ticketOrder(
+      ['--late-tickets'],
+      'late-trace.json',
+      /^tickets: 2 per handshake, late: after the client Finished verified$/m,
+    );
+    expect(at('in', 'finished')).toBeGreaterThan(0);
+    expect(at('out', 'new_session_ticket')).toBeGreaterThan(at('in', 'finished'));
+  });
+
+  it('serve refuses --early-tickets together with --late-tickets', async () => {
+    const io = capture();
+    expect(await main(['serve', '--port', '0', '--early-tickets', '--late-tickets'], io)).toBe(2);
+    expect(io.err).toContain('serve: --early-tickets and --late-tickets contradict each other');
   });
 });
 

@@ -92,6 +92,8 @@ describe('tlschart serve --ticket-store redis://', () => {
     const url = await redis.url(ctx);
     const { a, b } = await twoServers(url);
     expect(a.stdout()).toContain(`ticket store: ${url}, keys tlschart-test:`);
+    // With a shared store a ticket leaves only once the store kept it (no early tickets by default).
+    expect(a.stdout()).toContain('tickets: 2 per handshake, late: after the client Finished verified');
 
     const first = await hello(a.port);
     expect(first.resumed).toBe(false);

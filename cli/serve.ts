@@ -36,12 +36,16 @@ Options:
                           and its path printed
   --tickets N             NewSessionTickets per handshake (default 2)
   --ticket-lifetime S     ticket lifetime in seconds (default 7200, at most 604800)
-  --early-tickets         send the tickets right after the server Finished, not
-                          after the client Finished (RFC 8446 §4.6.1, as Go
-                          does; not with a client certificate request); they
-                          are stored only once the client Finished verified.
-                          Clients that close as soon as the handshake ends
-                          (openssl s_client </dev/null, testssl.sh) get them
+  --late-tickets          send the tickets only once the client Finished
+                          arrived and verified (the engine's default), not
+                          right after the server Finished
+  --early-tickets         the tickets right after the server Finished (RFC 8446
+                          §4.6.1, as Go does), so clients that close as soon
+                          as the handshake ends (openssl s_client </dev/null,
+                          testssl.sh) get them; they are stored only once the
+                          client Finished verified. The default, except with
+                          a shared --ticket-store (then a ticket the store
+                          could not keep would have been sent)
 ${TICKET_STORE_HELP}  --alpn LIST             ALPN protocols, comma separated, in preference order
   --groups LIST           key exchange groups in preference order, comma separated
                           (default X25519MLKEM768,x25519,P-256,P-384)
@@ -160,6 +164,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       tickets: { type: 'string' },
       'ticket-lifetime': { type: 'string' },
       'early-tickets': { type: 'boolean' },
+      'late-tickets': { type: 'boolean' },
       alpn: { type: 'string' },
       groups: { type: 'string' },
       www: { type: 'boolean' },
@@ -186,6 +191,9 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   const certPath = stringOption(values, 'cert');
   const keyPath = stringOption(values, 'key');
   if ((certPath === undefined) !== (keyPath === undefined)) throw new UsageError(`${command}: --cert and --key go together`);
+  if (values['early-tickets'] && values['late-tickets']) {
+    throw new UsageError(`${command}: --early-tickets and --late-tickets contradict each other`);
+  }
   const tracePath = stringOption(values, 'trace');
   const keylogPath = stringOption(values, 'keylog');
   const alpn = listOption(values, 'alpn');
@@ -207,6 +215,10 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
       : await throwawayCertificate(host, io);
 
   const ticketStore = await openTicketStore(storeChoice, io);
+  // serve asks for no client certificate, so early tickets apply (RFC 8446 §4.6.1): a client that closes
+  // the moment its handshake ends still gets them, and they resume only once its Finished verified. With
+  // a shared store the default stays late, so that a ticket the store could not keep is never sent.
+  const earlyTickets = values['early-tickets'] === true || (values['late-tickets'] !== true && ticketStore.store === undefined);
 
   // Each connection is written to the trace file when its socket closes, then forgotten.
   // The file is opened before listening; the peer (with the real port) is named once listening, before any connection.
@@ -216,7 +228,7 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
     cert: identity.cert,
     ticketsPerHandshake: tickets,
     ticketLifetime: lifetime,
-    ...(values['early-tickets'] ? { earlyTickets: true } : {}),
+    earlyTickets,
     ...(ticketStore.store ? { ticketStore: ticketStore.store } : {}),
     maxHandshakes,
     handshakeQueue,
@@ -316,6 +328,12 @@ export async function serve(argv: readonly string[], io: CliIo): Promise<number>
   }
   const addr = server.address() as AddressInfo;
   if (traceOut) traceOut.peer = `clients of tlschart serve on ${addr.address}:${addr.port}`;
+  if (tickets > 0) {
+    const when = earlyTickets
+      ? 'early: with the server flight, kept once the client Finished verified'
+      : 'late: after the client Finished verified';
+    io.stdout(`tickets: ${tickets} per handshake, ${when}\n`);
+  }
   io.stdout(`listening on ${addr.address}:${addr.port}\n`);
 
   await new Promise<void>((resolve) => {
