@@ -3,6 +3,8 @@
  * crypto provider tlschart has (node:crypto, then pure-JavaScript @noble):
  * full and resumed handshakes per second, CPU microseconds per handshake,
  * bulk throughput and heap per idle server connection, with the ratios.
+ * Beside the bulk figure, the floor any JavaScript stack over node:crypto
+ * stands on: a bare record pipe (bulk-floor.ts) against node:tls, same repeats.
  *
  *   BENCH_N=200          handshakes per kind and repeat
  *   BENCH_BULK_MIB=64    bulk transfer size
@@ -18,6 +20,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { measureBulk } from './bulk.js';
+import { measureBareBulk } from './bulk-floor.js';
 import { measureHandshakes } from './handshakes.js';
 import { measureIdleHeap } from './heap.js';
 import { benchIdentity, nodeTlsSide, type ProviderName, type Side, SUITE, tlschartSide } from './sides.js';
@@ -96,10 +99,12 @@ async function main(): Promise<void> {
       fullCpu: row('CPU µs per full handshake', 0),
       resumedCpu: row('CPU µs per resumed handshake', 0),
       bulk: row(`bulk MB/s (${BULK_MIB} MiB)`, 1),
+      /** The bare record pipe, in the tlschart column (node provider only; not printed in the table). */
+      bulkFloor: row('bulk floor', 1),
       heap: row('heap KB per idle server connection', 1),
     },
   }));
-  for (const { ours, rows } of runs) {
+  for (const { provider, ours, rows } of runs) {
     // Each figure is measured for tlschart and then at once for node:tls, so a pair sees the same load.
     const pair = async (measure: (side: Side) => Promise<void>) => {
       for (const side of [ours, nodeTlsSide]) await measure(side);
@@ -115,8 +120,14 @@ async function main(): Promise<void> {
           });
         }
       }
-      if (ONLY.has('bulk'))
+      if (ONLY.has('bulk')) {
         await pair(async (side) => void target(side, rows.bulk).push(await measureBulk(side, id, BULK_MIB * 1024 * 1024)));
+        if (provider === 'node') {
+          // Right after node:tls in the same repeat, against the node:tls figure just taken.
+          rows.bulkFloor.ours.push(await measureBareBulk(BULK_MIB * 1024 * 1024));
+          rows.bulkFloor.theirs.push(rows.bulk.theirs.at(-1) as number);
+        }
+      }
     }
   }
   // The heap figures come last: their forced full collections discard compiled code that sat idle
@@ -133,7 +144,17 @@ async function main(): Promise<void> {
     console.log(
       `\ncrypto provider: ${provider === 'node' ? 'node (node:crypto, the default of sockets)' : 'noble (pure JavaScript, --crypto noble)'}`,
     );
-    print(Object.values(rows));
+    const { bulkFloor, ...table } = rows;
+    print(Object.values(table));
+    if (bulkFloor.ours.length > 0) {
+      const ratios = bulkFloor.ours.map((x, i) => x / (bulkFloor.theirs[i] as number));
+      console.log(
+        `bulk floor: a bare JavaScript record pipe (node:crypto AES-128-GCM per 2^14-byte record over net.Socket, no TLS) ` +
+          `${median(bulkFloor.ours).toFixed(1)} MB/s, ${median(ratios).toFixed(3)} of node:tls ` +
+          `(${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}); tlschart's bulk is ` +
+          `${median(rows.bulk.ours.map((x, i) => x / (bulkFloor.ours[i] as number))).toFixed(3)} of it`,
+      );
+    }
   }
   console.log(`\nload average at the end: ${load()}`);
 }
