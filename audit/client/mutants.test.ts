@@ -24,6 +24,7 @@ import {
   bindsWithWrongKey,
   changesRandomAfterRetry,
   dropsPskAfterRetry,
+  emptiesKeySharesWithPsk,
   ignoresMalformedTicket,
   keepsLifetimeZeroTickets,
   keepsTicketsOverSevenDays,
@@ -164,6 +165,22 @@ describe('the mutation gate of the client audit', () => {
   for (const [what, machine, check] of FLAGGED) {
     it(`flags a client ${what}: ${check} fails`, () => expectFails(machine, check), 60_000);
   }
+
+  it('passes a client whose psk_dhe_ke offer has an empty client_shares (RFC 8446 §4.2.8): offer.key-share asks for the extension, not a share', async () => {
+    const run = await audit(emptiesKeySharesWithPsk, ['offer.key-share']);
+    try {
+      const f = run.finding('offer.key-share');
+      expect(f, summary(run.report)).toMatchObject({
+        verdict: 'pass',
+        measured: { withoutShare: 0 },
+        observed: { summary: expect.stringContaining('empty client_shares') },
+      });
+      // Every first hello with a PSK had its shares emptied (the second, after the retry, has one).
+      expect(f?.measured?.emptyShares).toBeGreaterThan(0);
+    } finally {
+      await run.remove();
+    }
+  }, 60_000);
 
   /**
    * Mutants that go on where the chart refuses: what the client does wrong, the mutant, the

@@ -111,7 +111,7 @@ export const OFFER_PROBES = {
       text: 'psk_dhe_ke: PSK with (EC)DHE key establishment. In this mode, the client and server MUST supply "key_share" values as described in Section 4.2.8.',
     },
     refusal: 'NoKeyShare',
-    expected: { summary: 'every ClientHello that offers a PSK with psk_dhe_ke carries a key share' },
+    expected: { summary: 'every ClientHello that offers a PSK with psk_dhe_ke carries key_share (its client_shares may be empty, §4.2.8)' },
     sends: 'every ClientHello of the audit that offers a PSK with psk_dhe_ke is looked at',
   }),
   freshShare: def({
@@ -403,17 +403,21 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
   const dhe = psk.filter((x) => offersDhe(x.h));
   if (dhe.length === 0) emit(inconclusive(P.keyShare, psk.length === 0 ? none : 'no PSK offer listed psk_dhe_ke', recs(all)));
   else {
-    const bad = dhe.filter((x) => (x.h.keyShares?.length ?? 0) === 0);
+    // §4.2.8: an empty client_shares is legal (it asks the server for a HelloRetryRequest); what
+    // psk_dhe_ke cannot do without is the key_share extension itself, as the server chart refuses (NoKeyShare).
+    const bad = dhe.filter((x) => x.h.keyShares === undefined);
+    const empty = dhe.filter((x) => x.h.keyShares?.length === 0).length;
+    const asking = empty > 0 ? ` (${empty} with an empty client_shares, asking for a HelloRetryRequest, §4.2.8)` : '';
     emit(
       draft(P.keyShare, recs(bad.length > 0 ? bad : dhe), {
         rfcVerdict: bad.length > 0 ? 'fail' : 'pass',
         observed: {
           summary:
             bad.length > 0
-              ? `${bad.length} psk_dhe_ke offer(s) without a key share`
-              : `all ${dhe.length} psk_dhe_ke offer(s) carry a key share`,
+              ? `${bad.length} psk_dhe_ke offer(s) without a key_share extension`
+              : `all ${dhe.length} psk_dhe_ke offer(s) carry a key_share extension${asking}`,
         },
-        measured: { dheOffers: dhe.length, withoutShare: bad.length },
+        measured: { dheOffers: dhe.length, withoutShare: bad.length, emptyShares: empty },
         reason: bad.length > 0 ? 'psk_dhe_ke offered with no key share to do (EC)DHE with' : 'every psk_dhe_ke offer has a key share',
       }),
     );

@@ -249,6 +249,14 @@ export const omitsKeyShareWithPsk = clientHelloProbe((ch) =>
 );
 
 /**
+ * Not a mutant: offers a PSK with psk_dhe_ke and an empty client_shares, which RFC 8446 §4.2.8
+ * allows (the server answers with a HelloRetryRequest). offer.key-share must not flag it.
+ */
+export const emptiesKeySharesWithPsk = clientHelloProbe((ch) =>
+  hasPsk(ch) ? { ...ch, extensions: ch.extensions.map((e) => (e.type === 'key_share_client' ? { ...e, shares: [] } : e)) } : ch,
+);
+
+/**
  * Puts pre_shared_key first among its extensions (RFC 8446 §4.2.11: it MUST be the last). The
  * codec refuses to encode that, so the extension blocks of the hello the chart built (binder
  * included) are moved on the wire; the client keeps the bytes it sent as its transcript.
