@@ -12,6 +12,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, connect as netConnect } from 'node:net';
+import { arrival } from './bulk.js';
 
 const CHUNK = 64 * 1024;
 const RECORD = 16 * 1024;
@@ -40,13 +41,7 @@ function seal(key: Buffer, iv: Buffer, seq: number, content: Buffer): Buffer[] {
 export async function measureBareBulk(bytes: number): Promise<number> {
   const key = randomBytes(16);
   const iv = randomBytes(12);
-  let received = 0;
-  let done!: () => void;
-  let failed!: (e: Error) => void;
-  const allReceived = new Promise<void>((resolve, reject) => {
-    done = resolve;
-    failed = reject;
-  });
+  const arrived = arrival(bytes);
   const server = createServer((s) => {
     let seq = 0;
     // The first bytes of a record split across reads; only such a record is copied.
@@ -58,7 +53,7 @@ export async function measureBareBulk(bytes: number): Promise<number> {
       d.setAAD(record.subarray(0, HEADER));
       const plaintext = d.update(record.subarray(HEADER, end));
       d.final();
-      received += plaintext.length - 1;
+      arrived.add(plaintext.length - 1);
     };
     s.on('data', (chunk: Buffer) => {
       let data = chunk;
@@ -82,9 +77,8 @@ export async function measureBareBulk(bytes: number): Promise<number> {
         at = end;
       }
       if (at < data.length) partial = Buffer.from(data.subarray(at));
-      if (received >= bytes) done();
     });
-    s.on('error', failed);
+    s.on('error', arrived.fail);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -104,7 +98,7 @@ export async function measureBareBulk(bytes: number): Promise<number> {
       client.uncork();
       if (!more) await once(client, 'drain');
     }
-    await allReceived;
+    await arrived.all;
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     return bytes / seconds / 1e6;
   } finally {

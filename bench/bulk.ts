@@ -10,20 +10,30 @@ import type { Identity, Side } from './sides.js';
 
 const CHUNK = 64 * 1024;
 
-export async function measureBulk(side: Side, id: Identity, bytes: number): Promise<number> {
+/** The reading side's count: `all` resolves once `bytes` arrived, or rejects with the first failure. */
+export function arrival(bytes: number): { add(n: number): void; fail(e: Error): void; all: Promise<void> } {
   let received = 0;
   let done!: () => void;
-  let failed!: (e: Error) => void;
-  const allReceived = new Promise<void>((resolve, reject) => {
+  let fail!: (e: Error) => void;
+  const all = new Promise<void>((resolve, reject) => {
     done = resolve;
-    failed = reject;
+    fail = reject;
   });
-  const server = await side.listen(id, (s: Duplex) => {
-    s.on('data', (d: Buffer) => {
-      received += d.length;
+  return {
+    add(n) {
+      received += n;
       if (received >= bytes) done();
-    });
-    s.on('error', failed);
+    },
+    fail,
+    all,
+  };
+}
+
+export async function measureBulk(side: Side, id: Identity, bytes: number): Promise<number> {
+  const arrived = arrival(bytes);
+  const server = await side.listen(id, (s: Duplex) => {
+    s.on('data', (d: Buffer) => arrived.add(d.length));
+    s.on('error', arrived.fail);
   });
   try {
     const client = await new Promise<Duplex>((resolve, reject) => {
@@ -36,7 +46,7 @@ export async function measureBulk(side: Side, id: Identity, bytes: number): Prom
       const part = bytes - sent >= CHUNK ? chunk : chunk.subarray(0, bytes - sent);
       if (!client.write(part)) await new Promise((r) => client.once('drain', r));
     }
-    await allReceived;
+    await arrived.all;
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     client.destroy();
     return bytes / seconds / 1e6;
