@@ -418,7 +418,7 @@ export function judgeOffers(all: readonly Seen[], wanted: ReadonlySet<string>, s
               : `all ${dhe.length} psk_dhe_ke offer(s) carry a key_share extension${asking}`,
         },
         measured: { dheOffers: dhe.length, withoutShare: bad.length, emptyShares: empty },
-        reason: bad.length > 0 ? 'psk_dhe_ke offered with no key share to do (EC)DHE with' : 'every psk_dhe_ke offer has a key share',
+        reason: bad.length > 0 ? 'psk_dhe_ke offered with no key_share to do (EC)DHE with' : 'every psk_dhe_ke offer carries key_share',
       }),
     );
   }
