@@ -16,13 +16,10 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { getHeapSnapshot, getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapSnapshot, getHeapSpaceStatistics } from 'node:v8';
 import { COMPACT_AFTER_MS } from '../net/socket.js';
+import { fullGc as gc } from './gc.js';
 import { benchIdentity, echo, type Identity, type ProviderName, tlschartSide } from './sides.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 interface RawSnapshot {
   snapshot: { meta: { node_fields: string[]; edge_fields: string[]; node_types: [string[]]; edge_types: [string[]] } };

@@ -9,13 +9,10 @@
  */
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
-import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { COMPACT_AFTER_MS } from '../net/socket.js';
+import { fullGc as gc } from './gc.js';
 import { echo, type Identity, type Side } from './sides.js';
-
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
 
 /**
  * The V8 heap in use after full collections, without the code spaces: the

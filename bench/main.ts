@@ -9,6 +9,9 @@
  *   BENCH_N=200          handshakes per kind and repeat
  *   BENCH_BULK_MIB=64    bulk transfer size
  *   BENCH_IDLE=200       idle connections for the heap figure
+ *   BENCH_WARM=600       before the handshake repeats, per stack and provider: this many full and
+ *                        this many resumed handshakes, unmeasured (0: none); the bulk repeats
+ *                        start after one 16 MiB transfer per stack, unmeasured
  *   BENCH_REPEATS=5      every figure is the median of this many runs; tlschart and
  *                        node:tls are measured back to back within each repeat, and
  *                        the ratio is the median of the per-repeat ratios (with their range);
@@ -21,6 +24,7 @@
 import { cpus, loadavg } from 'node:os';
 import { measureBulk } from './bulk.js';
 import { measureBareBulk } from './bulk-floor.js';
+import { fullGc } from './gc.js';
 import { measureHandshakes } from './handshakes.js';
 import { measureIdleHeap } from './heap.js';
 import { benchIdentity, nodeTlsSide, type ProviderName, type Side, SUITE, tlschartSide } from './sides.js';
@@ -43,6 +47,16 @@ const PROVIDERS: ProviderName[] = (() => {
   if (v !== 'node' && v !== 'noble') throw new Error(`BENCH_CRYPTO must be node or noble, got ${JSON.stringify(v)}`);
   return [v];
 })();
+/** Before the handshake repeats, per stack: this many full and this many resumed handshakes, not counted. */
+const WARM_UP = (() => {
+  const v = process.env.BENCH_WARM;
+  if (v === undefined || v === '') return 600;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`BENCH_WARM must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
+})();
+/** Before the bulk repeats, per stack: one transfer of this many bytes, not counted. */
+const BULK_WARM_UP = 16 * 1024 * 1024;
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'handshakes,bulk,heap').split(',').map((s) => s.trim()));
 
 const median = (xs: number[]): number => {
@@ -110,8 +124,16 @@ async function main(): Promise<void> {
       for (const side of [ours, nodeTlsSide]) await measure(side);
     };
     const target = (side: Side, x: Row) => (side === ours ? x.ours : x.theirs);
-    for (let r = 0; r < REPEATS; r++) {
-      if (ONLY.has('handshakes')) {
+    // Each phase starts with a warm-up, unmeasured: V8 needs far more than one figure's 60 first
+    // connections to optimise a stack fully. Measured on the development machine, 8 figures of 200
+    // resumed handshakes in a row: tlschart's CPU per handshake 4692, 3545, 2676, then 2600 ± 200 µs;
+    // node:tls's 1758 down to 1460. The first transfers likewise: tlschart's bulk at 0.42 and 0.50 of
+    // node:tls in the first two repeats, 0.55–0.59 in the next six. Without it the medians hang on
+    // the first repeats, and measure how fast each stack gets warm rather than how fast it runs.
+    if (ONLY.has('handshakes')) {
+      if (WARM_UP > 0)
+        for (const side of [ours, nodeTlsSide]) for (const resumed of [false, true]) await measureHandshakes(side, id, resumed, WARM_UP);
+      for (let r = 0; r < REPEATS; r++) {
         for (const resumed of [false, true]) {
           await pair(async (side) => {
             const f = await measureHandshakes(side, id, resumed, N);
@@ -120,10 +142,27 @@ async function main(): Promise<void> {
           });
         }
       }
-      if (ONLY.has('bulk')) {
-        await pair(async (side) => void target(side, rows.bulk).push(await measureBulk(side, id, BULK_MIB * 1024 * 1024)));
+    }
+    // The bulk figures come after the handshake figures, and each starts from a collected heap, so
+    // that none pays for the garbage the one before left: without it node:tls's figure, measured
+    // right after tlschart's, spent time collecting tlschart's 64 MiB of buffers, and tlschart's ratio
+    // read about 0.1 higher than it is (measured: 0.55–0.57 without, 0.45–0.49 with, 8 pairs each,
+    // twice). The handshake figures are not collected first, and not measured after a forced
+    // collection: that makes V8 drop optimised code, and tlschart's next figure counted its
+    // recompilation (CPU per full handshake up to 3800 µs instead of 2700).
+    if (ONLY.has('bulk')) {
+      for (const side of [ours, nodeTlsSide]) await measureBulk(side, id, BULK_WARM_UP);
+      if (provider === 'node') await measureBareBulk(BULK_WARM_UP);
+      for (let r = 0; r < REPEATS; r++) {
+        await pair(async (side) => {
+          fullGc();
+          target(side, rows.bulk).push(await measureBulk(side, id, BULK_MIB * 1024 * 1024));
+        });
         // Right after node:tls in the same repeat: compared with the node:tls figure just taken.
-        if (provider === 'node') floor.push(await measureBareBulk(BULK_MIB * 1024 * 1024));
+        if (provider === 'node') {
+          fullGc();
+          floor.push(await measureBareBulk(BULK_MIB * 1024 * 1024));
+        }
       }
     }
   }
