@@ -147,9 +147,10 @@ async function main(): Promise<void> {
     // that none pays for the garbage the one before left: without it node:tls's figure, measured
     // right after tlschart's, spent time collecting tlschart's 64 MiB of buffers, and tlschart's ratio
     // read about 0.1 higher than it is (measured: 0.55–0.57 without, 0.45–0.49 with, 8 pairs each,
-    // twice). The handshake figures are not collected first, and not measured after a forced
-    // collection: that makes V8 drop optimised code, and tlschart's next figure counted its
-    // recompilation (CPU per full handshake up to 3800 µs instead of 2700).
+    // twice). The handshake figures are not collected first: a forced collection makes V8 drop
+    // optimised code, and a handshake figure measured right after one counted tlschart's
+    // recompilation (CPU per full handshake up to 3800 µs instead of 2700); the next provider's
+    // handshake figures come after its own warm-up.
     if (ONLY.has('bulk')) {
       for (const side of [ours, nodeTlsSide]) await measureBulk(side, id, BULK_WARM_UP);
       if (provider === 'node') await measureBareBulk(BULK_WARM_UP);
