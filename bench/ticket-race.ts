@@ -16,10 +16,11 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateSelfSigned } from '../pki/generate.js';
+import { sessionHoldsTicket } from './openssl-session.js';
 import { type RunningServer, startServer } from './servers.js';
 
 const N = Number(process.env.RACE_N ?? 30);
@@ -31,9 +32,7 @@ async function oneTry(port: number, sessFile: string): Promise<boolean> {
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   await once(child, 'exit');
-  if (!existsSync(sessFile)) return false;
-  const text = spawnSync('openssl', ['sess_id', '-in', sessFile, '-text', '-noout'], { encoding: 'utf8' });
-  return text.status === 0 && text.stdout.includes('TLS session ticket:');
+  return sessionHoldsTicket(sessFile);
 }
 
 async function main(): Promise<void> {

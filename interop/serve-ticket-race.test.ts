@@ -7,12 +7,12 @@
  * Finished (RFC 8446 §4.6.1; they resume only once the client Finished
  * verified), so every try keeps one. Real binaries, taking turns.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'vitest';
 import { afterAll, describe, expect, it } from 'vitest';
+import { sessionHoldsTicket } from '../bench/openssl-session.js';
 import { main } from '../cli/main.js';
 import { capture } from '../cli/testing/capture.js';
 import { generateSelfSigned } from '../pki/generate.js';
@@ -22,19 +22,12 @@ const TRIES = 10;
 const dir = mkdtempSync(join(tmpdir(), 'tlschart-race-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Whether the session file s_client wrote holds a ticket (`openssl sess_id -text` names it). */
-function holdsTicket(openssl: string, sessFile: string): boolean {
-  if (!existsSync(sessFile)) return false;
-  const text = spawnSync(openssl, ['sess_id', '-in', sessFile, '-text', '-noout'], { encoding: 'utf8' });
-  return text.status === 0 && text.stdout.includes('TLS session ticket:');
-}
-
 /** One s_client that closes at once: whether it kept a ticket. */
 async function oneTry(openssl: string, port: number, sessFile: string): Promise<boolean> {
   rmSync(sessFile, { force: true });
   const run = await runOpensslClient({ port, sessOut: sessFile, args: ['-servername', 'localhost'] });
   expect(run.output).toMatch(/New, TLSv1\.3/);
-  return holdsTicket(openssl, sessFile);
+  return sessionHoldsTicket(sessFile, openssl);
 }
 
 describe('s_client </dev/null keeps a ticket from tlschart serve at least as often as from openssl s_server', () => {
