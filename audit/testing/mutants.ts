@@ -13,7 +13,16 @@ import { nobleProvider } from '../../crypto/noble.js';
 import { suiteInfo } from '../../crypto/suites.js';
 import { transcriptHash } from '../../crypto/transcript.js';
 import { ServerConnection, type ServerOptions } from '../../engine/connection.js';
-import { flipLastBit, insertBefore, mapMessage, rewriteMessage, serverFlightProbe, ticketProbe } from '../../engine/testing/probes.js';
+import {
+  flipLastBit,
+  insertBefore,
+  mapMessage,
+  rewriteMessage,
+  rewritePatch,
+  serverFlightProbe,
+  ticketProbe,
+  withExtensionBlocks,
+} from '../../engine/testing/probes.js';
 import * as serverActions from '../../machines/server/actions.js';
 import type { ServerContext } from '../../machines/server/context.js';
 import { serverMachine } from '../../machines/server/machine.js';
@@ -129,11 +138,13 @@ const offersEarlyData = (e: TlsEvent) => isClientHello(e) && findExtension(e.msg
 function sendServerFlightAcceptingEarlyData(context: ServerContext, event: TlsEvent): Partial<ServerContext> {
   const patch = serverActions.sendServerFlight(context, event);
   if (!offersEarlyData(event) || !patch.resumed) return patch;
-  const added = (patch.outbox ?? []).slice(context.outbox.length);
-  const rewritten = mapMessage('encrypted_extensions', (raw) =>
-    rewriteMessage<EncryptedExtensions>(raw, (ee) => ({ ...ee, extensions: [...ee.extensions, { type: 'early_data' }] })),
-  )(added);
-  return { ...patch, outbox: [...context.outbox, ...rewritten] };
+  return rewritePatch(
+    context,
+    patch,
+    mapMessage('encrypted_extensions', (raw) =>
+      rewriteMessage<EncryptedExtensions>(raw, (ee) => ({ ...ee, extensions: [...ee.extensions, { type: 'early_data' }] })),
+    ),
+  );
 }
 
 /** Answers an early_data offer with early_data in EncryptedExtensions (accepts 0-RTT). */
@@ -342,11 +353,13 @@ export const fallsBackToPskKe = serverMachine.provide({
     sendServerFlight: assign(({ context, event }: { context: ServerContext; event: TlsEvent }) => {
       const patch = serverActions.sendServerFlight(context, event);
       if (!answersPhantomShare(event)) return patch;
-      const added = (patch.outbox ?? []).slice(context.outbox.length);
-      const rewritten = mapMessage('server_hello', (raw) =>
-        rewriteMessage<ServerHello>(raw, (sh) => ({ ...sh, extensions: sh.extensions.filter((x) => x.type !== 'key_share_server') })),
-      )(added);
-      return { ...patch, outbox: [...context.outbox, ...rewritten] };
+      return rewritePatch(
+        context,
+        patch,
+        mapMessage('server_hello', (raw) =>
+          rewriteMessage<ServerHello>(raw, (sh) => ({ ...sh, extensions: sh.extensions.filter((x) => x.type !== 'key_share_server') })),
+        ),
+      );
     }),
   },
 });
@@ -417,18 +430,12 @@ export const MALFORMED_PSK = {
 /** An encoded ClientHello without its pre_shared_key extension (lengths fixed), or undefined if its framing does not parse. */
 function withoutPreSharedKey(raw: Uint8Array): Uint8Array | undefined {
   const blocks = clientHelloExtensionBlocks(raw);
-  if (!blocks.ok) return undefined;
-  // header(4) legacy_version(2) random(32) session_id<0..32> cipher_suites<2..> compression<1..>, then the extensions block.
-  let at = 4 + 2 + 32;
-  at += 1 + (raw[at] as number);
-  at += 2 + (((raw[at] as number) << 8) | (raw[at + 1] as number));
-  at += 1 + (raw[at] as number);
-  const kept = blocks.value.filter((e) => e.code !== ExtensionType.pre_shared_key);
-  const exts = concat(
-    ...kept.map((e) => concat(new Uint8Array([e.code >> 8, e.code & 0xff, e.data.length >> 8, e.data.length & 0xff]), e.data)),
-  );
-  const body = concat(raw.subarray(4, at), new Uint8Array([exts.length >> 8, exts.length & 0xff]), exts);
-  return concat(new Uint8Array([raw[0] as number, body.length >> 16, (body.length >> 8) & 0xff, body.length & 0xff]), body);
+  return blocks.ok
+    ? withExtensionBlocks(
+        raw,
+        blocks.value.filter((e) => e.code !== ExtensionType.pre_shared_key),
+      )
+    : undefined;
 }
 
 /**
@@ -488,11 +495,9 @@ export const skipsNoRefusedEarlyData = serverFlightProbe(withoutEarlyDataSkip);
  */
 export const skipsNoEarlyDataAfterRetry = serverMachine.provide({
   actions: {
-    sendHelloRetryRequest: assign(({ context, event }: { context: ServerContext; event: TlsEvent }) => {
-      const patch = serverActions.sendHelloRetryRequest(context, event);
-      const added = (patch.outbox ?? []).slice(context.outbox.length);
-      return { ...patch, outbox: [...context.outbox, ...withoutEarlyDataSkip(added)] };
-    }),
+    sendHelloRetryRequest: assign(({ context, event }: { context: ServerContext; event: TlsEvent }) =>
+      rewritePatch(context, serverActions.sendHelloRetryRequest(context, event), withoutEarlyDataSkip),
+    ),
   },
 });
 
@@ -504,10 +509,9 @@ function issueTicketsRewritten(
   context: ServerContext,
   fn: (nst: Omit<NewSessionTicket, 'raw'>) => Omit<NewSessionTicket, 'raw'>,
 ): Partial<ServerContext> {
-  const patch = serverActions.issueTickets(context);
-  const added = (patch.outbox ?? context.outbox).slice(context.outbox.length);
-  const rewritten = added.map((c) => (c.kind === 'storeTicket' ? { ...c, raw: rewriteMessage<NewSessionTicket>(c.raw, fn) } : c));
-  return { ...patch, outbox: [...context.outbox, ...rewritten] };
+  return rewritePatch(context, serverActions.issueTickets(context), (added) =>
+    added.map((c) => (c.kind === 'storeTicket' ? { ...c, raw: rewriteMessage<NewSessionTicket>(c.raw, fn) } : c)),
+  );
 }
 
 const allowingEarlyData = (nst: Omit<NewSessionTicket, 'raw'>): Omit<NewSessionTicket, 'raw'> => ({

@@ -13,13 +13,13 @@ import * as serverActions from '../../machines/server/actions.js';
 import type { ServerContext } from '../../machines/server/context.js';
 import { serverMachine } from '../../machines/server/machine.js';
 import type { Command, TlsEvent } from '../../machines/types.js';
-import { decodeHandshake, encodeHandshake } from '../../wire/handshake.js';
+import { decodeHandshake, encodeHandshake, type RawExtension } from '../../wire/handshake.js';
 import type { ClientHello, HandshakeMessage, Unencoded } from '../../wire/types.js';
 
 type CommandRewrite = (added: Command[]) => Command[];
 
 /** Replace the commands an action added to the outbox. */
-function rewritePatch<C extends { outbox: Command[] }>(ctx: C, patch: Partial<C>, fn: CommandRewrite): Partial<C> {
+export function rewritePatch<C extends { outbox: Command[] }>(ctx: C, patch: Partial<C>, fn: CommandRewrite): Partial<C> {
   const outbox = patch.outbox ?? ctx.outbox;
   const added = outbox.slice(ctx.outbox.length);
   return { ...patch, outbox: [...ctx.outbox, ...fn(added)] };
@@ -87,6 +87,32 @@ export function sendingFirstHello(context: ClientContext, patch: Partial<ClientC
     transcript: [ch.raw],
     outbox: [...context.outbox, { kind: 'sendHandshake', raw: ch.raw, name: 'client_hello' } as Command],
   };
+}
+
+/**
+ * An encoded ClientHello with its extensions replaced by `blocks`, written as given (their order
+ * and contents unchecked: a probe may send what the codec refuses to encode) and every length
+ * fixed. `raw` must frame as a ClientHello (clientHelloExtensionBlocks parsed it).
+ */
+export function withExtensionBlocks(raw: Uint8Array, blocks: readonly RawExtension[]): Uint8Array {
+  // header(4) legacy_version(2) random(32) session_id<0..32> cipher_suites<2..> compression<1..>, then the extensions.
+  let at = 4 + 2 + 32;
+  at += 1 + (raw[at] as number);
+  at += 2 + (((raw[at] as number) << 8) | (raw[at + 1] as number));
+  at += 1 + (raw[at] as number);
+  const extsLength = blocks.reduce((n, b) => n + 4 + b.data.length, 0);
+  const out = new Uint8Array(at + 2 + extsLength);
+  out.set(raw.subarray(0, at));
+  const body = out.length - 4;
+  out.set([body >> 16, (body >> 8) & 0xff, body & 0xff], 1);
+  out.set([extsLength >> 8, extsLength & 0xff], at);
+  let w = at + 2;
+  for (const b of blocks) {
+    out.set([b.code >> 8, b.code & 0xff, b.data.length >> 8, b.data.length & 0xff], w);
+    out.set(b.data, w + 4);
+    w += 4 + b.data.length;
+  }
+  return out;
 }
 
 /** Map the raw bytes of every outgoing handshake message called `name`. */

@@ -15,7 +15,7 @@ import { finishedVerifyData } from '../../../crypto/keyschedule.js';
 import { nobleProvider } from '../../../crypto/noble.js';
 import { suiteInfo } from '../../../crypto/suites.js';
 import { transcriptHash } from '../../../crypto/transcript.js';
-import { clientHelloProbe, sendingFirstHello } from '../../../engine/testing/probes.js';
+import { clientHelloProbe, sendingFirstHello, withExtensionBlocks } from '../../../engine/testing/probes.js';
 import * as clientActions from '../../../machines/client/actions.js';
 import type { ClientContext } from '../../../machines/client/context.js';
 import { judgeServerHello } from '../../../machines/client/judge.js';
@@ -270,21 +270,7 @@ export const putsPskFirst = clientMachine.provide({
       const blocks = clientHelloExtensionBlocks(ch.raw);
       if (!blocks.ok) throw new Error(blocks.error.message);
       const psk = blocks.value.filter((b) => b.code === ExtensionType.pre_shared_key);
-      const encoded = [...psk, ...blocks.value.filter((b) => b.code !== ExtensionType.pre_shared_key)].map((b) => {
-        const out = new Uint8Array(4 + b.data.length);
-        new DataView(out.buffer).setUint16(0, b.code);
-        new DataView(out.buffer).setUint16(2, b.data.length);
-        out.set(b.data, 4);
-        return out;
-      });
-      const total = encoded.reduce((n, b) => n + b.length, 0);
-      const raw = new Uint8Array(ch.raw.length);
-      raw.set(ch.raw.subarray(0, ch.raw.length - total));
-      let at = ch.raw.length - total;
-      for (const b of encoded) {
-        raw.set(b, at);
-        at += b.length;
-      }
+      const raw = withExtensionBlocks(ch.raw, [...psk, ...blocks.value.filter((b) => b.code !== ExtensionType.pre_shared_key)]);
       return sendingFirstHello(context, patch, { ...ch, raw });
     }),
   },
