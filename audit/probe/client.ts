@@ -481,7 +481,8 @@ export class ProbeConnection extends ProbeEndpoint {
     const suite = this.suite;
     if (!suite || !this.resumptionSecret) return;
     const sent = this.finishedSentAt;
-    const beforeFinished = sent === undefined || at < sent || this.chunksRead === this.chunksAtFinished;
+    // In hand before our Finished left: read before it, or from a chunk read no later than it.
+    const afterFinishedMs = sent === undefined || at < sent || this.chunksRead === this.chunksAtFinished ? undefined : at - sent;
     this.tickets.push({
       ticket: nst.ticket,
       nonce: nst.ticketNonce,
@@ -494,7 +495,7 @@ export class ProbeConnection extends ProbeEndpoint {
       receivedAtMs: at,
       serverName: this.serverName,
       alpn: this.selectedAlpn ?? this.alpn,
-      afterFinishedMs: beforeFinished || sent === undefined ? undefined : at - sent,
+      afterFinishedMs,
       origin: this.label,
     });
   }

@@ -71,11 +71,11 @@ const newCommands = (before: Snapshot, after: Snapshot): Command[] => {
   return b.length >= a.length ? b.slice(a.length) : b;
 };
 
-/** Checks common to both sides: no exception, failed is final and carries an error, exact alerts. */
 /** A ticket leaving or kept: stored and sent, sent with the flight (early tickets), or kept after it left. */
 const isTicket = (c: Command): boolean =>
   c.kind === 'storeTicket' || c.kind === 'keepTicket' || (c.kind === 'sendHandshake' && c.name === 'new_session_ticket');
 
+/** Checks common to both sides: no exception, failed is final and carries an error, exact alerts. */
 function commonChecks(before: Snapshot, le: LabelledEvent, after: Snapshot, thrown: unknown, out: string[]): void {
   const from = stateOf(before);
   const to = stateOf(after);
