@@ -29,11 +29,12 @@ import { measureHandshakes } from './handshakes.js';
 import { measureIdleHeap } from './heap.js';
 import { benchIdentity, nodeTlsSide, type ProviderName, type Side, SUITE, tlschartSide } from './sides.js';
 
-const int = (name: string, fallback: number): number => {
+/** An integer setting from the environment, at least `least` (1 unless said). */
+const int = (name: string, fallback: number, least = 1): number => {
   const v = process.env[name];
   if (v === undefined || v === '') return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < least) throw new Error(`${name} must be an integer of at least ${least}, got ${JSON.stringify(v)}`);
   return n;
 };
 
@@ -48,13 +49,7 @@ const PROVIDERS: ProviderName[] = (() => {
   return [v];
 })();
 /** Before the handshake repeats, per stack: this many full and this many resumed handshakes, not counted. */
-const WARM_UP = (() => {
-  const v = process.env.BENCH_WARM;
-  if (v === undefined || v === '') return 600;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`BENCH_WARM must be a non-negative integer, got ${JSON.stringify(v)}`);
-  return n;
-})();
+const WARM_UP = int('BENCH_WARM', 600, 0);
 /** Before the bulk repeats, per stack: one transfer of this many bytes, not counted. */
 const BULK_WARM_UP = 16 * 1024 * 1024;
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'handshakes,bulk,heap').split(',').map((s) => s.trim()));
