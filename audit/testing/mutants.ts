@@ -28,7 +28,7 @@ import type { ServerContext } from '../../machines/server/context.js';
 import { serverMachine } from '../../machines/server/machine.js';
 import type { CertifiedKey, Command, TlsEvent } from '../../machines/types.js';
 import { decodeServerSessionState, encodeServerSessionState } from '../../tickets/state-codec.js';
-import type { ServerSessionState, TicketStore } from '../../tickets/types.js';
+import type { MaybePromise, ServerSessionState, TicketStore } from '../../tickets/types.js';
 import { findExtension } from '../../wire/extensions.js';
 import { clientHelloExtensionBlocks, decodeHandshake, encodeHandshake, truncatedClientHello } from '../../wire/handshake.js';
 import {
@@ -184,14 +184,14 @@ export function sendsCertificateOnResumption(cert: CertifiedKey): typeof serverM
 
 /** A ticket store whose `take` forgets nothing: every ticket resumes any number of times. */
 export class ReusableTicketStore implements TicketStore {
-  private readonly states = new Map<string, ServerSessionState>();
+  protected readonly states = new Map<string, ServerSessionState>();
   put(ticket: Uint8Array, state: ServerSessionState): void {
     this.states.set(toHex(ticket), state);
   }
   get(ticket: Uint8Array): ServerSessionState | undefined {
     return this.states.get(toHex(ticket));
   }
-  take(ticket: Uint8Array): ServerSessionState | undefined {
+  take(ticket: Uint8Array): MaybePromise<ServerSessionState | undefined> {
     return this.states.get(toHex(ticket));
   }
 }
@@ -549,15 +549,8 @@ export const NON_ATOMIC_TAKE_MS = 300;
  * delete — not atomic (tickets/types.ts: of concurrent takes at most one gets the state): offers
  * of one ticket that arrive together all get its state; offers in sequence still find it gone.
  */
-export class NonAtomicTicketStore implements TicketStore {
-  private readonly states = new Map<string, ServerSessionState>();
-  put(ticket: Uint8Array, state: ServerSessionState): void {
-    this.states.set(toHex(ticket), state);
-  }
-  get(ticket: Uint8Array): ServerSessionState | undefined {
-    return this.states.get(toHex(ticket));
-  }
-  async take(ticket: Uint8Array): Promise<ServerSessionState | undefined> {
+export class NonAtomicTicketStore extends ReusableTicketStore {
+  override async take(ticket: Uint8Array): Promise<ServerSessionState | undefined> {
     const key = toHex(ticket);
     const state = this.states.get(key);
     await new Promise((resolve) => setTimeout(resolve, NON_ATOMIC_TAKE_MS));
