@@ -21,14 +21,10 @@ import { connect } from '../net/connect.js';
 import { createServer } from '../net/server.js';
 import { generateSelfSigned } from '../pki/generate.js';
 import { NamedGroup } from '../wire/types.js';
+import { int, median } from './settings.js';
 
-const N = Number(process.env.BENCH_N ?? 40);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-};
+const N = int('BENCH_N', 40);
+const ROUNDS = int('BENCH_ROUNDS', 5);
 
 interface Variant {
   name: string;

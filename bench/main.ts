@@ -27,16 +27,8 @@ import { measureBareBulk } from './bulk-floor.js';
 import { fullGc } from './gc.js';
 import { measureHandshakes } from './handshakes.js';
 import { measureIdleHeap } from './heap.js';
+import { int, median } from './settings.js';
 import { benchIdentity, nodeTlsSide, type ProviderName, type Side, SUITE, tlschartSide } from './sides.js';
-
-/** An integer setting from the environment, at least `least` (1 unless said). */
-const int = (name: string, fallback: number, least = 1): number => {
-  const v = process.env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < least) throw new Error(`${name} must be an integer of at least ${least}, got ${JSON.stringify(v)}`);
-  return n;
-};
 
 const N = int('BENCH_N', 200);
 const BULK_MIB = int('BENCH_BULK_MIB', 64);
@@ -53,12 +45,6 @@ const WARM_UP = int('BENCH_WARM', 600, 0);
 /** Before the bulk repeats, per stack: one transfer of this many bytes, not counted. */
 const BULK_WARM_UP = 16 * 1024 * 1024;
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'handshakes,bulk,heap').split(',').map((s) => s.trim()));
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 interface Row {
   label: string;
