@@ -5,13 +5,15 @@
  * bulk throughput and heap per idle server connection, with the ratios.
  * Beside the bulk figure, the floor any JavaScript stack over node:crypto
  * stands on: a bare record pipe (bulk-floor.ts) against node:tls, same repeats.
+ * The bulk figures are taken with each stack alone in a child process
+ * (bulk-child.ts); the others in this process.
  *
  *   BENCH_N=200          handshakes per kind and repeat
  *   BENCH_BULK_MIB=64    bulk transfer size
  *   BENCH_IDLE=200       idle connections for the heap figure
  *   BENCH_WARM=600       before the handshake repeats, per stack and provider: this many full and
- *                        this many resumed handshakes, unmeasured (0: none); the bulk repeats
- *                        start after one 16 MiB transfer per stack, unmeasured
+ *                        this many resumed handshakes, unmeasured (0: none)
+ *   BENCH_BULK_FIGURES=3 per bulk child: transfers measured (their median), after one unmeasured
  *   BENCH_REPEATS=5      every figure is the median of this many runs; tlschart and
  *                        node:tls are measured back to back within each repeat, and
  *                        the ratio is the median of the per-repeat ratios (with their range);
@@ -22,9 +24,7 @@
  * These are benchmark figures, not tests: nothing here fails on a slow run.
  */
 import { cpus, loadavg } from 'node:os';
-import { measureBulk } from './bulk.js';
-import { measureBareBulk } from './bulk-floor.js';
-import { fullGc } from './gc.js';
+import { bulkInChild } from './bulk-child.js';
 import { measureHandshakes } from './handshakes.js';
 import { measureIdleHeap } from './heap.js';
 import { int, median } from './settings.js';
@@ -42,8 +42,8 @@ const PROVIDERS: ProviderName[] = (() => {
 })();
 /** Before the handshake repeats, per stack: this many full and this many resumed handshakes, not counted. */
 const WARM_UP = int('BENCH_WARM', 600, 0);
-/** Before the bulk repeats, per stack: one transfer of this many bytes, not counted. */
-const BULK_WARM_UP = 16 * 1024 * 1024;
+/** Per bulk child: transfers measured, after one unmeasured. */
+const BULK_FIGURES = int('BENCH_BULK_FIGURES', 3);
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'handshakes,bulk,heap').split(',').map((s) => s.trim()));
 
 interface Row {
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   console.log(
     `tlschart vs node:tls — node ${process.version}, ${cpus().length} CPU(s), load average ${load()}; ` +
       `median of ${REPEATS}; ${N} handshakes per kind, ${BULK_MIB} MiB bulk, ${IDLE} idle connections; ` +
-      `ECDSA P-256 certificate, x25519, ${SUITE}; client and server in one process (heap: clients in a child process)`,
+      `ECDSA P-256 certificate, x25519, ${SUITE}; client and server in one process (bulk: each stack alone in a child process; heap: clients in a child process)`,
   );
   const runs = PROVIDERS.map((provider) => ({
     provider,
@@ -105,12 +105,11 @@ async function main(): Promise<void> {
       for (const side of [ours, nodeTlsSide]) await measure(side);
     };
     const target = (side: Side, x: Row) => (side === ours ? x.ours : x.theirs);
-    // Each phase starts with a warm-up, unmeasured: V8 needs far more than one figure's 60 first
-    // connections to optimise a stack fully. Measured on the development machine, 8 figures of 200
-    // resumed handshakes in a row: tlschart's CPU per handshake 4692, 3545, 2676, then 2600 ± 200 µs;
-    // node:tls's 1758 down to 1460. The first transfers likewise: tlschart's bulk at 0.42 and 0.50 of
-    // node:tls in the first two repeats, 0.55–0.59 in the next six. Without it the medians hang on
-    // the first repeats, and measure how fast each stack gets warm rather than how fast it runs.
+    // The handshake repeats start after a warm-up, unmeasured: V8 needs far more than one figure's 60
+    // first connections to optimise a stack fully. Measured on the development machine, 8 figures of
+    // 200 resumed handshakes in a row: tlschart's CPU per handshake 4692, 3545, 2676, then 2600 ± 200
+    // µs; node:tls's 1758 down to 1460. Without it the medians hang on the first repeats, and measure
+    // how fast each stack gets warm rather than how fast it runs.
     if (ONLY.has('handshakes')) {
       if (WARM_UP > 0)
         for (const side of [ours, nodeTlsSide]) for (const resumed of [false, true]) await measureHandshakes(side, id, resumed, WARM_UP);
@@ -124,27 +123,14 @@ async function main(): Promise<void> {
         }
       }
     }
-    // The bulk figures come after the handshake figures, and each starts from a collected heap, so
-    // that none pays for the garbage the one before left: without it node:tls's figure, measured
-    // right after tlschart's, spent time collecting tlschart's 64 MiB of buffers, and tlschart's ratio
-    // read about 0.1 higher than it is (measured: 0.55–0.57 without, 0.45–0.49 with, 8 pairs each,
-    // twice). The handshake figures are not collected first: a forced collection makes V8 drop
-    // optimised code, and a handshake figure measured right after one counted tlschart's
-    // recompilation (CPU per full handshake up to 3800 µs instead of 2700); the next provider's
-    // handshake figures come after its own warm-up.
+    // Each bulk figure comes from a fresh child process holding one stack (bulk-child.ts explains
+    // why): tlschart, node:tls at once after it, then (node provider) the bare record pipe.
     if (ONLY.has('bulk')) {
-      for (const side of [ours, nodeTlsSide]) await measureBulk(side, id, BULK_WARM_UP);
-      if (provider === 'node') await measureBareBulk(BULK_WARM_UP);
+      const bytes = BULK_MIB * 1024 * 1024;
       for (let r = 0; r < REPEATS; r++) {
-        await pair(async (side) => {
-          fullGc();
-          target(side, rows.bulk).push(await measureBulk(side, id, BULK_MIB * 1024 * 1024));
-        });
-        // Right after node:tls in the same repeat: compared with the node:tls figure just taken.
-        if (provider === 'node') {
-          fullGc();
-          floor.push(await measureBareBulk(BULK_MIB * 1024 * 1024));
-        }
+        rows.bulk.ours.push(bulkInChild(`tlschart:${provider}`, bytes, BULK_FIGURES));
+        rows.bulk.theirs.push(bulkInChild('node:tls', bytes, BULK_FIGURES));
+        if (provider === 'node') floor.push(bulkInChild('bare pipe', bytes, BULK_FIGURES));
       }
     }
   }
