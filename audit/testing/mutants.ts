@@ -30,7 +30,7 @@ import type { CertifiedKey, Command, TlsEvent } from '../../machines/types.js';
 import { decodeServerSessionState, encodeServerSessionState } from '../../tickets/state-codec.js';
 import type { MaybePromise, ServerSessionState, TicketStore } from '../../tickets/types.js';
 import { findExtension } from '../../wire/extensions.js';
-import { clientHelloExtensionBlocks, decodeHandshake, encodeHandshake, truncatedClientHello } from '../../wire/handshake.js';
+import { decodeHandshake, encodeHandshake, truncatedClientHello } from '../../wire/handshake.js';
 import {
   type Certificate,
   type ClientHello,
@@ -429,13 +429,7 @@ export const MALFORMED_PSK = {
 
 /** An encoded ClientHello without its pre_shared_key extension (lengths fixed), or undefined if its framing does not parse. */
 function withoutPreSharedKey(raw: Uint8Array): Uint8Array | undefined {
-  const blocks = clientHelloExtensionBlocks(raw);
-  return blocks.ok
-    ? withExtensionBlocks(
-        raw,
-        blocks.value.filter((e) => e.code !== ExtensionType.pre_shared_key),
-      )
-    : undefined;
+  return withExtensionBlocks(raw, (blocks) => blocks.filter((e) => e.code !== ExtensionType.pre_shared_key));
 }
 
 /**

@@ -13,7 +13,7 @@ import * as serverActions from '../../machines/server/actions.js';
 import type { ServerContext } from '../../machines/server/context.js';
 import { serverMachine } from '../../machines/server/machine.js';
 import type { Command, TlsEvent } from '../../machines/types.js';
-import { decodeHandshake, encodeHandshake, type RawExtension } from '../../wire/handshake.js';
+import { clientHelloExtensionBlocks, decodeHandshake, encodeHandshake, type RawExtension } from '../../wire/handshake.js';
 import type { ClientHello, HandshakeMessage, Unencoded } from '../../wire/types.js';
 
 type CommandRewrite = (added: Command[]) => Command[];
@@ -90,24 +90,26 @@ export function sendingFirstHello(context: ClientContext, patch: Partial<ClientC
 }
 
 /**
- * An encoded ClientHello with its extensions replaced by `blocks`, written as given (their order
- * and contents unchecked: a probe may send what the codec refuses to encode) and every length
- * fixed. `raw` must frame as a ClientHello (clientHelloExtensionBlocks parsed it).
+ * An encoded ClientHello with its extension blocks (as clientHelloExtensionBlocks reads them)
+ * replaced by what `rewrite` makes of them, written as given (order and contents unchecked: a
+ * probe may send what the codec refuses to encode) and every length fixed; undefined when `raw`
+ * does not frame as a ClientHello.
  */
-export function withExtensionBlocks(raw: Uint8Array, blocks: readonly RawExtension[]): Uint8Array {
-  // header(4) legacy_version(2) random(32) session_id<0..32> cipher_suites<2..> compression<1..>, then the extensions.
-  let at = 4 + 2 + 32;
-  at += 1 + (raw[at] as number);
-  at += 2 + (((raw[at] as number) << 8) | (raw[at + 1] as number));
-  at += 1 + (raw[at] as number);
-  const extsLength = blocks.reduce((n, b) => n + 4 + b.data.length, 0);
+export function withExtensionBlocks(raw: Uint8Array, rewrite: (blocks: RawExtension[]) => RawExtension[]): Uint8Array | undefined {
+  const blocks = clientHelloExtensionBlocks(raw);
+  if (!blocks.ok) return undefined;
+  // The extensions block is the message's tail: its 2-byte length, then each block's code, length and data.
+  const size = (bs: readonly RawExtension[]) => bs.reduce((n, b) => n + 4 + b.data.length, 0);
+  const at = raw.length - 2 - size(blocks.value);
+  const rewritten = rewrite(blocks.value);
+  const extsLength = size(rewritten);
   const out = new Uint8Array(at + 2 + extsLength);
   out.set(raw.subarray(0, at));
   const body = out.length - 4;
   out.set([body >> 16, (body >> 8) & 0xff, body & 0xff], 1);
   out.set([extsLength >> 8, extsLength & 0xff], at);
   let w = at + 2;
-  for (const b of blocks) {
+  for (const b of rewritten) {
     out.set([b.code >> 8, b.code & 0xff, b.data.length >> 8, b.data.length & 0xff], w);
     out.set(b.data, w + 4);
     w += 4 + b.data.length;

@@ -25,7 +25,7 @@ import { memo } from '../../../machines/memo.js';
 import type { Command, TlsEvent } from '../../../machines/types.js';
 import { MAX_TICKET_LIFETIME_S } from '../../../tickets/types.js';
 import { findExtension } from '../../../wire/extensions.js';
-import { clientHelloExtensionBlocks } from '../../../wire/handshake.js';
+import type { RawExtension } from '../../../wire/handshake.js';
 import {
   type ClientHello,
   type Extension,
@@ -267,10 +267,9 @@ export const putsPskFirst = clientMachine.provide({
       const patch = clientActions.sendClientHello(context);
       const ch = patch.clientHello;
       if (!ch || !patch.offeredPsk) return patch;
-      const blocks = clientHelloExtensionBlocks(ch.raw);
-      if (!blocks.ok) throw new Error(blocks.error.message);
-      const psk = blocks.value.filter((b) => b.code === ExtensionType.pre_shared_key);
-      const raw = withExtensionBlocks(ch.raw, [...psk, ...blocks.value.filter((b) => b.code !== ExtensionType.pre_shared_key)]);
+      const isPsk = (b: RawExtension) => b.code === ExtensionType.pre_shared_key;
+      const raw = withExtensionBlocks(ch.raw, (blocks) => [...blocks.filter(isPsk), ...blocks.filter((b) => !isPsk(b))]);
+      if (!raw) throw new Error('putsPskFirst: the ClientHello the chart built does not frame');
       return sendingFirstHello(context, patch, { ...ch, raw });
     }),
   },
